@@ -1,0 +1,1 @@
+"""Fixtures for the App Store simulator (filled in with the simulator)."""

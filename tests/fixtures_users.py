@@ -1,0 +1,1 @@
+"""Fixtures for users in each role (filled in with the models)."""
