@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from urllib.parse import unquote
 
 from django.utils import timezone
 
@@ -14,7 +15,7 @@ class AgentTimezoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        name = request.COOKIES.get(TIMEZONE_COOKIE, "")
+        name = unquote(request.COOKIES.get(TIMEZONE_COOKIE, ""))[:64]
         try:
             timezone.activate(zoneinfo.ZoneInfo(name)) if name else timezone.deactivate()
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):

@@ -1,0 +1,314 @@
+"""Create and update customer accounts from the company's CSV export.
+
+The file has a header row naming the columns external_id, email and name, and optionally
+app_account_token, in any order. Rows are keyed by external_id, so running the same file twice
+changes nothing the second time. A bad row is reported with its line number and skipped; the
+rest of the file is still imported, a thousand rows per transaction.
+
+An account's token is what Apple stores against its purchases, so the import never takes a
+token away from one account to give it to another, and never changes the token of an account
+that purchases have already been linked to. Both cases are reported as conflicts.
+"""
+
+from __future__ import annotations
+
+import _csv
+import csv
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from lookups.models import CustomerAccount, TokenChange
+
+REQUIRED_COLUMNS = ("external_id", "email", "name")
+OPTIONAL_COLUMNS = ("app_account_token",)
+EXPECTED_HEADER = ",".join(REQUIRED_COLUMNS) + "[," + ",".join(OPTIONAL_COLUMNS) + "]"
+
+BATCH_SIZE = 1000
+PROGRESS_EVERY = 10_000
+
+
+def _max_length(name: str) -> int:
+    return CustomerAccount._meta.get_field(name).max_length
+
+
+class UnreadableFile(Exception):
+    """The file can't be imported at all: missing, not UTF-8, or without the right header."""
+
+
+class BadRow(Exception):
+    """One row can't be imported; the message says why."""
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    line: int
+    external_id: str
+    email: str
+    display_name: str
+    app_account_token: uuid.UUID | None
+
+
+@dataclass
+class ImportSummary:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    conflicts: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}, "
+            f"skipped {self.skipped}, conflicts {self.conflicts}"
+        )
+
+
+ReportProblem = Callable[[int, str], None]
+ReportProgress = Callable[[int], None]
+
+
+def import_accounts(
+    path: Path,
+    *,
+    report_problem: ReportProblem,
+    report_progress: ReportProgress,
+    batch_size: int = BATCH_SIZE,
+    progress_every: int = PROGRESS_EVERY,
+) -> ImportSummary:
+    """Import the CSV file at `path`, or raise UnreadableFile before writing anything."""
+    check_utf8(path)
+    summary = ImportSummary()
+    # Within one file, the first row for an external ID or a token wins; later ones are reported.
+    line_of_external_id: dict[str, int] = {}
+    claim_of_token: dict[uuid.UUID, tuple[str, int]] = {}
+
+    batch: list[AccountRow] = []
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        columns = read_header(path, reader)
+        for rows_read, (line, values) in enumerate(read_records(reader), start=1):
+            if rows_read % progress_every == 0:
+                report_progress(rows_read)
+            try:
+                row = parse_row(line, values, columns)
+                first_line = line_of_external_id.get(row.external_id)
+                if first_line is not None:
+                    raise BadRow(
+                        f"external_id {row.external_id!r} already appeared on line {first_line}"
+                    )
+            except BadRow as e:
+                report_problem(line, str(e))
+                summary.skipped += 1
+                continue
+            line_of_external_id[row.external_id] = line
+
+            if row.app_account_token is not None:
+                claim = claim_of_token.setdefault(row.app_account_token, (row.external_id, line))
+                if claim[0] != row.external_id:
+                    report_problem(
+                        line,
+                        f"conflict: app_account_token {row.app_account_token} is already given "
+                        f"to external_id {claim[0]!r} on line {claim[1]}; row not imported",
+                    )
+                    summary.conflicts += 1
+                    continue
+
+            batch.append(row)
+            if len(batch) >= batch_size:
+                import_batch(batch, summary, report_problem)
+                batch = []
+
+    if batch:
+        import_batch(batch, summary, report_problem)
+    return summary
+
+
+def check_utf8(path: Path) -> None:
+    """Refuse a file that isn't UTF-8 before importing any of it, naming the first bad line."""
+    try:
+        with path.open("rb") as f:
+            for number, raw_line in enumerate(f, start=1):
+                try:
+                    raw_line.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    raise UnreadableFile(
+                        f"{path}: line {number} is not UTF-8 (byte {e.start + 1}); "
+                        "save the file as UTF-8 and try again."
+                    ) from e
+    except OSError as e:
+        raise UnreadableFile(f"{path}: {e.strerror or e}") from e
+
+
+def read_records(reader: _csv.Reader) -> Iterator[tuple[int, list[str] | csv.Error]]:
+    """Yield each non-blank record after the header with the line it starts on."""
+    line = reader.line_num + 1
+    while True:
+        try:
+            values: list[str] | csv.Error = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            values = e
+        if isinstance(values, csv.Error) or any(value.strip() for value in values):
+            yield line, values
+        line = reader.line_num + 1
+
+
+def read_header(path: Path, reader: _csv.Reader) -> dict[str, int]:
+    try:
+        header = [name.strip().lower() for name in next(reader)]
+    except StopIteration:
+        raise UnreadableFile(
+            f"{path} is empty; its first line must be {EXPECTED_HEADER}."
+        ) from None
+    except csv.Error as e:
+        raise UnreadableFile(f"{path}: the header can't be read as CSV ({e}).") from e
+
+    problems = []
+    missing = [name for name in REQUIRED_COLUMNS if name not in header]
+    if missing:
+        problems.append("missing " + ", ".join(missing))
+    unknown = [name for name in header if name not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    if unknown:
+        problems.append("unknown " + ", ".join(repr(name) for name in unknown))
+    repeated = sorted({name for name in header if header.count(name) > 1} - set(unknown))
+    if repeated:
+        problems.append("repeated " + ", ".join(repeated))
+    if problems:
+        raise UnreadableFile(
+            f"{path}: the header is wrong ({'; '.join(problems)}); "
+            f"its first line must be {EXPECTED_HEADER}."
+        )
+    return {name: position for position, name in enumerate(header)}
+
+
+def parse_row(line: int, values: list[str] | csv.Error, columns: dict[str, int]) -> AccountRow:
+    if isinstance(values, csv.Error):
+        raise BadRow(f"not valid CSV ({values})")
+    if len(values) != len(columns):
+        raise BadRow(f"expected {len(columns)} fields, found {len(values)}")
+
+    external_id = values[columns["external_id"]].strip()
+    email = values[columns["email"]].strip()
+    display_name = values[columns["name"]].strip()
+    raw_token = values[columns["app_account_token"]].strip() if len(columns) > 3 else ""
+
+    if not external_id:
+        raise BadRow("external_id is empty")
+    if len(external_id) > _max_length("external_id"):
+        raise BadRow(f"external_id is longer than {_max_length('external_id')} characters")
+    if not email:
+        raise BadRow("email is empty")
+    if len(email) > _max_length("email"):
+        raise BadRow(f"email is longer than {_max_length('email')} characters")
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise BadRow(f"email {email!r} is not a valid email address") from None
+    if not display_name:
+        raise BadRow("name is empty")
+    if len(display_name) > _max_length("display_name"):
+        raise BadRow(f"name is longer than {_max_length('display_name')} characters")
+
+    token = None
+    if raw_token:
+        try:
+            token = uuid.UUID(raw_token)
+        except ValueError:
+            raise BadRow(f"app_account_token {raw_token!r} is not a UUID") from None
+
+    return AccountRow(line, external_id, email, display_name, token)
+
+
+def import_batch(
+    rows: list[AccountRow], summary: ImportSummary, report_problem: ReportProblem
+) -> None:
+    with transaction.atomic():
+        existing = {
+            account.external_id: account
+            for account in CustomerAccount.objects.filter(
+                external_id__in=[row.external_id for row in rows]
+            )
+        }
+        tokens = [row.app_account_token for row in rows if row.app_account_token]
+        owner_of_token = dict(
+            CustomerAccount.objects.filter(app_account_token__in=tokens).values_list(
+                "app_account_token", "external_id"
+            )
+        )
+        replacing = [
+            existing[row.external_id].pk
+            for row in rows
+            if row.app_account_token
+            and row.external_id in existing
+            and existing[row.external_id].app_account_token != row.app_account_token
+        ]
+        linked = set(
+            TokenChange.objects.filter(account_id__in=replacing).values_list(
+                "account_id", flat=True
+            )
+        )
+
+        to_create: list[CustomerAccount] = []
+        to_update: list[CustomerAccount] = []
+        now = timezone.now()
+        for row in rows:
+            owner = owner_of_token.get(row.app_account_token)
+            if owner is not None and owner != row.external_id:
+                report_problem(
+                    row.line,
+                    f"conflict: app_account_token {row.app_account_token} belongs to "
+                    f"external_id {owner!r}; row not imported",
+                )
+                summary.conflicts += 1
+                continue
+
+            account = existing.get(row.external_id)
+            if account is None:
+                to_create.append(
+                    CustomerAccount(
+                        external_id=row.external_id,
+                        email=row.email,
+                        display_name=row.display_name,
+                        app_account_token=row.app_account_token or uuid.uuid4(),
+                    )
+                )
+                continue
+
+            token = row.app_account_token or account.app_account_token
+            if token != account.app_account_token and account.pk in linked:
+                report_problem(
+                    row.line,
+                    f"conflict: external_id {row.external_id!r} has purchases linked to its "
+                    f"app_account_token {account.app_account_token}, so it can't change to "
+                    f"{token}; row not imported",
+                )
+                summary.conflicts += 1
+                continue
+
+            if (account.email, account.display_name, account.app_account_token) == (
+                row.email,
+                row.display_name,
+                token,
+            ):
+                summary.unchanged += 1
+                continue
+            account.email = row.email
+            account.display_name = row.display_name
+            account.app_account_token = token
+            account.updated_at = now
+            to_update.append(account)
+
+        CustomerAccount.objects.bulk_create(to_create)
+        CustomerAccount.objects.bulk_update(
+            to_update, ["email", "display_name", "app_account_token", "updated_at"]
+        )
+    summary.created += len(to_create)
+    summary.updated += len(to_update)

@@ -1,0 +1,54 @@
+"""The App Store client and verifier, built once per process from Django's settings."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+from .appstore import AppStoreClient, RetryPolicy, TransactionVerifier, load_root_certificates
+
+
+def _private_key_pem() -> str:
+    if settings.APPSTORE_PRIVATE_KEY:
+        return settings.APPSTORE_PRIVATE_KEY
+    return Path(settings.APPSTORE_PRIVATE_KEY_PATH).read_text()
+
+
+@functools.cache
+def app_store_client() -> AppStoreClient:
+    return AppStoreClient(
+        issuer_id=settings.APPSTORE_ISSUER_ID,
+        key_id=settings.APPSTORE_KEY_ID,
+        private_key_pem=_private_key_pem(),
+        bundle_id=settings.APPSTORE_BUNDLE_ID,
+        environment=settings.APPSTORE_ENVIRONMENT,
+        base_url=settings.APPSTORE_BASE_URL or None,
+        read_timeout=settings.APPSTORE_TIMEOUT_SECONDS,
+        retry=RetryPolicy(
+            max_retry_after_seconds=settings.APPSTORE_MAX_RETRY_AFTER_SECONDS,
+            call_budget_seconds=settings.APPSTORE_CALL_BUDGET_SECONDS,
+        ),
+        token_store=cache,
+    )
+
+
+@functools.cache
+def transaction_verifier() -> TransactionVerifier:
+    return TransactionVerifier(
+        load_root_certificates(settings.APPSTORE_ROOT_CERTIFICATES),
+        bundle_id=settings.APPSTORE_BUNDLE_ID,
+        environment=settings.APPSTORE_ENVIRONMENT,
+        app_apple_id=settings.APPSTORE_APP_APPLE_ID,
+    )
+
+
+@receiver(setting_changed)
+def _forget_on_settings_change(*, setting: str, **kwargs) -> None:
+    if setting.startswith("APPSTORE_"):
+        app_store_client.cache_clear()
+        transaction_verifier.cache_clear()

@@ -1,0 +1,103 @@
+"""The ES256 bearer token every App Store Server API request carries.
+
+Signing costs far more than a request's other work, so one token is reused until shortly before it
+expires. A shared store (anything with Django-cache-like `get`/`set`) lets many processes use one.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Protocol
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+AUDIENCE = "appstoreconnect-v1"
+TOKEN_LIFETIME_SECONDS = 20 * 60  # Apple accepts at most 60 minutes.
+RENEW_BEFORE_EXPIRY_SECONDS = 60
+
+
+class TokenStore(Protocol):
+    def get(self, key: str) -> object: ...
+    def set(self, key: str, value: object, timeout: float | None = ...) -> object: ...
+
+
+class InvalidPrivateKeyError(ValueError):
+    """The configured key is not an EC P-256 private key in PEM form (Apple's .p8)."""
+
+
+def load_private_key(pem: str | bytes) -> ec.EllipticCurvePrivateKey:
+    data = pem.encode() if isinstance(pem, str) else pem
+    try:
+        key = load_pem_private_key(data, password=None)
+    except (ValueError, TypeError) as exc:
+        raise InvalidPrivateKeyError("the App Store private key is not a readable PEM key") from exc
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+        raise InvalidPrivateKeyError("the App Store private key must be an EC P-256 key (.p8)")
+    return key
+
+
+class BearerTokenSigner:
+    """Signs and caches the JWT for one App Store Connect key and one app."""
+
+    def __init__(
+        self,
+        *,
+        issuer_id: str,
+        key_id: str,
+        private_key_pem: str | bytes,
+        bundle_id: str,
+        store: TokenStore | None = None,
+        clock=time.time,
+    ) -> None:
+        self._issuer_id = issuer_id
+        self._key_id = key_id
+        self._key = load_private_key(private_key_pem)
+        self._bundle_id = bundle_id
+        self._store = store
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._renew_at = 0.0
+        self.tokens_signed = 0
+        self._store_key = f"appstore:bearer:{issuer_id}:{key_id}:{bundle_id}"
+
+    def token(self) -> str:
+        """A valid token, signed anew only when the cached one is about to expire."""
+        now = self._clock()
+        if self._token is not None and now < self._renew_at:
+            return self._token
+        with self._lock:
+            if self._token is not None and now < self._renew_at:
+                return self._token
+            shared = self._store.get(self._store_key) if self._store is not None else None
+            if isinstance(shared, tuple) and len(shared) == 2 and now < shared[1]:
+                self._token, self._renew_at = shared
+                return self._token
+            self._token, self._renew_at = self._sign(now)
+            if self._store is not None:
+                ttl = self._renew_at - now
+                self._store.set(self._store_key, (self._token, self._renew_at), ttl)
+            return self._token
+
+    def invalidate(self) -> None:
+        """Forget the cached token (after Apple answered 401 to it, say)."""
+        with self._lock:
+            self._token, self._renew_at = None, 0.0
+
+    def _sign(self, now: float) -> tuple[str, float]:
+        issued_at = int(now)
+        expires_at = issued_at + TOKEN_LIFETIME_SECONDS
+        claims = {
+            "iss": self._issuer_id,
+            "iat": issued_at,
+            "exp": expires_at,
+            "aud": AUDIENCE,
+            "bid": self._bundle_id,
+        }
+        headers = {"kid": self._key_id, "typ": "JWT"}
+        token = jwt.encode(claims, self._key, algorithm="ES256", headers=headers)
+        self.tokens_signed += 1
+        return token, float(expires_at - RENEW_BEFORE_EXPIRY_SECONDS)

@@ -1,0 +1,310 @@
+"""AppStoreClient: the App Store Server API endpoints a support desk needs.
+
+One `requests.Session` keeps connections open between calls. Every call carries the cached bearer
+token, has explicit connect and read timeouts, and runs inside a total time budget:
+
+- 429: wait until Apple's `Retry-After` (UNIX milliseconds) when that is soon enough, else fail at
+  once saying when to try again;
+- GeneralInternalRetryableError, the `...Retryable` 404s and failed connections: retry with
+  bounded exponential backoff and full jitter;
+- anything else, a read timeout included (the request may be running at Apple), fails at once.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+import requests
+
+from .auth import BearerTokenSigner, TokenStore
+from .errors import (
+    AppStoreError,
+    AppStoreTimeoutError,
+    AppStoreUnavailableError,
+    RateLimitExceededError,
+    UnreadableResponseError,
+    error_for_response,
+)
+
+PRODUCTION_URL = "https://api.storekit.apple.com"
+SANDBOX_URL = "https://api.storekit-sandbox.apple.com"
+
+PRODUCT_TYPES = ("AUTO_RENEWABLE", "NON_RENEWABLE", "CONSUMABLE", "NON_CONSUMABLE")
+SORT_ORDERS = ("ASCENDING", "DESCENDING")
+OWNERSHIP_TYPES = ("FAMILY_SHARED", "PURCHASED")
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLookup:
+    """Look Up Order ID's answer: status 0 with transactions, or status 1 (no such order)."""
+
+    status: int
+    signed_transactions: tuple[str, ...]
+
+    @property
+    def found(self) -> bool:
+        return self.status == 0
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryFilters:
+    """Get Transaction History's query parameters; send the same ones with every revision."""
+
+    start_date: datetime | None = None
+    end_date: datetime | None = None
+    product_ids: tuple[str, ...] = ()
+    product_types: tuple[str, ...] = ()
+    sort: str | None = None
+    subscription_group_identifiers: tuple[str, ...] = ()
+    in_app_ownership_type: str | None = None
+    revoked: bool | None = None
+
+    def query(self) -> list[tuple[str, str]]:
+        params: list[tuple[str, str]] = []
+        if self.start_date is not None:
+            params.append(("startDate", str(_millis(self.start_date))))
+        if self.end_date is not None:
+            params.append(("endDate", str(_millis(self.end_date))))
+        params += [("productId", value) for value in self.product_ids]
+        params += [("productType", value) for value in self.product_types]
+        if self.sort is not None:
+            params.append(("sort", self.sort))
+        params += [("subscriptionGroupIdentifier", v) for v in self.subscription_group_identifiers]
+        if self.in_app_ownership_type is not None:
+            params.append(("inAppOwnershipType", self.in_app_ownership_type))
+        if self.revoked is not None:
+            params.append(("revoked", "true" if self.revoked else "false"))
+        return params
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    """One page (up to 20 transactions) of Get Transaction History."""
+
+    revision: str
+    has_more: bool
+    bundle_id: str | None
+    app_apple_id: int | None
+    environment: str | None
+    signed_transactions: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int = 4
+    backoff_base_seconds: float = 0.2
+    backoff_cap_seconds: float = 2.0
+    # Wait for a 429's Retry-After only when it is at most this far away.
+    max_retry_after_seconds: float = 5.0
+    # Everything one call may take, retries and waits included.
+    call_budget_seconds: float = 20.0
+
+
+class AppStoreClient:
+    def __init__(
+        self,
+        *,
+        issuer_id: str,
+        key_id: str,
+        private_key_pem: str | bytes,
+        bundle_id: str,
+        environment: str = "Production",
+        base_url: str | None = None,
+        connect_timeout: float = 3.05,
+        read_timeout: float = 10.0,
+        retry: RetryPolicy | None = None,
+        token_store: TokenStore | None = None,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if environment not in ("Production", "Sandbox"):
+            raise ValueError("environment must be Production or Sandbox")
+        self.environment = environment
+        self.base_url = (
+            base_url or (PRODUCTION_URL if environment == "Production" else SANDBOX_URL)
+        ).rstrip("/")
+        self.signer = BearerTokenSigner(
+            issuer_id=issuer_id,
+            key_id=key_id,
+            private_key_pem=private_key_pem,
+            bundle_id=bundle_id,
+            store=token_store,
+        )
+        self.timeout = (connect_timeout, read_timeout)
+        self.retry = retry or RetryPolicy()
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = "Supportdesk/1.0"
+        self._sleep = sleep
+
+    # --- endpoints ---------------------------------------------------------------------------
+
+    def look_up_order(self, order_id: str) -> OrderLookup:
+        """Look Up Order ID: `GET /inApps/v1/lookup/{orderId}`."""
+        body = self._call("GET", f"/inApps/v1/lookup/{_segment(order_id)}")
+        status = body.get("status")
+        if status not in (0, 1):
+            raise UnreadableResponseError(
+                http_status=200, agent_message="The App Store's answer had no lookup status."
+            )
+        return OrderLookup(status=status, signed_transactions=_signed_list(body))
+
+    def transaction_history(
+        self,
+        any_transaction_id: str,
+        *,
+        revision: str | None = None,
+        filters: HistoryFilters | None = None,
+        version: int = 2,
+    ) -> HistoryPage:
+        """Get Transaction History: `GET /inApps/v{1,2}/history/{anyTransactionId}`, one page.
+
+        V1 omits consumables the app has finished; V2 lists every product type in any state.
+        """
+        if version not in (1, 2):
+            raise ValueError("version must be 1 or 2")
+        params = (filters or HistoryFilters()).query()
+        if revision is not None:
+            params.append(("revision", revision))
+        body = self._call(
+            "GET", f"/inApps/v{version}/history/{_segment(any_transaction_id)}", params=params
+        )
+        app_apple_id = body.get("appAppleId")
+        return HistoryPage(
+            revision=str(body.get("revision", "")),
+            has_more=body.get("hasMore") is True,
+            bundle_id=body.get("bundleId"),
+            app_apple_id=app_apple_id if isinstance(app_apple_id, int) else None,
+            environment=body.get("environment"),
+            signed_transactions=_signed_list(body),
+        )
+
+    def iter_transaction_history(
+        self,
+        any_transaction_id: str,
+        *,
+        filters: HistoryFilters | None = None,
+        version: int = 2,
+    ) -> Iterator[HistoryPage]:
+        """Every page of Get Transaction History, following `revision` while `hasMore`."""
+        revision: str | None = None
+        while True:
+            page = self.transaction_history(
+                any_transaction_id, revision=revision, filters=filters, version=version
+            )
+            yield page
+            if not page.has_more or not page.revision:
+                return
+            revision = page.revision
+
+    def set_app_account_token(self, original_transaction_id: str, token: UUID | str) -> None:
+        """Set App Account Token.
+
+        `PUT /inApps/v1/transactions/{originalTransactionId}/appAccountToken`; Apple answers 200
+        with an empty body.
+        """
+        path = f"/inApps/v1/transactions/{_segment(original_transaction_id)}/appAccountToken"
+        self._call("PUT", path, json={"appAccountToken": str(token)}, expect_body=False)
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Sequence[tuple[str, str]] | None = None,
+        json: dict[str, Any] | None = None,
+        expect_body: bool = True,
+    ) -> dict[str, Any]:
+        policy = self.retry
+        deadline = time.monotonic() + policy.call_budget_seconds
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._attempt(method, path, params, json, expect_body, deadline)
+            except AppStoreError as error:
+                wait = self._wait_before_retry(error, attempt)
+                if wait is None or time.monotonic() + wait >= deadline:
+                    raise
+                self._sleep(wait)
+
+    def _attempt(self, method, path, params, json, expect_body, deadline) -> dict[str, Any]:
+        remaining = deadline - time.monotonic()
+        timeout = (min(self.timeout[0], remaining), min(self.timeout[1], remaining))
+        headers = {"Authorization": f"Bearer {self.signer.token()}"}
+        try:
+            response = self.session.request(
+                method,
+                self.base_url + path,
+                params=params,
+                json=json,
+                headers=headers,
+                timeout=timeout,
+            )
+        except requests.ConnectTimeout as exc:
+            raise AppStoreUnavailableError() from exc
+        except requests.Timeout as exc:
+            raise AppStoreTimeoutError() from exc
+        except requests.RequestException as exc:
+            raise AppStoreUnavailableError() from exc
+
+        if response.status_code == 200:
+            if not expect_body:
+                return {}
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            if not isinstance(body, dict):
+                raise UnreadableResponseError(http_status=200)
+            return body
+        if response.status_code == 401:
+            self.signer.invalidate()
+        raise error_for_response(
+            response.status_code, response.content, response.headers.get("Retry-After")
+        )
+
+    def _wait_before_retry(self, error: AppStoreError, attempt: int) -> float | None:
+        """Seconds to wait before trying again, or None to give up now."""
+        policy = self.retry
+        if attempt >= policy.max_attempts:
+            return None
+        if isinstance(error, RateLimitExceededError):
+            if error.retry_at is None:
+                return None
+            wait = (error.retry_at - datetime.now(UTC)).total_seconds()
+            return max(wait, 0.0) if wait <= policy.max_retry_after_seconds else None
+        if not error.retryable:
+            return None
+        ceiling = min(policy.backoff_cap_seconds, policy.backoff_base_seconds * 2 ** (attempt - 1))
+        return random.uniform(0, ceiling)  # noqa: S311 - jitter, not security
+
+
+def _segment(value: str) -> str:
+    """A path segment, escaped so input can never change the path."""
+    if not value:
+        raise ValueError("an identifier is required")
+    return quote(value, safe="")
+
+
+def _signed_list(body: dict[str, Any]) -> tuple[str, ...]:
+    items = body.get("signedTransactions") or ()
+    if not isinstance(items, list):
+        raise UnreadableResponseError(
+            http_status=200, agent_message="The App Store's answer listed no transactions."
+        )
+    return tuple(item for item in items if isinstance(item, str))
+
+
+def _millis(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        raise ValueError("history dates must be timezone-aware")
+    return int(moment.timestamp() * 1000)

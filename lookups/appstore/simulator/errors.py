@@ -1,0 +1,80 @@
+"""The App Store Server API errors the simulator answers with: HTTP status, code and message.
+
+Codes and, where Apple documents them, messages are Apple's own; the few messages Apple leaves
+undocumented are worded in the same style.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AppleError:
+    status: int
+    code: int
+    message: str
+
+    def body(self) -> dict[str, int | str]:
+        return {"errorCode": self.code, "errorMessage": self.message}
+
+
+class ApiError(Exception):
+    """Raised inside the simulator to answer a request with one of Apple's errors."""
+
+    def __init__(self, error: AppleError) -> None:
+        super().__init__(f"{error.code}: {error.message}")
+        self.error = error
+
+
+GENERAL_BAD_REQUEST = AppleError(400, 4000000, "Bad request.")
+INVALID_REQUEST_REVISION = AppleError(400, 4000005, "Invalid request revision.")
+INVALID_TRANSACTION_ID = AppleError(400, 4000006, "Invalid transaction id.")
+START_DATE_AFTER_END_DATE = AppleError(
+    400, 4000013, "Invalid request. The end date precedes the start date or the dates are the same."
+)
+INVALID_START_DATE = AppleError(
+    400,
+    4000015,
+    "Invalid request. The start date is not a timestamp value represented in milliseconds.",
+)
+INVALID_END_DATE = AppleError(
+    400,
+    4000016,
+    "Invalid request. The end date is not a timestamp value represented in milliseconds.",
+)
+INVALID_SORT = AppleError(400, 4000021, "Invalid request. The sort parameter is invalid.")
+INVALID_PRODUCT_TYPE = AppleError(
+    400, 4000022, "Invalid request. The product type parameter is invalid."
+)
+INVALID_PRODUCT_ID = AppleError(400, 4000023, "Invalid request. The product id parameter is invalid.")
+INVALID_SUBSCRIPTION_GROUP_IDENTIFIER = AppleError(
+    400, 4000024, "Invalid request. The subscription group identifier parameter is invalid."
+)
+INVALID_EXCLUDE_REVOKED = AppleError(
+    400, 4000025, "Invalid request. The exclude revoked parameter is invalid."
+)
+INVALID_IN_APP_OWNERSHIP_TYPE = AppleError(
+    400, 4000026, "Invalid request. The in-app ownership type parameter is invalid."
+)
+INVALID_REVOKED = AppleError(400, 4000030, "Invalid request. The revoked parameter is invalid.")
+APP_TRANSACTION_ID_NOT_SUPPORTED = AppleError(
+    400, 4000048, "Invalid request. App transactions aren't supported by this endpoint."
+)
+INVALID_APP_ACCOUNT_TOKEN_UUID = AppleError(
+    400, 4000183, "Invalid request. The app account token must be a valid UUID."
+)
+FAMILY_TRANSACTION_NOT_SUPPORTED = AppleError(
+    400, 4000185, "Invalid request. Family Sharing transactions aren't supported by this endpoint."
+)
+TRANSACTION_ID_IS_NOT_ORIGINAL_TRANSACTION_ID = AppleError(
+    400, 4000187, "Invalid request. The transaction id is not an original transaction id."
+)
+ORIGINAL_TRANSACTION_ID_NOT_FOUND = AppleError(404, 4040005, "Original transaction id not found.")
+ORIGINAL_TRANSACTION_ID_NOT_FOUND_RETRYABLE = AppleError(
+    404, 4040006, "Original transaction id not found. Please try again."
+)
+TRANSACTION_ID_NOT_FOUND = AppleError(404, 4040010, "Transaction id not found.")
+RATE_LIMIT_EXCEEDED = AppleError(429, 4290000, "Rate limit exceeded.")
+GENERAL_INTERNAL = AppleError(500, 5000000, "An unknown error occurred.")
+GENERAL_INTERNAL_RETRYABLE = AppleError(500, 5000001, "An unknown error occurred. Please try again.")

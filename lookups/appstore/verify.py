@@ -1,0 +1,243 @@
+"""Trust a signed transaction (compact JWS) only when it provably comes from Apple.
+
+The checks, in order: the token's form; `alg` is ES256; `x5c` holds exactly three certificates; the
+leaf is issued by the intermediate and the intermediate by one of the configured roots (the root
+the token carries is never trusted); the leaf and intermediate carry Apple's marker extensions;
+the ES256 signature verifies with the leaf's key; every certificate is valid at the payload's
+`signedDate`; and `bundleId` and `environment` match the configuration.
+
+Checking a chain costs three signature verifications and certificate parsing, so a chain that
+passed is remembered by the exact header that carried it, together with the validity window the
+three certificates share. A later token with the same header costs one signature verification.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+from .transactions import DecodingError, Transaction
+
+LEAF_MARKER_OID = x509.ObjectIdentifier("1.2.840.113635.100.6.11.1")
+INTERMEDIATE_MARKER_OID = x509.ObjectIdentifier("1.2.840.113635.100.6.2.1")
+MAX_TOKEN_LENGTH = 32 * 1024  # Apple's tokens are about 4 KiB; anything far larger is hostile.
+MAX_CACHED_CHAINS = 64
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+
+
+class VerificationError(Exception):
+    """A signed transaction failed a check; `check` names which one."""
+
+    def __init__(self, check: str, detail: str) -> None:
+        self.check = check
+        self.detail = detail
+        super().__init__(f"{check}: {detail}")
+
+
+@dataclass(frozen=True, slots=True)
+class _TrustedChain:
+    leaf_key: ec.EllipticCurvePublicKey
+    valid_from_ms: int
+    valid_until_ms: int
+
+
+def load_root_certificates(paths: Iterable[str | Path]) -> list[x509.Certificate]:
+    """Read root certificates from files in DER or PEM form (a PEM file may hold several)."""
+    roots: list[x509.Certificate] = []
+    for path in paths:
+        data = Path(path).read_bytes()
+        if b"-----BEGIN CERTIFICATE-----" in data:
+            roots.extend(x509.load_pem_x509_certificates(data))
+        else:
+            roots.append(x509.load_der_x509_certificate(data))
+    return roots
+
+
+class TransactionVerifier:
+    """Verifies and decodes signed transactions for one app in one environment."""
+
+    def __init__(
+        self,
+        root_certificates: Sequence[x509.Certificate | bytes],
+        bundle_id: str,
+        environment: str,
+        app_apple_id: int | None = None,
+    ) -> None:
+        self._roots = [_as_certificate(root) for root in root_certificates]
+        if not self._roots:
+            raise ValueError("at least one trusted root certificate is required")
+        self.bundle_id = bundle_id
+        self.environment = environment
+        self.app_apple_id = app_apple_id
+        self._chains: dict[str, _TrustedChain] = {}
+        self._lock = threading.Lock()
+
+    def decode_transaction(self, signed: str) -> Transaction:
+        """Verify one signedTransaction and return it decoded."""
+        header_part, payload_part, signature_part = _split(signed)
+        chain = self._chains.get(header_part) or self._trust_header(header_part)
+
+        signature = _b64url(signature_part, "signature")
+        if len(signature) != 64:
+            raise VerificationError("signature", "an ES256 signature is 64 bytes")
+        der_signature = encode_dss_signature(
+            int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+        )
+        signing_input = f"{header_part}.{payload_part}".encode("ascii")
+        try:
+            chain.leaf_key.verify(der_signature, signing_input, _ECDSA_SHA256)
+        except InvalidSignature:
+            raise VerificationError("signature", "the signature does not match") from None
+
+        payload = _json_object(_b64url(payload_part, "payload"), "payload")
+        signed_date = payload.get("signedDate")
+        if signed_date is None:
+            signed_date = int(datetime.now(UTC).timestamp() * 1000)
+        if isinstance(signed_date, bool) or not isinstance(signed_date, int):
+            raise VerificationError("payload", "signedDate is not a number")
+        if not chain.valid_from_ms <= signed_date <= chain.valid_until_ms:
+            raise VerificationError(
+                "validity", "a certificate in the chain was not valid at signedDate"
+            )
+        if payload.get("bundleId") != self.bundle_id:
+            raise VerificationError("bundle_id", f"signed for {payload.get('bundleId')!r}")
+        if payload.get("environment") != self.environment:
+            raise VerificationError("environment", f"signed for {payload.get('environment')!r}")
+        try:
+            return Transaction.from_payload(payload)
+        except DecodingError as exc:
+            raise VerificationError("payload", str(exc)) from exc
+
+    def check_app(self, *, bundle_id: str | None, app_apple_id: int | None) -> None:
+        """Check the app named by an unsigned envelope (a history page) is ours."""
+        if bundle_id is not None and bundle_id != self.bundle_id:
+            raise VerificationError("bundle_id", f"answer is for {bundle_id!r}")
+        if self.app_apple_id is not None and app_apple_id not in (None, self.app_apple_id):
+            raise VerificationError("app_apple_id", f"answer is for app {app_apple_id!r}")
+
+    def _trust_header(self, header_part: str) -> _TrustedChain:
+        header = _json_object(_b64url(header_part, "header"), "header")
+        if header.get("alg") != "ES256":
+            raise VerificationError("algorithm", f"alg is {header.get('alg')!r}, not ES256")
+        x5c = header.get("x5c")
+        if not isinstance(x5c, list) or not all(isinstance(item, str) for item in x5c):
+            raise VerificationError("chain_length", "x5c is missing")
+        if len(x5c) != 3:
+            raise VerificationError("chain_length", f"x5c has {len(x5c)} certificates, not 3")
+        leaf, intermediate = (_certificate_from_x5c(item) for item in x5c[:2])
+
+        root = self._root_that_issued(intermediate)
+        if root is None:
+            raise VerificationError("root", "the intermediate was not issued by a trusted root")
+        try:
+            leaf.verify_directly_issued_by(intermediate)
+        except (ValueError, TypeError, InvalidSignature):
+            raise VerificationError(
+                "chain", "the leaf was not issued by the intermediate"
+            ) from None
+        if not _is_ca(intermediate):
+            raise VerificationError("chain", "the intermediate is not a certificate authority")
+        if not _has_extension(intermediate, INTERMEDIATE_MARKER_OID):
+            raise VerificationError("oid", "the intermediate lacks Apple's marker extension")
+        if not _has_extension(leaf, LEAF_MARKER_OID):
+            raise VerificationError("oid", "the leaf lacks Apple's marker extension")
+        leaf_key = leaf.public_key()
+        if not isinstance(leaf_key, ec.EllipticCurvePublicKey) or leaf_key.curve.name != (
+            "secp256r1"
+        ):
+            raise VerificationError("algorithm", "the leaf key is not EC P-256")
+
+        chain = (leaf, intermediate, root)
+        trusted = _TrustedChain(
+            leaf_key=leaf_key,
+            valid_from_ms=max(_millis(cert.not_valid_before_utc) for cert in chain),
+            valid_until_ms=min(_millis(cert.not_valid_after_utc) for cert in chain),
+        )
+        with self._lock:
+            if len(self._chains) >= MAX_CACHED_CHAINS:
+                self._chains.clear()
+            self._chains[header_part] = trusted
+        return trusted
+
+    def _root_that_issued(self, intermediate: x509.Certificate) -> x509.Certificate | None:
+        for root in self._roots:
+            try:
+                intermediate.verify_directly_issued_by(root)
+            except (ValueError, TypeError, InvalidSignature):
+                continue
+            return root
+        return None
+
+
+def _split(signed: object) -> tuple[str, str, str]:
+    if not isinstance(signed, str):
+        raise VerificationError("format", "a signed transaction is text")
+    if len(signed) > MAX_TOKEN_LENGTH:
+        raise VerificationError("format", "the token is too long")
+    parts = signed.split(".")
+    if len(parts) != 3 or not all(parts[:2]):
+        raise VerificationError("format", "not a compact JWS (three dot-separated parts)")
+    return parts[0], parts[1], parts[2]
+
+
+def _b64url(part: str, what: str) -> bytes:
+    try:
+        return base64.b64decode(part + "=" * (-len(part) % 4), altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError):
+        raise VerificationError("format", f"the {what} is not base64url") from None
+
+
+def _json_object(data: bytes, what: str) -> dict:
+    try:
+        value = json.loads(data)
+    except (ValueError, RecursionError):
+        raise VerificationError("format", f"the {what} is not JSON") from None
+    if not isinstance(value, dict):
+        raise VerificationError("format", f"the {what} is not a JSON object")
+    return value
+
+
+def _certificate_from_x5c(item: str) -> x509.Certificate:
+    try:
+        return x509.load_der_x509_certificate(base64.b64decode(item, validate=True))
+    except (binascii.Error, ValueError):
+        raise VerificationError("certificate", "x5c holds an unreadable certificate") from None
+
+
+def _as_certificate(root: x509.Certificate | bytes) -> x509.Certificate:
+    if isinstance(root, x509.Certificate):
+        return root
+    if b"-----BEGIN CERTIFICATE-----" in root:
+        return x509.load_pem_x509_certificate(root)
+    return x509.load_der_x509_certificate(root)
+
+
+def _has_extension(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> bool:
+    try:
+        cert.extensions.get_extension_for_oid(oid)
+    except x509.ExtensionNotFound:
+        return False
+    return True
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
+
+
+def _millis(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, time, timedelta
+
+from django import forms
+
+from .appstore import HistoryFilters
+from .models import CustomerAccount
+
+ORDER_ID_HELP = (
+    "An order ID is the code of about 10 letters and digits (like MK5TTTVWJH) on the customer's "
+    "Apple receipt email, or in their purchase history at reportaproblem.apple.com."
+)
+_ORDER_ID = re.compile(r"[A-Z0-9]{8,14}")
+_TRANSACTION_ID = re.compile(r"[0-9]{1,30}")
+
+
+class OrderLookupForm(forms.Form):
+    order_id = forms.CharField(
+        label="Order ID",
+        max_length=64,
+        error_messages={"required": "Enter the order ID. " + ORDER_ID_HELP},
+    )
+
+    def clean_order_id(self) -> str:
+        value = re.sub(r"\s+", "", self.cleaned_data["order_id"]).upper()
+        if not _ORDER_ID.fullmatch(value):
+            raise forms.ValidationError(f"“{value[:20]}” is not an order ID. {ORDER_ID_HELP}")
+        return value
+
+
+class HistoryForm(forms.Form):
+    """The history page's filters. Dates are whole days in UTC, end date included."""
+
+    MAX_RANGE = timedelta(days=3660)
+
+    version = forms.TypedChoiceField(
+        choices=[(2, "All purchases (V2)"), (1, "Without finished consumables (V1)")],
+        coerce=int,
+        required=False,
+        empty_value=2,
+    )
+    product_type = forms.MultipleChoiceField(
+        label="Product type",
+        required=False,
+        choices=[
+            ("AUTO_RENEWABLE", "Auto-renewable subscription"),
+            ("NON_RENEWABLE", "Non-renewing subscription"),
+            ("CONSUMABLE", "Consumable"),
+            ("NON_CONSUMABLE", "Non-consumable"),
+        ],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    start = forms.DateField(label="From", required=False, widget=forms.DateInput({"type": "date"}))
+    end = forms.DateField(label="To", required=False, widget=forms.DateInput({"type": "date"}))
+    revoked = forms.ChoiceField(
+        label="Refunds",
+        required=False,
+        choices=[("", "All"), ("false", "Not refunded"), ("true", "Refunded or revoked only")],
+    )
+    revision = forms.CharField(required=False, max_length=2048, widget=forms.HiddenInput)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end:
+            if start > end:
+                raise forms.ValidationError("The start date must not be after the end date.")
+            if end - start > self.MAX_RANGE:
+                raise forms.ValidationError("Choose a range of at most ten years.")
+        return cleaned
+
+    def filters(self) -> HistoryFilters:
+        data = self.cleaned_data
+        start, end = data.get("start"), data.get("end")
+        revoked = {"true": True, "false": False}.get(data.get("revoked") or "")
+        return HistoryFilters(
+            start_date=datetime.combine(start, time.min, UTC) if start else None,
+            end_date=datetime.combine(end + timedelta(days=1), time.min, UTC) if end else None,
+            product_types=tuple(data.get("product_type") or ()),
+            sort="DESCENDING",
+            revoked=revoked,
+        )
+
+
+def is_transaction_id(value: str) -> bool:
+    return bool(_TRANSACTION_ID.fullmatch(value))
+
+
+class AccountSearchForm(forms.Form):
+    q = forms.CharField(label="Search customers", max_length=200, required=False)
+
+
+class LinkForm(forms.Form):
+    """The confirmed link: which account, the ticket, and what the agent saw when they looked."""
+
+    account = forms.ModelChoiceField(
+        queryset=CustomerAccount.objects.all(),
+        error_messages={"invalid_choice": "That customer account no longer exists."},
+    )
+    ticket_reference = forms.CharField(
+        label="Support ticket",
+        max_length=100,
+        error_messages={"required": "Enter the support ticket this link is for."},
+    )
+    expected_token = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    request_id = forms.UUIDField(widget=forms.HiddenInput)
+    lookup = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    confirm_relink = forms.BooleanField(required=False)
+
+    def __init__(self, *args, current_account: CustomerAccount | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.current_account = current_account
+
+    def clean_ticket_reference(self) -> str:
+        return self.cleaned_data["ticket_reference"].strip()
+
+    def clean(self):
+        cleaned = super().clean()
+        account = cleaned.get("account")
+        moving = (
+            cleaned.get("expected_token") is not None
+            and account is not None
+            and cleaned["expected_token"] != account.app_account_token
+        )
+        if moving and not cleaned.get("confirm_relink"):
+            owner = self.current_account.display_name if self.current_account else "another token"
+            self.add_error(
+                "confirm_relink",
+                f"This purchase is linked to {owner} now. Tick the box to move it.",
+            )
+        return cleaned

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from lookups.account_import import EXPECTED_HEADER, UnreadableFile, import_accounts
+
+
+class Command(BaseCommand):
+    help = (
+        f"Create or update customer accounts from a UTF-8 CSV file with the header "
+        f"{EXPECTED_HEADER}. Rows are matched on external_id; bad rows are reported and skipped."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path", type=Path, help="The CSV file to import.")
+
+    def handle(self, *args: Any, path: Path, **options: Any) -> None:
+        def report_problem(line: int, message: str) -> None:
+            self.stderr.write(f"line {line}: {message}")
+
+        def report_progress(rows_read: int) -> None:
+            self.stderr.write(f"{rows_read:,} rows read…")
+
+        try:
+            summary = import_accounts(
+                path, report_problem=report_problem, report_progress=report_progress
+            )
+        except UnreadableFile as e:
+            raise CommandError(str(e)) from e
+        self.stdout.write(str(summary))

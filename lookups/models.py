@@ -1,0 +1,228 @@
+from __future__ import annotations
+
+import contextlib
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models, router, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+
+class CustomerAccountQuerySet(models.QuerySet):
+    def search(self, query: str) -> CustomerAccountQuerySet:
+        """Accounts whose email, external ID or name contains `query`, or whose token is it.
+
+        An empty query matches nothing: an agent must type something before we list customers.
+        The caller slices the result.
+        """
+        query = query.strip()
+        if not query:
+            return self.none()
+
+        match = (
+            Q(email__icontains=query)
+            | Q(external_id__icontains=query)
+            | Q(display_name__icontains=query)
+        )
+        with contextlib.suppress(ValueError):
+            match |= Q(app_account_token=uuid.UUID(query))
+        return self.filter(match)
+
+
+class CustomerAccount(models.Model):
+    """One of the company's own customers, and the UUID Apple stores as its appAccountToken."""
+
+    external_id = models.CharField(max_length=100, unique=True)
+    email = models.EmailField(db_index=True)
+    display_name = models.CharField(max_length=200)
+    app_account_token = models.UUIDField(unique=True, default=uuid.uuid4)
+    adapty_customer_user_id = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Adapty's ID for this customer, if not external_id.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CustomerAccountQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.email})"
+
+    @property
+    def adapty_user_id(self) -> str:
+        return self.adapty_customer_user_id or self.external_id
+
+
+class Lookup(models.Model):
+    """One order lookup or transaction history page an agent opened, whatever came of it."""
+
+    class Kind(models.TextChoices):
+        ORDER = "order", "Order lookup"
+        HISTORY = "history", "Transaction history"
+
+    class Outcome(models.TextChoices):
+        FOUND = "found", "Found"
+        # Apple's status 1 for an order ID: no such order for this app.
+        NOT_FOUND = "not_found", "Not found"
+        FAILED = "failed", "Failed"
+
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="lookups")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.ORDER)
+    order_id = models.CharField(max_length=32, blank=True, db_index=True)
+    transaction_id = models.CharField(max_length=64, blank=True, db_index=True)
+    history_version = models.PositiveSmallIntegerField(null=True, blank=True)
+    environment = models.CharField(max_length=16)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    error_code = models.IntegerField(null=True, blank=True)
+    error_message = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField()
+    transactions = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        # The app writes lookups; nobody adds, edits or deletes them by hand.
+        default_permissions = ("view",)
+        permissions = [
+            ("look_up_orders", "Can look up orders and transaction history"),
+            ("link_purchases", "Can link purchases to customer accounts"),
+            ("view_reports", "Can open the reports page"),
+            ("export_csv", "Can export CSV reports"),
+        ]
+        indexes = [
+            models.Index(fields=["agent", "-created_at"], name="lookup_agent_created"),
+            models.Index(fields=["outcome", "-created_at"], name="lookup_outcome_created"),
+            models.Index(fields=["environment"], name="lookup_environment"),
+        ]
+
+    def __str__(self) -> str:
+        subject = self.order_id if self.kind == self.Kind.ORDER else self.transaction_id
+        return f"{self.get_kind_display()} {subject} ({self.get_outcome_display().lower()})"
+
+
+class AuditLogIsAppendOnly(Exception):
+    """Raised on any attempt to change a settled token change or to delete one."""
+
+
+class TokenChangeQuerySet(models.QuerySet):
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditLogIsAppendOnly("Token changes are an audit log: they are never deleted.")
+
+    delete.alters_data = True  # type: ignore[attr-defined]
+
+
+class TokenChange(models.Model):
+    """One attempt to set a purchase's appAccountToken: written pending, settled once."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    # One per rendered confirm form: a second submission of the same form can't add a row.
+    request_id = models.UUIDField(unique=True)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="token_changes"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    account = models.ForeignKey(CustomerAccount, models.PROTECT, related_name="token_changes")
+    original_transaction_id = models.CharField(max_length=64, db_index=True)
+    product_id = models.CharField(max_length=200)
+    environment = models.CharField(max_length=16)
+    order_id = models.CharField(max_length=32, blank=True)
+    token_before = models.UUIDField(null=True, blank=True)
+    token_after = models.UUIDField()
+    ticket_reference = models.CharField(max_length=100)
+    lookup = models.ForeignKey(
+        Lookup, models.PROTECT, null=True, blank=True, related_name="token_changes"
+    )
+    outcome = models.CharField(
+        max_length=16, choices=Outcome.choices, default=Outcome.PENDING, db_index=True
+    )
+    error_code = models.IntegerField(null=True, blank=True)
+    error_message = models.TextField(blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TokenChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        # Rows are written by the link flow only; the admin shows them read-only.
+        default_permissions = ("view",)
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome="pending", settled_at__isnull=True)
+                | Q(outcome__in=["succeeded", "failed"], settled_at__isnull=False),
+                name="tokenchange_settled_at_iff_settled",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_transaction_id} → {self.token_after} ({self.outcome})"
+
+    def save(self, **kwargs: Any) -> None:
+        if self.pk is None or kwargs.get("force_insert"):
+            super().save(**kwargs)
+            return
+
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            # Lock the row so a concurrent settle() can't slip in between the check and the write.
+            stored = (
+                type(self)
+                ._base_manager.using(using)
+                .select_for_update()
+                .filter(pk=self.pk)
+                .values_list("outcome", flat=True)
+                .first()
+            )
+            if stored is not None and stored != self.Outcome.PENDING:
+                raise AuditLogIsAppendOnly(
+                    f"Token change {self.pk} is already {stored}: settled rows are never changed."
+                )
+            super().save(**kwargs)
+
+    save.alters_data = True  # type: ignore[attr-defined]
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditLogIsAppendOnly("Token changes are an audit log: they are never deleted.")
+
+    delete.alters_data = True  # type: ignore[attr-defined]
+
+    @property
+    def is_settled(self) -> bool:
+        return self.outcome != self.Outcome.PENDING
+
+    def settle(
+        self, outcome: str, *, error_code: int | None = None, error_message: str = ""
+    ) -> bool:
+        """Record how Apple answered, if nobody has yet. Return whether this call settled it.
+
+        A single conditional UPDATE, so of two settlers racing on one row exactly one wins.
+        The loser's instance is refreshed to show what the winner recorded.
+        """
+        if outcome not in (self.Outcome.SUCCEEDED, self.Outcome.FAILED):
+            raise ValueError(f"A token change settles as succeeded or failed, not {outcome!r}.")
+
+        values = {
+            "outcome": outcome,
+            "error_code": error_code,
+            "error_message": error_message or "",
+            "settled_at": timezone.now(),
+        }
+        updated = (
+            type(self).objects.filter(pk=self.pk, outcome=self.Outcome.PENDING).update(**values)
+        )
+        if updated:
+            for name, value in values.items():
+                setattr(self, name, value)
+            return True
+
+        self.refresh_from_db(fields=list(values))
+        return False

@@ -1,0 +1,53 @@
+"""The staff roles, as Django groups, and the permissions each one holds.
+
+Migration 0002_roles creates these groups on a fresh database with its own frozen copy of this
+table (a migration must keep doing what it did when it was written); a test checks the two agree.
+A later change to a role needs a new migration as well as an edit here.
+"""
+
+from __future__ import annotations
+
+AGENTS = "Support agents"
+AUDITORS = "Auditors"
+MANAGERS = "Managers"
+
+_AUDITOR_PERMISSIONS = (
+    "lookups.view_lookup",
+    "lookups.view_tokenchange",
+    "lookups.view_customeraccount",
+)
+
+GROUP_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    AGENTS: (
+        "lookups.look_up_orders",
+        "lookups.link_purchases",
+        "lookups.view_customeraccount",
+    ),
+    AUDITORS: _AUDITOR_PERMISSIONS,
+    MANAGERS: (
+        *_AUDITOR_PERMISSIONS,
+        "lookups.view_reports",
+        "lookups.export_csv",
+    ),
+}
+
+
+def ensure_groups() -> None:
+    """Create the role groups, and give each its permissions, where they are missing.
+
+    The migration does this once; a test database flushed between transactional tests loses
+    its groups, so the user fixtures call this too.
+    """
+    from django.contrib.auth.models import Group, Permission
+    from django.db.models import Q
+
+    for name, perms in GROUP_PERMISSIONS.items():
+        wanted = Q()
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            wanted |= Q(content_type__app_label=app_label, codename=codename)
+        found = list(Permission.objects.filter(wanted))
+        if len(found) != len(perms):
+            raise LookupError(f"Some permissions of {name!r} do not exist yet: run migrate.")
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.add(*found)

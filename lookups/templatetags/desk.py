@@ -1,0 +1,43 @@
+"""Plain words for Apple's codes on the agent pages."""
+
+from __future__ import annotations
+
+from django import template
+
+from lookups.appstore.transactions import ProductType, RevocationReason, Transaction
+
+register = template.Library()
+
+_PRODUCT_TYPES = {
+    ProductType.AUTO_RENEWABLE: "Auto-renewable subscription",
+    ProductType.NON_RENEWING: "Non-renewing subscription",
+    ProductType.CONSUMABLE: "Consumable",
+    ProductType.NON_CONSUMABLE: "Non-consumable",
+}
+_REVOCATION_REASONS = {
+    RevocationReason.APP_ISSUE: "refunded for an issue in the app",
+    RevocationReason.OTHER: "refunded for another reason",
+}
+
+
+@register.filter
+def product_type_label(value: ProductType | None) -> str:
+    if value is None:
+        return "Unknown type"
+    return _PRODUCT_TYPES.get(value, str(value))
+
+
+@register.filter
+def revocation_label(txn: Transaction) -> str:
+    """Refunds revoke too; say "Refunded" when Apple says it was one."""
+    if (txn.revocation_type or "").startswith("REFUND"):
+        return "Refunded"
+    return "Revoked"
+
+
+@register.filter
+def revocation_reason_label(txn: Transaction) -> str:
+    reason = txn.revocation_reason
+    if reason is None:
+        return ""
+    return _REVOCATION_REASONS.get(reason, f"reason {int(reason)}")

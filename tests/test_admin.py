@@ -1,0 +1,247 @@
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from lookups.models import CustomerAccount, Lookup, TokenChange
+
+MODELS = ["customeraccount", "lookup", "tokenchange"]
+
+
+def changelist(model: str) -> str:
+    return reverse(f"admin:lookups_{model}_changelist")
+
+
+def make_lookup(agent, **fields) -> Lookup:
+    values = {
+        "agent": agent,
+        "order_id": "MK5TTTVWJH",
+        "environment": "Production",
+        "outcome": Lookup.Outcome.FOUND,
+        "duration_ms": 95,
+        "transactions": [{"transactionId": "2000000123456789", "productId": "premium"}],
+    }
+    values.update(fields)
+    return Lookup.objects.create(**values)
+
+
+def make_token_change(agent, account, **fields) -> TokenChange:
+    values = {
+        "request_id": uuid.uuid4(),
+        "agent": agent,
+        "account": account,
+        "original_transaction_id": "2000000123456789",
+        "product_id": "com.example.premium.yearly",
+        "environment": "Production",
+        "order_id": "MK5TTTVWJH",
+        "token_after": account.app_account_token,
+        "ticket_reference": "ZD-1234",
+    }
+    values.update(fields)
+    return TokenChange.objects.create(**values)
+
+
+@pytest.fixture
+def token_change(agent_user, customer_account) -> TokenChange:
+    lookup = make_lookup(agent_user)
+    return make_token_change(agent_user, customer_account, lookup=lookup)
+
+
+# --- Who may reach what ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_auditor_can_view_each_changelist(auditor_client, token_change, model):
+    assert auditor_client.get(changelist(model)).status_code == 200
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_manager_can_view_each_changelist(manager_client, token_change, model):
+    assert manager_client.get(changelist(model)).status_code == 200
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_superuser_can_view_each_changelist(superuser_client, token_change, model):
+    assert superuser_client.get(changelist(model)).status_code == 200
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_agent_is_sent_to_the_admin_login(agent_client, model):
+    response = agent_client.get(changelist(model))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_anonymous_is_sent_to_the_admin_login(client, model):
+    response = client.get(changelist(model))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))
+
+
+def test_auditor_sees_only_the_support_desk_in_the_admin(auditor_client):
+    response = auditor_client.get(reverse("admin:index"))
+    assert response.status_code == 200
+    assert reverse("admin:lookups_tokenchange_changelist") in response.text
+    assert reverse("admin:auth_user_changelist") not in response.text
+    assert auditor_client.get(reverse("admin:auth_user_changelist")).status_code == 403
+
+
+def test_auditor_reads_a_token_change_without_a_save_button(auditor_client, token_change):
+    url = reverse("admin:lookups_tokenchange_change", args=[token_change.pk])
+    response = auditor_client.get(url)
+    assert response.status_code == 200
+    assert "ZD-1234" in response.text
+    assert 'name="_save"' not in response.text
+
+
+def test_lookup_page_shows_the_transactions_as_shown(auditor_client, token_change):
+    url = reverse("admin:lookups_lookup_change", args=[token_change.lookup_id])
+    response = auditor_client.get(url)
+    assert response.status_code == 200
+    assert "2000000123456789" in response.text
+
+
+def test_auditor_cannot_edit_a_customer_account(auditor_client, customer_account):
+    url = reverse("admin:lookups_customeraccount_change", args=[customer_account.pk])
+    response = auditor_client.post(
+        url,
+        {
+            "external_id": customer_account.external_id,
+            "email": "changed@example.com",
+            "display_name": "Changed",
+            "app_account_token": str(customer_account.app_account_token),
+        },
+    )
+    assert response.status_code == 403
+    customer_account.refresh_from_db()
+    assert customer_account.email == "jane.doe@example.com"
+    assert auditor_client.get(reverse("admin:lookups_customeraccount_add")).status_code == 403
+
+
+def test_superuser_can_add_a_customer_account(superuser_client):
+    response = superuser_client.post(
+        reverse("admin:lookups_customeraccount_add"),
+        {
+            "external_id": "cust-new",
+            "email": "new@example.com",
+            "display_name": "New Customer",
+            "app_account_token": str(uuid.uuid4()),
+            "adapty_customer_user_id": "",
+        },
+    )
+    assert response.status_code == 302
+    assert CustomerAccount.objects.filter(external_id="cust-new").exists()
+
+
+@pytest.mark.parametrize("model", ["lookup", "tokenchange"])
+@pytest.mark.parametrize("role_client", ["auditor_client", "manager_client", "superuser_client"])
+def test_nobody_can_add_edit_or_delete_the_log(request, token_change, model, role_client):
+    client = request.getfixturevalue(role_client)
+    pk = token_change.pk if model == "tokenchange" else token_change.lookup_id
+
+    assert client.get(reverse(f"admin:lookups_{model}_add")).status_code == 403
+    assert client.get(reverse(f"admin:lookups_{model}_delete", args=[pk])).status_code == 403
+    assert client.post(reverse(f"admin:lookups_{model}_delete", args=[pk])).status_code == 403
+    assert client.post(reverse(f"admin:lookups_{model}_change", args=[pk]), {}).status_code == 403
+
+    response = client.post(
+        changelist(model), {"action": "delete_selected", "_selected_action": [pk], "post": "yes"}
+    )
+    assert response.status_code in (200, 302)
+    assert TokenChange.objects.filter(pk=token_change.pk).exists()
+    assert Lookup.objects.filter(pk=token_change.lookup_id).exists()
+
+
+# --- Search and filters ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query", ["2000000123456789", "MK5TTTVWJH", "jane.doe", "cust-jane", "Jane Doe", "ZD-1234"]
+)
+def test_token_changes_can_be_searched(auditor_client, token_change, make_account, query):
+    other = make_account()
+    make_token_change(
+        token_change.agent,
+        other,
+        original_transaction_id="999",
+        order_id="OTHER",
+        ticket_reference="T-2",
+    )
+    response = auditor_client.get(changelist("tokenchange"), {"q": query})
+    assert list(response.context["cl"].result_list) == [token_change]
+
+
+@pytest.mark.parametrize("query", ["MK5TTTVWJH", "2000000999"])
+def test_lookups_can_be_searched_by_order_or_transaction(auditor_client, agent_user, query):
+    order = make_lookup(agent_user)
+    history = make_lookup(
+        agent_user, kind=Lookup.Kind.HISTORY, order_id="", transaction_id="2000000999"
+    )
+    response = auditor_client.get(changelist("lookup"), {"q": query})
+    expected = order if query == "MK5TTTVWJH" else history
+    assert list(response.context["cl"].result_list) == [expected]
+
+
+def test_customer_accounts_can_be_searched_by_token(auditor_client, customer_account, make_account):
+    make_account()
+    for query in (str(customer_account.app_account_token), "jane.doe@example.com", "Jane"):
+        response = auditor_client.get(changelist("customeraccount"), {"q": query})
+        assert list(response.context["cl"].result_list) == [customer_account]
+
+
+def test_lookups_can_be_filtered(auditor_client, agent_user, make_user):
+    other_agent = make_user("other-agent")
+    mine = make_lookup(agent_user, outcome=Lookup.Outcome.FAILED, environment="Sandbox")
+    make_lookup(other_agent)
+
+    cases = [
+        {"agent__id__exact": agent_user.pk},
+        {"outcome__exact": "failed"},
+        {"environment": "Sandbox"},
+        {"kind__exact": "order", "outcome__exact": "failed"},
+        {"created_at__year": mine.created_at.year, "outcome__exact": "failed"},
+    ]
+    for params in cases:
+        response = auditor_client.get(changelist("lookup"), params)
+        assert list(response.context["cl"].result_list) == [mine], params
+
+
+def test_token_changes_can_be_filtered_by_outcome(auditor_client, token_change, customer_account):
+    settled = make_token_change(token_change.agent, customer_account)
+    settled.settle(TokenChange.Outcome.FAILED, error_code=4000006)
+    response = auditor_client.get(changelist("tokenchange"), {"outcome__exact": "failed"})
+    assert list(response.context["cl"].result_list) == [settled]
+
+
+# --- A changelist costs the same number of queries for 1 row as for 30 --------------------------
+
+
+def queries_for(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_changelist_queries_do_not_grow_with_rows(
+    auditor_client, agent_user, make_user, make_account, model
+):
+    def add_rows(count: int) -> None:
+        for _ in range(count):
+            agent = make_user(f"agent-{uuid.uuid4().hex[:8]}")
+            account = make_account()
+            lookup = make_lookup(agent)
+            make_token_change(agent, account, lookup=lookup)
+
+    add_rows(1)
+    queries_for(auditor_client, changelist(model))  # warm per-process caches
+    one_row = queries_for(auditor_client, changelist(model))
+    add_rows(29)
+    thirty_rows = queries_for(auditor_client, changelist(model))
+    assert thirty_rows == one_row
