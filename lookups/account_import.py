@@ -12,12 +12,12 @@ that purchases have already been linked to. Both cases are reported as conflicts
 
 from __future__ import annotations
 
-import _csv
 import csv
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -25,6 +25,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from lookups.models import CustomerAccount, TokenChange
+
+if TYPE_CHECKING:
+    import _csv
 
 REQUIRED_COLUMNS = ("external_id", "email", "name")
 OPTIONAL_COLUMNS = ("app_account_token",)
@@ -84,50 +87,16 @@ def import_accounts(
 ) -> ImportSummary:
     """Import the CSV file at `path`, or raise UnreadableFile before writing anything."""
     check_utf8(path)
-    summary = ImportSummary()
-    # Within one file, the first row for an external ID or a token wins; later ones are reported.
-    line_of_external_id: dict[str, int] = {}
-    claim_of_token: dict[uuid.UUID, tuple[str, int]] = {}
-
-    batch: list[AccountRow] = []
+    accounts = AccountImport(report_problem, batch_size)
     with path.open(encoding="utf-8-sig", newline="") as f:
         reader = csv.reader(f)
         columns = read_header(path, reader)
         for rows_read, (line, values) in enumerate(read_records(reader), start=1):
             if rows_read % progress_every == 0:
                 report_progress(rows_read)
-            try:
-                row = parse_row(line, values, columns)
-                first_line = line_of_external_id.get(row.external_id)
-                if first_line is not None:
-                    raise BadRow(
-                        f"external_id {row.external_id!r} already appeared on line {first_line}"
-                    )
-            except BadRow as e:
-                report_problem(line, str(e))
-                summary.skipped += 1
-                continue
-            line_of_external_id[row.external_id] = line
-
-            if row.app_account_token is not None:
-                claim = claim_of_token.setdefault(row.app_account_token, (row.external_id, line))
-                if claim[0] != row.external_id:
-                    report_problem(
-                        line,
-                        f"conflict: app_account_token {row.app_account_token} is already given "
-                        f"to external_id {claim[0]!r} on line {claim[1]}; row not imported",
-                    )
-                    summary.conflicts += 1
-                    continue
-
-            batch.append(row)
-            if len(batch) >= batch_size:
-                import_batch(batch, summary, report_problem)
-                batch = []
-
-    if batch:
-        import_batch(batch, summary, report_problem)
-    return summary
+            accounts.add(line, values, columns)
+    accounts.flush()
+    return accounts.summary
 
 
 def check_utf8(path: Path) -> None:
@@ -227,88 +196,130 @@ def parse_row(line: int, values: list[str] | csv.Error, columns: dict[str, int])
     return AccountRow(line, external_id, email, display_name, token)
 
 
-def import_batch(
-    rows: list[AccountRow], summary: ImportSummary, report_problem: ReportProblem
-) -> None:
-    with transaction.atomic():
-        existing = {
-            account.external_id: account
-            for account in CustomerAccount.objects.filter(
-                external_id__in=[row.external_id for row in rows]
-            )
-        }
-        tokens = [row.app_account_token for row in rows if row.app_account_token]
-        owner_of_token = dict(
-            CustomerAccount.objects.filter(app_account_token__in=tokens).values_list(
-                "app_account_token", "external_id"
-            )
-        )
-        replacing = [
-            existing[row.external_id].pk
-            for row in rows
-            if row.app_account_token
-            and row.external_id in existing
-            and existing[row.external_id].app_account_token != row.app_account_token
-        ]
-        linked = set(
-            TokenChange.objects.filter(account_id__in=replacing).values_list(
-                "account_id", flat=True
-            )
-        )
+class AccountImport:
+    """Collects parsed rows and writes them a batch at a time, reporting problems in line order."""
 
-        to_create: list[CustomerAccount] = []
-        to_update: list[CustomerAccount] = []
-        now = timezone.now()
-        for row in rows:
-            owner = owner_of_token.get(row.app_account_token)
-            if owner is not None and owner != row.external_id:
-                report_problem(
-                    row.line,
-                    f"conflict: app_account_token {row.app_account_token} belongs to "
-                    f"external_id {owner!r}; row not imported",
+    def __init__(self, report_problem: ReportProblem, batch_size: int) -> None:
+        self.report_problem = report_problem
+        self.batch_size = batch_size
+        self.summary = ImportSummary()
+        self.batch: list[AccountRow] = []
+        self.problems: list[tuple[int, str]] = []
+        # Within one file the first row for an external ID or a token wins.
+        self.line_of_external_id: dict[str, int] = {}
+        self.claim_of_token: dict[uuid.UUID, tuple[str, int]] = {}
+
+    def add(self, line: int, values: list[str] | csv.Error, columns: dict[str, int]) -> None:
+        try:
+            row = parse_row(line, values, columns)
+            first_line = self.line_of_external_id.setdefault(row.external_id, line)
+            if first_line != line:
+                raise BadRow(
+                    f"external_id {row.external_id!r} already appeared on line {first_line}"
                 )
-                summary.conflicts += 1
-                continue
+        except BadRow as e:
+            self.problems.append((line, str(e)))
+            self.summary.skipped += 1
+        else:
+            self.batch.append(row)
 
-            account = existing.get(row.external_id)
-            if account is None:
-                to_create.append(
-                    CustomerAccount(
-                        external_id=row.external_id,
-                        email=row.email,
-                        display_name=row.display_name,
-                        app_account_token=row.app_account_token or uuid.uuid4(),
+        if len(self.batch) >= self.batch_size or len(self.problems) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.batch:
+            self.write_batch(self.batch)
+        for line, message in sorted(self.problems):
+            self.report_problem(line, message)
+        self.batch, self.problems = [], []
+
+    def conflict(self, row: AccountRow, message: str) -> None:
+        self.problems.append((row.line, f"conflict: {message}; row not imported"))
+        self.summary.conflicts += 1
+
+    def write_batch(self, rows: list[AccountRow]) -> None:
+        with transaction.atomic():
+            existing = {
+                account.external_id: account
+                for account in CustomerAccount.objects.filter(
+                    external_id__in=[row.external_id for row in rows]
+                )
+            }
+            tokens = [row.app_account_token for row in rows if row.app_account_token]
+            owner_of_token = dict(
+                CustomerAccount.objects.filter(app_account_token__in=tokens).values_list(
+                    "app_account_token", "external_id"
+                )
+            )
+            replacing = [
+                existing[row.external_id].pk
+                for row in rows
+                if row.app_account_token
+                and row.external_id in existing
+                and existing[row.external_id].app_account_token != row.app_account_token
+            ]
+            linked = set(
+                TokenChange.objects.filter(account_id__in=replacing).values_list(
+                    "account_id", flat=True
+                )
+            )
+
+            to_create: list[CustomerAccount] = []
+            to_update: list[CustomerAccount] = []
+            now = timezone.now()
+            for row in rows:
+                account = existing.get(row.external_id)
+                current = account.app_account_token if account else None
+                token = row.app_account_token or current or uuid.uuid4()
+
+                owner = owner_of_token.get(row.app_account_token)
+                if owner is not None and owner != row.external_id:
+                    self.conflict(
+                        row, f"app_account_token {token} belongs to external_id {owner!r}"
                     )
-                )
-                continue
+                    continue
+                if account is not None and token != current and account.pk in linked:
+                    self.conflict(
+                        row,
+                        f"external_id {row.external_id!r} has purchases linked to its "
+                        f"app_account_token {current}, so it can't change to {token}",
+                    )
+                    continue
+                if row.app_account_token is not None:
+                    claim = self.claim_of_token.setdefault(token, (row.external_id, row.line))
+                    if claim[0] != row.external_id:
+                        self.conflict(
+                            row,
+                            f"app_account_token {token} is already given to external_id "
+                            f"{claim[0]!r} on line {claim[1]}",
+                        )
+                        continue
 
-            token = row.app_account_token or account.app_account_token
-            if token != account.app_account_token and account.pk in linked:
-                report_problem(
-                    row.line,
-                    f"conflict: external_id {row.external_id!r} has purchases linked to its "
-                    f"app_account_token {account.app_account_token}, so it can't change to "
-                    f"{token}; row not imported",
-                )
-                summary.conflicts += 1
-                continue
+                if account is None:
+                    to_create.append(
+                        CustomerAccount(
+                            external_id=row.external_id,
+                            email=row.email,
+                            display_name=row.display_name,
+                            app_account_token=token,
+                        )
+                    )
+                elif (account.email, account.display_name, current) == (
+                    row.email,
+                    row.display_name,
+                    token,
+                ):
+                    self.summary.unchanged += 1
+                else:
+                    account.email = row.email
+                    account.display_name = row.display_name
+                    account.app_account_token = token
+                    account.updated_at = now
+                    to_update.append(account)
 
-            if (account.email, account.display_name, account.app_account_token) == (
-                row.email,
-                row.display_name,
-                token,
-            ):
-                summary.unchanged += 1
-                continue
-            account.email = row.email
-            account.display_name = row.display_name
-            account.app_account_token = token
-            account.updated_at = now
-            to_update.append(account)
-
-        CustomerAccount.objects.bulk_create(to_create)
-        CustomerAccount.objects.bulk_update(
-            to_update, ["email", "display_name", "app_account_token", "updated_at"]
-        )
-    summary.created += len(to_create)
-    summary.updated += len(to_update)
+            CustomerAccount.objects.bulk_create(to_create)
+            CustomerAccount.objects.bulk_update(
+                to_update, ["email", "display_name", "app_account_token", "updated_at"]
+            )
+        self.summary.created += len(to_create)
+        self.summary.updated += len(to_update)

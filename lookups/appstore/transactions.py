@@ -7,6 +7,7 @@ payload stays available as `raw`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -84,54 +85,52 @@ class DecodingError(ValueError):
     """A payload field holds a value of the wrong type."""
 
 
-def _text(payload: dict[str, Any], key: str) -> str | None:
-    value = payload.get(key)
-    if value is None:
-        return None
+def _text(key: str, value: Any) -> str:
+    if type(value) is str:
+        return value
     if isinstance(value, (dict, list)):
         raise DecodingError(f"{key} should be text")
     return str(value)
 
 
-def _integer(payload: dict[str, Any], key: str) -> int | None:
-    value = payload.get(key)
-    if value is None:
-        return None
+def _integer(key: str, value: Any) -> int:
+    if type(value) is int:
+        return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise DecodingError(f"{key} should be a number")
     return int(value)
 
 
-def _moment(payload: dict[str, Any], key: str) -> datetime | None:
-    millis = _integer(payload, key)
-    if millis is None:
-        return None
+def _moment(key: str, value: Any) -> datetime:
+    millis = _integer(key, value)
     try:
         return datetime.fromtimestamp(millis / 1000, tz=UTC)
     except (OverflowError, OSError, ValueError) as exc:
         raise DecodingError(f"{key} is not a valid time") from exc
 
 
-def _flag(payload: dict[str, Any], key: str) -> bool | None:
-    value = payload.get(key)
-    if value is None:
-        return None
+def _flag(key: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise DecodingError(f"{key} should be true or false")
     return value
 
 
-def _choice[E: (StrEnum, IntEnum)](payload: dict[str, Any], key: str, enum: type[E]) -> E | None:
-    value = payload.get(key)
-    if value is None:
-        return None
-    try:
-        return enum(value)
-    except ValueError as exc:
-        raise DecodingError(f"{key} has a value of the wrong type") from exc
+def _choice(enum: type[StrEnum] | type[IntEnum]) -> Callable[[str, Any], Any]:
+    known = enum._value2member_map_
+
+    def convert(key: str, value: Any) -> Any:
+        member = known.get(value) if isinstance(value, (str, int)) else None
+        if member is not None:
+            return member
+        try:
+            return enum(value)
+        except ValueError as exc:
+            raise DecodingError(f"{key} has a value of the wrong type") from exc
+
+    return convert
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Transaction:
     transaction_id: str | None
     original_transaction_id: str | None
@@ -169,38 +168,17 @@ class Transaction:
         """Build from a decoded payload; raises DecodingError on a field of the wrong type."""
         if not isinstance(payload, dict):
             raise DecodingError("the payload is not a JSON object")
-        return cls(
-            transaction_id=_text(payload, "transactionId"),
-            original_transaction_id=_text(payload, "originalTransactionId"),
-            web_order_line_item_id=_text(payload, "webOrderLineItemId"),
-            bundle_id=_text(payload, "bundleId"),
-            product_id=_text(payload, "productId"),
-            subscription_group_identifier=_text(payload, "subscriptionGroupIdentifier"),
-            purchase_date=_moment(payload, "purchaseDate"),
-            original_purchase_date=_moment(payload, "originalPurchaseDate"),
-            expires_date=_moment(payload, "expiresDate"),
-            quantity=_integer(payload, "quantity"),
-            type=_choice(payload, "type", ProductType),
-            app_account_token=_text(payload, "appAccountToken") or None,
-            in_app_ownership_type=_choice(payload, "inAppOwnershipType", OwnershipType),
-            signed_date=_moment(payload, "signedDate"),
-            revocation_reason=_choice(payload, "revocationReason", RevocationReason),
-            revocation_date=_moment(payload, "revocationDate"),
-            revocation_type=_text(payload, "revocationType"),
-            is_upgraded=_flag(payload, "isUpgraded"),
-            offer_type=_choice(payload, "offerType", OfferType),
-            offer_identifier=_text(payload, "offerIdentifier"),
-            offer_discount_type=_choice(payload, "offerDiscountType", OfferDiscountType),
-            offer_period=_text(payload, "offerPeriod"),
-            environment=_choice(payload, "environment", Environment),
-            transaction_reason=_choice(payload, "transactionReason", TransactionReason),
-            storefront=_text(payload, "storefront"),
-            storefront_id=_text(payload, "storefrontId"),
-            price_milliunits=_integer(payload, "price"),
-            currency=_text(payload, "currency"),
-            app_transaction_id=_text(payload, "appTransactionId"),
-            raw=MappingProxyType(dict(payload)),
-        )
+        values: dict[str, Any] = dict.fromkeys(_ATTRIBUTES)
+        for key, value in payload.items():
+            field_spec = _FIELDS.get(key)
+            if field_spec is not None and value is not None:
+                values[field_spec[0]] = field_spec[1](key, value)
+        values["raw"] = MappingProxyType(dict(payload))
+        # Filled through __dict__ rather than __init__'s thirty frozen setattr calls: a lookup
+        # decodes up to hundreds of these. The instance stays frozen.
+        transaction = object.__new__(cls)
+        transaction.__dict__.update(values)
+        return transaction
 
     @property
     def price(self) -> Decimal | None:
@@ -232,39 +210,39 @@ class Transaction:
 
     @property
     def unknown_fields(self) -> dict[str, Any]:
-        return {key: value for key, value in self.raw.items() if key not in _KNOWN_FIELDS}
+        return {key: value for key, value in self.raw.items() if key not in _FIELDS}
 
 
-_KNOWN_FIELDS = frozenset(
-    {
-        "transactionId",
-        "originalTransactionId",
-        "webOrderLineItemId",
-        "bundleId",
-        "productId",
-        "subscriptionGroupIdentifier",
-        "purchaseDate",
-        "originalPurchaseDate",
-        "expiresDate",
-        "quantity",
-        "type",
-        "appAccountToken",
-        "inAppOwnershipType",
-        "signedDate",
-        "revocationReason",
-        "revocationDate",
-        "revocationType",
-        "isUpgraded",
-        "offerType",
-        "offerIdentifier",
-        "offerDiscountType",
-        "offerPeriod",
-        "environment",
-        "transactionReason",
-        "storefront",
-        "storefrontId",
-        "price",
-        "currency",
-        "appTransactionId",
-    }
-)
+# Apple's field name -> (attribute, converter). Absent and null fields stay None.
+_FIELDS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
+    "transactionId": ("transaction_id", _text),
+    "originalTransactionId": ("original_transaction_id", _text),
+    "webOrderLineItemId": ("web_order_line_item_id", _text),
+    "bundleId": ("bundle_id", _text),
+    "productId": ("product_id", _text),
+    "subscriptionGroupIdentifier": ("subscription_group_identifier", _text),
+    "purchaseDate": ("purchase_date", _moment),
+    "originalPurchaseDate": ("original_purchase_date", _moment),
+    "expiresDate": ("expires_date", _moment),
+    "quantity": ("quantity", _integer),
+    "type": ("type", _choice(ProductType)),
+    "appAccountToken": ("app_account_token", _text),
+    "inAppOwnershipType": ("in_app_ownership_type", _choice(OwnershipType)),
+    "signedDate": ("signed_date", _moment),
+    "revocationReason": ("revocation_reason", _choice(RevocationReason)),
+    "revocationDate": ("revocation_date", _moment),
+    "revocationType": ("revocation_type", _text),
+    "isUpgraded": ("is_upgraded", _flag),
+    "offerType": ("offer_type", _choice(OfferType)),
+    "offerIdentifier": ("offer_identifier", _text),
+    "offerDiscountType": ("offer_discount_type", _choice(OfferDiscountType)),
+    "offerPeriod": ("offer_period", _text),
+    "environment": ("environment", _choice(Environment)),
+    "transactionReason": ("transaction_reason", _choice(TransactionReason)),
+    "storefront": ("storefront", _text),
+    "storefrontId": ("storefront_id", _text),
+    "price": ("price_milliunits", _integer),
+    "currency": ("currency", _text),
+    "appTransactionId": ("app_transaction_id", _text),
+}
+_ATTRIBUTES = tuple(attribute for attribute, _ in _FIELDS.values())

@@ -93,9 +93,9 @@ class TransactionVerifier:
         if len(signature) != 64:
             raise VerificationError("signature", "an ES256 signature is 64 bytes")
         der_signature = encode_dss_signature(
-            int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+            int.from_bytes(signature[:32]), int.from_bytes(signature[32:])
         )
-        signing_input = f"{header_part}.{payload_part}".encode("ascii")
+        signing_input = signed[: len(header_part) + 1 + len(payload_part)].encode("ascii")
         try:
             chain.leaf_key.verify(der_signature, signing_input, _ECDSA_SHA256)
         except InvalidSignature:
@@ -186,15 +186,21 @@ def _split(signed: object) -> tuple[str, str, str]:
         raise VerificationError("format", "a signed transaction is text")
     if len(signed) > MAX_TOKEN_LENGTH:
         raise VerificationError("format", "the token is too long")
+    if not signed.isascii():
+        raise VerificationError("format", "the token has characters outside base64url")
     parts = signed.split(".")
     if len(parts) != 3 or not all(parts[:2]):
         raise VerificationError("format", "not a compact JWS (three dot-separated parts)")
     return parts[0], parts[1], parts[2]
 
 
+_URLSAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+
+
 def _b64url(part: str, what: str) -> bytes:
+    padded = part.encode("ascii").translate(_URLSAFE_TO_STANDARD) + b"=" * (-len(part) % 4)
     try:
-        return base64.b64decode(part + "=" * (-len(part) % 4), altchars=b"-_", validate=True)
+        return binascii.a2b_base64(padded, strict_mode=True)
     except (binascii.Error, ValueError):
         raise VerificationError("format", f"the {what} is not base64url") from None
 

@@ -50,7 +50,14 @@ PRODUCTS = {
         Product(
             PRO_YEARLY,
             AUTO_RENEWABLE,
-            {"USD": 79990, "GBP": 69990, "EUR": 79990, "JPY": 12000000, "CAD": 99990, "AUD": 119990},
+            {
+                "USD": 79990,
+                "GBP": 69990,
+                "EUR": 79990,
+                "JPY": 12000000,
+                "CAD": 99990,
+                "AUD": 119990,
+            },
             subscription_group=PRO_GROUP,
             period_months=12,
         ),
@@ -59,12 +66,8 @@ PRODUCTS = {
             NON_CONSUMABLE,
             {"USD": 149990, "GBP": 129990, "EUR": 149990, "JPY": 22000000, "CAD": 199990},
         ),
-        Product(
-            CREDITS_10, CONSUMABLE, {"USD": 1990, "GBP": 1790, "EUR": 1990, "JPY": 300000}
-        ),
-        Product(
-            CREDITS_50, CONSUMABLE, {"USD": 7990, "GBP": 6990, "EUR": 7990, "JPY": 1200000}
-        ),
+        Product(CREDITS_10, CONSUMABLE, {"USD": 1990, "GBP": 1790, "EUR": 1990, "JPY": 300000}),
+        Product(CREDITS_50, CONSUMABLE, {"USD": 7990, "GBP": 6990, "EUR": 7990, "JPY": 1200000}),
         Product(SEASON_PASS, NON_RENEWING, {"USD": 14990, "EUR": 14990}),
     ]
 }

@@ -222,7 +222,9 @@ def _issue(
         )
     )
     if marker is not None:
-        builder = builder.add_extension(x509.UnrecognizedExtension(marker, _DER_NULL), critical=False)
+        builder = builder.add_extension(
+            x509.UnrecognizedExtension(marker, _DER_NULL), critical=False
+        )
     return builder.sign(issuer_key, hashes.SHA256())
 
 

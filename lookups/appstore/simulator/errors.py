@@ -47,7 +47,9 @@ INVALID_SORT = AppleError(400, 4000021, "Invalid request. The sort parameter is 
 INVALID_PRODUCT_TYPE = AppleError(
     400, 4000022, "Invalid request. The product type parameter is invalid."
 )
-INVALID_PRODUCT_ID = AppleError(400, 4000023, "Invalid request. The product id parameter is invalid.")
+INVALID_PRODUCT_ID = AppleError(
+    400, 4000023, "Invalid request. The product id parameter is invalid."
+)
 INVALID_SUBSCRIPTION_GROUP_IDENTIFIER = AppleError(
     400, 4000024, "Invalid request. The subscription group identifier parameter is invalid."
 )
@@ -77,4 +79,6 @@ ORIGINAL_TRANSACTION_ID_NOT_FOUND_RETRYABLE = AppleError(
 TRANSACTION_ID_NOT_FOUND = AppleError(404, 4040010, "Transaction id not found.")
 RATE_LIMIT_EXCEEDED = AppleError(429, 4290000, "Rate limit exceeded.")
 GENERAL_INTERNAL = AppleError(500, 5000000, "An unknown error occurred.")
-GENERAL_INTERNAL_RETRYABLE = AppleError(500, 5000001, "An unknown error occurred. Please try again.")
+GENERAL_INTERNAL_RETRYABLE = AppleError(
+    500, 5000001, "An unknown error occurred. Please try again."
+)

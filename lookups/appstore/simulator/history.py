@@ -132,7 +132,11 @@ class HistoryPage:
 
 
 def page_after(
-    positions: Iterable[tuple[Position, str]], *, query: HistoryQuery, fingerprint: str, revision: str | None
+    positions: Iterable[tuple[Position, str]],
+    *,
+    query: HistoryQuery,
+    fingerprint: str,
+    revision: str | None,
 ) -> HistoryPage:
     """The next page of matching transactions after the position the revision marks."""
     after = decode_revision(revision, fingerprint) if revision is not None else None

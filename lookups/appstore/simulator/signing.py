@@ -15,7 +15,9 @@ from lookups.appstore.simulator.certificates import SigningChain
 _P256_COORDINATE_BYTES = 32
 
 
-def sign_jws(payload: dict[str, Any], chain: SigningChain, *, header: dict[str, Any] | None = None) -> str:
+def sign_jws(
+    payload: dict[str, Any], chain: SigningChain, *, header: dict[str, Any] | None = None
+) -> str:
     """Sign `payload` with the chain's leaf key: header {"alg": "ES256", "x5c": chain.x5c}.
 
     `header` adds or replaces header fields so tests can build tokens a verifier must refuse; a

@@ -1,0 +1,126 @@
+"""Signed-transaction verification rate: ours, Apple's library, and a bare ECDSA P-256 verify.
+
+All three work on the same 2,000 tokens, signed by the simulator's chain the way Apple signs
+(one leaf for many tokens). Each is timed over several rounds; the median round counts.
+
+    .venv/bin/python benchmarks/verify_throughput.py [--tokens 2000] [--rounds 5]
+
+The last line is JSON: ours_per_s, apple_per_s, bare_ecdsa_per_s, ratio_vs_apple, ratio_vs_bare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from appstoreserverlibrary.models.Environment import Environment
+from appstoreserverlibrary.signed_data_verifier import SignedDataVerifier
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+from lookups.appstore import TransactionVerifier
+from lookups.appstore.simulator.certificates import make_signing_chain
+from lookups.appstore.simulator.signing import sign_jws
+
+BUNDLE_ID = "com.example.supportdesk.demo"
+APP_APPLE_ID = 1234567890
+
+
+def make_tokens(count: int):
+    chain = make_signing_chain()
+    now_ms = int(time.time() * 1000)
+    tokens = []
+    for n in range(count):
+        payload = {
+            "transactionId": str(2_000_000_000_000_000 + n),
+            "originalTransactionId": str(2_000_000_000_000_000 + n - n % 10),
+            "webOrderLineItemId": str(3_000_000_000_000_000 + n),
+            "bundleId": BUNDLE_ID,
+            "productId": "com.example.pro.monthly",
+            "subscriptionGroupIdentifier": "21000000",
+            "purchaseDate": now_ms - n * 60_000,
+            "originalPurchaseDate": now_ms - 86_400_000,
+            "expiresDate": now_ms + 2_592_000_000,
+            "quantity": 1,
+            "type": "Auto-Renewable Subscription",
+            "inAppOwnershipType": "PURCHASED",
+            "signedDate": now_ms,
+            "environment": "Production",
+            "transactionReason": "RENEWAL",
+            "storefront": "USA",
+            "storefrontId": "143441",
+            "price": 9990,
+            "currency": "USD",
+            "appTransactionId": "704000000000000001",
+        }
+        tokens.append(sign_jws(payload, chain))
+    return chain, tokens
+
+
+def one_pass(function, items) -> float:
+    started = time.perf_counter()
+    for item in items:
+        function(item)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tokens", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+
+    chain, tokens = make_tokens(args.tokens)
+    root_der = chain.root.public_bytes(serialization.Encoding.DER)
+
+    ours = TransactionVerifier([root_der], bundle_id=BUNDLE_ID, environment="Production")
+    apple = SignedDataVerifier([root_der], False, Environment.PRODUCTION, BUNDLE_ID, APP_APPLE_ID)
+
+    leaf_key = chain.leaf.public_key()
+    algorithm = ec.ECDSA(hashes.SHA256())
+    prepared = []
+    for token in tokens:
+        signing_input, _, signature = token.rpartition(".")
+        raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+        der = encode_dss_signature(int.from_bytes(raw[:32]), int.from_bytes(raw[32:]))
+        prepared.append((der, signing_input.encode()))
+
+    def bare(item):
+        leaf_key.verify(item[0], item[1], algorithm)
+
+    # Rounds interleave the three, so a busy moment on the machine hits them alike.
+    timings: dict[str, list[float]] = {"ours": [], "apple": [], "bare": []}
+    for _ in range(args.rounds):
+        timings["ours"].append(one_pass(ours.decode_transaction, tokens))
+        timings["bare"].append(one_pass(bare, prepared))
+        timings["apple"].append(one_pass(apple.verify_and_decode_signed_transaction, tokens))
+    ours_per_s, bare_per_s, apple_per_s = (
+        len(tokens) / statistics.median(timings[name]) for name in ("ours", "bare", "apple")
+    )
+
+    figures = {
+        "tokens": len(tokens),
+        "ours_per_s": round(ours_per_s),
+        "apple_per_s": round(apple_per_s),
+        "bare_ecdsa_per_s": round(bare_per_s),
+        "ratio_vs_apple": round(ours_per_s / apple_per_s, 2),
+        "ratio_vs_bare": round(ours_per_s / bare_per_s, 3),
+    }
+    print(f"tokens verified per second (median of rounds), {len(tokens)} tokens:")
+    print(f"  ours (TransactionVerifier)        {figures['ours_per_s']:>8}")
+    print(f"  Apple's SignedDataVerifier         {figures['apple_per_s']:>8}")
+    print(f"  bare ECDSA P-256 verify            {figures['bare_ecdsa_per_s']:>8}")
+    print(f"  ours / Apple {figures['ratio_vs_apple']}x, ours / bare {figures['ratio_vs_bare']}x")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

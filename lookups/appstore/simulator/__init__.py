@@ -1,0 +1,14 @@
+"""A local stand-in for the App Store Server API, faithful enough to test a client against.
+
+It serves Look Up Order ID, Get Transaction History and Set App Account Token over HTTP with
+Apple's authentication, answers, errors and signed transactions, using its own certificate chain.
+Nothing here depends on Django.
+"""
+
+from __future__ import annotations
+
+from lookups.appstore.simulator.certificates import SigningChain, make_signing_chain
+from lookups.appstore.simulator.server import AppStoreSimulator
+from lookups.appstore.simulator.signing import sign_jws
+
+__all__ = ["AppStoreSimulator", "SigningChain", "make_signing_chain", "sign_jws"]

@@ -1,0 +1,371 @@
+"""The demo's App Store customers and orders: every case a support agent meets, with fixed IDs.
+
+IDs never change, so the app's demo setup can create the matching customer accounts; dates are
+set relative to today (UTC), so subscriptions are always current when the demo runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from lookups.appstore.simulator.catalog import (
+    CREDITS_10,
+    CREDITS_50,
+    DAY_MS,
+    LIFETIME,
+    PRO_MONTHLY,
+    PRO_YEARLY,
+    SEASON_PASS,
+    add_months,
+)
+from lookups.appstore.simulator.store import Offer, TransactionStore
+
+# When a demo purchase happened: (days before today, hour, minute) -> ms since the epoch.
+Moment = Callable[[int, int, int], int]
+
+DEMO_BUNDLE_ID = "com.example.supportdesk.demo"
+DEMO_APP_APPLE_ID = 1234567890
+
+MAYA, OLIVER, SOFIA, LUKAS, EMMA, JAMES, CHLOE, AIKO = (
+    "acct-1001",
+    "acct-1002",
+    "acct-1003",
+    "acct-1004",
+    "acct-1005",
+    "acct-1006",
+    "acct-1007",
+    "acct-1008",
+)
+
+# The company's own customer accounts, each with the appAccountToken the app uses for them.
+DEMO_ACCOUNTS: list[dict[str, str]] = [
+    {
+        "external_id": MAYA,
+        "email": "maya.patel@example.com",
+        "name": "Maya Patel",
+        "app_account_token": "3f2b8c1e-7d4a-4c9e-9b6f-2a1d5e8c7b40",
+    },
+    {
+        "external_id": OLIVER,
+        "email": "oliver.bennett@example.co.uk",
+        "name": "Oliver Bennett",
+        "app_account_token": "a6d0e2f4-1b3c-4e5d-8f70-9a1b2c3d4e5f",
+    },
+    {
+        "external_id": SOFIA,
+        "email": "sofia.martinez@example.com",
+        "name": "Sofia Martinez",
+        "app_account_token": "5c9e1a7b-3d2f-4b8a-a6c4-e0f1d2c3b4a5",
+    },
+    {
+        "external_id": LUKAS,
+        "email": "lukas.schneider@example.de",
+        "name": "Lukas Schneider",
+        "app_account_token": "d47b2e90-6c1a-4f3e-8b5d-71a2c3e4f506",
+    },
+    {
+        "external_id": EMMA,
+        "email": "emma.johnson@example.com",
+        "name": "Emma Johnson",
+        "app_account_token": "0e8f6a4c-2b1d-4d9e-b7a3-c5f6e7d8a9b0",
+    },
+    {
+        "external_id": JAMES,
+        "email": "james.oconnor@example.ca",
+        "name": "James O'Connor",
+        "app_account_token": "b1c2d3e4-f5a6-4b7c-9d8e-0f1a2b3c4d5e",
+    },
+    {
+        "external_id": CHLOE,
+        "email": "chloe.dubois@example.fr",
+        "name": "Chloé Dubois",
+        "app_account_token": "7e6d5c4b-3a29-4180-97f6-e5d4c3b2a190",
+    },
+    {
+        "external_id": AIKO,
+        "email": "aiko.tanaka@example.jp",
+        "name": "Aiko Tanaka",
+        "app_account_token": "c0ffee00-1234-4abc-8def-0123456789ab",
+    },
+]
+_TOKENS = {a["external_id"]: a["app_account_token"] for a in DEMO_ACCOUNTS}
+
+ORDER_OFFER_CODE = "MK5TTTVWJH"
+ORDER_PAY_AS_YOU_GO = "MT4V5Q2J8K"
+ORDER_LINKED_IN_APP = "ML8QRW2ZTN"
+ORDER_NON_CONSUMABLE = "MN2B7XK4PD"
+ORDER_NON_RENEWING = "MW6H2LQ8YE"
+ORDER_CONSUMABLES = "MR9D3FHV6C"
+ORDER_FAMILY_SHARED = "MJ3X9TPC5R"
+ORDER_REFUNDED = "MP7K4WZN2G"
+ORDER_UPGRADED = "MV5C8NJ3QH"
+ORDER_LONG_HISTORY = "MH6T2RBX9W"
+ORDER_NOT_FOUND = "MZ8Q4KDJ7V"
+
+DEMO_ORDERS: dict[str, str] = {
+    ORDER_OFFER_CODE: (
+        "Offer-code subscription (free month) redeemed in the App Store, renewed three times: "
+        "not linked yet (Maya Patel)"
+    ),
+    ORDER_PAY_AS_YOU_GO: (
+        "Offer-code subscription (pay as you go) linked to Oliver Bennett last month: only the "
+        "two latest transactions carry his token"
+    ),
+    ORDER_LINKED_IN_APP: "Yearly subscription bought in the app: already linked to Sofia Martinez",
+    ORDER_NON_CONSUMABLE: "Lifetime unlock (non-consumable) bought in the app by Lukas Schneider",
+    ORDER_NON_RENEWING: "Season pass (non-renewing subscription) bought by Lukas Schneider",
+    ORDER_CONSUMABLES: (
+        "Two credit packs in one order: one finished by the app (in history V2 only), one not "
+        "finished yet (Lukas Schneider)"
+    ),
+    ORDER_FAMILY_SHARED: (
+        "Subscription shared through Family Sharing with Emma Johnson: Apple refuses to link it"
+    ),
+    ORDER_REFUNDED: "Lifetime unlock refunded four days after purchase: revoked (James O'Connor)",
+    ORDER_UPGRADED: (
+        "Monthly subscription upgraded to yearly in the same group: the monthly one is marked "
+        "upgraded (Chloé Dubois)"
+    ),
+    ORDER_LONG_HISTORY: (
+        "Credit pack of a two-year subscriber with 36 transactions: history comes in pages of 20 "
+        "(Aiko Tanaka)"
+    ),
+    ORDER_NOT_FOUND: "Not an order of this app: Apple answers status 1",
+}
+
+# Each App Store customer is known by the appTransactionId all their transactions carry.
+APP_TRANSACTION_IDS = {
+    MAYA: "705000000000000101",
+    OLIVER: "705000000000000102",
+    SOFIA: "705000000000000103",
+    LUKAS: "705000000000000104",
+    EMMA: "705000000000000105",
+    JAMES: "705000000000000106",
+    CHLOE: "705000000000000107",
+    AIKO: "705000000000000108",
+}
+
+
+def load_demo_data(store: TransactionStore, now_ms: int) -> None:
+    """Fill an empty store with the demo customers, their transactions and their orders."""
+    today = now_ms - now_ms % DAY_MS
+
+    def at(days_ago: int, hour: int, minute: int) -> int:
+        return today - days_ago * DAY_MS + (hour * 60 + minute) * 60_000 + 17_000
+
+    customers = {
+        MAYA: "USA",
+        OLIVER: "GBR",
+        SOFIA: "USA",
+        LUKAS: "DEU",
+        EMMA: "USA",
+        JAMES: "CAN",
+        CHLOE: "FRA",
+        AIKO: "JPN",
+    }
+    for account, storefront in customers.items():
+        store.add_customer(APP_TRANSACTION_IDS[account], storefront=storefront)
+
+    _offer_code_subscription(store, at(9, 14, 23))
+    _pay_as_you_go_subscription(store, at(4, 8, 5))
+    _yearly_bought_in_app(store, at(41, 19, 2))
+    _one_time_purchases(store, at)
+    _family_shared(store, at(15, 6, 12))
+    _refunded(store, at(30, 21, 4), at(26, 10, 0))
+    _upgraded(store, at(20, 9, 45), at(12, 18, 20))
+    _long_history(store, at)
+
+
+def _offer_code_subscription(store: TransactionStore, latest: int) -> None:
+    customer = APP_TRANSACTION_IDS[MAYA]
+    free_month = Offer(3, "PROFREEMONTH", "FREE_TRIAL", "P1M", 0)
+    ids = ["2000000815627301", "2000000824401187", "2000000833519642", "2000000842287015"]
+    for n, transaction_id in enumerate(ids):
+        store.add_transaction(
+            customer,
+            transaction_id=transaction_id,
+            original_transaction_id=ids[0] if n else None,
+            product_id=PRO_MONTHLY,
+            purchase_date=add_months(latest, n - 3),
+            transaction_reason="RENEWAL" if n else "PURCHASE",
+            offer=free_month if n == 0 else None,
+            order_id=ORDER_OFFER_CODE,
+        )
+
+
+def _pay_as_you_go_subscription(store: TransactionStore, latest: int) -> None:
+    customer = APP_TRANSACTION_IDS[OLIVER]
+    three_months = Offer(3, "BACKTOSCHOOL3", "PAY_AS_YOU_GO", "P3M", 2990)
+    ids = [
+        "2000000790112458",
+        "2000000799834120",
+        "2000000808713366",
+        "2000000817950271",
+        "2000000827064419",
+    ]
+    for n, transaction_id in enumerate(ids):
+        store.add_transaction(
+            customer,
+            transaction_id=transaction_id,
+            original_transaction_id=ids[0] if n else None,
+            product_id=PRO_MONTHLY,
+            purchase_date=add_months(latest, n - 4),
+            transaction_reason="RENEWAL" if n else "PURCHASE",
+            offer=three_months if n < 3 else None,
+            # Linked by support while the fourth transaction was current; the fifth inherited it.
+            app_account_token=_TOKENS[OLIVER] if n >= 3 else None,
+            order_id=ORDER_PAY_AS_YOU_GO,
+        )
+
+
+def _yearly_bought_in_app(store: TransactionStore, latest: int) -> None:
+    customer = APP_TRANSACTION_IDS[SOFIA]
+    ids = ["2000000412908834", "2000000611457702", "2000000799031265"]
+    for n, transaction_id in enumerate(ids):
+        store.add_transaction(
+            customer,
+            transaction_id=transaction_id,
+            original_transaction_id=ids[0] if n else None,
+            product_id=PRO_YEARLY,
+            purchase_date=add_months(latest, 12 * (n - 2)),
+            transaction_reason="RENEWAL" if n else "PURCHASE",
+            app_account_token=_TOKENS[SOFIA],
+            order_id=ORDER_LINKED_IN_APP,
+        )
+
+
+def _one_time_purchases(store: TransactionStore, at: Moment) -> None:
+    customer, token = APP_TRANSACTION_IDS[LUKAS], _TOKENS[LUKAS]
+    store.add_transaction(
+        customer,
+        transaction_id="2000000745520913",
+        product_id=LIFETIME,
+        purchase_date=at(212, 20, 41),
+        app_account_token=token,
+        order_id=ORDER_NON_CONSUMABLE,
+    )
+    store.add_transaction(
+        customer,
+        transaction_id="2000000823370158",
+        product_id=SEASON_PASS,
+        purchase_date=at(63, 12, 10),
+        app_account_token=token,
+        order_id=ORDER_NON_RENEWING,
+    )
+    earlier_credits = [
+        "2000000756601342",
+        "2000000771245590",
+        "2000000786930127",
+        "2000000802218764",
+    ]
+    for days_ago, transaction_id in zip((180, 150, 120, 90), earlier_credits, strict=True):
+        store.add_transaction(
+            customer,
+            transaction_id=transaction_id,
+            product_id=CREDITS_10,
+            purchase_date=at(days_ago, 18, 5),
+            app_account_token=token,
+            finished=True,
+        )
+    store.add_transaction(
+        customer,
+        transaction_id="2000000843316690",
+        product_id=CREDITS_50,
+        purchase_date=at(2, 17, 30),
+        app_account_token=token,
+        finished=True,
+        order_id=ORDER_CONSUMABLES,
+    )
+    store.add_transaction(
+        customer,
+        transaction_id="2000000843316691",
+        product_id=CREDITS_10,
+        purchase_date=at(2, 17, 31),
+        quantity=2,
+        app_account_token=token,
+        order_id=ORDER_CONSUMABLES,
+    )
+
+
+def _family_shared(store: TransactionStore, latest: int) -> None:
+    customer = APP_TRANSACTION_IDS[EMMA]
+    ids = ["2000000830057719", "2000000839904482"]
+    for n, transaction_id in enumerate(ids):
+        store.add_transaction(
+            customer,
+            transaction_id=transaction_id,
+            original_transaction_id=ids[0] if n else None,
+            product_id=PRO_MONTHLY,
+            purchase_date=add_months(latest, n - 1),
+            transaction_reason="RENEWAL" if n else "PURCHASE",
+            in_app_ownership_type="FAMILY_SHARED",
+            order_id=ORDER_FAMILY_SHARED,
+        )
+
+
+def _refunded(store: TransactionStore, purchased: int, refunded: int) -> None:
+    store.add_transaction(
+        APP_TRANSACTION_IDS[JAMES],
+        transaction_id="2000000836612047",
+        product_id=LIFETIME,
+        purchase_date=purchased,
+        app_account_token=_TOKENS[JAMES],
+        order_id=ORDER_REFUNDED,
+    )
+    # Reason 1: the customer reported an issue with the app.
+    store.revoke("2000000836612047", revocation_date=refunded, reason=1)
+
+
+def _upgraded(store: TransactionStore, current_monthly: int, upgraded: int) -> None:
+    customer, token = APP_TRANSACTION_IDS[CHLOE], _TOKENS[CHLOE]
+    monthly = ["2000000818846213", "2000000828129905", "2000000837741156"]
+    for n, transaction_id in enumerate(monthly):
+        store.add_transaction(
+            customer,
+            transaction_id=transaction_id,
+            original_transaction_id=monthly[0] if n else None,
+            product_id=PRO_MONTHLY,
+            purchase_date=add_months(current_monthly, n - 2),
+            transaction_reason="RENEWAL" if n else "PURCHASE",
+            app_account_token=token,
+            order_id=ORDER_UPGRADED,
+        )
+    # An upgrade starts at once and stays in the subscription: same original transaction.
+    store.add_transaction(
+        customer,
+        transaction_id="2000000840380522",
+        original_transaction_id=monthly[0],
+        product_id=PRO_YEARLY,
+        purchase_date=upgraded,
+        app_account_token=token,
+        order_id=ORDER_UPGRADED,
+    )
+    store.mark_upgraded(monthly[-1], upgraded_at=upgraded)
+
+
+def _long_history(store: TransactionStore, at: Moment) -> None:
+    customer, token = APP_TRANSACTION_IDS[AIKO], _TOKENS[AIKO]
+    latest_renewal = at(6, 7, 55)
+    original = "2000000560218840"
+    for n in range(24):
+        store.add_transaction(
+            customer,
+            transaction_id=original if n == 0 else str(2000000560218840 + 11_317_023 * n),
+            original_transaction_id=original if n else None,
+            product_id=PRO_MONTHLY,
+            purchase_date=add_months(latest_renewal, n - 23),
+            transaction_reason="RENEWAL" if n else "PURCHASE",
+            app_account_token=token,
+        )
+    for n in range(12):
+        is_latest = n == 11
+        store.add_transaction(
+            customer,
+            transaction_id=str(2000000571400000 + 23_100_417 * n + 9),
+            product_id=CREDITS_50 if n % 3 == 2 else CREDITS_10,
+            purchase_date=at(1, 22, 14) if is_latest else at(340 - 30 * n, 21, 30),
+            app_account_token=token,
+            # The app has finished all but the two latest.
+            finished=n < 10,
+            order_id=ORDER_LONG_HISTORY if is_latest else None,
+        )

@@ -1,0 +1,126 @@
+"""Faults injected on demand: the failures a client of the App Store Server API must survive."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, replace
+
+RATE_LIMIT = "rate_limit"
+RETRYABLE_ERROR = "retryable_error"
+INTERNAL_ERROR = "internal_error"
+SLOW = "slow"
+NOT_JSON = "not_json"
+UNTRUSTED_CHAIN = "untrusted_chain"
+NOT_FOUND_RETRYABLE = "not_found_retryable"
+
+FAULT_KINDS = frozenset(
+    {
+        RATE_LIMIT,
+        RETRYABLE_ERROR,
+        INTERNAL_ERROR,
+        SLOW,
+        NOT_JSON,
+        UNTRUSTED_CHAIN,
+        NOT_FOUND_RETRYABLE,
+    }
+)
+ENDPOINTS = frozenset({"lookup", "history", "set_token", "*"})
+ANY = "*"
+
+
+@dataclass(frozen=True)
+class Fault:
+    """What goes wrong, for which requests, and how many times before it clears.
+
+    `target` is an order ID or transaction ID in the request path ("*": any). An untrusted_chain
+    fault may also target one transaction of a response, so only that one is signed by a chain
+    nobody trusts while the others verify.
+    """
+
+    kind: str
+    target: str = ANY
+    endpoint: str = ANY
+    times: int = 1
+    retry_after_ms: int | None = None
+    delay_seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"Unknown fault kind {self.kind!r}; one of {sorted(FAULT_KINDS)}.")
+        if self.endpoint not in ENDPOINTS:
+            raise ValueError(f"Unknown endpoint {self.endpoint!r}; one of {sorted(ENDPOINTS)}.")
+        if self.kind == NOT_FOUND_RETRYABLE and self.endpoint not in ("set_token", ANY):
+            raise ValueError("not_found_retryable is an answer of Set App Account Token only.")
+        if not isinstance(self.target, str) or not self.target:
+            raise ValueError("target is an order ID, a transaction ID or '*'.")
+        if isinstance(self.times, bool) or not isinstance(self.times, int) or self.times < 1:
+            raise ValueError("times is a whole number of requests, at least 1.")
+        if self.retry_after_ms is not None and (
+            isinstance(self.retry_after_ms, bool)
+            or not isinstance(self.retry_after_ms, int)
+            or self.retry_after_ms < 0
+        ):
+            raise ValueError("retry_after_ms is a whole number of milliseconds, 0 or more.")
+        if self.delay_seconds is not None and (
+            isinstance(self.delay_seconds, bool)
+            or not isinstance(self.delay_seconds, int | float)
+            or self.delay_seconds < 0
+        ):
+            raise ValueError("delay_seconds is a number of seconds, 0 or more.")
+
+    def applies_to(self, endpoint: str) -> bool:
+        if self.kind == NOT_FOUND_RETRYABLE and endpoint != "set_token":
+            return False
+        return self.endpoint in (ANY, endpoint)
+
+
+class FaultBook:
+    """Pending faults, first injected first served; each request uses up at most one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+
+    def add(self, fault: Fault) -> None:
+        with self._lock:
+            self._faults.append(fault)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def pending(self) -> list[Fault]:
+        with self._lock:
+            return list(self._faults)
+
+    def take_for_request(self, endpoint: str, path_id: str) -> Fault | None:
+        """The fault that replaces or delays this request's answer, used up once."""
+        return self._take(
+            lambda f: (
+                f.kind != UNTRUSTED_CHAIN and f.applies_to(endpoint) and f.target in (ANY, path_id)
+            )
+        )
+
+    def take_untrusted(
+        self, endpoint: str, path_id: str, transaction_ids: Collection[str]
+    ) -> Fault | None:
+        """An untrusted_chain fault for this response, matched by path or by a transaction in it."""
+        return self._take(
+            lambda f: (
+                f.kind == UNTRUSTED_CHAIN
+                and f.applies_to(endpoint)
+                and (f.target in (ANY, path_id) or f.target in transaction_ids)
+            )
+        )
+
+    def _take(self, wanted: Callable[[Fault], bool]) -> Fault | None:
+        with self._lock:
+            for index, fault in enumerate(self._faults):
+                if wanted(fault):
+                    if fault.times > 1:
+                        self._faults[index] = replace(fault, times=fault.times - 1)
+                    else:
+                        del self._faults[index]
+                    return fault
+            return None

@@ -1,0 +1,472 @@
+"""A local App Store Server API over real HTTP, answering the way Apple answers.
+
+Serves Look Up Order ID, Get Transaction History (V1 and V2) and Set App Account Token with
+Apple's bearer-token check, Apple's status codes and error bodies, and freshly signed
+transactions. Faults can be injected per request, from Python or over HTTP at /simulator/faults,
+so clients can be tested against rate limits, outages, slow answers and untrusted signatures.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from dataclasses import asdict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from lookups.appstore.simulator import errors, faults
+from lookups.appstore.simulator.bearer import BearerCheck, load_public_key
+from lookups.appstore.simulator.certificates import SigningChain, make_signing_chain
+from lookups.appstore.simulator.demo_data import DEMO_APP_APPLE_ID, DEMO_BUNDLE_ID
+from lookups.appstore.simulator.errors import ApiError, AppleError
+from lookups.appstore.simulator.faults import Fault, FaultBook
+from lookups.appstore.simulator.signing import sign_jws
+from lookups.appstore.simulator.store import TransactionStore
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SLOW_SECONDS = 15.0
+DEFAULT_RETRY_AFTER_MS = 1000
+_PROXY_PAGE = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    b"</body>\r\n</html>\r\n"
+)
+_MAX_BODY_BYTES = 64 * 1024
+
+
+class AppStoreSimulator:
+    """The App Store Server API on 127.0.0.1, with demo data, in a background thread.
+
+    Use it as a context manager, or call start() and stop(). `requests` lists every API request
+    received as (method, path), so tests can count a client's attempts.
+    """
+
+    def __init__(
+        self,
+        *,
+        bearer_public_key: object,
+        issuer_id: str,
+        key_id: str,
+        bundle_id: str = DEMO_BUNDLE_ID,
+        app_apple_id: int | None = DEMO_APP_APPLE_ID,
+        environment: str = "Production",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        chain: SigningChain | None = None,
+    ) -> None:
+        self.bundle_id = bundle_id
+        self.app_apple_id = app_apple_id
+        self.environment = environment
+        self.host = host
+        self.chain = chain or make_signing_chain()
+        # Same shape as the real chain, under a root no client has been told to trust.
+        self.untrusted_chain = make_signing_chain()
+        self.store = TransactionStore(bundle_id=bundle_id, environment=environment)
+        self.faults = FaultBook()
+        self._bearer = BearerCheck(
+            public_key=load_public_key(bearer_public_key),
+            issuer_id=issuer_id,
+            key_id=key_id,
+            bundle_id=bundle_id,
+        )
+        self._requested_port = port
+        self._log_lock = threading.Lock()
+        self._requests: list[tuple[str, str]] = []
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> AppStoreSimulator:
+        if self._server is not None:
+            return self
+        self._stopping.clear()
+        self._server = _Server((self.host, self._requested_port), _Handler, self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"appstore-simulator-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        # Wake requests sleeping in a "slow" fault and drop open connections, so nothing lingers.
+        self._stopping.set()
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> AppStoreSimulator:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("The simulator is not running; call start() first.")
+        return self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    # --- trust -----------------------------------------------------------------------------
+
+    @property
+    def root_pem(self) -> bytes:
+        return self.chain.root_pem()
+
+    def write_root(self, path: str | os.PathLike[str]) -> Path:
+        """Write the root certificate the app must trust to verify this simulator's transactions."""
+        return self.chain.write_root(path)
+
+    # --- state for tests, demos and benchmarks ---------------------------------------------------
+
+    def reset(self) -> None:
+        """Demo data back, faults cleared, request log emptied."""
+        self.store.reset()
+        self.faults.clear()
+        with self._log_lock:
+            self._requests.clear()
+
+    @property
+    def requests(self) -> list[tuple[str, str]]:
+        with self._log_lock:
+            return list(self._requests)
+
+    def inject_fault(
+        self,
+        kind: str,
+        *,
+        target: str = faults.ANY,
+        endpoint: str = faults.ANY,
+        times: int = 1,
+        retry_after_ms: int | None = None,
+        delay_seconds: float | None = None,
+    ) -> Fault:
+        """Make the next `times` matching requests fail (or, for "slow", answer late)."""
+        fault = Fault(
+            kind=kind,
+            target=target,
+            endpoint=endpoint,
+            times=times,
+            retry_after_ms=retry_after_ms,
+            delay_seconds=delay_seconds,
+        )
+        self.faults.add(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    def transaction(self, transaction_id: str) -> dict[str, Any]:
+        """A transaction as it stands now (unsigned, without signedDate)."""
+        return self.store.transaction(transaction_id)
+
+    def order_transaction_ids(self, order_id: str) -> list[str]:
+        return self.store.order_transaction_ids(order_id)
+
+    def add_order(self, order_id: str, count: int, **options: Any) -> list[str]:
+        """A new order of `count` subscription transactions (original, then renewals)."""
+        return self.store.add_order(order_id, count, **options)
+
+    def renew(self, original_transaction_id: str, *, purchase_date: int | None = None) -> str:
+        """Bill a subscription's next period; returns the renewal's transaction ID."""
+        return self.store.renew(original_transaction_id, purchase_date=purchase_date)
+
+    def revoke(self, transaction_id: str, **options: Any) -> None:
+        """Refund a transaction: it gains revocationDate, revocationReason and revocationType."""
+        self.store.revoke(transaction_id, **options)
+
+    # --- serving -----------------------------------------------------------------------------
+
+    def _record(self, method: str, path: str) -> None:
+        with self._log_lock:
+            self._requests.append((method, path))
+
+    def _sign(self, endpoint: str, path_id: str, transactions: list[dict[str, Any]]) -> list[str]:
+        ids = [t["transactionId"] for t in transactions]
+        fault = self.faults.take_untrusted(endpoint, path_id, ids)
+        signed_date = int(time.time() * 1000)
+        signed = []
+        for transaction in transactions:
+            untrusted = fault is not None and fault.target in (
+                faults.ANY,
+                path_id,
+                transaction["transactionId"],
+            )
+            chain = self.untrusted_chain if untrusted else self.chain
+            signed.append(sign_jws({**transaction, "signedDate": signed_date}, chain))
+        return signed
+
+    def _look_up_order(self, order_id: str) -> tuple[int, dict[str, Any]]:
+        transactions = self.store.look_up_order(order_id)
+        if transactions is None:
+            return 200, {"status": 1}
+        return 200, {
+            "status": 0,
+            "signedTransactions": self._sign("lookup", order_id, transactions),
+        }
+
+    def _history(
+        self, version: int, any_transaction_id: str, query: str
+    ) -> tuple[int, dict[str, Any]]:
+        params = parse_qs(query, keep_blank_values=True)
+        page, transactions = self.store.history(any_transaction_id, params, version=version)
+        body: dict[str, Any] = {
+            "revision": page.revision,
+            "hasMore": page.has_more,
+            "bundleId": self.bundle_id,
+        }
+        if self.app_apple_id is not None:
+            body["appAppleId"] = self.app_apple_id
+        body["environment"] = self.environment
+        body["signedTransactions"] = self._sign("history", any_transaction_id, transactions)
+        return 200, body
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(
+        self, address: tuple[str, int], handler: type[_Handler], simulator: AppStoreSimulator
+    ) -> None:
+        self.simulator = simulator
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, handler)
+
+    def track(self, connection: socket.socket, *, open_: bool) -> None:
+        with self._connections_lock:
+            if open_:
+                self._connections.add(connection)
+            else:
+                self._connections.discard(connection)
+
+    def close_connections(self) -> None:
+        # Kept-alive connections would otherwise go on being served after stop().
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+def _route(path: str) -> tuple[str, str, int] | None:
+    """(endpoint, ID in the path, API version) for the three endpoints the simulator serves."""
+    parts = path.split("/")
+    # ["", "inApps", "v1", "lookup", "{orderId}"]
+    if len(parts) == 5 and parts[:2] == ["", "inApps"]:
+        if parts[2] == "v1" and parts[3] == "lookup":
+            return "lookup", unquote(parts[4]), 1
+        if parts[2] in ("v1", "v2") and parts[3] == "history":
+            return "history", unquote(parts[4]), int(parts[2][1])
+    # ["", "inApps", "v1", "transactions", "{originalTransactionId}", "appAccountToken"]
+    if (
+        len(parts) == 6
+        and parts[:4] == ["", "inApps", "v1", "transactions"]
+        and parts[5] == "appAccountToken"
+    ):
+        return "set_token", unquote(parts[4]), 1
+    return None
+
+
+_METHODS = {"lookup": "GET", "history": "GET", "set_token": "PUT"}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+    server_version = "AppStoreSimulator/1.0"
+    sys_version = ""
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.track(self.connection, open_=True)
+
+    def finish(self) -> None:
+        self.server.track(self.connection, open_=False)
+        super().finish()
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def do_PATCH(self) -> None:
+        self._serve()
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        logger.info("%s %s", self.address_string(), format % args)
+
+    # --- dispatch ------------------------------------------------------------------------------
+
+    def _serve(self) -> None:
+        simulator = self.server.simulator
+        url = urlsplit(self.path)
+        try:
+            body = self._read_body()
+        except ValueError:
+            self.close_connection = True
+            self._send(400, b"")
+            return
+        if url.path.startswith("/simulator/"):
+            self._control(url.path, body)
+            return
+
+        simulator._record(self.command, url.path)
+        if not simulator._bearer.accepts(self.headers.get("Authorization")):
+            self._send(401, b"")
+            return
+        route = _route(url.path)
+        if route is None:
+            self._send(404, b"")
+            return
+        endpoint, path_id, version = route
+        if self.command != _METHODS[endpoint]:
+            self._send(405, b"", headers={"Allow": _METHODS[endpoint]})
+            return
+
+        fault = simulator.faults.take_for_request(endpoint, path_id)
+        if fault is not None:
+            if fault.kind != faults.SLOW:
+                self._send_fault(fault)
+                return
+            delay = DEFAULT_SLOW_SECONDS if fault.delay_seconds is None else fault.delay_seconds
+            if simulator._stopping.wait(delay):
+                self.close_connection = True
+                return
+
+        try:
+            if endpoint == "lookup":
+                status, answer = simulator._look_up_order(path_id)
+                self._send_json(status, answer)
+            elif endpoint == "history":
+                status, answer = simulator._history(version, path_id, url.query)
+                self._send_json(status, answer)
+            else:
+                simulator.store.set_app_account_token(path_id, _json_or_none(body))
+                self._send(200, b"")
+        except ApiError as error:
+            self._send_error(error.error)
+        except Exception:
+            logger.exception("The simulator failed answering %s %s", self.command, url.path)
+            self._send_error(errors.GENERAL_INTERNAL)
+
+    def _control(self, path: str, body: bytes) -> None:
+        """Test hooks, without bearer auth: inject faults, list or clear them, reset everything."""
+        simulator = self.server.simulator
+        if path == "/simulator/reset" and self.command == "POST":
+            simulator.reset()
+            self._send_json(200, {"reset": True})
+        elif path == "/simulator/faults" and self.command == "POST":
+            data = _json_or_none(body)
+            if not isinstance(data, dict):
+                self._send_json(400, {"error": "Send a JSON object with at least a 'kind'."})
+                return
+            try:
+                fault = simulator.inject_fault(**data)
+            except (TypeError, ValueError) as problem:
+                self._send_json(400, {"error": str(problem)})
+                return
+            self._send_json(201, {"fault": asdict(fault)})
+        elif path == "/simulator/faults" and self.command == "GET":
+            self._send_json(200, {"faults": [asdict(f) for f in simulator.faults.pending()]})
+        elif path == "/simulator/faults" and self.command == "DELETE":
+            simulator.clear_faults()
+            self._send_json(200, {"faults": []})
+        else:
+            self._send_json(404, {"error": "Unknown simulator control."})
+
+    # --- answers -------------------------------------------------------------------------------
+
+    def _send_fault(self, fault: Fault) -> None:
+        if fault.kind == faults.RATE_LIMIT:
+            offset = (
+                DEFAULT_RETRY_AFTER_MS if fault.retry_after_ms is None else fault.retry_after_ms
+            )
+            # Apple's Retry-After is a UNIX time in milliseconds, not a number of seconds.
+            retry_at = int(time.time() * 1000) + offset
+            self._send_error(errors.RATE_LIMIT_EXCEEDED, headers={"Retry-After": str(retry_at)})
+        elif fault.kind == faults.RETRYABLE_ERROR:
+            self._send_error(errors.GENERAL_INTERNAL_RETRYABLE)
+        elif fault.kind == faults.INTERNAL_ERROR:
+            self._send_error(errors.GENERAL_INTERNAL)
+        elif fault.kind == faults.NOT_FOUND_RETRYABLE:
+            self._send_error(errors.ORIGINAL_TRANSACTION_ID_NOT_FOUND_RETRYABLE)
+        elif fault.kind == faults.NOT_JSON:
+            self._send(502, _PROXY_PAGE, content_type="text/html")
+
+    def _send_error(self, error: AppleError, *, headers: dict[str, str] | None = None) -> None:
+        self._send_json(error.status, error.body(), headers=headers)
+
+    def _send_json(
+        self, status: int, body: dict[str, Any], *, headers: dict[str, str] | None = None
+    ) -> None:
+        self._send(
+            status,
+            json.dumps(body, separators=(",", ":")).encode("utf-8"),
+            content_type="application/json",
+            headers=headers,
+        )
+
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        *,
+        content_type: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.send_response(status)
+        if content_type:
+            self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _read_body(self) -> bytes:
+        length = self.headers.get("Content-Length")
+        if not length:
+            return b""
+        size = int(length)
+        if size < 0 or size > _MAX_BODY_BYTES:
+            raise ValueError("Unacceptable Content-Length.")
+        return self.rfile.read(size)
+
+
+def _json_or_none(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None

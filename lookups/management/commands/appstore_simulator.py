@@ -1,0 +1,63 @@
+"""`python manage.py appstore_simulator [--port N]`: the local App Store simulator, alone."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from lookups.appstore.simulator.demo_data import DEMO_ORDERS
+from lookups.appstore.simulator.local import ensure_private_key, local_simulator
+
+
+class Command(BaseCommand):
+    help = "Serve the local App Store Server API simulator with demo data until Ctrl-C."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--port", type=int, default=settings.SIMULATOR_PORT)
+        parser.add_argument("--host", default="127.0.0.1")
+
+    def handle(self, *args: object, port: int, host: str, **options: object) -> None:
+        if not settings.APPSTORE_ROOT_CERTIFICATES:
+            raise CommandError("APPSTORE_ROOT_CERTIFICATES names no file to write the root to.")
+        root_path = Path(settings.APPSTORE_ROOT_CERTIFICATES[0])
+        if settings.APPSTORE_PRIVATE_KEY:
+            private_key = settings.APPSTORE_PRIVATE_KEY
+        elif settings.APPSTORE_PRIVATE_KEY_PATH:
+            private_key = ensure_private_key(settings.APPSTORE_PRIVATE_KEY_PATH)
+        else:
+            raise CommandError("Set APPSTORE_PRIVATE_KEY_PATH or APPSTORE_PRIVATE_KEY.")
+
+        simulator = local_simulator(
+            private_key_pem=private_key,
+            issuer_id=settings.APPSTORE_ISSUER_ID,
+            key_id=settings.APPSTORE_KEY_ID,
+            bundle_id=settings.APPSTORE_BUNDLE_ID,
+            app_apple_id=settings.APPSTORE_APP_APPLE_ID,
+            environment=settings.APPSTORE_ENVIRONMENT,
+            root_certificate_path=root_path,
+            host=host,
+            port=port,
+        )
+        try:
+            simulator.start()
+        except OSError as problem:
+            raise CommandError(f"Cannot listen on {host}:{port}: {problem}") from problem
+
+        self.stdout.write(self.style.SUCCESS(f"App Store simulator listening on {simulator.url}"))
+        self.stdout.write("Point the app at it with:")
+        self.stdout.write(f"  APPSTORE_BASE_URL={simulator.url}")
+        self.stdout.write(f"  APPSTORE_ROOT_CERTIFICATES={root_path}")
+        self.stdout.write("Demo order IDs:")
+        for order_id, description in DEMO_ORDERS.items():
+            self.stdout.write(f"  {order_id}  {description}")
+        self.stdout.write("Faults: POST /simulator/faults, reset: POST /simulator/reset. Ctrl-C stops.")
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            self.stdout.write("Stopping the App Store simulator.")
+        finally:
+            simulator.stop()

@@ -1,0 +1,199 @@
+"""TransactionVerifier: trusts only tokens that chain to a configured root and pass every check."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from lookups.appstore import TransactionVerifier, VerificationError
+from lookups.appstore.simulator.certificates import make_signing_chain
+from lookups.appstore.simulator.signing import sign_jws
+from lookups.appstore.transactions import OfferType, ProductType
+
+BUNDLE_ID = "com.example.verify"
+
+
+def payload(**overrides) -> dict:
+    now_ms = int(time.time() * 1000)
+    base = {
+        "transactionId": "2000000000000001",
+        "originalTransactionId": "2000000000000001",
+        "bundleId": BUNDLE_ID,
+        "productId": "com.example.pro.monthly",
+        "purchaseDate": now_ms - 86_400_000,
+        "originalPurchaseDate": now_ms - 86_400_000,
+        "expiresDate": now_ms + 29 * 86_400_000,
+        "quantity": 1,
+        "type": "Auto-Renewable Subscription",
+        "inAppOwnershipType": "PURCHASED",
+        "signedDate": now_ms,
+        "environment": "Production",
+        "transactionReason": "PURCHASE",
+        "storefront": "USA",
+        "storefrontId": "143441",
+        "price": 9990,
+        "currency": "USD",
+        "offerType": 3,
+        "offerIdentifier": "SPRING2026",
+    }
+    base.update(overrides)
+    return base
+
+
+@pytest.fixture(scope="module")
+def chain():
+    return make_signing_chain()
+
+
+@pytest.fixture
+def verifier(chain):
+    return TransactionVerifier([chain.root], bundle_id=BUNDLE_ID, environment="Production")
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def check_of(verifier: TransactionVerifier, token) -> str:
+    with pytest.raises(VerificationError) as caught:
+        verifier.decode_transaction(token)
+    return caught.value.check
+
+
+def test_it_decodes_a_valid_token(verifier, chain):
+    txn = verifier.decode_transaction(sign_jws(payload(), chain))
+    assert txn.transaction_id == "2000000000000001"
+    assert txn.type is ProductType.AUTO_RENEWABLE
+    assert txn.offer_type is OfferType.OFFER_CODE and txn.is_offer_code
+    assert str(txn.price) == "9.99"
+    assert txn.purchase_date.tzinfo is UTC
+
+
+def test_it_reuses_a_verified_chain_for_the_next_token(verifier, chain):
+    first = verifier.decode_transaction(sign_jws(payload(), chain))
+    second = verifier.decode_transaction(sign_jws(payload(transactionId="2000000000000002"), chain))
+    assert (first.transaction_id, second.transaction_id) == ("2000000000000001", "2000000000000002")
+    assert len(verifier._chains) == 1
+
+
+def test_it_keeps_unknown_fields_and_enum_values(verifier, chain):
+    token = sign_jws(payload(type="Mystery Product", offerType=9, newField={"a": 1}), chain)
+    txn = verifier.decode_transaction(token)
+    assert txn.type == "Mystery Product" and txn.type.name == "UNKNOWN_Mystery Product"
+    assert txn.offer_type == 9
+    assert txn.unknown_fields == {"newField": {"a": 1}}
+
+
+def test_it_refuses_a_tampered_payload(verifier, chain):
+    header, _, signature = sign_jws(payload(), chain).split(".")
+    forged = b64url(json.dumps(payload(productId="com.example.lifetime")).encode())
+    assert check_of(verifier, f"{header}.{forged}.{signature}") == "signature"
+
+
+def test_it_refuses_a_tampered_header(verifier, chain):
+    token = sign_jws(payload(), chain)
+    _, body, signature = token.split(".")
+    header = {"alg": "ES256", "x5c": chain.x5c, "kid": "extra"}
+    assert check_of(verifier, f"{b64url(json.dumps(header).encode())}.{body}.{signature}") == (
+        "signature"
+    )
+
+
+def test_it_refuses_an_untrusted_root(verifier):
+    stranger = make_signing_chain()
+    assert check_of(verifier, sign_jws(payload(), stranger)) == "root"
+
+
+def test_it_ignores_a_trusted_root_swapped_into_x5c(verifier, chain):
+    stranger = make_signing_chain()
+    header = {"alg": "ES256", "x5c": [*stranger.x5c[:2], chain.x5c[2]]}
+    assert check_of(verifier, sign_jws(payload(), stranger, header=header)) == "root"
+
+
+def test_it_refuses_a_leaf_without_apples_marker(chain):
+    no_leaf_oid = make_signing_chain(leaf_oid=False)
+    verifier = TransactionVerifier([no_leaf_oid.root], bundle_id=BUNDLE_ID, environment="Production")
+    assert check_of(verifier, sign_jws(payload(), no_leaf_oid)) == "oid"
+
+
+def test_it_refuses_an_intermediate_without_apples_marker():
+    no_oid = make_signing_chain(intermediate_oid=False)
+    verifier = TransactionVerifier([no_oid.root], bundle_id=BUNDLE_ID, environment="Production")
+    assert check_of(verifier, sign_jws(payload(), no_oid)) == "oid"
+
+
+def test_it_refuses_a_two_certificate_chain(verifier, chain):
+    header = {"alg": "ES256", "x5c": chain.x5c[:2]}
+    assert check_of(verifier, sign_jws(payload(), chain, header=header)) == "chain_length"
+
+
+def test_it_refuses_a_certificate_not_valid_at_signed_date():
+    now = datetime.now(UTC)
+    expired = make_signing_chain(
+        not_valid_before=now - timedelta(days=30), not_valid_after=now - timedelta(days=1)
+    )
+    verifier = TransactionVerifier([expired.root], bundle_id=BUNDLE_ID, environment="Production")
+    assert check_of(verifier, sign_jws(payload(), expired)) == "validity"
+    # The same chain stays usable for a token signed while the leaf was valid.
+    then = int((now - timedelta(days=10)).timestamp() * 1000)
+    assert verifier.decode_transaction(sign_jws(payload(signedDate=then), expired))
+
+
+def test_a_cached_chain_is_not_reused_outside_its_validity(verifier, chain):
+    verifier.decode_transaction(sign_jws(payload(), chain))
+    too_late = int((chain.leaf.not_valid_after_utc + timedelta(days=1)).timestamp() * 1000)
+    assert check_of(verifier, sign_jws(payload(signedDate=too_late), chain)) == "validity"
+
+
+def test_it_refuses_another_apps_bundle_id(verifier, chain):
+    assert check_of(verifier, sign_jws(payload(bundleId="com.other.app"), chain)) == "bundle_id"
+
+
+def test_it_refuses_another_environment(verifier, chain):
+    assert check_of(verifier, sign_jws(payload(environment="Sandbox"), chain)) == "environment"
+
+
+@pytest.mark.parametrize("alg", ["none", "HS256", "RS256", None])
+def test_it_refuses_any_algorithm_but_es256(verifier, chain, alg):
+    header = {"alg": alg, "x5c": chain.x5c}
+    token = sign_jws(payload(), chain, header=header)
+    assert check_of(verifier, token) == "algorithm"
+
+
+def test_it_refuses_alg_none_with_an_empty_signature(verifier, chain):
+    header = b64url(json.dumps({"alg": "none", "x5c": chain.x5c}).encode())
+    body = b64url(json.dumps(payload()).encode())
+    assert check_of(verifier, f"{header}.{body}.") == "algorithm"
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    ["", "abc", "a.b", "a.b.c.d", "!!!.???.***", "e30.e30.", None, 42, "x" * 40_000],
+)
+def test_it_refuses_garbage(verifier, garbage):
+    assert check_of(verifier, garbage) in {"format", "algorithm", "chain_length"}
+
+
+def test_it_refuses_a_payload_field_of_the_wrong_type(verifier, chain):
+    assert check_of(verifier, sign_jws(payload(purchaseDate="yesterday"), chain)) == "payload"
+    assert check_of(verifier, sign_jws(payload(signedDate="now"), chain)) == "payload"
+
+
+def test_it_refuses_a_certificate_that_is_not_der(verifier, chain):
+    header = {"alg": "ES256", "x5c": ["bm90IGEgY2VydA==", *chain.x5c[1:]]}
+    assert check_of(verifier, sign_jws(payload(), chain, header=header)) == "certificate"
+
+
+def test_check_app_refuses_another_app(chain):
+    verifier = TransactionVerifier(
+        [chain.root], bundle_id=BUNDLE_ID, environment="Production", app_apple_id=42
+    )
+    verifier.check_app(bundle_id=BUNDLE_ID, app_apple_id=42)
+    with pytest.raises(VerificationError):
+        verifier.check_app(bundle_id=BUNDLE_ID, app_apple_id=43)
+    with pytest.raises(VerificationError):
+        verifier.check_app(bundle_id="com.other", app_apple_id=42)
