@@ -239,10 +239,13 @@ class AccountImport:
 
     def write_batch(self, rows: list[AccountRow]) -> None:
         with transaction.atomic():
+            # Plain rows, not model instances: most accounts in a rerun are unchanged.
             existing = {
                 account.external_id: account
                 for account in CustomerAccount.objects.filter(
                     external_id__in=[row.external_id for row in rows]
+                ).values_list(
+                    "pk", "external_id", "email", "display_name", "app_account_token", named=True
                 )
             }
             tokens = [row.app_account_token for row in rows if row.app_account_token]
@@ -311,11 +314,15 @@ class AccountImport:
                 ):
                     self.summary.unchanged += 1
                 else:
-                    account.email = row.email
-                    account.display_name = row.display_name
-                    account.app_account_token = token
-                    account.updated_at = now
-                    to_update.append(account)
+                    to_update.append(
+                        CustomerAccount(
+                            pk=account.pk,
+                            email=row.email,
+                            display_name=row.display_name,
+                            app_account_token=token,
+                            updated_at=now,
+                        )
+                    )
 
             CustomerAccount.objects.bulk_create(to_create)
             CustomerAccount.objects.bulk_update(

@@ -15,7 +15,7 @@ from .apple import app_store_client, transaction_verifier
 from .appstore import AppStoreError, HistoryFilters, Transaction, VerificationError
 from .models import CustomerAccount, Lookup, TokenChange
 
-# --- Looking up -----------------------------------------------------------------------------------
+# --- Looking up ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,7 @@ def is_uuid(value: str | None) -> bool:
     return True
 
 
-# --- Linking a purchase to a customer account ------------------------------------------------------
+# --- Linking a purchase to a customer account ---------------------------------------------
 
 
 class LinkRefused(Exception):

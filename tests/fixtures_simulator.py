@@ -62,7 +62,9 @@ def appstore_credentials(appstore_private_key_pem: str) -> AppStoreCredentials:
 
 
 @pytest.fixture(scope="session")
-def appstore_simulator_server(appstore_credentials: AppStoreCredentials) -> Iterator[AppStoreSimulator]:
+def appstore_simulator_server(
+    appstore_credentials: AppStoreCredentials,
+) -> Iterator[AppStoreSimulator]:
     simulator = AppStoreSimulator(
         bearer_public_key=appstore_credentials.private_key_pem,
         issuer_id=appstore_credentials.issuer_id,

@@ -296,7 +296,9 @@ def _segment(value: str) -> str:
 
 
 def _signed_list(body: dict[str, Any]) -> tuple[str, ...]:
-    items = body.get("signedTransactions") or ()
+    items = body.get("signedTransactions")
+    if items is None:
+        return ()
     if not isinstance(items, list):
         raise UnreadableResponseError(
             http_status=200, agent_message="The App Store's answer listed no transactions."

@@ -103,7 +103,7 @@ class BearerCheck:
 
 
 def load_public_key(key: object) -> ec.EllipticCurvePublicKey:
-    """The EC public key to check bearer tokens with, from a key object or a PEM (private or public)."""
+    """The EC public key that checks bearer tokens, from a key object or a private or public PEM."""
     if isinstance(key, ec.EllipticCurvePublicKey):
         if not isinstance(key.curve, ec.SECP256R1):
             raise TypeError("Apple's in-app purchase keys are EC P-256 keys.")

@@ -12,7 +12,11 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from lookups.appstore.simulator.certificates import SigningChain, load_signing_chain, make_signing_chain
+from lookups.appstore.simulator.certificates import (
+    SigningChain,
+    load_signing_chain,
+    make_signing_chain,
+)
 from lookups.appstore.simulator.server import AppStoreSimulator
 
 CHAIN_FILE_NAME = "appstore-simulator-chain.pem"

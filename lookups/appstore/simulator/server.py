@@ -8,6 +8,7 @@ so clients can be tested against rate limits, outages, slow answers and untruste
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -217,18 +218,14 @@ class AppStoreSimulator:
             signed.append(sign_jws({**transaction, "signedDate": signed_date}, chain))
         return signed
 
-    def _look_up_order(self, order_id: str) -> tuple[int, dict[str, Any]]:
+    def _look_up_order(self, order_id: str) -> dict[str, Any]:
         transactions = self.store.look_up_order(order_id)
         if transactions is None:
-            return 200, {"status": 1}
-        return 200, {
-            "status": 0,
-            "signedTransactions": self._sign("lookup", order_id, transactions),
-        }
+            # OrderLookupStatus 1: Apple answers 200 and says only that the order is invalid.
+            return {"status": 1}
+        return {"status": 0, "signedTransactions": self._sign("lookup", order_id, transactions)}
 
-    def _history(
-        self, version: int, any_transaction_id: str, query: str
-    ) -> tuple[int, dict[str, Any]]:
+    def _history(self, version: int, any_transaction_id: str, query: str) -> dict[str, Any]:
         params = parse_qs(query, keep_blank_values=True)
         page, transactions = self.store.history(any_transaction_id, params, version=version)
         body: dict[str, Any] = {
@@ -240,7 +237,7 @@ class AppStoreSimulator:
             body["appAppleId"] = self.app_apple_id
         body["environment"] = self.environment
         body["signedTransactions"] = self._sign("history", any_transaction_id, transactions)
-        return 200, body
+        return body
 
 
 class _Server(ThreadingHTTPServer):
@@ -266,10 +263,8 @@ class _Server(ThreadingHTTPServer):
         with self._connections_lock:
             connections = list(self._connections)
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 def _route(path: str) -> tuple[str, str, int] | None:
@@ -323,7 +318,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:
         self._serve()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         logger.info("%s %s", self.address_string(), format % args)
 
     # --- dispatch ------------------------------------------------------------------------------
@@ -366,11 +361,9 @@ class _Handler(BaseHTTPRequestHandler):
 
         try:
             if endpoint == "lookup":
-                status, answer = simulator._look_up_order(path_id)
-                self._send_json(status, answer)
+                self._send_json(200, simulator._look_up_order(path_id))
             elif endpoint == "history":
-                status, answer = simulator._history(version, path_id, url.query)
-                self._send_json(status, answer)
+                self._send_json(200, simulator._history(version, path_id, url.query))
             else:
                 simulator.store.set_app_account_token(path_id, _json_or_none(body))
                 self._send(200, b"")

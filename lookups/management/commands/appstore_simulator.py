@@ -53,7 +53,9 @@ class Command(BaseCommand):
         self.stdout.write("Demo order IDs:")
         for order_id, description in DEMO_ORDERS.items():
             self.stdout.write(f"  {order_id}  {description}")
-        self.stdout.write("Faults: POST /simulator/faults, reset: POST /simulator/reset. Ctrl-C stops.")
+        self.stdout.write(
+            "Faults: POST /simulator/faults, reset: POST /simulator/reset. Ctrl-C stops."
+        )
         try:
             while True:
                 time.sleep(1)

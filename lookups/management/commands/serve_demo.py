@@ -1,0 +1,61 @@
+"""`python manage.py serve_demo`: the App Store simulator and the app together, locally."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from lookups.appstore.simulator.demo_data import DEMO_ORDERS
+from lookups.appstore.simulator.local import ensure_private_key, local_simulator
+from lookups.demo import DEMO_USERS
+
+
+class Command(BaseCommand):
+    help = "Serve the app on 127.0.0.1 with the local App Store simulator beside it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args: object, port: int, **options: object) -> None:
+        if not settings.DEBUG:
+            raise CommandError("serve_demo is for local runs: it needs DEBUG on.")
+        private_key = settings.APPSTORE_PRIVATE_KEY or ensure_private_key(
+            settings.APPSTORE_PRIVATE_KEY_PATH
+        )
+        simulator = local_simulator(
+            private_key_pem=private_key,
+            issuer_id=settings.APPSTORE_ISSUER_ID,
+            key_id=settings.APPSTORE_KEY_ID,
+            bundle_id=settings.APPSTORE_BUNDLE_ID,
+            app_apple_id=settings.APPSTORE_APP_APPLE_ID,
+            environment=settings.APPSTORE_ENVIRONMENT,
+            root_certificate_path=Path(settings.APPSTORE_ROOT_CERTIFICATES[0]),
+            port=settings.SIMULATOR_PORT,
+        )
+        try:
+            simulator.start()
+        except OSError as problem:
+            raise CommandError(
+                f"The App Store simulator can't listen on port {settings.SIMULATOR_PORT} "
+                f"({problem}). Set APPSTORE_SIMULATOR_PORT to a free port."
+            ) from problem
+        self._print_banner(simulator.url, port)
+        try:
+            call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+        finally:
+            simulator.stop()
+
+    def _print_banner(self, simulator_url: str, port: int) -> None:
+        write = self.stdout.write
+        write(self.style.SUCCESS(f"\nSupportdesk: http://127.0.0.1:{port}/"))
+        write(f"App Store simulator: {simulator_url} (faults: POST /simulator/faults)")
+        write("Sign in as:")
+        for username, password, group, _ in DEMO_USERS:
+            write(f"  {username:<8} password {password:<20} {group}")
+        write("Order IDs to try:")
+        for order_id, description in DEMO_ORDERS.items():
+            write(f"  {order_id}  {description}")
+        write("")
