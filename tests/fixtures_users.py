@@ -63,12 +63,16 @@ def agent_user(make_user: Callable[..., User]) -> User:
 
 @pytest.fixture
 def auditor_user(make_user: Callable[..., User]) -> User:
-    return make_user("auditor", roles.AUDITORS, first_name="Ada", last_name="Auditor", is_staff=True)
+    return make_user(
+        "auditor", roles.AUDITORS, first_name="Ada", last_name="Auditor", is_staff=True
+    )
 
 
 @pytest.fixture
 def manager_user(make_user: Callable[..., User]) -> User:
-    return make_user("manager", roles.MANAGERS, first_name="Max", last_name="Manager", is_staff=True)
+    return make_user(
+        "manager", roles.MANAGERS, first_name="Max", last_name="Manager", is_staff=True
+    )
 
 
 @pytest.fixture

@@ -75,6 +75,7 @@ def test_running_the_same_file_again_changes_nothing(csv_file):
     out, err = run(path)
 
     assert out.strip() == "created 0, updated 0, unchanged 2, skipped 0, conflicts 0"
+    assert err == ""
     assert accounts() == before
     assert dict(CustomerAccount.objects.values_list("external_id", "updated_at")) == updated_at
 
@@ -83,9 +84,7 @@ def test_running_the_same_file_again_changes_nothing(csv_file):
 def test_it_updates_changed_accounts(make_account, csv_file):
     make_account(external_id="c-1", email="old@example.com", display_name="Old Name")
     untouched = make_account(external_id="c-2", email="bo@example.com", display_name="Bo")
-    path = csv_file(
-        "external_id,email,name\nc-1,new@example.com,New Name\nc-2,bo@example.com,Bo\n"
-    )
+    path = csv_file("external_id,email,name\nc-1,new@example.com,New Name\nc-2,bo@example.com,Bo\n")
 
     out, _ = run(path)
 
@@ -97,10 +96,11 @@ def test_it_updates_changed_accounts(make_account, csv_file):
 @pytest.mark.django_db
 def test_an_empty_token_keeps_the_accounts_token(make_account, csv_file):
     account = make_account(external_id="c-1", email="ann@example.com", display_name="Ann")
+    token = account.app_account_token
     run(csv_file("external_id,email,name,app_account_token\nc-1,ann@example.com,Ann B,\n"))
     account.refresh_from_db()
     assert account.display_name == "Ann B"
-    assert account.app_account_token == account.app_account_token
+    assert account.app_account_token == token
 
 
 @pytest.mark.django_db
@@ -120,6 +120,7 @@ def test_columns_may_come_in_any_order_in_any_case_with_a_bom(csv_file):
         f'"Lee, Ann",ann@example.com,{TOKEN_A},c-1\r\n',
     )
     out, err = run(path)
+    assert out.strip() == "created 1, updated 0, unchanged 0, skipped 0, conflicts 0"
     assert err == ""
     assert accounts() == {"c-1": ("ann@example.com", "Lee, Ann", TOKEN_A)}
 

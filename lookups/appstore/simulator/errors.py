@@ -82,3 +82,20 @@ GENERAL_INTERNAL = AppleError(500, 5000000, "An unknown error occurred.")
 GENERAL_INTERNAL_RETRYABLE = AppleError(
     500, 5000001, "An unknown error occurred. Please try again."
 )
+
+
+_KNOWN = {
+    e.code: e
+    for e in list(globals().values())
+    if isinstance(e, AppleError)
+}
+
+
+def apple_error(code: int, *, status: int | None = None, message: str | None = None) -> AppleError:
+    """Any of Apple's errors by code, with Apple's message where the simulator knows it."""
+    known = _KNOWN.get(code)
+    return AppleError(
+        status=status or (known.status if known else code // 10_000),
+        code=code,
+        message=message or (known.message if known else "An error occurred."),
+    )

@@ -13,6 +13,7 @@ SLOW = "slow"
 NOT_JSON = "not_json"
 UNTRUSTED_CHAIN = "untrusted_chain"
 NOT_FOUND_RETRYABLE = "not_found_retryable"
+APPLE_ERROR = "apple_error"
 
 FAULT_KINDS = frozenset(
     {
@@ -35,7 +36,8 @@ class Fault:
 
     `target` is an order ID or transaction ID in the request path ("*": any). An untrusted_chain
     fault may also target one transaction of a response, so only that one is signed by a chain
-    nobody trusts while the others verify.
+    nobody trusts while the others verify. An apple_error fault answers any of Apple's errors:
+    `error_code`, with `http_status` by default the code's first three digits (4000183 is 400).
     """
 
     kind: str
@@ -44,6 +46,9 @@ class Fault:
     times: int = 1
     retry_after_ms: int | None = None
     delay_seconds: float | None = None
+    error_code: int | None = None
+    http_status: int | None = None
+    error_message: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -68,6 +73,23 @@ class Fault:
             or self.delay_seconds < 0
         ):
             raise ValueError("delay_seconds is a number of seconds, 0 or more.")
+        self._check_apple_error()
+
+    def _check_apple_error(self) -> None:
+        if self.kind != APPLE_ERROR:
+            if (self.error_code, self.http_status, self.error_message) != (None, None, None):
+                raise ValueError("error_code, http_status and error_message go with apple_error.")
+            return
+        code = self.error_code
+        if isinstance(code, bool) or not isinstance(code, int) or not 1000000 <= code <= 9999999:
+            raise ValueError("apple_error needs error_code, one of Apple's 7-digit codes.")
+        status = self.http_status
+        if status is not None and (
+            isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599
+        ):
+            raise ValueError("http_status is an HTTP error status, 400 to 599.")
+        if self.error_message is not None and not isinstance(self.error_message, str):
+            raise ValueError("error_message is text.")
 
     def applies_to(self, endpoint: str) -> bool:
         if self.kind == NOT_FOUND_RETRYABLE and endpoint != "set_token":

@@ -162,6 +162,9 @@ class AppStoreSimulator:
         times: int = 1,
         retry_after_ms: int | None = None,
         delay_seconds: float | None = None,
+        error_code: int | None = None,
+        http_status: int | None = None,
+        error_message: str | None = None,
     ) -> Fault:
         """Make the next `times` matching requests fail (or, for "slow", answer late)."""
         fault = Fault(
@@ -171,6 +174,9 @@ class AppStoreSimulator:
             times=times,
             retry_after_ms=retry_after_ms,
             delay_seconds=delay_seconds,
+            error_code=error_code,
+            http_status=http_status,
+            error_message=error_message,
         )
         self.faults.add(fault)
         return fault
@@ -414,6 +420,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(errors.GENERAL_INTERNAL)
         elif fault.kind == faults.NOT_FOUND_RETRYABLE:
             self._send_error(errors.ORIGINAL_TRANSACTION_ID_NOT_FOUND_RETRYABLE)
+        elif fault.kind == faults.APPLE_ERROR and fault.error_code is not None:
+            self._send_error(
+                errors.apple_error(
+                    fault.error_code, status=fault.http_status, message=fault.error_message
+                )
+            )
         elif fault.kind == faults.NOT_JSON:
             self._send(502, _PROXY_PAGE, content_type="text/html")
 

@@ -1,0 +1,121 @@
+"""An agent links the demo offer-code purchase to its customer, in Chromium, start to finish."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth.models import User
+from playwright.sync_api import Page, expect
+
+from lookups.appstore.simulator.demo_data import MAYA, ORDER_OFFER_CODE
+from lookups.models import CustomerAccount, TokenChange
+from tests.e2e.conftest import Screenshots
+from tests.fixtures_users import PASSWORD
+
+# The demo's offer-code subscription: a free month and three renewals, none linked yet.
+ORIGINAL_TRANSACTION_ID = "2000000815627301"
+LATEST_TRANSACTION_ID = "2000000842287015"
+TICKET = "SD-4821"
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("appstore_settings", "demo_customers")]
+
+
+def sign_in(page: Page, user: User) -> None:
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.get_by_label("Username").fill(user.get_username())
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Look up an order")).to_be_visible()
+
+
+def look_up(page: Page, order_id: str) -> None:
+    page.get_by_label("Order ID").fill(order_id)
+    page.get_by_role("button", name="Look up").click()
+    expect(page.get_by_role("heading", name=f"Order {order_id}")).to_be_visible()
+
+
+def test_agent_links_offer_code_purchase_to_customer(
+    new_page: Callable[..., Page],
+    agent_user: User,
+    screenshots: Screenshots,
+    browser_errors: list[str],
+) -> None:
+    maya = CustomerAccount.objects.get(external_id=MAYA)
+    page = new_page()
+
+    page.goto("/")
+    screenshots.take(page, "sign-in")
+    sign_in(page, agent_user)
+    screenshots.take(page, "look-up-form")
+
+    look_up(page, ORDER_OFFER_CODE)
+    rows = page.locator("table.purchases tbody tr[id^=txn-]")
+    expect(rows).to_have_count(4)
+    expect(rows.filter(has_text="Not linked")).to_have_count(4)
+    link_buttons = page.get_by_role("link", name="Link to customer")
+    expect(link_buttons).to_have_count(1)
+    latest = page.locator(f"#txn-{LATEST_TRANSACTION_ID}")
+    expect(latest.get_by_role("link", name="Link to customer")).to_be_visible()
+    screenshots.take(page, "order")
+
+    latest.get_by_role("link", name="Link to customer").click()
+    search = page.get_by_label("Find the customer (email, account ID or name)")
+    expect(search).to_be_visible()
+    expect(page.get_by_text("Currently: not linked to any customer.")).to_be_visible()
+    screenshots.take(page, "link-panel")
+
+    # Typed key by key and never submitted: the debounced live search must fetch the choices.
+    search.press_sequentially("maya.pat", delay=40)
+    choices = page.locator(f"#choices-{ORIGINAL_TRANSACTION_ID} li")
+    expect(choices).to_have_count(1)
+    expect(choices).to_contain_text("Maya Patel")
+    expect(choices).to_contain_text(maya.email)
+    screenshots.take(page, "search-results")
+
+    choices.get_by_role("link", name="Choose").click()
+    confirm = page.locator("form.confirm")
+    expect(confirm.get_by_role("heading", name="Confirm the link")).to_be_visible()
+    expect(confirm).to_contain_text("Now linked toNobody")
+    expect(confirm).to_contain_text(f"Maya Patel · {maya.email}")
+    confirm.get_by_label("Support ticket").fill(TICKET)
+    screenshots.take(page, "confirm")
+
+    confirm.get_by_role("button", name="Link purchase").click()
+    expect(page.get_by_role("status")).to_contain_text("Linked to Maya Patel")
+    screenshots.take(page, "linked")
+
+    look_up(page, ORDER_OFFER_CODE)
+    latest = page.locator(f"#txn-{LATEST_TRANSACTION_ID}")
+    expect(latest.get_by_role("link", name="Maya Patel")).to_have_attribute(
+        "href", re.compile(rf"/accounts/{maya.pk}/$")
+    )
+    expect(latest.get_by_role("link", name="Change link")).to_be_visible()
+    screenshots.take(page, "order-linked")
+
+    change = TokenChange.objects.get(original_transaction_id=ORIGINAL_TRANSACTION_ID)
+    assert change.outcome == TokenChange.Outcome.SUCCEEDED
+    assert change.account == maya
+    assert change.agent == agent_user
+    assert change.ticket_reference == TICKET
+    assert browser_errors == []
+
+
+def test_order_lookup_works_without_javascript(
+    new_page: Callable[..., Page],
+    agent_user: User,
+    screenshots: Screenshots,
+    browser_errors: list[str],
+) -> None:
+    page = new_page(java_script_enabled=False)
+    sign_in(page, agent_user)
+
+    look_up(page, ORDER_OFFER_CODE)
+    # A full page load, not a swapped fragment: the form's own GET did the lookup.
+    assert page.url.endswith(f"/orders/?order_id={ORDER_OFFER_CODE}")
+    expect(page.locator("table.purchases tbody tr[id^=txn-]")).to_have_count(4)
+    expect(page.locator(f"#txn-{LATEST_TRANSACTION_ID}")).to_contain_text("Not linked")
+    screenshots.take(page, "order")
+    assert browser_errors == []

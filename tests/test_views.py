@@ -1,0 +1,159 @@
+"""Every agent page: who may open it, which methods it takes, full page versus htmx fragment."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from lookups.appstore.simulator.demo_data import ORDER_NOT_FOUND, ORDER_OFFER_CODE
+from lookups.models import Lookup
+
+pytestmark = pytest.mark.django_db
+
+ORIGINAL_ID = "2000000815627301"  # the demo offer-code subscription
+
+AGENT_PAGES = [
+    reverse("lookups:look_up"),
+    reverse("lookups:history", args=[ORIGINAL_ID]),
+    reverse("lookups:link", args=[ORIGINAL_ID]),
+]
+ACCOUNT_PAGES = [reverse("lookups:accounts")]
+
+
+@pytest.mark.parametrize("url", [*AGENT_PAGES, *ACCOUNT_PAGES, reverse("lookups:home")])
+def test_anonymous_users_are_sent_to_sign_in(client, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("url", AGENT_PAGES)
+def test_auditors_and_managers_cannot_open_agent_pages(auditor_client, manager_client, url):
+    assert auditor_client.get(url).status_code == 403
+    assert manager_client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize("role", ["agent_client", "superuser_client"])
+def test_agents_and_superusers_open_agent_pages(request, role, appstore_settings):
+    client = request.getfixturevalue(role)
+    for url in AGENT_PAGES:
+        assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("role", ["agent_client", "auditor_client", "manager_client"])
+def test_every_role_may_search_customer_accounts(request, role, customer_account):
+    client = request.getfixturevalue(role)
+    response = client.get(reverse("lookups:accounts"), {"q": customer_account.email[:5]})
+    assert response.status_code == 200
+    assert customer_account.display_name in response.text
+
+
+@pytest.mark.parametrize("url", [reverse("lookups:look_up"), *ACCOUNT_PAGES])
+def test_read_only_pages_refuse_post(agent_client, url):
+    assert agent_client.post(url).status_code == 405
+
+
+def test_link_refuses_put_and_delete(agent_client):
+    url = reverse("lookups:link", args=[ORIGINAL_ID])
+    assert agent_client.put(url).status_code == 405
+    assert agent_client.delete(url).status_code == 405
+
+
+def test_home_sends_each_role_to_its_section(agent_client, auditor_client):
+    assert agent_client.get(reverse("lookups:home")).url == reverse("lookups:look_up")
+    assert auditor_client.get(reverse("lookups:home")).url == reverse("admin:index")
+
+
+def test_the_header_shows_only_the_sections_of_the_role(agent_client, auditor_client):
+    agent_page = agent_client.get(reverse("lookups:accounts")).text
+    auditor_page = auditor_client.get(reverse("lookups:accounts")).text
+    assert "Look up an order" in agent_page and "Audit trail" not in agent_page
+    assert "Look up an order" not in auditor_page and "Audit trail" in auditor_page
+
+
+def test_a_lookup_renders_the_whole_page_without_htmx(agent_client, appstore_settings):
+    response = agent_client.get(reverse("lookups:look_up"), {"order_id": ORDER_OFFER_CODE})
+    assert response.status_code == 200
+    assert "<html" in response.text and "Offer code" in response.text
+
+
+def test_a_lookup_renders_only_the_results_for_htmx(agent_client, appstore_settings):
+    response = agent_client.get(
+        reverse("lookups:look_up"), {"order_id": ORDER_OFFER_CODE}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert "<html" not in response.text
+    assert "Offer code" in response.text and "Not linked" in response.text
+
+
+def test_a_lookup_trims_and_upper_cases_the_order_id(agent_client, agent_user, appstore_settings):
+    agent_client.get(reverse("lookups:look_up"), {"order_id": f"  {ORDER_OFFER_CODE.lower()} "})
+    lookup = Lookup.objects.get()
+    assert lookup.order_id == ORDER_OFFER_CODE
+    assert lookup.agent == agent_user and lookup.outcome == Lookup.Outcome.FOUND
+    assert len(lookup.transactions) == 4 and all(t["verified"] for t in lookup.transactions)
+
+
+@pytest.mark.parametrize("bad", ["12", "MK5T-TTV!WJH", "x" * 40, "ÄÖÜÄÖÜÄÖÜ"])
+def test_a_malformed_order_id_explains_what_one_looks_like(agent_client, bad, appstore_settings):
+    response = agent_client.get(reverse("lookups:look_up"), {"order_id": bad})
+    assert response.status_code == 200
+    assert "receipt email" in response.text
+    assert Lookup.objects.count() == 0
+
+
+def test_status_one_gets_a_plain_explanation(agent_client, appstore_settings):
+    response = agent_client.get(reverse("lookups:look_up"), {"order_id": ORDER_NOT_FOUND})
+    assert "has no purchases of this app" in response.text
+    assert Lookup.objects.get().outcome == Lookup.Outcome.NOT_FOUND
+
+
+def test_a_lookup_shows_the_linked_account_by_name(agent_client, appstore_settings, make_account):
+    from lookups.appstore.simulator.demo_data import DEMO_ACCOUNTS, ORDER_LINKED_IN_APP
+
+    sofia = next(a for a in DEMO_ACCOUNTS if a["name"].startswith("Sofia"))
+    account = make_account(
+        display_name=sofia["name"], app_account_token=sofia["app_account_token"]
+    )
+    response = agent_client.get(reverse("lookups:look_up"), {"order_id": ORDER_LINKED_IN_APP})
+    assert reverse("lookups:account", args=[account.pk]) in response.text
+
+
+def test_the_history_page_pages_by_revision(agent_client, appstore_settings):
+    from lookups.appstore.simulator.demo_data import ORDER_LONG_HISTORY
+
+    agent_client.get(reverse("lookups:look_up"), {"order_id": ORDER_LONG_HISTORY})
+    transaction_id = Lookup.objects.get().transactions[0]["payload"]["transactionId"]
+    url = reverse("lookups:history", args=[transaction_id])
+
+    first = agent_client.get(url)
+    assert first.text.count('<tr id="txn-') == 20
+    assert "Load more" in first.text
+
+    history = Lookup.objects.filter(kind=Lookup.Kind.HISTORY).get()
+    assert history.history_version == 2 and len(history.transactions) == 20
+
+    revision = first.context["result"].revision
+    more = agent_client.get(url, {"revision": revision}, headers={"HX-Request": "true"})
+    assert "<html" not in more.text
+    assert more.text.count('<tr id="txn-') > 0
+
+
+def test_history_filters_reject_a_reversed_date_range(agent_client, appstore_settings):
+    url = reverse("lookups:history", args=[ORIGINAL_ID])
+    response = agent_client.get(url, {"start": "2026-05-01", "end": "2026-04-01"})
+    assert "must not be after" in response.text
+    assert not Lookup.objects.exists()
+
+
+def test_history_of_something_that_is_not_a_transaction_id_is_404(agent_client):
+    assert agent_client.get("/purchases/abc/history/").status_code == 404
+
+
+def test_the_account_page_lists_purchases_linked_through_the_audit_log(
+    agent_client, customer_account
+):
+    response = agent_client.get(reverse("lookups:account", args=[customer_account.pk]))
+    assert response.status_code == 200
+    assert customer_account.email in response.text
+    assert "No purchase has been linked" in response.text
