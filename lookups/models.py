@@ -161,6 +161,12 @@ class TokenChange(models.Model):
                 | Q(outcome__in=["succeeded", "failed"], settled_at__isnull=False),
                 name="tokenchange_settled_at_iff_settled",
             ),
+            # One Apple call in flight per purchase: a second agent's link waits its turn.
+            models.UniqueConstraint(
+                fields=["original_transaction_id"],
+                condition=Q(outcome="pending"),
+                name="tokenchange_one_pending_per_purchase",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1029,3 +1029,25 @@ def test_appstore_settings_point_django_at_the_simulator(
     root_file = Path(appstore_settings.APPSTORE_ROOT_CERTIFICATES[0])
     assert root_file.read_bytes() == simulator.root_pem
     assert simulator_root_path.exists()
+
+
+def test_apple_error_fault_answers_any_apple_error(simulator, api):
+    original = simulator.order_transaction_ids(ORDER_OFFER_CODE)[0]
+    simulator.inject_fault("apple_error", endpoint="set_token", error_code=4000183)
+    response = set_token(api, original, {"appAccountToken": str(uuid.uuid4())})
+    assert_apple_error(response, 400, 4000183)
+    assert response.json()["errorMessage"] == (
+        "Invalid request. The app account token must be a valid UUID."
+    )
+    assert "appAccountToken" not in simulator.transaction(
+        simulator.order_transaction_ids(ORDER_OFFER_CODE)[-1]
+    )
+
+    simulator.inject_fault("apple_error", error_code=4040002, error_message="Account not found.")
+    assert_apple_error(api("GET", f"/inApps/v1/lookup/{ORDER_OFFER_CODE}"), 404, 4040002)
+    simulator.inject_fault("apple_error", error_code=4000002, http_status=403)
+    assert_apple_error(api("GET", f"/inApps/v1/lookup/{ORDER_OFFER_CODE}"), 403, 4000002)
+    with pytest.raises(ValueError):
+        simulator.inject_fault("apple_error")
+    with pytest.raises(ValueError):
+        simulator.inject_fault("internal_error", error_code=5000000)

@@ -24,6 +24,7 @@ FAULT_KINDS = frozenset(
         NOT_JSON,
         UNTRUSTED_CHAIN,
         NOT_FOUND_RETRYABLE,
+        APPLE_ERROR,
     }
 )
 ENDPOINTS = frozenset({"lookup", "history", "set_token", "*"})
