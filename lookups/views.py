@@ -20,9 +20,7 @@ SEARCH_LIMIT = 20
 
 agent_required = permission_required("lookups.look_up_orders", raise_exception=True)
 linker_required = permission_required("lookups.link_purchases", raise_exception=True)
-account_viewer_required = permission_required(
-    "lookups.view_customeraccount", raise_exception=True
-)
+account_viewer_required = permission_required("lookups.view_customeraccount", raise_exception=True)
 
 
 def _template(request: HttpRequest, page: str, fragment: str) -> str:
@@ -151,9 +149,7 @@ def link(request: HttpRequest, original_transaction_id: str) -> HttpResponse:
     if not is_transaction_id(original_transaction_id):
         raise Http404("Not a transaction ID")
     lookup_id = request.POST.get("lookup") or request.GET.get("lookup")
-    lookup = (
-        Lookup.objects.filter(pk=lookup_id).first() if (lookup_id or "").isdigit() else None
-    )
+    lookup = Lookup.objects.filter(pk=lookup_id).first() if (lookup_id or "").isdigit() else None
     purchase = _purchase_from_lookup(lookup, original_transaction_id) or {}
     current_token = purchase.get("appAccountToken") or None
     current_account = (

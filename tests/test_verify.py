@@ -116,7 +116,9 @@ def test_it_ignores_a_trusted_root_swapped_into_x5c(verifier, chain):
 
 def test_it_refuses_a_leaf_without_apples_marker(chain):
     no_leaf_oid = make_signing_chain(leaf_oid=False)
-    verifier = TransactionVerifier([no_leaf_oid.root], bundle_id=BUNDLE_ID, environment="Production")
+    verifier = TransactionVerifier(
+        [no_leaf_oid.root], bundle_id=BUNDLE_ID, environment="Production"
+    )
     assert check_of(verifier, sign_jws(payload(), no_leaf_oid)) == "oid"
 
 

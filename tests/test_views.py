@@ -112,9 +112,7 @@ def test_a_lookup_shows_the_linked_account_by_name(agent_client, appstore_settin
     from lookups.appstore.simulator.demo_data import DEMO_ACCOUNTS, ORDER_LINKED_IN_APP
 
     sofia = next(a for a in DEMO_ACCOUNTS if a["name"].startswith("Sofia"))
-    account = make_account(
-        display_name=sofia["name"], app_account_token=sofia["app_account_token"]
-    )
+    account = make_account(display_name=sofia["name"], app_account_token=sofia["app_account_token"])
     response = agent_client.get(reverse("lookups:look_up"), {"order_id": ORDER_LINKED_IN_APP})
     assert reverse("lookups:account", args=[account.pk]) in response.text
 
