@@ -232,3 +232,62 @@ class TokenChange(models.Model):
 
         self.refresh_from_db(fields=list(values))
         return False
+
+
+class Export(models.Model):
+    """A CSV export someone downloaded: who, which table, with which filters, how many rows."""
+
+    class Table(models.TextChoices):
+        LOOKUPS = "lookups", "Lookups"
+        TOKEN_CHANGES = "token_changes", "Token changes"
+        CUSTOMER_ACCOUNTS = "customer_accounts", "Customer accounts"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="exports")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    table = models.CharField(max_length=32, choices=Table.choices)
+    # The filters as given (date range, agent, or the admin's selected IDs).
+    filters = models.JSONField(default=dict, blank=True)
+    row_count = models.PositiveIntegerField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_table_display()} export by {self.user} at {self.created_at:%Y-%m-%d %H:%M}"
+        )
+
+
+class AdaptyDelivery(models.Model):
+    """One attempt to send a linked purchase to Adapty's "Set transaction", beside its link."""
+
+    class Outcome(models.TextChoices):
+        SENT = "sent", "Sent"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    token_change = models.ForeignKey(TokenChange, models.PROTECT, related_name="adapty_deliveries")
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="adapty_deliveries"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    customer_user_id = models.CharField(max_length=100)
+    outcome = models.CharField(
+        max_length=16, choices=Outcome.choices, default=Outcome.SENT, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error_code = models.CharField(max_length=100, blank=True)
+    error_message = models.TextField(blank=True)
+    request_id = models.CharField(max_length=100, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        default_permissions = ("view",)
+        verbose_name_plural = "Adapty deliveries"
+
+    def __str__(self) -> str:
+        return f"Adapty {self.outcome} for {self.token_change.original_transaction_id}"

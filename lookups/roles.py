@@ -1,6 +1,6 @@
 """The staff roles, as Django groups, and the permissions each one holds.
 
-Migration 0002_roles creates these groups on a fresh database with its own frozen copy of this
+Migrations 0002_roles and 0005 create these groups on a fresh database with its own frozen copy of this
 table (a migration must keep doing what it did when it was written); a test checks the two agree.
 A later change to a role needs a new migration as well as an edit here.
 """
@@ -15,6 +15,8 @@ _AUDITOR_PERMISSIONS = (
     "lookups.view_lookup",
     "lookups.view_tokenchange",
     "lookups.view_customeraccount",
+    "lookups.view_export",
+    "lookups.view_adaptydelivery",
 )
 
 GROUP_PERMISSIONS: dict[str, tuple[str, ...]] = {

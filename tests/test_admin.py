@@ -8,41 +8,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from lookups.models import CustomerAccount, Lookup, TokenChange
+from tests.factories import make_lookup, make_token_change
 
 MODELS = ["customeraccount", "lookup", "tokenchange"]
 
 
 def changelist(model: str) -> str:
     return reverse(f"admin:lookups_{model}_changelist")
-
-
-def make_lookup(agent, **fields) -> Lookup:
-    values = {
-        "agent": agent,
-        "order_id": "MK5TTTVWJH",
-        "environment": "Production",
-        "outcome": Lookup.Outcome.FOUND,
-        "duration_ms": 95,
-        "transactions": [{"transactionId": "2000000123456789", "productId": "premium"}],
-    }
-    values.update(fields)
-    return Lookup.objects.create(**values)
-
-
-def make_token_change(agent, account, **fields) -> TokenChange:
-    values = {
-        "request_id": uuid.uuid4(),
-        "agent": agent,
-        "account": account,
-        "original_transaction_id": "2000000123456789",
-        "product_id": "com.example.premium.yearly",
-        "environment": "Production",
-        "order_id": "MK5TTTVWJH",
-        "token_after": account.app_account_token,
-        "ticket_reference": "ZD-1234",
-    }
-    values.update(fields)
-    return TokenChange.objects.create(**values)
 
 
 @pytest.fixture
@@ -99,8 +71,10 @@ def test_auditor_reads_a_token_change_without_a_save_button(auditor_client, toke
     assert 'name="_save"' not in response.text
 
 
-def test_lookup_page_shows_the_transactions_as_shown(auditor_client, token_change):
-    url = reverse("admin:lookups_lookup_change", args=[token_change.lookup_id])
+def test_lookup_page_shows_the_transactions_as_shown(auditor_client, agent_user):
+    shown = [{"verified": True, "payload": {"transactionId": "2000000123456789"}}]
+    lookup = make_lookup(agent_user, transactions=shown)
+    url = reverse("admin:lookups_lookup_change", args=[lookup.pk])
     response = auditor_client.get(url)
     assert response.status_code == 200
     assert "2000000123456789" in response.text
@@ -161,9 +135,14 @@ def test_nobody_can_add_edit_or_delete_the_log(request, token_change, model, rol
 
 
 @pytest.mark.parametrize(
-    "query", ["2000000123456789", "MK5TTTVWJH", "jane.doe", "cust-jane", "Jane Doe", "ZD-1234"]
+    "query", ["2000000555555555", "MK5TTTVWJH", "jane.doe", "cust-jane", "Jane Doe", "ZD-1234"]
 )
-def test_token_changes_can_be_searched(auditor_client, token_change, make_account, query):
+def test_token_changes_can_be_searched(
+    auditor_client, agent_user, customer_account, make_account, query
+):
+    token_change = make_token_change(
+        agent_user, customer_account, original_transaction_id="2000000555555555"
+    )
     other = make_account()
     make_token_change(
         token_change.agent,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -153,6 +154,29 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@pytest.fixture
+def stalled_body_url() -> Iterator[str]:
+    """A server that sends a 200's headers and the first byte of its body, then nothing more."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    finished = threading.Event()
+
+    def answer_once() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+            )
+            finished.wait(5)
+
+    server = threading.Thread(target=answer_once, daemon=True)
+    server.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finished.set()
+    server.join(5)
+    listener.close()
 
 
 # --- Look Up Order ID ----------------------------------------------------------------------------
@@ -699,12 +723,28 @@ def test_it_gives_up_on_a_slow_answer_without_retrying(simulator, appstore_crede
     assert len(simulator.requests) == 1
 
 
+def test_it_gives_up_on_a_body_that_stops_arriving_without_retrying(
+    appstore_credentials, stalled_body_url
+):
+    waits: list[float] = []
+    client = make_client(
+        appstore_credentials, stalled_body_url, read_timeout=0.3, sleep=waits.append
+    )
+    started = time.monotonic()
+
+    with pytest.raises(AppStoreTimeoutError):
+        client.look_up_order(ORDER_OFFER_CODE)
+
+    assert time.monotonic() - started < 1.0
+    assert waits == []
+
+
 def test_it_retries_a_refused_connection_until_max_attempts(appstore_credentials):
     waits: list[float] = []
     client = make_client(
         appstore_credentials,
         f"http://127.0.0.1:{free_port()}",
-        sleep=lambda seconds: waits.append(seconds),
+        sleep=waits.append,
     )
 
     with pytest.raises(AppStoreUnavailableError) as refused:
@@ -716,7 +756,9 @@ def test_it_retries_a_refused_connection_until_max_attempts(appstore_credentials
     assert all(0 <= wait <= FAST_RETRY.backoff_cap_seconds for wait in waits)
 
 
-def test_the_call_budget_caps_retries(simulator, appstore_credentials):
+def test_the_call_budget_caps_retries_and_reports_apples_last_answer(
+    simulator, appstore_credentials
+):
     budget = RetryPolicy(
         max_attempts=50,
         backoff_base_seconds=0.05,
@@ -727,6 +769,7 @@ def test_the_call_budget_caps_retries(simulator, appstore_credentials):
     simulator.inject_fault("retryable_error", times=50)
     started = time.monotonic()
 
+    # Whether the budget runs out in a wait or in a retry it cut short, Apple's error is reported.
     with pytest.raises(GeneralInternalRetryableError):
         client.look_up_order(ORDER_OFFER_CODE)
 

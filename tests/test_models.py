@@ -10,35 +10,7 @@ from django.db.models import ProtectedError
 
 from lookups import roles
 from lookups.models import AuditLogIsAppendOnly, CustomerAccount, Lookup, TokenChange
-
-
-def make_lookup(agent, **fields) -> Lookup:
-    values = {
-        "agent": agent,
-        "order_id": "MK5TTTVWJH",
-        "environment": "Production",
-        "outcome": Lookup.Outcome.FOUND,
-        "duration_ms": 120,
-    }
-    values.update(fields)
-    return Lookup.objects.create(**values)
-
-
-def make_token_change(agent, account, **fields) -> TokenChange:
-    values = {
-        "request_id": uuid.uuid4(),
-        "agent": agent,
-        "account": account,
-        "original_transaction_id": "2000000123456789",
-        "product_id": "com.example.premium.yearly",
-        "environment": "Production",
-        "order_id": "MK5TTTVWJH",
-        "token_before": None,
-        "token_after": account.app_account_token,
-        "ticket_reference": "ZD-1234",
-    }
-    values.update(fields)
-    return TokenChange.objects.create(**values)
+from tests.factories import make_lookup, make_token_change
 
 
 @pytest.fixture

@@ -83,9 +83,16 @@ class BearerTokenSigner:
             return self._token
 
     def invalidate(self) -> None:
-        """Forget the cached token (after Apple answered 401 to it, say)."""
+        """Forget the cached token (after Apple answered 401 to it, say), in the store too."""
         with self._lock:
-            self._token, self._renew_at = None, 0.0
+            rejected, self._token, self._renew_at = self._token, None, 0.0
+            if self._store is None or rejected is None:
+                return
+            shared = self._store.get(self._store_key)
+            # Otherwise the next call would take the rejected token straight back from the store;
+            # a newer token another process stored meanwhile is left alone.
+            if isinstance(shared, tuple) and shared[:1] == (rejected,):
+                self._store.set(self._store_key, None, 1)
 
     def _sign(self, now: float) -> tuple[str, float]:
         issued_at = int(now)

@@ -22,6 +22,7 @@ from urllib.parse import quote
 from uuid import UUID
 
 import requests
+import urllib3
 
 from .auth import BearerTokenSigner, TokenStore
 from .errors import (
@@ -226,19 +227,30 @@ class AppStoreClient:
         policy = self.retry
         deadline = time.monotonic() + policy.call_budget_seconds
         attempt = 0
+        previous: AppStoreError | None = None
         while True:
             attempt += 1
+            remaining = deadline - time.monotonic()
+            if previous is not None and remaining <= 0:
+                raise previous
+            timeout = (min(self.timeout[0], remaining), min(self.timeout[1], remaining))
             try:
-                return self._attempt(method, path, params, json, expect_body, deadline)
+                return self._attempt(method, path, params, json, expect_body, timeout)
             except AppStoreError as error:
+                if (
+                    previous is not None
+                    and timeout != self.timeout
+                    and isinstance(error, AppStoreUnavailableError)
+                ):
+                    # The budget, not Apple, cut this retry short: report what Apple said last.
+                    raise previous from error
                 wait = self._wait_before_retry(error, attempt)
                 if wait is None or time.monotonic() + wait >= deadline:
                     raise
+                previous = error
                 self._sleep(wait)
 
-    def _attempt(self, method, path, params, json, expect_body, deadline) -> dict[str, Any]:
-        remaining = deadline - time.monotonic()
-        timeout = (min(self.timeout[0], remaining), min(self.timeout[1], remaining))
+    def _attempt(self, method, path, params, json, expect_body, timeout) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self.signer.token()}"}
         try:
             response = self.session.request(
@@ -253,6 +265,11 @@ class AppStoreClient:
             raise AppStoreUnavailableError() from exc
         except requests.Timeout as exc:
             raise AppStoreTimeoutError() from exc
+        except requests.ConnectionError as exc:
+            # A body that stops arriving after the headers comes as a ConnectionError.
+            if exc.args and isinstance(exc.args[0], urllib3.exceptions.ReadTimeoutError):
+                raise AppStoreTimeoutError() from exc
+            raise AppStoreUnavailableError() from exc
         except requests.RequestException as exc:
             raise AppStoreUnavailableError() from exc
 

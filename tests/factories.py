@@ -1,0 +1,40 @@
+"""Rows for tests that need lookups and token changes without going through Apple."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+
+from lookups.models import Lookup, TokenChange
+
+_transaction_ids = itertools.count(2_000_000_123_456_789)
+
+
+def make_lookup(agent, **fields) -> Lookup:
+    values = {
+        "agent": agent,
+        "order_id": "MK5TTTVWJH",
+        "environment": "Production",
+        "outcome": Lookup.Outcome.FOUND,
+        "duration_ms": 120,
+    }
+    values.update(fields)
+    return Lookup.objects.create(**values)
+
+
+def make_token_change(agent, account, **fields) -> TokenChange:
+    """A pending change; each gets its own purchase unless one is given."""
+    values = {
+        "request_id": uuid.uuid4(),
+        "agent": agent,
+        "account": account,
+        "original_transaction_id": str(next(_transaction_ids)),
+        "product_id": "com.example.premium.yearly",
+        "environment": "Production",
+        "order_id": "MK5TTTVWJH",
+        "token_before": None,
+        "token_after": account.app_account_token,
+        "ticket_reference": "ZD-1234",
+    }
+    values.update(fields)
+    return TokenChange.objects.create(**values)
