@@ -547,18 +547,17 @@ def test_it_signs_a_new_token_shortly_before_the_old_one_expires(
 ):
     # Start late in a token's life, so both tokens are still good when the simulator checks them.
     started = time.time() - RENEW_AFTER_SECONDS - 5
-    moments = iter([started, started + RENEW_AFTER_SECONDS - 2, started + RENEW_AFTER_SECONDS + 1])
-    now = [started]
+    now = started
     client.signer = BearerTokenSigner(
         issuer_id=appstore_credentials.issuer_id,
         key_id=appstore_credentials.key_id,
         private_key_pem=appstore_credentials.private_key_pem,
         bundle_id=appstore_credentials.bundle_id,
-        clock=lambda: now[0],
+        clock=lambda: now,
     )
     tokens = []
-    for moment in moments:
-        now[0] = moment
+    for seconds_later in (0, RENEW_AFTER_SECONDS - 2, RENEW_AFTER_SECONDS + 1):
+        now = started + seconds_later
         client.look_up_order(ORDER_OFFER_CODE)
         tokens.append(client.signer.token())
 

@@ -39,7 +39,9 @@ def _chromium_executable() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+def browser(live_server) -> Iterator[Browser]:
+    # Depending on the live server makes the browser close first: a request thread still
+    # holding a keep-alive socket would otherwise outlive the test database it shares.
     executable = _chromium_executable()
     if executable is None:
         pytest.skip("Chromium is not installed: apt-get install chromium")

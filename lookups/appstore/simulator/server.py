@@ -298,6 +298,9 @@ _METHODS = {"lookup": "GET", "history": "GET", "set_token": "PUT"}
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle on, a client that keeps the connection
+    # open waits out its delayed ACK (40 ms on Linux) for every small answer. Apple's edge doesn't.
+    disable_nagle_algorithm = True
     server_version = "AppStoreSimulator/1.0"
     sys_version = ""
 

@@ -1,0 +1,195 @@
+"""One order lookup, end to end at the service level: ours against Apple's own library.
+
+Ours is `services.look_up_order(agent, order_id)`: Look Up Order ID over HTTP, every signed
+transaction verified and decoded, the customer accounts their tokens point to fetched, and the
+`Lookup` row written. Apple's is `app-store-server-library`: `look_up_order_id(order_id)`, then
+`SignedDataVerifier.verify_and_decode_signed_transaction` on every transaction, and no database at
+all. Both ask the same simulator, started in this process on a free port with a key made for the
+run, for orders of 1, 20 and 100 transactions. Calls alternate (ours, Apple's, ours, ...) so a
+busy moment on the machine hits both alike; the median and the 95th percentile count.
+
+    .venv/bin/python benchmarks/lookup_latency.py [--iterations 50] [--iterations-100 20]
+
+Django runs with production settings (DEBUG off) on a throwaway SQLite file and the local-memory
+cache. The last line is JSON: ours_median_ms_N, apple_median_ms_N and ratio_N for N in 1, 20, 100.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import jwt
+from appstoreserverlibrary.api_client import AppStoreServerAPIClient
+from appstoreserverlibrary.models.Environment import Environment
+from appstoreserverlibrary.signed_data_verifier import SignedDataVerifier
+from cryptography.hazmat.primitives import serialization
+
+from lookups.appstore.simulator import AppStoreSimulator
+from lookups.appstore.simulator.demo_data import DEMO_APP_APPLE_ID, DEMO_BUNDLE_ID
+from lookups.appstore.simulator.local import generate_private_key_pem
+
+ISSUER_ID = "5c1f0e4b-7a59-4d0b-9b3e-bench0000001"
+KEY_ID = "BENCHKEY01"
+SIZES = (1, 20, 100)
+
+
+class AppleClientForSimulator(AppStoreServerAPIClient):
+    """Apple's client, unchanged but for where it sends requests and one missing claim.
+
+    The library has no base-URL parameter: its constructor picks a host from the environment and
+    keeps it in `_base_url`, which `_get_full_url` prefixes to every path. Replacing that one
+    attribute after construction points every request at the simulator and leaves the rest of
+    the library (a fresh connection and a newly signed token per call) as it is.
+    """
+
+    def __init__(self, base_url: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._base_url = base_url
+
+    def _generate_token(self) -> str:
+        # Apple's library leaves out `iat`, which Apple's documentation (and so the simulator)
+        # requires. Adding it keeps the library's cost: one ES256 signature for every call.
+        now = int(time.time())
+        claims = {
+            "bid": self._bundle_id,
+            "iss": self._issuer_id,
+            "aud": "appstoreconnect-v1",
+            "iat": now,
+            "exp": now + 300,
+        }
+        return jwt.encode(claims, self._signing_key, algorithm="ES256", headers={"kid": self._key_id})
+
+
+def configure_django(simulator: AppStoreSimulator, key_pem: str, workdir: Path) -> None:
+    root_path = simulator.write_root(workdir / "simulator-root.pem")
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="supportdesk.settings",
+        DEBUG="false",
+        SECRET_KEY="lookup-latency-benchmark-only",
+        ALLOWED_HOSTS="127.0.0.1",
+        DATABASE_URL=f"sqlite:///{workdir / 'benchmark.sqlite3'}",
+        CACHE_URL="locmemcache://lookup-latency",
+        APPSTORE_BASE_URL=simulator.url,
+        APPSTORE_PRIVATE_KEY=key_pem,
+        APPSTORE_PRIVATE_KEY_PATH="",
+        APPSTORE_ROOT_CERTIFICATES=str(root_path),
+        APPSTORE_ISSUER_ID=ISSUER_ID,
+        APPSTORE_KEY_ID=KEY_ID,
+        APPSTORE_BUNDLE_ID=DEMO_BUNDLE_ID,
+        APPSTORE_APP_APPLE_ID=str(DEMO_APP_APPLE_ID),
+        APPSTORE_ENVIRONMENT="Production",
+        LOG_LEVEL="WARNING",  # the simulator logs every request at INFO
+    )
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def timed_ms(call: Callable[[], int], expected: int) -> float:
+    started = time.perf_counter()
+    count = call()
+    elapsed = (time.perf_counter() - started) * 1000
+    if count != expected:
+        raise SystemExit(f"expected {expected} verified transactions, got {count}")
+    return elapsed
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--iterations", type=int, default=50, help="for 1 and 20 transactions")
+    parser.add_argument("--iterations-100", type=int, default=20, help="for 100 transactions")
+    args = parser.parse_args()
+
+    key_pem = generate_private_key_pem().decode("ascii")
+    simulator = AppStoreSimulator(
+        bearer_public_key=key_pem,
+        issuer_id=ISSUER_ID,
+        key_id=KEY_ID,
+        bundle_id=DEMO_BUNDLE_ID,
+        app_apple_id=DEMO_APP_APPLE_ID,
+    )
+    with simulator, tempfile.TemporaryDirectory(prefix="lookup-latency-") as workdir:
+        configure_django(simulator, key_pem, Path(workdir))
+        from django.contrib.auth.models import User
+
+        from lookups import services
+
+        agent = User.objects.create(username="benchmark-agent")
+        apple_client = AppleClientForSimulator(
+            simulator.url,
+            signing_key=key_pem.encode("ascii"),
+            key_id=KEY_ID,
+            issuer_id=ISSUER_ID,
+            bundle_id=DEMO_BUNDLE_ID,
+            environment=Environment.PRODUCTION,
+        )
+        apple_verifier = SignedDataVerifier(
+            root_certificates=[simulator.chain.root.public_bytes(serialization.Encoding.DER)],
+            enable_online_checks=False,
+            environment=Environment.PRODUCTION,
+            bundle_id=DEMO_BUNDLE_ID,
+            app_apple_id=DEMO_APP_APPLE_ID,
+        )
+
+        def ours(order_id: str) -> int:
+            result = services.look_up_order(agent, order_id)
+            return sum(1 for purchase in result.purchases if purchase.verified)
+
+        def apple(order_id: str) -> int:
+            answer = apple_client.look_up_order_id(order_id)
+            decoded = [
+                apple_verifier.verify_and_decode_signed_transaction(signed)
+                for signed in answer.signedTransactions or []
+            ]
+            return len(decoded)
+
+        figures: dict[str, float] = {}
+        print(f"one order lookup, service level, ms (interleaved; simulator at {simulator.url}):")
+        print(f"  {'N':>4} {'runs':>5} {'ours p50':>9} {'ours p95':>9} {'Apple p50':>10}"
+              f" {'Apple p95':>10} {'ratio':>6}")
+        for size in SIZES:
+            order_id = f"BENCH{size:05d}"
+            simulator.add_order(order_id, size)
+            for _ in range(3):  # warm: bearer token, trusted chain, connections, caches
+                ours(order_id)
+                apple(order_id)
+            runs = args.iterations_100 if size == 100 else args.iterations
+            timings: dict[str, list[float]] = {"ours": [], "apple": []}
+            for _ in range(runs):
+                timings["ours"].append(timed_ms(lambda o=order_id: ours(o), size))
+                timings["apple"].append(timed_ms(lambda o=order_id: apple(o), size))
+            ours_median = statistics.median(timings["ours"])
+            apple_median = statistics.median(timings["apple"])
+            figures[f"ours_median_ms_{size}"] = round(ours_median, 2)
+            figures[f"apple_median_ms_{size}"] = round(apple_median, 2)
+            figures[f"ratio_{size}"] = round(apple_median / ours_median, 2)
+            print(
+                f"  {size:>4} {runs:>5} {ours_median:>9.2f} {percentile(timings['ours'], 0.95):>9.2f}"
+                f" {apple_median:>10.2f} {percentile(timings['apple'], 0.95):>10.2f}"
+                f" {figures[f'ratio_{size}']:>5}x"
+            )
+            figures[f"ours_p95_ms_{size}"] = round(percentile(timings["ours"], 0.95), 2)
+            figures[f"apple_p95_ms_{size}"] = round(percentile(timings["apple"], 0.95), 2)
+        print("  ratio = Apple's median / ours; ours also writes the Lookup row, Apple's does not.")
+        print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

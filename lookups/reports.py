@@ -1,0 +1,271 @@
+"""The managers' figures: what agents looked up and linked, day by day, in a date range.
+
+Every figure is one aggregate query, whatever the number of rows in the range; days are UTC days.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from django.db import NotSupportedError
+from django.db.models import BooleanField, Count, F, Func, Q, QuerySet
+from django.db.models.functions import TruncDate
+
+from .appstore.errors import ERROR_CLASSES
+from .models import CustomerAccount, Lookup, TokenChange
+
+# A year and a leap day: enough for "the last twelve months", small enough to chart by day.
+MAX_DAYS = 366
+TOP_AGENTS = 10
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    """A range of whole UTC days, both ends included, and optionally one agent."""
+
+    start: date
+    end: date
+    agent: Any = None
+
+    @property
+    def since(self) -> datetime:
+        return datetime.combine(self.start, time.min, UTC)
+
+    @property
+    def until(self) -> datetime:
+        return datetime.combine(self.end + timedelta(days=1), time.min, UTC)
+
+    @property
+    def days(self) -> list[date]:
+        return [self.start + timedelta(days=n) for n in range((self.end - self.start).days + 1)]
+
+    @property
+    def slug(self) -> str:
+        return f"{self.start.isoformat()}_{self.end.isoformat()}"
+
+    def as_record(self, *, with_agent: bool = True) -> dict[str, Any]:
+        """The filters as an export records them."""
+        record: dict[str, Any] = {"start": self.start.isoformat(), "end": self.end.isoformat()}
+        if with_agent and self.agent is not None:
+            record.update(agent_id=self.agent.pk, agent=self.agent.get_username())
+        return record
+
+    def lookups(self) -> QuerySet[Lookup]:
+        return self._in_range(Lookup.objects.all())
+
+    def token_changes(self) -> QuerySet[TokenChange]:
+        return self._in_range(TokenChange.objects.all())
+
+    def customer_accounts(self) -> QuerySet[CustomerAccount]:
+        # Accounts belong to no agent: only the range applies.
+        return CustomerAccount.objects.filter(created_at__gte=self.since, created_at__lt=self.until)
+
+    def _in_range(self, queryset: QuerySet) -> QuerySet:
+        queryset = queryset.filter(created_at__gte=self.since, created_at__lt=self.until)
+        if self.agent is not None:
+            queryset = queryset.filter(agent=self.agent)
+        return queryset
+
+
+# --- The figures --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DailyCounts:
+    """Rows counted per UTC day and outcome; every day of the range is there, zeros included."""
+
+    outcomes: list[tuple[str, str]]
+    days: list[date]
+    counts: dict[date, dict[str, int]]
+
+    @property
+    def total(self) -> int:
+        return sum(sum(by_outcome.values()) for by_outcome in self.counts.values())
+
+    def rows(self) -> list[tuple[date, list[int], int]]:
+        """(day, the count of each outcome in `outcomes` order, the day's total)."""
+        result = []
+        for day in self.days:
+            values = [self.counts[day].get(key, 0) for key, _ in self.outcomes]
+            result.append((day, values, sum(values)))
+        return result
+
+
+@dataclass(frozen=True)
+class AgentActivity:
+    username: str
+    lookups: int
+    links: int
+
+
+@dataclass(frozen=True)
+class ErrorCodeCount:
+    code: int
+    lookups: int
+    token_changes: int
+
+    @property
+    def total(self) -> int:
+        return self.lookups + self.token_changes
+
+    @property
+    def name(self) -> str:
+        known = ERROR_CLASSES.get(self.code)
+        return known.__name__ if known else ""
+
+
+@dataclass(frozen=True)
+class OfferCodeShare:
+    """Of the purchases linked in the range, how many were redeemed with an offer code."""
+
+    linked: int
+    offer_codes: int
+
+    @property
+    def others(self) -> int:
+        return self.linked - self.offer_codes
+
+    @property
+    def percent(self) -> float | None:
+        return 100 * self.offer_codes / self.linked if self.linked else None
+
+
+@dataclass(frozen=True)
+class Report:
+    filters: ReportFilters
+    lookups: DailyCounts
+    token_changes: DailyCounts
+    agents: list[AgentActivity] = field(default_factory=list)
+    error_codes: list[ErrorCodeCount] = field(default_factory=list)
+    offer_codes: OfferCodeShare = OfferCodeShare(0, 0)
+
+
+def build_report(filters: ReportFilters) -> Report:
+    """Every figure of the reports page: seven queries, whatever the range holds."""
+    return Report(
+        filters=filters,
+        lookups=daily_counts(filters.lookups(), filters, Lookup.Outcome.choices),
+        token_changes=daily_counts(
+            filters.token_changes(), filters, TokenChange.Outcome.choices
+        ),
+        agents=top_agents(filters),
+        error_codes=error_codes(filters),
+        offer_codes=offer_code_share(filters),
+    )
+
+
+def daily_counts(
+    queryset: QuerySet, filters: ReportFilters, outcomes: list[tuple[str, str]]
+) -> DailyCounts:
+    grouped = (
+        queryset.annotate(day=TruncDate("created_at", tzinfo=UTC))
+        .values("day", "outcome")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts: dict[date, dict[str, int]] = {day: {} for day in filters.days}
+    known = {key for key, _ in outcomes}
+    extra: list[tuple[str, str]] = []
+    for row in grouped:
+        if row["day"] not in counts:
+            continue
+        if row["outcome"] not in known:
+            # An outcome this code doesn't name still counts; show it under its stored value.
+            known.add(row["outcome"])
+            extra.append((row["outcome"], row["outcome"]))
+        counts[row["day"]][row["outcome"]] = row["n"]
+    return DailyCounts(outcomes=[*outcomes, *extra], days=filters.days, counts=counts)
+
+
+def top_agents(filters: ReportFilters, limit: int = TOP_AGENTS) -> list[AgentActivity]:
+    """The agents with the most lookups and links (succeeded token changes) in the range."""
+    lookups = (
+        filters.lookups().values("agent__username").annotate(n=Count("pk")).order_by()
+    )
+    links = (
+        filters.token_changes()
+        .filter(outcome=TokenChange.Outcome.SUCCEEDED)
+        .values("agent__username")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    by_agent: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for row in lookups:
+        by_agent[row["agent__username"]][0] = row["n"]
+    for row in links:
+        by_agent[row["agent__username"]][1] = row["n"]
+    ranked = sorted(by_agent.items(), key=lambda item: (-sum(item[1]), -item[1][1], item[0]))
+    return [AgentActivity(name, looked, linked) for name, (looked, linked) in ranked[:limit]]
+
+
+def error_codes(filters: ReportFilters) -> list[ErrorCodeCount]:
+    """Apple's error codes on lookups and token changes in the range, most frequent first."""
+    by_code: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for column, queryset in enumerate((filters.lookups(), filters.token_changes())):
+        grouped = (
+            queryset.filter(error_code__isnull=False)
+            .values("error_code")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for row in grouped:
+            by_code[row["error_code"]][column] = row["n"]
+    counts = [ErrorCodeCount(code, looked, changed) for code, (looked, changed) in by_code.items()]
+    return sorted(counts, key=lambda count: (-count.total, count.code))
+
+
+class ShowedOfferCode(Func):
+    """Whether a stored lookup showed this purchase as redeemed with an offer code.
+
+    Takes the lookup's `transactions` (the records as shown) and the purchase's original
+    transaction ID; true when a shown payload of that purchase has offerType 3 (offer code).
+    """
+
+    output_field = BooleanField()
+    arity = 2
+
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list]:
+        raise NotSupportedError("Offer-code shares need PostgreSQL or SQLite.")
+
+    def _render(self, compiler: Any, template: str) -> tuple[str, list]:
+        records, records_params = compiler.compile(self.source_expressions[0])
+        purchase, purchase_params = compiler.compile(self.source_expressions[1])
+        sql = template.format(records=records, purchase=purchase)
+        # The records appear twice in each template (type check, then use), before the purchase.
+        return sql, [*records_params, *records_params, *purchase_params]
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any):
+        return self._render(
+            compiler,
+            "EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof({records}) = "
+            "'array' THEN {records} ELSE '[]'::jsonb END) AS shown(record) "
+            "WHERE shown.record -> 'payload' ->> 'originalTransactionId' = {purchase} "
+            "AND shown.record -> 'payload' -> 'offerType' = '3'::jsonb)",
+        )
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any):
+        return self._render(
+            compiler,
+            "EXISTS (SELECT 1 FROM json_each(CASE WHEN json_type({records}) = 'array' "
+            "THEN {records} ELSE '[]' END) AS shown "
+            "WHERE json_extract(shown.value, '$.payload.originalTransactionId') = {purchase} "
+            "AND json_extract(shown.value, '$.payload.offerType') = 3)",
+        )
+
+
+def offer_code_share(filters: ReportFilters) -> OfferCodeShare:
+    """Linked purchases (succeeded token changes) in the range, and how many were offer codes."""
+    counts = (
+        filters.token_changes()
+        .filter(outcome=TokenChange.Outcome.SUCCEEDED)
+        .aggregate(
+            linked=Count("pk"),
+            offer_codes=Count(
+                "pk", filter=ShowedOfferCode(F("lookup__transactions"), "original_transaction_id")
+            ),
+        )
+    )
+    return OfferCodeShare(linked=counts["linked"], offer_codes=counts["offer_codes"])
