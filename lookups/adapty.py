@@ -373,8 +373,7 @@ def _error_for(
         )
     elif status == 401 or error_code == "not_authenticated":
         message = (
-            "Adapty refused Supportdesk's API key. Ask an administrator to check "
-            "ADAPTY_SECRET_KEY."
+            "Adapty refused Supportdesk's API key. Ask an administrator to check ADAPTY_SECRET_KEY."
         )
     elif error_code == "profile_does_not_exist" or status == 404:
         message = (

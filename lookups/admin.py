@@ -3,10 +3,14 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib.admin import helpers
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.html import format_html
 
-from lookups.models import CustomerAccount, Lookup, TokenChange
+from lookups import exports
+from lookups.models import AdaptyDelivery, CustomerAccount, Export, Lookup, TokenChange
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -25,8 +29,64 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class AgentListFilter(admin.RelatedOnlyFieldListFilter):
+    """The agents who have rows in this table, found with one index probe per user.
+
+    Django's own filter asks for `id IN (SELECT DISTINCT agent_id ...)`, and the DISTINCT makes
+    PostgreSQL read the whole table on every page of the list.
+    """
+
+    def field_choices(self, field, request, model_admin):
+        rows = model_admin.get_queryset(request).filter(**{self.field_path: OuterRef("pk")})
+        return field.get_choices(
+            include_blank=False,
+            ordering=self.field_admin_ordering(field, request, model_admin),
+            limit_choices_to=Q(Exists(rows)),
+        )
+
+
+class EnvironmentListFilter(admin.SimpleListFilter):
+    """Apple's two environments, offered without reading every row to find which occur."""
+
+    title = "environment"
+    parameter_name = "environment"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("Production", "Production"), ("Sandbox", "Sandbox")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value():
+            return queryset.filter(environment=self.value())
+        return queryset
+
+
+class CsvExportMixin:
+    """The "Export selected as CSV" action, for those who may export."""
+
+    actions = ["export_selected_as_csv"]
+
+    def has_export_csv_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("lookups.export_csv")
+
+    @admin.action(description="Export selected as CSV", permissions=["export_csv"])
+    def export_selected_as_csv(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        table = exports.table_for_model(self.model)
+        if request.POST.get("select_across") == "1":
+            filters = {"admin": "all matching", "changelist_query": request.GET.urlencode()}
+        else:
+            selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+            filters = {"admin": "selected", "ids": [int(pk) for pk in selected if pk.isdigit()]}
+        return exports.stream_csv(
+            request.user,
+            table,
+            queryset,
+            filters=filters,
+            filename=table.filename(f"selected_{timezone.now():%Y-%m-%d}"),
+        )
+
+
 @admin.register(CustomerAccount)
-class CustomerAccountAdmin(admin.ModelAdmin):
+class CustomerAccountAdmin(CsvExportMixin, admin.ModelAdmin):
     list_display = ["display_name", "email", "external_id", "app_account_token", "created_at"]
     search_fields = ["email", "external_id", "display_name", "app_account_token"]
     list_filter = ["created_at"]
@@ -34,7 +94,7 @@ class CustomerAccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(Lookup)
-class LookupAdmin(ReadOnlyAdmin):
+class LookupAdmin(CsvExportMixin, ReadOnlyAdmin):
     list_display = [
         "created_at",
         "agent",
@@ -47,10 +107,10 @@ class LookupAdmin(ReadOnlyAdmin):
         "duration_ms",
     ]
     list_filter = [
-        ("agent", admin.RelatedOnlyFieldListFilter),
+        ("agent", AgentListFilter),
         "created_at",
         "outcome",
-        "environment",
+        EnvironmentListFilter,
         "kind",
     ]
     list_select_related = ["agent"]
@@ -64,8 +124,42 @@ class LookupAdmin(ReadOnlyAdmin):
         return format_html("<pre>{}</pre>", json.dumps(obj.transactions, indent=2))
 
 
+class AdaptyDeliveryInline(admin.TabularInline):
+    """The Adapty deliveries of one token change, read-only, on the token change's page."""
+
+    model = AdaptyDelivery
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = [
+        "created_at",
+        "agent",
+        "customer_user_id",
+        "outcome",
+        "attempts",
+        "http_status",
+        "error_code",
+        "request_id",
+    ]
+    readonly_fields = fields
+    ordering = ["-created_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AdaptyDelivery]:
+        return super().get_queryset(request).select_related("agent", "token_change")
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(TokenChange)
-class TokenChangeAdmin(ReadOnlyAdmin):
+class TokenChangeAdmin(CsvExportMixin, ReadOnlyAdmin):
+    inlines = [AdaptyDeliveryInline]
     list_display = [
         "created_at",
         "agent",
@@ -79,9 +173,9 @@ class TokenChangeAdmin(ReadOnlyAdmin):
     ]
     list_filter = [
         "outcome",
-        ("agent", admin.RelatedOnlyFieldListFilter),
+        ("agent", AgentListFilter),
         "created_at",
-        "environment",
+        EnvironmentListFilter,
     ]
     list_select_related = ["agent", "account"]
     search_fields = [
@@ -92,4 +186,41 @@ class TokenChangeAdmin(ReadOnlyAdmin):
         "account__display_name",
         "ticket_reference",
     ]
+    date_hierarchy = "created_at"
+
+
+@admin.register(AdaptyDelivery)
+class AdaptyDeliveryAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "agent",
+        "original_transaction_id",
+        "customer_user_id",
+        "outcome",
+        "attempts",
+        "http_status",
+        "error_code",
+        "request_id",
+    ]
+    list_filter = ["outcome", "created_at"]
+    list_select_related = ["agent", "token_change"]
+    search_fields = [
+        "token_change__original_transaction_id",
+        "request_id",
+        "customer_user_id",
+    ]
+    date_hierarchy = "created_at"
+
+    @admin.display(
+        description="Original transaction ID", ordering="token_change__original_transaction_id"
+    )
+    def original_transaction_id(self, obj: AdaptyDelivery) -> str:
+        return obj.token_change.original_transaction_id
+
+
+@admin.register(Export)
+class ExportAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "user", "table", "row_count", "finished_at"]
+    list_filter = ["table", "created_at"]
+    list_select_related = ["user"]
     date_hierarchy = "created_at"

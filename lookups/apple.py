@@ -11,6 +11,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from .appstore import AppStoreClient, RetryPolicy, TransactionVerifier, load_root_certificates
+from .rate_budget import SharedRateBudget
 
 
 def _private_key_pem() -> str:
@@ -34,6 +35,11 @@ def app_store_client() -> AppStoreClient:
             call_budget_seconds=settings.APPSTORE_CALL_BUDGET_SECONDS,
         ),
         token_store=cache,
+        rate_limiter=SharedRateBudget(
+            cache,
+            settings.APPSTORE_RATE_LIMITS,
+            scope=f"{settings.APPSTORE_BUNDLE_ID}:{settings.APPSTORE_ENVIRONMENT}",
+        ),
     )
 
 

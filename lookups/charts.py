@@ -40,6 +40,7 @@ class Text:
     y: float
     text: str
     anchor: str = "middle"
+    css: str = "label"
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,8 @@ class Chart:
     arcs: list[Arc] = field(default_factory=list)
     # Where the donut sits, and its radius and ring width, when the chart is one.
     donut: tuple[float, float, float, float] | None = None
-    empty_message: str = ""
+    # Said inside the chart when there is nothing to draw.
+    empty: Text | None = None
     plot_left: float = LEFT
     plot_right: float = WIDTH - RIGHT
     baseline: float = 0
@@ -142,6 +144,7 @@ def stacked_columns(
             texts.append(Text(round(LEFT + index * slot + slot / 2, 2), height - 8, day_label(day)))
 
     nothing = not any(total for _, _, total in rows)
+    centre = (LEFT + plot_width / 2, TOP + plot_height / 2)
     return Chart(
         slug=slug,
         title=title,
@@ -151,7 +154,7 @@ def stacked_columns(
         bars=bars,
         texts=texts,
         gridlines=_gridlines(top, y_of, LEFT),
-        empty_message=empty_message if nothing else "",
+        empty=Text(*centre, empty_message) if nothing else None,
         baseline=baseline,
     )
 
@@ -163,14 +166,15 @@ def horizontal_bars(
     rows: Sequence[tuple[str, Sequence[int]]],
     *,
     empty_message: str,
-    label_width: int = 170,
+    label_width: int = 150,
+    width: int = 560,
 ) -> Chart:
     """A group of bars per row (one per series), longest scale first; labels on the left."""
-    bar_height, gap = 12, 10
+    bar_height, gap = 16, 12
     group = bar_height * len(series) + gap
     height = TOP + max(len(rows), 1) * group + BOTTOM
     left = label_width
-    right = WIDTH - 60  # room for the value after the longest bar
+    right = width - 60  # room for the value after the longest bar
     top = nice_ceiling(max((max(values, default=0) for _, values in rows), default=0))
 
     def x_of(value: float) -> float:
@@ -203,12 +207,12 @@ def horizontal_bars(
     return Chart(
         slug=slug,
         title=title,
-        width=WIDTH,
+        width=width,
         height=height,
         legend=series,
         bars=bars,
         texts=texts,
-        empty_message=empty_message if nothing else "",
+        empty=Text((left + right) / 2, TOP + group / 2, empty_message) if nothing else None,
         plot_left=left,
         plot_right=right,
         baseline=baseline,
@@ -247,11 +251,11 @@ def donut(
     return Chart(
         slug=slug,
         title=title,
-        width=WIDTH,
+        width=WIDTH if not total else round(cx * 2),
         height=height,
         legend=[part for part, _ in parts],
         arcs=arcs,
-        texts=[Text(cx, cy + 8, centre_text)],
+        texts=[Text(cx, cy + 10, centre_text, css="headline")],
         donut=(cx, cy, radius, ring),
-        empty_message=empty_message if not total else "",
+        empty=Text(cx + radius + ring, cy + 4, empty_message, "start") if not total else None,
     )

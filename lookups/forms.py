@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django import forms
+from django.http import QueryDict
 
+from . import reports
 from .appstore import HistoryFilters
 from .models import CustomerAccount
 
@@ -131,3 +133,56 @@ class LinkForm(forms.Form):
                 f"This purchase is linked to {owner} now. Tick the box to move it.",
             )
         return cleaned
+
+
+class ReportFilterForm(forms.Form):
+    """The reports page's and the exports' filters: whole UTC days, both ends included.
+
+    Without dates it covers the last seven days up to today; the range is at most a year.
+    """
+
+    DEFAULT_DAYS = 7
+
+    start = forms.DateField(label="From", widget=forms.DateInput({"type": "date"}))
+    end = forms.DateField(label="To", widget=forms.DateInput({"type": "date"}))
+    agent = forms.ModelChoiceField(
+        label="Agent",
+        queryset=reports.agents_to_filter_by(),
+        required=False,
+        empty_label="All agents",
+        error_messages={"invalid_choice": "Choose one of the agents listed."},
+    )
+
+    def __init__(self, query: QueryDict, *, today: date) -> None:
+        data = query.copy()
+        if not data.get("end"):
+            data["end"] = today.isoformat()
+        if not data.get("start"):
+            # Counted back from the end the user chose, so "To" alone still gives a week.
+            end = _iso_date(data["end"]) or today
+            data["start"] = (end - timedelta(days=self.DEFAULT_DAYS - 1)).isoformat()
+        super().__init__(data)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end:
+            if start > end:
+                raise forms.ValidationError("The start date must not be after the end date.")
+            if (end - start).days + 1 > reports.MAX_DAYS:
+                raise forms.ValidationError(
+                    f"Choose a range of at most {reports.MAX_DAYS} days; this one has "
+                    f"{(end - start).days + 1}."
+                )
+        return cleaned
+
+    def filters(self) -> reports.ReportFilters:
+        data = self.cleaned_data
+        return reports.ReportFilters(start=data["start"], end=data["end"], agent=data["agent"])
+
+
+def _iso_date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None

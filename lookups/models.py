@@ -9,6 +9,8 @@ from django.db import models, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from .audit_chain import GENESIS_HASH, HASHED_FIELDS, chain_hash
+
 
 class CustomerAccountQuerySet(models.QuerySet):
     def search(self, query: str) -> CustomerAccountQuerySet:
@@ -148,8 +150,23 @@ class TokenChange(models.Model):
     error_code = models.IntegerField(null=True, blank=True)
     error_message = models.TextField(blank=True)
     settled_at = models.DateTimeField(null=True, blank=True)
+    # The hash chain (lookups/audit_chain.py), written in the same UPDATE that settles the row.
+    chain_sequence = models.PositiveBigIntegerField(null=True, blank=True, unique=True)
+    chain_previous_hash = models.CharField(max_length=64, blank=True)
+    chain_hash = models.CharField(max_length=64, blank=True)
 
     objects = TokenChangeQuerySet.as_manager()
+
+    # What settle() writes.
+    SETTLED_FIELDS = (
+        "outcome",
+        "error_code",
+        "error_message",
+        "settled_at",
+        "chain_sequence",
+        "chain_previous_hash",
+        "chain_hash",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -160,6 +177,21 @@ class TokenChange(models.Model):
                 condition=Q(outcome="pending", settled_at__isnull=True)
                 | Q(outcome__in=["succeeded", "failed"], settled_at__isnull=False),
                 name="tokenchange_settled_at_iff_settled",
+            ),
+            # A row joins the chain when it settles, and only then.
+            models.CheckConstraint(
+                condition=Q(
+                    outcome="pending",
+                    chain_sequence__isnull=True,
+                    chain_previous_hash="",
+                    chain_hash="",
+                )
+                | (
+                    Q(outcome__in=["succeeded", "failed"], chain_sequence__isnull=False)
+                    & ~Q(chain_previous_hash="")
+                    & ~Q(chain_hash="")
+                ),
+                name="tokenchange_chained_iff_settled",
             ),
             # One Apple call in flight per purchase: a second agent's link waits its turn.
             models.UniqueConstraint(
@@ -210,28 +242,84 @@ class TokenChange(models.Model):
     ) -> bool:
         """Record how Apple answered, if nobody has yet. Return whether this call settled it.
 
-        A single conditional UPDATE, so of two settlers racing on one row exactly one wins.
+        A single conditional UPDATE, so of two settlers racing on one row exactly one wins. It
+        also links the row into the audit log's hash chain: the chain head stays locked until
+        the transaction commits, so settlements join the chain one at a time, in order.
         The loser's instance is refreshed to show what the winner recorded.
         """
         if outcome not in (self.Outcome.SUCCEEDED, self.Outcome.FAILED):
             raise ValueError(f"A token change settles as succeeded or failed, not {outcome!r}.")
 
-        values = {
+        using = router.db_for_write(type(self), instance=self)
+        rows = type(self)._base_manager.using(using)
+        values: dict[str, Any] = {
             "outcome": outcome,
             "error_code": error_code,
             "error_message": error_message or "",
             "settled_at": timezone.now(),
         }
-        updated = (
-            type(self).objects.filter(pk=self.pk, outcome=self.Outcome.PENDING).update(**values)
-        )
+        with transaction.atomic(using=using):
+            head = AuditChainHead.locked(using)
+            # Locked too, so an edit to the pending row can't land between hashing and writing.
+            stored = (
+                rows.select_for_update()
+                .filter(pk=self.pk, outcome=self.Outcome.PENDING)
+                .values(*HASHED_FIELDS)
+                .first()
+            )
+            updated = 0
+            if stored is not None:
+                sequence = head.last_sequence + 1
+                values["chain_sequence"] = sequence
+                values["chain_previous_hash"] = head.last_hash
+                values["chain_hash"] = chain_hash(
+                    {**stored, **values}, sequence=sequence, previous_hash=head.last_hash
+                )
+                updated = rows.filter(pk=self.pk, outcome=self.Outcome.PENDING).update(**values)
+                if updated:
+                    head.advance(sequence, values["chain_hash"], using=using)
         if updated:
             for name, value in values.items():
                 setattr(self, name, value)
             return True
 
-        self.refresh_from_db(fields=list(values))
+        self.refresh_from_db(fields=list(self.SETTLED_FIELDS))
         return False
+
+
+class AuditChainHead(models.Model):
+    """Where the audit log's hash chain ends: the last settled token change's place and hash.
+
+    One row. Every settlement locks it first, so concurrent settlements line up behind each other
+    and each extends the chain from the one before. The database lets it move forward only.
+    """
+
+    ONLY_ROW = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=ONLY_ROW)
+    last_sequence = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="auditchainhead_one_row")]
+
+    def __str__(self) -> str:
+        return f"audit chain at {self.last_sequence} ({self.last_hash[:12]}…)"
+
+    @classmethod
+    def locked(cls, using: str) -> AuditChainHead:
+        """The head, locked until the current transaction ends; made on first use."""
+        head, _ = (
+            cls.objects.using(using).select_for_update().get_or_create(pk=cls.ONLY_ROW)
+        )
+        return head
+
+    def advance(self, sequence: int, hash_: str, *, using: str) -> None:
+        type(self).objects.using(using).filter(pk=self.pk).update(
+            last_sequence=sequence, last_hash=hash_
+        )
+        self.last_sequence, self.last_hash = sequence, hash_
 
 
 class Export(models.Model):

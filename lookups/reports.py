@@ -10,12 +10,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import NotSupportedError
-from django.db.models import BooleanField, Count, F, Func, Q, QuerySet
+from django.db.models import BooleanField, Count, Exists, F, Func, OuterRef, QuerySet
 from django.db.models.functions import TruncDate
 
 from .appstore.errors import ERROR_CLASSES
 from .models import CustomerAccount, Lookup, TokenChange
+from .roles import AGENTS
 
 # A year and a leap day: enough for "the last twelve months", small enough to chart by day.
 MAX_DAYS = 366
@@ -70,6 +72,16 @@ class ReportFilters:
         return queryset
 
 
+def agents_to_filter_by() -> QuerySet:
+    """Whom the reports can be narrowed to: the agents, and anyone who ever looked up or linked."""
+    user_model = get_user_model()
+    return user_model.objects.filter(
+        Exists(user_model.groups.through.objects.filter(user=OuterRef("pk"), group__name=AGENTS))
+        | Exists(Lookup.objects.filter(agent=OuterRef("pk")))
+        | Exists(TokenChange.objects.filter(agent=OuterRef("pk")))
+    ).order_by("username")
+
+
 # --- The figures --------------------------------------------------------------------------------
 
 
@@ -84,6 +96,12 @@ class DailyCounts:
     @property
     def total(self) -> int:
         return sum(sum(by_outcome.values()) for by_outcome in self.counts.values())
+
+    def outcome_totals(self) -> list[int]:
+        return [
+            sum(by_outcome.get(key, 0) for by_outcome in self.counts.values())
+            for key, _ in self.outcomes
+        ]
 
     def rows(self) -> list[tuple[date, list[int], int]]:
         """(day, the count of each outcome in `outcomes` order, the day's total)."""
@@ -148,9 +166,7 @@ def build_report(filters: ReportFilters) -> Report:
     return Report(
         filters=filters,
         lookups=daily_counts(filters.lookups(), filters, Lookup.Outcome.choices),
-        token_changes=daily_counts(
-            filters.token_changes(), filters, TokenChange.Outcome.choices
-        ),
+        token_changes=daily_counts(filters.token_changes(), filters, TokenChange.Outcome.choices),
         agents=top_agents(filters),
         error_codes=error_codes(filters),
         offer_codes=offer_code_share(filters),
@@ -182,9 +198,7 @@ def daily_counts(
 
 def top_agents(filters: ReportFilters, limit: int = TOP_AGENTS) -> list[AgentActivity]:
     """The agents with the most lookups and links (succeeded token changes) in the range."""
-    lookups = (
-        filters.lookups().values("agent__username").annotate(n=Count("pk")).order_by()
-    )
+    lookups = filters.lookups().values("agent__username").annotate(n=Count("pk")).order_by()
     links = (
         filters.token_changes()
         .filter(outcome=TokenChange.Outcome.SUCCEEDED)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Iterable
@@ -10,10 +11,20 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
+from .adapty import AdaptyClient, AdaptyError, TransactionBodyError, transaction_body
 from .apple import app_store_client, transaction_verifier
 from .appstore import AppStoreError, HistoryFilters, Transaction, VerificationError
-from .models import CustomerAccount, Lookup, TokenChange
+from .appstore.errors import (
+    AppStoreTimeoutError,
+    InvalidTransactionIdError,
+    TransactionIdNotFoundError,
+)
+from .appstore.transactions import DecodingError
+from .models import AdaptyDelivery, CustomerAccount, Lookup, TokenChange
+
+logger = logging.getLogger(__name__)
 
 # --- Looking up ---------------------------------------------------------------------------
 
@@ -121,10 +132,15 @@ def _verify_and_annotate(signed_transactions: Iterable[str]) -> list[Purchase]:
         for item in decoded
         if isinstance(item, Transaction) and is_uuid(item.app_account_token)
     }
-    accounts = {
-        str(account.app_account_token): account
-        for account in CustomerAccount.objects.filter(app_account_token__in=tokens)
-    }
+    # Most purchases carry no token; building even an empty query costs more than verifying one.
+    accounts = (
+        {
+            str(account.app_account_token): account
+            for account in CustomerAccount.objects.filter(app_account_token__in=tokens)
+        }
+        if tokens
+        else {}
+    )
     purchases = []
     for item in decoded:
         if isinstance(item, VerificationError):
@@ -197,6 +213,7 @@ def link_purchase(agent, request: LinkRequest) -> TokenChange:
     One submitted form is one row and at most one call: a repeat of the same `request_id` returns
     the first row. Two agents linking one purchase at once can't both call Apple: only one pending
     change per purchase may exist, and a link made since the agent looked is refused.
+    With Adapty on, a successful link is then sent there too (`send_to_adapty`), recorded beside it.
     """
     try:
         change = _write_pending_change(agent, request)
@@ -213,10 +230,15 @@ def link_purchase(agent, request: LinkRequest) -> TokenChange:
             request.original_transaction_id, request.account.app_account_token
         )
     except AppStoreError as error:
+        message = error.describe()
+        if isinstance(error, AppStoreTimeoutError):
+            # The request reached Apple and may have been carried out after we stopped waiting.
+            message += (
+                " The App Store may still have made the change: look the order up again to see "
+                "whether it did."
+            )
         change.settle(
-            TokenChange.Outcome.FAILED,
-            error_code=error.error_code,
-            error_message=error.describe(),
+            TokenChange.Outcome.FAILED, error_code=error.error_code, error_message=message
         )
     except Exception as error:
         change.settle(
@@ -225,6 +247,8 @@ def link_purchase(agent, request: LinkRequest) -> TokenChange:
         raise
     else:
         change.settle(TokenChange.Outcome.SUCCEEDED)
+    if change.outcome == TokenChange.Outcome.SUCCEEDED and adapty_enabled():
+        send_to_adapty(agent, change)
     return change
 
 
@@ -283,4 +307,227 @@ def _in_progress_message(original_transaction_id: str) -> str:
     return (
         f"{pending.agent.get_username()} is linking this purchase to "
         f"{pending.account.display_name} right now. Look the order up again in a moment."
+    )
+
+
+# --- Reconciling token changes a crash left pending ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """What reconciling one pending token change found, and what became of the row."""
+
+    change: TokenChange
+    # "succeeded" or "failed": settled now; "settled elsewhere"; "pending": left for a later run.
+    result: str
+    detail: str
+
+
+def reconcile_token_change(change: TokenChange) -> Reconciliation:
+    """Settle a change a crash left pending, from the token Apple shows on the purchase now.
+
+    The process that wrote the row died before recording Apple's answer, so Set App Account
+    Token may or may not have been carried out. The purchase's latest transaction tells which: the
+    change succeeded if that transaction carries the row's token. When Apple can't be asked, or
+    its answer can't be trusted, the row stays pending for the next run.
+    """
+    if change.environment != settings.APPSTORE_ENVIRONMENT:
+        return Reconciliation(
+            change,
+            TokenChange.Outcome.PENDING,
+            f"written against {change.environment}, and this server asks "
+            f"{settings.APPSTORE_ENVIRONMENT}",
+        )
+    error_code = None
+    try:
+        latest = latest_transaction_of(change.original_transaction_id)
+    except (InvalidTransactionIdError, TransactionIdNotFoundError) as error:
+        outcome = TokenChange.Outcome.FAILED
+        error_code = error.error_code
+        message = f"reconciled: Apple has no such purchase. {error.describe()}"
+    except AppStoreError as error:
+        return Reconciliation(
+            change, TokenChange.Outcome.PENDING, f"Apple could not be asked: {error.describe()}"
+        )
+    except VerificationError as error:
+        return Reconciliation(
+            change, TokenChange.Outcome.PENDING, f"Apple's answer could not be verified ({error})"
+        )
+    else:
+        token = latest.app_account_token if latest is not None else None
+        linked = is_uuid(token) and uuid.UUID(token) == change.token_after
+        outcome = TokenChange.Outcome.SUCCEEDED if linked else TokenChange.Outcome.FAILED
+        if latest is None:
+            message = "reconciled: Apple lists no transaction of this purchase"
+        else:
+            message = f"reconciled: Apple shows token {token or 'none'}"
+
+    if change.settle(outcome, error_code=error_code, error_message=message):
+        return Reconciliation(change, outcome, message)
+    return Reconciliation(change, "settled elsewhere", f"already {change.outcome}")
+
+
+def latest_transaction_of(original_transaction_id: str) -> Transaction | None:
+    """The purchase's newest transaction as Apple lists it now, verified; None if none is listed.
+
+    Get Transaction History lists the most recently modified first, so the first page that
+    mentions the purchase holds its newest transaction, the one that carries its current token.
+    """
+    verifier = transaction_verifier()
+    pages = app_store_client().iter_transaction_history(
+        original_transaction_id, filters=HistoryFilters(sort="DESCENDING")
+    )
+    for page in pages:
+        verifier.check_app(bundle_id=page.bundle_id, app_apple_id=page.app_apple_id)
+        ours = [
+            decoded
+            for decoded in map(verifier.decode_transaction, page.signed_transactions)
+            if decoded.original_transaction_id == original_transaction_id
+        ]
+        if ours:
+            return max(ours, key=_purchase_order)
+    return None
+
+
+def _purchase_order(item: Transaction) -> tuple[float, int]:
+    purchased = item.purchase_date.timestamp() if item.purchase_date else 0.0
+    number = int(item.transaction_id) if (item.transaction_id or "").isdigit() else 0
+    return purchased, number
+
+
+# --- Granting access in Adapty ------------------------------------------------------------
+
+
+def adapty_enabled() -> bool:
+    """Adapty is optional: the step runs only when a secret key is configured."""
+    return bool(settings.ADAPTY_SECRET_KEY)
+
+
+def latest_verified_payload(
+    lookup: Lookup | None, original_transaction_id: str
+) -> dict[str, Any] | None:
+    """The latest verified transaction of this purchase among those the agent was shown."""
+    if lookup is None:
+        return None
+    matching = [
+        record["payload"]
+        for record in lookup.transactions
+        if record.get("verified")
+        and record["payload"].get("originalTransactionId") == original_transaction_id
+    ]
+    return max(matching, key=lambda p: p.get("purchaseDate") or 0, default=None)
+
+
+def latest_adapty_delivery(change: TokenChange) -> AdaptyDelivery | None:
+    return change.adapty_deliveries.order_by("-created_at", "-pk").first()
+
+
+def send_to_adapty(agent, token_change: TokenChange) -> AdaptyDelivery:
+    """Send a linked purchase to Adapty's "Set transaction", recording the attempt around the call.
+
+    The body is built from the verified Apple transaction the agent saw: the latest one of the
+    purchase in `token_change.lookup`. The delivery is committed as "sent" before Adapty is
+    called and settled with its answer afterwards. Failures are recorded, never raised: the App
+    Store link stands whatever Adapty says. Every call is a new row, so a retry keeps the failed
+    attempt in the log. Call it outside any database transaction: the row must be visible while
+    Adapty is being called, and nothing should be held locked meanwhile.
+    """
+    delivery = AdaptyDelivery(
+        token_change=token_change,
+        agent=agent,
+        customer_user_id=token_change.account.adapty_user_id,
+    )
+    try:
+        body = _adapty_body(token_change)
+    except TransactionBodyError as problem:
+        delivery.outcome = AdaptyDelivery.Outcome.FAILED
+        delivery.error_message = f"Nothing was sent to Adapty. {problem}"
+        delivery.settled_at = timezone.now()
+        delivery.save()
+        return delivery
+
+    delivery.save()
+    try:
+        with _adapty_client() as client:
+            result = client.set_transaction(delivery.customer_user_id, body)
+    except AdaptyError as error:
+        _settle_delivery(
+            delivery,
+            AdaptyDelivery.Outcome.FAILED,
+            attempts=error.attempts,
+            http_status=error.http_status,
+            error_code=error.error_code,
+            error_message=error.describe(),
+            request_id=error.request_id,
+        )
+    except Exception as error:
+        # Still not the agent's problem to see as a crash: the link itself succeeded.
+        logger.exception("Sending token change %s to Adapty failed", token_change.pk)
+        _settle_delivery(
+            delivery,
+            AdaptyDelivery.Outcome.FAILED,
+            error_message=f"Unexpected failure: {type(error).__name__}",
+        )
+    else:
+        _settle_delivery(
+            delivery,
+            AdaptyDelivery.Outcome.SUCCEEDED,
+            attempts=result.attempts,
+            http_status=result.http_status,
+            request_id=result.request_id,
+        )
+    return delivery
+
+
+def _adapty_body(token_change: TokenChange) -> dict[str, Any]:
+    payload = latest_verified_payload(token_change.lookup, token_change.original_transaction_id)
+    if payload is None:
+        raise TransactionBodyError(
+            "No verified App Store transaction of this purchase was recorded with the lookup "
+            "behind this link. Look the order up and link it again."
+        )
+    try:
+        return transaction_body(Transaction.from_payload(payload))
+    except DecodingError as problem:
+        raise TransactionBodyError(
+            f"The recorded App Store transaction could not be read ({problem})."
+        ) from problem
+
+
+def _adapty_client() -> AdaptyClient:
+    return AdaptyClient(
+        settings.ADAPTY_SECRET_KEY,
+        settings.ADAPTY_BASE_URL,
+        timeout=settings.ADAPTY_TIMEOUT_SECONDS,
+        max_attempts=settings.ADAPTY_MAX_ATTEMPTS,
+    )
+
+
+def _settle_delivery(
+    delivery: AdaptyDelivery,
+    outcome: str,
+    *,
+    attempts: int = 0,
+    http_status: int | None = None,
+    error_code: str = "",
+    error_message: str = "",
+    request_id: str = "",
+) -> None:
+    delivery.outcome = outcome
+    delivery.attempts = attempts
+    delivery.http_status = http_status
+    delivery.error_code = error_code[:100]
+    delivery.error_message = error_message
+    delivery.request_id = request_id[:100]
+    delivery.settled_at = timezone.now()
+    delivery.save(
+        update_fields=[
+            "outcome",
+            "attempts",
+            "http_status",
+            "error_code",
+            "error_message",
+            "request_id",
+            "settled_at",
+        ]
     )

@@ -9,12 +9,12 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
 from . import services
 from .forms import AccountSearchForm, HistoryForm, LinkForm, OrderLookupForm, is_transaction_id
-from .models import CustomerAccount, Lookup, TokenChange
+from .models import AdaptyDelivery, CustomerAccount, Lookup, TokenChange
 
 SEARCH_LIMIT = 20
 
@@ -129,19 +129,6 @@ def account(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "lookups/account.html", context)
 
 
-def _purchase_from_lookup(lookup: Lookup | None, original_transaction_id: str) -> dict | None:
-    """The latest verified transaction of this purchase among those the agent was shown."""
-    if lookup is None:
-        return None
-    matching = [
-        record["payload"]
-        for record in lookup.transactions
-        if record.get("verified")
-        and record["payload"].get("originalTransactionId") == original_transaction_id
-    ]
-    return max(matching, key=lambda p: p.get("purchaseDate") or 0, default=None)
-
-
 @require_http_methods(["GET", "POST"])
 @login_required
 @linker_required
@@ -150,7 +137,7 @@ def link(request: HttpRequest, original_transaction_id: str) -> HttpResponse:
         raise Http404("Not a transaction ID")
     lookup_id = request.POST.get("lookup") or request.GET.get("lookup")
     lookup = Lookup.objects.filter(pk=lookup_id).first() if (lookup_id or "").isdigit() else None
-    purchase = _purchase_from_lookup(lookup, original_transaction_id) or {}
+    purchase = services.latest_verified_payload(lookup, original_transaction_id) or {}
     current_token = purchase.get("appAccountToken") or None
     current_account = (
         CustomerAccount.objects.filter(app_account_token=current_token).first()
@@ -187,7 +174,7 @@ def link(request: HttpRequest, original_transaction_id: str) -> HttpResponse:
         except services.LinkRefused as refusal:
             context.update(refusal=refusal.message)
             return render(request, _template(request, page, "outcome"), context, status=409)
-        context.update(change=change)
+        context.update(change=change, delivery=_adapty_delivery(change))
         response = render(request, _template(request, page, "outcome"), context)
         if change.outcome == TokenChange.Outcome.SUCCEEDED:
             trigger_client_event(response, "purchaseLinked", {"id": original_transaction_id})
@@ -215,3 +202,33 @@ def link(request: HttpRequest, original_transaction_id: str) -> HttpResponse:
     context.update(search=search, accounts=found, limit=SEARCH_LIMIT)
     fragment = "choices" if "q" in request.GET else "panel"
     return render(request, _template(request, page, fragment), context)
+
+
+def _adapty_delivery(change: TokenChange) -> AdaptyDelivery | None:
+    if change.outcome != TokenChange.Outcome.SUCCEEDED or not services.adapty_enabled():
+        return None
+    return services.latest_adapty_delivery(change)
+
+
+@require_POST
+@login_required
+@linker_required
+def adapty_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send a linked purchase to Adapty again, alone; the App Store link is not touched."""
+    if not services.adapty_enabled():
+        raise Http404("Adapty is not configured")
+    change = get_object_or_404(
+        TokenChange.objects.select_related("account", "lookup"),
+        pk=pk,
+        outcome=TokenChange.Outcome.SUCCEEDED,
+    )
+    delivery = services.send_to_adapty(request.user, change)
+    purchase = services.latest_verified_payload(change.lookup, change.original_transaction_id)
+    context = {
+        "original_transaction_id": change.original_transaction_id,
+        "lookup": change.lookup,
+        "purchase": purchase or {},
+        "change": change,
+        "delivery": delivery,
+    }
+    return render(request, _template(request, "lookups/link.html", "outcome"), context)

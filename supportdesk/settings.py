@@ -209,7 +209,31 @@ if not DEBUG and APPSTORE_APP_APPLE_ID is None and APPSTORE_ENVIRONMENT == "Prod
 APPSTORE_TIMEOUT_SECONDS = env.float("APPSTORE_TIMEOUT_SECONDS", default=10.0)
 APPSTORE_MAX_RETRY_AFTER_SECONDS = env.float("APPSTORE_MAX_RETRY_AFTER_SECONDS", default=5.0)
 APPSTORE_CALL_BUDGET_SECONDS = env.float("APPSTORE_CALL_BUDGET_SECONDS", default=20.0)
+# Requests per second all workers together send to each endpoint (kept in the cache, CACHE_URL).
+# Apple's limits by default: lookup 10, set_token 20, history 50; a tenth of those in Sandbox.
+APPSTORE_RATE_LIMITS = {
+    **(
+        {"lookup": 10, "set_token": 20, "history": 50}
+        if APPSTORE_ENVIRONMENT == "Production"
+        else {"lookup": 1, "set_token": 2, "history": 5}
+    ),
+    **{k.strip(): v.strip() for k, v in env.dict("APPSTORE_RATE_LIMITS", default={}).items()},
+}
+if not set(APPSTORE_RATE_LIMITS) <= {"lookup", "set_token", "history"} or not all(
+    str(limit).isdigit() and int(limit) >= 1 for limit in APPSTORE_RATE_LIMITS.values()
+):
+    raise ImproperlyConfigured(
+        "APPSTORE_RATE_LIMITS is like lookup=10,set_token=20,history=50 (requests per second)."
+    )
+APPSTORE_RATE_LIMITS = {endpoint: int(limit) for endpoint, limit in APPSTORE_RATE_LIMITS.items()}
 
 # --- Adapty (optional) --------------------------------------------------------------------------
 ADAPTY_SECRET_KEY = secret_from_env_or_file("ADAPTY_SECRET_KEY")
 ADAPTY_BASE_URL = env.str("ADAPTY_BASE_URL", default="https://api.adapty.io")
+# Read timeout of one request to Adapty, and how many tries a timeout or a 5xx gets in all.
+ADAPTY_TIMEOUT_SECONDS = env.float("ADAPTY_TIMEOUT_SECONDS", default=5.0)
+ADAPTY_MAX_ATTEMPTS = env.int("ADAPTY_MAX_ATTEMPTS", default=3)
+if ADAPTY_MAX_ATTEMPTS < 1:
+    raise ImproperlyConfigured("ADAPTY_MAX_ATTEMPTS must be at least 1.")
+# `make run` serves the local Adapty simulator here (and uses it when no secret key is set).
+ADAPTY_SIMULATOR_PORT = env.int("ADAPTY_SIMULATOR_PORT", default=8002)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from datetime import datetime
+from unittest import mock
 
 from lookups.models import Lookup, TokenChange
 
@@ -38,3 +40,12 @@ def make_token_change(agent, account, **fields) -> TokenChange:
     }
     values.update(fields)
     return TokenChange.objects.create(**values)
+
+
+def settle_token_change(
+    change: TokenChange, outcome: str, *, at: datetime, **answer
+) -> TokenChange:
+    """Settle a change the way the link flow does, as if Apple had answered at `at`."""
+    with mock.patch("django.utils.timezone.now", return_value=at):
+        change.settle(outcome, **answer)
+    return change

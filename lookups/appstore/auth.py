@@ -1,7 +1,9 @@
 """The ES256 bearer token every App Store Server API request carries.
 
 Signing costs far more than a request's other work, so one token is reused until shortly before it
-expires. A shared store (anything with Django-cache-like `get`/`set`) lets many processes use one.
+expires. A shared store (anything with Django-cache-like `get`/`set`) lets many processes use one;
+when the store also has `add` (Django's cache does), it serves as a short lock so that processes
+starting together sign one token between them rather than one each.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 AUDIENCE = "appstoreconnect-v1"
 TOKEN_LIFETIME_SECONDS = 20 * 60  # Apple accepts at most 60 minutes.
 RENEW_BEFORE_EXPIRY_SECONDS = 60
+# How long a process waits for the token another process is signing before signing its own.
+SIGNING_WAIT_SECONDS = 2.0
 
 
 class TokenStore(Protocol):
@@ -72,15 +76,47 @@ class BearerTokenSigner:
         with self._lock:
             if self._token is not None and now < self._renew_at:
                 return self._token
-            shared = self._store.get(self._store_key) if self._store is not None else None
-            if isinstance(shared, tuple) and len(shared) == 2 and now < shared[1]:
-                self._token, self._renew_at = shared
+            shared = self._shared_token(now)
+            if shared is None and self._lock_shared_signing():
+                try:
+                    self._token, self._renew_at = self._sign(now)
+                    if self._store is not None:
+                        ttl = self._renew_at - now
+                        self._store.set(self._store_key, (self._token, self._renew_at), ttl)
+                finally:
+                    self._unlock_shared_signing()
                 return self._token
-            self._token, self._renew_at = self._sign(now)
-            if self._store is not None:
-                ttl = self._renew_at - now
-                self._store.set(self._store_key, (self._token, self._renew_at), ttl)
+            if shared is None:
+                shared = self._wait_for_shared_token(now) or self._sign(now)
+            self._token, self._renew_at = shared
             return self._token
+
+    def _shared_token(self, now: float) -> tuple[str, float] | None:
+        shared = self._store.get(self._store_key) if self._store is not None else None
+        if isinstance(shared, tuple) and len(shared) == 2 and now < shared[1]:
+            return shared
+        return None
+
+    def _lock_shared_signing(self) -> bool:
+        """True if this process should sign: no store can lock, or the lock is ours now."""
+        add = getattr(self._store, "add", None)
+        if add is None:
+            return True
+        return bool(add(self._store_key + ":signing", True, SIGNING_WAIT_SECONDS))
+
+    def _unlock_shared_signing(self) -> None:
+        delete = getattr(self._store, "delete", None)
+        if delete is not None and getattr(self._store, "add", None) is not None:
+            delete(self._store_key + ":signing")
+
+    def _wait_for_shared_token(self, now: float) -> tuple[str, float] | None:
+        """Another process is signing: take its token when it is stored, if that is soon."""
+        give_up = time.monotonic() + SIGNING_WAIT_SECONDS
+        while time.monotonic() < give_up:
+            time.sleep(0.01)
+            if (shared := self._shared_token(now)) is not None:
+                return shared
+        return None
 
     def invalidate(self) -> None:
         """Forget the cached token (after Apple answered 401 to it, say), in the store too."""

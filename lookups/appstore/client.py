@@ -8,6 +8,9 @@ token, has explicit connect and read timeouts, and runs inside a total time budg
 - GeneralInternalRetryableError, the `...Retryable` 404s and failed connections: retry with
   bounded exponential backoff and full jitter;
 - anything else, a read timeout included (the request may be running at Apple), fails at once.
+
+A `rate_limiter` shared by every worker (see `RateLimiter`) keeps the deployment within the rate
+limit Apple gives each endpoint, and after a 429 holds every worker back until `Retry-After`.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 from uuid import UUID
 
@@ -108,6 +111,16 @@ class RetryPolicy:
     call_budget_seconds: float = 20.0
 
 
+class RateLimiter(Protocol):
+    """A request budget per endpoint ("lookup", "history", "set_token"), shared by every worker."""
+
+    def acquire(self, endpoint: str) -> None:
+        """Take one request, or raise RateLimitExceededError saying when one will be free."""
+
+    def blocked_until(self, endpoint: str, retry_at: datetime) -> None:
+        """Apple answered 429: send nothing more to the endpoint before `retry_at`."""
+
+
 class AppStoreClient:
     def __init__(
         self,
@@ -124,6 +137,7 @@ class AppStoreClient:
         token_store: TokenStore | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         if environment not in ("Production", "Sandbox"):
             raise ValueError("environment must be Production or Sandbox")
@@ -143,12 +157,13 @@ class AppStoreClient:
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = "Supportdesk/1.0"
         self._sleep = sleep
+        self.rate_limiter = rate_limiter
 
     # --- endpoints ---------------------------------------------------------------------------
 
     def look_up_order(self, order_id: str) -> OrderLookup:
         """Look Up Order ID: `GET /inApps/v1/lookup/{orderId}`."""
-        body = self._call("GET", f"/inApps/v1/lookup/{_segment(order_id)}")
+        body = self._call("lookup", "GET", f"/inApps/v1/lookup/{_segment(order_id)}")
         status = body.get("status")
         if status not in (0, 1):
             raise UnreadableResponseError(
@@ -174,7 +189,10 @@ class AppStoreClient:
         if revision is not None:
             params.append(("revision", revision))
         body = self._call(
-            "GET", f"/inApps/v{version}/history/{_segment(any_transaction_id)}", params=params
+            "history",
+            "GET",
+            f"/inApps/v{version}/history/{_segment(any_transaction_id)}",
+            params=params,
         )
         app_apple_id = body.get("appAppleId")
         return HistoryPage(
@@ -211,12 +229,15 @@ class AppStoreClient:
         with an empty body.
         """
         path = f"/inApps/v1/transactions/{_segment(original_transaction_id)}/appAccountToken"
-        self._call("PUT", path, json={"appAccountToken": str(token)}, expect_body=False)
+        self._call(
+            "set_token", "PUT", path, json={"appAccountToken": str(token)}, expect_body=False
+        )
 
     # --- plumbing ----------------------------------------------------------------------------
 
     def _call(
         self,
+        endpoint: str,
         method: str,
         path: str,
         *,
@@ -233,10 +254,23 @@ class AppStoreClient:
             remaining = deadline - time.monotonic()
             if previous is not None and remaining <= 0:
                 raise previous
+            # The token first: signing it (or waiting for another worker's) must not hold a share
+            # of the rate budget, or the request could go out in a later second than it was
+            # counted in.
+            bearer = self.signer.token()
+            self._take_budget(endpoint, deadline)
+            remaining = deadline - time.monotonic()
             timeout = (min(self.timeout[0], remaining), min(self.timeout[1], remaining))
             try:
-                return self._attempt(method, path, params, json, expect_body, timeout)
+                return self._attempt(method, path, params, json, expect_body, timeout, bearer)
             except AppStoreError as error:
+                if (
+                    isinstance(error, RateLimitExceededError)
+                    and error.retry_at is not None
+                    and self.rate_limiter is not None
+                ):
+                    # Every worker now holds back until Retry-After, not only this one.
+                    self.rate_limiter.blocked_until(endpoint, error.retry_at)
                 if (
                     previous is not None
                     and timeout != self.timeout
@@ -250,8 +284,29 @@ class AppStoreClient:
                 previous = error
                 self._sleep(wait)
 
-    def _attempt(self, method, path, params, json, expect_body, timeout) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {self.signer.token()}"}
+    def _take_budget(self, endpoint: str, deadline: float) -> None:
+        """Wait for the shared rate limiter to let one request through, if the wait is short.
+
+        Waiting here does not use up an attempt: nothing has been sent to Apple.
+        """
+        if self.rate_limiter is None:
+            return
+        while True:
+            try:
+                self.rate_limiter.acquire(endpoint)
+                return
+            except RateLimitExceededError as refusal:
+                if refusal.retry_at is None:
+                    raise
+                wait = (refusal.retry_at - datetime.now(UTC)).total_seconds()
+                if wait > self.retry.max_retry_after_seconds or time.monotonic() + wait >= deadline:
+                    raise
+                self._sleep(max(wait, 0.001))
+
+    def _attempt(
+        self, method, path, params, json, expect_body, timeout, bearer: str
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {bearer}"}
         try:
             response = self.session.request(
                 method,

@@ -8,6 +8,7 @@ subclass of `AppStoreError` here, found through `error_for_response`. Failures t
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 
 
@@ -82,8 +83,11 @@ class RateLimitExceededError(AppStoreError):
     def describe(self) -> str:
         when = ""
         if self.retry_at is not None:
-            seconds = max(0, round((self.retry_at - datetime.now(UTC)).total_seconds()))
-            when = f" Try again in {seconds} seconds."
+            seconds = max(1, math.ceil((self.retry_at - datetime.now(UTC)).total_seconds()))
+            when = f" Try again in {seconds} second{'s' if seconds != 1 else ''}."
+        if self.http_status is None:
+            # Held back on our side to stay within the budget: Apple never answered.
+            return f"{self.agent_message}{when}"
         return f"{self.agent_message}{when} (Apple error {self.error_code})"
 
 

@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("appstore_settings", "dem
 
 
 def sign_in(page: Page, user: User) -> None:
-    page.goto("/")
+    """Sign in through the form the desk sends every signed-out visitor to."""
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     page.get_by_label("Username").fill(user.get_username())
     page.get_by_label("Password").fill(PASSWORD)
@@ -84,7 +84,7 @@ def test_agent_links_offer_code_purchase_to_customer(
     screenshots.take(page, "confirm")
 
     confirm.get_by_role("button", name="Link purchase").click()
-    expect(page.get_by_role("status")).to_contain_text("Linked to Maya Patel")
+    expect(page.get_by_role("status").filter(has_text="Linked to Maya Patel")).to_be_visible()
     screenshots.take(page, "linked")
 
     look_up(page, ORDER_OFFER_CODE)
@@ -103,19 +103,40 @@ def test_agent_links_offer_code_purchase_to_customer(
     assert browser_errors == []
 
 
-def test_order_lookup_works_without_javascript(
+def test_lookup_and_link_work_without_javascript(
     new_page: Callable[..., Page],
     agent_user: User,
     screenshots: Screenshots,
     browser_errors: list[str],
 ) -> None:
     page = new_page(java_script_enabled=False)
+    page.goto("/")
     sign_in(page, agent_user)
 
     look_up(page, ORDER_OFFER_CODE)
-    # A full page load, not a swapped fragment: the form's own GET did the lookup.
+    # A whole page loaded by the form's own GET, not a fragment swapped in.
     assert page.url.endswith(f"/orders/?order_id={ORDER_OFFER_CODE}")
     expect(page.locator("table.purchases tbody tr[id^=txn-]")).to_have_count(4)
-    expect(page.locator(f"#txn-{LATEST_TRANSACTION_ID}")).to_contain_text("Not linked")
+    latest = page.locator(f"#txn-{LATEST_TRANSACTION_ID}")
+    expect(latest).to_contain_text("Not linked")
     screenshots.take(page, "order")
+
+    latest.get_by_role("link", name="Link to customer").click()
+    expect(
+        page.get_by_role("heading", name=f"Link purchase {ORIGINAL_TRANSACTION_ID}")
+    ).to_be_visible()
+    page.get_by_label("Find the customer (email, account ID or name)").fill("maya.pat")
+    page.get_by_role("button", name="Search").click()
+    choice = page.locator(f"#choices-{ORIGINAL_TRANSACTION_ID} li", has_text="Maya Patel")
+    expect(choice).to_be_visible()
+    screenshots.take(page, "search-results")
+
+    choice.get_by_role("link", name="Choose").click()
+    page.get_by_label("Support ticket").fill(TICKET)
+    screenshots.take(page, "confirm")
+    page.get_by_role("button", name="Link purchase").click()
+    expect(page.get_by_role("status").filter(has_text="Linked to Maya Patel")).to_be_visible()
+    screenshots.take(page, "linked")
+
+    assert TokenChange.objects.get().outcome == TokenChange.Outcome.SUCCEEDED
     assert browser_errors == []

@@ -46,7 +46,8 @@ class AppStoreSimulator:
     """The App Store Server API on 127.0.0.1, with demo data, in a background thread.
 
     Use it as a context manager, or call start() and stop(). `requests` lists every API request
-    received as (method, path), so tests can count a client's attempts.
+    received as (method, path), so tests can count a client's attempts; `request_times` holds
+    when each arrived (UNIX seconds), in the same order.
     """
 
     def __init__(
@@ -80,6 +81,7 @@ class AppStoreSimulator:
         self._requested_port = port
         self._log_lock = threading.Lock()
         self._requests: list[tuple[str, str]] = []
+        self._request_times: list[float] = []
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -147,11 +149,17 @@ class AppStoreSimulator:
         self.faults.clear()
         with self._log_lock:
             self._requests.clear()
+            self._request_times.clear()
 
     @property
     def requests(self) -> list[tuple[str, str]]:
         with self._log_lock:
             return list(self._requests)
+
+    @property
+    def request_times(self) -> list[float]:
+        with self._log_lock:
+            return list(self._request_times)
 
     def inject_fault(
         self,
@@ -208,6 +216,7 @@ class AppStoreSimulator:
     def _record(self, method: str, path: str) -> None:
         with self._log_lock:
             self._requests.append((method, path))
+            self._request_times.append(time.time())
 
     def _sign(self, endpoint: str, path_id: str, transactions: list[dict[str, Any]]) -> list[str]:
         ids = [t["transactionId"] for t in transactions]

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from lookups.adapty_simulator import DEMO_SECRET_KEY, AdaptySimulator
+from lookups.appstore.simulator.catalog import CREDITS_10, CREDITS_50
 from lookups.appstore.simulator.demo_data import DEMO_ORDERS
 from lookups.appstore.simulator.local import ensure_private_key, local_simulator
 from lookups.demo import DEMO_USERS
@@ -42,11 +44,46 @@ class Command(BaseCommand):
                 f"The App Store simulator can't listen on port {settings.SIMULATOR_PORT} "
                 f"({problem}). Set APPSTORE_SIMULATOR_PORT to a free port."
             ) from problem
+        try:
+            adapty = self._start_adapty_simulator()
+        except CommandError:
+            simulator.stop()
+            raise
         self._print_banner(simulator.url, port)
+        self._print_adapty_banner(adapty.url)
         try:
             call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
         finally:
+            adapty.stop()
             simulator.stop()
+
+    def _start_adapty_simulator(self) -> AdaptySimulator:
+        adapty = AdaptySimulator(
+            secret_key=settings.ADAPTY_SECRET_KEY or DEMO_SECRET_KEY,
+            port=settings.ADAPTY_SIMULATOR_PORT,
+            consumable_products=[CREDITS_10, CREDITS_50],
+        )
+        try:
+            adapty.start()
+        except OSError as problem:
+            raise CommandError(
+                f"The Adapty simulator can't listen on port {settings.ADAPTY_SIMULATOR_PORT} "
+                f"({problem}). Set ADAPTY_SIMULATOR_PORT to a free port."
+            ) from problem
+        if not settings.ADAPTY_SECRET_KEY:
+            # This process only (DEBUG is on here): the demo's Adapty step talks to the simulator.
+            settings.ADAPTY_SECRET_KEY = DEMO_SECRET_KEY
+            settings.ADAPTY_BASE_URL = adapty.url
+        return adapty
+
+    def _print_adapty_banner(self, adapty_url: str) -> None:
+        write = self.stdout.write
+        write(f"Adapty simulator: {adapty_url} (faults: POST /simulator/faults)")
+        if settings.ADAPTY_SECRET_KEY == DEMO_SECRET_KEY:
+            write("Adapty step: on, with a local demo key, sending to the Adapty simulator")
+        else:
+            write(f"Adapty step: on, with ADAPTY_SECRET_KEY, sending to {settings.ADAPTY_BASE_URL}")
+        write("")
 
     def _print_banner(self, simulator_url: str, port: int) -> None:
         write = self.stdout.write

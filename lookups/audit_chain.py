@@ -1,0 +1,70 @@
+"""The audit log's hash chain: how a settled token change is serialised and hashed.
+
+Each settled row carries a SHA-256 over its own content, its place in the chain and the hash of
+the row settled before it, so a row changed, removed or slipped in afterwards breaks the chain
+where it happened. Every stored hash depends on exactly this serialisation: change nothing here
+without re-chaining every row in a migration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+GENESIS_HASH = "0" * 64
+
+# The columns of lookups_tokenchange the hash covers, by attribute name.
+HASHED_FIELDS = (
+    "id",
+    "request_id",
+    "agent_id",
+    "created_at",
+    "account_id",
+    "original_transaction_id",
+    "product_id",
+    "environment",
+    "order_id",
+    "token_before",
+    "token_after",
+    "ticket_reference",
+    "lookup_id",
+    "outcome",
+    "error_code",
+    "error_message",
+    "settled_at",
+)
+
+
+def canonical_document(row: Mapping[str, Any], *, sequence: int, previous_hash: str) -> bytes:
+    """The bytes that are hashed: the row's hashed fields as sorted-key JSON, times in UTC."""
+    document = {name: _canonical_value(name, row[name]) for name in HASHED_FIELDS}
+    document["chain_sequence"] = sequence
+    document["chain_previous_hash"] = previous_hash
+    return json.dumps(
+        document, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+    ).encode("ascii")
+
+
+def chain_hash(row: Mapping[str, Any], *, sequence: int, previous_hash: str) -> str:
+    document = canonical_document(row, sequence=sequence, previous_hash=previous_hash)
+    return hashlib.sha256(document).hexdigest()
+
+
+def _canonical_value(name: str, value: Any) -> str | int | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        raise TypeError(f"{name}: a boolean has no place in a token change")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"{name}: a naive datetime can't be placed in time")
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    raise TypeError(f"{name}: {type(value).__name__} has no canonical form")

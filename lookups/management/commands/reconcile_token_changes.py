@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from lookups import services
+from lookups.models import TokenChange
+
+
+class Command(BaseCommand):
+    help = (
+        "Settle token changes a crash left pending, by asking Apple which token each purchase "
+        "carries now. Changes Apple can't be asked about stay pending, and the command fails."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--older-than",
+            type=int,
+            default=10,
+            metavar="MINUTES",
+            help=(
+                "Only changes pending for longer than this (default 10). Keep it well above "
+                "APPSTORE_CALL_BUDGET_SECONDS, so a link still waiting for Apple is left alone."
+            ),
+        )
+
+    def handle(self, *args: Any, older_than: int, **options: Any) -> None:
+        if older_than < 0:
+            raise CommandError("--older-than is a number of minutes, 0 or more.")
+        cutoff = timezone.now() - timedelta(minutes=older_than)
+        # A crash leaves a handful of rows at most, and settling each one commits on its own.
+        stranded = list(
+            TokenChange.objects.filter(
+                outcome=TokenChange.Outcome.PENDING, created_at__lt=cutoff
+            ).order_by("created_at", "pk")
+        )
+
+        results: Counter[str] = Counter()
+        for change in stranded:
+            reconciliation = services.reconcile_token_change(change)
+            results[reconciliation.result] += 1
+            line = (
+                f"token change {change.pk} (purchase {change.original_transaction_id}, "
+                f"ticket {change.ticket_reference}): {reconciliation.result}: "
+                f"{reconciliation.detail}"
+            )
+            if reconciliation.result == TokenChange.Outcome.PENDING:
+                self.stderr.write(line)
+            else:
+                self.stdout.write(line)
+
+        left = results[TokenChange.Outcome.PENDING]
+        summary = (
+            f"{len(stranded)} token changes pending for over {older_than} minutes: "
+            f"{results[TokenChange.Outcome.SUCCEEDED]} succeeded, "
+            f"{results[TokenChange.Outcome.FAILED]} failed, "
+            f"{results['settled elsewhere']} settled meanwhile, {left} left pending."
+        )
+        if left:
+            raise CommandError(f"{summary} The next run tries them again.")
+        self.stdout.write(summary)

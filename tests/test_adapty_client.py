@@ -1,0 +1,575 @@
+"""The Adapty library: the body built from Apple's transactions, the client, and the simulator."""
+
+from __future__ import annotations
+
+import json
+import socket
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import requests
+
+from lookups.adapty import (
+    STOREFRONT_COUNTRIES,
+    AdaptyClient,
+    AdaptyError,
+    TransactionBodyError,
+    transaction_body,
+)
+from lookups.adapty_simulator import SET_TRANSACTION_PATH, AdaptySimulator
+from lookups.appstore.transactions import Transaction
+from tests.fixtures_adapty import ADAPTY_TEST_KEY
+
+# Demo transactions of the App Store simulator (lookups/appstore/simulator/demo_data.py).
+MAYA_OFFER_CODE_FIRST = "2000000815627301"  # free month through an offer code
+MAYA_LATEST_RENEWAL = "2000000842287015"
+OLIVER_PAY_AS_YOU_GO_FIRST = "2000000790112458"
+LUKAS_LIFETIME = "2000000745520913"
+LUKAS_SEASON_PASS = "2000000823370158"
+LUKAS_TWO_CREDIT_PACKS = "2000000843316691"
+JAMES_REFUNDED_LIFETIME = "2000000836612047"
+CHLOE_UPGRADED_MONTHLY = "2000000837741156"
+
+
+def demo_transaction(simulator, transaction_id: str) -> Transaction:
+    return Transaction.from_payload(simulator.transaction(transaction_id))
+
+
+def iso(millis: int) -> str:
+    moment = datetime.fromtimestamp(millis / 1000, tz=UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@pytest.fixture
+def client() -> AdaptyClient:
+    return AdaptyClient(ADAPTY_TEST_KEY, "http://unused.invalid")
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def adapty_client(adapty: AdaptySimulator, sleeps: list[float]) -> AdaptyClient:
+    with AdaptyClient(ADAPTY_TEST_KEY, adapty.url, timeout=0.3, sleep=sleeps.append) as client:
+        yield client
+
+
+# --- The body -------------------------------------------------------------------------------
+
+
+def test_a_subscription_bought_with_an_offer_code(simulator):
+    payload = simulator.transaction(MAYA_OFFER_CODE_FIRST)
+    txn = Transaction.from_payload(payload)
+
+    body = transaction_body(txn, now=txn.purchase_date + timedelta(days=1))
+
+    assert body == {
+        "purchase_type": "subscription",
+        "store": "app_store",
+        "environment": "Production",
+        "store_product_id": "com.example.supportdesk.demo.pro.monthly",
+        "store_transaction_id": MAYA_OFFER_CODE_FIRST,
+        "store_original_transaction_id": MAYA_OFFER_CODE_FIRST,
+        "is_family_shared": False,
+        "price": {"country": "US", "currency": "USD", "value": Decimal(0)},
+        "purchased_at": iso(payload["purchaseDate"]),
+        "offer": {"category": "offer_code", "type": "free_trial", "id": "PROFREEMONTH"},
+        "originally_purchased_at": iso(payload["originalPurchaseDate"]),
+        "expires_at": iso(payload["expiresDate"]),
+        "renew_status": True,
+    }
+
+
+def test_a_renewal_keeps_the_original_and_renews_only_while_its_period_runs(simulator):
+    txn = demo_transaction(simulator, MAYA_LATEST_RENEWAL)
+
+    running = transaction_body(txn, now=txn.expires_date - timedelta(minutes=1))
+    ended = transaction_body(txn, now=txn.expires_date + timedelta(minutes=1))
+
+    assert running["store_transaction_id"] == MAYA_LATEST_RENEWAL
+    assert running["store_original_transaction_id"] == MAYA_OFFER_CODE_FIRST
+    assert running["originally_purchased_at"] < running["purchased_at"]
+    assert "offer" not in running
+    assert running["renew_status"] is True
+    assert ended["renew_status"] is False
+
+
+def test_a_pay_as_you_go_offer_in_pounds(simulator):
+    body = transaction_body(demo_transaction(simulator, OLIVER_PAY_AS_YOU_GO_FIRST))
+
+    assert body["offer"] == {
+        "category": "offer_code",
+        "type": "pay_as_you_go",
+        "id": "BACKTOSCHOOL3",
+    }
+    assert body["price"] == {"country": "GB", "currency": "GBP", "value": Decimal("2.99")}
+
+
+def test_a_non_consumable(simulator):
+    body = transaction_body(demo_transaction(simulator, LUKAS_LIFETIME))
+
+    assert body["purchase_type"] == "one_time_purchase"
+    assert body["store_transaction_id"] == body["store_original_transaction_id"] == LUKAS_LIFETIME
+    assert body["price"] == {"country": "DE", "currency": "EUR", "value": Decimal("149.99")}
+    for subscription_only in ("expires_at", "originally_purchased_at", "renew_status"):
+        assert subscription_only not in body
+    assert "refunded_at" not in body and "cancellation_reason" not in body
+
+
+def test_a_consumable_bought_twice_over(simulator):
+    body = transaction_body(demo_transaction(simulator, LUKAS_TWO_CREDIT_PACKS))
+
+    assert body["purchase_type"] == "one_time_purchase"
+    assert body["store_product_id"] == "com.example.supportdesk.demo.credits.10"
+    assert body["price"]["value"] == Decimal("3.98")
+
+
+def test_a_non_renewing_subscription_is_a_one_time_purchase(simulator):
+    body = transaction_body(demo_transaction(simulator, LUKAS_SEASON_PASS))
+
+    assert body["purchase_type"] == "one_time_purchase"
+    assert "expires_at" not in body
+
+
+def test_a_refunded_purchase(simulator):
+    payload = simulator.transaction(JAMES_REFUNDED_LIFETIME)
+
+    body = transaction_body(Transaction.from_payload(payload))
+
+    assert body["refunded_at"] == iso(payload["revocationDate"])
+    assert body["cancellation_reason"] == "refund"
+    assert body["price"]["country"] == "CA"
+
+
+def test_a_refunded_subscription_does_not_renew(simulator):
+    payload = simulator.transaction(MAYA_LATEST_RENEWAL)
+    payload |= {"revocationDate": payload["purchaseDate"] + 60_000, "revocationReason": 0}
+    txn = Transaction.from_payload(payload)
+
+    body = transaction_body(txn, now=txn.purchase_date + timedelta(days=1))
+
+    assert body["renew_status"] is False
+    assert body["cancellation_reason"] == "refund"
+
+
+def test_an_upgraded_subscription_does_not_renew(simulator):
+    txn = demo_transaction(simulator, CHLOE_UPGRADED_MONTHLY)
+
+    body = transaction_body(txn, now=txn.purchase_date + timedelta(minutes=1))
+
+    assert body["renew_status"] is False
+    assert body["cancellation_reason"] == "upgraded"
+
+
+@pytest.mark.parametrize(
+    ("offer_type", "discount", "expected"),
+    [
+        (1, "FREE_TRIAL", {"category": "introductory", "type": "free_trial"}),
+        (2, "PAY_UP_FRONT", {"category": "promotional", "type": "pay_up_front", "id": "OFFER"}),
+        (4, "PAY_AS_YOU_GO", {"category": "win_back", "type": "pay_as_you_go", "id": "OFFER"}),
+    ],
+)
+def test_each_kind_of_offer(simulator, offer_type, discount, expected):
+    payload = simulator.transaction(MAYA_LATEST_RENEWAL)
+    payload |= {"offerType": offer_type, "offerDiscountType": discount}
+    if offer_type != 1:
+        payload["offerIdentifier"] = "OFFER"
+
+    assert transaction_body(Transaction.from_payload(payload))["offer"] == expected
+
+
+def test_an_offer_adapty_has_no_type_for_is_left_out(simulator):
+    payload = simulator.transaction(LUKAS_LIFETIME)
+    payload |= {"offerType": 3, "offerDiscountType": "ONE_TIME", "offerIdentifier": "LAUNCH"}
+
+    assert "offer" not in transaction_body(Transaction.from_payload(payload))
+
+
+def test_a_one_time_purchase_is_sent_under_its_original_transaction_id(simulator):
+    payload = simulator.transaction(LUKAS_LIFETIME) | {"transactionId": "2000000999999999"}
+
+    body = transaction_body(Transaction.from_payload(payload))
+
+    assert body["store_transaction_id"] == body["store_original_transaction_id"] == LUKAS_LIFETIME
+
+
+def test_sandbox_is_named_and_other_environments_are_left_out(simulator):
+    sandbox = simulator.transaction(LUKAS_LIFETIME) | {"environment": "Sandbox"}
+    xcode = simulator.transaction(LUKAS_LIFETIME) | {"environment": "Xcode"}
+
+    assert transaction_body(Transaction.from_payload(sandbox))["environment"] == "Sandbox"
+    assert "environment" not in transaction_body(Transaction.from_payload(xcode))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"originalTransactionId": "1" * 51, "transactionId": "1" * 51}, "longer than the 50"),
+        ({"storefront": "ATA"}, "storefront ATA is not in"),
+        ({"price": None}, "carries no price"),
+        ({"currency": None}, "carries no currency"),
+        ({"productId": None}, "carries no product ID"),
+    ],
+)
+def test_what_adapty_could_not_take_is_refused_before_sending(simulator, change, message):
+    payload = simulator.transaction(LUKAS_LIFETIME) | change
+
+    with pytest.raises(TransactionBodyError, match=message):
+        transaction_body(Transaction.from_payload(payload))
+
+
+def test_a_subscription_without_an_expiry_is_refused(simulator):
+    payload = simulator.transaction(MAYA_LATEST_RENEWAL)
+    del payload["expiresDate"]
+
+    with pytest.raises(TransactionBodyError, match="no expiry date"):
+        transaction_body(Transaction.from_payload(payload))
+
+
+def test_every_storefront_country_is_a_two_letter_code():
+    assert STOREFRONT_COUNTRIES["USA"] == "US" and STOREFRONT_COUNTRIES["JPN"] == "JP"
+    assert all(len(a3) == 3 and len(a2) == 2 for a3, a2 in STOREFRONT_COUNTRIES.items())
+    assert len(set(STOREFRONT_COUNTRIES.values())) == len(STOREFRONT_COUNTRIES)
+
+
+# --- The client against the simulator ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "transaction_id",
+    [
+        MAYA_OFFER_CODE_FIRST,
+        MAYA_LATEST_RENEWAL,
+        LUKAS_LIFETIME,
+        LUKAS_SEASON_PASS,
+        LUKAS_TWO_CREDIT_PACKS,
+        JAMES_REFUNDED_LIFETIME,
+    ],
+)
+def test_adapty_accepts_the_body_of_each_kind_of_purchase(
+    simulator, adapty, adapty_client, transaction_id
+):
+    body = transaction_body(demo_transaction(simulator, transaction_id))
+
+    result = adapty_client.set_transaction("acct-1001", body)
+
+    assert result.http_status == 200 and result.attempts == 1
+    assert result.profile["customer_user_id"] == "acct-1001"
+    assert set(result.profile) >= {
+        "app_id",
+        "profile_id",
+        "total_revenue_usd",
+        "segment_hash",
+        "timestamp",
+        "custom_attributes",
+        "access_levels",
+        "subscriptions",
+        "non_subscriptions",
+    }
+
+
+def test_the_request_carries_the_key_the_customer_and_a_json_number(
+    simulator, adapty, adapty_client
+):
+    body = transaction_body(demo_transaction(simulator, LUKAS_LIFETIME))
+
+    result = adapty_client.set_transaction("acct-1004", body)
+
+    (request,) = adapty.requests
+    assert (request.method, request.path) == ("POST", SET_TRANSACTION_PATH)
+    assert request.headers["authorization"] == f"Api-Key {ADAPTY_TEST_KEY}"
+    assert request.headers["content-type"] == "application/json"
+    assert request.customer_user_id == "acct-1004"
+    assert request.body["price"]["value"] == 149.99
+    assert len(result.request_id) == 32
+    assert result.access_level_ids == ("premium",)
+    (purchase,) = result.profile["non_subscriptions"]
+    assert purchase["store_transaction_id"] == LUKAS_LIFETIME
+    assert purchase["is_refund"] is False and purchase["is_consumable"] is False
+
+
+def test_a_refund_and_a_consumable_grant_no_access_level(simulator, adapty, adapty_client):
+    for transaction_id in (JAMES_REFUNDED_LIFETIME, LUKAS_TWO_CREDIT_PACKS):
+        body = transaction_body(demo_transaction(simulator, transaction_id))
+        result = adapty_client.set_transaction("acct-1006", body)
+
+    assert result.access_level_ids == ()
+    refund, credits = result.profile["non_subscriptions"]
+    assert refund["is_refund"] is True and credits["is_consumable"] is True
+
+
+def test_a_current_subscription_grants_premium_until_it_expires(simulator, adapty, adapty_client):
+    txn = demo_transaction(simulator, MAYA_LATEST_RENEWAL)
+
+    result = adapty_client.set_transaction("acct-1001", transaction_body(txn))
+
+    (level,) = result.profile["access_levels"]
+    assert level["access_level_id"] == "premium"
+    assert level["store_original_transaction_id"] == MAYA_OFFER_CODE_FIRST
+    assert datetime.fromisoformat(level["expires_at"]) == txn.expires_date
+
+
+def test_sending_the_same_transaction_again_updates_it(simulator, adapty, adapty_client):
+    body = transaction_body(demo_transaction(simulator, LUKAS_LIFETIME))
+
+    adapty_client.set_transaction("acct-1004", body)
+    again = adapty_client.set_transaction("acct-1004", body)
+
+    assert len(again.profile["non_subscriptions"]) == 1
+    assert again.profile["total_revenue_usd"] == pytest.approx(149.99 * 1.08, abs=0.01)
+
+
+# --- Errors ------------------------------------------------------------------------------------
+
+
+def lifetime_body(simulator) -> dict:
+    return transaction_body(demo_transaction(simulator, LUKAS_LIFETIME))
+
+
+def test_a_wrong_key_is_not_authenticated_and_not_retried(simulator, adapty, sleeps):
+    client = AdaptyClient("secret_wrong", adapty.url, sleep=sleeps.append)
+
+    with pytest.raises(AdaptyError) as caught:
+        client.set_transaction("acct-1004", lifetime_body(simulator))
+
+    error = caught.value
+    assert (error.http_status, error.error_code) == (401, "not_authenticated")
+    assert error.messages == ("authorization: Invalid or missing API key.",)
+    assert "ADAPTY_SECRET_KEY" in error.agent_message
+    assert len(error.request_id) == 32
+    assert not error.retryable and error.attempts == 1
+    assert len(adapty.requests) == 1 and sleeps == []
+
+
+def test_validation_errors_come_as_objects_with_a_source(simulator, adapty, adapty_client):
+    body = lifetime_body(simulator)
+    del body["price"]
+    body["purchase_type"] = "subscription"
+
+    with pytest.raises(AdaptyError) as caught:
+        adapty_client.set_transaction("acct-1004", body)
+
+    error = caught.value
+    assert (error.http_status, error.error_code) == (400, "validation_error")
+    assert "price: This field is required and must be an object." in error.messages
+    assert "renew_status: This field is required and must be a boolean." in error.messages
+    assert error.describe().startswith("Adapty refused the purchase (HTTP 400). (Adapty: ")
+    assert len(adapty.requests) == 1
+
+
+def test_a_transaction_id_over_50_characters_is_refused(simulator, adapty, adapty_client):
+    body = lifetime_body(simulator)
+    body["store_transaction_id"] = body["store_original_transaction_id"] = "9" * 51
+
+    with pytest.raises(AdaptyError) as caught:
+        adapty_client.set_transaction("acct-1004", body)
+
+    assert caught.value.error_code == "store_transaction_id_error"
+
+
+def test_a_one_time_purchase_whose_ids_differ_is_refused(simulator, adapty, adapty_client):
+    body = lifetime_body(simulator) | {"store_transaction_id": "2000000999999999"}
+
+    with pytest.raises(AdaptyError) as caught:
+        adapty_client.set_transaction("acct-1004", body)
+
+    assert caught.value.error_code == "store_transaction_id_error"
+
+
+def test_an_unknown_customer_has_no_profile(simulator, adapty, adapty_client):
+    adapty.known_customers = {"acct-1001"}
+
+    with pytest.raises(AdaptyError) as caught:
+        adapty_client.set_transaction("acct-1004", lifetime_body(simulator))
+
+    error = caught.value
+    assert (error.http_status, error.error_code) == (404, "profile_does_not_exist")
+    assert error.messages == ("Profile not found.",)
+    assert "no profile for customer user ID acct-1004" in error.agent_message
+    assert adapty.profile("acct-1004") is None
+    assert len(adapty.requests) == 1
+
+
+def test_errors_given_as_plain_strings_are_read(simulator, adapty, adapty_client):
+    adapty.inject_fault(
+        "error",
+        http_status=400,
+        error_code="profile_does_not_exist",
+        messages=["No profile."],
+        plain=True,
+    )
+
+    with pytest.raises(AdaptyError) as caught:
+        adapty_client.set_transaction("acct-1004", lifetime_body(simulator))
+
+    assert caught.value.messages == ("No profile.",)
+    assert caught.value.error_code == "profile_does_not_exist"
+
+
+def test_a_request_without_a_profile_header_is_refused(simulator, adapty):
+    response = requests.post(
+        adapty.url + SET_TRANSACTION_PATH,
+        json=lifetime_body(simulator) | {"price": {"country": "DE", "currency": "EUR", "value": 1}},
+        headers={"Authorization": f"Api-Key {ADAPTY_TEST_KEY}"},
+        timeout=5,
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error_code"] == "profile_does_not_exist"
+    assert isinstance(response.json()["errors"][0], str)
+    assert response.headers["Request-Id"]
+
+
+def test_a_profile_can_be_named_by_its_adapty_id(simulator, adapty, adapty_client):
+    body = lifetime_body(simulator)
+    profile_id = adapty_client.set_transaction("acct-1004", body).profile["profile_id"]
+    body = {**body, "price": {**body["price"], "value": 1}}
+
+    response = requests.post(
+        adapty.url + SET_TRANSACTION_PATH,
+        data=json.dumps(body, default=float),
+        headers={"Authorization": f"Api-Key {ADAPTY_TEST_KEY}", "adapty-profile-id": profile_id},
+        timeout=5,
+    )
+
+    assert response.status_code == 200
+    assert response.json()["data"]["customer_user_id"] == "acct-1004"
+
+
+# --- Retries -----------------------------------------------------------------------------------
+
+
+def test_a_5xx_is_retried_with_backoff_until_it_succeeds(simulator, adapty, adapty_client, sleeps):
+    adapty.inject_fault("server_error", http_status=503, times=2)
+
+    result = adapty_client.set_transaction("acct-1004", lifetime_body(simulator))
+
+    assert result.attempts == 3
+    assert len(adapty.requests) == 3
+    assert sleeps == [0.25, 0.5]
+
+
+def test_a_5xx_that_lasts_fails_after_the_last_attempt(simulator, adapty, adapty_client, sleeps):
+    adapty.inject_fault("server_error", times=5)
+
+    with pytest.raises(AdaptyError) as caught:
+        adapty_client.set_transaction("acct-1004", lifetime_body(simulator))
+
+    error = caught.value
+    assert (error.http_status, error.error_code, error.attempts) == (
+        500,
+        "internal_server_error",
+        3,
+    )
+    assert error.retryable and "3 attempts" in error.agent_message
+    assert len(adapty.requests) == 3 and len(sleeps) == 2
+
+
+def test_a_proxy_page_is_retried_and_reported_without_adapty_details(
+    simulator, adapty, adapty_client
+):
+    adapty.inject_fault("not_json", times=3)
+
+    with pytest.raises(AdaptyError) as caught:
+        adapty_client.set_transaction("acct-1004", lifetime_body(simulator))
+
+    assert (caught.value.http_status, caught.value.error_code) == (502, "")
+    assert caught.value.messages == ()
+    assert len(adapty.requests) == 3
+
+
+def test_a_4xx_is_never_retried(simulator, adapty, adapty_client, sleeps):
+    adapty.inject_fault("error", http_status=429, error_code="throttled", times=3)
+
+    with pytest.raises(AdaptyError) as caught:
+        adapty_client.set_transaction("acct-1004", lifetime_body(simulator))
+
+    assert caught.value.http_status == 429 and not caught.value.retryable
+    assert len(adapty.requests) == 1 and sleeps == []
+
+
+def test_a_timeout_is_retried(simulator, adapty, adapty_client):
+    adapty.inject_fault("slow", delay_seconds=1.0)
+
+    result = adapty_client.set_transaction("acct-1004", lifetime_body(simulator))
+
+    assert result.attempts == 2
+    assert len(adapty.requests) == 2
+
+
+def test_a_dropped_connection_is_retried(simulator, adapty, adapty_client):
+    adapty.inject_fault("drop")
+
+    result = adapty_client.set_transaction("acct-1004", lifetime_body(simulator))
+
+    assert result.attempts == 2
+
+
+def test_nobody_listening_fails_after_every_attempt(simulator, sleeps):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = AdaptyClient(ADAPTY_TEST_KEY, f"http://127.0.0.1:{port}", sleep=sleeps.append)
+
+    with pytest.raises(AdaptyError) as caught:
+        client.set_transaction("acct-1004", lifetime_body(simulator))
+
+    assert caught.value.http_status is None and caught.value.attempts == 3
+    assert "could not reach Adapty" in caught.value.agent_message
+    assert len(sleeps) == 2
+
+
+def test_an_unreadable_success_is_an_error(simulator, adapty, adapty_client):
+    adapty.inject_fault("error", http_status=200, error_code="odd")
+
+    with pytest.raises(AdaptyError) as caught:
+        adapty_client.set_transaction("acct-1004", lifetime_body(simulator))
+
+    assert caught.value.http_status == 200
+    assert "could not be read" in caught.value.agent_message
+
+
+def test_the_client_needs_a_key_and_a_customer(client):
+    with pytest.raises(ValueError):
+        AdaptyClient("", "http://127.0.0.1")
+    with pytest.raises(ValueError):
+        client.set_transaction("", {})
+
+
+# --- The simulator itself ------------------------------------------------------------------------
+
+
+def test_reset_forgets_profiles_faults_and_requests(simulator, adapty, adapty_client):
+    adapty_client.set_transaction("acct-1004", lifetime_body(simulator))
+    adapty.inject_fault("server_error")
+    adapty.known_customers = set()
+
+    adapty.reset()
+
+    assert adapty.profile("acct-1004") is None
+    assert adapty.requests == [] and adapty.pending_faults() == []
+    assert adapty.known_customers is None
+
+
+def test_faults_can_be_injected_over_http(adapty):
+    response = requests.post(
+        adapty.url + "/simulator/faults", json={"kind": "server_error", "times": 2}, timeout=5
+    )
+    assert response.status_code == 201
+    assert [fault.times for fault in adapty.pending_faults()] == [2]
+
+    refused = requests.post(adapty.url + "/simulator/faults", json={"kind": "meteor"}, timeout=5)
+    assert refused.status_code == 400
+
+    requests.post(adapty.url + "/simulator/reset", timeout=5)
+    assert adapty.pending_faults() == []
+
+
+def test_a_configured_set_of_customers_is_kept_across_resets():
+    with AdaptySimulator(known_customers={"acct-1"}) as simulator:
+        simulator.known_customers.add("acct-2")
+        simulator.reset()
+        assert simulator.known_customers == {"acct-1"}
