@@ -1,7 +1,8 @@
 """One worker process of a deployment, for tests/test_rate_budget.py.
 
-Configured entirely from the environment, as a gunicorn worker would be (CACHE_URL, APPSTORE_*),
-it waits until WORKER_START_AT (UNIX seconds), looks up each order in WORKER_ORDER_IDS, and prints
+Configured entirely from the environment, as a gunicorn worker would be (CACHE_URL, APPSTORE_*).
+Once Django is set up it creates WORKER_READY_FILE, waits for WORKER_GO_FILE to appear and then
+until the UNIX time written in it (if any), looks up each order in WORKER_ORDER_IDS, and prints
 one JSON line: what each lookup came to and how many bearer tokens this process signed.
 """
 
@@ -10,8 +11,22 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 
 import django
+
+GIVE_UP_SECONDS = 30
+
+
+def wait_for_go(go_file: Path) -> None:
+    give_up = time.monotonic() + GIVE_UP_SECONDS
+    while not go_file.exists():
+        if time.monotonic() > give_up:
+            raise SystemExit(f"{go_file} never appeared")
+        time.sleep(0.005)
+    start_at = go_file.read_text().strip()
+    if start_at:
+        time.sleep(max(0.0, float(start_at) - time.time()))
 
 
 def main() -> None:
@@ -20,9 +35,8 @@ def main() -> None:
     from lookups.appstore import AppStoreError
 
     client = app_store_client()
-    delay = float(os.environ.get("WORKER_START_AT", "0")) - time.time()
-    if delay > 0:
-        time.sleep(delay)
+    Path(os.environ["WORKER_READY_FILE"]).touch()
+    wait_for_go(Path(os.environ["WORKER_GO_FILE"]))
 
     outcomes = []
     for order_id in os.environ["WORKER_ORDER_IDS"].split(","):

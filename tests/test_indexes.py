@@ -7,11 +7,12 @@ for a filter is EXPLAINed, and none may read the whole table.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -70,32 +71,35 @@ FROM generate_series(1, %(rows)s) AS g,
 """
 
 
-@pytest.fixture
-def audit_log(db) -> list[User]:
-    """A large audit log: its agents, newest last."""
-    agents = User.objects.bulk_create(
-        User(username=f"index-agent-{n}", password="!") for n in range(AGENTS)
-    )
-    accounts = CustomerAccount.objects.bulk_create(
-        CustomerAccount(
-            external_id=f"index-{n}", email=f"index{n}@example.com", display_name=f"Index {n}"
+@pytest.fixture(scope="module")
+def audit_log(django_db_setup, django_db_blocker) -> Iterator[list[User]]:
+    """A large audit log, loaded once for this module and rolled back after it: its agents."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        agents = User.objects.bulk_create(
+            User(username=f"index-agent-{n}", password="!") for n in range(AGENTS)
         )
-        for n in range(ACCOUNTS)
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            LOAD_TOKEN_CHANGES,
-            {
-                "rows": ROWS,
-                "minutes": MINUTES_BETWEEN_ROWS,
-                "agents": AGENTS,
-                "accounts": ACCOUNTS,
-                "agent_ids": [agent.pk for agent in agents],
-                "account_ids": [account.pk for account in accounts],
-            },
+        accounts = CustomerAccount.objects.bulk_create(
+            CustomerAccount(
+                external_id=f"index-{n}", email=f"index{n}@example.com", display_name=f"Index {n}"
+            )
+            for n in range(ACCOUNTS)
         )
-        cursor.execute("ANALYZE lookups_tokenchange, lookups_customeraccount, auth_user")
-    return agents
+        with connection.cursor() as cursor:
+            cursor.execute(
+                LOAD_TOKEN_CHANGES,
+                {
+                    "rows": ROWS,
+                    "minutes": MINUTES_BETWEEN_ROWS,
+                    "agents": AGENTS,
+                    "accounts": ACCOUNTS,
+                    "agent_ids": [agent.pk for agent in agents],
+                    "account_ids": [account.pk for account in accounts],
+                },
+            )
+            cursor.execute("ANALYZE lookups_tokenchange, lookups_customeraccount, auth_user")
+        yield agents
+        # The triggers keep token changes from being deleted: roll the whole load back instead.
+        transaction.set_rollback(True)
 
 
 def whole_table_reads(queries: list[dict]) -> list[str]:

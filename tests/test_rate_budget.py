@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import time
@@ -209,29 +210,69 @@ def worker_environment(simulator, appstore_credentials, simulator_root_path, red
     return env
 
 
-def run_workers(environment, jobs: list[tuple[float, list[str]]]) -> list[dict]:
-    """Start one worker per (start time, order IDs) at once; wait for all and read their reports."""
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "tests.rate_budget_worker"],
-            cwd=ROOT,
-            env={
-                **environment,
-                "WORKER_START_AT": f"{start_at:.3f}",
+class Workers:
+    """Worker processes started together; each group waits for its own signal to begin."""
+
+    def __init__(self, environment: dict[str, str], folder: Path) -> None:
+        self.environment = environment
+        self.folder = folder
+        self.processes: list[subprocess.Popen] = []
+        self.ready_files: list[Path] = []
+
+    def start(self, group: str, order_ids: list[str], count: int = 1) -> None:
+        for _ in range(count):
+            ready = self.folder / f"ready-{len(self.processes)}"
+            env = {
+                **self.environment,
                 "WORKER_ORDER_IDS": ",".join(order_ids),
-            },
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for start_at, order_ids in jobs
-    ]
-    reports = []
-    for process in processes:
-        out, err = process.communicate(timeout=60)
-        assert process.returncode == 0, err
-        reports.append(json.loads(out.strip().splitlines()[-1]))
-    return reports
+                "WORKER_READY_FILE": str(ready),
+                "WORKER_GO_FILE": str(self.folder / f"go-{group}"),
+            }
+            self.processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "tests.rate_budget_worker"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+            )
+            self.ready_files.append(ready)
+
+    def wait_until_ready(self) -> None:
+        give_up = time.monotonic() + 60
+        while not all(ready.exists() for ready in self.ready_files):
+            assert time.monotonic() < give_up, "the workers did not start"
+            assert all(p.poll() is None for p in self.processes), self.reports()
+            time.sleep(0.02)
+
+    def go(self, group: str, at: float | None = None) -> None:
+        target = self.folder / f"go-{group}"
+        staging = target.with_suffix(".tmp")
+        staging.write_text("" if at is None else f"{at:.3f}")
+        staging.rename(target)
+
+    def reports(self) -> list[dict]:
+        reports = []
+        for process in self.processes:
+            out, err = process.communicate(timeout=60)
+            assert process.returncode == 0, err
+            reports.append(json.loads(out.strip().splitlines()[-1]))
+        return reports
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+
+
+@pytest.fixture
+def workers(worker_environment, tmp_path):
+    started = Workers(worker_environment, tmp_path)
+    yield started
+    started.stop()
 
 
 def lookup_times(simulator) -> list[float]:
@@ -242,54 +283,68 @@ def lookup_times(simulator) -> list[float]:
     ]
 
 
-def start_time(lead_seconds: float = 2.0) -> float:
-    # Just after a second begins, once every worker has had time to start Django.
-    return math.floor(time.time() + lead_seconds) + 0.05
+def wait_for_retry_after_in_the_cache(redis_db) -> None:
+    give_up = time.monotonic() + 10
+    while not redis_db.keys("*appstore:rate:*:lookup:retry-after"):
+        assert time.monotonic() < give_up, "no worker stored Apple's Retry-After"
+        time.sleep(0.005)
 
 
-def test_workers_together_stay_within_the_budget_and_sign_one_token(worker_environment, simulator):
-    workers, lookups_each, per_second = 4, 5, 5
-    start = start_time()
+def test_workers_together_stay_within_the_budget_and_sign_one_token(workers, simulator):
+    count, lookups_each, per_second = 4, 5, 5
     orders = [ORDER_OFFER_CODE, ORDER_NOT_FOUND] * lookups_each
-    reports = run_workers(worker_environment, [(start, orders[:lookups_each])] * workers)
+    workers.start("all", orders[:lookups_each], count=count)
+    workers.wait_until_ready()
+    # All at once, just after a second begins.
+    workers.go("all", at=math.floor(time.time()) + 1.05)
+    reports = workers.reports()
 
     assert all(o["ok"] for report in reports for o in report["outcomes"]), reports
     times = lookup_times(simulator)
-    assert len(times) == workers * lookups_each
+    assert len(times) == count * lookups_each
     per_window = Counter(math.floor(at) for at in times)
     assert max(per_window.values()) <= per_second, sorted(per_window.items())
     # Twenty lookups at five a second take at least four windows.
-    assert len(per_window) >= workers * lookups_each // per_second
+    assert len(per_window) >= count * lookups_each // per_second
     assert sum(report["tokens_signed"] for report in reports) == 1
 
 
 def test_after_one_worker_gets_a_429_the_others_fail_at_once_until_retry_after(
-    worker_environment, simulator
+    workers, simulator, redis_db
 ):
     simulator.inject_fault("rate_limit", endpoint="lookup", retry_after_ms=30_000)
-    start = start_time()
-    reports = run_workers(
-        worker_environment,
-        [(start, [ORDER_OFFER_CODE])] + [(start + 0.3, [ORDER_OFFER_CODE] * 2)] * 2,
-    )
+    workers.start("first", [ORDER_OFFER_CODE])
+    workers.start("others", [ORDER_OFFER_CODE] * 2, count=2)
+    workers.wait_until_ready()
+
+    workers.go("first")
+    wait_for_retry_after_in_the_cache(redis_db)
+    workers.go("others")
+    reports = workers.reports()
 
     assert len(lookup_times(simulator)) == 1
     outcomes = [o for report in reports for o in report["outcomes"]]
     assert len(outcomes) == 5
     assert all(not o["ok"] and o["code"] == 4290000 for o in outcomes)
-    assert all("Try again in 30 seconds" in o["message"] for o in outcomes)
+    assert all(re.search(r"Try again in (29|30) seconds", o["message"]) for o in outcomes)
 
 
-def test_after_one_worker_gets_a_429_the_others_wait_for_retry_after(worker_environment, simulator):
+def test_after_one_worker_gets_a_429_the_others_wait_for_retry_after(workers, simulator, redis_db):
     simulator.inject_fault("rate_limit", endpoint="lookup", retry_after_ms=1500)
-    start = start_time()
-    reports = run_workers(
-        worker_environment,
-        [(start, [ORDER_OFFER_CODE])] + [(start + 0.3, [ORDER_OFFER_CODE])] * 2,
-    )
+    workers.start("first", [ORDER_OFFER_CODE])
+    workers.start("others", [ORDER_OFFER_CODE], count=2)
+    workers.wait_until_ready()
 
+    workers.go("first")
+    wait_for_retry_after_in_the_cache(redis_db)
+    [limited_at] = lookup_times(simulator)
+    workers.go("others")
+    released_at = time.time()
+    reports = workers.reports()
+
+    assert released_at < limited_at + 1.0, "the others were let go too late to test anything"
     assert all(o["ok"] for report in reports for o in report["outcomes"]), reports
-    limited_at, *later = lookup_times(simulator)
-    assert len(later) == 3
+    first, *later = lookup_times(simulator)
+    assert first == limited_at and len(later) == 3
     # Nothing reached the endpoint between the 429 and its Retry-After.
     assert min(later) >= limited_at + 1.5 - 0.05

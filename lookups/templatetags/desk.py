@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import template
 
 from lookups.appstore.transactions import ProductType, RevocationReason, Transaction
@@ -41,3 +43,12 @@ def revocation_reason_label(txn: Transaction) -> str:
     if reason is None:
         return ""
     return _REVOCATION_REASONS.get(reason, f"reason {int(reason)}")
+
+
+@register.filter
+def in_minutes(value: timedelta | None) -> str:
+    """A wait as "15 minutes": the lockout after failed sign-ins."""
+    if value is None:
+        return "a while"
+    minutes = max(1, round(value.total_seconds() / 60))
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"

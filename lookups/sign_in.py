@@ -1,0 +1,21 @@
+"""Who is signing in, as far as lockouts after failed sign-ins are concerned."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The address the sign-in came from.
+
+    Behind the TLS proxy every request arrives from the proxy, so the client is the address the
+    proxy appended to X-Forwarded-For: the last one. Earlier entries come from the client itself
+    and can say anything, so they are never trusted.
+    """
+    if settings.BEHIND_TLS_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        if last:
+            return last
+    return request.META.get("REMOTE_ADDR")
