@@ -113,7 +113,7 @@ def fill(conn: psycopg.Connection, table: str, expressions: dict[str, str], rows
         # No parameters: the expressions use % as modulo, and every value here is ours.
         conn.execute(
             f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "
-            f"SELECT {select} FROM generate_series({first}, {last}) AS n"
+            f"SELECT {select} FROM generate_series({first}::bigint, {last}::bigint) AS n"
         )
         print(f"  {table}: {last:,} of {rows:,}", end="\r", flush=True)
     print()

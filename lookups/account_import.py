@@ -35,6 +35,9 @@ EXPECTED_HEADER = ",".join(REQUIRED_COLUMNS) + "[," + ",".join(OPTIONAL_COLUMNS)
 
 BATCH_SIZE = 1000
 PROGRESS_EVERY = 10_000
+# Larger files are refused before anything is read: split them and import the parts.
+MAX_FILE_BYTES = 200 * 1024 * 1024
+MAX_ROWS = 1_000_000
 
 
 def _max_length(name: str) -> int:
@@ -84,9 +87,12 @@ def import_accounts(
     report_progress: ReportProgress,
     batch_size: int = BATCH_SIZE,
     progress_every: int = PROGRESS_EVERY,
+    max_bytes: int = MAX_FILE_BYTES,
+    max_rows: int = MAX_ROWS,
 ) -> ImportSummary:
     """Import the CSV file at `path`, or raise UnreadableFile before writing anything."""
-    check_utf8(path)
+    check_size(path, max_bytes)
+    check_utf8(path, max_lines=max_rows + 1)
     accounts = AccountImport(report_problem, batch_size)
     with path.open(encoding="utf-8-sig", newline="") as f:
         reader = csv.reader(f)
@@ -99,11 +105,31 @@ def import_accounts(
     return accounts.summary
 
 
-def check_utf8(path: Path) -> None:
-    """Refuse a file that isn't UTF-8 before importing any of it, naming the first bad line."""
+def check_size(path: Path, max_bytes: int) -> None:
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise UnreadableFile(f"{path}: {e.strerror or e}") from e
+    if size > max_bytes:
+        raise UnreadableFile(
+            f"{path} is {size / 1024 / 1024:.1f} MB, more than the {max_bytes / 1024 / 1024:.0f} "
+            "MB one import takes; split it into smaller files and import each."
+        )
+
+
+def check_utf8(path: Path, *, max_lines: int | None = None) -> None:
+    """Refuse a file that isn't UTF-8 before importing any of it, naming the first bad line.
+
+    With `max_lines`, a longer file (the header counts) is refused too.
+    """
     try:
         with path.open("rb") as f:
             for number, raw_line in enumerate(f, start=1):
+                if max_lines is not None and number > max_lines:
+                    raise UnreadableFile(
+                        f"{path} has more than {max_lines - 1:,} rows, more than one import "
+                        "takes; split it into smaller files and import each."
+                    )
                 try:
                     raw_line.decode("utf-8")
                 except UnicodeDecodeError as e:
@@ -163,6 +189,9 @@ def parse_row(line: int, values: list[str] | csv.Error, columns: dict[str, int])
         raise BadRow(f"not valid CSV ({values})")
     if len(values) != len(columns):
         raise BadRow(f"expected {len(columns)} fields, found {len(values)}")
+    if any("\x00" in value for value in values):
+        # No database text column takes a NUL; it is never part of a real name or address.
+        raise BadRow("a field holds a NUL character")
 
     external_id = values[columns["external_id"]].strip()
     email = values[columns["email"]].strip()

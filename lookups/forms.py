@@ -36,6 +36,9 @@ class HistoryForm(forms.Form):
     """The history page's filters. Dates are whole days in UTC, end date included."""
 
     MAX_RANGE = timedelta(days=3660)
+    # The App Store opened in 2008; a date far outside these bounds is a typo.
+    EARLIEST = date(2008, 1, 1)
+    LATEST_AHEAD = timedelta(days=366)
 
     version = forms.TypedChoiceField(
         choices=[(2, "All purchases (V2)"), (1, "Without finished consumables (V1)")],
@@ -66,6 +69,11 @@ class HistoryForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("start"), cleaned.get("end")
+        latest = datetime.now(UTC).date() + self.LATEST_AHEAD
+        if any(day and not self.EARLIEST <= day <= latest for day in (start, end)):
+            raise forms.ValidationError(
+                f"Choose dates between {self.EARLIEST.isoformat()} and {latest.isoformat()}."
+            )
         if start and end:
             if start > end:
                 raise forms.ValidationError("The start date must not be after the end date.")

@@ -310,9 +310,7 @@ class AuditChainHead(models.Model):
     @classmethod
     def locked(cls, using: str) -> AuditChainHead:
         """The head, locked until the current transaction ends; made on first use."""
-        head, _ = (
-            cls.objects.using(using).select_for_update().get_or_create(pk=cls.ONLY_ROW)
-        )
+        head, _ = cls.objects.using(using).select_for_update().get_or_create(pk=cls.ONLY_ROW)
         return head
 
     def advance(self, sequence: int, hash_: str, *, using: str) -> None:

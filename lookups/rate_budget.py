@@ -30,8 +30,9 @@ class SharedRateBudget:
     """Per-endpoint request budgets and Apple's Retry-After, kept in a cache all workers share.
 
     `limits` maps the client's endpoint names ("lookup", "history", "set_token") to requests per
-    second (settings.APPSTORE_RATE_LIMITS). `scope` separates apps and environments that share one cache: Apple's limits are per app.
-    An endpoint missing from `limits` has no per-second budget, but still honours Retry-After.
+    second (settings.APPSTORE_RATE_LIMITS); an endpoint missing from it has no per-second budget
+    but still honours Retry-After. `scope` separates apps and environments that share one cache:
+    Apple's limits are per app.
     """
 
     def __init__(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 
 
@@ -19,3 +20,14 @@ def client_address(request: HttpRequest) -> str | None:
         if last:
             return last
     return request.META.get("REMOTE_ADDR")
+
+
+def attempted_username(request: HttpRequest, credentials: dict | None = None) -> str | None:
+    """The username a sign-in tried, cut to the 255 characters django-axes can store.
+
+    Django's sign-in forms don't limit its length before checking the password, and a longer
+    one would make recording the failure fail.
+    """
+    field = get_user_model().USERNAME_FIELD
+    value = credentials.get(field) if credentials else request.POST.get(field)
+    return value[:255] if isinstance(value, str) else value

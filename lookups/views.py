@@ -129,14 +129,21 @@ def account(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "lookups/account.html", context)
 
 
+def _as_pk(value: str | None) -> int | None:
+    """An ID from the query string: plain digits that fit the database's integers, or None."""
+    if value and value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 @linker_required
 def link(request: HttpRequest, original_transaction_id: str) -> HttpResponse:
     if not is_transaction_id(original_transaction_id):
         raise Http404("Not a transaction ID")
-    lookup_id = request.POST.get("lookup") or request.GET.get("lookup")
-    lookup = Lookup.objects.filter(pk=lookup_id).first() if (lookup_id or "").isdigit() else None
+    lookup_id = _as_pk(request.POST.get("lookup") or request.GET.get("lookup"))
+    lookup = Lookup.objects.filter(pk=lookup_id).first() if lookup_id is not None else None
     purchase = services.latest_verified_payload(lookup, original_transaction_id) or {}
     current_token = purchase.get("appAccountToken") or None
     current_account = (
@@ -180,8 +187,8 @@ def link(request: HttpRequest, original_transaction_id: str) -> HttpResponse:
             trigger_client_event(response, "purchaseLinked", {"id": original_transaction_id})
         return response
 
-    chosen_id = request.GET.get("account", "")
-    if chosen_id.isdigit():
+    chosen_id = _as_pk(request.GET.get("account"))
+    if chosen_id is not None:
         chosen = get_object_or_404(CustomerAccount, pk=chosen_id)
         form = LinkForm(
             initial={

@@ -98,7 +98,10 @@ def _integer(key: str, value: Any) -> int:
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise DecodingError(f"{key} should be a number")
-    return int(value)
+    try:
+        return int(value)
+    except (OverflowError, ValueError):
+        raise DecodingError(f"{key} is not a finite number") from None
 
 
 def _moment(key: str, value: Any) -> datetime:

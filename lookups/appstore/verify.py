@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -205,9 +206,22 @@ def _b64url(part: str, what: str) -> bytes:
         raise VerificationError("format", f"the {what} is not base64url") from None
 
 
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError("a number too large for JSON")
+    return number
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")
+
+
 def _json_object(data: bytes, what: str) -> dict:
     try:
-        value = json.loads(data)
+        # Strict JSON, as Apple writes it: no NaN or Infinity, which Python would otherwise read
+        # and no database could store.
+        value = json.loads(data, parse_float=_finite_float, parse_constant=_no_constant)
     except (ValueError, RecursionError):
         raise VerificationError("format", f"the {what} is not JSON") from None
     if not isinstance(value, dict):

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import argparse
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -11,15 +13,17 @@ from lookups.models import AuditChainHead, TokenChange
 CHAIN_FIELDS = ("chain_sequence", "chain_previous_hash", "chain_hash")
 
 
-def anchor(value: str) -> tuple[int, str]:
+def parse_anchor(value: str) -> tuple[int, str]:
     match = re.fullmatch(r"(\d+):([0-9a-f]{64})", value.strip().lower())
     if match is None:
-        raise ValueError(value)
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not SEQUENCE:HASH (a number, a colon, 64 hex digits)"
+        )
     return int(match[1]), match[2]
 
 
 class ChainBroken(Exception):
-    pass
+    """The chain does not hold; the message names where."""
 
 
 class Command(BaseCommand):
@@ -34,7 +38,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--anchor",
-            type=anchor,
+            type=parse_anchor,
             action="append",
             default=[],
             metavar="SEQUENCE:HASH",
@@ -44,7 +48,9 @@ class Command(BaseCommand):
             ),
         )
 
-    def handle(self, *args: Any, chunk_size: int, anchor: list[tuple[int, str]], **options):
+    def handle(
+        self, *args: Any, chunk_size: int, anchor: list[tuple[int, str]], **options: Any
+    ) -> None:
         if chunk_size < 1:
             raise CommandError("--chunk-size must be at least 1.")
         # Read first: rows settled while we walk are left for the next run.
@@ -79,11 +85,10 @@ class Command(BaseCommand):
             ) from None
 
         self.stdout.write(
-            f"Checked {checked} settled token changes: OK "
-            f"(chain head {head_sequence}:{head_hash})"
+            f"Checked {checked} settled token changes: OK (chain head {head_sequence}:{head_hash})"
         )
 
-    def _chain(self, up_to: int, chunk_size: int):
+    def _chain(self, up_to: int, chunk_size: int) -> Iterator[dict[str, Any]]:
         rows = (
             TokenChange.objects.filter(chain_sequence__isnull=False, chain_sequence__lte=up_to)
             .order_by("chain_sequence")
