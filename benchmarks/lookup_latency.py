@@ -9,6 +9,7 @@ run, for orders of 1, 20 and 100 transactions. Calls alternate (ours, Apple's, o
 busy moment on the machine hits both alike; the median and the 95th percentile count.
 
     .venv/bin/python benchmarks/lookup_latency.py [--iterations 50] [--iterations-100 20]
+        [--profile 20]
 
 Django runs with production settings (DEBUG off) on a throwaway SQLite file and the local-memory
 cache. The last line is JSON: ours_median_ms_N, apple_median_ms_N and ratio_N for N in 1, 20, 100.
@@ -120,6 +121,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=50, help="for 1 and 20 transactions")
     parser.add_argument("--iterations-100", type=int, default=20, help="for 100 transactions")
+    parser.add_argument(
+        "--profile", type=int, metavar="N", help="afterwards, profile ours on N transactions"
+    )
     args = parser.parse_args()
 
     key_pem = generate_private_key_pem().decode("ascii")
@@ -197,7 +201,23 @@ def main() -> None:
                 f" {apple_median:>10.2f} {apple_p95:>10.2f} {ratio:>5}x"
             )
         print("  ratio = Apple's median / ours; ours also writes the Lookup row, Apple's does not.")
+        if args.profile:
+            profile_ours(simulator, ours, args.profile)
         print(json.dumps(figures))
+
+
+def profile_ours(simulator: AppStoreSimulator, ours: Callable[[str], int], size: int) -> None:
+    """Where our lookup spends its time (the simulator's thread is not sampled)."""
+    from pyinstrument import Profiler
+
+    order_id = f"PROFILE{size:05d}"
+    simulator.add_order(order_id, size)
+    ours(order_id)
+    profiler = Profiler(interval=0.0005)
+    with profiler:
+        for _ in range(30):
+            ours(order_id)
+    print(profiler.output_text(unicode=False, color=False))
 
 
 if __name__ == "__main__":

@@ -4,22 +4,22 @@ The database is read in chunks through a server-side cursor, and each chunk goes
 it is written, so a million rows take no more memory than two thousand. Every export is recorded
 in `Export`: the row is made when the export starts and completed when the last row has gone.
 
-The database also writes every value as text (times, UUIDs, numbers, empty for NULL), as its own
-COPY would; Python only makes text cells safe for spreadsheets and joins the lines. Python's csv
-module costs several times more per row than everything else together, so lines are joined here,
-quoted the way it quotes (RFC 4180, only where needed); the tests read them back with it.
+The database writes every time, UUID and number as the text of its cell, as its own COPY would;
+Python only neutralises text cells a spreadsheet would run, and joins the lines. Python's csv
+module would cost more per row than the rest of the export together, so the lines are joined
+here, quoted the way it quotes them (RFC 4180, only where needed); the tests read them back with
+it. The benchmark (benchmarks/export_stream.py) holds this to three times PostgreSQL's COPY.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import batched
 from typing import Any
 
-from django.db import DatabaseError, NotSupportedError, models
+from django.db import DatabaseError, NotSupportedError, connections, models, transaction
 from django.db.models import Func
 from django.http import StreamingHttpResponse
 from django.utils import timezone
@@ -33,10 +33,6 @@ CHUNK_ROWS = 2000
 FORMULA_TRIGGERS = "=+-@\t\r"
 # A cell holding one of these is quoted, its quotes doubled.
 QUOTED = ',"\r\n'
-# In a column's cells joined with NUL before each: a cell that starts with a trigger, any cell
-# that needs quotes.
-_STARTS_A_FORMULA = re.compile("\0[" + re.escape(FORMULA_TRIGGERS) + "]")
-_NEEDS_QUOTES = re.compile("[" + re.escape(QUOTED) + "]")
 
 TEXT = "text"  # as stored, made safe for spreadsheets and quoted where needed
 TIME = "time"  # ISO 8601 in UTC, to the second: 2026-11-23T15:04:05Z
@@ -117,9 +113,20 @@ class ExportTable:
             )
         )
 
-    def rows(self, queryset: models.QuerySet) -> Iterator[tuple]:
-        """The rows, read through a server-side cursor CHUNK_ROWS at a time."""
-        return self.values(queryset).iterator(chunk_size=CHUNK_ROWS)
+    def rows(self, queryset: models.QuerySet) -> Generator[tuple]:
+        """The rows, read through a server-side cursor CHUNK_ROWS at a time.
+
+        On PostgreSQL the read is one transaction: outside one, Django declares the cursor
+        WITH HOLD, and PostgreSQL then runs the whole query and stores its result before the
+        first row goes out. (On SQLite a transaction would lock out writers instead.)
+        Close the generator to end the transaction early.
+        """
+        rows = self.values(queryset).iterator(chunk_size=CHUNK_ROWS)
+        if connections[queryset.db].vendor != "postgresql":
+            yield from rows
+            return
+        with transaction.atomic(using=queryset.db):
+            yield from rows
 
     def filename(self, qualifier: str) -> str:
         return f"{self.slug}_{qualifier}.csv"
@@ -213,7 +220,7 @@ def stream_csv(
     """Record the export, and answer with its CSV, written while the client downloads it."""
     record = Export.objects.create(user=user, table=table.table, filters=filters)
     response = StreamingHttpResponse(
-        _recorded(record, table, table.rows(queryset)),
+        _recorded(record, table, queryset),
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -221,16 +228,19 @@ def stream_csv(
     return response
 
 
-def _recorded(record: Export, table: ExportTable, rows: Iterable[tuple]) -> Iterator[str]:
+def _recorded(record: Export, table: ExportTable, queryset: models.QuerySet) -> Iterator[str]:
     # This runs after the view has returned, as the server sends each chunk, so the record is
     # completed here: with the row count once the last row is out, or with what went out before
     # the client went away or the database failed (and no finished_at).
+    rows = table.rows(queryset)
     written = 0
     try:
         for text, count in csv_chunks(table, rows):
             written += count
             yield text
     except BaseException:
+        # End the read's transaction first, or its rollback would take the record with it.
+        rows.close()
         with contextlib.suppress(DatabaseError):
             Export.objects.filter(pk=record.pk).update(row_count=written)
         raise
@@ -257,22 +267,19 @@ def _with_safe_text(chunk: Sequence[tuple], text_at: list[int]) -> Iterable[Sequ
     return zip(*columns, strict=True)
 
 
-def safe_text_cells(values: Sequence[str | None]) -> Sequence[str]:
-    """A column of text cells, each neutralised if a spreadsheet would run it, quoted if needed.
+def safe_text_cells(values: Sequence[str | None]) -> list[str]:
+    """A column of text cells, each neutralised if a spreadsheet would run it, quoted if needed."""
+    cells = [
+        "'" + value if value and value[0] in FORMULA_TRIGGERS else value or "" for value in values
+    ]
+    # Quotes are rare: one scan of the whole column says whether any cell needs them.
+    joined = "".join(cells)
+    if any(char in joined for char in QUOTED):
+        cells = [
+            '"' + cell.replace('"', '""') + '"' if _needs_quotes(cell) else cell for cell in cells
+        ]
+    return cells
 
-    Most columns of most chunks need neither: one scan of the column joined up tells, so the
-    per-cell work is only done where it changes something.
-    """
-    if None in values:
-        values = ["" if value is None else value for value in values]
-    scan = "\0" + "\0".join(values)
-    if _STARTS_A_FORMULA.search(scan):
-        values = [
-            "'" + value if value and value[0] in FORMULA_TRIGGERS else value for value in values
-        ]
-    if _NEEDS_QUOTES.search(scan):
-        values = [
-            '"' + value.replace('"', '""') + '"' if _NEEDS_QUOTES.search(value) else value
-            for value in values
-        ]
-    return values
+
+def _needs_quotes(cell: str) -> bool:
+    return any(char in cell for char in QUOTED)

@@ -67,15 +67,10 @@ def export(request: HttpRequest, table: str) -> HttpResponse:
         problems = [error for errors in form.errors.values() for error in errors]
         return HttpResponseBadRequest(" ".join(problems), content_type="text/plain")
     filters = form.filters()
-    queryset = {
-        exports.LOOKUPS.slug: filters.lookups,
-        exports.TOKEN_CHANGES.slug: filters.token_changes,
-        exports.CUSTOMER_ACCOUNTS.slug: filters.customer_accounts,
-    }[spec.slug]()
     return exports.stream_csv(
         request.user,
         spec,
-        queryset,
+        filters.rows_of(spec.model),
         filters=filters.as_record(with_agent=spec.has_agent),
         filename=spec.filename(filters.slug),
     )

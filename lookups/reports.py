@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import NotSupportedError
-from django.db.models import BooleanField, Count, Exists, F, Func, OuterRef, QuerySet
+from django.db.models import BooleanField, Count, Exists, F, Func, Model, OuterRef, QuerySet
 from django.db.models.functions import TruncDate
 
 from .appstore.errors import ERROR_CLASSES
@@ -54,6 +54,12 @@ class ReportFilters:
         if with_agent and self.agent is not None:
             record.update(agent_id=self.agent.pk, agent=self.agent.get_username())
         return record
+
+    def rows_of(self, model: type[Model]) -> QuerySet:
+        """Lookups or token changes made in the range (by the agent), or accounts created in it."""
+        if model is CustomerAccount:
+            return self.customer_accounts()
+        return self._in_range(model._default_manager.all())
 
     def lookups(self) -> QuerySet[Lookup]:
         return self._in_range(Lookup.objects.all())

@@ -491,3 +491,50 @@ def test_nobody_adds_or_deletes_exports_in_the_admin(superuser_client, manager_u
     response = superuser_client.post(reverse("admin:lookups_export_delete", args=[record.pk]))
     assert response.status_code == 403
     assert Export.objects.filter(pk=record.pk).exists()
+
+
+def test_the_lines_are_what_pythons_csv_module_writes(manager_client, agent_user, monkeypatch):
+    monkeypatch.setattr(exports, "CHUNK_ROWS", 3)  # several chunks, some with quotes, some not
+    messages = [
+        "plain",
+        'say "hi"',
+        "a,b",
+        "line\nbreak",
+        "carriage\rreturn",
+        "both\r\n",
+        "",
+        "naïve ☃",
+        "=1,2",
+        '"',
+        "ok",
+        "fine",
+    ]
+    made = [
+        make_lookup(agent_user, created_at=at(17, 0, n), error_message=text)
+        for n, text in enumerate(messages)
+    ]
+
+    text = body(manager_client.get(export_url("lookups"), WEEK))
+
+    expected = io.StringIO()
+    writer = csv.writer(expected)
+    writer.writerow(exports.LOOKUPS.headers)
+    for lookup, message in zip(made, messages, strict=True):
+        safe = "'" + message if message and message[0] in "=+-@\t\r" else message
+        writer.writerow(
+            [
+                lookup.pk,
+                f"2026-11-17T00:{lookup.created_at.minute:02d}:00Z",
+                "agent",
+                "order",
+                "MK5TTTVWJH",
+                "",
+                "",
+                "Production",
+                "found",
+                "",
+                safe,
+                120,
+            ]
+        )
+    assert text == expected.getvalue()

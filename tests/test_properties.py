@@ -16,7 +16,6 @@ from datetime import date
 from urllib.parse import urlencode
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from hypothesis import assume, event, example, given
 from hypothesis import strategies as st
@@ -152,10 +151,12 @@ def test_the_link_panel_and_account_page_answer_any_ids(agent_client, account, l
 @given(username=typed, password=typed, address=st.ip_addresses(v=4).map(str))
 @example(username="a\x00b", password="x", address="192.0.2.1")
 @example(username="u" * 5000, password="p" * 5000, address="192.0.2.1")
-def test_the_sign_in_page_answers_anything(settings, agent_user, username, password, address):
+def test_the_sign_in_page_answers_anything(
+    client, settings, agent_user, username, password, address
+):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    response = Client(REMOTE_ADDR=address).post(
-        reverse("login"), {"username": username, "password": password}
+    response = client.post(
+        reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=address
     )
     # Asked again, or held back after too many failures from one address or for one user.
     assert response.status_code in (200, 429)

@@ -172,11 +172,10 @@ def objects(agent_user, customer_account) -> dict[str, Any]:
     }
 
 
-def role_clients(request) -> dict[str, Client]:
-    """A new client for each role, signed in as that role's user (or anonymous)."""
-    clients = {"anonymous": Client()}
+def role_clients(request, clients: dict[str, Client] | None = None) -> dict[str, Client]:
+    """A client for each role, signed in (again) as that role's user, or anonymous."""
+    clients = clients or {role: Client() for role in ROLES}
     for role, user in USERS.items():
-        clients[role] = Client()
         clients[role].force_login(request.getfixturevalue(user))
     return clients
 
@@ -201,7 +200,7 @@ def test_each_role_gets_what_the_permission_table_says(request, appstore_setting
             for role, client in clients.items()
         }
         if route.name == "logout":
-            clients = role_clients(request)
+            role_clients(request, clients)
     assert got == expected
 
 
@@ -482,9 +481,13 @@ def staff(settings, make_user) -> dict[str, str]:
     return passwords
 
 
+_signing_in = Client()
+
+
 def sign_in_as(username: str, password: str, address: str = "203.0.113.7"):
-    return Client(REMOTE_ADDR=address).post(
-        reverse("login"), {"username": username, "password": password}
+    _signing_in.cookies.clear()
+    return _signing_in.post(
+        reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=address
     )
 
 
