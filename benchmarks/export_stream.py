@@ -3,8 +3,9 @@
 Makes a database of its own (supportdesk_bench), migrates it, loads agents, customer accounts and
 settled token changes in SQL, and serves the app with gunicorn (one sync worker). A manager signs
 in and downloads the export of every row; meanwhile the worker's resident memory is sampled every
-50 ms. In the same run PostgreSQL's `COPY (the export's own query) TO STDOUT WITH CSV` sets the
-floor, and the admin's token-change changelist is loaded ten times as a superuser.
+50 ms. In the same run PostgreSQL's `COPY (SELECT ...) TO STDOUT WITH CSV` of the same rows, joins
+and order sets the floor, and the admin's token-change changelist is loaded ten times as a
+superuser.
 
     .venv/bin/python benchmarks/export_stream.py [--rows 1000000] [--postgres postgres://postgres@127.0.0.1:5432]
 
@@ -160,7 +161,9 @@ def load(database_url: str, rows: int, agent_ids: list[int]) -> None:
                 "lookup_id": "NULL",
                 "outcome": f"CASE WHEN {failed} THEN 'failed' ELSE 'succeeded' END",
                 "error_code": f"CASE WHEN {failed} THEN 4040010 END",
-                "error_message": f"CASE WHEN {failed} THEN 'Transaction id not found.' ELSE '' END",
+                # Commas and quotes: these cells go out quoted.
+                "error_message": f"CASE WHEN {failed} THEN "
+                "'Apple said \"TransactionIdNotFoundError\", code 4040010.' ELSE '' END",
                 "settled_at": f"{created} + interval '2 seconds'",
                 # A stand-in chain: the export copies these columns, nothing here checks them.
                 "chain_sequence": "n",
@@ -329,6 +332,8 @@ def main() -> None:
         "DJANGO_SETTINGS_MODULE": "supportdesk.settings",
     }
     os.environ.update(settings)
+    # A plain kill runs the clean-up below too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))
 
     create_database(server_url)
     servers: list[subprocess.Popen] = []
@@ -390,8 +395,17 @@ def run(rows_wanted: int, database_url: str, log, servers: list[subprocess.Popen
         sampler.stop()
     growth_mb = (sampler.peak_kb - baseline_kb) / 1024
 
-    query = exports.TOKEN_CHANGES.values(ReportFilters(start, today).token_changes())
-    copy_rows, copy_s = copy_floor(database_url, query)
+    # The floor is the faster of two COPYs with the export's joins, order and rows: of its own
+    # query (cells formatted in SQL), and of the bare columns in PostgreSQL's own text formats.
+    in_range = ReportFilters(start, today).token_changes()
+    bare_columns = (column.path for column in exports.TOKEN_CHANGES.columns)
+    copies = {
+        "export's query": copy_floor(database_url, exports.TOKEN_CHANGES.values(in_range)),
+        "bare columns": copy_floor(
+            database_url, in_range.order_by("created_at", "pk").values_list(*bare_columns)
+        ),
+    }
+    copy_rows, copy_s = min(copies.values(), key=lambda timed: timed[1])
     if not rows == copy_rows == rows_wanted:
         raise SystemExit(
             f"row counts differ: export {rows}, COPY {copy_rows}, loaded {rows_wanted}"
@@ -410,9 +424,10 @@ def run(rows_wanted: int, database_url: str, log, servers: list[subprocess.Popen
     admin_ms = statistics.median(loads)
 
     print(f"token-change export of {rows:,} rows ({size / 1e6:.0f} MB of CSV) over HTTP:")
-    print(f"  export        {export_s:7.2f} s   {rows / export_s:>10,.0f} rows/s")
-    print(f"  COPY (floor)  {copy_s:7.2f} s   {copy_rows / copy_s:>10,.0f} rows/s")
-    print(f"  ratio         {export_s / copy_s:7.2f}x  (target: at most 3x)")
+    print(f"  export over HTTP      {export_s:7.2f} s   {rows / export_s:>10,.0f} rows/s")
+    for name, (_, seconds) in copies.items():
+        print(f"  COPY, {name:<15} {seconds:7.2f} s   {copy_rows / seconds:>10,.0f} rows/s")
+    print(f"  ratio to the faster COPY {export_s / copy_s:4.2f}x  (target: at most 3x)")
     print(
         f"  worker memory {baseline_kb / 1024:.0f} MB before, {sampler.peak_kb / 1024:.0f} MB "
         f"at peak ({sampler.samples} samples): +{growth_mb:.1f} MB (target: under 100 MB)"

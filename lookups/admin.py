@@ -99,7 +99,10 @@ class CsvExportMixin:
             filters = {"admin": "all matching", "changelist_query": request.GET.urlencode()}
         else:
             selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
-            filters = {"admin": "selected", "ids": [int(pk) for pk in selected if pk.isdigit()]}
+            filters = {
+                "admin": "selected",
+                "ids": [int(pk) for pk in selected if pk.isascii() and pk.isdigit()],
+            }
         return exports.stream_csv(
             request.user,
             table,

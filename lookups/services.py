@@ -391,8 +391,8 @@ def latest_transaction_of(original_transaction_id: str) -> Transaction | None:
 
 def _purchase_order(item: Transaction) -> tuple[float, int]:
     purchased = item.purchase_date.timestamp() if item.purchase_date else 0.0
-    number = int(item.transaction_id) if (item.transaction_id or "").isdigit() else 0
-    return purchased, number
+    digits = item.transaction_id or ""
+    return purchased, int(digits) if digits.isascii() and digits.isdigit() else 0
 
 
 # --- Granting access in Adapty ------------------------------------------------------------
