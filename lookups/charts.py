@@ -91,9 +91,14 @@ def nice_ceiling(value: int) -> int:
     return 10 * magnitude  # pragma: no cover - the loop always returns
 
 
-def _gridlines(top: int, y_of, left: float, ticks: int = 4) -> list[Gridline]:
-    values = sorted({round(top * n / ticks) for n in range(ticks + 1)})
-    return [Gridline(y_of(v), Text(left - 6, y_of(v) + 4, f"{v:,}", "end")) for v in values]
+def ticks(top: int) -> list[int]:
+    """Whole, evenly spaced values from 0 to `top` (a nice_ceiling), at most six of them."""
+    parts = next(n for n in (5, 4, 2, 1) if top % n == 0 and nice_ceiling(top // n) == top // n)
+    return [top * n // parts for n in range(parts + 1)]
+
+
+def _gridlines(top: int, y_of, left: float) -> list[Gridline]:
+    return [Gridline(y_of(v), Text(left - 6, y_of(v) + 4, f"{v:,}", "end")) for v in ticks(top)]
 
 
 def day_label(day: date) -> str:
@@ -201,8 +206,7 @@ def horizontal_bars(
             texts.append(Text(x_of(value) + 4, bar_y + bar_height - 3, f"{value:,}", "start"))
 
     baseline = height - BOTTOM + 4
-    ticks = sorted({round(top * n / 4) for n in range(5)})
-    texts.extend(Text(x_of(v), height - 8, f"{v:,}") for v in ticks)
+    texts.extend(Text(x_of(v), height - 8, f"{v:,}") for v in ticks(top))
     nothing = not any(any(values) for _, values in rows)
     return Chart(
         slug=slug,
@@ -227,14 +231,24 @@ def donut(
     centre_text: str,
     empty_message: str,
 ) -> Chart:
-    """A ring split into the parts' shares, the headline figure in its middle."""
-    height = 220
+    """A ring split into the parts' shares: the headline figure inside, each part's beside."""
+    width, height = 480, 220
     cx, cy, radius, ring = 110.0, 110.0, 80.0, 28.0
     circumference = 2 * math.pi * radius
     total = sum(value for _, value in parts)
     arcs: list[Arc] = []
+    texts = [Text(cx, cy + 10, centre_text, css="headline")]
     done = 0.0
-    for part, value in parts:
+    for index, (part, value) in enumerate(parts):
+        if total:
+            texts.append(
+                Text(
+                    cx + radius + ring + 16,
+                    cy - 8 + 24 * index,
+                    f"{part.label}: {value:,} ({100 * value / total:.0f}%)",
+                    "start",
+                )
+            )
         if not value:
             continue
         dash = circumference * value / total
@@ -251,11 +265,11 @@ def donut(
     return Chart(
         slug=slug,
         title=title,
-        width=WIDTH if not total else round(cx * 2),
+        width=width,
         height=height,
         legend=[part for part, _ in parts],
         arcs=arcs,
-        texts=[Text(cx, cy + 10, centre_text, css="headline")],
+        texts=texts,
         donut=(cx, cy, radius, ring),
-        empty=Text(cx + radius + ring, cy + 4, empty_message, "start") if not total else None,
+        empty=Text(cx + radius + ring + 16, cy + 4, empty_message, "start") if not total else None,
     )

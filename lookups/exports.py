@@ -267,19 +267,27 @@ def _with_safe_text(chunk: Sequence[tuple], text_at: list[int]) -> Iterable[Sequ
     return zip(*columns, strict=True)
 
 
-def safe_text_cells(values: Sequence[str | None]) -> list[str]:
-    """A column of text cells, each neutralised if a spreadsheet would run it, quoted if needed."""
-    cells = [
-        "'" + value if value and value[0] in FORMULA_TRIGGERS else value or "" for value in values
-    ]
-    # Quotes are rare: one scan of the whole column says whether any cell needs them.
-    joined = "".join(cells)
-    if any(char in joined for char in QUOTED):
-        cells = [
-            '"' + cell.replace('"', '""') + '"' if _needs_quotes(cell) else cell for cell in cells
+def safe_text_cells(values: Sequence[str | None]) -> Sequence[str]:
+    """A column of text cells, each neutralised if a spreadsheet would run it, quoted if needed.
+
+    The cells are looked at one by one only when the column holds one of the characters that
+    matter somewhere: most columns of most chunks hold none, and a million rows have ten
+    million text cells.
+    """
+    try:
+        joined = "".join(values)
+    except TypeError:  # a NULL
+        values = ["" if value is None else value for value in values]
+        joined = "".join(values)
+    if any(char in joined for char in FORMULA_TRIGGERS):
+        values = [
+            "'" + value if value and value[0] in FORMULA_TRIGGERS else value for value in values
         ]
-    return cells
-
-
-def _needs_quotes(cell: str) -> bool:
-    return any(char in cell for char in QUOTED)
+    if any(char in joined for char in QUOTED):
+        values = [
+            '"' + value.replace('"', '""') + '"'
+            if "," in value or '"' in value or "\n" in value or "\r" in value
+            else value
+            for value in values
+        ]
+    return values

@@ -172,6 +172,9 @@ class TokenChange(models.Model):
         ordering = ["-created_at"]
         # Rows are written by the link flow only; the admin shows them read-only.
         default_permissions = ("view",)
+        indexes = [
+            models.Index(fields=["environment", "-created_at"], name="tokenchange_env_created"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(outcome="pending", settled_at__isnull=True)

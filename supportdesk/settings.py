@@ -190,6 +190,7 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "lookups.sign_in.client_address"
 AXES_USERNAME_CALLABLE = "lookups.sign_in.attempted_username"
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
+AXES_VERBOSE = False
 
 LOGGING = {
     "version": 1,

@@ -197,6 +197,18 @@ def test_token_changes_can_be_filtered_by_outcome(auditor_client, token_change, 
     assert list(response.context["cl"].result_list) == [settled]
 
 
+@pytest.mark.parametrize("model", ["lookup", "tokenchange"])
+def test_the_agent_filter_offers_only_agents_with_rows(
+    auditor_client, token_change, customer_account, make_user, model
+):
+    other = make_user("another-agent")
+    make_token_change(other, customer_account, lookup=make_lookup(other))
+    make_user("never-worked")
+    response = auditor_client.get(changelist(model))
+    agents = next(spec for spec in response.context["cl"].filter_specs if spec.title == "agent")
+    assert [label for _, label in agents.lookup_choices] == ["agent", "another-agent"]
+
+
 # --- A changelist costs the same number of queries for 1 row as for 30 --------------------------
 
 

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from lookups import charts
 from lookups.models import Lookup, TokenChange
 from lookups.reports import ReportFilters, build_report
 from tests.factories import make_lookup, make_token_change, settle_token_change
@@ -126,7 +127,7 @@ def test_the_agent_filter_narrows_every_figure(manager_client, agent_user, make_
     page = manager_client.get(URL, {**WEEK, "agent": other.pk}).text
 
     assert numbers_table(page, "Lookups per day by outcome")[-1][-1] == "2"
-    agents = numbers_table(page, "The 1 agent")
+    agents = numbers_table(page, "Agents with the most lookups")
     assert agents[1] == ["other-agent", "2", "0"]
     assert f'<option value="{other.pk}" selected>other-agent</option>' in page
 
@@ -231,7 +232,7 @@ def test_top_agents_are_ranked_by_lookups_and_links_ten_at_most(
     for _ in range(20):  # a failed link is no link
         settled_change(agents[1], account, TokenChange.Outcome.FAILED, created_at=at(17))
 
-    rows = numbers_table(manager_client.get(URL, WEEK).text, "The 10 agents")
+    rows = numbers_table(manager_client.get(URL, WEEK).text, "Agents with the most lookups")
 
     assert rows[1] == ["agent-11", "11", "0"]
     assert rows[10] == ["agent-02", "2", "0"]
@@ -377,3 +378,37 @@ def test_the_page_runs_the_same_queries_for_little_or_much_data(
     much = queries_for_report(manager_client, params)
 
     assert little == much
+
+
+# --- Chart geometry --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("largest", "expected"),
+    [
+        (0, [0, 1]),
+        (2, [0, 1, 2]),
+        (3, [0, 1, 2, 3, 4, 5]),
+        (13, [0, 5, 10, 15, 20]),
+        (150, [0, 50, 100, 150, 200]),
+        (999, [0, 200, 400, 600, 800, 1000]),
+    ],
+)
+def test_the_value_axis_falls_on_round_numbers(largest, expected):
+    assert charts.ticks(charts.nice_ceiling(largest)) == expected
+
+
+def test_a_days_bars_stack_up_to_its_total():
+    series = [charts.Series("a", "A", "series-good"), charts.Series("b", "B", "series-bad")]
+    day = at(17).date()
+    chart = charts.stacked_columns(
+        "t", "T", series, [(day, [2, 1], 3), (day, [0, 0], 0)], empty_message="none"
+    )
+
+    lower, upper = chart.bars
+    assert (lower.css, upper.css) == ("series-good", "series-bad")
+    assert lower.y + lower.height == chart.baseline
+    assert upper.y + upper.height == lower.y
+    plot_height = chart.baseline - charts.TOP
+    assert lower.height + upper.height == pytest.approx(plot_height * 3 / 5)
+    assert chart.empty is None
