@@ -1,7 +1,8 @@
 """The staff roles, as Django groups, and the permissions each one holds.
 
-Migrations 0002_roles and 0005 create these groups on a fresh database with its own frozen copy of this
-table (a migration must keep doing what it did when it was written); a test checks the two agree.
+Migrations 0002_roles and 0005 create these groups on a fresh database, each with its own frozen
+copy of this table (a migration must keep doing what it did when it was written); a test checks
+the result agrees with this table.
 A later change to a role needs a new migration as well as an edit here.
 """
 
