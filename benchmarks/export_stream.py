@@ -199,6 +199,8 @@ def start_server(env: dict[str, str], port: int, log) -> subprocess.Popen:
             "1",
             "--timeout",
             "900",
+            # Other gunicorns on this machine may hold the default control socket.
+            "--no-control-socket",
         ],
         cwd=ROOT,
         env=env,
