@@ -217,11 +217,14 @@ def _no_constant(name: str) -> float:
     raise ValueError(f"{name} is not JSON")
 
 
+# Strict JSON, as Apple writes it: no NaN or Infinity, which Python would otherwise read and no
+# database could store. One decoder for all calls: json.loads with options builds a new one.
+_STRICT_JSON = json.JSONDecoder(parse_float=_finite_float, parse_constant=_no_constant)
+
+
 def _json_object(data: bytes, what: str) -> dict:
     try:
-        # Strict JSON, as Apple writes it: no NaN or Infinity, which Python would otherwise read
-        # and no database could store.
-        value = json.loads(data, parse_float=_finite_float, parse_constant=_no_constant)
+        value = _STRICT_JSON.decode(data.decode("utf-8"))
     except (ValueError, RecursionError):
         raise VerificationError("format", f"the {what} is not JSON") from None
     if not isinstance(value, dict):
