@@ -21,9 +21,10 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
+
+from lookups.appstore.simulator.background import BackgroundServer, TrackedHandler
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +119,7 @@ class _Rejected(Exception):
         return {"errors": self.errors, "error_code": self.error_code, "status_code": self.status}
 
 
-class AdaptySimulator:
+class AdaptySimulator(BackgroundServer):
     """Adapty's "Set transaction" on 127.0.0.1, in a background thread.
 
     `known_customers`: the customer user IDs that have a profile; None (the default) creates a
@@ -126,6 +127,8 @@ class AdaptySimulator:
     Products in `consumable_products` grant no access level; every other product grants
     "premium" while it lasts.
     """
+
+    name = "Adapty simulator"
 
     def __init__(
         self,
@@ -137,65 +140,17 @@ class AdaptySimulator:
         consumable_products: Iterable[str] = (),
         app_id: str = DEMO_APP_ID,
     ) -> None:
+        super().__init__(handler_class=_Handler, host=host, port=port)
         self.secret_key = secret_key
-        self.host = host
         self.app_id = app_id
         self.consumable_products = frozenset(consumable_products)
         self._initial_customers = None if known_customers is None else frozenset(known_customers)
         self.known_customers: set[str] | None = None
-        self._requested_port = port
         self._lock = threading.RLock()
         self._profiles: dict[str, _Profile] = {}
         self._faults: list[AdaptyFault] = []
         self._requests: list[ReceivedRequest] = []
-        self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self.reset()
-
-    # --- lifecycle -----------------------------------------------------------------------------
-
-    def start(self) -> AdaptySimulator:
-        if self._server is not None:
-            return self
-        self._stopping.clear()
-        self._server = _Server((self.host, self._requested_port), self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name=f"adapty-simulator-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        if server is None:
-            return
-        self._stopping.set()
-        server.shutdown()
-        server.close_connections()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> AdaptySimulator:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("The Adapty simulator is not running; call start() first.")
-        return self._server.server_address[1]
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
     # --- state for tests and demos ---------------------------------------------------------------
 
@@ -544,47 +499,8 @@ def _parse_moment(value: Any) -> datetime:
 # --- HTTP --------------------------------------------------------------------------------------
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], simulator: AdaptySimulator) -> None:
-        self.simulator = simulator
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def track(self, connection: socket.socket, *, open_: bool) -> None:
-        with self._connections_lock:
-            if open_:
-                self._connections.add(connection)
-            else:
-                self._connections.discard(connection)
-
-    def close_connections(self) -> None:
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that gave up on a slow answer closes its end; that is expected here.
-        logger.debug("Adapty simulator: connection from %s ended early", client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
+class _Handler(TrackedHandler):
     server_version = "AdaptySimulator/1.0"
-    sys_version = ""
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.track(self.connection, open_=True)
-
-    def finish(self) -> None:
-        self.server.track(self.connection, open_=False)
-        super().finish()
 
     def do_GET(self) -> None:
         self._serve()

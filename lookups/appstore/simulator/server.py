@@ -8,20 +8,18 @@ so clients can be tested against rate limits, outages, slow answers and untruste
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
-import socket
 import threading
 import time
 from dataclasses import asdict
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from lookups.appstore.simulator import errors, faults
+from lookups.appstore.simulator.background import BackgroundServer, TrackedHandler
 from lookups.appstore.simulator.bearer import BearerCheck, load_public_key
 from lookups.appstore.simulator.certificates import SigningChain, make_signing_chain
 from lookups.appstore.simulator.demo_data import DEMO_APP_APPLE_ID, DEMO_BUNDLE_ID
@@ -42,13 +40,15 @@ _PROXY_PAGE = (
 _MAX_BODY_BYTES = 64 * 1024
 
 
-class AppStoreSimulator:
+class AppStoreSimulator(BackgroundServer):
     """The App Store Server API on 127.0.0.1, with demo data, in a background thread.
 
     Use it as a context manager, or call start() and stop(). `requests` lists every API request
     received as (method, path), so tests can count a client's attempts; `request_times` holds
     when each arrived (UNIX seconds), in the same order.
     """
+
+    name = "App Store simulator"
 
     def __init__(
         self,
@@ -63,10 +63,10 @@ class AppStoreSimulator:
         port: int = 0,
         chain: SigningChain | None = None,
     ) -> None:
+        super().__init__(handler_class=_Handler, host=host, port=port)
         self.bundle_id = bundle_id
         self.app_apple_id = app_apple_id
         self.environment = environment
-        self.host = host
         self.chain = chain or make_signing_chain()
         # Same shape as the real chain, under a root no client has been told to trust.
         self.untrusted_chain = make_signing_chain()
@@ -78,58 +78,9 @@ class AppStoreSimulator:
             key_id=key_id,
             bundle_id=bundle_id,
         )
-        self._requested_port = port
         self._log_lock = threading.Lock()
         self._requests: list[tuple[str, str]] = []
         self._request_times: list[float] = []
-        self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    # --- lifecycle -----------------------------------------------------------------------------
-
-    def start(self) -> AppStoreSimulator:
-        if self._server is not None:
-            return self
-        self._stopping.clear()
-        self._server = _Server((self.host, self._requested_port), _Handler, self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name=f"appstore-simulator-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        if server is None:
-            return
-        # Wake requests sleeping in a "slow" fault and drop open connections, so nothing lingers.
-        self._stopping.set()
-        server.shutdown()
-        server.close_connections()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> AppStoreSimulator:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("The simulator is not running; call start() first.")
-        return self._server.server_address[1]
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
     # --- trust -----------------------------------------------------------------------------
 
@@ -255,33 +206,6 @@ class AppStoreSimulator:
         return body
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(
-        self, address: tuple[str, int], handler: type[_Handler], simulator: AppStoreSimulator
-    ) -> None:
-        self.simulator = simulator
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(address, handler)
-
-    def track(self, connection: socket.socket, *, open_: bool) -> None:
-        with self._connections_lock:
-            if open_:
-                self._connections.add(connection)
-            else:
-                self._connections.discard(connection)
-
-    def close_connections(self) -> None:
-        # Kept-alive connections would otherwise go on being served after stop().
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-
-
 def _route(path: str) -> tuple[str, str, int] | None:
     """(endpoint, ID in the path, API version) for the three endpoints the simulator serves."""
     parts = path.split("/")
@@ -304,22 +228,8 @@ def _route(path: str) -> tuple[str, str, int] | None:
 _METHODS = {"lookup": "GET", "history": "GET", "set_token": "PUT"}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in two writes; with Nagle on, a client that keeps the connection
-    # open waits out its delayed ACK (40 ms on Linux) for every small answer. Apple's edge doesn't.
-    disable_nagle_algorithm = True
+class _Handler(TrackedHandler):
     server_version = "AppStoreSimulator/1.0"
-    sys_version = ""
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.track(self.connection, open_=True)
-
-    def finish(self) -> None:
-        self.server.track(self.connection, open_=False)
-        super().finish()
 
     def do_GET(self) -> None:
         self._serve()
