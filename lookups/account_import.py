@@ -7,7 +7,9 @@ rest of the file is still imported, a thousand rows per transaction.
 
 An account's token is what Apple stores against its purchases, so the import never takes a
 token away from one account to give it to another, and never changes the token of an account
-that purchases have already been linked to. Both cases are reported as conflicts.
+that a purchase has been linked to from this desk. Both cases are reported as conflicts. The
+desk can't see tokens the app set itself at purchase time: change a token only when the company's
+own systems have changed it too.
 """
 
 from __future__ import annotations

@@ -26,7 +26,6 @@ from .appstore.transactions import (
     Environment,
     OfferDiscountType,
     OfferType,
-    ProductType,
     Transaction,
 )
 
@@ -95,7 +94,7 @@ def transaction_body(txn: Transaction, *, now: datetime | None = None) -> dict[s
     current time. Raises TransactionBodyError when Apple's transaction lacks what Adapty needs.
     """
     now = now or datetime.now(UTC)
-    is_subscription = txn.type == ProductType.AUTO_RENEWABLE
+    is_subscription = txn.is_subscription
     original_id = _required(txn.original_transaction_id, "original transaction ID")
     if is_subscription:
         transaction_id = _required(txn.transaction_id, "transaction ID")

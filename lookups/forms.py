@@ -168,12 +168,21 @@ class ReportFilterForm(forms.Form):
         if not data.get("start"):
             # Counted back from the end the user chose, so "To" alone still gives a week.
             end = _iso_date(data["end"]) or today
-            data["start"] = (end - timedelta(days=self.DEFAULT_DAYS - 1)).isoformat()
+            if end > HistoryForm.EARLIEST:
+                data["start"] = (end - timedelta(days=self.DEFAULT_DAYS - 1)).isoformat()
+            else:
+                data["start"] = data["end"]
         super().__init__(data)
+        self.today = today
 
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("start"), cleaned.get("end")
+        latest = self.today + timedelta(days=366)
+        if any(day and not HistoryForm.EARLIEST <= day <= latest for day in (start, end)):
+            raise forms.ValidationError(
+                f"Choose dates between {HistoryForm.EARLIEST.isoformat()} and {latest.isoformat()}."
+            )
         if start and end:
             if start > end:
                 raise forms.ValidationError("The start date must not be after the end date.")

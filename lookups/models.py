@@ -196,7 +196,7 @@ class TokenChange(models.Model):
                 ),
                 name="tokenchange_chained_iff_settled",
             ),
-            # One Apple call in flight per purchase: a second agent's link waits its turn.
+            # One Apple call in flight per purchase: another link is refused until it settles.
             models.UniqueConstraint(
                 fields=["original_transaction_id"],
                 condition=Q(outcome="pending"),

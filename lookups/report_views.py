@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
 from . import charts, exports
 from .forms import ReportFilterForm
@@ -35,6 +36,7 @@ def _today() -> date:
     return timezone.now().astimezone(UTC).date()
 
 
+@vary_on_headers("HX-Request")
 @require_GET
 @login_required
 @reports_required

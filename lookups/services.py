@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,7 +160,7 @@ def _verification_message(error: VerificationError) -> str:
 
 def _record_failure(record: Lookup, error: AppStoreError, started: float) -> LookupResult:
     record.outcome = Lookup.Outcome.FAILED
-    record.error_code = error.error_code
+    record.error_code = apple_error_code(error)
     record.error_message = error.describe()
     _save(record, [], started)
     return LookupResult(lookup=record, error=error)
@@ -209,7 +209,8 @@ class LinkRequest:
 def link_purchase(agent, request: LinkRequest) -> TokenChange:
     """Set the purchase's appAccountToken to the account's, writing the audit row around the call.
 
-    The pending row is committed before Apple is called and settled afterwards, whatever happens.
+    The pending row is committed before Apple is called and settled with Apple's answer. Without
+    an answer (a timeout, or a crash) it stays pending for `reconcile_token_changes`.
     One submitted form is one row and at most one call: a repeat of the same `request_id` returns
     the first row. Two agents linking one purchase at once can't both call Apple: only one pending
     change per purchase may exist, and a link made since the agent looked is refused.
@@ -229,27 +230,26 @@ def link_purchase(agent, request: LinkRequest) -> TokenChange:
         app_store_client().set_app_account_token(
             request.original_transaction_id, request.account.app_account_token
         )
+    except AppStoreTimeoutError:
+        # Apple has the request and may still carry it out: nobody knows the outcome yet, so the
+        # row stays pending until `reconcile_token_changes` reads the purchase's token from Apple.
+        return change
     except AppStoreError as error:
-        message = error.describe()
-        if isinstance(error, AppStoreTimeoutError):
-            # The request reached Apple and may have been carried out after we stopped waiting.
-            message += (
-                " The App Store may still have made the change: look the order up again to see "
-                "whether it did."
-            )
         change.settle(
-            TokenChange.Outcome.FAILED, error_code=error.error_code, error_message=message
+            TokenChange.Outcome.FAILED,
+            error_code=apple_error_code(error),
+            error_message=error.describe(),
         )
-    except Exception as error:
-        change.settle(
-            TokenChange.Outcome.FAILED, error_message=f"Unexpected failure: {type(error).__name__}"
-        )
-        raise
     else:
         change.settle(TokenChange.Outcome.SUCCEEDED)
     if change.outcome == TokenChange.Outcome.SUCCEEDED and adapty_enabled():
         send_to_adapty(agent, change)
     return change
+
+
+def apple_error_code(error: AppStoreError) -> int | None:
+    """Apple's errorCode, only when Apple answered: our own rate budget refuses with none."""
+    return error.error_code if error.http_status is not None else None
 
 
 def _write_pending_change(agent, request: LinkRequest) -> TokenChange:
@@ -283,6 +283,15 @@ def _write_pending_change(agent, request: LinkRequest) -> TokenChange:
             # Rolls the pending row back: this click never reached Apple.
             raise LinkRefused(_changed_since_message(latest))
     return change
+
+
+def current_links(original_transaction_ids: Iterable[str]) -> dict[str, TokenChange]:
+    """The latest succeeded change of each purchase: whom the desk last linked it to."""
+    succeeded = TokenChange.objects.filter(
+        original_transaction_id__in=set(original_transaction_ids),
+        outcome=TokenChange.Outcome.SUCCEEDED,
+    ).order_by("settled_at", "pk")
+    return {change.original_transaction_id: change for change in succeeded}
 
 
 def _changed_since_message(latest: TokenChange) -> str:
@@ -385,14 +394,21 @@ def latest_transaction_of(original_transaction_id: str) -> Transaction | None:
             if decoded.original_transaction_id == original_transaction_id
         ]
         if ours:
-            return max(ours, key=_purchase_order)
+            return max(ours, key=lambda txn: purchase_recency(txn.raw))
     return None
 
 
-def _purchase_order(item: Transaction) -> tuple[float, int]:
-    purchased = item.purchase_date.timestamp() if item.purchase_date else 0.0
-    digits = item.transaction_id or ""
-    return purchased, int(digits) if digits.isascii() and digits.isdigit() else 0
+def purchase_recency(payload: Mapping[str, Any]) -> tuple[int, int]:
+    """Sort key for "the latest transaction of a purchase": purchase date, then transaction ID.
+
+    Every field of a transaction is optional, so missing or odd values sort first.
+    """
+    purchased = payload.get("purchaseDate")
+    digits = str(payload.get("transactionId") or "")
+    return (
+        purchased if isinstance(purchased, int) and not isinstance(purchased, bool) else 0,
+        int(digits) if digits.isascii() and digits.isdigit() else 0,
+    )
 
 
 # --- Granting access in Adapty ------------------------------------------------------------
@@ -415,7 +431,7 @@ def latest_verified_payload(
         if record.get("verified")
         and record["payload"].get("originalTransactionId") == original_transaction_id
     ]
-    return max(matching, key=lambda p: p.get("purchaseDate") or 0, default=None)
+    return max(matching, key=purchase_recency, default=None)
 
 
 def latest_adapty_delivery(change: TokenChange) -> AdaptyDelivery | None:

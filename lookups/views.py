@@ -10,9 +10,10 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import trigger_client_event
+from django.views.decorators.vary import vary_on_headers
 
 from . import services
+from .appstore import Transaction
 from .forms import AccountSearchForm, HistoryForm, LinkForm, OrderLookupForm, is_transaction_id
 from .models import AdaptyDelivery, CustomerAccount, Lookup, TokenChange
 
@@ -20,12 +21,15 @@ SEARCH_LIMIT = 20
 
 agent_required = permission_required("lookups.look_up_orders", raise_exception=True)
 linker_required = permission_required("lookups.link_purchases", raise_exception=True)
-account_viewer_required = permission_required("lookups.view_customeraccount", raise_exception=True)
+# Auditors and managers read customer accounts in the admin; these pages are the agents' own.
+account_viewer_required = agent_required
 
 
 def _template(request: HttpRequest, page: str, fragment: str) -> str:
     """The whole page, or just one of its partials for an htmx request."""
-    return f"{page}#{fragment}" if request.htmx else page
+    if request.htmx and not request.htmx.history_restore_request:
+        return f"{page}#{fragment}"
+    return page
 
 
 @require_GET
@@ -38,6 +42,7 @@ def home(request: HttpRequest) -> HttpResponse:
     raise PermissionDenied
 
 
+@vary_on_headers("HX-Request")
 @require_GET
 @login_required
 @agent_required
@@ -54,13 +59,15 @@ def _group_purchases(result: services.LookupResult | None) -> list[dict]:
     """Rows for the table; the link action sits on the latest transaction of each purchase."""
     if result is None:
         return []
-    latest: dict[str, object] = {}
+    latest: dict[str, Transaction] = {}
     for purchase in result.purchases:
         txn = purchase.transaction
         if txn is None or txn.original_transaction_id is None:
             continue
         current = latest.get(txn.original_transaction_id)
-        if current is None or (txn.purchase_date and txn.purchase_date > current.purchase_date):
+        if current is None or services.purchase_recency(txn.raw) > services.purchase_recency(
+            current.raw
+        ):
             latest[txn.original_transaction_id] = txn
     return [
         {
@@ -72,6 +79,7 @@ def _group_purchases(result: services.LookupResult | None) -> list[dict]:
     ]
 
 
+@vary_on_headers("HX-Request")
 @require_GET
 @login_required
 @agent_required
@@ -95,12 +103,12 @@ def history(request: HttpRequest, transaction_id: str) -> HttpResponse:
         "transaction_id": transaction_id,
         "result": result,
         "query": query.urlencode(),
-        "first_page": not request.GET.get("revision"),
     }
     fragment = "rows" if request.GET.get("revision") else "results"
     return render(request, _template(request, "lookups/history.html", fragment), context)
 
 
+@vary_on_headers("HX-Request")
 @require_GET
 @login_required
 @account_viewer_required
@@ -124,7 +132,12 @@ def account(request: HttpRequest, pk: int) -> HttpResponse:
         CustomerAccount.objects.prefetch_related(Prefetch("token_changes", queryset=changes)),
         pk=pk,
     )
-    linked = [c for c in customer.token_changes.all() if c.outcome == TokenChange.Outcome.SUCCEEDED]
+    succeeded = [
+        c for c in customer.token_changes.all() if c.outcome == TokenChange.Outcome.SUCCEEDED
+    ]
+    # A purchase moved on to another customer since is no longer this customer's.
+    current = services.current_links(c.original_transaction_id for c in succeeded)
+    linked = [c for c in succeeded if current[c.original_transaction_id].pk == c.pk]
     context = {"account": customer, "changes": customer.token_changes.all(), "linked": linked}
     return render(request, "lookups/account.html", context)
 
@@ -182,10 +195,7 @@ def link(request: HttpRequest, original_transaction_id: str) -> HttpResponse:
             context.update(refusal=refusal.message)
             return render(request, _template(request, page, "outcome"), context, status=409)
         context.update(change=change, delivery=_adapty_delivery(change))
-        response = render(request, _template(request, page, "outcome"), context)
-        if change.outcome == TokenChange.Outcome.SUCCEEDED:
-            trigger_client_event(response, "purchaseLinked", {"id": original_transaction_id})
-        return response
+        return render(request, _template(request, page, "outcome"), context)
 
     chosen_id = _as_pk(request.GET.get("account"))
     if chosen_id is not None:
@@ -229,6 +239,11 @@ def adapty_retry(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
         outcome=TokenChange.Outcome.SUCCEEDED,
     )
+    if services.current_links([change.original_transaction_id])[change.original_transaction_id] != (
+        change
+    ):
+        # Granting access again to the customer the purchase was moved away from would be wrong.
+        raise Http404("The purchase has been linked to another customer since")
     delivery = services.send_to_adapty(request.user, change)
     purchase = services.latest_verified_payload(change.lookup, change.original_transaction_id)
     context = {

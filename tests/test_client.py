@@ -839,3 +839,22 @@ def test_it_calls_apples_hosts_unless_given_a_base_url(appstore_credentials):
     assert local.base_url == "http://127.0.0.1:8765"
     with pytest.raises(ValueError):
         make_client(appstore_credentials, None, environment="Xcode")
+
+
+def test_it_refuses_an_order_lookup_in_sandbox_without_calling_apple(
+    simulator, appstore_credentials
+):
+    from lookups.appstore.errors import OrderLookupUnavailableError
+
+    client = AppStoreClient(
+        issuer_id=appstore_credentials.issuer_id,
+        key_id=appstore_credentials.key_id,
+        private_key_pem=appstore_credentials.private_key_pem,
+        bundle_id=appstore_credentials.bundle_id,
+        environment="Sandbox",
+        base_url=simulator.url,
+    )
+    with pytest.raises(OrderLookupUnavailableError) as refused:
+        client.look_up_order("MK5TTTVWJH")
+    assert "Production" in refused.value.describe()
+    assert simulator.requests == []

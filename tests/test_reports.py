@@ -412,3 +412,12 @@ def test_a_days_bars_stack_up_to_its_total():
     plot_height = chart.baseline - charts.TOP
     assert lower.height + upper.height == pytest.approx(plot_height * 3 / 5)
     assert chart.empty is None
+
+
+@pytest.mark.parametrize(
+    "dates", [{"end": "9999-12-31"}, {"end": "0001-01-01"}, {"start": "1900-01-01"}]
+)
+def test_dates_far_outside_the_app_stores_years_get_a_message(manager_client, dates):
+    response = manager_client.get(reverse("lookups:reports"), dates)
+    assert response.status_code == 200
+    assert "Choose dates between" in response.text

@@ -96,10 +96,10 @@ ROUTES = [
         kwargs=lambda o: {"pk": o["token_change"].pk},
         method="post",
     ),
-    Route("lookups:accounts", _statuses(SIGN_IN, 200, 200, 200, 200)),
+    Route("lookups:accounts", _statuses(SIGN_IN, 200, 403, 403, 200)),
     Route(
         "lookups:account",
-        _statuses(SIGN_IN, 200, 200, 200, 200),
+        _statuses(SIGN_IN, 200, 403, 403, 200),
         kwargs=lambda o: {"pk": o["account"].pk},
     ),
     Route("lookups:reports", _statuses(SIGN_IN, 403, 403, 200, 200)),

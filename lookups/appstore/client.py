@@ -32,6 +32,7 @@ from .errors import (
     AppStoreError,
     AppStoreTimeoutError,
     AppStoreUnavailableError,
+    OrderLookupUnavailableError,
     RateLimitExceededError,
     UnreadableResponseError,
     error_for_response,
@@ -39,10 +40,6 @@ from .errors import (
 
 PRODUCTION_URL = "https://api.storekit.apple.com"
 SANDBOX_URL = "https://api.storekit-sandbox.apple.com"
-
-PRODUCT_TYPES = ("AUTO_RENEWABLE", "NON_RENEWABLE", "CONSUMABLE", "NON_CONSUMABLE")
-SORT_ORDERS = ("ASCENDING", "DESCENDING")
-OWNERSHIP_TYPES = ("FAMILY_SHARED", "PURCHASED")
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +159,9 @@ class AppStoreClient:
     # --- endpoints ---------------------------------------------------------------------------
 
     def look_up_order(self, order_id: str) -> OrderLookup:
-        """Look Up Order ID: `GET /inApps/v1/lookup/{orderId}`."""
+        """Look Up Order ID: `GET /inApps/v1/lookup/{orderId}` (Production only)."""
+        if self.environment != "Production":
+            raise OrderLookupUnavailableError()
         body = self._call("lookup", "GET", f"/inApps/v1/lookup/{_segment(order_id)}")
         status = body.get("status")
         if status not in (0, 1):

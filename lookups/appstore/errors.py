@@ -62,6 +62,15 @@ class UnreadableResponseError(AppStoreError):
     agent_message = "The App Store sent an answer that could not be read. Try again in a minute."
 
 
+class OrderLookupUnavailableError(AppStoreError):
+    """Look Up Order ID exists in Production only: Apple has no sandbox URL for it."""
+
+    agent_message = (
+        "Order IDs can be looked up only in the App Store's Production environment, and this "
+        "desk is set to Sandbox. Open the purchase's history by its transaction ID instead."
+    )
+
+
 class AuthenticationError(AppStoreError):
     """401: Apple refused our bearer token. A configuration problem, not the agent's."""
 
