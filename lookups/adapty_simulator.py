@@ -502,21 +502,6 @@ def _parse_moment(value: Any) -> datetime:
 class _Handler(TrackedHandler):
     server_version = "AdaptySimulator/1.0"
 
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def do_PUT(self) -> None:
-        self._serve()
-
-    def do_DELETE(self) -> None:
-        self._serve()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.info("%s %s", self.address_string(), format % args)
-
     def _serve(self) -> None:
         simulator = self.server.simulator
         path = urlsplit(self.path).path

@@ -109,7 +109,10 @@ class _TrackingServer(ThreadingHTTPServer):
 
 
 class TrackedHandler(BaseHTTPRequestHandler):
-    """A keep-alive handler whose connections the server can cut on stop()."""
+    """A keep-alive handler whose connections the server can cut on stop().
+
+    Every method goes to `_serve`, which answers what the simulated API allows.
+    """
 
     server: _TrackingServer
     protocol_version = "HTTP/1.1"
@@ -125,3 +128,24 @@ class TrackedHandler(BaseHTTPRequestHandler):
     def finish(self) -> None:
         self.server.track(self.connection, open_=False)
         super().finish()
+
+    def _serve(self) -> None:
+        raise NotImplementedError
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def do_PATCH(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logging.getLogger(type(self).__module__).info("%s %s", self.address_string(), format % args)

@@ -231,24 +231,6 @@ _METHODS = {"lookup": "GET", "history": "GET", "set_token": "PUT"}
 class _Handler(TrackedHandler):
     server_version = "AppStoreSimulator/1.0"
 
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_PUT(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def do_DELETE(self) -> None:
-        self._serve()
-
-    def do_PATCH(self) -> None:
-        self._serve()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.info("%s %s", self.address_string(), format % args)
-
     # --- dispatch ------------------------------------------------------------------------------
 
     def _serve(self) -> None:
