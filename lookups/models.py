@@ -174,6 +174,10 @@ class TokenChange(models.Model):
         default_permissions = ("view",)
         indexes = [
             models.Index(fields=["environment", "-created_at"], name="tokenchange_env_created"),
+            # The admin's exact searches.
+            models.Index(fields=["order_id"], name="tokenchange_order_id"),
+            models.Index(fields=["ticket_reference"], name="tokenchange_ticket"),
+            models.Index(fields=["account", "-created_at"], name="tokenchange_account_created"),
         ]
         constraints = [
             models.CheckConstraint(

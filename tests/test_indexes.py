@@ -135,6 +135,11 @@ def admin_filters(agent: User) -> dict[str, dict[str, str]]:
         },
         "environment Sandbox": {"environment": "Sandbox"},
         "agent and outcome": {"agent__id__exact": str(agent.pk), "outcome__exact": "failed"},
+        "search by transaction ID": {"q": "2000000123456789"},
+        "search by order ID": {"q": "mk5tttvwjh"},
+        "search by ticket": {"q": "ZD-1234"},
+        # One customer's email: a term matching a large share of the table is rightly scanned.
+        "search by customer": {"q": CustomerAccount.objects.order_by("-pk").first().email},
     }
 
 
