@@ -19,12 +19,12 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from lookups.appstore.simulator.background import BackgroundServer, TrackedHandler
+from lookups.appstore.simulator.background import BackgroundServer, TrackedHandler, json_or_none
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,6 @@ _PROXY_PAGE = (
     b"<html><head><title>502 Bad Gateway</title></head>"
     b"<body><center><h1>502 Bad Gateway</h1></center></body></html>"
 )
-_MAX_BODY_BYTES = 64 * 1024
 
 
 @dataclass
@@ -502,6 +501,10 @@ def _parse_moment(value: Any) -> datetime:
 class _Handler(TrackedHandler):
     server_version = "AdaptySimulator/1.0"
 
+    def extra_headers(self) -> dict[str, str]:
+        # Adapty puts a fresh Request-Id on every answer, errors included.
+        return {"Request-Id": uuid.uuid4().hex}
+
     def _serve(self) -> None:
         simulator = self.server.simulator
         path = urlsplit(self.path).path
@@ -511,9 +514,9 @@ class _Handler(TrackedHandler):
             self.close_connection = True
             self._send_json(400, {"errors": ["Unacceptable Content-Length."]})
             return
-        body = _json_or_none(raw)
+        body = json_or_none(raw)
         if path.startswith("/simulator/"):
-            self._control(path, body)
+            self._control(path, raw)
             return
 
         headers = {name.lower(): value for name, value in self.headers.items()}
@@ -553,30 +556,6 @@ class _Handler(TrackedHandler):
                 return
         self._send_json(status, answer)
 
-    def _control(self, path: str, body: Any) -> None:
-        """Test and demo hooks, without a key: inject or clear faults, reset everything."""
-        simulator = self.server.simulator
-        if path == "/simulator/reset" and self.command == "POST":
-            simulator.reset()
-            self._send_json(200, {"reset": True})
-        elif path == "/simulator/faults" and self.command == "POST":
-            if not isinstance(body, dict):
-                self._send_json(400, {"error": "Send a JSON object with at least a 'kind'."})
-                return
-            try:
-                fault = simulator.inject_fault(**body)
-            except (TypeError, ValueError) as problem:
-                self._send_json(400, {"error": str(problem)})
-                return
-            self._send_json(201, {"fault": asdict(fault)})
-        elif path == "/simulator/faults" and self.command == "GET":
-            self._send_json(200, {"faults": [asdict(f) for f in simulator.pending_faults()]})
-        elif path == "/simulator/faults" and self.command == "DELETE":
-            simulator.clear_faults()
-            self._send_json(200, {"faults": []})
-        else:
-            self._send_json(404, {"error": "Unknown simulator control."})
-
     def _send_fault(self, fault: AdaptyFault) -> None:
         if fault.kind == DROP:
             self.close_connection = True
@@ -604,38 +583,6 @@ class _Handler(TrackedHandler):
                 },
             )
 
-    def _send_json(
-        self, status: int, body: dict[str, Any], *, headers: dict[str, str] | None = None
-    ) -> None:
-        encoded = json.dumps(body, separators=(",", ":")).encode("utf-8")
-        self._send(status, encoded, content_type="application/json", headers=headers)
-
-    def _send(
-        self,
-        status: int,
-        body: bytes,
-        *,
-        content_type: str,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Request-Id", uuid.uuid4().hex)
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _read_body(self) -> bytes:
-        length = self.headers.get("Content-Length")
-        if not length:
-            return b""
-        size = int(length)
-        if size < 0 or size > _MAX_BODY_BYTES:
-            raise ValueError("Unacceptable Content-Length.")
-        return self.rfile.read(size)
-
 
 def _server_error_body(status: int) -> dict[str, Any]:
     return {
@@ -643,10 +590,3 @@ def _server_error_body(status: int) -> dict[str, Any]:
         "error_code": "internal_server_error",
         "status_code": status,
     }
-
-
-def _json_or_none(raw: bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return None

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import socket
 import sys
 import threading
+from dataclasses import asdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
 logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
 
 
 class BackgroundServer:
@@ -111,7 +115,9 @@ class _TrackingServer(ThreadingHTTPServer):
 class TrackedHandler(BaseHTTPRequestHandler):
     """A keep-alive handler whose connections the server can cut on stop().
 
-    Every method goes to `_serve`, which answers what the simulated API allows.
+    Every method goes to `_serve`, which answers what the simulated API allows. The simulator
+    behind it offers `reset()`, `inject_fault(**options)`, `pending_faults()` and `clear_faults()`
+    to the control endpoints under /simulator/.
     """
 
     server: _TrackingServer
@@ -149,3 +155,74 @@ class TrackedHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         logging.getLogger(type(self).__module__).info("%s %s", self.address_string(), format % args)
+
+    def extra_headers(self) -> dict[str, str]:
+        """Headers the simulated API puts on every answer."""
+        return {}
+
+    def _send_json(
+        self, status: int, body: dict[str, Any], *, headers: dict[str, str] | None = None
+    ) -> None:
+        encoded = json.dumps(body, separators=(",", ":")).encode("utf-8")
+        self._send(status, encoded, content_type="application/json", headers=headers)
+
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        *,
+        content_type: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.send_response(status)
+        if content_type:
+            self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in {**self.extra_headers(), **(headers or {})}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _read_body(self) -> bytes:
+        """The request body; ValueError for a length this server won't read."""
+        length = self.headers.get("Content-Length")
+        if not length:
+            return b""
+        size = int(length)
+        if size < 0 or size > MAX_BODY_BYTES:
+            raise ValueError("Unacceptable Content-Length.")
+        return self.rfile.read(size)
+
+    def _control(self, path: str, body: bytes) -> None:
+        """Test and demo hooks, without credentials: inject, list or clear faults; reset all."""
+        simulator = self.server.simulator
+        if path == "/simulator/reset" and self.command == "POST":
+            simulator.reset()
+            self._send_json(200, {"reset": True})
+        elif path == "/simulator/faults" and self.command == "POST":
+            options = json_or_none(body)
+            if not isinstance(options, dict):
+                self._send_json(400, {"error": "Send a JSON object with at least a 'kind'."})
+                return
+            try:
+                fault = simulator.inject_fault(**options)
+            except (TypeError, ValueError) as problem:
+                self._send_json(400, {"error": str(problem)})
+                return
+            self._send_json(201, {"fault": asdict(fault)})
+        elif path == "/simulator/faults" and self.command == "GET":
+            self._send_json(200, {"faults": [asdict(f) for f in simulator.pending_faults()]})
+        elif path == "/simulator/faults" and self.command == "DELETE":
+            simulator.clear_faults()
+            self._send_json(200, {"faults": []})
+        else:
+            self._send_json(404, {"error": "Unknown simulator control."})
+
+
+def json_or_none(body: bytes) -> Any:
+    """The body parsed as JSON, or None when it is not JSON."""
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None

@@ -8,18 +8,16 @@ so clients can be tested against rate limits, outages, slow answers and untruste
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from lookups.appstore.simulator import errors, faults
-from lookups.appstore.simulator.background import BackgroundServer, TrackedHandler
+from lookups.appstore.simulator.background import BackgroundServer, TrackedHandler, json_or_none
 from lookups.appstore.simulator.bearer import BearerCheck, load_public_key
 from lookups.appstore.simulator.certificates import SigningChain, make_signing_chain
 from lookups.appstore.simulator.demo_data import DEMO_APP_APPLE_ID, DEMO_BUNDLE_ID
@@ -37,7 +35,6 @@ _PROXY_PAGE = (
     b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
     b"</body>\r\n</html>\r\n"
 )
-_MAX_BODY_BYTES = 64 * 1024
 
 
 class AppStoreSimulator(BackgroundServer):
@@ -139,6 +136,9 @@ class AppStoreSimulator(BackgroundServer):
         )
         self.faults.add(fault)
         return fault
+
+    def pending_faults(self) -> list[Fault]:
+        return self.faults.pending()
 
     def clear_faults(self) -> None:
         self.faults.clear()
@@ -275,40 +275,13 @@ class _Handler(TrackedHandler):
             elif endpoint == "history":
                 self._send_json(200, simulator._history(version, path_id, url.query))
             else:
-                simulator.store.set_app_account_token(path_id, _json_or_none(body))
+                simulator.store.set_app_account_token(path_id, json_or_none(body))
                 self._send(200, b"")
         except ApiError as error:
             self._send_error(error.error)
         except Exception:
             logger.exception("The simulator failed answering %s %s", self.command, url.path)
             self._send_error(errors.GENERAL_INTERNAL)
-
-    def _control(self, path: str, body: bytes) -> None:
-        """Test hooks, without bearer auth: inject faults, list or clear them, reset everything."""
-        simulator = self.server.simulator
-        if path == "/simulator/reset" and self.command == "POST":
-            simulator.reset()
-            self._send_json(200, {"reset": True})
-        elif path == "/simulator/faults" and self.command == "POST":
-            data = _json_or_none(body)
-            if not isinstance(data, dict):
-                self._send_json(400, {"error": "Send a JSON object with at least a 'kind'."})
-                return
-            try:
-                fault = simulator.inject_fault(**data)
-            except (TypeError, ValueError) as problem:
-                self._send_json(400, {"error": str(problem)})
-                return
-            self._send_json(201, {"fault": asdict(fault)})
-        elif path == "/simulator/faults" and self.command == "GET":
-            self._send_json(200, {"faults": [asdict(f) for f in simulator.faults.pending()]})
-        elif path == "/simulator/faults" and self.command == "DELETE":
-            simulator.clear_faults()
-            self._send_json(200, {"faults": []})
-        else:
-            self._send_json(404, {"error": "Unknown simulator control."})
-
-    # --- answers -------------------------------------------------------------------------------
 
     def _send_fault(self, fault: Fault) -> None:
         if fault.kind == faults.RATE_LIMIT:
@@ -335,47 +308,3 @@ class _Handler(TrackedHandler):
 
     def _send_error(self, error: AppleError, *, headers: dict[str, str] | None = None) -> None:
         self._send_json(error.status, error.body(), headers=headers)
-
-    def _send_json(
-        self, status: int, body: dict[str, Any], *, headers: dict[str, str] | None = None
-    ) -> None:
-        self._send(
-            status,
-            json.dumps(body, separators=(",", ":")).encode("utf-8"),
-            content_type="application/json",
-            headers=headers,
-        )
-
-    def _send(
-        self,
-        status: int,
-        body: bytes,
-        *,
-        content_type: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        self.send_response(status)
-        if content_type:
-            self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def _read_body(self) -> bytes:
-        length = self.headers.get("Content-Length")
-        if not length:
-            return b""
-        size = int(length)
-        if size < 0 or size > _MAX_BODY_BYTES:
-            raise ValueError("Unacceptable Content-Length.")
-        return self.rfile.read(size)
-
-
-def _json_or_none(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return None
