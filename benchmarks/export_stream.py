@@ -363,9 +363,9 @@ def run(rows_wanted: int, database_url: str, log, servers: list[subprocess.Popen
     django.setup()
     from django.db import connections
 
-    from lookups import exports
     from lookups.models import Export
-    from lookups.reports import ReportFilters
+    from lookups.reporting import exports
+    from lookups.reporting.figures import ReportFilters
 
     migrate(dict(os.environ))
     agent_ids, manager, superuser = make_users()

@@ -61,13 +61,13 @@ from locust.env import Environment
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lookups.appstore.simulator.demo_data import (  # noqa: E402
+from lookups.simulators.appstore.local import generate_private_key_pem  # noqa: E402
+from lookups.simulators.demo_data import (  # noqa: E402
     DEMO_ACCOUNTS,
     DEMO_APP_APPLE_ID,
     DEMO_BUNDLE_ID,
     DEMO_ORDERS,
 )
-from lookups.appstore.simulator.local import generate_private_key_pem  # noqa: E402
 
 ISSUER_ID = "3b9d2f61-7c4e-4a58-9e0f-10ad00000050"
 KEY_ID = "LOADTEST50"
@@ -280,9 +280,9 @@ def prepare_database(users: int) -> None:
     from django.core.management import call_command
     from django.db import connections
 
-    from lookups.demo import create_demo_accounts
     from lookups.models import CustomerAccount
     from lookups.roles import AGENTS
+    from lookups.services.demo_accounts import create_demo_accounts
 
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)

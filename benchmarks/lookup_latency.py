@@ -35,9 +35,9 @@ from appstoreserverlibrary.models.Environment import Environment
 from appstoreserverlibrary.signed_data_verifier import SignedDataVerifier
 from cryptography.hazmat.primitives import serialization
 
-from lookups.appstore.simulator import AppStoreSimulator
-from lookups.appstore.simulator.demo_data import DEMO_APP_APPLE_ID, DEMO_BUNDLE_ID
-from lookups.appstore.simulator.local import generate_private_key_pem
+from lookups.simulators.appstore import AppStoreSimulator
+from lookups.simulators.appstore.local import generate_private_key_pem
+from lookups.simulators.demo_data import DEMO_APP_APPLE_ID, DEMO_BUNDLE_ID
 
 ISSUER_ID = "5c1f0e4b-7a59-4d0b-9b3e-bench0000001"
 KEY_ID = "BENCHKEY01"

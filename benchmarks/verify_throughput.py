@@ -27,8 +27,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from lookups.appstore import TransactionVerifier
-from lookups.appstore.simulator.certificates import make_signing_chain
-from lookups.appstore.simulator.signing import sign_jws
+from lookups.simulators.appstore.certificates import make_signing_chain
+from lookups.simulators.appstore.signing import sign_jws
 
 BUNDLE_ID = "com.example.supportdesk.demo"
 APP_APPLE_ID = 1234567890

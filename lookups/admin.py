@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
-from lookups import exports
 from lookups.models import AdaptyDelivery, CustomerAccount, Export, Lookup, TokenChange
+from lookups.reporting import exports
 
 
 class EstimatedCountPaginator(Paginator):

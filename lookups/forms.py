@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from django import forms
 from django.http import QueryDict
 
-from . import reports
-from .appstore import HistoryFilters
-from .models import CustomerAccount
+from lookups.appstore import HistoryFilters
+from lookups.models import CustomerAccount
+from lookups.reporting import figures as reports
 
 ORDER_ID_HELP = (
     "An order ID is the code of about 10 letters and digits (like MK5TTTVWJH) on the customer's "

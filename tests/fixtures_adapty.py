@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from pytest_django.fixtures import Settings
 
-from lookups.adapty_simulator import AdaptySimulator
-from lookups.appstore.simulator.catalog import CREDITS_10, CREDITS_50
+from lookups.simulators.adapty import AdaptySimulator
+from lookups.simulators.appstore.catalog import CREDITS_10, CREDITS_50
 
 __all__ = ["ADAPTY_TEST_KEY", "adapty", "adapty_settings", "adapty_simulator_server"]
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from pytest_django.fixtures import Settings
 
-from lookups.appstore.simulator import AppStoreSimulator
-from lookups.appstore.simulator.demo_data import DEMO_APP_APPLE_ID, DEMO_BUNDLE_ID
-from lookups.appstore.simulator.local import generate_private_key_pem
+from lookups.simulators.appstore import AppStoreSimulator
+from lookups.simulators.appstore.local import generate_private_key_pem
+from lookups.simulators.demo_data import DEMO_APP_APPLE_ID, DEMO_BUNDLE_ID
 
 __all__ = [
     "TEST_ISSUER_ID",

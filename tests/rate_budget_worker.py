@@ -31,8 +31,8 @@ def wait_for_go(go_file: Path) -> None:
 
 def main() -> None:
     django.setup()
-    from lookups.apple import app_store_client
     from lookups.appstore import AppStoreError
+    from lookups.services.clients import app_store_client
 
     client = app_store_client()
     Path(os.environ["WORKER_READY_FILE"]).touch()

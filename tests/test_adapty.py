@@ -7,15 +7,15 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from lookups import services
-from lookups.adapty import AdaptyClient
-from lookups.appstore.simulator.demo_data import (
+from lookups.adapty.client import AdaptyClient
+from lookups.models import AdaptyDelivery, CustomerAccount, Lookup, TokenChange
+from lookups.services.adapty_delivery import send_to_adapty
+from lookups.simulators.demo_data import (
     DEMO_ACCOUNTS,
     ORDER_NON_CONSUMABLE,
     ORDER_OFFER_CODE,
     ORDER_REFUNDED,
 )
-from lookups.models import AdaptyDelivery, CustomerAccount, Lookup, TokenChange
 from tests.factories import make_lookup, make_token_change
 
 pytestmark = pytest.mark.django_db
@@ -321,7 +321,7 @@ def test_the_delivery_is_recorded_as_sent_before_adapty_is_called(
 
     monkeypatch.setattr(AdaptyClient, "set_transaction", spy)
 
-    delivery = services.send_to_adapty(agent_user, change)
+    delivery = send_to_adapty(agent_user, change)
 
     assert seen == [[("sent", None)]]
     assert delivery.outcome == AdaptyDelivery.Outcome.SUCCEEDED
@@ -338,7 +338,7 @@ def test_an_unexpected_failure_is_recorded_and_not_raised(
 
     monkeypatch.setattr(AdaptyClient, "set_transaction", explode)
 
-    delivery = services.send_to_adapty(agent_user, change)
+    delivery = send_to_adapty(agent_user, change)
 
     delivery.refresh_from_db()
     assert delivery.outcome == AdaptyDelivery.Outcome.FAILED
@@ -351,7 +351,7 @@ def test_without_a_recorded_transaction_nothing_is_sent(
 ):
     change = linked_change(agent_user, customer_account, make_lookup(agent_user), "2000000111")
 
-    delivery = services.send_to_adapty(agent_user, change)
+    delivery = send_to_adapty(agent_user, change)
 
     delivery.refresh_from_db()
     assert delivery.outcome == AdaptyDelivery.Outcome.FAILED
@@ -379,7 +379,7 @@ def test_a_transaction_adapty_cannot_take_is_not_sent(
     lookup = make_lookup(agent_user, transactions=[{"verified": True, "payload": payload}])
     change = linked_change(agent_user, customer_account, lookup, "2000000222")
 
-    delivery = services.send_to_adapty(agent_user, change)
+    delivery = send_to_adapty(agent_user, change)
 
     assert delivery.outcome == AdaptyDelivery.Outcome.FAILED
     assert "storefront ATA" in delivery.error_message
@@ -394,7 +394,7 @@ def test_a_refunded_purchase_is_sent_as_refunded(
     original = lookup.transactions[0]["payload"]["originalTransactionId"]
     change = linked_change(agent_user, james, lookup, original)
 
-    delivery = services.send_to_adapty(agent_user, change)
+    delivery = send_to_adapty(agent_user, change)
 
     assert delivery.outcome == AdaptyDelivery.Outcome.SUCCEEDED
     (request,) = adapty.requests
@@ -412,7 +412,7 @@ def test_a_non_consumable_grants_lifetime_access(
     original = lookup.transactions[0]["payload"]["originalTransactionId"]
     change = linked_change(agent_user, lukas, lookup, original)
 
-    services.send_to_adapty(agent_user, change)
+    send_to_adapty(agent_user, change)
 
     (request,) = adapty.requests
     assert request.body["purchase_type"] == "one_time_purchase"

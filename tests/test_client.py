@@ -41,15 +41,18 @@ from lookups.appstore.errors import (
     TransactionIdNotFoundError,
     UnreadableResponseError,
 )
-from lookups.appstore.simulator import AppStoreSimulator
-from lookups.appstore.simulator.catalog import (
+from lookups.appstore.transactions import OfferType, Transaction, TransactionReason
+from lookups.appstore.verify import TransactionVerifier, VerificationError, load_root_certificates
+from lookups.simulators.appstore import AppStoreSimulator
+from lookups.simulators.appstore.catalog import (
     CREDITS_10,
     LIFETIME,
     PRO_GROUP,
     PRO_MONTHLY,
     SEASON_PASS,
 )
-from lookups.appstore.simulator.demo_data import (
+from lookups.simulators.appstore.local import generate_private_key_pem
+from lookups.simulators.demo_data import (
     APP_TRANSACTION_IDS,
     DEMO_ACCOUNTS,
     DEMO_ORDERS,
@@ -64,9 +67,6 @@ from lookups.appstore.simulator.demo_data import (
     ORDER_REFUNDED,
     ORDER_UPGRADED,
 )
-from lookups.appstore.simulator.local import generate_private_key_pem
-from lookups.appstore.transactions import OfferType, Transaction, TransactionReason
-from lookups.appstore.verify import TransactionVerifier, VerificationError, load_root_certificates
 from tests.fixtures_simulator import AppStoreCredentials
 
 # Short waits between attempts, so the retry tests stay fast.

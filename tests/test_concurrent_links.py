@@ -8,9 +8,9 @@ import uuid
 import pytest
 from django.db import connection
 
-from lookups import services
-from lookups.appstore.simulator.demo_data import ORDER_OFFER_CODE
 from lookups.models import TokenChange
+from lookups.services.linking import LinkRefused, LinkRequest, link_purchase
+from lookups.simulators.demo_data import ORDER_OFFER_CODE
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -36,7 +36,7 @@ def test_two_agents_linking_one_purchase_make_one_call(
     outcomes: list[object] = [None, None]
 
     def link(n: int) -> None:
-        request = services.LinkRequest(
+        request = LinkRequest(
             original_transaction_id=original_id,
             account=accounts[n],
             expected_token=None,
@@ -45,8 +45,8 @@ def test_two_agents_linking_one_purchase_make_one_call(
         )
         start.wait()
         try:
-            outcomes[n] = services.link_purchase(agents[n], request)
-        except services.LinkRefused as refusal:
+            outcomes[n] = link_purchase(agents[n], request)
+        except LinkRefused as refusal:
             outcomes[n] = refusal
         finally:
             connection.close()
@@ -58,7 +58,7 @@ def test_two_agents_linking_one_purchase_make_one_call(
         thread.join(timeout=30)
 
     changes = [o for o in outcomes if isinstance(o, TokenChange)]
-    refusals = [o for o in outcomes if isinstance(o, services.LinkRefused)]
+    refusals = [o for o in outcomes if isinstance(o, LinkRefused)]
     assert len(changes) == 1 and len(refusals) == 1
     winner = changes[0]
     assert winner.outcome == TokenChange.Outcome.SUCCEEDED

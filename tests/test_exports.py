@@ -13,8 +13,8 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from lookups import exports
 from lookups.models import CustomerAccount, Export, Lookup, TokenChange
+from lookups.reporting import exports
 from tests.factories import make_lookup, make_token_change, settle_token_change
 
 pytestmark = pytest.mark.django_db

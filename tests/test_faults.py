@@ -18,8 +18,8 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from lookups.appstore.simulator.demo_data import DEMO_ACCOUNTS, ORDER_OFFER_CODE
 from lookups.models import CustomerAccount, Lookup, TokenChange
+from lookups.simulators.demo_data import DEMO_ACCOUNTS, ORDER_OFFER_CODE
 
 pytestmark = pytest.mark.django_db
 

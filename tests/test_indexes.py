@@ -173,7 +173,7 @@ def test_every_admin_filter_on_token_changes_uses_an_index(audit_log, superuser_
 
 
 def test_every_report_query_on_token_changes_uses_an_index(audit_log):
-    from lookups.reports import ReportFilters, build_report
+    from lookups.reporting.figures import ReportFilters, build_report
 
     end = datetime.now(UTC).date()
     start = end - timedelta(days=29)

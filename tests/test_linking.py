@@ -7,13 +7,13 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from lookups.appstore.simulator.demo_data import (
+from lookups.models import CustomerAccount, Lookup, TokenChange
+from lookups.simulators.demo_data import (
     DEMO_ACCOUNTS,
     ORDER_FAMILY_SHARED,
     ORDER_OFFER_CODE,
     ORDER_PAY_AS_YOU_GO,
 )
-from lookups.models import CustomerAccount, Lookup, TokenChange
 
 pytestmark = pytest.mark.django_db
 

@@ -20,11 +20,11 @@ from django.urls import reverse
 from hypothesis import assume, event, example, given
 from hypothesis import strategies as st
 
-from lookups.account_import import UnreadableFile, import_accounts
-from lookups.appstore.simulator import make_signing_chain, sign_jws
 from lookups.appstore.transactions import Transaction
 from lookups.appstore.verify import MAX_TOKEN_LENGTH, TransactionVerifier, VerificationError
 from lookups.forms import OrderLookupForm
+from lookups.services.account_import import UnreadableFile, import_accounts
+from lookups.simulators.appstore import make_signing_chain, sign_jws
 
 BUNDLE_ID = "com.example.properties"
 ORIGINAL_ID = "2000000815627301"

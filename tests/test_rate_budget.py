@@ -23,8 +23,8 @@ from django.core.cache.backends.locmem import LocMemCache
 
 from lookups.appstore.client import AppStoreClient, RetryPolicy
 from lookups.appstore.errors import RateLimitExceededError
-from lookups.appstore.simulator.demo_data import ORDER_NOT_FOUND, ORDER_OFFER_CODE
-from lookups.rate_budget import SharedRateBudget
+from lookups.services.shared_rate_budget import SharedRateBudget
+from lookups.simulators.demo_data import ORDER_NOT_FOUND, ORDER_OFFER_CODE
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("SUPPORTDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")

@@ -21,10 +21,10 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
 
-from lookups import services
-from lookups.appstore.simulator import AppStoreSimulator
-from lookups.appstore.simulator.demo_data import ORDER_OFFER_CODE
 from lookups.models import CustomerAccount, TokenChange
+from lookups.services.reconciling import Settlement, reconcile_token_change
+from lookups.simulators.appstore import AppStoreSimulator
+from lookups.simulators.demo_data import ORDER_OFFER_CODE
 from tests.factories import make_token_change
 
 pytestmark = pytest.mark.django_db
@@ -182,9 +182,9 @@ def test_a_change_written_against_another_environment_is_left_pending(
     TokenChange.objects.filter(pk=stranded.pk).update(environment="Sandbox")
     stranded.refresh_from_db()
 
-    result = services.reconcile_token_change(stranded)
+    result = reconcile_token_change(stranded)
 
-    assert result.result == TokenChange.Outcome.PENDING
+    assert result.settlement == Settlement.LEFT_PENDING
     assert result.detail == "written against Sandbox, and this server asks Production"
     assert simulator.requests == []
 
@@ -194,9 +194,9 @@ def test_a_change_settled_while_apple_was_asked_keeps_its_first_outcome(
 ):
     TokenChange.objects.get(pk=stranded.pk).settle(TokenChange.Outcome.SUCCEEDED)
 
-    result = services.reconcile_token_change(stranded)
+    result = reconcile_token_change(stranded)
 
-    assert (result.result, result.detail) == ("settled elsewhere", "already succeeded")
+    assert (result.settlement, result.detail) == (Settlement.SETTLED_ELSEWHERE, "already succeeded")
     stranded.refresh_from_db()
     assert stranded.outcome == TokenChange.Outcome.SUCCEEDED
     assert stranded.error_message == ""
@@ -214,13 +214,13 @@ django.setup()
 
 from django.contrib.auth import get_user_model
 
-from lookups import services
 from lookups.models import CustomerAccount
+from lookups.services.linking import LinkRequest, link_purchase
 
 agent_id, account_id, original_transaction_id, request_id = sys.argv[1:]
-services.link_purchase(
+link_purchase(
     get_user_model().objects.get(pk=agent_id),
-    services.LinkRequest(
+    LinkRequest(
         original_transaction_id=original_transaction_id,
         account=CustomerAccount.objects.get(pk=account_id),
         expected_token=None,

@@ -11,9 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from lookups import charts
 from lookups.models import Lookup, TokenChange
-from lookups.reports import ReportFilters, build_report
+from lookups.reporting import charts
+from lookups.reporting.figures import ReportFilters, build_report
 from tests.factories import make_lookup, make_token_change, settle_token_change
 
 pytestmark = pytest.mark.django_db

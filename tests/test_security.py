@@ -22,10 +22,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.views.debug import ExceptionReporter
 
 from lookups import roles, sign_in
-from lookups.account_import import UnreadableFile, import_accounts
-from lookups.apple import app_store_client
-from lookups.appstore.simulator.demo_data import DEMO_ACCOUNTS, ORDER_OFFER_CODE
 from lookups.models import CustomerAccount, Lookup, TokenChange
+from lookups.services.account_import import UnreadableFile, import_accounts
+from lookups.services.clients import app_store_client
+from lookups.simulators.demo_data import DEMO_ACCOUNTS, ORDER_OFFER_CODE
 from tests.test_settings import PRODUCTION
 
 pytestmark = pytest.mark.django_db
@@ -616,7 +616,7 @@ def test_no_secret_reaches_a_page_a_log_an_error_report_an_export_or_the_databas
     crashing = Client(raise_request_exception=False)
     crashing.cookies = agent_client.cookies
     request.getfixturevalue("monkeypatch").setattr(
-        "lookups.services.look_up_order", lambda *args: 1 / 0
+        "lookups.views.orders.look_up_order", lambda *args: 1 / 0
     )
     keep(crashing.get(look_up_url, {"order_id": ORDER_OFFER_CODE}))
     [crash] = [r for r in caplog.records if r.exc_info and r.name == "django.request"]
@@ -642,7 +642,7 @@ def test_no_secret_reaches_a_page_a_log_an_error_report_an_export_or_the_databas
         text = record.getMessage() + "\n" + caplog.handler.format(record)
         assert secrets.found_in(text) == [], f"log record {record.name}: {record.msg!r}"
     assert len(caplog.records) > 10
-    assert any(r.name.startswith("lookups.appstore.simulator") for r in caplog.records)
+    assert any(r.name.startswith("lookups.simulators.appstore") for r in caplog.records)
     for report in reports:
         assert secrets.found_in(report) == []
         assert "Traceback" in report or "ZeroDivisionError" in report

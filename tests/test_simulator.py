@@ -19,13 +19,18 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from lookups.appstore.simulator import AppStoreSimulator, make_signing_chain, sign_jws
-from lookups.appstore.simulator.certificates import (
+from lookups.simulators.appstore import AppStoreSimulator, make_signing_chain, sign_jws
+from lookups.simulators.appstore.certificates import (
     INTERMEDIATE_MARKER_OID,
     LEAF_MARKER_OID,
     load_signing_chain,
 )
-from lookups.appstore.simulator.demo_data import (
+from lookups.simulators.appstore.local import (
+    CHAIN_FILE_NAME,
+    ensure_private_key,
+    local_simulator,
+)
+from lookups.simulators.demo_data import (
     APP_TRANSACTION_IDS,
     DEMO_ACCOUNTS,
     DEMO_ORDERS,
@@ -40,11 +45,6 @@ from lookups.appstore.simulator.demo_data import (
     ORDER_PAY_AS_YOU_GO,
     ORDER_REFUNDED,
     ORDER_UPGRADED,
-)
-from lookups.appstore.simulator.local import (
-    CHAIN_FILE_NAME,
-    ensure_private_key,
-    local_simulator,
 )
 from tests.fixtures_simulator import AppStoreCredentials
 

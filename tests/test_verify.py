@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from lookups.appstore import TransactionVerifier, VerificationError
-from lookups.appstore.simulator.certificates import make_signing_chain
-from lookups.appstore.simulator.signing import sign_jws
 from lookups.appstore.transactions import OfferType, ProductType
+from lookups.simulators.appstore.certificates import make_signing_chain
+from lookups.simulators.appstore.signing import sign_jws
 
 BUNDLE_ID = "com.example.verify"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from lookups.appstore.simulator.demo_data import ORDER_NOT_FOUND, ORDER_OFFER_CODE
 from lookups.models import Lookup
+from lookups.simulators.demo_data import ORDER_NOT_FOUND, ORDER_OFFER_CODE
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +115,7 @@ def test_status_one_gets_a_plain_explanation(agent_client, appstore_settings):
 
 
 def test_a_lookup_shows_the_linked_account_by_name(agent_client, appstore_settings, make_account):
-    from lookups.appstore.simulator.demo_data import DEMO_ACCOUNTS, ORDER_LINKED_IN_APP
+    from lookups.simulators.demo_data import DEMO_ACCOUNTS, ORDER_LINKED_IN_APP
 
     sofia = next(a for a in DEMO_ACCOUNTS if a["name"].startswith("Sofia"))
     account = make_account(display_name=sofia["name"], app_account_token=sofia["app_account_token"])
@@ -124,7 +124,7 @@ def test_a_lookup_shows_the_linked_account_by_name(agent_client, appstore_settin
 
 
 def test_the_history_page_pages_by_revision(agent_client, appstore_settings):
-    from lookups.appstore.simulator.demo_data import ORDER_LONG_HISTORY
+    from lookups.simulators.demo_data import ORDER_LONG_HISTORY
 
     agent_client.get(reverse("lookups:look_up"), {"order_id": ORDER_LONG_HISTORY})
     transaction_id = Lookup.objects.get().transactions[0]["payload"]["transactionId"]

@@ -15,7 +15,6 @@ limit Apple gives each endpoint, and after a 429 holds every worker back until `
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ import requests
 import urllib3
 
 from .auth import BearerTokenSigner, TokenStore
+from .backoff import backoff_delay
 from .errors import (
     AppStoreError,
     AppStoreTimeoutError,
@@ -355,8 +355,11 @@ class AppStoreClient:
             return max(wait, 0.0) if wait <= policy.max_retry_after_seconds else None
         if not error.retryable:
             return None
-        ceiling = min(policy.backoff_cap_seconds, policy.backoff_base_seconds * 2 ** (attempt - 1))
-        return random.uniform(0, ceiling)  # noqa: S311 - jitter, not security
+        return backoff_delay(
+            attempt,
+            base_seconds=policy.backoff_base_seconds,
+            cap_seconds=policy.backoff_cap_seconds,
+        )
 
 
 def _segment(value: str) -> str:

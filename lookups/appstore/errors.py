@@ -35,6 +35,11 @@ class AppStoreError(Exception):
         self.apple_message = apple_message
         super().__init__(self.describe())
 
+    @property
+    def answered_code(self) -> int | None:
+        """Apple's errorCode, only when Apple answered: a client-side refusal has none."""
+        return self.error_code if self.http_status is not None else None
+
     def describe(self) -> str:
         """The agent's sentence followed by Apple's code, as shown on the page and recorded."""
         if self.error_code is None:

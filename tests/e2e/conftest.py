@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Error, Page, sync_playwright
 
-from lookups.demo import create_demo_accounts
+from lookups.services.demo_accounts import create_demo_accounts
 
 # Playwright's sync API keeps an event loop running in this thread, which would make Django
 # refuse every ORM call the test itself makes.

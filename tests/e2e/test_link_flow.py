@@ -9,8 +9,8 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
-from lookups.appstore.simulator.demo_data import MAYA, ORDER_OFFER_CODE
 from lookups.models import CustomerAccount, TokenChange
+from lookups.simulators.demo_data import MAYA, ORDER_OFFER_CODE
 from tests.e2e.conftest import Screenshots
 from tests.fixtures_users import PASSWORD
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from lookups.appstore.simulator.demo_data import DEMO_ORDERS
-from lookups.appstore.simulator.local import ensure_private_key, local_simulator
+from lookups.simulators.appstore.local import ensure_private_key, local_simulator
+from lookups.simulators.demo_data import DEMO_ORDERS
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from lookups.account_import import (
+from lookups.services.account_import import (
     EXPECTED_HEADER,
     MAX_FILE_BYTES,
     MAX_ROWS,

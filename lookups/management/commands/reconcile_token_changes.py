@@ -7,8 +7,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from lookups import services
 from lookups.models import TokenChange
+from lookups.services.reconciling import Settlement, reconcile_token_change
 
 
 class Command(BaseCommand):
@@ -40,26 +40,26 @@ class Command(BaseCommand):
             ).order_by("created_at", "pk")
         )
 
-        results: Counter[str] = Counter()
+        results: Counter[Settlement] = Counter()
         for change in stranded:
-            reconciliation = services.reconcile_token_change(change)
-            results[reconciliation.result] += 1
+            reconciliation = reconcile_token_change(change)
+            results[reconciliation.settlement] += 1
             line = (
                 f"token change {change.pk} (purchase {change.original_transaction_id}, "
-                f"ticket {change.ticket_reference}): {reconciliation.result}: "
+                f"ticket {change.ticket_reference}): {reconciliation.settlement}: "
                 f"{reconciliation.detail}"
             )
-            if reconciliation.result == TokenChange.Outcome.PENDING:
+            if reconciliation.settlement == Settlement.LEFT_PENDING:
                 self.stderr.write(line)
             else:
                 self.stdout.write(line)
 
-        left = results[TokenChange.Outcome.PENDING]
+        left = results[Settlement.LEFT_PENDING]
         summary = (
             f"{len(stranded)} token changes pending for over {older_than} minutes: "
-            f"{results[TokenChange.Outcome.SUCCEEDED]} succeeded, "
-            f"{results[TokenChange.Outcome.FAILED]} failed, "
-            f"{results['settled elsewhere']} settled meanwhile, {left} left pending."
+            f"{results[Settlement.SUCCEEDED]} succeeded, "
+            f"{results[Settlement.FAILED]} failed, "
+            f"{results[Settlement.SETTLED_ELSEWHERE]} settled meanwhile, {left} left pending."
         )
         if left:
             raise CommandError(f"{summary} The next run tries them again.")

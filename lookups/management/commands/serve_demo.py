@@ -8,11 +8,11 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from lookups.adapty_simulator import DEMO_SECRET_KEY, AdaptySimulator
-from lookups.appstore.simulator.catalog import CREDITS_10, CREDITS_50
-from lookups.appstore.simulator.demo_data import DEMO_ORDERS
-from lookups.appstore.simulator.local import ensure_private_key, local_simulator
-from lookups.demo import DEMO_USERS
+from lookups.services.demo_accounts import DEMO_USERS
+from lookups.simulators.adapty import DEMO_SECRET_KEY, AdaptySimulator
+from lookups.simulators.appstore.catalog import CREDITS_10, CREDITS_50
+from lookups.simulators.appstore.local import ensure_private_key, local_simulator
+from lookups.simulators.demo_data import DEMO_ORDERS
 
 
 class Command(BaseCommand):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from lookups.appstore.simulator.local import ensure_private_key
-from lookups.demo import create_demo_accounts, create_demo_users
+from lookups.services.demo_accounts import create_demo_accounts, create_demo_users
+from lookups.simulators.appstore.local import ensure_private_key
 
 
 class Command(BaseCommand):

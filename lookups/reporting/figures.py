@@ -15,9 +15,9 @@ from django.db import NotSupportedError
 from django.db.models import BooleanField, Count, Exists, F, Func, Model, OuterRef, QuerySet
 from django.db.models.functions import TruncDate
 
-from .appstore.errors import ERROR_CLASSES
-from .models import CustomerAccount, Lookup, TokenChange
-from .roles import AGENTS
+from lookups.appstore.errors import ERROR_CLASSES
+from lookups.models import CustomerAccount, Lookup, TokenChange
+from lookups.roles import AGENTS
 
 # A year and a leap day: enough for "the last twelve months", small enough to chart by day.
 MAX_DAYS = 366

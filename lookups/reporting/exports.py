@@ -24,7 +24,7 @@ from django.db.models import Func
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-from .models import CustomerAccount, Export, Lookup, TokenChange
+from lookups.models import CustomerAccount, Export, Lookup, TokenChange
 
 CHUNK_ROWS = 2000
 

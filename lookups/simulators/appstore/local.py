@@ -12,12 +12,12 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from lookups.appstore.simulator.certificates import (
+from lookups.simulators.appstore.certificates import (
     SigningChain,
     load_signing_chain,
     make_signing_chain,
 )
-from lookups.appstore.simulator.server import AppStoreSimulator
+from lookups.simulators.appstore.server import AppStoreSimulator
 
 CHAIN_FILE_NAME = "appstore-simulator-chain.pem"
 # A kept chain is replaced this long before its leaf expires, so a demo never signs with a dead one.

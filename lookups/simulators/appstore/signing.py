@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from lookups.appstore.simulator.certificates import SigningChain
+from lookups.simulators.appstore.certificates import SigningChain
 
 _P256_COORDINATE_BYTES = 32
 

@@ -7,8 +7,8 @@ Nothing here depends on Django.
 
 from __future__ import annotations
 
-from lookups.appstore.simulator.certificates import SigningChain, make_signing_chain
-from lookups.appstore.simulator.server import AppStoreSimulator
-from lookups.appstore.simulator.signing import sign_jws
+from lookups.simulators.appstore.certificates import SigningChain, make_signing_chain
+from lookups.simulators.appstore.server import AppStoreSimulator
+from lookups.simulators.appstore.signing import sign_jws
 
 __all__ = ["AppStoreSimulator", "SigningChain", "make_signing_chain", "sign_jws"]

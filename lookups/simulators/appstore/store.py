@@ -16,8 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lookups.appstore.simulator import errors
-from lookups.appstore.simulator.catalog import (
+from lookups.simulators.appstore import errors
+from lookups.simulators.appstore.catalog import (
     AUTO_RENEWABLE,
     CONSUMABLE,
     DAY_MS,
@@ -26,8 +26,8 @@ from lookups.appstore.simulator.catalog import (
     STOREFRONTS,
     add_months,
 )
-from lookups.appstore.simulator.errors import ApiError
-from lookups.appstore.simulator.history import HistoryPage, HistoryQuery, page_after
+from lookups.simulators.appstore.errors import ApiError
+from lookups.simulators.appstore.history import HistoryPage, HistoryQuery, page_after
 
 _NUMERIC = re.compile(r"[0-9]{1,30}")
 _CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
@@ -81,7 +81,7 @@ class TransactionStore:
 
     def reset(self) -> None:
         """Back to the demo data, dated relative to today."""
-        from lookups.appstore.simulator.demo_data import load_demo_data
+        from lookups.simulators.demo_data import load_demo_data
 
         with self._lock:
             self._entries: dict[str, _Entry] = {}

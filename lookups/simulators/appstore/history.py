@@ -16,9 +16,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lookups.appstore.simulator import errors
-from lookups.appstore.simulator.catalog import PRODUCT_TYPE_FILTERS
-from lookups.appstore.simulator.errors import ApiError, AppleError
+from lookups.simulators.appstore import errors
+from lookups.simulators.appstore.catalog import PRODUCT_TYPE_FILTERS
+from lookups.simulators.appstore.errors import ApiError, AppleError
 
 PAGE_SIZE = 20
 ASCENDING, DESCENDING = "ASCENDING", "DESCENDING"

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from django.core.cache.backends.base import BaseCache
 
-from .appstore.errors import RateLimitExceededError
+from lookups.appstore.errors import RateLimitExceededError
 
 # A window's counter outlives its second a little, so a slow clock elsewhere still finds it.
 _WINDOW_KEY_SECONDS = 5
@@ -59,14 +59,14 @@ class SharedRateBudget:
         blocked = self._cache.get(self._blocked_key(endpoint))
         if isinstance(blocked, (int, float)) and blocked > now:
             # Apple's own 429, honoured by every worker until its Retry-After.
-            raise RateLimitExceededError(http_status=429, retry_at=_moment(blocked))
+            raise RateLimitExceededError(http_status=429, retry_at=_utc_from_unix(blocked))
         limit = self._limits.get(endpoint)
         if limit is None:
             return
         window = math.floor(now)
         if self._count(f"{self._prefix}:{endpoint}:{window}") > limit:
             raise RateLimitExceededError(
-                retry_at=_moment(window + 1),
+                retry_at=_utc_from_unix(window + 1),
                 agent_message="Supportdesk is holding requests back to stay within the "
                 "App Store's rate limit.",
             )
@@ -99,5 +99,5 @@ class SharedRateBudget:
         return f"{self._prefix}:{endpoint}:retry-after"
 
 
-def _moment(timestamp: float) -> datetime:
+def _utc_from_unix(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, tz=UTC)

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 from datetime import UTC, date
 
-from django.contrib.auth.decorators import login_required, permission_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from . import charts, exports
-from .forms import ReportFilterForm
-from .models import Lookup, TokenChange
-from .reports import Report, build_report
-from .views import _template
-
-reports_required = permission_required("lookups.view_reports", raise_exception=True)
-export_required = permission_required("lookups.export_csv", raise_exception=True)
+from lookups.forms import ReportFilterForm
+from lookups.models import Lookup, TokenChange
+from lookups.reporting import charts, exports
+from lookups.reporting.figures import Report, build_report
+from lookups.views.htmx import HtmxHttpRequest, page_or_partial
+from lookups.views.permissions import export_required, reports_required
 
 # Lookups and token changes share "failed"; the colours mean the same on both charts.
 _OUTCOME_CSS = {
@@ -40,7 +38,7 @@ def _today() -> date:
 @require_GET
 @login_required
 @reports_required
-def reports(request: HttpRequest) -> HttpResponse:
+def reports(request: HtmxHttpRequest) -> HttpResponse:
     form = ReportFilterForm(request.GET, today=_today())
     report = build_report(form.filters()) if form.is_valid() else None
     context = {"form": form, "report": report}
@@ -54,13 +52,13 @@ def reports(request: HttpRequest) -> HttpResponse:
             export_query=urlencode({**dates, **agent}),
             accounts_query=urlencode(dates),
         )
-    return render(request, _template(request, "lookups/reports.html", "report"), context)
+    return render(request, page_or_partial(request, "lookups/reports.html", "report"), context)
 
 
 @require_GET
 @login_required
 @export_required
-def export(request: HttpRequest, table: str) -> HttpResponse:
+def export(request: HtmxHttpRequest, table: str) -> HttpResponse:
     spec = exports.TABLES.get(table)
     if spec is None:
         raise Http404("No such export")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 
-from .appstore.simulator.demo_data import DEMO_ACCOUNTS
-from .models import CustomerAccount
-from .roles import AGENTS, AUDITORS, MANAGERS
+from lookups.models import CustomerAccount
+from lookups.roles import AGENTS, AUDITORS, MANAGERS
+from lookups.simulators.demo_data import DEMO_ACCOUNTS
 
 # Local demo only: `setup_demo` refuses to run with DEBUG off.
 DEMO_USERS = [

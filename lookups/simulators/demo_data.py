@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from lookups.appstore.simulator.catalog import (
+from lookups.simulators.appstore.catalog import (
     CREDITS_10,
     CREDITS_50,
     DAY_MS,
@@ -18,7 +18,7 @@ from lookups.appstore.simulator.catalog import (
     SEASON_PASS,
     add_months,
 )
-from lookups.appstore.simulator.store import Offer, TransactionStore
+from lookups.simulators.appstore.store import Offer, TransactionStore
 
 # When a demo purchase happened: (days before today, hour, minute) -> ms since the epoch.
 Moment = Callable[[int, int, int], int]

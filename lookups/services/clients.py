@@ -1,4 +1,8 @@
-"""The App Store client and verifier, built once per process from Django's settings."""
+"""The App Store and Adapty clients and the verifier, wired from Django's settings.
+
+The App Store client and verifier are built once per process (and again when a test changes a
+setting); an Adapty client is cheap and made per use.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,14 @@ from django.core.cache import cache
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from .appstore import AppStoreClient, RetryPolicy, TransactionVerifier, load_root_certificates
-from .rate_budget import SharedRateBudget
+from lookups.adapty import AdaptyClient
+from lookups.appstore import (
+    AppStoreClient,
+    RetryPolicy,
+    TransactionVerifier,
+    load_root_certificates,
+)
+from lookups.services.shared_rate_budget import SharedRateBudget
 
 
 def _private_key_pem() -> str:
@@ -50,6 +60,15 @@ def transaction_verifier() -> TransactionVerifier:
         bundle_id=settings.APPSTORE_BUNDLE_ID,
         environment=settings.APPSTORE_ENVIRONMENT,
         app_apple_id=settings.APPSTORE_APP_APPLE_ID,
+    )
+
+
+def adapty_client() -> AdaptyClient:
+    return AdaptyClient(
+        settings.ADAPTY_SECRET_KEY,
+        settings.ADAPTY_BASE_URL,
+        timeout=settings.ADAPTY_TIMEOUT_SECONDS,
+        max_attempts=settings.ADAPTY_MAX_ATTEMPTS,
     )
 
 

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from lookups.appstore.simulator.background import BackgroundServer, TrackedHandler, json_or_none
+from lookups.simulators.http_server import BackgroundServer, TrackedHandler, json_or_none
 
 logger = logging.getLogger(__name__)
 

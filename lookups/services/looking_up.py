@@ -1,0 +1,178 @@
+"""Looking up an order, or a page of a purchase's history, at Apple: verified and recorded."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+
+from lookups.appstore import AppStoreError, HistoryFilters, Transaction, VerificationError
+from lookups.models import CustomerAccount, Lookup
+from lookups.services.clients import app_store_client, transaction_verifier
+from lookups.services.purchases import is_uuid, latest_by_purchase, latest_transaction
+
+
+@dataclass(frozen=True)
+class TransactionRow:
+    """One signed transaction as the agent sees it: verified and decoded, or flagged."""
+
+    transaction: Transaction | None
+    problem: str = ""
+    account: CustomerAccount | None = None
+    # Whether this is the newest transaction of its purchase among those shown.
+    is_latest: bool = False
+
+    @property
+    def verified(self) -> bool:
+        return self.transaction is not None
+
+    def as_record(self) -> dict[str, Any]:
+        if self.transaction is None:
+            return {"verified": False, "problem": self.problem}
+        return {"verified": True, "payload": dict(self.transaction.raw)}
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    lookup: Lookup
+    rows: list[TransactionRow] = field(default_factory=list)
+    error: AppStoreError | None = None
+    revision: str = ""
+    has_more: bool = False
+
+    @property
+    def unverified_count(self) -> int:
+        return sum(1 for row in self.rows if not row.verified)
+
+
+def look_up_order(agent, order_id: str) -> LookupResult:
+    """Look Up Order ID at Apple, verify every transaction, and record the lookup."""
+    started = time.monotonic()
+    record = Lookup(
+        agent=agent,
+        kind=Lookup.Kind.ORDER,
+        order_id=order_id,
+        environment=settings.APPSTORE_ENVIRONMENT,
+    )
+    try:
+        answer = app_store_client().look_up_order(order_id)
+    except AppStoreError as error:
+        return _record_failure(record, error, started)
+
+    rows = _verify_and_annotate(answer.signed_transactions)
+    record.outcome = Lookup.Outcome.FOUND if answer.found else Lookup.Outcome.NOT_FOUND
+    _save(record, rows, started)
+    return LookupResult(lookup=record, rows=rows)
+
+
+def transaction_history(
+    agent,
+    transaction_id: str,
+    *,
+    filters: HistoryFilters,
+    revision: str | None = None,
+    version: int = 2,
+) -> LookupResult:
+    """One page of Get Transaction History, verified, recorded like a lookup."""
+    started = time.monotonic()
+    record = Lookup(
+        agent=agent,
+        kind=Lookup.Kind.HISTORY,
+        transaction_id=transaction_id,
+        history_version=version,
+        environment=settings.APPSTORE_ENVIRONMENT,
+    )
+    try:
+        page = app_store_client().transaction_history(
+            transaction_id, revision=revision, filters=filters, version=version
+        )
+        transaction_verifier().check_app(bundle_id=page.bundle_id, app_apple_id=page.app_apple_id)
+    except AppStoreError as error:
+        return _record_failure(record, error, started)
+    except VerificationError as error:
+        record.outcome = Lookup.Outcome.FAILED
+        record.error_message = f"The App Store's answer was for another app ({error.detail})."
+        _save(record, [], started)
+        return LookupResult(lookup=record)
+
+    rows = _verify_and_annotate(page.signed_transactions)
+    record.outcome = Lookup.Outcome.FOUND
+    _save(record, rows, started)
+    return LookupResult(lookup=record, rows=rows, revision=page.revision, has_more=page.has_more)
+
+
+def recorded_transactions(lookup: Lookup) -> list[Transaction]:
+    """The verified transactions a lookup showed the agent, as they were then."""
+    return [
+        Transaction.from_payload(record["payload"])
+        for record in lookup.transactions
+        if record.get("verified")
+    ]
+
+
+def _verify_and_annotate(signed_transactions: Iterable[str]) -> list[TransactionRow]:
+    verifier = transaction_verifier()
+    decoded: list[Transaction | VerificationError] = []
+    for signed in signed_transactions:
+        try:
+            decoded.append(verifier.decode_transaction(signed))
+        except VerificationError as error:
+            decoded.append(error)
+
+    verified = [item for item in decoded if isinstance(item, Transaction)]
+    tokens = {txn.app_account_token for txn in verified if is_uuid(txn.app_account_token)}
+    # Most purchases carry no token; building even an empty query costs more than verifying one.
+    accounts = (
+        {
+            str(account.app_account_token): account
+            for account in CustomerAccount.objects.filter(app_account_token__in=tokens)
+        }
+        if tokens
+        else {}
+    )
+    latest = {id(txn) for txn in latest_by_purchase(verified).values()}
+    rows = []
+    for item in decoded:
+        if isinstance(item, VerificationError):
+            rows.append(TransactionRow(transaction=None, problem=_verification_message(item)))
+        else:
+            token = (item.app_account_token or "").lower()
+            rows.append(
+                TransactionRow(
+                    transaction=item, account=accounts.get(token), is_latest=id(item) in latest
+                )
+            )
+    return rows
+
+
+def _verification_message(error: VerificationError) -> str:
+    return (
+        "This transaction's signature could not be verified, so it is not shown. "
+        f"Do not act on it; report it to an administrator (check failed: {error.check})."
+    )
+
+
+def _record_failure(record: Lookup, error: AppStoreError, started: float) -> LookupResult:
+    record.outcome = Lookup.Outcome.FAILED
+    record.error_code = error.answered_code
+    record.error_message = error.describe()
+    _save(record, [], started)
+    return LookupResult(lookup=record, error=error)
+
+
+def _save(record: Lookup, rows: list[TransactionRow], started: float) -> None:
+    record.duration_ms = round((time.monotonic() - started) * 1000)
+    record.transactions = [row.as_record() for row in rows]
+    record.save()
+
+
+def latest_shown_transaction(
+    lookup: Lookup | None, original_transaction_id: str
+) -> Transaction | None:
+    """The latest verified transaction of this purchase among those a lookup showed the agent."""
+    if lookup is None:
+        return None
+    return latest_transaction(recorded_transactions(lookup), original_transaction_id)

@@ -1,0 +1,10 @@
+"""Who may open which page: each view names one of these."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import permission_required
+
+agent_required = permission_required("lookups.look_up_orders", raise_exception=True)
+linker_required = permission_required("lookups.link_purchases", raise_exception=True)
+reports_required = permission_required("lookups.view_reports", raise_exception=True)
+export_required = permission_required("lookups.export_csv", raise_exception=True)
