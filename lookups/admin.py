@@ -290,3 +290,7 @@ class ExportAdmin(ReadOnlyAdmin):
     list_filter = ["table", "created_at"]
     list_select_related = ["user"]
     date_hierarchy = "created_at"
+
+
+# The task queue and the follow-ups of unanswered token changes have a module of their own.
+from lookups import queue_admin  # noqa: E402, F401

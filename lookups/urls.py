@@ -9,6 +9,7 @@ urlpatterns = [
     path("orders/", orders.look_up, name="look_up"),
     path("purchases/<str:transaction_id>/history/", orders.history, name="history"),
     path("purchases/<str:original_transaction_id>/link/", linking.link, name="link"),
+    path("token-changes/<int:pk>/", linking.outcome, name="link_outcome"),
     path("token-changes/<int:pk>/adapty/", linking.adapty_retry, name="adapty_retry"),
     path("accounts/", accounts.accounts, name="accounts"),
     path("accounts/<int:pk>/", accounts.account, name="account"),

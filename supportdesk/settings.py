@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "lookups",
+    # After lookups, whose `db_worker` (the package's, plus the sweep) is the one manage.py runs.
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -262,3 +264,32 @@ if ADAPTY_MAX_ATTEMPTS < 1:
     raise ImproperlyConfigured("ADAPTY_MAX_ATTEMPTS must be at least 1.")
 # `make run` serves the local Adapty simulator here (and uses it when no secret key is set).
 ADAPTY_SIMULATOR_PORT = env.int("ADAPTY_SIMULATOR_PORT", default=8002)
+
+# --- Background work (Django's Tasks framework; `manage.py db_worker` runs the queue) -----------
+# The queue is a table in the same database (django-tasks-db): nothing else to run or back up,
+# and work is queued in the same transaction as the rows it is about.
+TASKS = {
+    "default": {
+        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+# A timed-out Set App Account Token call is first checked at Apple this long after its budget
+# ran out, so that Apple's late answer has landed by then.
+TOKEN_CHECK_MARGIN_SECONDS = env.float("TOKEN_CHECK_MARGIN_SECONDS", default=30.0)
+# How many times the desk reads a pending change's purchase from Apple before giving up on it.
+TOKEN_CHECK_ATTEMPTS = env.int("TOKEN_CHECK_ATTEMPTS", default=10)
+# Sends to Adapty a worker makes for one click before leaving it to the agent's retry button.
+ADAPTY_DELIVERY_ATTEMPTS = env.int("ADAPTY_DELIVERY_ATTEMPTS", default=3)
+# Backoff between tries of background work: doubling from the first delay, up to the cap.
+TASK_RETRY_DELAY_SECONDS = env.float("TASK_RETRY_DELAY_SECONDS", default=30.0)
+TASK_RETRY_CAP_SECONDS = env.float("TASK_RETRY_CAP_SECONDS", default=1800.0)
+# The sweep: how often it runs, and how overdue work must be before it takes it over.
+SWEEP_INTERVAL_SECONDS = env.float("SWEEP_INTERVAL_SECONDS", default=60.0)
+SWEEP_OVERDUE_SECONDS = env.float("SWEEP_OVERDUE_SECONDS", default=120.0)
+# A task still "running" this long after it started lost its worker; the sweep marks it failed.
+TASKS_ABANDONED_AFTER_SECONDS = env.float("TASKS_ABANDONED_AFTER_SECONDS", default=600.0)
+# The reports page shows the queue in red once a task has waited longer than this.
+TASKS_WAITING_ALERT_MINUTES = env.float("TASKS_WAITING_ALERT_MINUTES", default=5.0)
+if min(TOKEN_CHECK_ATTEMPTS, ADAPTY_DELIVERY_ATTEMPTS) < 1:
+    raise ImproperlyConfigured("TOKEN_CHECK_ATTEMPTS and ADAPTY_DELIVERY_ATTEMPTS are at least 1.")

@@ -40,4 +40,8 @@ def adapty_settings(settings: Settings, adapty: AdaptySimulator) -> Settings:
     # Short enough that a "slow" fault costs the suite little; retries keep their real count.
     settings.ADAPTY_TIMEOUT_SECONDS = 0.5
     settings.ADAPTY_MAX_ATTEMPTS = 3
+    # The delivery runs in the request (the immediate backend), once: these tests are about
+    # what is sent and recorded; tests/test_tasks_*.py run it through the real queue.
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.ADAPTY_DELIVERY_ATTEMPTS = 1
     return settings

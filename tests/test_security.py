@@ -96,6 +96,11 @@ ROUTES = [
         kwargs=lambda o: {"pk": o["token_change"].pk},
         method="post",
     ),
+    Route(
+        "lookups:link_outcome",
+        _statuses(SIGN_IN, 200, 403, 403, 200),
+        kwargs=lambda o: {"pk": o["token_change"].pk},
+    ),
     Route("lookups:accounts", _statuses(SIGN_IN, 200, 403, 403, 200)),
     Route(
         "lookups:account",
@@ -131,6 +136,10 @@ ADMIN_ROUTES = [
     ),
     Route("admin:auth_user_changelist", _statuses(SIGN_IN, SIGN_IN, 403, 403, 200)),
     Route("admin:axes_accessattempt_changelist", _statuses(SIGN_IN, SIGN_IN, 403, 403, 200)),
+    Route(
+        "admin:django_tasks_database_dbtaskresult_changelist",
+        _statuses(SIGN_IN, SIGN_IN, 403, 403, 200),
+    ),
 ]
 
 

@@ -14,6 +14,7 @@ from lookups.appstore.errors import AppStoreTimeoutError
 from lookups.models import CustomerAccount, Lookup, TokenChange
 from lookups.services.adapty_delivery import adapty_enabled, send_to_adapty
 from lookups.services.clients import app_store_client
+from lookups.services.settling import follow_up, waiting_sentence
 
 
 class LinkRefused(Exception):
@@ -41,7 +42,8 @@ def link_purchase(agent, request: LinkRequest) -> TokenChange:
     """Set the purchase's appAccountToken to the account's, writing the audit row around the call.
 
     The pending row is committed before Apple is called and settled with Apple's answer. Without
-    an answer (a timeout, or a crash) it stays pending for `reconcile_token_changes`.
+    an answer it stays pending: after a timeout a worker asks Apple again (`settling`), after a
+    crash the sweep does; `reconcile_token_changes` remains for doing it by hand.
     One submitted form is one row and at most one call: a repeat of the same `request_id` returns
     the first row. Two agents linking one purchase at once can't both call Apple: only one pending
     change per purchase may exist, and a link made since the agent looked is refused.
@@ -63,7 +65,8 @@ def link_purchase(agent, request: LinkRequest) -> TokenChange:
         )
     except AppStoreTimeoutError:
         # Apple has the request and may still carry it out: nobody knows the outcome yet, so the
-        # row stays pending until `reconcile_token_changes` reads the purchase's token from Apple.
+        # row stays pending until a worker reads the purchase's token from Apple.
+        follow_up(change)
         return change
     except AppStoreError as error:
         change.settle(
@@ -139,6 +142,8 @@ def _in_progress_message(original_transaction_id: str) -> str:
     )
     if pending is None:
         return "Another change to this purchase was saved at the same moment. Look it up again."
+    if waiting := waiting_sentence(pending):
+        return waiting
     return (
         f"{pending.agent.get_username()} is linking this purchase to "
         f"{pending.account.display_name} right now. Look the order up again in a moment."

@@ -12,14 +12,15 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lookups.forms import AccountSearchForm, LinkForm, is_transaction_id
 from lookups.models import AdaptyDelivery, CustomerAccount, Lookup, TokenChange
-from lookups.services.adapty_delivery import adapty_enabled, latest_adapty_delivery, send_to_adapty
+from lookups.services.adapty_delivery import adapty_enabled, deliver_again, latest_adapty_delivery
 from lookups.services.linking import LinkRefused, LinkRequest, link_purchase, still_current_links
 from lookups.services.looking_up import latest_shown_transaction
 from lookups.services.purchases import is_uuid
+from lookups.services.settling import waiting_for_apple
 from lookups.views.accounts import SEARCH_LIMIT, search_accounts
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial
 from lookups.views.permissions import linker_required
@@ -106,8 +107,26 @@ def _submit(request: HtmxHttpRequest, context: dict[str, Any]) -> HttpResponse:
     except LinkRefused as refusal:
         context.update(refusal=refusal.message)
         return render(request, page_or_partial(request, PAGE, "outcome"), context, status=409)
-    context.update(change=change, delivery=_adapty_delivery(change))
+    context.update(_outcome_context(change))
     return render(request, page_or_partial(request, PAGE, "outcome"), context)
+
+
+def _outcome_context(change: TokenChange, delivery: AdaptyDelivery | None = None) -> dict[str, Any]:
+    """How a link stands: Apple's answer (or the wait for it) and Adapty's, and whether to poll."""
+    delivery = delivery or _adapty_delivery(change)
+    waiting = change.outcome == TokenChange.Outcome.PENDING
+    wait = waiting_for_apple(change)
+    return {
+        "change": change,
+        "delivery": delivery,
+        "wait": wait,
+        # The page asks again until nothing is on its way; a wait given up on is settled too.
+        "polling": (waiting and not (wait and wait.gave_up))
+        or (
+            delivery is not None
+            and delivery.outcome in (AdaptyDelivery.Outcome.QUEUED, AdaptyDelivery.Outcome.SENT)
+        ),
+    }
 
 
 def _adapty_delivery(change: TokenChange) -> AdaptyDelivery | None:
@@ -138,12 +157,26 @@ def adapty_retry(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not still_current_links([change]):
         # Granting access again to the customer the purchase was moved away from would be wrong.
         raise Http404("The purchase has been linked to another customer since")
-    delivery = send_to_adapty(request.user, change)
+    delivery = deliver_again(request.user, change)
+    return _render_outcome(request, change, delivery)
+
+
+@require_GET
+@login_required
+@linker_required
+def outcome(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """How a link stands now; the outcome polls it here until Apple and Adapty have answered."""
+    changes = TokenChange.objects.select_related("account", "agent", "lookup")
+    return _render_outcome(request, get_object_or_404(changes, pk=pk))
+
+
+def _render_outcome(
+    request: HtmxHttpRequest, change: TokenChange, delivery: AdaptyDelivery | None = None
+) -> HttpResponse:
     context = {
         "original_transaction_id": change.original_transaction_id,
         "lookup": change.lookup,
         "latest": latest_shown_transaction(change.lookup, change.original_transaction_id),
-        "change": change,
-        "delivery": delivery,
+        **_outcome_context(change, delivery),
     }
     return render(request, page_or_partial(request, PAGE, "outcome"), context)

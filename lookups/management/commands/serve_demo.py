@@ -1,7 +1,10 @@
-"""`python manage.py serve_demo`: the App Store simulator and the app together, locally."""
+"""`python manage.py serve_demo`: the App Store simulator, the app and a worker, locally."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from django.conf import settings
@@ -51,11 +54,38 @@ class Command(BaseCommand):
             raise
         self._print_banner(simulator.url, port)
         self._print_adapty_banner(adapty.url)
+        worker = self._start_worker()
         try:
             call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
         finally:
+            self._stop_worker(worker)
             adapty.stop()
             simulator.stop()
+
+    def _start_worker(self) -> subprocess.Popen:
+        """A `db_worker` beside the server, so timed-out links and Adapty sends get done."""
+        environment = {
+            **os.environ,
+            # What this process chose for the demo's Adapty step, the worker's to use too.
+            "ADAPTY_SECRET_KEY": settings.ADAPTY_SECRET_KEY,
+            "ADAPTY_BASE_URL": settings.ADAPTY_BASE_URL,
+        }
+        manage = Path(settings.BASE_DIR) / "manage.py"
+        worker = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
+            [sys.executable, str(manage), "db_worker", "--no-reload", "--interval", "1"],
+            env=environment,
+        )
+        self.stdout.write(f"Background worker: db_worker, process {worker.pid}\n")
+        return worker
+
+    def _stop_worker(self, worker: subprocess.Popen) -> None:
+        # SIGTERM lets it finish the task in hand; one that hangs is killed.
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
 
     def _start_adapty_simulator(self) -> AdaptySimulator:
         adapty = AdaptySimulator(
