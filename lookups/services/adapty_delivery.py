@@ -98,7 +98,7 @@ def deliver(delivery_id: int) -> AdaptyDelivery | None:
     if not claimed or delivery is None:
         return delivery
     retryable = _send(delivery)
-    if retryable and _may_send_again(delivery):
+    if retryable and may_send_again(delivery):
         send_to_adapty(
             delivery.agent,
             delivery.token_change,
@@ -108,7 +108,8 @@ def deliver(delivery_id: int) -> AdaptyDelivery | None:
     return delivery
 
 
-def _may_send_again(delivery: AdaptyDelivery) -> bool:
+def may_send_again(delivery: AdaptyDelivery) -> bool:
+    """Whether a failed attempt that may pass with time gets a next one from the worker."""
     from lookups.services.linking import still_current_links  # linking imports this module
 
     # Granting access again to a customer the purchase was moved away from would be wrong.

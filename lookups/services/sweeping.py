@@ -20,7 +20,7 @@ from django_tasks_db.models import DBTaskResult
 
 from lookups.models import AdaptyDelivery, TokenChange, TokenChangeFollowUp
 from lookups.services import settling
-from lookups.services.adapty_delivery import adapty_call_budget, send_to_adapty
+from lookups.services.adapty_delivery import adapty_call_budget, may_send_again, send_to_adapty
 from lookups.services.task_queue import enqueue_at, one_scheduler_at_a_time, tasks_of
 
 
@@ -82,7 +82,8 @@ def _resend_cut_off_deliveries(sent_before) -> int:
     """Deliveries "sent" longer ago than any call lasts: their worker died during the call.
 
     Whether Adapty recorded it is unknown, and sending it again is safe (Adapty keeps one record
-    per store transaction), so the row is settled as failed and a next attempt queued.
+    per store transaction), so the row is settled as failed and the next attempt queued, within
+    ADAPTY_DELIVERY_ATTEMPTS; past that, the agent's retry button is left.
     """
     cut_off = AdaptyDelivery.objects.filter(
         outcome=AdaptyDelivery.Outcome.SENT,
@@ -99,9 +100,9 @@ def _resend_cut_off_deliveries(sent_before) -> int:
                 "The worker stopped while Adapty was being called, so its answer is unknown."
             ),
         )
-        if settled:
-            send_to_adapty(delivery.agent, delivery.token_change, attempt=delivery.attempt)
-            count += 1
+        if settled and may_send_again(delivery):
+            send_to_adapty(delivery.agent, delivery.token_change, attempt=delivery.attempt + 1)
+        count += settled
     return count
 
 
