@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -55,6 +56,8 @@ class Command(BaseCommand):
         self._print_banner(simulator.url, port)
         self._print_adapty_banner(adapty.url)
         worker = self._start_worker()
+        # Stopped with SIGTERM as with Ctrl-C, the worker and the simulators go down with it.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
         finally:
