@@ -12,6 +12,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.tasks import TaskResultStatus
 from django.urls import reverse
 from django.utils import timezone
@@ -29,7 +30,13 @@ from lookups.services import settling
 from lookups.services.adapty_delivery import send_to_adapty
 from lookups.simulators.demo_data import ORDER_OFFER_CODE
 from tests.factories import make_token_change
-from tests.tasks_worker import needs_a_shared_database, running_worker, start_worker, wait_for
+from tests.tasks_worker import (
+    needs_a_shared_database,
+    running_worker,
+    start_worker,
+    stop,
+    wait_for,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -174,16 +181,29 @@ def test_two_workers_never_send_the_same_delivery_twice(
     adapty_settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     adapty_settings.SWEEP_INTERVAL_SECONDS = 600
     change = look_up_and_link_without_adapty(agent_client, agent_user)
-    deliveries = [send_to_adapty(agent_user, change) for _ in range(30)]
-    # Each delivery queued a second time, as a sweep or a retry racing the first might.
-    for delivery in deliveries:
-        tasks.deliver_to_adapty.enqueue(delivery_id=delivery.pk)
-    assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 60
-
-    workers = [start_worker(log, "--batch") for _ in range(2)]
-    for worker in workers:
-        worker.wait(timeout=120)
-    assert [worker.returncode for worker in workers] == [0, 0], log.read_text()
+    workers = [start_worker(log) for _ in range(2)]
+    try:
+        # Both polling the queue before there is anything in it, so both get their share.
+        wait_for(
+            lambda: log.read_text().count("Starting worker") >= 2,
+            seconds=60,
+            what="both workers to start",
+            log=log,
+        )
+        with transaction.atomic():
+            deliveries = [send_to_adapty(agent_user, change) for _ in range(30)]
+            # Each queued a second time, as a sweep or a retry racing the first might.
+            for delivery in deliveries:
+                tasks.deliver_to_adapty.enqueue(delivery_id=delivery.pk)
+        wait_for(
+            lambda: DBTaskResult.objects.finished().count() == 60,
+            seconds=120,
+            what="the workers to run all 60 tasks",
+            log=log,
+        )
+    finally:
+        for worker in workers:
+            stop(worker)
 
     assert len(adapty.requests) == 30
     assert set(change.adapty_deliveries.values_list("outcome", flat=True)) == {"succeeded"}
