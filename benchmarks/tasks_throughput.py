@@ -11,6 +11,11 @@ run and dropped after it.
         [--noop 1000] [--settle 200] [--rounds 3]
 
 The last line is JSON: noop_per_s_1, noop_per_s_4, settle_per_s_1, settle_per_s_4.
+
+On this 2-core machine each task costs a handful of round trips to PostgreSQL (claim with
+SKIP LOCKED, mark running, mark done, each committed), so commit latency and CPU shared with
+PostgreSQL bound the no-op rate; the check adds Get Transaction History, verifying its
+signatures, and the settlement's turn on the audit chain head, one at a time by design.
 """
 
 from __future__ import annotations
@@ -100,7 +105,8 @@ def main() -> None:
 
         connections.close_all()
         admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    print(json.dumps(results))
+    order = ["noop_per_s_1", "noop_per_s_4", "settle_per_s_1", "settle_per_s_4"]
+    print(json.dumps({key: results[key] for key in order}))
 
 
 def run(args, database_url: str, workdir: Path) -> dict[str, float]:
