@@ -329,7 +329,7 @@ def main() -> None:
     server_url = args.postgres.rstrip("/")
     settings = {
         "DATABASE_URL": f"{server_url}/{DATABASE}",
-        "DEBUG": "true",
+        "SUPPORTDESK_LOCAL": "true",
         "LOG_LEVEL": "WARNING",
         "DJANGO_SETTINGS_MODULE": "supportdesk.settings",
     }
