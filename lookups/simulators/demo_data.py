@@ -18,13 +18,12 @@ from lookups.simulators.appstore.catalog import (
     SEASON_PASS,
     add_months,
 )
+from lookups.simulators.appstore.catalog import DEMO_APP_APPLE_ID as DEMO_APP_APPLE_ID
+from lookups.simulators.appstore.catalog import DEMO_BUNDLE_ID as DEMO_BUNDLE_ID
 from lookups.simulators.appstore.store import Offer, TransactionStore
 
 # When a demo purchase happened: (days before today, hour, minute) -> ms since the epoch.
 Moment = Callable[[int, int, int], int]
-
-DEMO_BUNDLE_ID = "com.example.supportdesk.demo"
-DEMO_APP_APPLE_ID = 1234567890
 
 MAYA, OLIVER, SOFIA, LUKAS, EMMA, JAMES, CHLOE, AIKO = (
     "acct-1001",

@@ -18,12 +18,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from lookups.simulators.appstore import errors, faults
 from lookups.simulators.appstore.bearer import BearerCheck, load_public_key
+from lookups.simulators.appstore.catalog import DEMO_APP_APPLE_ID, DEMO_BUNDLE_ID
 from lookups.simulators.appstore.certificates import SigningChain, make_signing_chain
 from lookups.simulators.appstore.errors import ApiError, AppleError
 from lookups.simulators.appstore.faults import Fault, FaultBook
 from lookups.simulators.appstore.signing import sign_jws
 from lookups.simulators.appstore.store import TransactionStore
-from lookups.simulators.demo_data import DEMO_APP_APPLE_ID, DEMO_BUNDLE_ID
 from lookups.simulators.http_server import BackgroundServer, TrackedHandler, json_or_none
 
 logger = logging.getLogger(__name__)
