@@ -15,6 +15,7 @@ import requests
 from lookups.appstore.client import AppStoreClient, RetryPolicy
 from lookups.appstore.verify import TransactionVerifier, load_root_certificates
 from lookups.simulators.appstore import AppStoreSimulator
+from lookups.simulators.appstore.events import EventListener
 from tests.fixtures_simulator import AppStoreCredentials
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "error_of",
     "rate_limiter",
     "signed_request",
+    "store_listener",
 ]
 
 TIMEOUT = 5
@@ -95,6 +97,20 @@ def signed_request(
         )
 
     return send
+
+
+@pytest.fixture
+def store_listener(simulator: AppStoreSimulator) -> Iterator[Callable[[EventListener], None]]:
+    """Register listeners on the simulator's store for this test only."""
+    added: list[EventListener] = []
+
+    def add(listener: EventListener) -> None:
+        simulator.store.add_listener(listener)
+        added.append(listener)
+
+    yield add
+    for listener in added:
+        simulator.store.remove_listener(listener)
 
 
 def error_of(response: requests.Response) -> tuple[int, int, str]:

@@ -94,9 +94,6 @@ class TransactionStore:
         self._lock = threading.RLock()
         self._listeners: list[EventListener] = []
         self._decision_timers: list[threading.Timer] = []
-        # How long the App Store takes to decide a refund request once consumption information
-        # has arrived: days at Apple, seconds here.
-        self.refund_decision_seconds = 2.0
         self.reset()
 
     # --- state ---------------------------------------------------------------------------------
@@ -109,6 +106,9 @@ class TransactionStore:
             for timer in self._decision_timers:
                 timer.cancel()
             self._decision_timers = []
+            # How long the App Store takes to decide a refund request once consumption
+            # information has arrived: days at Apple, seconds here.
+            self.refund_decision_seconds = 2.0
             self._renewals: dict[str, RenewalState] = {}
             self._events: list[StoreEvent] = []
             # transactionId -> the open refund request's reason and the consumption answers.
@@ -377,6 +377,10 @@ class TransactionStore:
         """Call `listener` with every event from now on (it survives reset)."""
         with self._lock:
             self._listeners.append(listener)
+
+    def remove_listener(self, listener: EventListener) -> None:
+        with self._lock:
+            self._listeners.remove(listener)
 
     @property
     def events(self) -> list[StoreEvent]:
