@@ -275,21 +275,22 @@ def test_a_token_without_iat_still_needs_a_near_expiry(simulator, appstore_crede
         appstore_credentials.private_key_pem.encode(), password=None
     )
 
-    def token(expires_in: int) -> str:
+    def token(expires_in: int, **extra: int) -> str:
         claims = {
             "bid": appstore_credentials.bundle_id,
             "iss": appstore_credentials.issuer_id,
             "aud": "appstoreconnect-v1",
             "exp": int(time.time()) + expires_in,
+            **extra,
         }
         return jwt.encode(
             claims, key, algorithm="ES256", headers={"kid": appstore_credentials.key_id}
         )
 
-    def status(expires_in: int) -> int:
+    def status(expires_in: int, **extra: int) -> int:
         return requests.get(
             f"{simulator.url}/inApps/v1/lookup/{ORDER_OFFER_CODE}",
-            headers={"Authorization": f"Bearer {token(expires_in)}"},
+            headers={"Authorization": f"Bearer {token(expires_in, **extra)}"},
             timeout=5,
         ).status_code
 
@@ -297,3 +298,8 @@ def test_a_token_without_iat_still_needs_a_near_expiry(simulator, appstore_crede
     assert status(3500) == 200
     assert status(2 * 3600) == 401
     assert status(-600) == 401
+    # A few seconds of drift either way is tolerated, with or without iat.
+    assert status(-10) == 200
+    assert status(300, iat=int(time.time()) + 20) == 200
+    # With iat, the hour counts from iat, not from now.
+    assert status(1800, iat=int(time.time()) - 3000) == 401

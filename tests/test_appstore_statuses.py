@@ -233,3 +233,11 @@ def test_renewal_info_gets_the_same_chain_checks(api_verifier, simulator, make_s
     with pytest.raises(VerificationError) as refused:
         api_verifier.decode_renewal_info(make_signed(simulator))
     assert refused.value.check == check
+
+
+def test_a_429_on_statuses_is_waited_out_and_retried(api_client, simulator):
+    original = simulator.order_transaction_ids(ORDER_OFFER_CODE)[0]
+    simulator.inject_fault("rate_limit", endpoint="statuses", retry_after_ms=50)
+    statuses = api_client.get_all_subscription_statuses(original)
+    assert [g.subscription_group_identifier for g in statuses.groups] == [PRO_GROUP]
+    assert simulator.requests == [("GET", f"/inApps/v1/subscriptions/{original}")] * 2
