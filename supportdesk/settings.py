@@ -301,21 +301,32 @@ APPSTORE_TIMEOUT_SECONDS = env.float("APPSTORE_TIMEOUT_SECONDS", default=10.0)
 APPSTORE_MAX_RETRY_AFTER_SECONDS = env.float("APPSTORE_MAX_RETRY_AFTER_SECONDS", default=5.0)
 APPSTORE_CALL_BUDGET_SECONDS = env.float("APPSTORE_CALL_BUDGET_SECONDS", default=20.0)
 # Requests per second all workers together send to each endpoint (kept in the cache, CACHE_URL).
-# Apple's limits by default: lookup 10, set_token 20, history 50; a tenth of those in Sandbox.
 # (django-environ's typed dicts split on ";", so the documented commas are read as strings.)
+# Apple's limits by default; a tenth of those in Sandbox.
+_APPLE_RATE_LIMITS = {
+    "lookup": 10,
+    "set_token": 20,
+    "history": 50,
+    "statuses": 50,
+    "transaction_info": 50,
+    "refund_history": 10,
+    "extend": 20,
+    "consumption": 50,
+}
 APPSTORE_RATE_LIMITS = {
     **(
-        {"lookup": 10, "set_token": 20, "history": 50}
+        _APPLE_RATE_LIMITS
         if APPSTORE_ENVIRONMENT == "Production"
-        else {"lookup": 1, "set_token": 2, "history": 5}
+        else {endpoint: max(1, limit // 10) for endpoint, limit in _APPLE_RATE_LIMITS.items()}
     ),
     **{k.strip(): v.strip() for k, v in env.dict("APPSTORE_RATE_LIMITS", default={}).items()},
 }
-if not set(APPSTORE_RATE_LIMITS) <= {"lookup", "set_token", "history"} or not all(
+if not set(APPSTORE_RATE_LIMITS) <= set(_APPLE_RATE_LIMITS) or not all(
     str(limit).isdigit() and int(limit) >= 1 for limit in APPSTORE_RATE_LIMITS.values()
 ):
     raise ImproperlyConfigured(
-        "APPSTORE_RATE_LIMITS is like lookup=10,set_token=20,history=50 (requests per second)."
+        "APPSTORE_RATE_LIMITS is like lookup=10,set_token=20,history=50 (requests per second; "
+        f"endpoints: {', '.join(_APPLE_RATE_LIMITS)})."
     )
 APPSTORE_RATE_LIMITS = {endpoint: int(limit) for endpoint, limit in APPSTORE_RATE_LIMITS.items()}
 

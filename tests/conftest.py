@@ -6,6 +6,7 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from tests.fixtures_adapty import *  # noqa: F403
+from tests.fixtures_appstore_api import *  # noqa: F403
 from tests.fixtures_simulator import *  # noqa: F403
 from tests.fixtures_users import *  # noqa: F403
 

@@ -179,7 +179,10 @@ def test_it_rejects_a_request_without_a_token(simulator):
         pytest.param(lambda c: make_token(c, headers={"kid": "OTHERKEY00"}), id="wrong-kid"),
         pytest.param(lambda c: make_token(c, lifetime=3601), id="over-an-hour"),
         pytest.param(lambda c: make_token(c, exp=None), id="no-exp"),
-        pytest.param(lambda c: make_token(c, iat=None), id="no-iat"),
+        pytest.param(
+            lambda c: make_token(c, iat=None, exp=int(time.time()) + 3600 + 300),
+            id="no-iat-expiring-over-an-hour-from-now",
+        ),
         pytest.param(lambda c: make_token(c, bid=None), id="no-bid"),
         pytest.param(
             lambda c: make_token(c, iat=int(time.time()) + 600, exp=int(time.time()) + 1200),
@@ -913,7 +916,7 @@ def test_reset_restores_demo_data_and_clears_faults_and_the_log(simulator, api):
 
 
 def test_unknown_api_paths_answer_404(api):
-    assert api("GET", "/inApps/v1/subscriptions/2000000815627301").status_code == 404
+    assert api("GET", "/inApps/v1/messaging/message/list").status_code == 404
 
 
 # --- bulk data for benchmarks --------------------------------------------------------------------
@@ -1037,7 +1040,7 @@ def test_apple_error_fault_answers_any_apple_error(simulator, api):
     response = set_token(api, original, {"appAccountToken": str(uuid.uuid4())})
     assert_apple_error(response, 400, 4000183)
     assert response.json()["errorMessage"] == (
-        "Invalid request. The app account token must be a valid UUID."
+        "Invalid request. The app account token field must be a valid UUID."
     )
     assert "appAccountToken" not in simulator.transaction(
         simulator.order_transaction_ids(ORDER_OFFER_CODE)[-1]

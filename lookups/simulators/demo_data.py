@@ -100,6 +100,13 @@ ORDER_REFUNDED = "MP7K4WZN2G"
 ORDER_UPGRADED = "MV5C8NJ3QH"
 ORDER_LONG_HISTORY = "MH6T2RBX9W"
 ORDER_NOT_FOUND = "MZ8Q4KDJ7V"
+# Subscriptions in each state Get All Subscription Statuses reports, bought by App Store customers
+# who have no account at the company yet.
+ORDER_EXPIRED = "MQ2W8ZK5TB"
+ORDER_BILLING_RETRY = "MB7R3NDX4L"
+ORDER_GRACE_PERIOD = "MG4P9TQW2C"
+ORDER_REVOKED_SUBSCRIPTION = "MX3F7KHR8D"
+ORDER_FREE_TRIAL = "MF8T2LXC6N"
 
 DEMO_ORDERS: dict[str, str] = {
     ORDER_OFFER_CODE: (
@@ -130,6 +137,21 @@ DEMO_ORDERS: dict[str, str] = {
         "(Aiko Tanaka)"
     ),
     ORDER_NOT_FOUND: "Not an order of this app: Apple answers status 1",
+    ORDER_EXPIRED: (
+        "Monthly subscription the customer cancelled: expired three weeks ago (status 2, "
+        "expirationIntent 1)"
+    ),
+    ORDER_BILLING_RETRY: (
+        "Monthly subscription whose renewal failed: billing retry, grace period over (status 3)"
+    ),
+    ORDER_GRACE_PERIOD: (
+        "Monthly subscription whose renewal failed two days ago: in its billing grace period "
+        "(status 4)"
+    ),
+    ORDER_REVOKED_SUBSCRIPTION: "Yearly subscription refunded by Apple: revoked (status 5)",
+    ORDER_FREE_TRIAL: (
+        "Monthly subscription in its free introductory week: Apple refuses to extend it"
+    ),
 }
 
 # Each App Store customer is known by the appTransactionId all their transactions carry.
@@ -142,6 +164,14 @@ APP_TRANSACTION_IDS = {
     JAMES: "705000000000000106",
     CHLOE: "705000000000000107",
     AIKO: "705000000000000108",
+}
+# App Store customers with no account at the company, one per subscription state.
+STATE_CUSTOMERS = {
+    ORDER_EXPIRED: "705000000000000109",
+    ORDER_BILLING_RETRY: "705000000000000110",
+    ORDER_GRACE_PERIOD: "705000000000000111",
+    ORDER_REVOKED_SUBSCRIPTION: "705000000000000112",
+    ORDER_FREE_TRIAL: "705000000000000113",
 }
 
 
@@ -173,6 +203,8 @@ def load_demo_data(store: TransactionStore, now_ms: int) -> None:
     _refunded(store, at(30, 21, 4), at(26, 10, 0))
     _upgraded(store, at(20, 9, 45), at(12, 18, 20))
     _long_history(store, at)
+    _renewal_states(store)
+    _subscriptions_in_every_state(store, at, now_ms)
 
 
 def _offer_code_subscription(store: TransactionStore, latest: int) -> None:
@@ -368,3 +400,79 @@ def _long_history(store: TransactionStore, at: Moment) -> None:
             finished=n < 10,
             order_id=ORDER_LONG_HISTORY if is_latest else None,
         )
+
+
+def _renewal_states(store: TransactionStore) -> None:
+    """What happens next to the subscriptions above: all renew but Sofia's, which she turned off."""
+    store.set_renewal_state("2000000412908834", auto_renew_status=0)
+
+
+def _subscriptions_in_every_state(store: TransactionStore, at: Moment, now_ms: int) -> None:
+    storefronts = {
+        ORDER_EXPIRED: "USA",
+        ORDER_BILLING_RETRY: "GBR",
+        ORDER_GRACE_PERIOD: "USA",
+        ORDER_REVOKED_SUBSCRIPTION: "AUS",
+        ORDER_FREE_TRIAL: "CAN",
+    }
+    for order_id, storefront in storefronts.items():
+        store.add_customer(STATE_CUSTOMERS[order_id], storefront=storefront)
+
+    def monthly(order_id: str, ids: list[str], latest: int) -> str:
+        for n, transaction_id in enumerate(ids):
+            store.add_transaction(
+                STATE_CUSTOMERS[order_id],
+                transaction_id=transaction_id,
+                original_transaction_id=ids[0] if n else None,
+                product_id=PRO_MONTHLY,
+                purchase_date=add_months(latest, n - len(ids) + 1),
+                transaction_reason="RENEWAL" if n else "PURCHASE",
+                order_id=order_id,
+            )
+        return ids[0]
+
+    expired = monthly(
+        ORDER_EXPIRED, ["2000000701100311", "2000000720040516"], add_months(at(21, 10, 30), -1)
+    )
+    store.set_renewal_state(expired, auto_renew_status=0, expiration_intent=1)
+
+    retry = monthly(
+        ORDER_BILLING_RETRY,
+        ["2000000742210087", "2000000761900342", "2000000781337209"],
+        add_months(at(20, 4, 12), -1),
+    )
+    store.set_renewal_state(
+        retry,
+        in_billing_retry=True,
+        expiration_intent=2,
+        grace_period_expires_date=at(4, 4, 12),
+    )
+
+    grace = monthly(
+        ORDER_GRACE_PERIOD, ["2000000790450128", "2000000809660731"], add_months(at(2, 16, 40), -1)
+    )
+    store.set_renewal_state(
+        grace, in_billing_retry=True, expiration_intent=2, grace_period_expires_date=at(-14, 16, 40)
+    )
+
+    store.add_transaction(
+        STATE_CUSTOMERS[ORDER_REVOKED_SUBSCRIPTION],
+        transaction_id="2000000826715530",
+        product_id=PRO_YEARLY,
+        purchase_date=at(45, 12, 0),
+        order_id=ORDER_REVOKED_SUBSCRIPTION,
+    )
+    store.revoke("2000000826715530", revocation_date=at(40, 9, 30), reason=0)
+    store.set_renewal_state("2000000826715530", auto_renew_status=0)
+
+    free_week = Offer(1, "PROFREEWEEK", "FREE_TRIAL", "P1W", 0)
+    started = at(3, 11, 5)
+    store.add_transaction(
+        STATE_CUSTOMERS[ORDER_FREE_TRIAL],
+        transaction_id="2000000844120066",
+        product_id=PRO_MONTHLY,
+        purchase_date=started,
+        offer=free_week,
+        expires_date=started + 7 * DAY_MS,
+        order_id=ORDER_FREE_TRIAL,
+    )
