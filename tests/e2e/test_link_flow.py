@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from lookups.models import CustomerAccount, TokenChange
 from lookups.simulators.demo_data import MAYA, ORDER_OFFER_CODE
 from tests.e2e.conftest import Screenshots
-from tests.fixtures_users import PASSWORD
+from tests.fixtures.users import PASSWORD
 
 # The demo's offer-code subscription: a free month and three renewals, none linked yet.
 ORIGINAL_TRANSACTION_ID = "2000000815627301"

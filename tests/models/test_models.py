@@ -10,7 +10,7 @@ from django.db.models import ProtectedError
 
 from lookups import roles
 from lookups.models import AuditLogIsAppendOnly, CustomerAccount, Lookup, TokenChange
-from tests.factories import make_lookup, make_token_change
+from tests.fixtures.rows import make_lookup, make_token_change
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from django.utils import timezone
 from lookups.models import Lookup, TokenChange
 from lookups.reporting import charts
 from lookups.reporting.figures import ReportFilters, build_report
-from tests.factories import make_lookup, make_token_change, settle_token_change
+from tests.fixtures.rows import make_lookup, make_token_change, settle_token_change
 
 pytestmark = pytest.mark.django_db
 

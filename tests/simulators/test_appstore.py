@@ -46,7 +46,7 @@ from lookups.simulators.demo_data import (
     ORDER_REFUNDED,
     ORDER_UPGRADED,
 )
-from tests.fixtures_simulator import AppStoreCredentials
+from tests.fixtures.appstore_simulator import AppStoreCredentials
 
 TIMEOUT = 10
 

@@ -16,7 +16,7 @@ from lookups.appstore.auth import (
     BearerTokenSigner,
     InvalidPrivateKeyError,
 )
-from tests.fixtures_simulator import AppStoreCredentials
+from tests.fixtures.appstore_simulator import AppStoreCredentials
 
 RENEW_AFTER_SECONDS = TOKEN_LIFETIME_SECONDS - RENEW_BEFORE_EXPIRY_SECONDS
 

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from lookups.models import TokenChange
-from tests.factories import make_lookup, make_token_change
+from tests.fixtures.rows import make_lookup, make_token_change
 
 pytestmark = pytest.mark.django_db
 

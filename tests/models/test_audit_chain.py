@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from lookups.audit_chain import GENESIS_HASH, HASHED_FIELDS, canonical_document, chain_hash
 from lookups.models import AuditChainHead, TokenChange
-from tests.factories import make_token_change
+from tests.fixtures.rows import make_token_change
 
 pytestmark = pytest.mark.django_db
 

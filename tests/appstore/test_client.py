@@ -67,7 +67,7 @@ from lookups.simulators.demo_data import (
     ORDER_REFUNDED,
     ORDER_UPGRADED,
 )
-from tests.fixtures_simulator import AppStoreCredentials
+from tests.fixtures.appstore_simulator import AppStoreCredentials
 
 # Short waits between attempts, so the retry tests stay fast.
 FAST_RETRY = RetryPolicy(backoff_base_seconds=0.01, backoff_cap_seconds=0.05)

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from lookups.admin import EstimatedCountPaginator
-from tests.factories import make_token_change
+from tests.fixtures.rows import make_token_change
 
 pytestmark = pytest.mark.django_db
 

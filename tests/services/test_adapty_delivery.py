@@ -16,7 +16,7 @@ from lookups.simulators.demo_data import (
     ORDER_OFFER_CODE,
     ORDER_REFUNDED,
 )
-from tests.factories import make_lookup, make_token_change
+from tests.fixtures.rows import make_lookup, make_token_change
 
 pytestmark = pytest.mark.django_db
 

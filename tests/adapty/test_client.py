@@ -14,7 +14,7 @@ from lookups.adapty import AdaptyClient, AdaptyError, TransactionBodyError, tran
 from lookups.adapty.transaction_body import STOREFRONT_COUNTRIES
 from lookups.appstore.transactions import Transaction
 from lookups.simulators.adapty import SET_TRANSACTION_PATH, AdaptySimulator
-from tests.fixtures_adapty import ADAPTY_TEST_KEY
+from tests.fixtures.adapty_simulator import ADAPTY_TEST_KEY
 
 # Demo transactions of the App Store simulator (lookups/appstore/simulator/demo_data.py).
 MAYA_OFFER_CODE_FIRST = "2000000815627301"  # free month through an offer code

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from lookups.models import CustomerAccount, Lookup, TokenChange
-from tests.factories import make_lookup, make_token_change
+from tests.fixtures.rows import make_lookup, make_token_change
 
 MODELS = ["customeraccount", "lookup", "tokenchange"]
 

@@ -26,11 +26,11 @@ from lookups.models import CustomerAccount, Lookup, TokenChange
 from lookups.services.account_import import UnreadableFile, import_accounts
 from lookups.services.clients import app_store_client
 from lookups.simulators.demo_data import DEMO_ACCOUNTS, ORDER_OFFER_CODE
-from tests.test_settings import PRODUCTION
+from tests.supportdesk.test_settings import PRODUCTION
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
 ORIGINAL_ID = "2000000815627301"  # the demo offer-code subscription
 ROLES = ("anonymous", "agent", "auditor", "manager", "superuser")
@@ -162,7 +162,7 @@ def test_every_url_in_the_urlconf_is_in_the_permission_table():
 
 @pytest.fixture
 def objects(agent_user, customer_account) -> dict[str, Any]:
-    from tests.factories import make_lookup, make_token_change
+    from tests.fixtures.rows import make_lookup, make_token_change
 
     lookup = make_lookup(agent_user)
     return {

@@ -26,7 +26,7 @@ from lookups.appstore.errors import RateLimitExceededError
 from lookups.services.shared_rate_budget import SharedRateBudget
 from lookups.simulators.demo_data import ORDER_NOT_FOUND, ORDER_OFFER_CODE
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("SUPPORTDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 LOOKUP_PATH = "/inApps/v1/lookup/"
 
@@ -230,7 +230,7 @@ class Workers:
             }
             self.processes.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "tests.rate_budget_worker"],
+                    [sys.executable, "-m", "tests.services.rate_budget_worker"],
                     cwd=ROOT,
                     env=env,
                     stdout=subprocess.PIPE,

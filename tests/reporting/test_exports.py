@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from lookups.models import CustomerAccount, Export, Lookup, TokenChange
 from lookups.reporting import exports
-from tests.factories import make_lookup, make_token_change, settle_token_change
+from tests.fixtures.rows import make_lookup, make_token_change, settle_token_change
 
 pytestmark = pytest.mark.django_db
 

@@ -25,11 +25,11 @@ from lookups.models import CustomerAccount, TokenChange
 from lookups.services.reconciling import Settlement, reconcile_token_change
 from lookups.simulators.appstore import AppStoreSimulator
 from lookups.simulators.demo_data import ORDER_OFFER_CODE
-from tests.factories import make_token_change
+from tests.fixtures.rows import make_token_change
 
 pytestmark = pytest.mark.django_db
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
