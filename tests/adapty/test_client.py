@@ -14,17 +14,23 @@ from lookups.adapty import AdaptyClient, AdaptyError, TransactionBodyError, tran
 from lookups.adapty.transaction_body import STOREFRONT_COUNTRIES
 from lookups.appstore.transactions import Transaction
 from lookups.simulators.adapty import SET_TRANSACTION_PATH, AdaptySimulator
+from lookups.simulators.demo_data import (
+    CREDITS_UNFINISHED,
+    JAMES,
+    LUKAS,
+    MAYA,
+    OFFER_CODE_LATEST,
+    PURCHASE_LIFETIME,
+    PURCHASE_OFFER_CODE,
+    PURCHASE_PAY_AS_YOU_GO,
+    PURCHASE_REFUNDED,
+    PURCHASE_SEASON_PASS,
+    TRANSACTION_NOT_FOUND,
+    UPGRADED_MONTHLY_LATEST,
+)
 from tests.fixtures.adapty_simulator import ADAPTY_TEST_KEY
 
 # Demo transactions of the App Store simulator (lookups/appstore/simulator/demo_data.py).
-MAYA_OFFER_CODE_FIRST = "2000000815627301"  # free month through an offer code
-MAYA_LATEST_RENEWAL = "2000000842287015"
-OLIVER_PAY_AS_YOU_GO_FIRST = "2000000790112458"
-LUKAS_LIFETIME = "2000000745520913"
-LUKAS_SEASON_PASS = "2000000823370158"
-LUKAS_TWO_CREDIT_PACKS = "2000000843316691"
-JAMES_REFUNDED_LIFETIME = "2000000836612047"
-CHLOE_UPGRADED_MONTHLY = "2000000837741156"
 
 
 def demo_transaction(simulator, transaction_id: str) -> Transaction:
@@ -56,7 +62,7 @@ def adapty_client(adapty: AdaptySimulator, sleeps: list[float]) -> AdaptyClient:
 
 
 def test_a_subscription_bought_with_an_offer_code(simulator):
-    payload = simulator.transaction(MAYA_OFFER_CODE_FIRST)
+    payload = simulator.transaction(PURCHASE_OFFER_CODE)
     txn = Transaction.from_payload(payload)
 
     body = transaction_body(txn, now=txn.purchase_date + timedelta(days=1))
@@ -66,8 +72,8 @@ def test_a_subscription_bought_with_an_offer_code(simulator):
         "store": "app_store",
         "environment": "Production",
         "store_product_id": "com.example.supportdesk.demo.pro.monthly",
-        "store_transaction_id": MAYA_OFFER_CODE_FIRST,
-        "store_original_transaction_id": MAYA_OFFER_CODE_FIRST,
+        "store_transaction_id": PURCHASE_OFFER_CODE,
+        "store_original_transaction_id": PURCHASE_OFFER_CODE,
         "is_family_shared": False,
         "price": {"country": "US", "currency": "USD", "value": Decimal(0)},
         "purchased_at": iso(payload["purchaseDate"]),
@@ -79,13 +85,13 @@ def test_a_subscription_bought_with_an_offer_code(simulator):
 
 
 def test_a_renewal_keeps_the_original_and_renews_only_while_its_period_runs(simulator):
-    txn = demo_transaction(simulator, MAYA_LATEST_RENEWAL)
+    txn = demo_transaction(simulator, OFFER_CODE_LATEST)
 
     running = transaction_body(txn, now=txn.expires_date - timedelta(minutes=1))
     ended = transaction_body(txn, now=txn.expires_date + timedelta(minutes=1))
 
-    assert running["store_transaction_id"] == MAYA_LATEST_RENEWAL
-    assert running["store_original_transaction_id"] == MAYA_OFFER_CODE_FIRST
+    assert running["store_transaction_id"] == OFFER_CODE_LATEST
+    assert running["store_original_transaction_id"] == PURCHASE_OFFER_CODE
     assert running["originally_purchased_at"] < running["purchased_at"]
     assert "offer" not in running
     assert running["renew_status"] is True
@@ -93,7 +99,7 @@ def test_a_renewal_keeps_the_original_and_renews_only_while_its_period_runs(simu
 
 
 def test_a_pay_as_you_go_offer_in_pounds(simulator):
-    body = transaction_body(demo_transaction(simulator, OLIVER_PAY_AS_YOU_GO_FIRST))
+    body = transaction_body(demo_transaction(simulator, PURCHASE_PAY_AS_YOU_GO))
 
     assert body["offer"] == {
         "category": "offer_code",
@@ -104,10 +110,12 @@ def test_a_pay_as_you_go_offer_in_pounds(simulator):
 
 
 def test_a_non_consumable(simulator):
-    body = transaction_body(demo_transaction(simulator, LUKAS_LIFETIME))
+    body = transaction_body(demo_transaction(simulator, PURCHASE_LIFETIME))
 
     assert body["purchase_type"] == "one_time_purchase"
-    assert body["store_transaction_id"] == body["store_original_transaction_id"] == LUKAS_LIFETIME
+    assert (
+        body["store_transaction_id"] == body["store_original_transaction_id"] == PURCHASE_LIFETIME
+    )
     assert body["price"] == {"country": "DE", "currency": "EUR", "value": Decimal("149.99")}
     for subscription_only in ("expires_at", "originally_purchased_at", "renew_status"):
         assert subscription_only not in body
@@ -115,7 +123,7 @@ def test_a_non_consumable(simulator):
 
 
 def test_a_consumable_bought_twice_over(simulator):
-    body = transaction_body(demo_transaction(simulator, LUKAS_TWO_CREDIT_PACKS))
+    body = transaction_body(demo_transaction(simulator, CREDITS_UNFINISHED))
 
     assert body["purchase_type"] == "one_time_purchase"
     assert body["store_product_id"] == "com.example.supportdesk.demo.credits.10"
@@ -123,14 +131,14 @@ def test_a_consumable_bought_twice_over(simulator):
 
 
 def test_a_non_renewing_subscription_is_a_one_time_purchase(simulator):
-    body = transaction_body(demo_transaction(simulator, LUKAS_SEASON_PASS))
+    body = transaction_body(demo_transaction(simulator, PURCHASE_SEASON_PASS))
 
     assert body["purchase_type"] == "one_time_purchase"
     assert "expires_at" not in body
 
 
 def test_a_refunded_purchase(simulator):
-    payload = simulator.transaction(JAMES_REFUNDED_LIFETIME)
+    payload = simulator.transaction(PURCHASE_REFUNDED)
 
     body = transaction_body(Transaction.from_payload(payload))
 
@@ -140,7 +148,7 @@ def test_a_refunded_purchase(simulator):
 
 
 def test_a_refunded_subscription_does_not_renew(simulator):
-    payload = simulator.transaction(MAYA_LATEST_RENEWAL)
+    payload = simulator.transaction(OFFER_CODE_LATEST)
     payload |= {"revocationDate": payload["purchaseDate"] + 60_000, "revocationReason": 0}
     txn = Transaction.from_payload(payload)
 
@@ -151,7 +159,7 @@ def test_a_refunded_subscription_does_not_renew(simulator):
 
 
 def test_an_upgraded_subscription_does_not_renew(simulator):
-    txn = demo_transaction(simulator, CHLOE_UPGRADED_MONTHLY)
+    txn = demo_transaction(simulator, UPGRADED_MONTHLY_LATEST)
 
     body = transaction_body(txn, now=txn.purchase_date + timedelta(minutes=1))
 
@@ -168,7 +176,7 @@ def test_an_upgraded_subscription_does_not_renew(simulator):
     ],
 )
 def test_each_kind_of_offer(simulator, offer_type, discount, expected):
-    payload = simulator.transaction(MAYA_LATEST_RENEWAL)
+    payload = simulator.transaction(OFFER_CODE_LATEST)
     payload |= {"offerType": offer_type, "offerDiscountType": discount}
     if offer_type != 1:
         payload["offerIdentifier"] = "OFFER"
@@ -177,23 +185,25 @@ def test_each_kind_of_offer(simulator, offer_type, discount, expected):
 
 
 def test_an_offer_adapty_has_no_type_for_is_left_out(simulator):
-    payload = simulator.transaction(LUKAS_LIFETIME)
+    payload = simulator.transaction(PURCHASE_LIFETIME)
     payload |= {"offerType": 3, "offerDiscountType": "ONE_TIME", "offerIdentifier": "LAUNCH"}
 
     assert "offer" not in transaction_body(Transaction.from_payload(payload))
 
 
 def test_a_one_time_purchase_is_sent_under_its_original_transaction_id(simulator):
-    payload = simulator.transaction(LUKAS_LIFETIME) | {"transactionId": "2000000999999999"}
+    payload = simulator.transaction(PURCHASE_LIFETIME) | {"transactionId": TRANSACTION_NOT_FOUND}
 
     body = transaction_body(Transaction.from_payload(payload))
 
-    assert body["store_transaction_id"] == body["store_original_transaction_id"] == LUKAS_LIFETIME
+    assert (
+        body["store_transaction_id"] == body["store_original_transaction_id"] == PURCHASE_LIFETIME
+    )
 
 
 def test_sandbox_is_named_and_other_environments_are_left_out(simulator):
-    sandbox = simulator.transaction(LUKAS_LIFETIME) | {"environment": "Sandbox"}
-    xcode = simulator.transaction(LUKAS_LIFETIME) | {"environment": "Xcode"}
+    sandbox = simulator.transaction(PURCHASE_LIFETIME) | {"environment": "Sandbox"}
+    xcode = simulator.transaction(PURCHASE_LIFETIME) | {"environment": "Xcode"}
 
     assert transaction_body(Transaction.from_payload(sandbox))["environment"] == "Sandbox"
     assert "environment" not in transaction_body(Transaction.from_payload(xcode))
@@ -210,14 +220,14 @@ def test_sandbox_is_named_and_other_environments_are_left_out(simulator):
     ],
 )
 def test_what_adapty_could_not_take_is_refused_before_sending(simulator, change, message):
-    payload = simulator.transaction(LUKAS_LIFETIME) | change
+    payload = simulator.transaction(PURCHASE_LIFETIME) | change
 
     with pytest.raises(TransactionBodyError, match=message):
         transaction_body(Transaction.from_payload(payload))
 
 
 def test_a_subscription_without_an_expiry_is_refused(simulator):
-    payload = simulator.transaction(MAYA_LATEST_RENEWAL)
+    payload = simulator.transaction(OFFER_CODE_LATEST)
     del payload["expiresDate"]
 
     with pytest.raises(TransactionBodyError, match="no expiry date"):
@@ -236,12 +246,12 @@ def test_every_storefront_country_is_a_two_letter_code():
 @pytest.mark.parametrize(
     "transaction_id",
     [
-        MAYA_OFFER_CODE_FIRST,
-        MAYA_LATEST_RENEWAL,
-        LUKAS_LIFETIME,
-        LUKAS_SEASON_PASS,
-        LUKAS_TWO_CREDIT_PACKS,
-        JAMES_REFUNDED_LIFETIME,
+        PURCHASE_OFFER_CODE,
+        OFFER_CODE_LATEST,
+        PURCHASE_LIFETIME,
+        PURCHASE_SEASON_PASS,
+        CREDITS_UNFINISHED,
+        PURCHASE_REFUNDED,
     ],
 )
 def test_adapty_accepts_the_body_of_each_kind_of_purchase(
@@ -249,10 +259,10 @@ def test_adapty_accepts_the_body_of_each_kind_of_purchase(
 ):
     body = transaction_body(demo_transaction(simulator, transaction_id))
 
-    result = adapty_client.set_transaction("acct-1001", body)
+    result = adapty_client.set_transaction(MAYA, body)
 
     assert result.http_status == 200 and result.attempts == 1
-    assert result.profile["customer_user_id"] == "acct-1001"
+    assert result.profile["customer_user_id"] == MAYA
     assert set(result.profile) >= {
         "app_id",
         "profile_id",
@@ -269,27 +279,27 @@ def test_adapty_accepts_the_body_of_each_kind_of_purchase(
 def test_the_request_carries_the_key_the_customer_and_a_json_number(
     simulator, adapty, adapty_client
 ):
-    body = transaction_body(demo_transaction(simulator, LUKAS_LIFETIME))
+    body = transaction_body(demo_transaction(simulator, PURCHASE_LIFETIME))
 
-    result = adapty_client.set_transaction("acct-1004", body)
+    result = adapty_client.set_transaction(LUKAS, body)
 
     (request,) = adapty.requests
     assert (request.method, request.path) == ("POST", SET_TRANSACTION_PATH)
     assert request.headers["authorization"] == f"Api-Key {ADAPTY_TEST_KEY}"
     assert request.headers["content-type"] == "application/json"
-    assert request.customer_user_id == "acct-1004"
+    assert request.customer_user_id == LUKAS
     assert request.body["price"]["value"] == 149.99
     assert len(result.request_id) == 32
     assert result.access_level_ids == ("premium",)
     (purchase,) = result.profile["non_subscriptions"]
-    assert purchase["store_transaction_id"] == LUKAS_LIFETIME
+    assert purchase["store_transaction_id"] == PURCHASE_LIFETIME
     assert purchase["is_refund"] is False and purchase["is_consumable"] is False
 
 
 def test_a_refund_and_a_consumable_grant_no_access_level(simulator, adapty, adapty_client):
-    for transaction_id in (JAMES_REFUNDED_LIFETIME, LUKAS_TWO_CREDIT_PACKS):
+    for transaction_id in (PURCHASE_REFUNDED, CREDITS_UNFINISHED):
         body = transaction_body(demo_transaction(simulator, transaction_id))
-        result = adapty_client.set_transaction("acct-1006", body)
+        result = adapty_client.set_transaction(JAMES, body)
 
     assert result.access_level_ids == ()
     refund, credits = result.profile["non_subscriptions"]
@@ -297,21 +307,21 @@ def test_a_refund_and_a_consumable_grant_no_access_level(simulator, adapty, adap
 
 
 def test_a_current_subscription_grants_premium_until_it_expires(simulator, adapty, adapty_client):
-    txn = demo_transaction(simulator, MAYA_LATEST_RENEWAL)
+    txn = demo_transaction(simulator, OFFER_CODE_LATEST)
 
-    result = adapty_client.set_transaction("acct-1001", transaction_body(txn))
+    result = adapty_client.set_transaction(MAYA, transaction_body(txn))
 
     (level,) = result.profile["access_levels"]
     assert level["access_level_id"] == "premium"
-    assert level["store_original_transaction_id"] == MAYA_OFFER_CODE_FIRST
+    assert level["store_original_transaction_id"] == PURCHASE_OFFER_CODE
     assert datetime.fromisoformat(level["expires_at"]) == txn.expires_date
 
 
 def test_sending_the_same_transaction_again_updates_it(simulator, adapty, adapty_client):
-    body = transaction_body(demo_transaction(simulator, LUKAS_LIFETIME))
+    body = transaction_body(demo_transaction(simulator, PURCHASE_LIFETIME))
 
-    adapty_client.set_transaction("acct-1004", body)
-    again = adapty_client.set_transaction("acct-1004", body)
+    adapty_client.set_transaction(LUKAS, body)
+    again = adapty_client.set_transaction(LUKAS, body)
 
     assert len(again.profile["non_subscriptions"]) == 1
     assert again.profile["total_revenue_usd"] == pytest.approx(149.99 * 1.08, abs=0.01)
@@ -321,14 +331,14 @@ def test_sending_the_same_transaction_again_updates_it(simulator, adapty, adapty
 
 
 def lifetime_body(simulator) -> dict:
-    return transaction_body(demo_transaction(simulator, LUKAS_LIFETIME))
+    return transaction_body(demo_transaction(simulator, PURCHASE_LIFETIME))
 
 
 def test_a_wrong_key_is_not_authenticated_and_not_retried(simulator, adapty, sleeps):
     client = AdaptyClient("secret_wrong", adapty.url, sleep=sleeps.append)
 
     with pytest.raises(AdaptyError) as caught:
-        client.set_transaction("acct-1004", lifetime_body(simulator))
+        client.set_transaction(LUKAS, lifetime_body(simulator))
 
     error = caught.value
     assert (error.http_status, error.error_code) == (401, "not_authenticated")
@@ -345,7 +355,7 @@ def test_validation_errors_come_as_objects_with_a_source(simulator, adapty, adap
     body["purchase_type"] = "subscription"
 
     with pytest.raises(AdaptyError) as caught:
-        adapty_client.set_transaction("acct-1004", body)
+        adapty_client.set_transaction(LUKAS, body)
 
     error = caught.value
     assert (error.http_status, error.error_code) == (400, "validation_error")
@@ -360,31 +370,31 @@ def test_a_transaction_id_over_50_characters_is_refused(simulator, adapty, adapt
     body["store_transaction_id"] = body["store_original_transaction_id"] = "9" * 51
 
     with pytest.raises(AdaptyError) as caught:
-        adapty_client.set_transaction("acct-1004", body)
+        adapty_client.set_transaction(LUKAS, body)
 
     assert caught.value.error_code == "store_transaction_id_error"
 
 
 def test_a_one_time_purchase_whose_ids_differ_is_refused(simulator, adapty, adapty_client):
-    body = lifetime_body(simulator) | {"store_transaction_id": "2000000999999999"}
+    body = lifetime_body(simulator) | {"store_transaction_id": TRANSACTION_NOT_FOUND}
 
     with pytest.raises(AdaptyError) as caught:
-        adapty_client.set_transaction("acct-1004", body)
+        adapty_client.set_transaction(LUKAS, body)
 
     assert caught.value.error_code == "store_transaction_id_error"
 
 
 def test_an_unknown_customer_has_no_profile(simulator, adapty, adapty_client):
-    adapty.known_customers = {"acct-1001"}
+    adapty.known_customers = {MAYA}
 
     with pytest.raises(AdaptyError) as caught:
-        adapty_client.set_transaction("acct-1004", lifetime_body(simulator))
+        adapty_client.set_transaction(LUKAS, lifetime_body(simulator))
 
     error = caught.value
     assert (error.http_status, error.error_code) == (404, "profile_does_not_exist")
     assert error.messages == ("Profile not found.",)
-    assert "no profile for customer user ID acct-1004" in error.agent_message
-    assert adapty.profile("acct-1004") is None
+    assert f"no profile for customer user ID {LUKAS}" in error.agent_message
+    assert adapty.profile(LUKAS) is None
     assert len(adapty.requests) == 1
 
 
@@ -398,7 +408,7 @@ def test_errors_given_as_plain_strings_are_read(simulator, adapty, adapty_client
     )
 
     with pytest.raises(AdaptyError) as caught:
-        adapty_client.set_transaction("acct-1004", lifetime_body(simulator))
+        adapty_client.set_transaction(LUKAS, lifetime_body(simulator))
 
     assert caught.value.messages == ("No profile.",)
     assert caught.value.error_code == "profile_does_not_exist"
@@ -420,7 +430,7 @@ def test_a_request_without_a_profile_header_is_refused(simulator, adapty):
 
 def test_a_profile_can_be_named_by_its_adapty_id(simulator, adapty, adapty_client):
     body = lifetime_body(simulator)
-    profile_id = adapty_client.set_transaction("acct-1004", body).profile["profile_id"]
+    profile_id = adapty_client.set_transaction(LUKAS, body).profile["profile_id"]
     body = {**body, "price": {**body["price"], "value": 1}}
 
     response = requests.post(
@@ -431,7 +441,7 @@ def test_a_profile_can_be_named_by_its_adapty_id(simulator, adapty, adapty_clien
     )
 
     assert response.status_code == 200
-    assert response.json()["data"]["customer_user_id"] == "acct-1004"
+    assert response.json()["data"]["customer_user_id"] == LUKAS
 
 
 # --- Retries -----------------------------------------------------------------------------------
@@ -440,7 +450,7 @@ def test_a_profile_can_be_named_by_its_adapty_id(simulator, adapty, adapty_clien
 def test_a_5xx_is_retried_with_backoff_until_it_succeeds(simulator, adapty, adapty_client, sleeps):
     adapty.inject_fault("server_error", http_status=503, times=2)
 
-    result = adapty_client.set_transaction("acct-1004", lifetime_body(simulator))
+    result = adapty_client.set_transaction(LUKAS, lifetime_body(simulator))
 
     assert result.attempts == 3
     assert len(adapty.requests) == 3
@@ -451,7 +461,7 @@ def test_a_5xx_that_lasts_fails_after_the_last_attempt(simulator, adapty, adapty
     adapty.inject_fault("server_error", times=5)
 
     with pytest.raises(AdaptyError) as caught:
-        adapty_client.set_transaction("acct-1004", lifetime_body(simulator))
+        adapty_client.set_transaction(LUKAS, lifetime_body(simulator))
 
     error = caught.value
     assert (error.http_status, error.error_code, error.attempts) == (
@@ -469,7 +479,7 @@ def test_a_proxy_page_is_retried_and_reported_without_adapty_details(
     adapty.inject_fault("not_json", times=3)
 
     with pytest.raises(AdaptyError) as caught:
-        adapty_client.set_transaction("acct-1004", lifetime_body(simulator))
+        adapty_client.set_transaction(LUKAS, lifetime_body(simulator))
 
     assert (caught.value.http_status, caught.value.error_code) == (502, "")
     assert caught.value.messages == ()
@@ -480,7 +490,7 @@ def test_a_4xx_is_never_retried(simulator, adapty, adapty_client, sleeps):
     adapty.inject_fault("error", http_status=429, error_code="throttled", times=3)
 
     with pytest.raises(AdaptyError) as caught:
-        adapty_client.set_transaction("acct-1004", lifetime_body(simulator))
+        adapty_client.set_transaction(LUKAS, lifetime_body(simulator))
 
     assert caught.value.http_status == 429 and not caught.value.retryable
     assert len(adapty.requests) == 1 and sleeps == []
@@ -489,7 +499,7 @@ def test_a_4xx_is_never_retried(simulator, adapty, adapty_client, sleeps):
 def test_a_timeout_is_retried(simulator, adapty, adapty_client):
     adapty.inject_fault("slow", delay_seconds=1.0)
 
-    result = adapty_client.set_transaction("acct-1004", lifetime_body(simulator))
+    result = adapty_client.set_transaction(LUKAS, lifetime_body(simulator))
 
     assert result.attempts == 2
     assert len(adapty.requests) == 2
@@ -498,7 +508,7 @@ def test_a_timeout_is_retried(simulator, adapty, adapty_client):
 def test_a_dropped_connection_is_retried(simulator, adapty, adapty_client):
     adapty.inject_fault("drop")
 
-    result = adapty_client.set_transaction("acct-1004", lifetime_body(simulator))
+    result = adapty_client.set_transaction(LUKAS, lifetime_body(simulator))
 
     assert result.attempts == 2
 
@@ -510,7 +520,7 @@ def test_nobody_listening_fails_after_every_attempt(simulator, sleeps):
     client = AdaptyClient(ADAPTY_TEST_KEY, f"http://127.0.0.1:{port}", sleep=sleeps.append)
 
     with pytest.raises(AdaptyError) as caught:
-        client.set_transaction("acct-1004", lifetime_body(simulator))
+        client.set_transaction(LUKAS, lifetime_body(simulator))
 
     assert caught.value.http_status is None and caught.value.attempts == 3
     assert "could not reach Adapty" in caught.value.agent_message
@@ -521,7 +531,7 @@ def test_an_unreadable_success_is_an_error(simulator, adapty, adapty_client):
     adapty.inject_fault("error", http_status=200, error_code="odd")
 
     with pytest.raises(AdaptyError) as caught:
-        adapty_client.set_transaction("acct-1004", lifetime_body(simulator))
+        adapty_client.set_transaction(LUKAS, lifetime_body(simulator))
 
     assert caught.value.http_status == 200
     assert "could not be read" in caught.value.agent_message
@@ -538,13 +548,13 @@ def test_the_client_needs_a_key_and_a_customer(client):
 
 
 def test_reset_forgets_profiles_faults_and_requests(simulator, adapty, adapty_client):
-    adapty_client.set_transaction("acct-1004", lifetime_body(simulator))
+    adapty_client.set_transaction(LUKAS, lifetime_body(simulator))
     adapty.inject_fault("server_error")
     adapty.known_customers = set()
 
     adapty.reset()
 
-    assert adapty.profile("acct-1004") is None
+    assert adapty.profile(LUKAS) is None
     assert adapty.requests == [] and adapty.pending_faults() == []
     assert adapty.known_customers is None
 

@@ -66,12 +66,13 @@ from lookups.simulators.demo_data import (
     ORDER_PAY_AS_YOU_GO,
     ORDER_REFUNDED,
     ORDER_UPGRADED,
+    PURCHASE_LIFETIME,
+    TRANSACTION_NOT_FOUND,
 )
 from tests.fixtures.appstore_simulator import AppStoreCredentials
 
 # Short waits between attempts, so the retry tests stay fast.
 FAST_RETRY = RetryPolicy(backoff_base_seconds=0.01, backoff_cap_seconds=0.05)
-UNKNOWN_TRANSACTION_ID = "2000000999999999"
 RENEW_AFTER_SECONDS = TOKEN_LIFETIME_SECONDS - RENEW_BEFORE_EXPIRY_SECONDS
 
 
@@ -225,10 +226,10 @@ def test_it_reports_an_unknown_order_as_status_1(client):
 
 
 def test_it_escapes_an_order_id_so_it_stays_one_path_segment(client, simulator):
-    lookup = client.look_up_order("../history/2000000745520913")
+    lookup = client.look_up_order(f"../history/{PURCHASE_LIFETIME}")
 
     assert lookup.status == 1
-    assert simulator.requests == [("GET", "/inApps/v1/lookup/..%2Fhistory%2F2000000745520913")]
+    assert simulator.requests == [("GET", f"/inApps/v1/lookup/..%2Fhistory%2F{PURCHASE_LIFETIME}")]
 
 
 def test_it_refuses_an_empty_id_without_calling_apple(client, simulator):
@@ -420,7 +421,7 @@ def test_it_raises_invalid_request_revision_for_a_revision_of_other_filters(clie
 
 def test_it_raises_not_found_for_an_unknown_transaction_without_retrying(client, simulator):
     with pytest.raises(TransactionIdNotFoundError) as refused:
-        client.transaction_history(UNKNOWN_TRANSACTION_ID)
+        client.transaction_history(TRANSACTION_NOT_FOUND)
 
     assert (refused.value.error_code, refused.value.http_status) == (4040010, 404)
     assert len(simulator.requests) == 1
@@ -492,7 +493,7 @@ def test_it_sets_a_token_on_a_one_time_purchase_given_as_text(client, simulator)
             id="app-transaction-id",
         ),
         pytest.param(
-            lambda simulator: UNKNOWN_TRANSACTION_ID,
+            lambda simulator: TRANSACTION_NOT_FOUND,
             uuid.uuid4(),
             OriginalTransactionIdNotFoundError,
             4040005,
@@ -501,7 +502,7 @@ def test_it_sets_a_token_on_a_one_time_purchase_given_as_text(client, simulator)
         ),
         pytest.param(
             lambda simulator: simulator.order_transaction_ids(ORDER_OFFER_CODE)[0],
-            "acct-1001",
+            MAYA,
             InvalidAppAccountTokenUUIDError,
             4000183,
             400,

@@ -1,3 +1,5 @@
+"""Importing customer accounts from a CSV: rows added or updated, problems named, limits kept."""
+
 from __future__ import annotations
 
 import time
@@ -13,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from lookups.management.commands.import_accounts import Command
 from lookups.models import CustomerAccount, TokenChange
+from lookups.services.account_import import UnreadableFile, import_accounts
 
 TOKEN_A = uuid.UUID("6f1c8e0a-3b9d-4c1e-9a57-1d2e3f405162")
 TOKEN_B = uuid.UUID("0a9b8c7d-6e5f-4a3b-8c1d-2e3f4a5b6c7d")
@@ -345,3 +348,32 @@ def test_a_20000_row_file_imports_in_batches(csv_file):
 
     out, _ = run(path)
     assert out.strip() == "created 0, updated 0, unchanged 20000, skipped 0, conflicts 0"
+
+
+# --- Limits on one import ----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_csv_import_larger_than_the_limit_is_refused_before_anything_is_written(tmp_path):
+    path = tmp_path / "accounts.csv"
+    path.write_text("external_id,email,name\n" + "c-1,c1@example.com,One\n" * 100)
+    with pytest.raises(UnreadableFile, match=r"more than the 0 MB one import takes; split it"):
+        import_accounts(path, report_problem=print, report_progress=print, max_bytes=1024)
+    with pytest.raises(UnreadableFile, match=r"has more than 50 rows, more than one import takes"):
+        import_accounts(path, report_problem=print, report_progress=print, max_rows=50)
+    assert not CustomerAccount.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_import_command_names_its_limits(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    path = tmp_path / "accounts.csv"
+    path.write_text(
+        "external_id,email,name\n"
+        + "".join(f"c-{n},c{n}@example.com,Customer {n}\n" for n in range(20))
+    )
+    with pytest.raises(CommandError, match="more than 10 rows"):
+        call_command("import_accounts", str(path), "--max-rows", "10")
+    call_command("import_accounts", str(path), "--max-rows", "20")
+    assert CustomerAccount.objects.count() == 20

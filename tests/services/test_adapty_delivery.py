@@ -11,33 +11,18 @@ from lookups.adapty.client import AdaptyClient
 from lookups.models import AdaptyDelivery, CustomerAccount, Lookup, TokenChange
 from lookups.services.adapty_delivery import send_to_adapty
 from lookups.simulators.demo_data import (
-    DEMO_ACCOUNTS,
+    JAMES,
+    LUKAS,
+    MAYA,
+    OFFER_CODE_LATEST,
     ORDER_NON_CONSUMABLE,
     ORDER_OFFER_CODE,
     ORDER_REFUNDED,
+    PURCHASE_OFFER_CODE,
 )
 from tests.fixtures.rows import make_lookup, make_token_change
 
 pytestmark = pytest.mark.django_db
-
-MAYA_ORIGINAL = "2000000815627301"
-MAYA_LATEST = "2000000842287015"
-
-
-def demo_account(make_account, name: str, **fields) -> CustomerAccount:
-    demo = next(a for a in DEMO_ACCOUNTS if a["name"] == name)
-    return make_account(
-        external_id=demo["external_id"],
-        email=demo["email"],
-        display_name=demo["name"],
-        app_account_token=uuid.UUID(demo["app_account_token"]),
-        **fields,
-    )
-
-
-@pytest.fixture
-def maya(make_account) -> CustomerAccount:
-    return demo_account(make_account, "Maya Patel")
 
 
 def look_up(client, order_id: str) -> Lookup:
@@ -76,35 +61,35 @@ def test_a_linked_purchase_is_granted_in_adapty(
 ):
     lookup = look_up(agent_client, ORDER_OFFER_CODE)
 
-    response = link(agent_client, MAYA_ORIGINAL, maya, lookup)
+    response = link(agent_client, PURCHASE_OFFER_CODE, maya, lookup)
 
     assert response.status_code == 200
     assert "Linked to <strong>Maya Patel</strong>" in response.text
-    assert "Adapty: access granted to customer user ID <strong>acct-1001</strong>" in response.text
+    assert f"Adapty: access granted to customer user ID <strong>{MAYA}</strong>" in response.text
     change = TokenChange.objects.get()
     delivery = AdaptyDelivery.objects.get()
     assert (delivery.token_change, delivery.agent) == (change, agent_user)
-    assert delivery.customer_user_id == "acct-1001"
+    assert delivery.customer_user_id == MAYA
     assert delivery.outcome == AdaptyDelivery.Outcome.SUCCEEDED
     assert (delivery.attempts, delivery.http_status, delivery.error_code) == (1, 200, "")
     assert len(delivery.request_id) == 32 and delivery.settled_at is not None
 
     (request,) = adapty.requests
-    assert request.customer_user_id == "acct-1001"
+    assert request.customer_user_id == MAYA
     # The latest transaction of the purchase the agent was shown, under its original.
-    assert request.body["store_transaction_id"] == MAYA_LATEST
-    assert request.body["store_original_transaction_id"] == MAYA_ORIGINAL
+    assert request.body["store_transaction_id"] == OFFER_CODE_LATEST
+    assert request.body["store_original_transaction_id"] == PURCHASE_OFFER_CODE
     assert request.body["purchase_type"] == "subscription"
-    assert adapty.profile("acct-1001")["access_levels"][0]["access_level_id"] == "premium"
+    assert adapty.profile(MAYA)["access_levels"][0]["access_level_id"] == "premium"
 
 
 def test_the_accounts_own_adapty_id_is_used_when_it_has_one(
-    agent_client, appstore_settings, adapty_settings, adapty, make_account
+    agent_client, appstore_settings, adapty_settings, adapty, make_demo_customer
 ):
-    maya = demo_account(make_account, "Maya Patel", adapty_customer_user_id="adapty-maya-77")
+    maya = make_demo_customer(MAYA, adapty_customer_user_id="adapty-maya-77")
     lookup = look_up(agent_client, ORDER_OFFER_CODE)
 
-    link(agent_client, MAYA_ORIGINAL, maya, lookup)
+    link(agent_client, PURCHASE_OFFER_CODE, maya, lookup)
 
     assert AdaptyDelivery.objects.get().customer_user_id == "adapty-maya-77"
     assert [r.customer_user_id for r in adapty.requests] == ["adapty-maya-77"]
@@ -117,7 +102,7 @@ def test_without_a_key_adapty_is_left_alone(
     settings.ADAPTY_BASE_URL = adapty.url
     lookup = look_up(agent_client, ORDER_OFFER_CODE)
 
-    response = link(agent_client, MAYA_ORIGINAL, maya, lookup)
+    response = link(agent_client, PURCHASE_OFFER_CODE, maya, lookup)
 
     assert "Linked to <strong>Maya Patel</strong>" in response.text
     assert "Adapty" not in response.text
@@ -132,7 +117,7 @@ def test_a_failed_apple_link_is_not_sent_to_adapty(
     lookup = look_up(agent_client, ORDER_OFFER_CODE)
     simulator.inject_fault("internal_error", endpoint="set_token", times=5)
 
-    response = link(agent_client, MAYA_ORIGINAL, maya, lookup)
+    response = link(agent_client, PURCHASE_OFFER_CODE, maya, lookup)
 
     assert "The link failed" in response.text
     assert TokenChange.objects.get().outcome == TokenChange.Outcome.FAILED
@@ -150,7 +135,7 @@ def test_a_double_submitted_link_sends_to_adapty_once(
         "request_id": str(uuid.uuid4()),
         "lookup": lookup.pk,
     }
-    url = reverse("lookups:link", args=[MAYA_ORIGINAL])
+    url = reverse("lookups:link", args=[PURCHASE_OFFER_CODE])
 
     agent_client.post(url, data, headers={"HX-Request": "true"})
     second = agent_client.post(url, data, headers={"HX-Request": "true"})
@@ -169,7 +154,7 @@ def test_an_adapty_outage_leaves_the_link_and_offers_a_retry(
     lookup = look_up(agent_client, ORDER_OFFER_CODE)
     adapty.inject_fault("server_error", http_status=503, times=3)
 
-    response = link(agent_client, MAYA_ORIGINAL, maya, lookup)
+    response = link(agent_client, PURCHASE_OFFER_CODE, maya, lookup)
 
     assert response.status_code == 200
     assert "Linked to <strong>Maya Patel</strong>" in response.text
@@ -208,9 +193,9 @@ def test_a_customer_unknown_to_adapty_is_reported_after_one_attempt(
     adapty.known_customers = set()
     lookup = look_up(agent_client, ORDER_OFFER_CODE)
 
-    response = link(agent_client, MAYA_ORIGINAL, maya, lookup)
+    response = link(agent_client, PURCHASE_OFFER_CODE, maya, lookup)
 
-    assert "Adapty has no profile for customer user ID acct-1001" in response.text
+    assert f"Adapty has no profile for customer user ID {MAYA}" in response.text
     delivery = AdaptyDelivery.objects.get()
     assert (delivery.http_status, delivery.error_code, delivery.attempts) == (
         404,
@@ -226,7 +211,7 @@ def test_a_slow_adapty_is_retried_within_the_one_click(
     adapty.inject_fault("slow", delay_seconds=1.5)
     lookup = look_up(agent_client, ORDER_OFFER_CODE)
 
-    link(agent_client, MAYA_ORIGINAL, maya, lookup)
+    link(agent_client, PURCHASE_OFFER_CODE, maya, lookup)
 
     delivery = AdaptyDelivery.objects.get()
     assert (delivery.outcome, delivery.attempts) == (AdaptyDelivery.Outcome.SUCCEEDED, 2)
@@ -236,7 +221,7 @@ def test_the_retry_without_htmx_shows_the_whole_page(
     agent_client, agent_user, appstore_settings, adapty_settings, adapty, maya
 ):
     lookup = look_up(agent_client, ORDER_OFFER_CODE)
-    change = linked_change(agent_user, maya, lookup, MAYA_ORIGINAL)
+    change = linked_change(agent_user, maya, lookup, PURCHASE_OFFER_CODE)
 
     response = retry(agent_client, change)
 
@@ -311,7 +296,7 @@ def test_the_delivery_is_recorded_as_sent_before_adapty_is_called(
     agent_user, appstore_settings, adapty_settings, agent_client, maya, monkeypatch
 ):
     lookup = look_up(agent_client, ORDER_OFFER_CODE)
-    change = linked_change(agent_user, maya, lookup, MAYA_ORIGINAL)
+    change = linked_change(agent_user, maya, lookup, PURCHASE_OFFER_CODE)
     seen = []
     real = AdaptyClient.set_transaction
 
@@ -331,7 +316,7 @@ def test_an_unexpected_failure_is_recorded_and_not_raised(
     agent_user, appstore_settings, adapty_settings, agent_client, maya, monkeypatch
 ):
     lookup = look_up(agent_client, ORDER_OFFER_CODE)
-    change = linked_change(agent_user, maya, lookup, MAYA_ORIGINAL)
+    change = linked_change(agent_user, maya, lookup, PURCHASE_OFFER_CODE)
 
     def explode(self, customer_user_id, body):
         raise RuntimeError("bug")
@@ -387,9 +372,8 @@ def test_a_transaction_adapty_cannot_take_is_not_sent(
 
 
 def test_a_refunded_purchase_is_sent_as_refunded(
-    agent_client, agent_user, appstore_settings, adapty_settings, adapty, make_account
+    agent_client, agent_user, appstore_settings, adapty_settings, adapty, james
 ):
-    james = demo_account(make_account, "James O'Connor")
     lookup = look_up(agent_client, ORDER_REFUNDED)
     original = lookup.transactions[0]["payload"]["originalTransactionId"]
     change = linked_change(agent_user, james, lookup, original)
@@ -399,15 +383,14 @@ def test_a_refunded_purchase_is_sent_as_refunded(
     assert delivery.outcome == AdaptyDelivery.Outcome.SUCCEEDED
     (request,) = adapty.requests
     assert request.body["cancellation_reason"] == "refund" and "refunded_at" in request.body
-    profile = adapty.profile("acct-1006")
+    profile = adapty.profile(JAMES)
     assert profile["access_levels"] == []
     assert profile["non_subscriptions"][0]["is_refund"] is True
 
 
 def test_a_non_consumable_grants_lifetime_access(
-    agent_client, agent_user, appstore_settings, adapty_settings, adapty, make_account
+    agent_client, agent_user, appstore_settings, adapty_settings, adapty, lukas
 ):
-    lukas = demo_account(make_account, "Lukas Schneider")
     lookup = look_up(agent_client, ORDER_NON_CONSUMABLE)
     original = lookup.transactions[0]["payload"]["originalTransactionId"]
     change = linked_change(agent_user, lukas, lookup, original)
@@ -417,7 +400,7 @@ def test_a_non_consumable_grants_lifetime_access(
     (request,) = adapty.requests
     assert request.body["purchase_type"] == "one_time_purchase"
     assert request.body["price"] == {"country": "DE", "currency": "EUR", "value": 149.99}
-    (level,) = adapty.profile("acct-1004")["access_levels"]
+    (level,) = adapty.profile(LUKAS)["access_levels"]
     assert level["expires_at"] is None
 
 

@@ -7,26 +7,16 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from lookups.models import CustomerAccount, Lookup, TokenChange
+from lookups.models import Lookup, TokenChange
 from lookups.simulators.demo_data import (
-    DEMO_ACCOUNTS,
     ORDER_FAMILY_SHARED,
     ORDER_OFFER_CODE,
     ORDER_PAY_AS_YOU_GO,
+    PURCHASE_OFFER_CODE,
+    TRANSACTION_NOT_FOUND,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def maya(make_account) -> CustomerAccount:
-    demo = next(a for a in DEMO_ACCOUNTS if a["name"] == "Maya Patel")
-    return make_account(
-        external_id=demo["external_id"],
-        email=demo["email"],
-        display_name=demo["name"],
-        app_account_token=uuid.UUID(demo["app_account_token"]),
-    )
 
 
 def look_up(client, order_id: str) -> Lookup:
@@ -139,13 +129,8 @@ def test_a_link_made_since_the_agent_looked_is_refused(
 
 
 def test_moving_a_linked_purchase_needs_a_second_confirmation(
-    agent_client, appstore_settings, simulator, make_account
+    agent_client, appstore_settings, simulator, make_account, oliver
 ):
-    oliver_demo = next(a for a in DEMO_ACCOUNTS if a["name"] == "Oliver Bennett")
-    oliver = make_account(
-        display_name=oliver_demo["name"],
-        app_account_token=uuid.UUID(oliver_demo["app_account_token"]),
-    )
     newcomer = make_account(display_name="New Owner")
     lookup = look_up(agent_client, ORDER_PAY_AS_YOU_GO)
     purchase = latest_transaction(lookup)
@@ -222,7 +207,7 @@ def test_apple_refuses_a_transaction_id_that_is_not_original(agent_client, appst
 
 def test_apple_refuses_an_unknown_purchase(agent_client, appstore_settings, maya):
     lookup = look_up(agent_client, ORDER_OFFER_CODE)
-    _refused(agent_client, "2000000999999999", maya, lookup, 4040005)
+    _refused(agent_client, TRANSACTION_NOT_FOUND, maya, lookup, 4040005)
 
 
 def test_apple_refuses_a_token_it_does_not_accept(agent_client, appstore_settings, simulator, maya):
@@ -250,7 +235,7 @@ def test_a_failed_call_settles_the_row_as_failed_and_can_be_tried_again(
 
 def test_auditors_cannot_link(auditor_client, appstore_settings, simulator, maya):
     response = auditor_client.post(
-        reverse("lookups:link", args=["2000000815627301"]),
+        reverse("lookups:link", args=[PURCHASE_OFFER_CODE]),
         {"account": maya.pk, "ticket_reference": "x", "request_id": str(uuid.uuid4())},
     )
     assert response.status_code == 403

@@ -24,7 +24,7 @@ from django.utils import timezone
 from lookups.models import CustomerAccount, TokenChange
 from lookups.services.reconciling import Settlement, reconcile_token_change
 from lookups.simulators.appstore import AppStoreSimulator
-from lookups.simulators.demo_data import ORDER_OFFER_CODE
+from lookups.simulators.demo_data import ORDER_OFFER_CODE, TRANSACTION_NOT_FOUND
 from tests.fixtures.rows import make_token_change
 
 pytestmark = pytest.mark.django_db
@@ -119,7 +119,7 @@ def test_a_purchase_apple_does_not_know_settles_as_failed(
     change = make_token_change(
         agent_user,
         customer_account,
-        original_transaction_id="2000000999999999",
+        original_transaction_id=TRANSACTION_NOT_FOUND,
         created_at=timezone.now() - timedelta(hours=2),
     )
 

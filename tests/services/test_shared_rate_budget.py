@@ -24,7 +24,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from lookups.appstore.client import AppStoreClient, RetryPolicy
 from lookups.appstore.errors import RateLimitExceededError
 from lookups.services.shared_rate_budget import SharedRateBudget
-from lookups.simulators.demo_data import ORDER_NOT_FOUND, ORDER_OFFER_CODE
+from lookups.simulators.demo_data import ORDER_NOT_FOUND, ORDER_OFFER_CODE, PURCHASE_OFFER_CODE
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("SUPPORTDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -150,7 +150,7 @@ def test_the_client_fails_at_once_on_a_long_refusal_and_sends_nothing(
     client = make_client(appstore_credentials, simulator, limiter)
 
     with pytest.raises(RateLimitExceededError) as refusal:
-        client.set_app_account_token("2000000815627301", "7e3fb20b-4cdb-47cc-936d-99d65f608138")
+        client.set_app_account_token(PURCHASE_OFFER_CODE, "7e3fb20b-4cdb-47cc-936d-99d65f608138")
     assert "Try again in 60 seconds" in refusal.value.describe()
     assert simulator.requests == []
 
@@ -160,7 +160,7 @@ def test_the_client_reports_apples_retry_after_to_the_limiter(simulator, appstor
     client = make_client(appstore_credentials, simulator, limiter)
     simulator.inject_fault("rate_limit", endpoint="history", retry_after_ms=200)
 
-    client.transaction_history("2000000815627301")
+    client.transaction_history(PURCHASE_OFFER_CODE)
 
     [(endpoint, retry_at)] = limiter.blocked
     assert endpoint == "history"

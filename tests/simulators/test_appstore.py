@@ -45,6 +45,8 @@ from lookups.simulators.demo_data import (
     ORDER_PAY_AS_YOU_GO,
     ORDER_REFUNDED,
     ORDER_UPGRADED,
+    PURCHASE_OFFER_CODE,
+    TRANSACTION_NOT_FOUND,
 )
 from tests.fixtures.appstore_simulator import AppStoreCredentials
 
@@ -398,7 +400,7 @@ def test_history_response_has_apples_fields(simulator, api):
 
 
 def test_history_of_an_unknown_transaction_is_404(api):
-    assert_apple_error(api("GET", "/inApps/v2/history/2000000999999999"), 404, 4040010)
+    assert_apple_error(api("GET", f"/inApps/v2/history/{TRANSACTION_NOT_FOUND}"), 404, 4040010)
 
 
 @pytest.mark.parametrize("bad_id", ["abc", "2000000-1", "%20"])
@@ -718,7 +720,7 @@ def test_set_token_refuses_a_non_numeric_id(api):
 
 def test_set_token_answers_404_for_an_unknown_id(api):
     assert_apple_error(
-        set_token(api, "2000000999999999", {"appAccountToken": str(uuid.uuid4())}), 404, 4040005
+        set_token(api, TRANSACTION_NOT_FOUND, {"appAccountToken": str(uuid.uuid4())}), 404, 4040005
     )
 
 
@@ -913,7 +915,7 @@ def test_reset_restores_demo_data_and_clears_faults_and_the_log(simulator, api):
 
 
 def test_unknown_api_paths_answer_404(api):
-    assert api("GET", "/inApps/v1/subscriptions/2000000815627301").status_code == 404
+    assert api("GET", f"/inApps/v1/subscriptions/{PURCHASE_OFFER_CODE}").status_code == 404
 
 
 # --- bulk data for benchmarks --------------------------------------------------------------------

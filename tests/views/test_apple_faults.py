@@ -18,8 +18,8 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from lookups.models import CustomerAccount, Lookup, TokenChange
-from lookups.simulators.demo_data import DEMO_ACCOUNTS, ORDER_OFFER_CODE
+from lookups.models import Lookup, TokenChange
+from lookups.simulators.demo_data import ORDER_OFFER_CODE
 
 pytestmark = pytest.mark.django_db
 
@@ -34,14 +34,6 @@ def fresh_rate_budget():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def maya(make_account) -> CustomerAccount:
-    demo = next(a for a in DEMO_ACCOUNTS if a["name"] == "Maya Patel")
-    return make_account(
-        display_name=demo["name"], app_account_token=uuid.UUID(demo["app_account_token"])
-    )
 
 
 def closed_port() -> int:

@@ -25,9 +25,9 @@ from lookups.appstore.verify import MAX_TOKEN_LENGTH, TransactionVerifier, Verif
 from lookups.forms import OrderLookupForm
 from lookups.services.account_import import UnreadableFile, import_accounts
 from lookups.simulators.appstore import make_signing_chain, sign_jws
+from lookups.simulators.demo_data import PURCHASE_OFFER_CODE
 
 BUNDLE_ID = "com.example.properties"
-ORIGINAL_ID = "2000000815627301"
 HTMX = {"HX-Request": "true"}
 
 # Text a browser can send: any character but lone surrogates, which no URL can carry.
@@ -83,7 +83,7 @@ def test_the_lookup_page_answers_any_order_id(agent_client, unhurried, value):
 @pytest.mark.django_db
 @given(query=typed)
 def test_the_account_search_answers_anything(agent_client, customer_account, query):
-    for url in (reverse("lookups:accounts"), reverse("lookups:link", args=[ORIGINAL_ID])):
+    for url in (reverse("lookups:accounts"), reverse("lookups:link", args=[PURCHASE_OFFER_CODE])):
         response = agent_client.get(url, {"q": query}, headers=HTMX)
         assert response.status_code == 200
 
@@ -121,10 +121,12 @@ history_param = st.sampled_from([*SENSIBLE, "unknown"]).flatmap(
 @pytest.mark.django_db
 @given(
     params=st.lists(history_param, max_size=6),
-    transaction_id=st.one_of(st.just(ORIGINAL_ID), st.just(ORIGINAL_ID), digits_and_more),
+    transaction_id=st.one_of(
+        st.just(PURCHASE_OFFER_CODE), st.just(PURCHASE_OFFER_CODE), digits_and_more
+    ),
 )
-@example(params=[("end", "9999-12-31")], transaction_id=ORIGINAL_ID)
-@example(params=[("start", "0001-01-01")], transaction_id=ORIGINAL_ID)
+@example(params=[("end", "9999-12-31")], transaction_id=PURCHASE_OFFER_CODE)
+@example(params=[("start", "0001-01-01")], transaction_id=PURCHASE_OFFER_CODE)
 def test_the_history_page_answers_any_filters(agent_client, unhurried, params, transaction_id):
     assume(transaction_id and "/" not in transaction_id)
     path = reverse("lookups:history", args=["0"]).replace("/0/", "/{}/")
@@ -140,7 +142,7 @@ def test_the_history_page_answers_any_filters(agent_client, unhurried, params, t
 @example(account="²", lookup="²", pk=0)
 @example(account="99999999999999999999999", lookup="9" * 40, pk=2**70)
 def test_the_link_panel_and_account_page_answer_any_ids(agent_client, account, lookup, pk):
-    url = reverse("lookups:link", args=[ORIGINAL_ID])
+    url = reverse("lookups:link", args=[PURCHASE_OFFER_CODE])
     assert_answered(agent_client.get(url, {"account": account, "lookup": lookup}))
     posted = agent_client.post(url, {"account": account, "lookup": lookup, "request_id": "x"})
     assert posted.status_code == 422

@@ -6,38 +6,23 @@ import pytest
 from django.urls import reverse
 
 from lookups.models import Lookup
-from lookups.simulators.demo_data import ORDER_NOT_FOUND, ORDER_OFFER_CODE
+from lookups.simulators.demo_data import (
+    ORDER_LINKED_IN_APP,
+    ORDER_LONG_HISTORY,
+    ORDER_NOT_FOUND,
+    ORDER_OFFER_CODE,
+    PURCHASE_OFFER_CODE,
+)
 
 pytestmark = pytest.mark.django_db
 
-ORIGINAL_ID = "2000000815627301"  # the demo offer-code subscription
 
 AGENT_PAGES = [
     reverse("lookups:look_up"),
-    reverse("lookups:history", args=[ORIGINAL_ID]),
-    reverse("lookups:link", args=[ORIGINAL_ID]),
+    reverse("lookups:history", args=[PURCHASE_OFFER_CODE]),
+    reverse("lookups:link", args=[PURCHASE_OFFER_CODE]),
 ]
 ACCOUNT_PAGES = [reverse("lookups:accounts")]
-
-
-@pytest.mark.parametrize("url", [*AGENT_PAGES, *ACCOUNT_PAGES, reverse("lookups:home")])
-def test_anonymous_users_are_sent_to_sign_in(client, url):
-    response = client.get(url)
-    assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
-
-
-@pytest.mark.parametrize("url", AGENT_PAGES)
-def test_auditors_and_managers_cannot_open_agent_pages(auditor_client, manager_client, url):
-    assert auditor_client.get(url).status_code == 403
-    assert manager_client.get(url).status_code == 403
-
-
-@pytest.mark.parametrize("role", ["agent_client", "superuser_client"])
-def test_agents_and_superusers_open_agent_pages(request, role, appstore_settings):
-    client = request.getfixturevalue(role)
-    for url in AGENT_PAGES:
-        assert client.get(url).status_code == 200, url
 
 
 def test_agents_search_customer_accounts(agent_client, customer_account):
@@ -46,19 +31,13 @@ def test_agents_search_customer_accounts(agent_client, customer_account):
     assert customer_account.display_name in response.text
 
 
-@pytest.mark.parametrize("role", ["auditor_client", "manager_client"])
-def test_auditors_and_managers_read_accounts_in_the_admin_not_here(request, role):
-    client = request.getfixturevalue(role)
-    assert client.get(reverse("lookups:accounts")).status_code == 403
-
-
 @pytest.mark.parametrize("url", [reverse("lookups:look_up"), *ACCOUNT_PAGES])
 def test_read_only_pages_refuse_post(agent_client, url):
     assert agent_client.post(url).status_code == 405
 
 
 def test_link_refuses_put_and_delete(agent_client):
-    url = reverse("lookups:link", args=[ORIGINAL_ID])
+    url = reverse("lookups:link", args=[PURCHASE_OFFER_CODE])
     assert agent_client.put(url).status_code == 405
     assert agent_client.delete(url).status_code == 405
 
@@ -114,18 +93,13 @@ def test_status_one_gets_a_plain_explanation(agent_client, appstore_settings):
     assert Lookup.objects.get().outcome == Lookup.Outcome.NOT_FOUND
 
 
-def test_a_lookup_shows_the_linked_account_by_name(agent_client, appstore_settings, make_account):
-    from lookups.simulators.demo_data import DEMO_ACCOUNTS, ORDER_LINKED_IN_APP
-
-    sofia = next(a for a in DEMO_ACCOUNTS if a["name"].startswith("Sofia"))
-    account = make_account(display_name=sofia["name"], app_account_token=sofia["app_account_token"])
+def test_a_lookup_shows_the_linked_account_by_name(agent_client, appstore_settings, sofia):
     response = agent_client.get(reverse("lookups:look_up"), {"order_id": ORDER_LINKED_IN_APP})
-    assert reverse("lookups:account", args=[account.pk]) in response.text
+    assert reverse("lookups:account", args=[sofia.pk]) in response.text
+    assert "Sofia Martinez" in response.text
 
 
 def test_the_history_page_pages_by_revision(agent_client, appstore_settings):
-    from lookups.simulators.demo_data import ORDER_LONG_HISTORY
-
     agent_client.get(reverse("lookups:look_up"), {"order_id": ORDER_LONG_HISTORY})
     transaction_id = Lookup.objects.get().transactions[0]["payload"]["transactionId"]
     url = reverse("lookups:history", args=[transaction_id])
@@ -144,7 +118,7 @@ def test_the_history_page_pages_by_revision(agent_client, appstore_settings):
 
 
 def test_history_filters_reject_a_reversed_date_range(agent_client, appstore_settings):
-    url = reverse("lookups:history", args=[ORIGINAL_ID])
+    url = reverse("lookups:history", args=[PURCHASE_OFFER_CODE])
     response = agent_client.get(url, {"start": "2026-05-01", "end": "2026-04-01"})
     assert "must not be after" in response.text
     assert not Lookup.objects.exists()
@@ -166,7 +140,7 @@ def test_the_account_page_lists_purchases_linked_through_the_audit_log(
 def test_load_more_shows_apples_refusal_of_a_stale_revision_in_the_table(
     agent_client, appstore_settings
 ):
-    url = reverse("lookups:history", args=[ORIGINAL_ID])
+    url = reverse("lookups:history", args=[PURCHASE_OFFER_CODE])
     response = agent_client.get(url, {"revision": "not-a-revision"}, headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert '<tr id="load-more">' in response.text

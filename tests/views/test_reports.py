@@ -58,30 +58,14 @@ def numbers_table(html: str, caption: str) -> list[list[str]]:
 # --- Who may open it ------------------------------------------------------------------------
 
 
-def test_anonymous_is_sent_to_login(client):
-    response = client.get(URL)
-    assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
-
-
-@pytest.mark.parametrize("who", ["agent_client", "auditor_client"])
-def test_agents_and_auditors_are_refused(request, who):
-    assert request.getfixturevalue(who).get(URL).status_code == 403
-
-
-@pytest.mark.parametrize("who", ["manager_client", "superuser_client"])
-def test_managers_and_superusers_open_it(request, who):
-    response = request.getfixturevalue(who).get(URL)
-    assert response.status_code == 200
-    assert "<h1>Reports</h1>" in response.text
-
-
 def test_it_rejects_post(manager_client):
     assert manager_client.post(URL, WEEK).status_code == 405
 
 
 def test_the_nav_links_to_it_for_managers_only(manager_client, agent_client):
-    assert f'<a href="{URL}">Reports</a>' in manager_client.get(URL).text
+    page = manager_client.get(URL).text
+    assert "<h1>Reports</h1>" in page
+    assert f'<a href="{URL}">Reports</a>' in page
     assert f'href="{URL}"' not in agent_client.get(reverse("lookups:look_up")).text
 
 
