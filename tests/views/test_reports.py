@@ -12,9 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lookups.models import Lookup, TokenChange
-from lookups.reporting import charts
-from lookups.reporting.figures import ReportFilters, build_report
-from tests.fixtures.rows import make_lookup, make_token_change, settle_token_change
+from tests.fixtures.rows import make_lookup, make_token_change, offer_lookup, settled_change
 
 pytestmark = pytest.mark.django_db
 
@@ -24,27 +22,6 @@ WEEK = {"start": "2026-11-16", "end": "2026-11-22"}
 
 def at(day: int, hour: int = 12, minute: int = 0, second: int = 0) -> datetime:
     return datetime(2026, 11, day, hour, minute, second, tzinfo=UTC)
-
-
-def settled_change(
-    agent, account, outcome: str, *, created_at: datetime, error_code=None, **fields
-):
-    """A token change settled a second after it was written."""
-    change = make_token_change(agent, account, created_at=created_at, **fields)
-    return settle_token_change(
-        change, outcome, at=created_at + timedelta(seconds=1), error_code=error_code
-    )
-
-
-def offer_lookup(agent, purchase: str, offer_type: int | None, **fields) -> Lookup:
-    payload = {"originalTransactionId": purchase, "productId": "com.example.pro"}
-    if offer_type is not None:
-        payload["offerType"] = offer_type
-    transactions = [
-        {"verified": False, "problem": "bad signature"},
-        {"verified": True, "payload": payload},
-    ]
-    return make_lookup(agent, transactions=transactions, **fields)
 
 
 def numbers_table(html: str, caption: str) -> list[list[str]]:
@@ -247,58 +224,6 @@ def test_error_codes_are_counted_on_lookups_and_token_changes(
     ]
 
 
-def test_the_offer_code_share_reads_what_the_lookup_showed(agent_user, make_account):
-    account = make_account()
-    shown = {
-        "2000000000000001": 3,  # offer code
-        "2000000000000002": 1,  # introductory offer
-        "2000000000000003": None,  # no offer
-    }
-    for purchase, offer_type in shown.items():
-        lookup = offer_lookup(agent_user, purchase, offer_type, created_at=at(17))
-        settled_change(
-            agent_user,
-            account,
-            TokenChange.Outcome.SUCCEEDED,
-            lookup=lookup,
-            original_transaction_id=purchase,
-            created_at=at(17),
-        )
-    # The lookup showed another purchase as an offer code, not this one.
-    elsewhere = offer_lookup(agent_user, "2000000000000009", 3, created_at=at(17))
-    settled_change(
-        agent_user,
-        account,
-        TokenChange.Outcome.SUCCEEDED,
-        lookup=elsewhere,
-        original_transaction_id="2000000000000004",
-        created_at=at(17),
-    )
-    # No lookup recorded, or a failed link: not an offer-code link.
-    settled_change(
-        agent_user,
-        account,
-        TokenChange.Outcome.SUCCEEDED,
-        original_transaction_id="2000000000000005",
-        created_at=at(17),
-    )
-    failed = offer_lookup(agent_user, "2000000000000006", 3, created_at=at(17))
-    settled_change(
-        agent_user,
-        account,
-        TokenChange.Outcome.FAILED,
-        lookup=failed,
-        original_transaction_id="2000000000000006",
-        created_at=at(17),
-    )
-
-    report = build_report(ReportFilters(start=at(16).date(), end=at(22).date()))
-
-    assert report.offer_codes.linked == 5
-    assert report.offer_codes.offer_codes == 1
-    assert report.offer_codes.percent == 20
-
-
 def test_the_offer_code_share_shows_in_its_table(manager_client, agent_user, make_account):
     account = make_account()
     lookup = offer_lookup(agent_user, "2000000000000001", 3, created_at=at(17))
@@ -362,40 +287,6 @@ def test_the_page_runs_the_same_queries_for_little_or_much_data(
     much = queries_for_report(manager_client, params)
 
     assert little == much
-
-
-# --- Chart geometry --------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("largest", "expected"),
-    [
-        (0, [0, 1]),
-        (2, [0, 1, 2]),
-        (3, [0, 1, 2, 3, 4, 5]),
-        (13, [0, 5, 10, 15, 20]),
-        (150, [0, 50, 100, 150, 200]),
-        (999, [0, 200, 400, 600, 800, 1000]),
-    ],
-)
-def test_the_value_axis_falls_on_round_numbers(largest, expected):
-    assert charts.ticks(charts.nice_ceiling(largest)) == expected
-
-
-def test_a_days_bars_stack_up_to_its_total():
-    series = [charts.Series("a", "A", "series-good"), charts.Series("b", "B", "series-bad")]
-    day = at(17).date()
-    chart = charts.stacked_columns(
-        "t", "T", series, [(day, [2, 1], 3), (day, [0, 0], 0)], empty_message="none"
-    )
-
-    lower, upper = chart.bars
-    assert (lower.css, upper.css) == ("series-good", "series-bad")
-    assert lower.y + lower.height == chart.baseline
-    assert upper.y + upper.height == lower.y
-    plot_height = chart.baseline - charts.TOP
-    assert lower.height + upper.height == pytest.approx(plot_height * 3 / 5)
-    assert chart.empty is None
 
 
 @pytest.mark.parametrize(
