@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from lookups.models import CustomerAccount, Lookup, TokenChange
+from lookups.models import AdaptyDelivery, CustomerAccount, Export, Lookup, TokenChange
 from tests.fixtures.rows import make_lookup, make_token_change
 
 MODELS = ["customeraccount", "lookup", "tokenchange"]
@@ -24,6 +24,39 @@ def token_change(agent_user, customer_account) -> TokenChange:
 
 
 # --- Who may reach what ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def one_of_each(token_change, manager_user) -> dict[str, list[str]]:
+    """A row of every audit model, and what its changelist row must show of it."""
+    delivery = AdaptyDelivery.objects.create(
+        token_change=token_change,
+        agent=token_change.agent,
+        customer_user_id="adapty-jane-7",
+        request_id="req-3141",
+    )
+    Export.objects.create(user=manager_user, table=Export.Table.TOKEN_CHANGES, row_count=7)
+    return {
+        "customeraccount": ["Jane Doe", "jane.doe@example.com", "cust-jane"],
+        "lookup": ["MK5TTTVWJH", "Production", "Found", "agent"],
+        "tokenchange": [token_change.original_transaction_id, "ZD-1234", "Pending", "Jane Doe"],
+        "adaptydelivery": [delivery.customer_user_id, delivery.request_id, "Sent"],
+        "export": ["manager", "Token changes", ">7<"],
+    }
+
+
+@pytest.mark.parametrize("client_fixture", ["auditor_client", "manager_client"])
+@pytest.mark.parametrize(
+    "model", ["customeraccount", "lookup", "tokenchange", "adaptydelivery", "export"]
+)
+def test_each_changelist_shows_its_rows_to_the_staff(request, one_of_each, client_fixture, model):
+    page = request.getfixturevalue(client_fixture).get(changelist(model)).text
+    # The results table alone: the filters beside it name outcomes and agents of their own.
+    results = page[page.index('<table id="result_list">') :]
+    results = results[: results.index("</table>")]
+    assert results.count("<tr") == 2  # the header and the one row
+    for shown in one_of_each[model]:
+        assert shown in results, (model, shown)
 
 
 def test_auditor_sees_only_the_support_desk_in_the_admin(auditor_client):

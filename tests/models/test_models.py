@@ -1,7 +1,8 @@
+"""The desk's rules kept by its models: roles, accounts and their search, the audit rows."""
+
 from __future__ import annotations
 
 import threading
-import uuid
 
 import pytest
 from django.contrib.auth.models import Group
@@ -52,12 +53,6 @@ def test_account_reads_as_name_and_email(customer_account):
     assert str(customer_account) == "Jane Doe (jane.doe@example.com)"
 
 
-def test_each_account_gets_its_own_token(make_account):
-    first, second = make_account(), make_account()
-    assert isinstance(first.app_account_token, uuid.UUID)
-    assert first.app_account_token != second.app_account_token
-
-
 def test_two_accounts_cannot_share_a_token(make_account):
     first = make_account()
     with pytest.raises(IntegrityError):
@@ -67,12 +62,6 @@ def test_two_accounts_cannot_share_a_token(make_account):
 def test_adapty_user_id_falls_back_to_external_id(make_account):
     assert make_account(external_id="c-1").adapty_user_id == "c-1"
     assert make_account(adapty_customer_user_id="ad-9").adapty_user_id == "ad-9"
-
-
-def test_accounts_are_ordered_by_name(make_account):
-    make_account(display_name="Zoe")
-    make_account(display_name="Anna")
-    assert [a.display_name for a in CustomerAccount.objects.all()] == ["Anna", "Zoe"]
 
 
 @pytest.mark.parametrize("query", ["jane.doe@", "JANE.DOE@EXAMPLE.COM", "cust-ja", "doe"])
@@ -96,12 +85,6 @@ def test_search_with_nothing_typed_finds_nothing(customer_account):
     assert not CustomerAccount.objects.search("   ").exists()
 
 
-def test_search_can_be_sliced_by_the_caller(make_account):
-    for _ in range(5):
-        make_account()
-    assert len(CustomerAccount.objects.search("customer")[:3]) == 3
-
-
 def test_an_account_with_token_changes_cannot_be_deleted(token_change):
     with pytest.raises(ProtectedError):
         token_change.account.delete()
@@ -110,13 +93,8 @@ def test_an_account_with_token_changes_cannot_be_deleted(token_change):
 # --- Lookup ------------------------------------------------------------------------------------
 
 
-def test_lookup_defaults(agent_user):
-    lookup = make_lookup(agent_user)
-    lookup.refresh_from_db()
-    assert lookup.kind == Lookup.Kind.ORDER
-    assert lookup.transactions == []
-    assert lookup.created_at is not None
-    assert str(lookup) == "Order lookup MK5TTTVWJH (found)"
+def test_an_order_lookup_reads_as_its_order(agent_user):
+    assert str(make_lookup(agent_user)) == "Order lookup MK5TTTVWJH (found)"
 
 
 def test_history_lookup_reads_as_its_transaction(agent_user):

@@ -23,3 +23,10 @@ def test_an_account_without_links_says_no_purchase_has_been_linked(agent_client,
 
 def test_the_account_search_refuses_post(agent_client):
     assert agent_client.post(reverse("lookups:accounts")).status_code == 405
+
+
+def test_the_account_search_lists_matches_by_name(agent_client, make_account):
+    for name in ("Zoe Adams", "Anna Berg", "Mia Chen"):
+        make_account(display_name=name)
+    page = agent_client.get(reverse("lookups:accounts"), {"q": "customer"}).text
+    assert page.index("Anna Berg") < page.index("Mia Chen") < page.index("Zoe Adams")
