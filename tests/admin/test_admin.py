@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from lookups.models import AdaptyDelivery, CustomerAccount, Export, Lookup, TokenChange
+from lookups.simulators.demo_data import ORDER_OFFER_CODE
 from tests.fixtures.rows import make_lookup, make_token_change
 
 MODELS = ["customeraccount", "lookup", "tokenchange"]
@@ -38,7 +39,7 @@ def one_of_each(token_change, manager_user) -> dict[str, list[str]]:
     Export.objects.create(user=manager_user, table=Export.Table.TOKEN_CHANGES, row_count=7)
     return {
         "customeraccount": ["Jane Doe", "jane.doe@example.com", "cust-jane"],
-        "lookup": ["MK5TTTVWJH", "Production", "Found", "agent"],
+        "lookup": [ORDER_OFFER_CODE, "Production", "Found", "agent"],
         "tokenchange": [token_change.original_transaction_id, "ZD-1234", "Pending", "Jane Doe"],
         "adaptydelivery": [delivery.customer_user_id, delivery.request_id, "Sent"],
         "export": ["manager", "Token changes", ">7<"],
@@ -139,7 +140,7 @@ def test_nobody_can_add_edit_or_delete_the_log(request, token_change, model, rol
 
 
 @pytest.mark.parametrize(
-    "query", ["2000000555555555", "MK5TTTVWJH", "jane.doe", "cust-jane", "Jane Doe", "ZD-1234"]
+    "query", ["2000000555555555", ORDER_OFFER_CODE, "jane.doe", "cust-jane", "Jane Doe", "ZD-1234"]
 )
 def test_token_changes_can_be_searched(
     auditor_client, agent_user, customer_account, make_account, query
@@ -159,14 +160,14 @@ def test_token_changes_can_be_searched(
     assert list(response.context["cl"].result_list) == [token_change]
 
 
-@pytest.mark.parametrize("query", ["MK5TTTVWJH", "2000000999"])
+@pytest.mark.parametrize("query", [ORDER_OFFER_CODE, "2000000999"])
 def test_lookups_can_be_searched_by_order_or_transaction(auditor_client, agent_user, query):
     order = make_lookup(agent_user)
     history = make_lookup(
         agent_user, kind=Lookup.Kind.HISTORY, order_id="", transaction_id="2000000999"
     )
     response = auditor_client.get(changelist("lookup"), {"q": query})
-    expected = order if query == "MK5TTTVWJH" else history
+    expected = order if query == ORDER_OFFER_CODE else history
     assert list(response.context["cl"].result_list) == [expected]
 
 

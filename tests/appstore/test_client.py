@@ -856,6 +856,6 @@ def test_it_refuses_an_order_lookup_in_sandbox_without_calling_apple(
         base_url=simulator.url,
     )
     with pytest.raises(OrderLookupUnavailableError) as refused:
-        client.look_up_order("MK5TTTVWJH")
+        client.look_up_order(ORDER_OFFER_CODE)
     assert "Production" in refused.value.describe()
     assert simulator.requests == []

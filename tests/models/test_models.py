@@ -11,6 +11,7 @@ from django.db.models import ProtectedError
 
 from lookups import roles
 from lookups.models import AuditLogIsAppendOnly, CustomerAccount, Lookup, TokenChange
+from lookups.simulators.demo_data import ORDER_OFFER_CODE
 from tests.fixtures.rows import make_lookup, make_token_change
 
 
@@ -94,7 +95,7 @@ def test_an_account_with_token_changes_cannot_be_deleted(token_change):
 
 
 def test_an_order_lookup_reads_as_its_order(agent_user):
-    assert str(make_lookup(agent_user)) == "Order lookup MK5TTTVWJH (found)"
+    assert str(make_lookup(agent_user)) == f"Order lookup {ORDER_OFFER_CODE} (found)"
 
 
 def test_history_lookup_reads_as_its_transaction(agent_user):

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from lookups.models import CustomerAccount, Export, Lookup, TokenChange
 from lookups.reporting import exports
+from lookups.simulators.demo_data import ORDER_OFFER_CODE
 from tests.fixtures.rows import make_lookup, make_token_change, settle_token_change
 
 pytestmark = pytest.mark.django_db
@@ -112,7 +113,7 @@ def test_the_token_change_export_is_exactly_the_rows_in_range(manager_client, ag
         created_at=at(16, 0, 0, 0),
         original_transaction_id="2000000000000001",
         product_id="com.example.pro.yearly",
-        order_id="MK5TTTVWJH",
+        order_id=ORDER_OFFER_CODE,
         ticket_reference="ZD-1",
     )
     settle_token_change(linked, TokenChange.Outcome.SUCCEEDED, at=at(16, 0, 0, 2, 999999))
@@ -155,10 +156,10 @@ def test_the_token_change_export_is_exactly_the_rows_in_range(manager_client, ag
         "order_id,account_external_id,account_email,token_before,token_after,ticket_reference,"
         "lookup_id,error_code,error_message,request_id,chain_sequence,chain_hash\r\n"
         f"{linked.pk},2026-11-16T00:00:00Z,2026-11-16T00:00:02Z,agent,succeeded,"
-        "2000000000000001,com.example.pro.yearly,Production,MK5TTTVWJH,cust-42,jo@example.com,,"
+        f"2000000000000001,com.example.pro.yearly,Production,{ORDER_OFFER_CODE},cust-42,jo@example.com,,"
         f"{TOKEN},ZD-1,,,,11111111-2222-4333-8444-555555555555,1,{linked.chain_hash}\r\n"
         f"{pending.pk},2026-11-22T06:00:00Z,,agent,pending,"
-        "2000000000000003,com.example.premium.yearly,Production,MK5TTTVWJH,cust-42,"
+        f"2000000000000003,com.example.premium.yearly,Production,{ORDER_OFFER_CODE},cust-42,"
         f"jo@example.com,,{TOKEN},'-,,,,99999999-8888-4777-a666-555555555555,,\r\n"
         f"{refused.pk},2026-11-22T23:59:59Z,2026-11-23T00:00:01Z,agent,failed,"
         "2000000000000002,com.example.pro.monthly,Production,,cust-42,jo@example.com,"
@@ -513,7 +514,7 @@ def test_the_lines_are_what_pythons_csv_module_writes(manager_client, agent_user
                 f"2026-11-17T00:{lookup.created_at.minute:02d}:00Z",
                 "agent",
                 "order",
-                "MK5TTTVWJH",
+                ORDER_OFFER_CODE,
                 "",
                 "",
                 "Production",

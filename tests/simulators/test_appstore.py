@@ -714,7 +714,7 @@ def test_set_token_refuses_an_app_transaction_id(simulator, api):
 
 def test_set_token_refuses_a_non_numeric_id(api):
     assert_apple_error(
-        set_token(api, "MK5TTTVWJH", {"appAccountToken": str(uuid.uuid4())}), 400, 4000006
+        set_token(api, ORDER_OFFER_CODE, {"appAccountToken": str(uuid.uuid4())}), 400, 4000006
     )
 
 
