@@ -175,6 +175,16 @@ CREDITS_UNFINISHED = "2000000843316691"  # two packs of ten in one transaction
 LONG_HISTORY_RENEWALS = 24
 LONG_HISTORY_CREDIT_PACKS = 12
 LONG_HISTORY_LATEST_CREDITS = str(2000000571400000 + 23_100_417 * 11 + 9)
+LONG_HISTORY_FINISHED_CREDIT_PACKS = 10  # the app has finished all but the two latest
+# Everything Lukas bought, and the consumables the app has finished (left out of history V1).
+LUKAS_TRANSACTIONS = (
+    PURCHASE_LIFETIME,
+    PURCHASE_SEASON_PASS,
+    *EARLIER_CREDIT_PACKS,
+    CREDITS_FINISHED,
+    CREDITS_UNFINISHED,
+)
+LUKAS_FINISHED_CONSUMABLES = (*EARLIER_CREDIT_PACKS, CREDITS_FINISHED)
 # Not a transaction of this app: Apple answers "transaction ID not found".
 TRANSACTION_NOT_FOUND = "2000000999999999"
 
@@ -413,7 +423,6 @@ def _long_history(store: TransactionStore, at: Moment) -> None:
             product_id=CREDITS_50 if n % 3 == 2 else CREDITS_10,
             purchase_date=at(1, 22, 14) if is_latest else at(340 - 30 * n, 21, 30),
             app_account_token=token,
-            # The app has finished all but the two latest.
-            finished=n < 10,
+            finished=n < LONG_HISTORY_FINISHED_CREDIT_PACKS,
             order_id=ORDER_LONG_HISTORY if is_latest else None,
         )

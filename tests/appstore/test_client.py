@@ -54,8 +54,16 @@ from lookups.simulators.appstore.catalog import (
 from lookups.simulators.appstore.local import generate_private_key_pem
 from lookups.simulators.demo_data import (
     APP_TRANSACTION_IDS,
+    CREDITS_FINISHED,
+    CREDITS_UNFINISHED,
     DEMO_ACCOUNTS,
     DEMO_ORDERS,
+    EARLIER_CREDIT_PACKS,
+    LONG_HISTORY_CREDIT_PACKS,
+    LONG_HISTORY_FINISHED_CREDIT_PACKS,
+    LONG_HISTORY_RENEWALS,
+    LUKAS_FINISHED_CONSUMABLES,
+    LUKAS_TRANSACTIONS,
     MAYA,
     ORDER_CONSUMABLES,
     ORDER_FAMILY_SHARED,
@@ -254,7 +262,8 @@ def test_it_leaves_finished_consumables_out_of_history_v1_only(client, verifier,
 
     assert finished in v2 and finished not in v1
     assert unfinished in v1 and unfinished in v2
-    assert len(v1) == 3 and len(v2) == 8
+    assert set(v2) == set(LUKAS_TRANSACTIONS) and len(v2) == len(LUKAS_TRANSACTIONS)
+    assert set(v1) == set(LUKAS_TRANSACTIONS) - set(LUKAS_FINISHED_CONSUMABLES)
     assert [path for _, path in simulator.requests] == [
         f"/inApps/v1/history/{any_id}",
         f"/inApps/v2/history/{any_id}",
@@ -269,7 +278,7 @@ def test_it_reads_the_history_page_envelope(client, simulator, appstore_credenti
     assert page.environment == "Production"
     assert page.revision
     assert page.has_more is False
-    assert len(page.signed_transactions) == 8
+    assert len(page.signed_transactions) == len(LUKAS_TRANSACTIONS)
 
 
 def test_it_filters_history_by_product_type(client, verifier, simulator):
@@ -278,7 +287,7 @@ def test_it_filters_history_by_product_type(client, verifier, simulator):
     consumables = history(client, verifier, any_id, product_types=("CONSUMABLE",))
     one_time = history(client, verifier, any_id, product_types=("NON_CONSUMABLE", "NON_RENEWABLE"))
 
-    assert len(consumables) == 6
+    assert set(ids(consumables)) == {*EARLIER_CREDIT_PACKS, CREDITS_FINISHED, CREDITS_UNFINISHED}
     assert {t.type for t in consumables} == {"Consumable"}
     assert {t.product_id for t in one_time} == {LIFETIME, SEASON_PASS}
 
@@ -286,7 +295,7 @@ def test_it_filters_history_by_product_type(client, verifier, simulator):
 def test_it_filters_history_by_product_id(client, verifier, simulator):
     credits = history(client, verifier, lukas_transaction_id(simulator), product_ids=(CREDITS_10,))
 
-    assert len(credits) == 5
+    assert set(ids(credits)) == {*EARLIER_CREDIT_PACKS, CREDITS_UNFINISHED}
     assert {t.product_id for t in credits} == {CREDITS_10}
 
 
@@ -391,9 +400,10 @@ def test_it_sends_the_same_filters_with_every_revision(client, verifier, simulat
     subscriptions = history(client, verifier, any_id, product_types=("AUTO_RENEWABLE",))
     v1 = history(client, verifier, any_id, version=1)
 
-    assert len(subscriptions) == 24
+    assert len(subscriptions) == LONG_HISTORY_RENEWALS
     assert {t.product_id for t in subscriptions} == {PRO_MONTHLY}
-    assert len(v1) == len(set(ids(v1))) == 26
+    unfinished = LONG_HISTORY_CREDIT_PACKS - LONG_HISTORY_FINISHED_CREDIT_PACKS
+    assert len(v1) == len(set(ids(v1))) == LONG_HISTORY_RENEWALS + unfinished
     assert len(simulator.requests) == 4
 
 
@@ -820,7 +830,7 @@ def test_it_passes_on_a_history_page_signed_by_an_untrusted_chain(client, verifi
 
     page = client.transaction_history(any_id)
 
-    assert len(page.signed_transactions) == 8
+    assert len(page.signed_transactions) == len(LUKAS_TRANSACTIONS)
     for signed in page.signed_transactions:
         with pytest.raises(VerificationError) as refused:
             verifier.decode_transaction(signed)

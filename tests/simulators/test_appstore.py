@@ -34,7 +34,13 @@ from lookups.simulators.demo_data import (
     APP_TRANSACTION_IDS,
     DEMO_ACCOUNTS,
     DEMO_ORDERS,
+    LONG_HISTORY_CREDIT_PACKS,
+    LONG_HISTORY_FINISHED_CREDIT_PACKS,
+    LONG_HISTORY_RENEWALS,
     LUKAS,
+    LUKAS_FINISHED_CONSUMABLES,
+    LUKAS_TRANSACTIONS,
+    OFFER_CODE_TRANSACTIONS,
     ORDER_CONSUMABLES,
     ORDER_FAMILY_SHARED,
     ORDER_LINKED_IN_APP,
@@ -260,14 +266,13 @@ def test_lookup_of_a_known_order_answers_status_0_with_its_transactions(simulato
     assert set(response.json()) == {"status", "signedTransactions"}
     assert response.json()["status"] == 0
     transactions = payloads(response)
-    assert len(transactions) == 4
+    assert [t["transactionId"] for t in transactions] == list(OFFER_CODE_TRANSACTIONS)
     original = transactions[0]
     assert original["offerType"] == 3
     assert original["offerDiscountType"] == "FREE_TRIAL"
     assert original["offerIdentifier"]
     assert original["transactionReason"] == "PURCHASE"
-    assert len({t["transactionId"] for t in transactions}) == 4
-    assert len({t["webOrderLineItemId"] for t in transactions}) == 4
+    assert len({t["webOrderLineItemId"] for t in transactions}) == len(OFFER_CODE_TRANSACTIONS)
     for transaction in transactions:
         assert transaction["originalTransactionId"] == original["transactionId"]
         assert "appAccountToken" not in transaction
@@ -363,7 +368,8 @@ def test_history_v1_leaves_out_finished_consumables_and_v2_keeps_them(simulator,
     finished_credit, unfinished_credit = simulator.order_transaction_ids(ORDER_CONSUMABLES)
     assert finished_credit in v2 and finished_credit not in v1
     assert unfinished_credit in v1 and unfinished_credit in v2
-    assert len(v2) == 8 and len(v1) == 3
+    assert set(v2) == set(LUKAS_TRANSACTIONS) and len(v2) == len(LUKAS_TRANSACTIONS)
+    assert set(v1) == set(LUKAS_TRANSACTIONS) - set(LUKAS_FINISHED_CONSUMABLES)
 
 
 def test_history_v1_keeps_a_finished_consumable_once_it_is_refunded(simulator, api):
@@ -527,15 +533,17 @@ def test_history_pages_by_20_with_revision_and_has_more(simulator, api):
         "GET", f"/inApps/v2/history/{any_id}", params={"revision": first["revision"]}
     ).json()
     assert second["hasMore"] is False
-    assert len(second["signedTransactions"]) == 16
+    everything = LONG_HISTORY_RENEWALS + LONG_HISTORY_CREDIT_PACKS
+    assert len(second["signedTransactions"]) == everything - 20
     seen = [
         decode(t)[1]["transactionId"]
         for t in first["signedTransactions"] + second["signedTransactions"]
     ]
-    assert len(set(seen)) == 36
+    assert len(set(seen)) == everything
 
     v1 = history_ids(api, any_id, version=1)
-    assert len(v1) == 26 and len(set(v1)) == 26
+    finished = LONG_HISTORY_FINISHED_CREDIT_PACKS
+    assert len(v1) == len(set(v1)) == everything - finished
     descending = history_ids(api, any_id, sort="DESCENDING")
     assert descending == history_ids(api, any_id)[::-1]
 
