@@ -64,7 +64,7 @@ def test_managers_and_superusers_export(request, who, table):
     assert body(response).startswith("id,created_at,")
 
 
-def test_it_rejects_post(manager_client):
+def test_an_export_refuses_post(manager_client):
     assert manager_client.post(export_url("lookups"), WEEK).status_code == 405
 
 

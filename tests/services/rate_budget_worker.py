@@ -1,4 +1,4 @@
-"""One worker process of a deployment, for tests/test_rate_budget.py.
+"""One worker process of a deployment, for tests/services/test_shared_rate_budget.py.
 
 Configured entirely from the environment, as a gunicorn worker would be (CACHE_URL, APPSTORE_*).
 Once Django is set up it creates WORKER_READY_FILE, waits for WORKER_GO_FILE to appear and then

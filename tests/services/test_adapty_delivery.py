@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from lookups.adapty.client import AdaptyClient
-from lookups.models import AdaptyDelivery, CustomerAccount, Lookup, TokenChange
+from lookups.models import AdaptyDelivery, TokenChange
 from lookups.services.adapty_delivery import send_to_adapty
 from lookups.simulators.demo_data import (
     JAMES,
@@ -20,25 +20,10 @@ from lookups.simulators.demo_data import (
     ORDER_REFUNDED,
     PURCHASE_OFFER_CODE,
 )
+from tests.fixtures.pages import link, look_up
 from tests.fixtures.rows import make_lookup, make_token_change
 
 pytestmark = pytest.mark.django_db
-
-
-def look_up(client, order_id: str) -> Lookup:
-    assert client.get(reverse("lookups:look_up"), {"order_id": order_id}).status_code == 200
-    return Lookup.objects.filter(order_id=order_id).latest("created_at")
-
-
-def link(client, original_transaction_id: str, account: CustomerAccount, lookup: Lookup):
-    data = {
-        "account": account.pk,
-        "ticket_reference": "ZD-2077",
-        "request_id": str(uuid.uuid4()),
-        "lookup": lookup.pk,
-    }
-    url = reverse("lookups:link", args=[original_transaction_id])
-    return client.post(url, data, headers={"HX-Request": "true"})
 
 
 def retry(client, change: TokenChange, **headers):

@@ -15,14 +15,9 @@ from lookups.simulators.demo_data import (
     PURCHASE_OFFER_CODE,
     TRANSACTION_NOT_FOUND,
 )
+from tests.fixtures.pages import link, look_up
 
 pytestmark = pytest.mark.django_db
-
-
-def look_up(client, order_id: str) -> Lookup:
-    response = client.get(reverse("lookups:look_up"), {"order_id": order_id})
-    assert response.status_code == 200
-    return Lookup.objects.filter(order_id=order_id).latest("created_at")
 
 
 def latest_transaction(lookup: Lookup, original_transaction_id: str | None = None) -> dict:
@@ -30,19 +25,6 @@ def latest_transaction(lookup: Lookup, original_transaction_id: str | None = Non
     if original_transaction_id:
         payloads = [p for p in payloads if p["originalTransactionId"] == original_transaction_id]
     return max(payloads, key=lambda p: p["purchaseDate"])
-
-
-def link(client, transaction_id, account, lookup, **fields):
-    data = {
-        "account": account.pk,
-        "ticket_reference": "ZD-1042",
-        "request_id": str(uuid.uuid4()),
-        "lookup": lookup.pk,
-        **fields,
-    }
-    return client.post(
-        reverse("lookups:link", args=[transaction_id]), data, headers={"HX-Request": "true"}
-    )
 
 
 def test_the_offer_code_order_is_linked_and_the_next_lookup_shows_the_account(

@@ -20,10 +20,11 @@ from django.urls import reverse
 
 from lookups.models import Lookup, TokenChange
 from lookups.simulators.demo_data import OFFER_CODE_TRANSACTIONS, ORDER_OFFER_CODE
+from tests.fixtures.pages import HTMX
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HX-Request": "true"}
+
 LOOKUP_PATH = f"/inApps/v1/lookup/{ORDER_OFFER_CODE}"
 ALERT = re.compile(r'<p class="notice error" role="alert">(.*?)</p>', re.DOTALL)
 

@@ -13,8 +13,7 @@ from hypothesis import strategies as st
 
 from lookups.forms import OrderLookupForm
 from lookups.simulators.demo_data import ORDER_OFFER_CODE, PURCHASE_OFFER_CODE
-
-HTMX = {"HX-Request": "true"}
+from tests.fixtures.pages import HTMX
 
 # Text a browser can send: any character but lone surrogates, which no URL can carry.
 typed = st.text(st.characters(exclude_categories=("Cs",)), max_size=300)

@@ -35,7 +35,7 @@ def numbers_table(html: str, caption: str) -> list[list[str]]:
 # --- Who may open it ------------------------------------------------------------------------
 
 
-def test_it_rejects_post(manager_client):
+def test_the_reports_page_refuses_post(manager_client):
     assert manager_client.post(URL, WEEK).status_code == 405
 
 
