@@ -206,6 +206,12 @@ LUKAS_TRANSACTIONS = (
     CREDITS_UNFINISHED,
 )
 LUKAS_FINISHED_CONSUMABLES = (*EARLIER_CREDIT_PACKS, CREDITS_FINISHED)
+# The subscriptions in each state, bought by App Store customers with no account at the company.
+EXPIRED_TRANSACTIONS = ("2000000701100311", "2000000720040516")
+BILLING_RETRY_TRANSACTIONS = ("2000000742210087", "2000000761900342", "2000000781337209")
+GRACE_PERIOD_TRANSACTIONS = ("2000000790450128", "2000000809660731")
+PURCHASE_REVOKED_SUBSCRIPTION = "2000000826715530"
+PURCHASE_FREE_TRIAL = "2000000844120066"
 # Not a transaction of this app: Apple answers "transaction ID not found".
 TRANSACTION_NOT_FOUND = "2000000999999999"
 
@@ -222,6 +228,11 @@ ORDER_TRANSACTIONS: dict[str, tuple[str, ...]] = {
     ORDER_UPGRADED: (*UPGRADED_MONTHLY_TRANSACTIONS, UPGRADE_TO_YEARLY),
     ORDER_LONG_HISTORY: (LONG_HISTORY_LATEST_CREDITS,),
     ORDER_NOT_FOUND: (),
+    ORDER_EXPIRED: EXPIRED_TRANSACTIONS,
+    ORDER_BILLING_RETRY: BILLING_RETRY_TRANSACTIONS,
+    ORDER_GRACE_PERIOD: GRACE_PERIOD_TRANSACTIONS,
+    ORDER_REVOKED_SUBSCRIPTION: (PURCHASE_REVOKED_SUBSCRIPTION,),
+    ORDER_FREE_TRIAL: (PURCHASE_FREE_TRIAL,),
 }
 
 # Each App Store customer is known by the appTransactionId all their transactions carry.
@@ -461,7 +472,7 @@ def _long_history(store: TransactionStore, at: Moment) -> None:
 
 def _renewal_states(store: TransactionStore) -> None:
     """What happens next to the subscriptions above: all renew but Sofia's, which she turned off."""
-    store.set_renewal_state("2000000412908834", auto_renew_status=0)
+    store.set_renewal_state(PURCHASE_LINKED_IN_APP, auto_renew_status=0)
 
 
 def _subscriptions_in_every_state(store: TransactionStore, at: Moment, now_ms: int) -> None:
@@ -475,7 +486,7 @@ def _subscriptions_in_every_state(store: TransactionStore, at: Moment, now_ms: i
     for order_id, storefront in storefronts.items():
         store.add_customer(STATE_CUSTOMERS[order_id], storefront=storefront)
 
-    def monthly(order_id: str, ids: list[str], latest: int) -> str:
+    def monthly(order_id: str, ids: tuple[str, ...], latest: int) -> str:
         for n, transaction_id in enumerate(ids):
             store.add_transaction(
                 STATE_CUSTOMERS[order_id],
@@ -488,14 +499,12 @@ def _subscriptions_in_every_state(store: TransactionStore, at: Moment, now_ms: i
             )
         return ids[0]
 
-    expired = monthly(
-        ORDER_EXPIRED, ["2000000701100311", "2000000720040516"], add_months(at(21, 10, 30), -1)
-    )
+    expired = monthly(ORDER_EXPIRED, EXPIRED_TRANSACTIONS, add_months(at(21, 10, 30), -1))
     store.set_renewal_state(expired, auto_renew_status=0, expiration_intent=1)
 
     retry = monthly(
         ORDER_BILLING_RETRY,
-        ["2000000742210087", "2000000761900342", "2000000781337209"],
+        BILLING_RETRY_TRANSACTIONS,
         add_months(at(20, 4, 12), -1),
     )
     store.set_renewal_state(
@@ -505,28 +514,26 @@ def _subscriptions_in_every_state(store: TransactionStore, at: Moment, now_ms: i
         grace_period_expires_date=at(4, 4, 12),
     )
 
-    grace = monthly(
-        ORDER_GRACE_PERIOD, ["2000000790450128", "2000000809660731"], add_months(at(2, 16, 40), -1)
-    )
+    grace = monthly(ORDER_GRACE_PERIOD, GRACE_PERIOD_TRANSACTIONS, add_months(at(2, 16, 40), -1))
     store.set_renewal_state(
         grace, in_billing_retry=True, expiration_intent=2, grace_period_expires_date=at(-14, 16, 40)
     )
 
     store.add_transaction(
         STATE_CUSTOMERS[ORDER_REVOKED_SUBSCRIPTION],
-        transaction_id="2000000826715530",
+        transaction_id=PURCHASE_REVOKED_SUBSCRIPTION,
         product_id=PRO_YEARLY,
         purchase_date=at(45, 12, 0),
         order_id=ORDER_REVOKED_SUBSCRIPTION,
     )
-    store.revoke("2000000826715530", revocation_date=at(40, 9, 30), reason=0)
-    store.set_renewal_state("2000000826715530", auto_renew_status=0)
+    store.revoke(PURCHASE_REVOKED_SUBSCRIPTION, revocation_date=at(40, 9, 30), reason=0)
+    store.set_renewal_state(PURCHASE_REVOKED_SUBSCRIPTION, auto_renew_status=0)
 
     free_week = Offer(1, "PROFREEWEEK", "FREE_TRIAL", "P1W", 0)
     started = at(3, 11, 5)
     store.add_transaction(
         STATE_CUSTOMERS[ORDER_FREE_TRIAL],
-        transaction_id="2000000844120066",
+        transaction_id=PURCHASE_FREE_TRIAL,
         product_id=PRO_MONTHLY,
         purchase_date=started,
         offer=free_week,
