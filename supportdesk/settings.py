@@ -262,3 +262,16 @@ if ADAPTY_MAX_ATTEMPTS < 1:
     raise ImproperlyConfigured("ADAPTY_MAX_ATTEMPTS must be at least 1.")
 # `make run` serves the local Adapty simulator here (and uses it when no secret key is set).
 ADAPTY_SIMULATOR_PORT = env.int("ADAPTY_SIMULATOR_PORT", default=8002)
+
+# --- The audit log ------------------------------------------------------------------------------
+# The key of the audit log's HMAC chain (lookups/audit_chain.py). It never reaches the database, so
+# someone who can only write to the database can't add a row the chain accepts. Given as
+# AUDIT_CHAIN_KEY or in the file AUDIT_CHAIN_KEY_FILE names; at least 32 characters.
+AUDIT_CHAIN_KEY = secret_from_env_or_file("AUDIT_CHAIN_KEY") or required(
+    "AUDIT_CHAIN_KEY", "local-audit-chain-key-only-for-debug-runs"
+)
+if len(AUDIT_CHAIN_KEY) < 32:
+    raise ImproperlyConfigured("AUDIT_CHAIN_KEY must be at least 32 characters.")
+# Where `verify_audit_log` keeps the chain heads it has seen, outside the database: each run checks
+# the chain still holds every one and appends the head it saw.
+AUDIT_ANCHOR_FILE = env.str("AUDIT_ANCHOR_FILE", default="")

@@ -21,18 +21,21 @@ PRODUCTION = {
     "APPSTORE_BUNDLE_ID": "com.example.app",
     "APPSTORE_APP_APPLE_ID": "1234567890",
     "APPSTORE_ROOT_CERTIFICATES": "/etc/supportdesk/AppleRootCA-G3.cer",
+    "AUDIT_CHAIN_KEY": "a-test-chain-key-that-is-long-enough-0123456789",
 }
 
 
-def start_django(environment: dict[str, str]) -> subprocess.CompletedProcess:
+def start_django(
+    environment: dict[str, str], code: str = "import django; django.setup()"
+) -> subprocess.CompletedProcess:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("APPSTORE_", "DJANGO_")) and key not in PRODUCTION
+        if not key.startswith(("APPSTORE_", "DJANGO_", "AUDIT_")) and key not in PRODUCTION
     }
     env.update(environment, DJANGO_SETTINGS_MODULE="supportdesk.settings")
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
+        [sys.executable, "-c", code],
         cwd=ROOT,
         env=env,
         capture_output=True,
