@@ -71,6 +71,7 @@ def configure_django(simulator: AppStoreSimulator, key_pem: str, workdir: Path) 
         DJANGO_SETTINGS_MODULE="supportdesk.settings",
         DEBUG="false",
         SECRET_KEY="lookup-latency-benchmark-only",
+        AUDIT_CHAIN_KEY="lookup-latency-benchmark-only-chain-key",
         ALLOWED_HOSTS="127.0.0.1",
         DATABASE_URL=f"sqlite:///{workdir / 'benchmark.sqlite3'}",
         CACHE_URL="locmemcache://lookup-latency",

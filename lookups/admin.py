@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin import helpers
 from django.core.paginator import Paginator
@@ -14,6 +15,7 @@ from django.utils.html import format_html
 
 from lookups.models import AdaptyDelivery, CustomerAccount, Export, Lookup, TokenChange
 from lookups.reporting import exports
+from lookups.services.account_import import token_conflict_for
 
 
 class EstimatedCountPaginator(Paginator):
@@ -112,8 +114,33 @@ class CsvExportMixin:
         )
 
 
+class CustomerAccountForm(forms.ModelForm):
+    """The importer's rules for app_account_token hold here too: one rule, in account_import."""
+
+    class Meta:
+        model = CustomerAccount
+        fields = [
+            "external_id",
+            "email",
+            "display_name",
+            "app_account_token",
+            "adapty_customer_user_id",
+        ]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        token = cleaned.get("app_account_token")
+        external_id = cleaned.get("external_id", self.instance.external_id)
+        if token is not None and external_id:
+            conflict = token_conflict_for(self.instance.pk, external_id, token)
+            if conflict is not None:
+                self.add_error("app_account_token", f"{conflict[0].upper()}{conflict[1:]}.")
+        return cleaned
+
+
 @admin.register(CustomerAccount)
 class CustomerAccountAdmin(CsvExportMixin, admin.ModelAdmin):
+    form = CustomerAccountForm
     list_display = ["display_name", "email", "external_id", "app_account_token", "created_at"]
     search_fields = ["email", "external_id", "display_name", "app_account_token"]
     list_filter = ["created_at"]

@@ -151,6 +151,7 @@ class TokenChange(models.Model):
     error_message = models.TextField(blank=True)
     settled_at = models.DateTimeField(null=True, blank=True)
     # The hash chain (lookups/audit_chain.py), written in the same UPDATE that settles the row.
+    # Only settle() gives a row its place: the database refuses any other (migration 0011).
     chain_sequence = models.PositiveBigIntegerField(null=True, blank=True, unique=True)
     chain_previous_hash = models.CharField(max_length=64, blank=True)
     chain_hash = models.CharField(max_length=64, blank=True)
@@ -282,9 +283,13 @@ class TokenChange(models.Model):
                 values["chain_hash"] = chain_hash(
                     {**stored, **values}, sequence=sequence, previous_hash=head.last_hash
                 )
+                # The head moves first: the database lets a row settle only at the place the
+                # head has just given it (migration 0011).
+                head.advance(sequence, values["chain_hash"], using=using)
                 updated = rows.filter(pk=self.pk, outcome=self.Outcome.PENDING).update(**values)
-                if updated:
-                    head.advance(sequence, values["chain_hash"], using=using)
+                if not updated:
+                    # The row is locked and was pending: this can't be, so undo the advance.
+                    raise AuditLogIsAppendOnly(f"Token change {self.pk} could not be settled.")
         if updated:
             for name, value in values.items():
                 setattr(self, name, value)

@@ -352,3 +352,15 @@ ADAPTY_TIMEOUT_SECONDS = env.float("ADAPTY_TIMEOUT_SECONDS", default=5.0)
 ADAPTY_MAX_ATTEMPTS = env.int("ADAPTY_MAX_ATTEMPTS", default=3)
 if ADAPTY_MAX_ATTEMPTS < 1:
     raise ImproperlyConfigured("ADAPTY_MAX_ATTEMPTS must be at least 1.")
+
+# --- The audit log ------------------------------------------------------------------------------
+# The key of the audit log's HMAC chain (lookups/audit_chain.py). It never reaches the database, so
+# someone who can only write to the database can't add a row the chain accepts. Given as
+# AUDIT_CHAIN_KEY or in the file AUDIT_CHAIN_KEY_FILE names; at least 32 characters. Local runs
+# make one once under var/.
+AUDIT_CHAIN_KEY = env.str("AUDIT_CHAIN_KEY", default=local_secret("audit-chain-key"))
+if len(AUDIT_CHAIN_KEY) < 32:
+    raise ImproperlyConfigured("AUDIT_CHAIN_KEY must be at least 32 characters.")
+# Where `verify_audit_log` keeps the chain heads it has seen, outside the database: each run checks
+# the chain still holds every one and appends the head it saw.
+AUDIT_ANCHOR_FILE = env.str("AUDIT_ANCHOR_FILE", default="")

@@ -257,7 +257,7 @@ def _json_object(data: bytes, what: str) -> dict:
 def _certificate_from_x5c(item: str) -> x509.Certificate:
     try:
         return x509.load_der_x509_certificate(base64.b64decode(item, validate=True))
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, x509.InvalidVersion):
         raise VerificationError("certificate", "x5c holds an unreadable certificate") from None
 
 

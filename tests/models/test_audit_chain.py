@@ -143,6 +143,8 @@ def test_the_database_lets_a_pending_row_change_and_settle(agent_user, customer_
     execute(
         "UPDATE lookups_tokenchange SET ticket_reference = %s WHERE id = %s", ["ZD-77", change.pk]
     )
+    # The head moves first, as settle() does: a row settles only where the head now is.
+    execute("UPDATE lookups_auditchainhead SET last_sequence = 1, last_hash = %s", ["a" * 64])
     execute(
         "UPDATE lookups_tokenchange SET outcome = 'failed', error_code = 5000000, "
         "settled_at = %s, chain_sequence = 1, chain_previous_hash = %s, chain_hash = %s "

@@ -85,6 +85,10 @@ def audit_log(django_db_setup, django_db_blocker) -> Iterator[list[User]]:
             for n in range(ACCOUNTS)
         )
         with connection.cursor() as cursor:
+            # Settled rows straight in, for volume: the owner's way past the insert guard, rolled
+            # back with the rest after the module.
+            guard = "lookups_tokenchange_inserted_pending"
+            cursor.execute(f"ALTER TABLE lookups_tokenchange DISABLE TRIGGER {guard}")
             cursor.execute(
                 LOAD_TOKEN_CHANGES,
                 {

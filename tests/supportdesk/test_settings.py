@@ -32,6 +32,7 @@ PRODUCTION = {
     "APPSTORE_BUNDLE_ID": "com.example.app",
     "APPSTORE_APP_APPLE_ID": "1234567890",
     "APPSTORE_ROOT_CERTIFICATES": "/etc/supportdesk/AppleRootCA-G3.cer",
+    "AUDIT_CHAIN_KEY": "a-test-chain-key-that-is-long-enough-0123456789",
 }
 
 # Prints the settings a process ended up with (no secrets: only whether they are what was given).
@@ -286,11 +287,16 @@ def test_a_real_adapty_key_in_local_mode_goes_to_adapty_and_an_empty_one_turns_t
 # --- Production serves HTTPS only ----------------------------------------------------------
 
 
+PREFIXES_OF_OURS = ("APPSTORE_", "DJANGO_", "ADAPTY_", "CACHE_", "SUPPORTDESK_", "AUDIT_")
+
+
 def run_with_production_settings(code: str, **extra: str) -> subprocess.CompletedProcess:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("APPSTORE_", "DJANGO_", "ADAPTY_", "CACHE_", "SUPPORTDESK_"))
+        if not key.startswith(
+            ("APPSTORE_", "DJANGO_", "ADAPTY_", "CACHE_", "SUPPORTDESK_", "AUDIT_")
+        )
         and key not in PRODUCTION
         and key not in ("BEHIND_TLS_PROXY", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS")
     }
