@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from unittest import mock
 
-from lookups.models import Lookup, TokenChange
+from lookups.models import Lookup, TokenChange, TransferRequest
 
 _transaction_ids = itertools.count(2_000_000_123_456_789)
 
@@ -49,3 +49,19 @@ def settle_token_change(
     with mock.patch("django.utils.timezone.now", return_value=at):
         change.settle(outcome, **answer)
     return change
+
+
+def make_transfer_request(agent, account, **fields) -> TransferRequest:
+    """An open request to move a purchase, linked to someone else, over to `account`."""
+    values = {
+        "request_id": uuid.uuid4(),
+        "requested_by": agent,
+        "environment": "Production",
+        "original_transaction_id": str(next(_transaction_ids)),
+        "product_id": "com.example.premium.yearly",
+        "token_before": uuid.uuid4(),
+        "account": account,
+        "ticket_reference": "ZD-5678",
+    }
+    values.update(fields)
+    return TransferRequest.objects.create(**values)

@@ -96,6 +96,19 @@ ROUTES = [
         kwargs=lambda o: {"pk": o["token_change"].pk},
         method="post",
     ),
+    Route(
+        "lookups:link_status",
+        _statuses(SIGN_IN, 200, 403, 403, 200),
+        kwargs=lambda o: {"pk": o["token_change"].pk},
+    ),
+    Route("lookups:transfers", _statuses(SIGN_IN, 403, 403, 200, 200)),
+    Route(
+        "lookups:decide_transfer",
+        # The manager rejects it; by the superuser's turn it is decided already.
+        _statuses(SIGN_IN, 403, 403, 200, 409),
+        kwargs=lambda o: {"pk": o["transfer"].pk, "decision": "reject"},
+        method="post",
+    ),
     Route("lookups:accounts", _statuses(SIGN_IN, 200, 403, 403, 200)),
     Route(
         "lookups:account",
@@ -122,6 +135,9 @@ ADMIN_ROUTES = [
         kwargs=lambda o: {"object_id": o["lookup"].pk},
     ),
     Route("admin:lookups_tokenchange_changelist", _statuses(SIGN_IN, SIGN_IN, 200, 200, 200)),
+    Route("admin:lookups_refusedlink_changelist", _statuses(SIGN_IN, SIGN_IN, 200, 200, 200)),
+    Route("admin:lookups_transferrequest_changelist", _statuses(SIGN_IN, SIGN_IN, 200, 200, 200)),
+    Route("admin:lookups_purchase_changelist", _statuses(SIGN_IN, SIGN_IN, 200, 200, 200)),
     Route("admin:lookups_customeraccount_changelist", _statuses(SIGN_IN, SIGN_IN, 200, 200, 200)),
     Route("admin:lookups_customeraccount_add", _statuses(SIGN_IN, SIGN_IN, 403, 403, 200)),
     Route(
@@ -162,13 +178,14 @@ def test_every_url_in_the_urlconf_is_in_the_permission_table():
 
 @pytest.fixture
 def objects(agent_user, customer_account) -> dict[str, Any]:
-    from tests.factories import make_lookup, make_token_change
+    from tests.factories import make_lookup, make_token_change, make_transfer_request
 
     lookup = make_lookup(agent_user)
     return {
         "account": customer_account,
         "lookup": lookup,
         "token_change": make_token_change(agent_user, customer_account, lookup=lookup),
+        "transfer": make_transfer_request(agent_user, customer_account),
     }
 
 
