@@ -136,7 +136,7 @@ def _submit(request: HtmxHttpRequest, context: dict[str, Any]) -> HttpResponse:
     try:
         answer = link_purchase(request.user, link_request)
     except LinkStillBeingSent as still:
-        return _outcome(request, context, change=still.change, status=202)
+        return _outcome(request, context, change=still.change, still_sending=True, status=202)
     except LinkRefused as refusal:
         purchase = stored_purchase(original_transaction_id)
         context["purchase"] = purchase
@@ -156,17 +156,19 @@ def _submit(request: HtmxHttpRequest, context: dict[str, Any]) -> HttpResponse:
     if isinstance(answer, TransferRequest):
         context.update(transfer=answer)
         return render(request, page_or_partial(request, PAGE, "outcome"), context, status=202)
-    return _outcome(request, context, change=answer)
+    # This request made the call: if it is still pending, Apple did not answer in time.
+    return _outcome(request, context, change=answer, still_sending=False)
 
 
 def _outcome(
-    request: HtmxHttpRequest, context: dict[str, Any], *, change: TokenChange, status: int = 200
+    request: HtmxHttpRequest,
+    context: dict[str, Any],
+    *,
+    change: TokenChange,
+    still_sending: bool,
+    status: int = 200,
 ) -> HttpResponse:
-    context.update(
-        change=change,
-        still_sending=is_still_being_sent(change),
-        delivery=_adapty_delivery(change),
-    )
+    context.update(change=change, still_sending=still_sending, delivery=_adapty_delivery(change))
     context.setdefault("purchase", stored_purchase(change.original_transaction_id))
     return render(request, page_or_partial(request, PAGE, "outcome"), context, status=status)
 
@@ -200,7 +202,7 @@ def link_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "original_transaction_id": change.original_transaction_id,
         "lookup": own_lookup,
     }
-    return _outcome(request, context, change=change)
+    return _outcome(request, context, change=change, still_sending=is_still_being_sent(change))
 
 
 def _adapty_delivery(change: TokenChange) -> AdaptyDelivery | None:
