@@ -22,8 +22,14 @@ from lookups.appstore.errors import (
     InvalidTransactionIdError,
     TransactionIdNotFoundError,
 )
-from lookups.models import CustomerAccount, Lookup, Purchase, RefusedLink, TokenChange
-from lookups.models import TransferRequest as Transfer
+from lookups.models import (
+    CustomerAccount,
+    Lookup,
+    Purchase,
+    RefusedLink,
+    TokenChange,
+    TransferRequest,
+)
 from lookups.services.adapty_delivery import adapty_enabled, send_to_adapty
 from lookups.services.clients import app_store_client
 from lookups.services.looking_up import recorded_transactions
@@ -81,7 +87,7 @@ class LinkRequest:
     lookup: Lookup | None = None
 
 
-def link_purchase(agent, request: LinkRequest) -> TokenChange | Transfer | AlreadyLinked:
+def link_purchase(agent, request: LinkRequest) -> TokenChange | TransferRequest | AlreadyLinked:
     """Link an unclaimed purchase, or ask for a transfer of a claimed one; refuse otherwise.
 
     An unclaimed purchase (Apple shows no token on it) is linked at once: a pending row is
@@ -109,7 +115,7 @@ def link_purchase(agent, request: LinkRequest) -> TokenChange | Transfer | Alrea
         raise
 
 
-def _decide(agent, request: LinkRequest) -> TokenChange | Transfer | AlreadyLinked:
+def _decide(agent, request: LinkRequest) -> TokenChange | TransferRequest | AlreadyLinked:
     purchase = purchase_for_link(request.original_transaction_id)
     current = purchase.app_account_token
     if purchase.is_family_shared:
@@ -297,10 +303,10 @@ def _write_pending_change(
 
 def _request_transfer(
     agent, request: LinkRequest, purchase: Purchase, lookup: Lookup | None
-) -> Transfer:
+) -> TransferRequest:
     try:
         with transaction.atomic():
-            return Transfer.objects.create(
+            return TransferRequest.objects.create(
                 request_id=request.request_id,
                 requested_by=agent,
                 environment=purchase.environment,
@@ -313,13 +319,13 @@ def _request_transfer(
                 lookup=lookup,
             )
     except IntegrityError:
-        if isinstance(earlier := _earlier_answer(request.request_id), Transfer):
+        if isinstance(earlier := _earlier_answer(request.request_id), TransferRequest):
             return earlier
         waiting = (
-            Transfer.objects.filter(
+            TransferRequest.objects.filter(
                 environment=purchase.environment,
                 original_transaction_id=purchase.original_transaction_id,
-                status=Transfer.Status.OPEN,
+                status=TransferRequest.Status.OPEN,
             )
             .select_related("requested_by", "account")
             .first()
@@ -338,7 +344,7 @@ def _request_transfer(
         ) from None
 
 
-def approve_transfer(approver, transfer: Transfer) -> TokenChange:
+def approve_transfer(approver, transfer: TransferRequest) -> TokenChange:
     """A second person approves a transfer: Apple is called the usual way, pending then settled.
 
     Refused if the approver asked for it, if it is decided already, or if Apple's token on the
@@ -356,14 +362,7 @@ def approve_transfer(approver, transfer: Transfer) -> TokenChange:
             )
 
         def decide(change: TokenChange) -> None:
-            decided = Transfer.objects.filter(pk=transfer.pk, status=Transfer.Status.OPEN).update(
-                status=Transfer.Status.APPROVED,
-                decided_by=approver,
-                decided_at=timezone.now(),
-                token_change=change,
-            )
-            if not decided:
-                raise LinkRefused(_decided_message(transfer), Reason.TRANSFER_DECIDED)
+            _close(transfer, TransferRequest.Status.APPROVED, approver, token_change=change)
 
         change = send_link(
             approver,
@@ -381,15 +380,11 @@ def approve_transfer(approver, transfer: Transfer) -> TokenChange:
     return change
 
 
-def reject_transfer(approver, transfer: Transfer) -> Transfer:
+def reject_transfer(approver, transfer: TransferRequest) -> TransferRequest:
     """A second person rejects a transfer: nothing is sent to Apple; the decision is kept."""
     try:
         _check_decider(approver, transfer)
-        decided = Transfer.objects.filter(pk=transfer.pk, status=Transfer.Status.OPEN).update(
-            status=Transfer.Status.REJECTED, decided_by=approver, decided_at=timezone.now()
-        )
-        if not decided:
-            raise LinkRefused(_decided_message(transfer), Reason.TRANSFER_DECIDED)
+        _close(transfer, TransferRequest.Status.REJECTED, approver)
     except LinkRefused as refusal:
         _record_transfer_refusal(approver, transfer, refusal)
         raise
@@ -397,24 +392,33 @@ def reject_transfer(approver, transfer: Transfer) -> Transfer:
     return transfer
 
 
-def _check_decider(approver, transfer: Transfer) -> None:
+def _close(transfer: TransferRequest, status: str, approver, **also) -> None:
+    """Record the decision, unless someone decided first (one conditional UPDATE)."""
+    decided = TransferRequest.objects.filter(
+        pk=transfer.pk, status=TransferRequest.Status.OPEN
+    ).update(status=status, decided_by=approver, decided_at=timezone.now(), **also)
+    if not decided:
+        raise LinkRefused(_decided_message(transfer), Reason.TRANSFER_DECIDED)
+
+
+def _check_decider(approver, transfer: TransferRequest) -> None:
     if transfer.requested_by_id == approver.pk:
         raise LinkRefused(
             "You asked for this transfer, so someone else must approve or reject it.",
             Reason.OWN_TRANSFER,
             status=403,
         )
-    if transfer.status != Transfer.Status.OPEN:
+    if transfer.status != TransferRequest.Status.OPEN:
         raise LinkRefused(_decided_message(transfer), Reason.TRANSFER_DECIDED)
 
 
-def _decided_message(transfer: Transfer) -> str:
+def _decided_message(transfer: TransferRequest) -> str:
     transfer.refresh_from_db()
     who = transfer.decided_by.get_username() if transfer.decided_by else "someone"
     return f"{who} has already {transfer.status} this transfer."
 
 
-def _record_transfer_refusal(approver, transfer: Transfer, refusal: LinkRefused) -> None:
+def _record_transfer_refusal(approver, transfer: TransferRequest, refusal: LinkRefused) -> None:
     record_refusal(
         approver,
         transfer.original_transaction_id,
@@ -427,7 +431,7 @@ def _record_transfer_refusal(approver, transfer: Transfer, refusal: LinkRefused)
     )
 
 
-def _earlier_answer(request_id: uuid.UUID) -> TokenChange | Transfer | None:
+def _earlier_answer(request_id: uuid.UUID) -> TokenChange | TransferRequest | None:
     """What the first submission of this form became, if it was submitted before."""
     change = (
         TokenChange.objects.select_related("account", "agent").filter(request_id=request_id).first()
@@ -436,7 +440,7 @@ def _earlier_answer(request_id: uuid.UUID) -> TokenChange | Transfer | None:
         if change.outcome == TokenChange.Outcome.PENDING and is_still_being_sent(change):
             raise LinkStillBeingSent(change)
         return change
-    return Transfer.objects.select_related("account").filter(request_id=request_id).first()
+    return TransferRequest.objects.select_related("account").filter(request_id=request_id).first()
 
 
 def is_still_being_sent(change: TokenChange) -> bool:
