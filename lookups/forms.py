@@ -120,7 +120,10 @@ class AccountSearchForm(forms.Form):
 
 
 class LinkForm(forms.Form):
-    """The confirmed link: which account, the ticket, and what the agent saw when they looked."""
+    """The agent's choices: which account, the ticket, whether to move the purchase, the form's ID.
+
+    Nothing about the purchase itself: its current token, product and order come from Apple.
+    """
 
     account = forms.ModelChoiceField(
         queryset=CustomerAccount.objects.all(),
@@ -131,33 +134,11 @@ class LinkForm(forms.Form):
         max_length=100,
         error_messages={"required": "Enter the support ticket this link is for."},
     )
-    expected_token = forms.UUIDField(required=False, widget=forms.HiddenInput)
     request_id = forms.UUIDField(widget=forms.HiddenInput)
-    lookup = forms.IntegerField(required=False, widget=forms.HiddenInput)
     confirm_relink = forms.BooleanField(required=False)
-
-    def __init__(self, *args, current_account: CustomerAccount | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.current_account = current_account
 
     def clean_ticket_reference(self) -> str:
         return self.cleaned_data["ticket_reference"].strip()
-
-    def clean(self):
-        cleaned = super().clean()
-        account = cleaned.get("account")
-        moving = (
-            cleaned.get("expected_token") is not None
-            and account is not None
-            and cleaned["expected_token"] != account.app_account_token
-        )
-        if moving and not cleaned.get("confirm_relink"):
-            owner = self.current_account.display_name if self.current_account else "another token"
-            self.add_error(
-                "confirm_relink",
-                f"This purchase is linked to {owner} now. Tick the box to move it.",
-            )
-        return cleaned
 
 
 class ReportFilterForm(forms.Form):

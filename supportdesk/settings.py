@@ -300,6 +300,8 @@ APPSTORE_ROOT_CERTIFICATES = env.list(
 APPSTORE_TIMEOUT_SECONDS = env.float("APPSTORE_TIMEOUT_SECONDS", default=10.0)
 APPSTORE_MAX_RETRY_AFTER_SECONDS = env.float("APPSTORE_MAX_RETRY_AFTER_SECONDS", default=5.0)
 APPSTORE_CALL_BUDGET_SECONDS = env.float("APPSTORE_CALL_BUDGET_SECONDS", default=20.0)
+# How long a verified lookup of a purchase is trusted for a link decision; older, Apple is asked.
+PURCHASE_FRESH_SECONDS = env.int("PURCHASE_FRESH_SECONDS", default=300)
 # Requests per second all workers together send to each endpoint (kept in the cache, CACHE_URL).
 # (django-environ's typed dicts split on ";", so the documented commas are read as strings.)
 # Apple's limits by default; a tenth of those in Sandbox.

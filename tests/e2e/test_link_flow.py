@@ -13,6 +13,7 @@ from lookups.models import CustomerAccount, TokenChange
 from lookups.simulators.demo_data import (
     MAYA,
     OFFER_CODE_LATEST,
+    ORDER_LINKED_IN_APP,
     ORDER_OFFER_CODE,
     PURCHASE_OFFER_CODE,
 )
@@ -140,4 +141,50 @@ def test_lookup_and_link_work_without_javascript(
     screenshots.take(page, "linked")
 
     assert TokenChange.objects.get().outcome == TokenChange.Outcome.SUCCEEDED
+    assert browser_errors == []
+
+
+def test_moving_a_purchase_is_asked_for_by_an_agent_and_approved_by_a_manager(
+    new_page: Callable[..., Page],
+    agent_user: User,
+    manager_user: User,
+    screenshots: Screenshots,
+    browser_errors: list[str],
+) -> None:
+    sofias_latest = "2000000799031265"
+    page = new_page()
+    page.goto("/")
+    sign_in(page, agent_user)
+    look_up(page, ORDER_LINKED_IN_APP)
+    page.locator(f"#txn-{sofias_latest}").get_by_role("link", name="Change link").click()
+    expect(page.get_by_text("Currently: Sofia Martinez.")).to_be_visible()
+    page.get_by_label("Find the customer (email, account ID or name)").press_sequentially(
+        "maya.pat", delay=40
+    )
+    page.get_by_role("link", name="Choose").click()
+    confirm = page.locator("form.confirm")
+    confirm.get_by_label("Support ticket").fill(TICKET)
+    confirm.get_by_label(re.compile("move this purchase away from Sofia Martinez")).check()
+    screenshots.take(page, "transfer-confirm")
+    confirm.get_by_role("button", name="Ask for the transfer").click()
+    expect(page.get_by_role("status").filter(has_text="Transfer requested")).to_be_visible()
+    assert not TokenChange.objects.exists()
+
+    approver = new_page()
+    approver.goto("/transfers/")
+    expect(approver.get_by_role("heading", name="Sign in")).to_be_visible()
+    approver.get_by_label("Username").fill(manager_user.get_username())
+    approver.get_by_label("Password").fill(PASSWORD)
+    approver.get_by_role("button", name="Sign in").click()
+    expect(approver.get_by_role("heading", name="Transfers waiting for approval")).to_be_visible()
+    screenshots.take(approver, "transfers")
+    approver.get_by_role("button", name="Approve and send to the App Store").click()
+    expect(
+        approver.get_by_role("status").filter(has_text="now linked to Maya Patel")
+    ).to_be_visible()
+    screenshots.take(approver, "approved")
+
+    change = TokenChange.objects.get()
+    assert change.outcome == TokenChange.Outcome.SUCCEEDED
+    assert change.agent == manager_user
     assert browser_errors == []

@@ -39,7 +39,6 @@ def test_two_agents_linking_one_purchase_make_one_call(
         request = LinkRequest(
             original_transaction_id=original_id,
             account=accounts[n],
-            expected_token=None,
             ticket_reference=f"T-{n}",
             request_id=uuid.uuid4(),
         )

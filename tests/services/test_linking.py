@@ -7,7 +7,7 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from lookups.models import Lookup, TokenChange
+from lookups.models import Lookup, RefusedLink, TokenChange, TransferRequest
 from lookups.simulators.demo_data import (
     ORDER_FAMILY_SHARED,
     ORDER_OFFER_CODE,
@@ -93,7 +93,7 @@ def test_a_double_submitted_form_is_one_call_and_one_row(
     assert [m for m, _ in simulator.requests].count("PUT") == 1
 
 
-def test_a_link_made_since_the_agent_looked_is_refused(
+def test_a_link_made_since_the_agent_looked_is_not_overwritten(
     agent_client, appstore_settings, simulator, maya, make_account
 ):
     lookup = look_up(agent_client, ORDER_OFFER_CODE)
@@ -101,11 +101,12 @@ def test_a_link_made_since_the_agent_looked_is_refused(
     assert link(agent_client, original_id, maya, lookup).status_code == 200
 
     other = make_account(display_name="Someone Else")
-    # Same stale lookup: the agent still believes the purchase is not linked.
+    # Same stale lookup: the agent still believes the purchase is not linked. Apple knows better.
     response = link(agent_client, original_id, other, lookup)
 
-    assert response.status_code == 409
-    assert "linked this purchase to Maya Patel" in response.text
+    assert response.status_code == 422
+    assert "agent linked this purchase to Maya Patel" in response.text
+    assert "tick the box to ask for the transfer" in response.text
     assert TokenChange.objects.count() == 1
     assert [m for m, _ in simulator.requests].count("PUT") == 1
 
@@ -124,25 +125,19 @@ def test_moving_a_linked_purchase_needs_a_second_confirmation(
     )
     assert "move this purchase away from <strong>Oliver Bennett</strong>" in confirm.text
 
-    unconfirmed = link(
-        agent_client, original_id, newcomer, lookup, expected_token=purchase["appAccountToken"]
-    )
+    unconfirmed = link(agent_client, original_id, newcomer, lookup)
     assert unconfirmed.status_code == 422
     assert "linked to Oliver Bennett now" in unconfirmed.text
     assert not TokenChange.objects.exists()
 
-    confirmed = link(
-        agent_client,
-        original_id,
-        newcomer,
-        lookup,
-        expected_token=purchase["appAccountToken"],
-        confirm_relink="on",
-    )
-    assert confirmed.status_code == 200
-    change = TokenChange.objects.get()
-    assert change.token_before == oliver.app_account_token
-    assert change.outcome == TokenChange.Outcome.SUCCEEDED
+    # Confirmed, it becomes a transfer for someone else to approve (tests/test_transfers.py).
+    confirmed = link(agent_client, original_id, newcomer, lookup, confirm_relink="on")
+    assert confirmed.status_code == 202
+    transfer = TransferRequest.objects.get()
+    assert transfer.token_before == oliver.app_account_token
+    assert transfer.account == newcomer and transfer.status == TransferRequest.Status.OPEN
+    assert not TokenChange.objects.exists()
+    assert "PUT" not in [m for m, _ in simulator.requests]
 
 
 def test_a_missing_ticket_reference_is_asked_for_and_nothing_is_sent(
@@ -168,28 +163,65 @@ def _refused(agent_client, transaction_id, account, lookup, code):
     return response
 
 
-def test_apple_refuses_a_family_shared_purchase(agent_client, appstore_settings, maya):
+def _refused_here(agent_client, simulator, transaction_id, account, lookup, reason):
+    response = link(agent_client, transaction_id, account, lookup)
+    assert response.status_code == 409
+    assert not TokenChange.objects.exists()
+    assert "PUT" not in [m for m, _ in simulator.requests]
+    assert RefusedLink.objects.get().reason == reason
+    return response
+
+
+def test_a_family_shared_purchase_is_refused_without_asking_apple(
+    agent_client, appstore_settings, simulator, maya
+):
     lookup = look_up(agent_client, ORDER_FAMILY_SHARED)
     purchase = latest_transaction(lookup)
     assert purchase["inAppOwnershipType"] == "FAMILY_SHARED"
-    # The page offers no link for it; a stale or hand-made request still reaches Apple.
+    # The page offers no link for it; a stale or hand-made request is refused by the desk.
     page = agent_client.get(reverse("lookups:look_up"), {"order_id": ORDER_FAMILY_SHARED}).text
     assert "Family shared" in page and "Link to customer" not in page
-    response = _refused(agent_client, purchase["originalTransactionId"], maya, lookup, 4000185)
+    response = _refused_here(
+        agent_client,
+        simulator,
+        purchase["originalTransactionId"],
+        maya,
+        lookup,
+        RefusedLink.Reason.FAMILY_SHARED,
+    )
     assert "Family Sharing" in response.text
 
 
-def test_apple_refuses_a_transaction_id_that_is_not_original(agent_client, appstore_settings, maya):
+def test_a_transaction_id_that_is_not_original_is_refused(
+    agent_client, appstore_settings, simulator, maya
+):
     lookup = look_up(agent_client, ORDER_OFFER_CODE)
     renewal = latest_transaction(lookup)
     assert renewal["transactionId"] != renewal["originalTransactionId"]
-    response = _refused(agent_client, renewal["transactionId"], maya, lookup, 4000187)
+    response = _refused_here(
+        agent_client,
+        simulator,
+        renewal["transactionId"],
+        maya,
+        lookup,
+        RefusedLink.Reason.UNKNOWN_PURCHASE,
+    )
     assert "original transaction ID" in response.text
 
 
-def test_apple_refuses_an_unknown_purchase(agent_client, appstore_settings, maya):
+def test_an_unknown_purchase_is_refused_with_apples_answer(
+    agent_client, appstore_settings, simulator, maya
+):
     lookup = look_up(agent_client, ORDER_OFFER_CODE)
-    _refused(agent_client, TRANSACTION_NOT_FOUND, maya, lookup, 4040005)
+    response = _refused_here(
+        agent_client,
+        simulator,
+        TRANSACTION_NOT_FOUND,
+        maya,
+        lookup,
+        RefusedLink.Reason.UNKNOWN_PURCHASE,
+    )
+    assert "(Apple error 4040010)" in response.text
 
 
 def test_apple_refuses_a_token_it_does_not_accept(agent_client, appstore_settings, simulator, maya):
@@ -226,7 +258,7 @@ def test_auditors_cannot_link(auditor_client, appstore_settings, simulator, maya
 
 
 def test_a_purchase_moved_to_another_customer_leaves_the_first_ones_page(
-    agent_client, appstore_settings, maya, make_account
+    agent_client, manager_client, appstore_settings, maya, make_account
 ):
     lookup = look_up(agent_client, ORDER_OFFER_CODE)
     original_id = latest_transaction(lookup)["originalTransactionId"]
@@ -234,15 +266,14 @@ def test_a_purchase_moved_to_another_customer_leaves_the_first_ones_page(
     newcomer = make_account(display_name="New Owner")
 
     relooked = look_up(agent_client, ORDER_OFFER_CODE)
-    moved = link(
-        agent_client,
-        original_id,
-        newcomer,
-        relooked,
-        expected_token=str(maya.app_account_token),
-        confirm_relink="on",
+    asked = link(agent_client, original_id, newcomer, relooked, confirm_relink="on")
+    assert asked.status_code == 202
+    transfer = TransferRequest.objects.get()
+    approved = manager_client.post(
+        reverse("lookups:decide_transfer", args=[transfer.pk, "approve"]),
+        headers={"HX-Request": "true"},
     )
-    assert "Linked to <strong>New Owner</strong>" in moved.text
+    assert "now linked to <strong>New Owner</strong>" in approved.text
 
     maya_page = agent_client.get(reverse("lookups:account", args=[maya.pk])).text
     newcomer_page = agent_client.get(reverse("lookups:account", args=[newcomer.pk])).text

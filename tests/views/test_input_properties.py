@@ -123,7 +123,10 @@ def test_the_history_page_answers_any_filters(agent_client, unhurried, params, t
 @given(account=digits_and_more, lookup=digits_and_more, pk=st.integers(min_value=0))
 @example(account="²", lookup="²", pk=0)
 @example(account="99999999999999999999999", lookup="9" * 40, pk=2**70)
-def test_the_link_panel_and_account_page_answer_any_ids(agent_client, account, lookup, pk):
+def test_the_link_panel_and_account_page_answer_any_ids(
+    agent_client, appstore_settings, account, lookup, pk
+):
+    # The panel reads the purchase's current token from Apple (the simulator).
     url = reverse("lookups:link", args=[PURCHASE_OFFER_CODE])
     assert_answered(agent_client.get(url, {"account": account, "lookup": lookup}))
     posted = agent_client.post(url, {"account": account, "lookup": lookup, "request_id": "x"})

@@ -14,11 +14,12 @@ import pytest
 from django.contrib import admin
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
-from lookups.models import AdaptyDelivery, Export
+from lookups.models import AdaptyDelivery, Export, Purchase, RefusedLink
 from lookups.simulators.demo_data import PURCHASE_OFFER_CODE
 from tests.fixtures.pages import csrf_client, token_from_page
-from tests.fixtures.rows import make_lookup, make_token_change
+from tests.fixtures.rows import make_lookup, make_token_change, make_transfer_request
 
 pytestmark = pytest.mark.django_db
 
@@ -85,6 +86,15 @@ ROUTES = [
         kwargs=lambda o: {"pk": o["token_change"].pk},
         method="post",
     ),
+    Route("lookups:link_status", AGENTS_ONLY, kwargs=lambda o: {"pk": o["token_change"].pk}),
+    Route("lookups:transfers", MANAGERS_ONLY),
+    Route(
+        "lookups:decide_transfer",
+        # The manager rejects it; by the superuser's turn it is decided already.
+        _statuses(SIGN_IN, 403, 403, 200, 409),
+        kwargs=lambda o: {"pk": o["transfer"].pk, "decision": "reject"},
+        method="post",
+    ),
     Route("lookups:accounts", AGENTS_ONLY),
     Route("lookups:account", AGENTS_ONLY, kwargs=lambda o: {"pk": o["account"].pk}),
     Route("lookups:reports", MANAGERS_ONLY),
@@ -111,6 +121,9 @@ DESK_MODELS = {
     "tokenchange": ("token_change", False),
     "adaptydelivery": ("adapty_delivery", False),
     "export": ("export", False),
+    "purchase": ("purchase", False),
+    "refusedlink": ("refused_link", False),
+    "transferrequest": ("transfer", False),
 }
 OTHER_MODELS = ["auth_group", "auth_user", "axes_accessattempt", "axes_accesslog"]
 OTHER_MODELS += ["axes_accessfailurelog"]
@@ -205,6 +218,22 @@ def objects(agent_user, manager_user, customer_account) -> dict[str, Any]:
             token_change=token_change, agent=agent_user, customer_user_id="cust-jane"
         ),
         "export": Export.objects.create(user=manager_user, table=Export.Table.LOOKUPS),
+        "purchase": Purchase.objects.create(
+            environment="Production",
+            original_transaction_id=PURCHASE_OFFER_CODE,
+            latest_transaction={"originalTransactionId": PURCHASE_OFFER_CODE},
+            learnt_at=timezone.now(),
+            learnt_from=Purchase.Source.LOOKUP,
+        ),
+        "refused_link": RefusedLink.objects.create(
+            agent=agent_user,
+            environment="Production",
+            original_transaction_id=PURCHASE_OFFER_CODE,
+            account=customer_account,
+            reason=RefusedLink.Reason.INVALID_FORM,
+            message="Enter the support ticket this link is for.",
+        ),
+        "transfer": make_transfer_request(agent_user, customer_account),
     }
 
 
