@@ -90,8 +90,8 @@ ROUTES = [
     Route("lookups:transfers", MANAGERS_ONLY),
     Route(
         "lookups:decide_transfer",
-        # The manager rejects it; by the superuser's turn it is decided already.
-        _statuses(SIGN_IN, 403, 403, 200, 409),
+        # Each cell has a fresh open request: managers and superusers may reject it.
+        MANAGERS_ONLY,
         kwargs=lambda o: {"pk": o["transfer"].pk, "decision": "reject"},
         method="post",
     ),
