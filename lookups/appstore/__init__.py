@@ -1,17 +1,37 @@
 """Apple's App Store Server API as a small library: no Django, plain values in, dataclasses out."""
 
-from .client import AppStoreClient, HistoryFilters, HistoryPage, OrderLookup, RetryPolicy
+from .client import (
+    AppStoreClient,
+    ConsumptionInformation,
+    HistoryFilters,
+    HistoryPage,
+    LastTransaction,
+    OrderLookup,
+    RefundHistoryPage,
+    RenewalExtension,
+    RetryPolicy,
+    SubscriptionGroupStatus,
+    SubscriptionStatuses,
+)
 from .errors import AppStoreError
+from .renewal_info import RenewalInfo
 from .transactions import Transaction
 from .verify import TransactionVerifier, VerificationError, load_root_certificates
 
 __all__ = [
     "AppStoreClient",
     "AppStoreError",
+    "ConsumptionInformation",
     "HistoryFilters",
     "HistoryPage",
+    "LastTransaction",
     "OrderLookup",
+    "RefundHistoryPage",
+    "RenewalExtension",
+    "RenewalInfo",
     "RetryPolicy",
+    "SubscriptionGroupStatus",
+    "SubscriptionStatuses",
     "Transaction",
     "TransactionVerifier",
     "VerificationError",

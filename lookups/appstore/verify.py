@@ -1,4 +1,4 @@
-"""Trust a signed transaction (compact JWS) only when it provably comes from Apple.
+"""Trust a signed transaction or renewal info (compact JWS) only when it provably comes from Apple.
 
 The checks, in order: the token's form; `alg` is ES256; `x5c` holds exactly three certificates; the
 leaf is issued by the intermediate and the intermediate by one of the configured roots (the root
@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from .renewal_info import RenewalInfo
 from .transactions import DecodingError, Transaction
 
 LEAF_MARKER_OID = x509.ObjectIdentifier("1.2.840.113635.100.6.11.1")
@@ -87,6 +88,34 @@ class TransactionVerifier:
 
     def decode_transaction(self, signed: str) -> Transaction:
         """Verify one signedTransaction and return it decoded."""
+        payload = self._verified_payload(signed)
+        if payload.get("bundleId") != self.bundle_id:
+            raise VerificationError("bundle_id", f"signed for {payload.get('bundleId')!r}")
+        if payload.get("environment") != self.environment:
+            raise VerificationError("environment", f"signed for {payload.get('environment')!r}")
+        try:
+            return Transaction.from_payload(payload)
+        except DecodingError as exc:
+            raise VerificationError("payload", str(exc)) from exc
+
+    def decode_renewal_info(self, signed: str) -> RenewalInfo:
+        """Verify one signedRenewalInfo (same chain checks) and return it decoded.
+
+        Apple's renewal info names no bundle ID; the environment must match, and a bundle ID, if
+        Apple ever adds one, must be ours.
+        """
+        payload = self._verified_payload(signed)
+        if "bundleId" in payload and payload["bundleId"] != self.bundle_id:
+            raise VerificationError("bundle_id", f"signed for {payload.get('bundleId')!r}")
+        if payload.get("environment") != self.environment:
+            raise VerificationError("environment", f"signed for {payload.get('environment')!r}")
+        try:
+            return RenewalInfo.from_payload(payload)
+        except DecodingError as exc:
+            raise VerificationError("payload", str(exc)) from exc
+
+    def _verified_payload(self, signed: str) -> dict:
+        """The payload of a JWS whose chain, signature and signedDate validity all check out."""
         header_part, payload_part, signature_part = _split(signed)
         chain = self._chains.get(header_part) or self._trust_header(header_part)
 
@@ -112,14 +141,7 @@ class TransactionVerifier:
             raise VerificationError(
                 "validity", "a certificate in the chain was not valid at signedDate"
             )
-        if payload.get("bundleId") != self.bundle_id:
-            raise VerificationError("bundle_id", f"signed for {payload.get('bundleId')!r}")
-        if payload.get("environment") != self.environment:
-            raise VerificationError("environment", f"signed for {payload.get('environment')!r}")
-        try:
-            return Transaction.from_payload(payload)
-        except DecodingError as exc:
-            raise VerificationError("payload", str(exc)) from exc
+        return payload
 
     def check_app(self, *, bundle_id: str | None, app_apple_id: int | None) -> None:
         """Check the app named by an unsigned envelope (a history page) is ours."""
@@ -235,7 +257,7 @@ def _json_object(data: bytes, what: str) -> dict:
 def _certificate_from_x5c(item: str) -> x509.Certificate:
     try:
         return x509.load_der_x509_certificate(base64.b64decode(item, validate=True))
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, x509.InvalidVersion):
         raise VerificationError("certificate", "x5c holds an unreadable certificate") from None
 
 

@@ -1,9 +1,11 @@
 """A local App Store Server API over real HTTP, answering the way Apple answers.
 
-Serves Look Up Order ID, Get Transaction History (V1 and V2) and Set App Account Token with
-Apple's bearer-token check, Apple's status codes and error bodies, and freshly signed
-transactions. Faults can be injected per request, from Python or over HTTP at /simulator/faults,
-so clients can be tested against rate limits, outages, slow answers and untrusted signatures.
+Serves Look Up Order ID, Get Transaction History (V1 and V2), Set App Account Token, Get All
+Subscription Statuses, Get Transaction Info, Get Refund History V2, Extend a Subscription Renewal
+Date and Send Consumption Information V2 with Apple's bearer-token check, Apple's status codes
+and error bodies, and freshly signed transactions and renewal info. Faults can be injected per
+request, from Python or over HTTP at /simulator/faults, so clients can be tested against rate
+limits, outages, slow answers and untrusted signatures.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from lookups.simulators.appstore import errors, faults
 from lookups.simulators.appstore.bearer import BearerCheck, load_public_key
+from lookups.simulators.appstore.catalog import DEMO_APP_APPLE_ID, DEMO_BUNDLE_ID
 from lookups.simulators.appstore.certificates import SigningChain, make_signing_chain
 from lookups.simulators.appstore.errors import ApiError, AppleError
 from lookups.simulators.appstore.faults import Fault, FaultBook
 from lookups.simulators.appstore.signing import sign_jws
 from lookups.simulators.appstore.store import TransactionStore
-from lookups.simulators.demo_data import DEMO_APP_APPLE_ID, DEMO_BUNDLE_ID
 from lookups.simulators.http_server import BackgroundServer, TrackedHandler, json_or_none
 
 logger = logging.getLogger(__name__)
@@ -205,6 +207,50 @@ class AppStoreSimulator(BackgroundServer):
         body["signedTransactions"] = self._sign("history", any_transaction_id, transactions)
         return body
 
+    # --- subscription statuses, transaction info, refunds, extensions, consumption -------------
+
+    def _subscription_statuses(self, any_transaction_id: str, query: str) -> dict[str, Any]:
+        params = parse_qs(query, keep_blank_values=True)
+        groups = self.store.subscription_statuses(any_transaction_id, params)
+        data = []
+        for group, items in groups:
+            signed = self._sign("statuses", any_transaction_id, [i["transaction"] for i in items])
+            last_transactions = []
+            for item, signed_transaction in zip(items, signed, strict=True):
+                renewal = {**item["renewalInfo"], "signedDate": int(time.time() * 1000)}
+                last_transactions.append(
+                    {
+                        "status": item["status"],
+                        "originalTransactionId": item["originalTransactionId"],
+                        "signedTransactionInfo": signed_transaction,
+                        "signedRenewalInfo": sign_jws(renewal, self.chain),
+                    }
+                )
+            data.append(
+                {"subscriptionGroupIdentifier": group, "lastTransactions": last_transactions}
+            )
+        body: dict[str, Any] = {"environment": self.environment, "bundleId": self.bundle_id}
+        if self.app_apple_id is not None:
+            body["appAppleId"] = self.app_apple_id
+        body["data"] = data
+        return body
+
+    def _transaction_info(self, transaction_id: str) -> dict[str, Any]:
+        transaction = self.store.transaction_info(transaction_id)
+        [signed] = self._sign("transaction_info", transaction_id, [transaction])
+        return {"signedTransactionInfo": signed}
+
+    def _refund_history(self, any_transaction_id: str, query: str) -> dict[str, Any]:
+        params = parse_qs(query, keep_blank_values=True)
+        transactions, revision, has_more = self.store.refund_history(
+            any_transaction_id, params.get("revision", [])
+        )
+        return {
+            "signedTransactions": self._sign("refund_history", any_transaction_id, transactions),
+            "revision": revision,
+            "hasMore": has_more,
+        }
+
 
 def _route(path: str) -> tuple[str, str, int] | None:
     """(endpoint, ID in the path, API version) for the three endpoints the simulator serves."""
@@ -225,7 +271,28 @@ def _route(path: str) -> tuple[str, str, int] | None:
     return None
 
 
+def _route_more(parts: list[str]) -> tuple[str, str, int] | None:
+    """Get All Subscription Statuses, Get Transaction Info, Get Refund History V2, Extend a
+    Subscription Renewal Date and Send Consumption Information V2."""
+    if parts[:2] != ["", "inApps"]:
+        return None
+    if len(parts) == 5 and parts[2] == "v1" and parts[3] == "subscriptions":
+        return "statuses", unquote(parts[4]), 1
+    if len(parts) == 5 and parts[2] == "v1" and parts[3] == "transactions":
+        return "transaction_info", unquote(parts[4]), 1
+    if len(parts) == 6 and parts[2:5] == ["v1", "subscriptions", "extend"]:
+        return "extend", unquote(parts[5]), 1
+    if len(parts) == 6 and parts[2:5] == ["v2", "refund", "lookup"]:
+        return "refund_history", unquote(parts[5]), 2
+    if len(parts) == 6 and parts[2:5] == ["v2", "transactions", "consumption"]:
+        return "consumption", unquote(parts[5]), 2
+    return None
+
+
 _METHODS = {"lookup": "GET", "history": "GET", "set_token": "PUT"}
+_METHODS.update(
+    statuses="GET", transaction_info="GET", refund_history="GET", extend="PUT", consumption="PUT"
+)
 
 
 class _Handler(TrackedHandler):
@@ -250,7 +317,7 @@ class _Handler(TrackedHandler):
         if not simulator._bearer.accepts(self.headers.get("Authorization")):
             self._send(401, b"")
             return
-        route = _route(url.path)
+        route = _route(url.path) or _route_more(url.path.split("/"))
         if route is None:
             self._send(404, b"")
             return
@@ -274,6 +341,18 @@ class _Handler(TrackedHandler):
                 self._send_json(200, simulator._look_up_order(path_id))
             elif endpoint == "history":
                 self._send_json(200, simulator._history(version, path_id, url.query))
+            elif endpoint == "statuses":
+                self._send_json(200, simulator._subscription_statuses(path_id, url.query))
+            elif endpoint == "transaction_info":
+                self._send_json(200, simulator._transaction_info(path_id))
+            elif endpoint == "refund_history":
+                self._send_json(200, simulator._refund_history(path_id, url.query))
+            elif endpoint == "extend":
+                answer = simulator.store.extend_renewal_date(path_id, json_or_none(body))
+                self._send_json(200, answer)
+            elif endpoint == "consumption":
+                simulator.store.send_consumption_information(path_id, json_or_none(body))
+                self._send(202, b"")
             else:
                 simulator.store.set_app_account_token(path_id, json_or_none(body))
                 self._send(200, b"")
