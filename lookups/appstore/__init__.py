@@ -2,6 +2,13 @@
 
 from .client import AppStoreClient, HistoryFilters, HistoryPage, OrderLookup, RetryPolicy
 from .errors import AppStoreError
+from .notification_history import (
+    NotificationHistoryPage,
+    NotificationHistoryQuery,
+    SentNotification,
+)
+from .notifications import Notification, NotificationData, NotificationSubtype, NotificationType
+from .renewal_info import RenewalInfo
 from .transactions import Transaction
 from .verify import TransactionVerifier, VerificationError, load_root_certificates
 
@@ -10,8 +17,16 @@ __all__ = [
     "AppStoreError",
     "HistoryFilters",
     "HistoryPage",
+    "Notification",
+    "NotificationData",
+    "NotificationHistoryPage",
+    "NotificationHistoryQuery",
+    "NotificationSubtype",
+    "NotificationType",
     "OrderLookup",
+    "RenewalInfo",
     "RetryPolicy",
+    "SentNotification",
     "Transaction",
     "TransactionVerifier",
     "VerificationError",
