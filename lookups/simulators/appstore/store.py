@@ -334,6 +334,26 @@ class TransactionStore:
                 target = self._latest_of(original_transaction_id) or entry
             target.payload["appAccountToken"] = token
 
+    # --- the demo's life (renewals, expiry) -----------------------------------------------------
+
+    def latest_transaction(self, original_transaction_id: str) -> dict[str, Any] | None:
+        """A copy of the subscription's (or one-time purchase's) latest transaction, or None."""
+        with self._lock:
+            latest = self._latest_of(original_transaction_id)
+            return copy.deepcopy(latest.payload) if latest else None
+
+    def end_period(self, transaction_id: str, *, at: int) -> None:
+        """Bring a subscription period's expiresDate forward to `at` (the demo's clock jumps)."""
+        with self._lock:
+            payload = self._entries[transaction_id].payload
+            if "expiresDate" in payload and payload["expiresDate"] > at:
+                payload["expiresDate"] = at
+
+    def customer_of(self, any_transaction_id: str) -> str | None:
+        """The appTransactionId of the customer a transaction (or app transaction) belongs to."""
+        with self._lock:
+            return self._customer_of(any_transaction_id)
+
     # --- helpers -------------------------------------------------------------------------------
 
     def _customer_of(self, any_transaction_id: str) -> str | None:
