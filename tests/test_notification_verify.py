@@ -235,7 +235,10 @@ def test_a_nested_transaction_of_another_app_or_chain_is_refused(verifier, chain
         chain,
         data={"signedTransactionInfo": sign_jws(transaction(bundleId="com.x.other"), chain)},
     )
-    assert refusal(verifier, sign_jws(foreign, chain)) == "bundle_id"
+    with pytest.raises(VerificationError) as caught:
+        verifier.decode_notification(sign_jws(foreign, chain))
+    assert caught.value.check == "bundle_id"
+    assert caught.value.detail.startswith("signedTransactionInfo: ")
     stranger = make_signing_chain()
     untrusted = notification(chain, data={"signedRenewalInfo": sign_jws(renewal(), stranger)})
     assert refusal(verifier, sign_jws(untrusted, chain)) == "root"

@@ -26,6 +26,7 @@ from lookups.appstore import (
     NotificationHistoryQuery,
     RetryPolicy,
     TransactionVerifier,
+    VerificationError,
     load_root_certificates,
 )
 from lookups.appstore.errors import (
@@ -312,6 +313,36 @@ def test_the_url_is_set_and_read_over_the_control_endpoint(quiet, receiver):
     finally:
         requests.post(url, json={"url": None}, timeout=TIMEOUT)
     assert quiet.notification_url is None
+
+
+def test_any_notification_can_be_sent_over_the_control_endpoint(quiet, verifier):
+    url = f"{quiet.url}/simulator/notifications"
+    answer = requests.post(
+        url,
+        json={
+            "notification_type": "SOMETHING_NEW",
+            "subtype": "SHINY",
+            "transaction_id": LUKAS_LIFETIME,
+        },
+        timeout=TIMEOUT,
+    )
+    assert answer.status_code == 201
+    [kept] = quiet.notifications.all()
+    decoded = verifier.decode_notification(kept.signed_payload)
+    assert (decoded.notification_type, decoded.subtype) == ("SOMETHING_NEW", "SHINY")
+    assert decoded.notification_type.name == "UNKNOWN_SOMETHING_NEW"
+    assert decoded.transaction.transaction_id == LUKAS_LIFETIME
+
+    forged = requests.post(
+        url, json={"notification_type": "REFUND", "untrusted": True}, timeout=TIMEOUT
+    )
+    assert forged.status_code == 201
+    with pytest.raises(VerificationError) as refused:
+        verifier.decode_notification(forged.json()["notification"]["signedPayload"])
+    assert refused.value.check == "root"
+    assert requests.post(url, json={"subtype": "X"}, timeout=TIMEOUT).status_code == 400
+    unknown = {"notification_type": "REFUND", "transaction_id": "2000000999999999"}
+    assert requests.post(url, json=unknown, timeout=TIMEOUT).status_code == 404
 
 
 def test_stopping_the_simulator_stops_its_retries(appstore_credentials, receiver):

@@ -23,7 +23,7 @@ import binascii
 import json
 import math
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -164,15 +164,11 @@ class TransactionVerifier:
                 signed_renewal = data.get("signedRenewalInfo")
                 decoded_data = NotificationData.from_payload(
                     data,
-                    transaction=(
-                        self.decode_transaction(signed_transaction)
-                        if signed_transaction is not None
-                        else None
+                    transaction=_inner(
+                        self.decode_transaction, signed_transaction, "signedTransactionInfo"
                     ),
-                    renewal_info=(
-                        self.decode_renewal_info(signed_renewal)
-                        if signed_renewal is not None
-                        else None
+                    renewal_info=_inner(
+                        self.decode_renewal_info, signed_renewal, "signedRenewalInfo"
                     ),
                 )
             return Notification.from_payload(payload, data=decoded_data)
@@ -249,6 +245,16 @@ class TransactionVerifier:
                 continue
             return root
         return None
+
+
+def _inner[T](decode: Callable[[str], T], signed: object, name: str) -> T | None:
+    """A JWS inside a notification, verified on its own; a refusal says which one failed."""
+    if signed is None:
+        return None
+    try:
+        return decode(signed)
+    except VerificationError as refusal:
+        raise VerificationError(refusal.check, f"{name}: {refusal.detail}") from refusal
 
 
 def _split(signed: object) -> tuple[str, str, str]:

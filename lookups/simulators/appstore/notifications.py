@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -157,7 +157,7 @@ class NotificationOutbox:
         url: str | None = None,
         retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
         timeout_seconds: float = DELIVERY_TIMEOUT_SECONDS,
-        clock=time.time,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._url = check_url(url)
         self.retry_delays = tuple(float(delay) for delay in retry_delays)
@@ -330,7 +330,7 @@ class NotificationOutbox:
         body: object,
         pagination_token: str | None,
         *,
-        customer_of: Any,
+        customer_of: Callable[[str], str | None],
     ) -> dict[str, Any]:
         """One page of Get Notification History; `customer_of(transaction_id)` finds a customer."""
         query = _HistoryQuery.from_body(body, now_ms=int(self._clock() * 1000))

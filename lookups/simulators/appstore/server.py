@@ -214,13 +214,16 @@ class AppStoreSimulator(BackgroundServer):
         data: dict[str, Any] | None = None,
         summary: dict[str, Any] | None = None,
         test_token: str | None = None,
+        untrusted: bool = False,
     ) -> SentNotification:
         """Sign and send one notification as Apple would, and keep it for its history.
 
         With `transaction_id` the data carries that transaction signed and, for a subscription,
         its signed renewal info and status. `data` adds or replaces data fields (such as
         consumptionRequestReason); `summary` replaces data altogether (mass extensions).
+        `untrusted` signs with a chain no client trusts, as a forger would.
         """
+        chain = self.untrusted_chain if untrusted else self.chain
         signed_date = self.store.now_ms()
         body: dict[str, Any] | None = None
         customer = None
@@ -234,17 +237,17 @@ class AppStoreSimulator(BackgroundServer):
                 customer = transaction.get("appTransactionId")
                 original_id = transaction["originalTransactionId"]
                 body["signedTransactionInfo"] = sign_jws(
-                    {**transaction, "signedDate": signed_date}, self.chain
+                    {**transaction, "signedDate": signed_date}, chain
                 )
                 renewal_info = self.life.renewal_info(original_id)
                 if renewal_info is not None:
                     body["signedRenewalInfo"] = sign_jws(
-                        {**renewal_info, "signedDate": signed_date}, self.chain
+                        {**renewal_info, "signedDate": signed_date}, chain
                     )
                     body["status"] = self.life.status(original_id)
             body.update(data or {})
         notification_uuid, signed_payload = sign_notification(
-            chain=self.chain,
+            chain=chain,
             notification_type=notification_type,
             subtype=subtype,
             data=body,
@@ -460,6 +463,8 @@ class _Handler(TrackedHandler):
                 self._send_json(400, {"error": str(problem)})
                 return
             self._send_json(200, {"url": simulator.notification_url})
+        elif path == "/simulator/notifications" and self.command == "POST":
+            self._send_custom_notification(json_or_none(body))
         elif path == "/simulator/notifications" and self.command == "GET":
             self._send_json(
                 200,
@@ -470,6 +475,33 @@ class _Handler(TrackedHandler):
             )
         else:
             super()._control(path, body)
+
+    def _send_custom_notification(self, options: object) -> None:
+        """Any notification, even one Apple has not invented yet, or one signed by a stranger."""
+        simulator = self.server.simulator
+        allowed = {"notification_type", "subtype", "transaction_id", "data", "untrusted"}
+        if (
+            not isinstance(options, dict)
+            or not isinstance(options.get("notification_type"), str)
+            or not set(options) <= allowed
+        ):
+            self._send_json(
+                400,
+                {"error": f"Send a JSON object with a 'notification_type' and any of {allowed}."},
+            )
+            return
+        try:
+            sent = simulator.emit_notification(
+                options["notification_type"],
+                options.get("subtype"),
+                transaction_id=options.get("transaction_id"),
+                data=options.get("data") if isinstance(options.get("data"), dict) else None,
+                untrusted=options.get("untrusted") is True,
+            )
+        except KeyError:
+            self._send_json(404, {"error": "No transaction has that transaction_id."})
+            return
+        self._send_json(201, {"notification": sent.summary()})
 
     def _send_fault(self, fault: Fault) -> None:
         if fault.kind == faults.RATE_LIMIT:
