@@ -86,7 +86,7 @@ KNOWN_SUBTYPES = frozenset(
 
 
 @dataclass(eq=False)
-class SentNotification:
+class OutgoingNotification:
     """One notification as the simulator keeps it: what was signed, and each delivery attempt."""
 
     notification_uuid: str
@@ -164,7 +164,7 @@ class NotificationOutbox:
         self.timeout_seconds = timeout_seconds
         self._clock = clock
         self._condition = threading.Condition()
-        self._sent: list[SentNotification] = []
+        self._sent: list[OutgoingNotification] = []
         self._next_sequence = 1
         self._in_flight = 0
         self._stopping = False
@@ -233,9 +233,9 @@ class NotificationOutbox:
         signed_date: int,
         customer: str | None = None,
         test_token: str | None = None,
-    ) -> SentNotification:
+    ) -> OutgoingNotification:
         with self._condition:
-            sent = SentNotification(
+            sent = OutgoingNotification(
                 notification_uuid=notification_uuid,
                 notification_type=notification_type,
                 subtype=subtype,
@@ -251,11 +251,11 @@ class NotificationOutbox:
             self._condition.notify_all()
             return sent
 
-    def all(self) -> list[SentNotification]:
+    def all(self) -> list[OutgoingNotification]:
         with self._condition:
             return list(self._sent)
 
-    def by_test_token(self, token: str) -> SentNotification | None:
+    def by_test_token(self, token: str) -> OutgoingNotification | None:
         with self._condition:
             return next((s for s in self._sent if s.test_token == token), None)
 
@@ -276,7 +276,7 @@ class NotificationOutbox:
                     self._record(sent, result)
                     self._condition.notify_all()
 
-    def _next_due(self) -> tuple[SentNotification | None, str]:
+    def _next_due(self) -> tuple[OutgoingNotification | None, str]:
         """Wait (holding the condition) for a notification due now; (None, "") on stop."""
         while not self._stopping:
             now = time.monotonic()
@@ -294,7 +294,7 @@ class NotificationOutbox:
             self._condition.wait(None if due is None else due.next_attempt_at - now)
         return None, ""
 
-    def _record(self, sent: SentNotification, result: str) -> None:
+    def _record(self, sent: OutgoingNotification, result: str) -> None:
         sent.attempts.append((int(self._clock() * 1000), result))
         if result == "SUCCESS":
             sent.delivered = True
@@ -408,7 +408,7 @@ class _HistoryQuery:
             only_failures=only_failures,
         )
 
-    def matches(self, sent: SentNotification) -> bool:
+    def matches(self, sent: OutgoingNotification) -> bool:
         if not self.start_date <= sent.signed_date < self.end_date:
             return False
         if self.notification_type is not None and sent.notification_type != self.notification_type:

@@ -34,7 +34,7 @@ from lookups.simulators.appstore.faults import Fault, FaultBook
 from lookups.simulators.appstore.notifications import (
     DEFAULT_RETRY_DELAYS,
     NotificationOutbox,
-    SentNotification,
+    OutgoingNotification,
     sign_notification,
 )
 from lookups.simulators.appstore.signing import sign_jws
@@ -215,7 +215,7 @@ class AppStoreSimulator(BackgroundServer):
         summary: dict[str, Any] | None = None,
         test_token: str | None = None,
         untrusted: bool = False,
-    ) -> SentNotification:
+    ) -> OutgoingNotification:
         """Sign and send one notification as Apple would, and keep it for its history.
 
         With `transaction_id` the data carries that transaction signed and, for a subscription,
