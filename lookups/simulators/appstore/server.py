@@ -59,6 +59,12 @@ class AppStoreSimulator(BackgroundServer):
     Use it as a context manager, or call start() and stop(). `requests` lists every API request
     received as (method, path), so tests can count a client's attempts; `request_times` holds
     when each arrived (UNIX seconds), in the same order.
+
+    Notifications go to `notification_url` (None: kept, not sent) and are retried after each of
+    `notification_retry_delays` seconds. `live({"action": ..., "original_transaction_id": ...})`
+    (or `POST /simulator/life`) renews, fails a renewal (fail_renewal, enter_grace), expires,
+    turns auto-renew off or on, refunds, revokes, redeems an offer code or asks for consumption
+    data, as `demo_life` describes. Every notification goes out through `emit_notification`.
     """
 
     name = "App Store simulator"
