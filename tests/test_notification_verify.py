@@ -8,6 +8,8 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lookups.appstore import (
     NotificationSubtype,
@@ -276,3 +278,45 @@ def test_mistyped_fields_are_refused_not_crashed_on(verifier, chain):
 def test_garbage_is_refused_as_a_format_problem(verifier):
     assert refusal(verifier, "not.a.jws!") == "format"
     assert refusal(verifier, "") == "format"
+
+
+# --- whatever Apple (or anyone) signs, the answer is a notification or a VerificationError ------
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+NOTIFICATION_KEYS = [
+    "notificationType",
+    "subtype",
+    "notificationUUID",
+    "version",
+    "summary",
+    "signedDate",
+]
+DATA_KEYS = ["status", "consumptionRequestReason", "bundleVersion", "appAppleId", "environment"]
+
+
+@given(
+    top=st.dictionaries(st.sampled_from(NOTIFICATION_KEYS), json_values, max_size=3),
+    data=st.dictionaries(st.sampled_from(DATA_KEYS), json_values, max_size=3),
+)
+def test_any_signed_field_values_decode_or_are_refused(chain, top, data):
+    verifier = TransactionVerifier(
+        [chain.root], bundle_id=BUNDLE_ID, environment="Production", app_apple_id=APP_APPLE_ID
+    )
+    payload = notification(chain, data=data) | top
+    try:
+        decoded = verifier.decode_notification(sign_jws(payload, chain))
+    except VerificationError as refusal:
+        assert refusal.check
+    else:
+        assert decoded.notification_uuid
+        assert decoded.notification_type is not None
