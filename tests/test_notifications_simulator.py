@@ -709,6 +709,24 @@ def test_the_life_endpoint_explains_what_it_cannot_do(quiet):
     # A renewal's ID is not the purchase's original transaction ID.
     renewal = quiet.order_transaction_ids(ORDER_OFFER_CODE)[-1]
     life(quiet, "renew", expect=404, original_transaction_id=renewal)
+    for garbage in (
+        [],
+        "renew",
+        {"action": ["renew"]},
+        {"action": "renew", "original_transaction_id": 7},
+    ):
+        answer = requests.post(f"{quiet.url}/simulator/life", json=garbage, timeout=TIMEOUT)
+        assert answer.status_code == 400 and "error" in answer.json()
+    for options, expect in (
+        ({"product_id": ["x"]}, 400),
+        ({"storefront": "MARS"}, 400),
+        ({"app_transaction_id": 5}, 404),
+    ):
+        assert "error" in life(quiet, "redeem_offer_code", expect=expect, **options)
+    odd_reason = {"original_transaction_id": LUKAS_CREDITS, "reason": ["LEGAL"]}
+    assert "error" in life(quiet, "consumption_request", expect=400, **odd_reason)
+    odd_target = {"original_transaction_id": LUKAS_LIFETIME, "transaction_id": 5}
+    assert "error" in life(quiet, "refund", expect=400, **odd_target)
     listing = requests.get(f"{quiet.url}/simulator/life", timeout=TIMEOUT).json()
     assert set(listing["actions"]) >= {"renew", "refund", "redeem_offer_code"}
     assert quiet.notifications.all() == []

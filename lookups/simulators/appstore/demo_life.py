@@ -41,7 +41,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lookups.simulators.appstore.catalog import AUTO_RENEWABLE, DAY_MS, PRO_MONTHLY, PRODUCTS
+from lookups.simulators.appstore.catalog import (
+    AUTO_RENEWABLE,
+    DAY_MS,
+    PRO_MONTHLY,
+    PRODUCTS,
+    STOREFRONTS,
+)
 from lookups.simulators.appstore.store import Offer, TransactionStore
 
 GRACE_PERIOD_DAYS = 16
@@ -153,11 +159,11 @@ class DemoLife:
 
     def act(self, options: object, emit: Emit) -> dict[str, Any]:
         """Carry out one action and send its notification; LifeError when it cannot happen."""
-        if not isinstance(options, dict) or options.get("action") not in ACTIONS:
+        action = options.get("action") if isinstance(options, dict) else None
+        if not isinstance(action, str) or action not in ACTIONS:
             raise LifeError(
                 400, f"Send a JSON object whose 'action' is one of: {', '.join(ACTIONS)}."
             )
-        action = options["action"]
         with self._lock:
             if action == "redeem_offer_code":
                 return self._redeem_offer_code(options, emit)
@@ -263,7 +269,7 @@ class DemoLife:
     def _consumption_request(self, original_id: str, options: dict, emit: Emit) -> dict[str, Any]:
         target = self._target(original_id, options)
         reason = options.get("reason", "UNINTENDED_PURCHASE")
-        if reason not in CONSUMPTION_REQUEST_REASONS:
+        if not isinstance(reason, str) or reason not in CONSUMPTION_REQUEST_REASONS:
             raise LifeError(
                 400, f"reason is one of: {', '.join(sorted(CONSUMPTION_REQUEST_REASONS))}."
             )
@@ -280,14 +286,21 @@ class DemoLife:
         if notification_type not in ("OFFER_REDEEMED", "SUBSCRIBED"):
             raise LifeError(400, "notification_type is OFFER_REDEEMED or SUBSCRIBED.")
         product_id = options.get("product_id", PRO_MONTHLY)
-        if product_id not in PRODUCTS or PRODUCTS[product_id].type != AUTO_RENEWABLE:
+        if (
+            not isinstance(product_id, str)
+            or product_id not in PRODUCTS
+            or PRODUCTS[product_id].type != AUTO_RENEWABLE
+        ):
             raise LifeError(400, "product_id must name one of the demo's subscriptions.")
         customer = options.get("app_transaction_id")
+        storefront = options.get("storefront", "USA")
+        if not isinstance(storefront, str) or storefront not in STOREFRONTS:
+            raise LifeError(400, f"storefront is one of: {', '.join(STOREFRONTS)}.")
         if customer is None:
             customer = str(self._next_customer)
             self._next_customer += 1
-            self.store.add_customer(customer, storefront=options.get("storefront", "USA"))
-        elif self.store.customer_of(customer) != customer:
+            self.store.add_customer(customer, storefront=storefront)
+        elif not isinstance(customer, str) or self.store.customer_of(customer) != customer:
             raise LifeError(404, "No App Store customer has that app_transaction_id.")
         order_id = _new_order_id(self.store)
         transaction_id = self.store.add_transaction(
@@ -329,13 +342,15 @@ class DemoLife:
 
     def _target(self, original_id: str, options: dict) -> dict[str, Any]:
         transaction_id = options.get("transaction_id")
+        if transaction_id is not None and not isinstance(transaction_id, str):
+            raise LifeError(400, "transaction_id is text.")
         if transaction_id is None:
             latest = self.store.latest_transaction(original_id)
             if latest is None:
                 raise LifeError(404, "No purchase has that original transaction ID.")
             return latest
         try:
-            target = self.store.transaction(str(transaction_id))
+            target = self.store.transaction(transaction_id)
         except KeyError:
             raise LifeError(404, "No transaction has that transaction_id.") from None
         if target["originalTransactionId"] != original_id:

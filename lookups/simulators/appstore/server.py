@@ -489,6 +489,8 @@ class _Handler(TrackedHandler):
         if (
             not isinstance(options, dict)
             or not isinstance(options.get("notification_type"), str)
+            or not isinstance(options.get("subtype", ""), str | None)
+            or not isinstance(options.get("transaction_id", ""), str | None)
             or not set(options) <= allowed
         ):
             self._send_json(
