@@ -1,8 +1,8 @@
 """The staff roles, as Django groups, and the permissions each one holds.
 
-Migrations 0002_roles and 0005 create these groups on a fresh database, each with its own frozen
-copy of this table (a migration must keep doing what it did when it was written); a test checks
-the result agrees with this table.
+Migrations 0002_roles, 0005 and 0012 create these groups on a fresh database, each with its own
+frozen copy of this table (a migration must keep doing what it did when it was written); a test
+checks the result agrees with this table.
 A later change to a role needs a new migration as well as an edit here.
 """
 
@@ -18,6 +18,9 @@ _AUDITOR_PERMISSIONS = (
     "lookups.view_customeraccount",
     "lookups.view_export",
     "lookups.view_adaptydelivery",
+    "lookups.view_purchase",
+    "lookups.view_refusedlink",
+    "lookups.view_transferrequest",
 )
 
 GROUP_PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -31,6 +34,7 @@ GROUP_PERMISSIONS: dict[str, tuple[str, ...]] = {
         *_AUDITOR_PERMISSIONS,
         "lookups.view_reports",
         "lookups.export_csv",
+        "lookups.approve_transfers",
     ),
 }
 

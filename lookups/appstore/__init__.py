@@ -1,6 +1,18 @@
 """Apple's App Store Server API as a small library: no Django, plain values in, dataclasses out."""
 
-from .client import AppStoreClient, HistoryFilters, HistoryPage, OrderLookup, RetryPolicy
+from .client import (
+    AppStoreClient,
+    ConsumptionInformation,
+    HistoryFilters,
+    HistoryPage,
+    LastTransaction,
+    OrderLookup,
+    RefundHistoryPage,
+    RenewalExtension,
+    RetryPolicy,
+    SubscriptionGroupStatus,
+    SubscriptionStatuses,
+)
 from .errors import AppStoreError
 from .notification_history import (
     NotificationHistoryPage,
@@ -15,8 +27,10 @@ from .verify import TransactionVerifier, VerificationError, load_root_certificat
 __all__ = [
     "AppStoreClient",
     "AppStoreError",
+    "ConsumptionInformation",
     "HistoryFilters",
     "HistoryPage",
+    "LastTransaction",
     "Notification",
     "NotificationData",
     "NotificationHistoryPage",
@@ -24,9 +38,13 @@ __all__ = [
     "NotificationSubtype",
     "NotificationType",
     "OrderLookup",
+    "RefundHistoryPage",
+    "RenewalExtension",
     "RenewalInfo",
     "RetryPolicy",
     "SentNotification",
+    "SubscriptionGroupStatus",
+    "SubscriptionStatuses",
     "Transaction",
     "TransactionVerifier",
     "VerificationError",

@@ -1,8 +1,7 @@
-"""Decoded, verified renewal info of a subscription (Apple's JWSRenewalInfoDecodedPayload).
+"""A decoded, verified signed renewal info (Apple's JWSRenewalInfoDecodedPayload).
 
-What Apple will do at the next renewal: whether auto-renew is on, which product renews, whether
-billing is being retried and until when the grace period lasts, and why a subscription expired.
-As with transactions, unknown fields stay in `raw` and unknown enum values survive.
+It says what happens at the end of a subscription's current period. As with transactions, unknown
+fields and enum values survive decoding: the whole payload stays available as `raw`.
 """
 
 from __future__ import annotations
@@ -10,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
 from .transactions import (
     DecodingError,
     Environment,
+    OfferDiscountType,
     OfferType,
     _choice,
     _flag,
@@ -58,11 +59,13 @@ class RenewalInfo:
     currency: str | None
     offer_type: OfferType | None
     offer_identifier: str | None
+    offer_discount_type: OfferDiscountType | None
     price_increase_status: PriceIncreaseStatus | None
     signed_date: datetime | None
     environment: Environment | None
     recent_subscription_start_date: datetime | None
     app_account_token: str | None
+    app_transaction_id: str | None
     raw: MappingProxyType[str, Any] = field(repr=False, compare=False)
 
     @classmethod
@@ -75,11 +78,19 @@ class RenewalInfo:
             field_spec = _FIELDS.get(key)
             if field_spec is not None and value is not None:
                 values[field_spec[0]] = field_spec[1](key, value)
-        return cls(**values, raw=MappingProxyType(dict(payload)))
+        values["raw"] = MappingProxyType(dict(payload))
+        return cls(**values)
 
     @property
-    def will_auto_renew(self) -> bool:
+    def will_renew(self) -> bool:
         return self.auto_renew_status == AutoRenewStatus.ON
+
+    @property
+    def renewal_price(self) -> Decimal | None:
+        """The next renewal's price in the currency's units (Apple sends milliunits)."""
+        if self.renewal_price_milliunits is None:
+            return None
+        return Decimal(self.renewal_price_milliunits) / 1000
 
     @property
     def unknown_fields(self) -> dict[str, Any]:
@@ -99,10 +110,12 @@ _FIELDS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "currency": ("currency", _text),
     "offerType": ("offer_type", _choice(OfferType)),
     "offerIdentifier": ("offer_identifier", _text),
+    "offerDiscountType": ("offer_discount_type", _choice(OfferDiscountType)),
     "priceIncreaseStatus": ("price_increase_status", _choice(PriceIncreaseStatus)),
     "signedDate": ("signed_date", _moment),
     "environment": ("environment", _choice(Environment)),
     "recentSubscriptionStartDate": ("recent_subscription_start_date", _moment),
     "appAccountToken": ("app_account_token", _text),
+    "appTransactionId": ("app_transaction_id", _text),
 }
 _ATTRIBUTES = tuple(attribute for attribute, _ in _FIELDS.values())

@@ -1,4 +1,4 @@
-"""Trust a signed transaction (compact JWS) only when it provably comes from Apple.
+"""Trust a signed transaction, renewal info or notification (JWS) only when it comes from Apple.
 
 The checks, in order: the token's form; `alg` is ES256; `x5c` holds exactly three certificates; the
 leaf is issued by the intermediate and the intermediate by one of the configured roots (the root
@@ -6,10 +6,10 @@ the token carries is never trusted); the leaf and intermediate carry Apple's mar
 the ES256 signature verifies with the leaf's key; every certificate is valid at the payload's
 `signedDate`; and `bundleId` and `environment` match the configuration.
 
-Renewal info and App Store Server Notifications are signed the same way and pass the same chain,
-signature and validity checks; a notification's app (bundle ID, app Apple ID) and environment are
-read from its `data` (or `summary`), and the transaction and renewal info inside it are verified
-on their own.
+Renewal info and App Store Server Notifications pass the same chain, signature and validity
+checks. Renewal info names no bundle ID, so only its environment is matched; a notification's app
+(bundle ID, app Apple ID) and environment are read from its `data` (or `summary`), and the
+transaction and renewal info inside it are verified on their own.
 
 Checking a chain costs three signature verifications and certificate parsing, so a chain that
 passed is remembered by the exact header that carried it, together with the validity window the
@@ -104,40 +104,15 @@ class TransactionVerifier:
         except DecodingError as exc:
             raise VerificationError("payload", str(exc)) from exc
 
-    def _verified_payload(self, signed: str) -> dict:
-        """The payload of a JWS whose chain, signature and validity at signedDate all check out."""
-        header_part, payload_part, signature_part = _split(signed)
-        chain = self._chains.get(header_part) or self._trust_header(header_part)
-
-        signature = _b64url(signature_part, "signature")
-        if len(signature) != 64:
-            raise VerificationError("signature", "an ES256 signature is 64 bytes")
-        der_signature = encode_dss_signature(
-            int.from_bytes(signature[:32]), int.from_bytes(signature[32:])
-        )
-        signing_input = signed[: len(header_part) + 1 + len(payload_part)].encode("ascii")
-        try:
-            chain.leaf_key.verify(der_signature, signing_input, _ECDSA_SHA256)
-        except InvalidSignature:
-            raise VerificationError("signature", "the signature does not match") from None
-
-        payload = _json_object(_b64url(payload_part, "payload"), "payload")
-        signed_date = payload.get("signedDate")
-        if signed_date is None:
-            signed_date = int(datetime.now(UTC).timestamp() * 1000)
-        if isinstance(signed_date, bool) or not isinstance(signed_date, int):
-            raise VerificationError("payload", "signedDate is not a number")
-        if not chain.valid_from_ms <= signed_date <= chain.valid_until_ms:
-            raise VerificationError(
-                "validity", "a certificate in the chain was not valid at signedDate"
-            )
-        return payload
-
-    # --- renewal info and App Store Server Notifications ------------------------------------
-
     def decode_renewal_info(self, signed: str) -> RenewalInfo:
-        """Verify one signedRenewalInfo and return it decoded (it names no bundle ID)."""
+        """Verify one signedRenewalInfo (same chain checks) and return it decoded.
+
+        Apple's renewal info names no bundle ID; the environment must match, and a bundle ID, if
+        Apple ever adds one, must be ours.
+        """
         payload = self._verified_payload(signed)
+        if "bundleId" in payload and payload["bundleId"] != self.bundle_id:
+            raise VerificationError("bundle_id", f"signed for {payload.get('bundleId')!r}")
         if payload.get("environment") != self.environment:
             raise VerificationError("environment", f"signed for {payload.get('environment')!r}")
         try:
@@ -185,6 +160,35 @@ class TransactionVerifier:
             raise VerificationError("app_apple_id", f"sent for app {app_apple_id!r}")
         if about_app.get("environment") != self.environment:
             raise VerificationError("environment", f"sent for {about_app.get('environment')!r}")
+
+    def _verified_payload(self, signed: str) -> dict:
+        """The payload of a JWS whose chain, signature and signedDate validity all check out."""
+        header_part, payload_part, signature_part = _split(signed)
+        chain = self._chains.get(header_part) or self._trust_header(header_part)
+
+        signature = _b64url(signature_part, "signature")
+        if len(signature) != 64:
+            raise VerificationError("signature", "an ES256 signature is 64 bytes")
+        der_signature = encode_dss_signature(
+            int.from_bytes(signature[:32]), int.from_bytes(signature[32:])
+        )
+        signing_input = signed[: len(header_part) + 1 + len(payload_part)].encode("ascii")
+        try:
+            chain.leaf_key.verify(der_signature, signing_input, _ECDSA_SHA256)
+        except InvalidSignature:
+            raise VerificationError("signature", "the signature does not match") from None
+
+        payload = _json_object(_b64url(payload_part, "payload"), "payload")
+        signed_date = payload.get("signedDate")
+        if signed_date is None:
+            signed_date = int(datetime.now(UTC).timestamp() * 1000)
+        if isinstance(signed_date, bool) or not isinstance(signed_date, int):
+            raise VerificationError("payload", "signedDate is not a number")
+        if not chain.valid_from_ms <= signed_date <= chain.valid_until_ms:
+            raise VerificationError(
+                "validity", "a certificate in the chain was not valid at signedDate"
+            )
+        return payload
 
     def check_app(self, *, bundle_id: str | None, app_apple_id: int | None) -> None:
         """Check the app named by an unsigned envelope (a history page) is ours."""
@@ -310,7 +314,7 @@ def _json_object(data: bytes, what: str) -> dict:
 def _certificate_from_x5c(item: str) -> x509.Certificate:
     try:
         return x509.load_der_x509_certificate(base64.b64decode(item, validate=True))
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, x509.InvalidVersion):
         raise VerificationError("certificate", "x5c holds an unreadable certificate") from None
 
 

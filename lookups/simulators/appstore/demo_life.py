@@ -28,8 +28,9 @@ the way Apple's would and sends the App Store Server Notification Apple would se
 The answer names the transaction concerned and the notification sent (its notificationUUID).
 The simulator's clock cannot jump, so actions that end a billing period bring the current
 transaction's `expiresDate` forward to now instead. Renewal state (auto-renew, billing retry,
-grace period, expiration intent) lives here, per original transaction, and goes into the signed
-renewal info of every notification about a subscription.
+grace period, expiration intent) is the store's, the same that Get All Subscription Statuses
+reports; `refund` and `consumption_request` go through the store, whose events the simulator
+announces, so a refund request opened here is decided after Send Consumption Information.
 """
 
 from __future__ import annotations
@@ -38,9 +39,9 @@ import secrets
 import string
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from lookups.simulators.appstore import subscriptions
 from lookups.simulators.appstore.catalog import (
     AUTO_RENEWABLE,
     DAY_MS,
@@ -48,7 +49,9 @@ from lookups.simulators.appstore.catalog import (
     PRODUCTS,
     STOREFRONTS,
 )
+from lookups.simulators.appstore.events import StoreEvent
 from lookups.simulators.appstore.store import Offer, TransactionStore
+from lookups.simulators.appstore.subscriptions import BILLING_ERROR, CUSTOMER_CANCELLED
 
 GRACE_PERIOD_DAYS = 16
 CONSUMPTION_REQUEST_REASONS = frozenset(
@@ -67,12 +70,12 @@ ACTIONS = {
     "consumption_request": "Ask for consumption data (a refund request)",
 }
 FREE_MONTH = Offer(3, "PROFREEMONTH", "FREE_TRIAL", "P1M", 0)
-_EXPIRATION_BILLING_ERROR = 2
-_EXPIRATION_CUSTOMER_CANCELLED = 1
 _ORDER_ALPHABET = string.ascii_uppercase + string.digits
 
-# emit(notification_type, subtype, transaction_id=..., data=...) sends one notification.
+# emit(notification_type, subtype, transaction_id=..., data=...) sends one notification;
+# announced(event) is the notification the simulator sent for one of the store's events.
 Emit = Callable[..., Any]
+Announced = Callable[[StoreEvent], Any]
 
 
 class LifeError(Exception):
@@ -84,17 +87,8 @@ class LifeError(Exception):
         self.message = message
 
 
-@dataclass
-class RenewalState:
-    auto_renew: bool = True
-    billing_retry: bool = False
-    grace_until: int | None = None
-    expiration_intent: int | None = None
-    expired: bool = False
-
-
 class DemoLife:
-    """Renewal state per subscription, and the actions that move a purchase through its life."""
+    """The actions that move a purchase through its life, on the store's renewal state."""
 
     def __init__(self, store: TransactionStore) -> None:
         self.store = store
@@ -103,61 +97,15 @@ class DemoLife:
 
     def reset(self) -> None:
         with self._lock:
-            self._states: dict[str, RenewalState] = {}
             self._next_customer = 705000000000095001
 
-    # --- renewal info --------------------------------------------------------------------------
-
-    def state(self, original_transaction_id: str) -> RenewalState:
-        with self._lock:
-            return self._states.setdefault(original_transaction_id, RenewalState())
-
-    def status(self, original_transaction_id: str) -> int | None:
-        """Apple's subscription status: 1 active, 2 expired, 3 billing retry, 4 grace, 5 revoked."""
-        latest = self.store.latest_transaction(original_transaction_id)
-        if latest is None or latest.get("type") != AUTO_RENEWABLE:
-            return None
-        state = self.state(original_transaction_id)
-        now = self.store.now_ms()
-        if "revocationDate" in latest:
-            return 5
-        if state.expired:
-            return 2
-        if state.billing_retry:
-            return 4 if state.grace_until is not None and state.grace_until > now else 3
-        return 1 if latest.get("expiresDate", 0) > now else 2
-
-    def renewal_info(self, original_transaction_id: str) -> dict[str, Any] | None:
-        """The subscription's JWSRenewalInfoDecodedPayload (without signedDate), or None."""
-        latest = self.store.latest_transaction(original_transaction_id)
-        if latest is None or latest.get("type") != AUTO_RENEWABLE:
-            return None
-        state = self.state(original_transaction_id)
-        product = PRODUCTS[latest["productId"]]
-        info: dict[str, Any] = {
-            "originalTransactionId": original_transaction_id,
-            "autoRenewProductId": latest["productId"],
-            "productId": latest["productId"],
-            "autoRenewStatus": 1 if state.auto_renew else 0,
-            "isInBillingRetryPeriod": state.billing_retry,
-            "environment": self.store.environment,
-            "recentSubscriptionStartDate": latest["originalPurchaseDate"],
-            "currency": latest["currency"],
-            "renewalPrice": product.prices.get(latest["currency"], latest["price"]),
-        }
-        if state.auto_renew and not state.expired and "revocationDate" not in latest:
-            info["renewalDate"] = latest["expiresDate"]
-        if state.expiration_intent is not None:
-            info["expirationIntent"] = state.expiration_intent
-        if state.grace_until is not None:
-            info["gracePeriodExpiresDate"] = state.grace_until
-        if latest.get("appAccountToken"):
-            info["appAccountToken"] = latest["appAccountToken"]
-        return info
+    def _status(self, original_id: str) -> int | None:
+        subscription = self.store.subscription(original_id)
+        return subscription[0] if subscription else None
 
     # --- actions -------------------------------------------------------------------------------
 
-    def act(self, options: object, emit: Emit) -> dict[str, Any]:
+    def act(self, options: object, emit: Emit, announced: Announced) -> dict[str, Any]:
         """Carry out one action and send its notification; LifeError when it cannot happen."""
         action = options.get("action") if isinstance(options, dict) else None
         if not isinstance(action, str) or action not in ACTIONS:
@@ -168,6 +116,7 @@ class DemoLife:
             if action == "redeem_offer_code":
                 return self._redeem_offer_code(options, emit)
             original_id = self._original_id(options)
+            self._announced = announced
             handler = getattr(self, f"_{action}")
             return {"action": action, "original_transaction_id": original_id} | handler(
                 original_id, options, emit
@@ -175,12 +124,18 @@ class DemoLife:
 
     def _renew(self, original_id: str, options: dict, emit: Emit) -> dict[str, Any]:
         latest = self._subscription(original_id, may_be_expired=True)
-        state = self.state(original_id)
+        was_expired = self._status(original_id) == subscriptions.EXPIRED
+        was_retrying = self.store.renewal_state(original_id).in_billing_retry
         now = self.store.now_ms()
         self.store.end_period(latest["transactionId"], at=now)
         renewal = self.store.renew(original_id, purchase_date=now)
-        was_expired, was_retrying = state.expired, state.billing_retry
-        self._states[original_id] = RenewalState()
+        self.store.set_renewal_state(
+            original_id,
+            auto_renew_status=1,
+            in_billing_retry=False,
+            grace_period_expires_date=None,
+            expiration_intent=None,
+        )
         if was_expired:
             kind = ("SUBSCRIBED", "RESUBSCRIBE")
         elif was_retrying:
@@ -197,16 +152,19 @@ class DemoLife:
 
     def _fail(self, original_id: str, *, grace: bool, emit: Emit) -> dict[str, Any]:
         latest = self._subscription(original_id)
-        state = self.state(original_id)
-        if state.billing_retry:
+        state = self.store.renewal_state(original_id)
+        if state.in_billing_retry:
             raise LifeError(409, "This subscription is already in billing retry.")
-        if not state.auto_renew:
+        if state.auto_renew_status != 1:
             raise LifeError(409, "Auto-renew is off, so Apple will not try to renew.")
         now = self.store.now_ms()
         self.store.end_period(latest["transactionId"], at=now)
-        state.billing_retry = True
-        state.expiration_intent = _EXPIRATION_BILLING_ERROR
-        state.grace_until = now + GRACE_PERIOD_DAYS * DAY_MS if grace else None
+        self.store.set_renewal_state(
+            original_id,
+            in_billing_retry=True,
+            expiration_intent=BILLING_ERROR,
+            grace_period_expires_date=now + GRACE_PERIOD_DAYS * DAY_MS if grace else None,
+        )
         sent = emit(
             "DID_FAIL_TO_RENEW",
             "GRACE_PERIOD" if grace else None,
@@ -216,14 +174,17 @@ class DemoLife:
 
     def _expire(self, original_id: str, options: dict, emit: Emit) -> dict[str, Any]:
         latest = self._subscription(original_id)
-        state = self.state(original_id)
         self.store.end_period(latest["transactionId"], at=self.store.now_ms())
-        if state.billing_retry:
-            subtype, intent = "BILLING_RETRY", _EXPIRATION_BILLING_ERROR
+        if self.store.renewal_state(original_id).in_billing_retry:
+            subtype, intent = "BILLING_RETRY", BILLING_ERROR
         else:
-            subtype, intent = "VOLUNTARY", _EXPIRATION_CUSTOMER_CANCELLED
-        self._states[original_id] = RenewalState(
-            auto_renew=False, expired=True, expiration_intent=intent
+            subtype, intent = "VOLUNTARY", CUSTOMER_CANCELLED
+        self.store.set_renewal_state(
+            original_id,
+            auto_renew_status=0,
+            in_billing_retry=False,
+            grace_period_expires_date=None,
+            expiration_intent=intent,
         )
         return _answer(emit("EXPIRED", subtype, transaction_id=latest["transactionId"]), latest)
 
@@ -235,10 +196,9 @@ class DemoLife:
 
     def _set_auto_renew(self, original_id: str, *, on: bool, emit: Emit) -> dict[str, Any]:
         latest = self._subscription(original_id)
-        state = self.state(original_id)
-        if state.auto_renew == on:
+        if (self.store.renewal_state(original_id).auto_renew_status == 1) == on:
             raise LifeError(409, f"Auto-renew is already {'on' if on else 'off'}.")
-        state.auto_renew = on
+        self.store.set_renewal_state(original_id, auto_renew_status=1 if on else 0)
         subtype = "AUTO_RENEW_ENABLED" if on else "AUTO_RENEW_DISABLED"
         sent = emit("DID_CHANGE_RENEWAL_STATUS", subtype, transaction_id=latest["transactionId"])
         return _answer(sent, latest)
@@ -250,10 +210,8 @@ class DemoLife:
         reason = options.get("revocation_reason", 0)
         if reason not in (0, 1) or isinstance(reason, bool):
             raise LifeError(400, "revocation_reason is 0 (other) or 1 (an issue with the app).")
-        self.store.revoke(target["transactionId"], reason=reason, revocation_type="REFUND_FULL")
-        if target.get("type") == AUTO_RENEWABLE:
-            self.state(original_id).auto_renew = False
-        return _answer(emit("REFUND", None, transaction_id=target["transactionId"]), target)
+        event = self.store.refund(target["transactionId"], reason=reason)
+        return _answer(self._announced(event), target)
 
     def _revoke(self, original_id: str, options: dict, emit: Emit) -> dict[str, Any]:
         target = self._target(original_id, options)
@@ -273,13 +231,8 @@ class DemoLife:
             raise LifeError(
                 400, f"reason is one of: {', '.join(sorted(CONSUMPTION_REQUEST_REASONS))}."
             )
-        sent = emit(
-            "CONSUMPTION_REQUEST",
-            None,
-            transaction_id=target["transactionId"],
-            data={"consumptionRequestReason": reason},
-        )
-        return _answer(sent, target)
+        event = self.store.request_refund(target["transactionId"], reason=reason)
+        return _answer(self._announced(event), target)
 
     def _redeem_offer_code(self, options: dict, emit: Emit) -> dict[str, Any]:
         notification_type = options.get("notification_type", "OFFER_REDEEMED")
@@ -335,8 +288,7 @@ class DemoLife:
             raise LifeError(400, "This purchase is not an auto-renewable subscription.")
         if "revocationDate" in latest:
             raise LifeError(409, "This subscription was refunded or revoked.")
-        state = self.state(original_id)
-        if state.expired and not may_be_expired:
+        if not may_be_expired and self._status(original_id) == subscriptions.EXPIRED:
             raise LifeError(409, "This subscription has expired; 'renew' resubscribes it.")
         return latest
 

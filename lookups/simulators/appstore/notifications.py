@@ -29,6 +29,7 @@ import requests
 from lookups.simulators.appstore import errors
 from lookups.simulators.appstore.certificates import SigningChain
 from lookups.simulators.appstore.errors import ApiError
+from lookups.simulators.appstore.events import StoreEvent
 from lookups.simulators.appstore.signing import sign_jws
 
 logger = logging.getLogger(__name__)
@@ -98,6 +99,8 @@ class OutgoingNotification:
     # The customer (appTransactionId) it is about, for the history's transactionId filter.
     customer: str | None = None
     test_token: str | None = None
+    # The store's event it announces, if any.
+    event: StoreEvent | None = None
     attempts: list[tuple[int, str]] = field(default_factory=list)
     delivered: bool = False
     # time.monotonic() of the next attempt; None when nothing more will be tried.
@@ -233,6 +236,7 @@ class NotificationOutbox:
         signed_date: int,
         customer: str | None = None,
         test_token: str | None = None,
+        event: StoreEvent | None = None,
     ) -> OutgoingNotification:
         with self._condition:
             sent = OutgoingNotification(
@@ -244,6 +248,7 @@ class NotificationOutbox:
                 sequence=self._next_sequence,
                 customer=customer,
                 test_token=test_token,
+                event=event,
                 next_attempt_at=time.monotonic() if self._url else None,
             )
             self._next_sequence += 1
@@ -258,6 +263,11 @@ class NotificationOutbox:
     def by_test_token(self, token: str) -> OutgoingNotification | None:
         with self._condition:
             return next((s for s in self._sent if s.test_token == token), None)
+
+    def for_event(self, event: StoreEvent) -> OutgoingNotification | None:
+        """The notification that announced one of the store's events."""
+        with self._condition:
+            return next((s for s in reversed(self._sent) if s.event is event), None)
 
     # --- delivering --------------------------------------------------------------------------
 

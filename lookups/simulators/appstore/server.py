@@ -1,15 +1,17 @@
 """A local App Store Server API over real HTTP, answering the way Apple answers.
 
-Serves Look Up Order ID, Get Transaction History (V1 and V2) and Set App Account Token with
-Apple's bearer-token check, Apple's status codes and error bodies, and freshly signed
-transactions. It sends App Store Server Notifications V2 to a notification URL (the constructor's
-`notification_url`, or `POST /simulator/notifications/url` with `{"url": ...}`), retried on a
-compressed schedule, and serves Get Notification History, Request a Test Notification and Get
-Test Notification Status. `POST /simulator/life` moves the demo's purchases through their life
-(renewals, billing retry, refunds, offer codes...; see `demo_life`), each change bringing the
-notification Apple would send. Faults can be injected per request, from Python or over HTTP at
-/simulator/faults, so clients can be tested against rate limits, outages, slow answers and
-untrusted signatures.
+Serves Look Up Order ID, Get Transaction History (V1 and V2), Set App Account Token, Get All
+Subscription Statuses, Get Transaction Info, Get Refund History V2, Extend a Subscription Renewal
+Date and Send Consumption Information V2 with Apple's bearer-token check, Apple's status codes
+and error bodies, and freshly signed transactions and renewal info. It sends App Store Server
+Notifications V2 to a notification URL (the constructor's `notification_url`, or
+`POST /simulator/notifications/url` with `{"url": ...}`), retried on a compressed schedule, and
+serves Get Notification History, Request a Test Notification and Get Test Notification Status.
+Every change the store announces (a renewal date extended, a refund request opened, granted or
+declined) becomes the notification Apple would send, and `POST /simulator/life` moves the demo's
+purchases through their life (renewals, billing retry, refunds, offer codes...; see `demo_life`).
+Faults can be injected per request, from Python or over HTTP at /simulator/faults, so clients can
+be tested against rate limits, outages, slow answers and untrusted signatures.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from lookups.simulators.appstore import demo_life, errors, faults
 from lookups.simulators.appstore.bearer import BearerCheck, load_public_key
+from lookups.simulators.appstore.catalog import DEMO_APP_APPLE_ID, DEMO_BUNDLE_ID
 from lookups.simulators.appstore.certificates import SigningChain, make_signing_chain
 from lookups.simulators.appstore.demo_life import DemoLife, LifeError
 from lookups.simulators.appstore.errors import ApiError, AppleError
+from lookups.simulators.appstore.events import StoreEvent
 from lookups.simulators.appstore.faults import Fault, FaultBook
 from lookups.simulators.appstore.notifications import (
     DEFAULT_RETRY_DELAYS,
@@ -39,7 +43,6 @@ from lookups.simulators.appstore.notifications import (
 )
 from lookups.simulators.appstore.signing import sign_jws
 from lookups.simulators.appstore.store import TransactionStore
-from lookups.simulators.demo_data import DEMO_APP_APPLE_ID, DEMO_BUNDLE_ID
 from lookups.simulators.http_server import BackgroundServer, TrackedHandler, json_or_none
 
 logger = logging.getLogger(__name__)
@@ -106,6 +109,8 @@ class AppStoreSimulator(BackgroundServer):
             url=notification_url, retry_delays=notification_retry_delays
         )
         self.life = DemoLife(self.store)
+        # The store's events are what Apple announces: each becomes a notification.
+        self.store.add_listener(self._announce)
 
     def start(self) -> AppStoreSimulator:
         super().start()
@@ -221,13 +226,15 @@ class AppStoreSimulator(BackgroundServer):
         summary: dict[str, Any] | None = None,
         test_token: str | None = None,
         untrusted: bool = False,
+        event: StoreEvent | None = None,
     ) -> OutgoingNotification:
         """Sign and send one notification as Apple would, and keep it for its history.
 
         With `transaction_id` the data carries that transaction signed and, for a subscription,
         its signed renewal info and status. `data` adds or replaces data fields (such as
         consumptionRequestReason); `summary` replaces data altogether (mass extensions).
-        `untrusted` signs with a chain no client trusts, as a forger would.
+        `untrusted` signs with a chain no client trusts, as a forger would; `event` is the
+        store's event it announces.
         """
         chain = self.untrusted_chain if untrusted else self.chain
         signed_date = self.store.now_ms()
@@ -245,12 +252,13 @@ class AppStoreSimulator(BackgroundServer):
                 body["signedTransactionInfo"] = sign_jws(
                     {**transaction, "signedDate": signed_date}, chain
                 )
-                renewal_info = self.life.renewal_info(original_id)
-                if renewal_info is not None:
+                subscription = self.store.subscription(original_id)
+                if subscription is not None:
+                    status, renewal_info = subscription
                     body["signedRenewalInfo"] = sign_jws(
                         {**renewal_info, "signedDate": signed_date}, chain
                     )
-                    body["status"] = self.life.status(original_id)
+                    body["status"] = status
             body.update(data or {})
         notification_uuid, signed_payload = sign_notification(
             chain=chain,
@@ -268,11 +276,22 @@ class AppStoreSimulator(BackgroundServer):
             signed_date=signed_date,
             customer=customer,
             test_token=test_token,
+            event=event,
+        )
+
+    def _announce(self, event: StoreEvent) -> None:
+        """Send the notification Apple sends for one of the store's events."""
+        self.emit_notification(
+            event.notification_type,
+            event.subtype,
+            transaction_id=event.transaction_id,
+            data=dict(event.details) or None,
+            event=event,
         )
 
     def live(self, options: object) -> dict[str, Any]:
         """One step of the demo's life (see `demo_life`); raises LifeError when it can't happen."""
-        return self.life.act(options, self.emit_notification)
+        return self.life.act(options, self.emit_notification, self.notifications.for_event)
 
     def _request_test_notification(self) -> dict[str, Any]:
         if self.notification_url is None:
@@ -340,6 +359,50 @@ class AppStoreSimulator(BackgroundServer):
         body["signedTransactions"] = self._sign("history", any_transaction_id, transactions)
         return body
 
+    # --- subscription statuses, transaction info, refunds, extensions, consumption -------------
+
+    def _subscription_statuses(self, any_transaction_id: str, query: str) -> dict[str, Any]:
+        params = parse_qs(query, keep_blank_values=True)
+        groups = self.store.subscription_statuses(any_transaction_id, params)
+        data = []
+        for group, items in groups:
+            signed = self._sign("statuses", any_transaction_id, [i["transaction"] for i in items])
+            last_transactions = []
+            for item, signed_transaction in zip(items, signed, strict=True):
+                renewal = {**item["renewalInfo"], "signedDate": int(time.time() * 1000)}
+                last_transactions.append(
+                    {
+                        "status": item["status"],
+                        "originalTransactionId": item["originalTransactionId"],
+                        "signedTransactionInfo": signed_transaction,
+                        "signedRenewalInfo": sign_jws(renewal, self.chain),
+                    }
+                )
+            data.append(
+                {"subscriptionGroupIdentifier": group, "lastTransactions": last_transactions}
+            )
+        body: dict[str, Any] = {"environment": self.environment, "bundleId": self.bundle_id}
+        if self.app_apple_id is not None:
+            body["appAppleId"] = self.app_apple_id
+        body["data"] = data
+        return body
+
+    def _transaction_info(self, transaction_id: str) -> dict[str, Any]:
+        transaction = self.store.transaction_info(transaction_id)
+        [signed] = self._sign("transaction_info", transaction_id, [transaction])
+        return {"signedTransactionInfo": signed}
+
+    def _refund_history(self, any_transaction_id: str, query: str) -> dict[str, Any]:
+        params = parse_qs(query, keep_blank_values=True)
+        transactions, revision, has_more = self.store.refund_history(
+            any_transaction_id, params.get("revision", [])
+        )
+        return {
+            "signedTransactions": self._sign("refund_history", any_transaction_id, transactions),
+            "revision": revision,
+            "hasMore": has_more,
+        }
+
 
 _TEST_TOKEN = re.compile(r"[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}_[0-9]{1,16}")
 
@@ -377,14 +440,31 @@ def _route(path: str) -> tuple[str, str, int] | None:
     return None
 
 
-_METHODS = {
-    "lookup": "GET",
-    "history": "GET",
-    "set_token": "PUT",
-    "notification_history": "POST",
-    "test_notification": "POST",
-    "test_notification_status": "GET",
-}
+def _route_more(parts: list[str]) -> tuple[str, str, int] | None:
+    """Get All Subscription Statuses, Get Transaction Info, Get Refund History V2, Extend a
+    Subscription Renewal Date and Send Consumption Information V2."""
+    if parts[:2] != ["", "inApps"]:
+        return None
+    if len(parts) == 5 and parts[2] == "v1" and parts[3] == "subscriptions":
+        return "statuses", unquote(parts[4]), 1
+    if len(parts) == 5 and parts[2] == "v1" and parts[3] == "transactions":
+        return "transaction_info", unquote(parts[4]), 1
+    if len(parts) == 6 and parts[2:5] == ["v1", "subscriptions", "extend"]:
+        return "extend", unquote(parts[5]), 1
+    if len(parts) == 6 and parts[2:5] == ["v2", "refund", "lookup"]:
+        return "refund_history", unquote(parts[5]), 2
+    if len(parts) == 6 and parts[2:5] == ["v2", "transactions", "consumption"]:
+        return "consumption", unquote(parts[5]), 2
+    return None
+
+
+_METHODS = {"lookup": "GET", "history": "GET", "set_token": "PUT"}
+_METHODS.update(
+    statuses="GET", transaction_info="GET", refund_history="GET", extend="PUT", consumption="PUT"
+)
+_METHODS.update(
+    notification_history="POST", test_notification="POST", test_notification_status="GET"
+)
 
 
 class _Handler(TrackedHandler):
@@ -409,7 +489,7 @@ class _Handler(TrackedHandler):
         if not simulator._bearer.accepts(self.headers.get("Authorization")):
             self._send(401, b"")
             return
-        route = _route(url.path)
+        route = _route(url.path) or _route_more(url.path.split("/"))
         if route is None:
             self._send(404, b"")
             return
@@ -433,6 +513,18 @@ class _Handler(TrackedHandler):
                 self._send_json(200, simulator._look_up_order(path_id))
             elif endpoint == "history":
                 self._send_json(200, simulator._history(version, path_id, url.query))
+            elif endpoint == "statuses":
+                self._send_json(200, simulator._subscription_statuses(path_id, url.query))
+            elif endpoint == "transaction_info":
+                self._send_json(200, simulator._transaction_info(path_id))
+            elif endpoint == "refund_history":
+                self._send_json(200, simulator._refund_history(path_id, url.query))
+            elif endpoint == "extend":
+                answer = simulator.store.extend_renewal_date(path_id, json_or_none(body))
+                self._send_json(200, answer)
+            elif endpoint == "consumption":
+                simulator.store.send_consumption_information(path_id, json_or_none(body))
+                self._send(202, b"")
             elif endpoint == "notification_history":
                 self._send_json(200, simulator._notification_history(url.query, body))
             elif endpoint == "test_notification":
