@@ -120,7 +120,7 @@ def test_it_decodes_a_notification_with_its_transaction_and_renewal_info(verifie
     assert decoded.transaction.offer_type is OfferType.OFFER_CODE
     assert decoded.renewal_info.original_transaction_id == "2000000000000001"
     assert decoded.renewal_info.auto_renew_status is AutoRenewStatus.OFF
-    assert decoded.renewal_info.will_auto_renew is False
+    assert decoded.renewal_info.will_renew is False
     assert decoded.renewal_info.expiration_intent is ExpirationIntent.CUSTOMER_CANCELLED
     assert decoded.summary is None
 

@@ -49,6 +49,7 @@ from lookups.simulators.demo_data import (
     ORDER_OFFER_CODE,
     PURCHASE_FAMILY_SHARED,
     PURCHASE_LIFETIME,
+    PURCHASE_LINKED_IN_APP,
     PURCHASE_OFFER_CODE,
 )
 from tests.fixtures.appstore_simulator import AppStoreCredentials
@@ -539,7 +540,7 @@ def test_renew_adds_a_renewal_and_sends_did_renew(notifying, receiver, client, v
     assert (decoded.notification_type, decoded.subtype) == ("DID_RENEW", None)
     assert decoded.transaction.transaction_id == renewal.transaction_id
     assert decoded.data.status == 1
-    assert decoded.renewal_info.will_auto_renew
+    assert decoded.renewal_info.will_renew
     assert decoded.renewal_info.renewal_date == renewal.expires_date
 
 
@@ -578,7 +579,7 @@ def test_a_grace_period_then_expiry_in_billing_retry(quiet, client, verifier):
     assert (expired.notification_type, expired.subtype) == ("EXPIRED", "BILLING_RETRY")
     assert expired.data.status == 2
     assert expired.renewal_info.expiration_intent == 2
-    assert not expired.renewal_info.will_auto_renew
+    assert not expired.renewal_info.will_renew
 
 
 def test_auto_renew_off_then_voluntary_expiry_then_resubscribe(quiet, client, verifier):
@@ -590,7 +591,8 @@ def test_auto_renew_off_then_voluntary_expiry_then_resubscribe(quiet, client, ve
         "AUTO_RENEW_DISABLED",
     )
     assert off.renewal_info.auto_renew_status == 0
-    assert off.renewal_info.renewal_date is None
+    # Renewal info keeps the period's end as renewalDate; with auto-renew off no price is quoted.
+    assert off.renewal_info.renewal_price is None
     life(quiet, "auto_renew_off", expect=409, original_transaction_id=MAYA_SUBSCRIPTION)
 
     expired = sent_notification(
@@ -615,7 +617,7 @@ def test_auto_renew_back_on(quiet, verifier):
         quiet, verifier, life(quiet, "auto_renew_on", original_transaction_id=MAYA_SUBSCRIPTION)
     )
     assert (on.notification_type, on.subtype) == ("DID_CHANGE_RENEWAL_STATUS", "AUTO_RENEW_ENABLED")
-    assert on.renewal_info.will_auto_renew
+    assert on.renewal_info.will_renew
 
 
 def test_refund_revokes_the_purchase_and_sends_refund(quiet, client, verifier):
@@ -638,7 +640,7 @@ def test_refunding_a_subscription_marks_it_revoked(quiet, client, verifier):
     answer = life(quiet, "refund", original_transaction_id=MAYA_SUBSCRIPTION)
     notification = sent_notification(quiet, verifier, answer)
     assert notification.data.status == 5
-    assert not notification.renewal_info.will_auto_renew
+    assert not notification.renewal_info.will_renew
     assert latest(client, verifier, MAYA_SUBSCRIPTION).is_revoked
     life(quiet, "renew", expect=409, original_transaction_id=MAYA_SUBSCRIPTION)
 
@@ -862,3 +864,36 @@ def test_apples_client_requests_a_test_notification_and_reads_its_status(
     assert [a.rawSendAttemptResult for a in status.sendAttempts] == ["SUCCESS"]
     decoded = apples_verifier(notifying).verify_and_decode_notification(status.signedPayload)
     assert decoded.rawNotificationType == "TEST"
+
+
+# --- the store's events, announced --------------------------------------------------------------
+
+
+def test_an_extension_is_posted_as_renewal_extended(notifying, receiver, client, verifier):
+    answer = client.extend_subscription_renewal_date(
+        PURCHASE_LINKED_IN_APP,
+        extend_by_days=7,
+        extend_reason_code=1,
+        request_identifier="extension-for-a-service-outage",
+    )
+    settle(notifying)
+
+    [posted] = [verifier.decode_notification(p) for p in receiver.payloads()]
+    assert posted.notification_type == "RENEWAL_EXTENDED"
+    assert posted.transaction.original_transaction_id == PURCHASE_LINKED_IN_APP
+    assert posted.transaction.expires_date == answer.effective_date
+    assert posted.renewal_info.renewal_date == answer.effective_date
+
+
+def test_a_refund_request_from_the_demo_is_decided_after_consumption_information(
+    quiet, client, verifier
+):
+    asked = life(quiet, "consumption_request", original_transaction_id=LUKAS_LIFETIME)
+    request = sent_notification(quiet, verifier, asked)
+    assert request.notification_type == "CONSUMPTION_REQUEST"
+    assert quiet.store.open_refund_requests() == {LUKAS_LIFETIME: "UNINTENDED_PURCHASE"}
+
+    assert quiet.store.decide_refund_request(LUKAS_LIFETIME) == "REFUND_DECLINED"
+    declined = verifier.decode_notification(quiet.notifications.all()[-1].signed_payload)
+    assert declined.notification_type == "REFUND_DECLINED"
+    assert declined.transaction.transaction_id == LUKAS_LIFETIME
