@@ -270,10 +270,13 @@ AXES_VERBOSE = False
 # Local mode talks to the App Store simulator (`make run`, or `manage.py appstore_simulator`).
 APPSTORE_SIMULATOR_PORT = env.int("APPSTORE_SIMULATOR_PORT", default=8001)
 # Where the simulator sends App Store Server Notifications: in local mode, the desk's own endpoint.
+# A server has no simulator, so it needs none.
 APPSTORE_SIMULATOR_NOTIFICATION_URL = env.str(
     "APPSTORE_SIMULATOR_NOTIFICATION_URL",
-    default=local(
+    default=(
         f"http://127.0.0.1:{env.int('SUPPORTDESK_PORT', default=8000)}/appstore/notifications/"
+        if SUPPORTDESK_LOCAL
+        else ""
     ),
 )
 APPSTORE_ISSUER_ID = env.str(
