@@ -271,6 +271,16 @@ AXES_VERBOSE = False
 # --- The App Store Server API -------------------------------------------------------------------
 # Local mode talks to the App Store simulator (`make run`, or `manage.py appstore_simulator`).
 APPSTORE_SIMULATOR_PORT = env.int("APPSTORE_SIMULATOR_PORT", default=8001)
+# Where the simulator sends App Store Server Notifications: in local mode, the desk's own endpoint.
+# A server has no simulator, so it needs none.
+APPSTORE_SIMULATOR_NOTIFICATION_URL = env.str(
+    "APPSTORE_SIMULATOR_NOTIFICATION_URL",
+    default=(
+        f"http://127.0.0.1:{env.int('SUPPORTDESK_PORT', default=8000)}/appstore/notifications/"
+        if SUPPORTDESK_LOCAL
+        else ""
+    ),
+)
 APPSTORE_ISSUER_ID = env.str(
     "APPSTORE_ISSUER_ID", default=local("57246542-96fe-1a63-e053-0824d011072a")
 )
@@ -316,6 +326,9 @@ _APPLE_RATE_LIMITS = {
     "refund_history": 10,
     "extend": 20,
     "consumption": 50,
+    "notification_history": 50,
+    # Apple allows one test notification a second, in the Sandbox too.
+    "test_notification": 1,
 }
 APPSTORE_RATE_LIMITS = {
     **(

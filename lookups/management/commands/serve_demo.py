@@ -25,7 +25,9 @@ class Command(BaseCommand):
     def handle(self, *args: object, port: int, **options: object) -> None:
         if not settings.SUPPORTDESK_LOCAL:
             raise CommandError("serve_demo is for local runs: set SUPPORTDESK_LOCAL=true.")
-        simulator = appstore_simulator()
+        simulator = appstore_simulator(
+            notification_url=f"http://127.0.0.1:{port}/appstore/notifications/"
+        )
         try:
             simulator.start()
         except OSError as problem:
