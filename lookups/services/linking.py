@@ -28,6 +28,7 @@ from lookups.models import (
     Purchase,
     RefusedLink,
     TokenChange,
+    TokenChangeFollowUp,
     TransferRequest,
 )
 from lookups.services.adapty_delivery import adapty_enabled, send_to_adapty
@@ -447,10 +448,17 @@ def _earlier_answer(request_id: uuid.UUID) -> TokenChange | TransferRequest | No
 
 
 def is_still_being_sent(change: TokenChange) -> bool:
-    """Whether a pending change's call to Apple may still be running (within its time budget)."""
+    """Whether a pending change's call to Apple may still be running (within its time budget).
+
+    A call that timed out left a follow-up for the worker: it is no longer being sent.
+    """
     budget = settings.APPSTORE_CALL_BUDGET_SECONDS
     age = (timezone.now() - change.created_at).total_seconds()
-    return change.outcome == TokenChange.Outcome.PENDING and age <= budget
+    return (
+        change.outcome == TokenChange.Outcome.PENDING
+        and age <= budget
+        and not TokenChangeFollowUp.objects.filter(token_change=change).exists()
+    )
 
 
 def _own_lookup(agent, lookup: Lookup | None, original_transaction_id: str) -> Lookup | None:
