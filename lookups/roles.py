@@ -1,6 +1,7 @@
 """The staff roles, as Django groups, and the permissions each one holds.
 
-Migrations 0002_roles and 0005 create these groups on a fresh database, each with its own frozen
+Migrations 0002_roles, 0005 and 0013_ui_product_catalogue_and_ticket_search create these
+groups on a fresh database, each with its own frozen
 copy of this table (a migration must keep doing what it did when it was written); a test checks
 the result agrees with this table.
 A later change to a role needs a new migration as well as an edit here.
@@ -31,6 +32,10 @@ GROUP_PERMISSIONS: dict[str, tuple[str, ...]] = {
         *_AUDITOR_PERMISSIONS,
         "lookups.view_reports",
         "lookups.export_csv",
+        "lookups.view_product",
+        "lookups.add_product",
+        "lookups.change_product",
+        "lookups.delete_product",
     ),
 }
 

@@ -77,6 +77,8 @@ def _confirm(request: HtmxHttpRequest, context: dict[str, Any]) -> HttpResponse:
             "expected_token": context["current_token"],
             "request_id": uuid.uuid4(),
             "lookup": lookup.pk if lookup else None,
+            # Retry after a failed link brings the ticket back.
+            "ticket_reference": request.GET.get("ticket", "")[:100],
         },
         current_account=context["current_account"],
     )
@@ -104,7 +106,9 @@ def _submit(request: HtmxHttpRequest, context: dict[str, Any]) -> HttpResponse:
     try:
         change = link_purchase(request.user, link_request)
     except LinkRefused as refusal:
-        context.update(refusal=refusal.message)
+        context.update(
+            refusal=refusal.message, account=data["account"], ticket=data["ticket_reference"]
+        )
         return render(request, page_or_partial(request, PAGE, "outcome"), context, status=409)
     context.update(change=change, delivery=_adapty_delivery(change))
     return render(request, page_or_partial(request, PAGE, "outcome"), context)
