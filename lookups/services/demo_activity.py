@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from lookups.models import CustomerAccount, Lookup, TokenChange
-from lookups.roles import AGENTS
+from lookups.roles import AGENTS, ensure_groups
 from lookups.services.demo_products import DEMO_PRODUCT_NAMES
 
 ORDER_PREFIX = "DEMO"
@@ -92,6 +92,7 @@ def create_demo_activity(*, days: int = 21, seed: int = 15) -> DemoActivity:
 
 
 def _demo_agents() -> list[User]:
+    ensure_groups()
     group = Group.objects.get(name=AGENTS)
     agents = []
     for username in DEMO_AGENTS:

@@ -63,3 +63,23 @@ function showUnreachable(event) {
   note.appendChild(retry);
   holder.appendChild(note);
 }
+
+// A table wider than its box scrolls inside it; the keyboard must reach it too, and a screen
+// reader hears what it is (its caption).
+function makeScrollBoxesReachable(root) {
+  (root || document).querySelectorAll(".table-scroll").forEach(function (box) {
+    if (box.scrollWidth > box.clientWidth || box.scrollHeight > box.clientHeight) {
+      var caption = box.querySelector("caption");
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-label", caption ? caption.textContent.trim() : "Table");
+    } else {
+      box.removeAttribute("tabindex");
+      box.removeAttribute("role");
+      box.removeAttribute("aria-label");
+    }
+  });
+}
+document.addEventListener("DOMContentLoaded", function () { makeScrollBoxesReachable(); });
+document.addEventListener("htmx:afterSettle", function () { makeScrollBoxesReachable(); });
+window.addEventListener("resize", function () { makeScrollBoxesReachable(); });
