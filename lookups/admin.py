@@ -224,14 +224,14 @@ class ProductAdmin(admin.ModelAdmin):
 class TokenChangeAdmin(CsvExportMixin, ReadOnlyAdmin):
     inlines = [AdaptyDeliveryInline]
     # Narrow columns, so the list fits a 1366-pixel screen with Outcome and Ticket in view:
-    # the environment is a filter, the product is on the row's own page.
+    # the environment is a filter, the product is on the row's own page, Apple's error code
+    # goes with the outcome.
     list_display = [
         "created",
         "agent",
         "customer",
         "original_transaction_id",
-        "outcome",
-        "error_code",
+        "outcome_and_code",
         "ticket_reference",
     ]
     list_filter = [
@@ -275,6 +275,12 @@ class TokenChangeAdmin(CsvExportMixin, ReadOnlyAdmin):
     @admin.display(description="Customer", ordering="account__display_name")
     def customer(self, obj: TokenChange) -> str:
         return obj.account.display_name
+
+    @admin.display(description="Outcome", ordering="outcome")
+    def outcome_and_code(self, obj: TokenChange) -> str:
+        if obj.error_code is not None:
+            return f"{obj.get_outcome_display()} ({obj.error_code})"
+        return obj.get_outcome_display()
 
     # No date_hierarchy: its drill-down runs SELECT DISTINCT date_trunc(...) over every row on
     # each page (over half a second at a million); the created_at filter narrows by date instead.
