@@ -25,6 +25,13 @@ from tests.e2e.desk import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("appstore_settings", "demo_customers")]
 
+
+@pytest.fixture(autouse=True)
+def unhurried(appstore_settings):
+    """No per-second budget: an agent here looks up faster than the demo's Sandbox limit."""
+    appstore_settings.APPSTORE_RATE_LIMITS = {"lookup": 1000, "set_token": 1000, "history": 1000}
+
+
 LATEST_TRANSACTION_ID = "2000000842287015"
 WELCOME = re.compile(r"^Welcome, ")
 
