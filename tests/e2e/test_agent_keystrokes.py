@@ -120,7 +120,10 @@ def test_a_failed_link_keeps_the_customer_and_ticket_and_offers_retry(
     page.locator(f"#txn-{LATEST_TRANSACTION_ID}").get_by_role(
         "link", name="Link to customer"
     ).click()
-    page.get_by_label("Find the customer (email, account ID or name)").fill("maya.pat")
+    search = page.get_by_label("Find the customer (email, account ID or name)")
+    # Focused once htmx has settled the panel, and so listens to what is typed.
+    expect(search).to_be_focused()
+    search.fill("maya.pat")
     page.get_by_role("link", name="Choose").click()
     page.get_by_label("Support ticket").fill(TICKET)
     simulator.inject_fault("internal_error", endpoint="set_token")

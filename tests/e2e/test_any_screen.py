@@ -57,7 +57,10 @@ def agent_pages(page: Page, screenshots: Screenshots, *, phone: bool) -> dict[st
     page.locator(f"#txn-{LATEST_TRANSACTION_ID}").get_by_role(
         "link", name="Link to customer"
     ).click()
-    page.get_by_label("Find the customer (email, account ID or name)").fill("maya")
+    search = page.get_by_label("Find the customer (email, account ID or name)")
+    # Focused once htmx has settled the panel, and so listens to what is typed.
+    expect(search).to_be_focused()
+    search.fill("maya")
     expect(page.get_by_role("link", name="Choose")).to_be_visible()
     found["link search"] = check(page, screenshots, "link-search", phone=phone)
     page.get_by_role("link", name="Choose").click()
