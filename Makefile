@@ -6,6 +6,9 @@ PIP := $(VENV)/bin/pip
 
 .PHONY: run test lint format install browser clean
 
+# The demo and the tests run on the local defaults (supportdesk/settings.py, .env.example).
+run test: export SUPPORTDESK_LOCAL := true
+
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' || { \
 		echo "Supportdesk needs Python 3.12 or newer; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)."; \

@@ -3,7 +3,8 @@
 What runs, all on this machine:
 - the App Store simulator (`manage.py appstore_simulator`) in its own process, with a key made for
   this run;
-- gunicorn (`gunicorn supportdesk.wsgi`, 4 sync workers by default), with DEBUG off and
+- gunicorn (`gunicorn supportdesk.wsgi`, which reads gunicorn.conf.py: 4 gthread workers, of
+  --threads threads each), with DEBUG off and
   production settings but plain HTTP (SECURE_SSL_REDIRECT off), on a PostgreSQL database this
   script creates, migrates and drops, and Django's Redis cache in one Redis database (11 unless
   --redis-db says otherwise), which must be empty and is emptied afterwards;
@@ -246,6 +247,7 @@ def desk_environment(args, workdir: Path, database_url: str, simulator_port: int
         "DJANGO_SETTINGS_MODULE": "supportdesk.settings",
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
+        "AUDIT_CHAIN_KEY": secrets.token_urlsafe(48),
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
         "BEHIND_TLS_PROXY": "false",
@@ -372,7 +374,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=1, help="per worker (gthread if over 1)")
+    parser.add_argument("--threads", type=int, default=8, help="per worker (gthread)")
     parser.add_argument("--spawn-rate", type=float, default=10)
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--redis-db", type=int, default=11)

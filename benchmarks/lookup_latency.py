@@ -1,8 +1,8 @@
 """One order lookup, end to end at the service level: ours against Apple's own library.
 
-Ours is `services.look_up_order(agent, order_id)`: Look Up Order ID over HTTP, every signed
-transaction verified and decoded, the customer accounts their tokens point to fetched, and the
-`Lookup` row written. Apple's is `app-store-server-library`: `look_up_order_id(order_id)`, then
+Ours is `services.looking_up.look_up_order(agent, order_id)`: Look Up Order ID over HTTP, every
+signed transaction verified and decoded, the customer accounts their tokens point to fetched, and
+the `Lookup` row written. Apple's is `app-store-server-library`: `look_up_order_id(order_id)`, then
 `SignedDataVerifier.verify_and_decode_signed_transaction` on every transaction, and no database at
 all. Both ask the same simulator, started in this process on a free port with a key made for the
 run, for orders of 1, 20 and 100 transactions. Calls alternate (ours, Apple's, ours, ...) so a
@@ -13,6 +13,13 @@ busy moment on the machine hits both alike; the median and the 95th percentile c
 
 Django runs with production settings (DEBUG off) on a throwaway SQLite file and the local-memory
 cache. The last line is JSON: ours_median_ms_N, apple_median_ms_N and ratio_N for N in 1, 20, 100.
+
+With the status read (library level, 20 transactions): ours is `AppStoreClient` and
+`TransactionVerifier`: Look Up Order ID, then Get All Subscription Statuses in a second thread
+while the order's transactions are verified, then the statuses' signed transaction and renewal
+info verified. Apple's is its client and `SignedDataVerifier` making the same two calls one after
+the other and verifying the same tokens. Keys: ours_median_ms_20_with_status,
+apple_median_ms_20_with_status, ratio_20_with_status.
 """
 
 from __future__ import annotations
@@ -25,11 +32,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import jwt
 from appstoreserverlibrary.api_client import AppStoreServerAPIClient
 from appstoreserverlibrary.models.Environment import Environment
 from appstoreserverlibrary.signed_data_verifier import SignedDataVerifier
@@ -45,32 +52,17 @@ SIZES = (1, 20, 100)
 
 
 class AppleClientForSimulator(AppStoreServerAPIClient):
-    """Apple's client, unchanged but for where it sends requests and one missing claim.
+    """Apple's client, unchanged but for where it sends requests.
 
     The library has no base-URL parameter: its constructor picks a host from the environment and
     keeps it in `_base_url`, which `_get_full_url` prefixes to every path. Replacing that one
     attribute after construction points every request at the simulator and leaves the rest of
-    the library (a fresh connection and a newly signed token per call) as it is.
+    the library (a fresh connection and a newly signed token per call, no `iat` claim) as it is.
     """
 
     def __init__(self, base_url: str, **kwargs) -> None:
         super().__init__(**kwargs)
         self._base_url = base_url
-
-    def _generate_token(self) -> str:
-        # Apple's library leaves out `iat`, which Apple's documentation (and so the simulator)
-        # requires. Adding it keeps the library's cost: one ES256 signature for every call.
-        now = int(time.time())
-        claims = {
-            "bid": self._bundle_id,
-            "iss": self._issuer_id,
-            "aud": "appstoreconnect-v1",
-            "iat": now,
-            "exp": now + 300,
-        }
-        return jwt.encode(
-            claims, self._signing_key, algorithm="ES256", headers={"kid": self._key_id}
-        )
 
 
 def configure_django(simulator: AppStoreSimulator, key_pem: str, workdir: Path) -> None:
@@ -79,6 +71,7 @@ def configure_django(simulator: AppStoreSimulator, key_pem: str, workdir: Path) 
         DJANGO_SETTINGS_MODULE="supportdesk.settings",
         DEBUG="false",
         SECRET_KEY="lookup-latency-benchmark-only",
+        AUDIT_CHAIN_KEY="lookup-latency-benchmark-only-chain-key",
         ALLOWED_HOSTS="127.0.0.1",
         DATABASE_URL=f"sqlite:///{workdir / 'benchmark.sqlite3'}",
         CACHE_URL="locmemcache://lookup-latency",
@@ -138,7 +131,7 @@ def main() -> None:
         configure_django(simulator, key_pem, Path(workdir))
         from django.contrib.auth.models import User
 
-        from lookups import services
+        from lookups.services import looking_up
 
         agent = User.objects.create(username="benchmark-agent")
         apple_client = AppleClientForSimulator(
@@ -158,8 +151,8 @@ def main() -> None:
         )
 
         def ours(order_id: str) -> int:
-            result = services.look_up_order(agent, order_id)
-            return sum(1 for purchase in result.purchases if purchase.verified)
+            result = looking_up.look_up_order(agent, order_id)
+            return sum(1 for row in result.rows if row.verified)
 
         def apple(order_id: str) -> int:
             answer = apple_client.look_up_order_id(order_id)
@@ -201,9 +194,92 @@ def main() -> None:
                 f" {apple_median:>10.2f} {apple_p95:>10.2f} {ratio:>5}x"
             )
         print("  ratio = Apple's median / ours; ours also writes the Lookup row, Apple's does not.")
+        figures.update(
+            with_status(simulator, key_pem, apple_client, apple_verifier, Path(workdir), args)
+        )
         if args.profile:
             profile_ours(simulator, ours, args.profile)
         print(json.dumps(figures))
+
+
+def with_status(
+    simulator: AppStoreSimulator,
+    key_pem: str,
+    apple_client: AppStoreServerAPIClient,
+    apple_verifier: SignedDataVerifier,
+    workdir: Path,
+    args: argparse.Namespace,
+) -> dict[str, float]:
+    """Look up an order of 20 and read its subscriptions' statuses: ours concurrently, Apple's
+    one call after the other; every signed transaction and renewal info verified."""
+    from lookups.appstore import AppStoreClient, TransactionVerifier, load_root_certificates
+
+    size = 20
+    order_id = f"STATUS{size:04d}"
+    simulator.add_order(order_id, size)
+    client = AppStoreClient(
+        issuer_id=ISSUER_ID,
+        key_id=KEY_ID,
+        private_key_pem=key_pem,
+        bundle_id=DEMO_BUNDLE_ID,
+        base_url=simulator.url,
+    )
+    verifier = TransactionVerifier(
+        load_root_certificates([simulator.write_root(workdir / "status-root.pem")]),
+        bundle_id=DEMO_BUNDLE_ID,
+        environment="Production",
+        app_apple_id=DEMO_APP_APPLE_ID,
+    )
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="status-read")
+
+    def ours() -> int:
+        lookup = client.look_up_order(order_id)
+        first = verifier.decode_transaction(lookup.signed_transactions[0])
+        statuses = pool.submit(client.get_all_subscription_statuses, first.original_transaction_id)
+        verified = 1 + sum(
+            1 for signed in lookup.signed_transactions[1:] if verifier.decode_transaction(signed)
+        )
+        for group in statuses.result().groups:
+            for last in group.last_transactions:
+                verifier.decode_transaction(last.signed_transaction_info)
+                verifier.decode_renewal_info(last.signed_renewal_info)
+        return verified
+
+    def apple() -> int:
+        answer = apple_client.look_up_order_id(order_id)
+        decoded = [
+            apple_verifier.verify_and_decode_signed_transaction(signed)
+            for signed in answer.signedTransactions or []
+        ]
+        statuses = apple_client.get_all_subscription_statuses(decoded[0].originalTransactionId)
+        for group in statuses.data or []:
+            for last in group.lastTransactions or []:
+                apple_verifier.verify_and_decode_signed_transaction(last.signedTransactionInfo)
+                apple_verifier.verify_and_decode_renewal_info(last.signedRenewalInfo)
+        return len(decoded)
+
+    for _ in range(3):
+        ours()
+        apple()
+    timings: dict[str, list[float]] = {"ours": [], "apple": []}
+    for _ in range(args.iterations):
+        timings["ours"].append(timed_ms(ours, size))
+        timings["apple"].append(timed_ms(apple, size))
+    pool.shutdown()
+    client.session.close()
+    ours_median = statistics.median(timings["ours"])
+    apple_median = statistics.median(timings["apple"])
+    ratio = round(apple_median / ours_median, 2)
+    print(
+        f"lookup + subscription statuses, {size} transactions, library level, ms: ours p50"
+        f" {ours_median:.2f} p95 {percentile(timings['ours'], 0.95):.2f} (concurrent), Apple p50"
+        f" {apple_median:.2f} p95 {percentile(timings['apple'], 0.95):.2f}, ratio {ratio}x"
+    )
+    return {
+        "ours_median_ms_20_with_status": round(ours_median, 2),
+        "apple_median_ms_20_with_status": round(apple_median, 2),
+        "ratio_20_with_status": ratio,
+    }
 
 
 def profile_ours(simulator: AppStoreSimulator, ours: Callable[[str], int], size: int) -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin import helpers
 from django.core.paginator import Paginator
@@ -14,8 +15,19 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
-from lookups.models import AdaptyDelivery, CustomerAccount, Export, Lookup, Product, TokenChange
+from lookups.models import (
+    AdaptyDelivery,
+    CustomerAccount,
+    Export,
+    Lookup,
+    Product,
+    Purchase,
+    RefusedLink,
+    TokenChange,
+    TransferRequest,
+)
 from lookups.reporting import exports
+from lookups.services.account_import import token_conflict_for
 from lookups.templatetags.desk import utc_time
 
 admin.site.site_header = "Supportdesk administration"
@@ -128,8 +140,33 @@ class CsvExportMixin:
         )
 
 
+class CustomerAccountForm(forms.ModelForm):
+    """The importer's rules for app_account_token hold here too: one rule, in account_import."""
+
+    class Meta:
+        model = CustomerAccount
+        fields = [
+            "external_id",
+            "email",
+            "display_name",
+            "app_account_token",
+            "adapty_customer_user_id",
+        ]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        token = cleaned.get("app_account_token")
+        external_id = cleaned.get("external_id", self.instance.external_id)
+        if token is not None and external_id:
+            conflict = token_conflict_for(self.instance.pk, external_id, token)
+            if conflict is not None:
+                self.add_error("app_account_token", f"{conflict[0].upper()}{conflict[1:]}.")
+        return cleaned
+
+
 @admin.register(CustomerAccount)
 class CustomerAccountAdmin(CsvExportMixin, admin.ModelAdmin):
+    form = CustomerAccountForm
     list_display = ["display_name", "email", "external_id", "app_account_token", "created_at"]
     search_fields = ["email", "external_id", "display_name", "app_account_token"]
     list_filter = ["created_at"]
@@ -324,3 +361,64 @@ class ExportAdmin(ReadOnlyAdmin):
     list_filter = ["table", "created_at"]
     list_select_related = ["user"]
     date_hierarchy = "created_at"
+
+
+@admin.register(RefusedLink)
+class RefusedLinkAdmin(ReadOnlyAdmin):
+    """Links the desk refused before calling Apple: part of the audit trail."""
+
+    list_display = [
+        "created_at",
+        "agent",
+        "original_transaction_id",
+        "account",
+        "reason",
+        "ticket_reference",
+        "message",
+    ]
+    list_filter = ["reason", ("agent", AgentListFilter), "created_at", EnvironmentListFilter]
+    list_select_related = ["agent", "account"]
+    search_fields = ["=original_transaction_id", "=ticket_reference"]
+    search_help_text = "A transaction ID or ticket, exactly."
+
+
+@admin.register(TransferRequest)
+class TransferRequestAdmin(ReadOnlyAdmin):
+    """Transfers asked for and how each was decided; decided on the desk's transfers page."""
+
+    list_display = [
+        "created_at",
+        "requested_by",
+        "original_transaction_id",
+        "account",
+        "status",
+        "decided_by",
+        "decided_at",
+        "ticket_reference",
+    ]
+    list_filter = ["status", "created_at", EnvironmentListFilter]
+    list_select_related = ["requested_by", "decided_by", "account"]
+    search_fields = ["=original_transaction_id", "=ticket_reference", "=order_id"]
+    search_help_text = "A transaction ID, ticket or order ID, exactly."
+
+
+@admin.register(Purchase)
+class PurchaseAdmin(ReadOnlyAdmin):
+    """What Apple last told the desk about each purchase, from verified transactions only."""
+
+    list_display = [
+        "original_transaction_id",
+        "product_id",
+        "app_account_token",
+        "order_id",
+        "environment",
+        "learnt_at",
+        "learnt_from",
+    ]
+    list_filter = ["learnt_from", EnvironmentListFilter]
+    search_fields = ["=original_transaction_id", "=order_id", "=app_account_token"]
+    search_help_text = "A transaction ID, order ID or token, exactly."
+
+
+# The task queue and the follow-ups of unanswered token changes have a module of their own.
+from lookups import queue_admin  # noqa: E402, F401

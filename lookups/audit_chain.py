@@ -1,14 +1,18 @@
 """The audit log's hash chain: how a settled token change is serialised and hashed.
 
-Each settled row carries a SHA-256 over its own content, its place in the chain and the hash of
-the row settled before it, so a row changed, removed or slipped in afterwards breaks the chain
-where it happened. Every stored hash depends on exactly this serialisation: change nothing here
-without re-chaining every row in a migration.
+Each settled row carries an HMAC-SHA256 over its own content, its place in the chain and the hash
+of the row settled before it, so a row changed, removed or slipped in afterwards breaks the chain
+where it happened. The key (settings.AUDIT_CHAIN_KEY) lives outside the database: write access to
+the tables alone can't compute the hash of a row added to the end.
+
+Every stored hash depends on exactly this serialisation and key: change neither without
+re-chaining every row in a migration (0011 did so when the chain became keyed).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import uuid
 from collections.abc import Mapping
@@ -49,9 +53,24 @@ def canonical_document(row: Mapping[str, Any], *, sequence: int, previous_hash: 
     ).encode("ascii")
 
 
-def chain_hash(row: Mapping[str, Any], *, sequence: int, previous_hash: str) -> str:
+def chain_hash(
+    row: Mapping[str, Any], *, sequence: int, previous_hash: str, key: bytes | None = None
+) -> str:
+    """The row's keyed hash; `key` is the desk's configured chain key unless given."""
+    document = canonical_document(row, sequence=sequence, previous_hash=previous_hash)
+    return hmac.new(key or configured_key(), document, hashlib.sha256).hexdigest()
+
+
+def unkeyed_chain_hash(row: Mapping[str, Any], *, sequence: int, previous_hash: str) -> str:
+    """The chain's first form, a plain SHA-256: only migrations 0006 and 0011 still speak it."""
     document = canonical_document(row, sequence=sequence, previous_hash=previous_hash)
     return hashlib.sha256(document).hexdigest()
+
+
+def configured_key() -> bytes:
+    from django.conf import settings
+
+    return settings.AUDIT_CHAIN_KEY.encode()
 
 
 def _canonical_value(name: str, value: Any) -> str | int | None:

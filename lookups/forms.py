@@ -56,6 +56,31 @@ def read_lookup_entry(typed: str) -> tuple[str, str] | None:
     return None
 
 
+# The App Store opened in 2008; a date far outside these bounds is a typo.
+EARLIEST_DATE = date(2008, 1, 1)
+LATEST_AHEAD = timedelta(days=366)
+
+
+def check_date_range(
+    start: date | None, end: date | None, *, today: date, longest: timedelta, too_long: str
+) -> None:
+    """Refuse a range of whole days no agent means: out of bounds, reversed, or too long.
+
+    `longest` is the most `end - start` may be; `too_long` is the message, where `{days}` is the
+    number of days asked for, both ends included.
+    """
+    latest = today + LATEST_AHEAD
+    if any(day and not EARLIEST_DATE <= day <= latest for day in (start, end)):
+        raise forms.ValidationError(
+            f"Choose dates between {EARLIEST_DATE.isoformat()} and {latest.isoformat()}."
+        )
+    if start and end:
+        if start > end:
+            raise forms.ValidationError("The start date must not be after the end date.")
+        if end - start > longest:
+            raise forms.ValidationError(too_long.format(days=(end - start).days + 1))
+
+
 class OrderLookupForm(forms.Form):
     """Look up: an order ID, or a transaction ID whose history is opened instead."""
 
@@ -98,9 +123,6 @@ class HistoryForm(forms.Form):
     """The history page's filters. Dates are whole days in UTC, end date included."""
 
     MAX_RANGE = timedelta(days=3660)
-    # The App Store opened in 2008; a date far outside these bounds is a typo.
-    EARLIEST = date(2008, 1, 1)
-    LATEST_AHEAD = timedelta(days=366)
 
     version = forms.TypedChoiceField(
         choices=[(2, "All purchases (V2)"), (1, "Without finished consumables (V1)")],
@@ -130,17 +152,13 @@ class HistoryForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        start, end = cleaned.get("start"), cleaned.get("end")
-        latest = datetime.now(UTC).date() + self.LATEST_AHEAD
-        if any(day and not self.EARLIEST <= day <= latest for day in (start, end)):
-            raise forms.ValidationError(
-                f"Choose dates between {self.EARLIEST.isoformat()} and {latest.isoformat()}."
-            )
-        if start and end:
-            if start > end:
-                raise forms.ValidationError("The start date must not be after the end date.")
-            if end - start > self.MAX_RANGE:
-                raise forms.ValidationError("Choose a range of at most ten years.")
+        check_date_range(
+            cleaned.get("start"),
+            cleaned.get("end"),
+            today=datetime.now(UTC).date(),
+            longest=self.MAX_RANGE,
+            too_long="Choose a range of at most ten years.",
+        )
         return cleaned
 
     def filters(self) -> HistoryFilters:
@@ -165,7 +183,10 @@ class AccountSearchForm(forms.Form):
 
 
 class LinkForm(forms.Form):
-    """The confirmed link: which account, the ticket, and what the agent saw when they looked."""
+    """The agent's choices: which account, the ticket, whether to move the purchase, the form's ID.
+
+    Nothing about the purchase itself: its current token, product and order come from Apple.
+    """
 
     account = forms.ModelChoiceField(
         queryset=CustomerAccount.objects.all(),
@@ -176,33 +197,11 @@ class LinkForm(forms.Form):
         max_length=100,
         error_messages={"required": "Enter the support ticket this link is for."},
     )
-    expected_token = forms.UUIDField(required=False, widget=forms.HiddenInput)
     request_id = forms.UUIDField(widget=forms.HiddenInput)
-    lookup = forms.IntegerField(required=False, widget=forms.HiddenInput)
     confirm_relink = forms.BooleanField(required=False)
-
-    def __init__(self, *args, current_account: CustomerAccount | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.current_account = current_account
 
     def clean_ticket_reference(self) -> str:
         return self.cleaned_data["ticket_reference"].strip()
-
-    def clean(self):
-        cleaned = super().clean()
-        account = cleaned.get("account")
-        moving = (
-            cleaned.get("expected_token") is not None
-            and account is not None
-            and cleaned["expected_token"] != account.app_account_token
-        )
-        if moving and not cleaned.get("confirm_relink"):
-            owner = self.current_account.display_name if self.current_account else "another token"
-            self.add_error(
-                "confirm_relink",
-                f"This purchase is linked to {owner} now. Tick the box to move it.",
-            )
-        return cleaned
 
 
 class ReportFilterForm(forms.Form):
@@ -230,7 +229,7 @@ class ReportFilterForm(forms.Form):
         if not data.get("start"):
             # Counted back from the end the user chose, so "To" alone still gives a week.
             end = _iso_date(data["end"]) or today
-            if end > HistoryForm.EARLIEST:
+            if end > EARLIEST_DATE:
                 data["start"] = (end - timedelta(days=self.DEFAULT_DAYS - 1)).isoformat()
             else:
                 data["start"] = data["end"]
@@ -239,20 +238,13 @@ class ReportFilterForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        start, end = cleaned.get("start"), cleaned.get("end")
-        latest = self.today + timedelta(days=366)
-        if any(day and not HistoryForm.EARLIEST <= day <= latest for day in (start, end)):
-            raise forms.ValidationError(
-                f"Choose dates between {HistoryForm.EARLIEST.isoformat()} and {latest.isoformat()}."
-            )
-        if start and end:
-            if start > end:
-                raise forms.ValidationError("The start date must not be after the end date.")
-            if (end - start).days + 1 > reports.MAX_DAYS:
-                raise forms.ValidationError(
-                    f"Choose a range of at most {reports.MAX_DAYS} days; this one has "
-                    f"{(end - start).days + 1}."
-                )
+        check_date_range(
+            cleaned.get("start"),
+            cleaned.get("end"),
+            today=self.today,
+            longest=timedelta(days=reports.MAX_DAYS - 1),
+            too_long=f"Choose a range of at most {reports.MAX_DAYS} days; this one has {{days}}.",
+        )
         return cleaned
 
     def filters(self) -> reports.ReportFilters:

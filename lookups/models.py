@@ -153,6 +153,7 @@ class TokenChange(models.Model):
     error_message = models.TextField(blank=True)
     settled_at = models.DateTimeField(null=True, blank=True)
     # The hash chain (lookups/audit_chain.py), written in the same UPDATE that settles the row.
+    # Only settle() gives a row its place: the database refuses any other (migration 0011).
     chain_sequence = models.PositiveBigIntegerField(null=True, blank=True, unique=True)
     chain_previous_hash = models.CharField(max_length=64, blank=True)
     chain_hash = models.CharField(max_length=64, blank=True)
@@ -286,9 +287,13 @@ class TokenChange(models.Model):
                 values["chain_hash"] = chain_hash(
                     {**stored, **values}, sequence=sequence, previous_hash=head.last_hash
                 )
+                # The head moves first: the database lets a row settle only at the place the
+                # head has just given it (migration 0011).
+                head.advance(sequence, values["chain_hash"], using=using)
                 updated = rows.filter(pk=self.pk, outcome=self.Outcome.PENDING).update(**values)
-                if updated:
-                    head.advance(sequence, values["chain_hash"], using=using)
+                if not updated:
+                    # The row is locked and was pending: this can't be, so undo the advance.
+                    raise AuditLogIsAppendOnly(f"Token change {self.pk} could not be settled.")
         if updated:
             for name, value in values.items():
                 setattr(self, name, value)
@@ -361,6 +366,8 @@ class AdaptyDelivery(models.Model):
     """One attempt to send a linked purchase to Adapty's "Set transaction", beside its link."""
 
     class Outcome(models.TextChoices):
+        # Waiting for a worker (`lookups.tasks.deliver_to_adapty`), not before `not_before`.
+        QUEUED = "queued", "Queued"
         SENT = "sent", "Sent"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
@@ -380,11 +387,24 @@ class AdaptyDelivery(models.Model):
     error_message = models.TextField(blank=True)
     request_id = models.CharField(max_length=100, blank=True)
     settled_at = models.DateTimeField(null=True, blank=True)
+    # Which send of the agent's click this is: the worker retries a timeout or a 5xx in a new row.
+    attempt = models.PositiveSmallIntegerField(default=1)
+    not_before = models.DateTimeField(null=True, blank=True)
+    # When a worker claimed the row and called Adapty.
+    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         default_permissions = ("view",)
         verbose_name_plural = "Adapty deliveries"
+        indexes = [
+            # The sweep's search for deliveries no worker is looking after.
+            models.Index(
+                fields=["outcome", "not_before"],
+                condition=Q(outcome__in=["queued", "sent"]),
+                name="adaptydelivery_unsettled",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Adapty {self.outcome} for {self.token_change.original_transaction_id}"
@@ -417,3 +437,214 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.product_id})"
+
+
+class TokenChangeFollowUp(models.Model):
+    """The desk asking Apple again about a token change it got no answer for.
+
+    Made when Set App Account Token timed out (or, by the sweep, when the linking process died),
+    and kept beside the change rather than on it: the audit log's rows stay as they were written.
+    `next_check_at` is when the next check is due; a check under way holds it a call budget
+    ahead, so a worker that dies mid-check leaves it overdue for the sweep.
+    """
+
+    token_change = models.OneToOneField(
+        TokenChange, models.PROTECT, related_name="follow_up", primary_key=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    checks = models.PositiveIntegerField(default=0)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    # What the last check that could not settle the change found, in plain words.
+    last_error = models.TextField(blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    gave_up_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"follow-up of token change {self.token_change_id} ({self.checks} checks)"
+
+
+class Purchase(models.Model):
+    """A purchase as Apple last told the desk about it, from verified signed data only.
+
+    Updated by the lookup, history and link services from every verified answer; never from what
+    a browser posts. The link flow decides from it while it is fresh, and reads Apple again
+    otherwise.
+    """
+
+    class Source(models.TextChoices):
+        LOOKUP = "lookup", "Order lookup"
+        HISTORY = "history", "Transaction history"
+        APPLE_READ = "apple_read", "Read from Apple for a link"
+
+    environment = models.CharField(max_length=16)
+    original_transaction_id = models.CharField(max_length=64)
+    # The newest verified transaction's payload, as Apple signed it.
+    latest_transaction = models.JSONField()
+    product_id = models.CharField(max_length=200, blank=True)
+    app_account_token = models.UUIDField(null=True, blank=True)
+    # Known only from a lookup of the order: transactions don't carry it.
+    order_id = models.CharField(max_length=32, blank=True)
+    learnt_at = models.DateTimeField()
+    learnt_from = models.CharField(max_length=16, choices=Source.choices)
+
+    class Meta:
+        ordering = ["-learnt_at"]
+        default_permissions = ("view",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["environment", "original_transaction_id"],
+                name="purchase_one_per_environment",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_transaction_id} ({self.product_id or 'unknown product'})"
+
+    @property
+    def is_family_shared(self) -> bool:
+        return self.latest_transaction.get("inAppOwnershipType") == "FAMILY_SHARED"
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs: Any) -> int:
+        raise AuditLogIsAppendOnly(f"{self.model.__name__} rows are an audit log: never changed.")
+
+    update.alters_data = True  # type: ignore[attr-defined]
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditLogIsAppendOnly(f"{self.model.__name__} rows are an audit log: never deleted.")
+
+    delete.alters_data = True  # type: ignore[attr-defined]
+
+
+class RefusedLink(models.Model):
+    """A link the desk refused before calling Apple: who tried, on what purchase, for whom, why.
+
+    Written once, never changed or deleted: it is part of the audit trail beside token changes.
+    """
+
+    class Reason(models.TextChoices):
+        INVALID_FORM = "invalid_form", "Form incomplete or invalid"
+        NEEDS_CONFIRMATION = "needs_confirmation", "Move not confirmed"
+        CHANGED_SINCE = "changed_since", "Changed since"
+        IN_PROGRESS = "in_progress", "Another change in progress"
+        FAMILY_SHARED = "family_shared", "Family shared"
+        UNKNOWN_PURCHASE = "unknown_purchase", "No such purchase at Apple"
+        APPLE_UNREADABLE = "apple_unreadable", "Apple could not be read"
+        TRANSFER_DECIDED = "transfer_decided", "Transfer already decided"
+        OWN_TRANSFER = "own_transfer", "Deciding one's own transfer"
+
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="refused_links"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    environment = models.CharField(max_length=16)
+    original_transaction_id = models.CharField(max_length=64, db_index=True)
+    # The customer the purchase was to be linked to, when the form named one that exists.
+    account = models.ForeignKey(
+        CustomerAccount, models.PROTECT, null=True, blank=True, related_name="refused_links"
+    )
+    # Apple's token on the purchase when the desk knew it.
+    token_before = models.UUIDField(null=True, blank=True)
+    ticket_reference = models.CharField(max_length=100, blank=True)
+    request_id = models.UUIDField(null=True, blank=True)
+    reason = models.CharField(max_length=32, choices=Reason.choices)
+    message = models.TextField()
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.original_transaction_id}: {self.get_reason_display()}"
+
+    def save(self, **kwargs: Any) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise AuditLogIsAppendOnly("A refused link is recorded once and never changed.")
+        super().save(**kwargs)
+
+    save.alters_data = True  # type: ignore[attr-defined]
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditLogIsAppendOnly("Refused links are an audit log: they are never deleted.")
+
+    delete.alters_data = True  # type: ignore[attr-defined]
+
+
+class TransferRequest(models.Model):
+    """Moving a purchase away from the customer it is linked to: asked by one, decided by another.
+
+    Apple is called only once someone else with `approve_transfers` approves; the approval then
+    goes through the usual pending-then-settled token change (`token_change`).
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for approval"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    request_id = models.UUIDField(unique=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="transfer_requests"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    environment = models.CharField(max_length=16)
+    original_transaction_id = models.CharField(max_length=64, db_index=True)
+    product_id = models.CharField(max_length=200, blank=True)
+    order_id = models.CharField(max_length=32, blank=True)
+    # Apple's token when the request was made: approval is refused if it has changed since.
+    token_before = models.UUIDField()
+    account = models.ForeignKey(CustomerAccount, models.PROTECT, related_name="transfer_requests")
+    ticket_reference = models.CharField(max_length=100)
+    lookup = models.ForeignKey(
+        Lookup, models.PROTECT, null=True, blank=True, related_name="transfer_requests"
+    )
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transfers_decided",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    token_change = models.OneToOneField(
+        TokenChange, models.PROTECT, null=True, blank=True, related_name="transfer_request"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        default_permissions = ("view",)
+        permissions = [("approve_transfers", "Can approve or reject purchase transfers")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="open", decided_by__isnull=True, decided_at__isnull=True)
+                | Q(
+                    status__in=["approved", "rejected"],
+                    decided_by__isnull=False,
+                    decided_at__isnull=False,
+                ),
+                name="transferrequest_decided_iff_closed",
+            ),
+            # A second pair of eyes: nobody decides their own request.
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=models.F("requested_by")),
+                name="transferrequest_decided_by_someone_else",
+            ),
+            # One open request per purchase: another waits until the first is decided.
+            models.UniqueConstraint(
+                fields=["environment", "original_transaction_id"],
+                condition=Q(status="open"),
+                name="transferrequest_one_open_per_purchase",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Transfer of {self.original_transaction_id} to {self.account} ({self.status})"

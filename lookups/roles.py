@@ -1,9 +1,8 @@
 """The staff roles, as Django groups, and the permissions each one holds.
 
-Migrations 0002_roles, 0005 and 0013_ui_product_catalogue_and_ticket_search create these
-groups on a fresh database, each with its own frozen
-copy of this table (a migration must keep doing what it did when it was written); a test checks
-the result agrees with this table.
+Migrations 0002_roles, 0005, 0012 and 0014 create these groups on a fresh database, each with
+its own frozen copy of this table (a migration must keep doing what it did when it was
+written); a test checks the result agrees with this table.
 A later change to a role needs a new migration as well as an edit here.
 """
 
@@ -19,6 +18,9 @@ _AUDITOR_PERMISSIONS = (
     "lookups.view_customeraccount",
     "lookups.view_export",
     "lookups.view_adaptydelivery",
+    "lookups.view_purchase",
+    "lookups.view_refusedlink",
+    "lookups.view_transferrequest",
 )
 
 GROUP_PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -36,6 +38,7 @@ GROUP_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "lookups.add_product",
         "lookups.change_product",
         "lookups.delete_product",
+        "lookups.approve_transfers",
     ),
 }
 

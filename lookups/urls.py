@@ -1,6 +1,6 @@
 from django.urls import path
 
-from lookups.views import accounts, linking, orders, reports
+from lookups.views import accounts, linking, orders, reports, transfers
 
 app_name = "lookups"
 
@@ -9,7 +9,10 @@ urlpatterns = [
     path("orders/", orders.look_up, name="look_up"),
     path("purchases/<str:transaction_id>/history/", orders.history, name="history"),
     path("purchases/<str:original_transaction_id>/link/", linking.link, name="link"),
+    path("token-changes/<int:pk>/", linking.link_status, name="link_status"),
     path("token-changes/<int:pk>/adapty/", linking.adapty_retry, name="adapty_retry"),
+    path("transfers/", transfers.transfers, name="transfers"),
+    path("transfers/<int:pk>/<slug:decision>/", transfers.decide, name="decide_transfer"),
     path("accounts/", accounts.accounts, name="accounts"),
     path("accounts/<int:pk>/", accounts.account, name="account"),
     path("reports/", reports.reports, name="reports"),

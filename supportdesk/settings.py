@@ -1,55 +1,110 @@
 """Supportdesk settings: every value comes from the environment (or a `.env` file beside manage.py).
 
-With DEBUG on (the local default) the App Store settings fall back to the local simulator, so a
-fresh clone runs with nothing configured. With DEBUG off every secret and every Apple credential
-must be given, and start-up stops naming the first one that is missing.
+They fail closed. A variable read without a default is required: start-up stops, naming the first
+one missing, and an empty value counts as missing. Any variable NAME may instead be given as
+NAME_FILE, the path of a file that holds it (Docker and systemd secrets).
+
+The local defaults (SQLite, the App Store and Adapty simulators, keys made under var/) are switched
+on by one variable, SUPPORTDESK_LOCAL=true, which `make run`, `make test` and CI set. Without it
+nothing falls back, so a deploy that forgets a value refuses to start rather than run with a
+development key or send Apple calls to a simulator.
+
+A setting production must give is declared in its section as
+    NAME = env.str("NAME", default=local("value for local runs"))
+or, for a secret, `default=local_secret("file-name-under-var")`; see `local` below.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+from environ.fileaware_mapping import FileAwareMapping
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
-env = environ.Env()
+
+# --- Where the values come from -----------------------------------------------------------------
+
+
+class EnvironmentWithSecretFiles(FileAwareMapping):
+    """The process environment, where NAME_FILE names a file that holds NAME's value."""
+
+    def __getitem__(self, key: str) -> str:
+        path = self.env.get(f"{key}_FILE")
+        try:
+            value = super().__getitem__(key)
+        except OSError as problem:
+            raise ImproperlyConfigured(
+                f"{key}_FILE names {path}, which can't be read: {problem.strerror}."
+            ) from None
+        # A secret file written by `echo` or an editor ends with a newline that is not the secret.
+        return value.strip() if path else value
+
+
+class Env(environ.FileAwareEnv):
+    """django-environ's reader, failing closed: a required variable set to "" is missing too."""
+
+    ENVIRON = EnvironmentWithSecretFiles()
+
+    def get_value(
+        self, var: str, cast: Any = None, default: Any = environ.Env.NOTSET, parse_default=False
+    ) -> Any:
+        if default is self.NOTSET and not self.ENVIRON.get(var, "").strip():
+            raise ImproperlyConfigured(
+                f"Set the {var} environment variable (or SUPPORTDESK_LOCAL=true for a local run)."
+            )
+        try:
+            return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
+        except ValueError as problem:
+            raise ImproperlyConfigured(f"{var} has a value that can't be read: {problem}") from None
+
+
+env = Env()
 if (BASE_DIR / ".env").is_file():
     env.read_env(BASE_DIR / ".env")
 
-DEBUG = env.bool("DEBUG", default=True)
+
+# --- Local mode ---------------------------------------------------------------------------------
+SUPPORTDESK_LOCAL = env.bool("SUPPORTDESK_LOCAL", default=False)
 
 
-def required(name: str, local_default: str) -> str:
-    """A value production must set explicitly; local runs get a working default."""
-    value = env.str(name, default="")
-    if value:
-        return value
-    if DEBUG:
-        return local_default
-    raise ImproperlyConfigured(f"{name} must be set when DEBUG is off.")
+def local(value: Any) -> Any:
+    """The default of a variable production must set: `value` in local mode, none otherwise."""
+    return value if SUPPORTDESK_LOCAL else environ.Env.NOTSET
 
 
-def secret_from_env_or_file(name: str) -> str:
-    """Read NAME, or the file named by NAME_FILE, so secrets can live outside the environment."""
-    path = env.str(f"{name}_FILE", default="")
-    if path:
-        return Path(path).read_text().strip()
-    return env.str(name, default="")
+def local_secret(file_name: str) -> Any:
+    """Like `local`, with a random secret made once and kept in var/FILE_NAME (owner-only)."""
+    if not SUPPORTDESK_LOCAL:
+        return environ.Env.NOTSET
+    path = VAR_DIR / file_name
+    if not path.is_file():
+        VAR_DIR.mkdir(exist_ok=True)
+        draft = path.with_name(f".{file_name}.{os.getpid()}")
+        with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+            out.write(secrets.token_urlsafe(50))
+        try:
+            # Linking never replaces: when processes start together, the first one's secret stays.
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
 
 
-SECRET_KEY = secret_from_env_or_file("SECRET_KEY") or required(
-    "SECRET_KEY", "local-development-only-not-a-secret"
-)
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[]) or (
-    ["127.0.0.1", "localhost", "testserver"] if DEBUG else []
-)
-if not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
+# --- Django -------------------------------------------------------------------------------------
+DEBUG = env.bool("DEBUG", default=SUPPORTDESK_LOCAL)
+SECRET_KEY = env.str("SECRET_KEY", default=local_secret("django-secret-key"))
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=local(["127.0.0.1", "localhost", "testserver"]))
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -63,6 +118,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "lookups",
+    # After lookups, whose `db_worker` (the package's, plus the sweep) is the one manage.py runs.
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -100,37 +157,7 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL and a busy timeout let the simulator-backed demo and tests share one file safely.
-    DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-    }
-else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://supportdesk")}
-
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-]
-AUTHENTICATION_BACKENDS = [
-    # Refuses a sign-in while its username or address is locked out, before checking anything.
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
-LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "lookups:home"
-LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -149,7 +176,38 @@ STORAGES = {
     },
 }
 
-# Security: a strict Content-Security-Policy (no inline code, nothing from other origins).
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}
+
+
+# --- Database and cache -------------------------------------------------------------------------
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=local(f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))
+}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL and a busy timeout let the simulator-backed demo and tests share one file safely.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# Apple's bearer token and the rate budget are shared through it: Redis when several processes
+# serve the desk, locmemcache:// for exactly one.
+CACHES = {"default": env.cache("CACHE_URL", default=local("locmemcache://supportdesk"))}
+
+
+# --- Security -----------------------------------------------------------------------------------
+# A strict Content-Security-Policy (no inline code, nothing from other origins).
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
@@ -178,6 +236,23 @@ if not DEBUG:
     if BEHIND_TLS_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+
+# --- Signing in ---------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    # Refuses a sign-in while its username or address is locked out, before checking anything.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "lookups:home"
+LOGOUT_REDIRECT_URL = "login"
+
 # Failed sign-ins (django-axes): after AXES_FAILURE_LIMIT failures a username is locked out, and
 # so, separately, is the address they came from, for AXES_COOLOFF_MINUTES. Kept in the database,
 # so every worker sees them; a superuser can lift a lockout in the admin (Axes > Access attempts).
@@ -192,73 +267,146 @@ AXES_USERNAME_CALLABLE = "lookups.sign_in.attempted_username"
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
 AXES_VERBOSE = False
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
 
 # --- The App Store Server API -------------------------------------------------------------------
-# Local defaults point at the simulator (`python manage.py appstore_simulator`, or `make run`).
-SIMULATOR_PORT = env.int("APPSTORE_SIMULATOR_PORT", default=8001)
-APPSTORE_ISSUER_ID = required("APPSTORE_ISSUER_ID", "57246542-96fe-1a63-e053-0824d011072a")
-APPSTORE_KEY_ID = required("APPSTORE_KEY_ID", "SIMULATOR1")
-APPSTORE_BUNDLE_ID = required("APPSTORE_BUNDLE_ID", "com.example.supportdesk.demo")
-APPSTORE_APP_APPLE_ID = env.int("APPSTORE_APP_APPLE_ID", default=1234567890 if DEBUG else None)
+# Local mode talks to the App Store simulator (`make run`, or `manage.py appstore_simulator`).
+APPSTORE_SIMULATOR_PORT = env.int("APPSTORE_SIMULATOR_PORT", default=8001)
+# Where the simulator sends App Store Server Notifications: in local mode, the desk's own endpoint.
+# A server has no simulator, so it needs none.
+APPSTORE_SIMULATOR_NOTIFICATION_URL = env.str(
+    "APPSTORE_SIMULATOR_NOTIFICATION_URL",
+    default=(
+        f"http://127.0.0.1:{env.int('SUPPORTDESK_PORT', default=8000)}/appstore/notifications/"
+        if SUPPORTDESK_LOCAL
+        else ""
+    ),
+)
+APPSTORE_ISSUER_ID = env.str(
+    "APPSTORE_ISSUER_ID", default=local("57246542-96fe-1a63-e053-0824d011072a")
+)
+APPSTORE_KEY_ID = env.str("APPSTORE_KEY_ID", default=local("SIMULATOR1"))
+# The .p8 key: its PEM text (APPSTORE_PRIVATE_KEY, or APPSTORE_PRIVATE_KEY_FILE), or its path.
+APPSTORE_PRIVATE_KEY = env.str("APPSTORE_PRIVATE_KEY", default="")
+APPSTORE_PRIVATE_KEY_PATH = env.str(
+    "APPSTORE_PRIVATE_KEY_PATH",
+    default="" if APPSTORE_PRIVATE_KEY else local(str(VAR_DIR / "appstore-local-key.p8")),
+)
+APPSTORE_BUNDLE_ID = env.str("APPSTORE_BUNDLE_ID", default=local("com.example.supportdesk.demo"))
 APPSTORE_ENVIRONMENT = env.str("APPSTORE_ENVIRONMENT", default="Production")
 if APPSTORE_ENVIRONMENT not in ("Production", "Sandbox"):
     raise ImproperlyConfigured("APPSTORE_ENVIRONMENT must be Production or Sandbox.")
+# Apple names the app's Apple ID in production transactions only: a Sandbox deploy may leave it out.
+APPSTORE_APP_APPLE_ID = env.int(
+    "APPSTORE_APP_APPLE_ID",
+    default=local(1234567890) if APPSTORE_ENVIRONMENT == "Production" else None,
+)
+# Empty: Apple's host for APPSTORE_ENVIRONMENT.
 APPSTORE_BASE_URL = env.str(
-    "APPSTORE_BASE_URL", default=f"http://127.0.0.1:{SIMULATOR_PORT}" if DEBUG else ""
+    "APPSTORE_BASE_URL",
+    default=f"http://127.0.0.1:{APPSTORE_SIMULATOR_PORT}" if SUPPORTDESK_LOCAL else "",
 )
-APPSTORE_PRIVATE_KEY_PATH = env.str(
-    "APPSTORE_PRIVATE_KEY_PATH",
-    default=str(VAR_DIR / "appstore-local-key.p8") if DEBUG else "",
-)
-# Raw PEM, as an alternative to the path (kept out of logs and pages; never stored).
-APPSTORE_PRIVATE_KEY = env.str("APPSTORE_PRIVATE_KEY", default="")
-if not (APPSTORE_PRIVATE_KEY or APPSTORE_PRIVATE_KEY_PATH):
-    raise ImproperlyConfigured(
-        "APPSTORE_PRIVATE_KEY_PATH (or APPSTORE_PRIVATE_KEY) must be set when DEBUG is off."
-    )
+# Transactions are trusted only when their chain ends at one of these (DER or PEM files).
 APPSTORE_ROOT_CERTIFICATES = env.list(
-    "APPSTORE_ROOT_CERTIFICATES",
-    default=[str(VAR_DIR / "appstore-simulator-root.pem")] if DEBUG else [],
+    "APPSTORE_ROOT_CERTIFICATES", default=local([str(VAR_DIR / "appstore-simulator-root.pem")])
 )
-if not APPSTORE_ROOT_CERTIFICATES:
-    raise ImproperlyConfigured("APPSTORE_ROOT_CERTIFICATES must be set when DEBUG is off.")
-if not DEBUG and APPSTORE_APP_APPLE_ID is None and APPSTORE_ENVIRONMENT == "Production":
-    raise ImproperlyConfigured("APPSTORE_APP_APPLE_ID must be set when DEBUG is off.")
 APPSTORE_TIMEOUT_SECONDS = env.float("APPSTORE_TIMEOUT_SECONDS", default=10.0)
 APPSTORE_MAX_RETRY_AFTER_SECONDS = env.float("APPSTORE_MAX_RETRY_AFTER_SECONDS", default=5.0)
 APPSTORE_CALL_BUDGET_SECONDS = env.float("APPSTORE_CALL_BUDGET_SECONDS", default=20.0)
+# How long a verified lookup of a purchase is trusted for a link decision; older, Apple is asked.
+PURCHASE_FRESH_SECONDS = env.int("PURCHASE_FRESH_SECONDS", default=300)
 # Requests per second all workers together send to each endpoint (kept in the cache, CACHE_URL).
-# Apple's limits by default: lookup 10, set_token 20, history 50; a tenth of those in Sandbox.
+# (django-environ's typed dicts split on ";", so the documented commas are read as strings.)
+# Apple's limits by default; a tenth of those in Sandbox.
+_APPLE_RATE_LIMITS = {
+    "lookup": 10,
+    "set_token": 20,
+    "history": 50,
+    "statuses": 50,
+    "transaction_info": 50,
+    "refund_history": 10,
+    "extend": 20,
+    "consumption": 50,
+    "notification_history": 50,
+    # Apple allows one test notification a second, in the Sandbox too.
+    "test_notification": 1,
+}
 APPSTORE_RATE_LIMITS = {
     **(
-        {"lookup": 10, "set_token": 20, "history": 50}
+        _APPLE_RATE_LIMITS
         if APPSTORE_ENVIRONMENT == "Production"
-        else {"lookup": 1, "set_token": 2, "history": 5}
+        else {endpoint: max(1, limit // 10) for endpoint, limit in _APPLE_RATE_LIMITS.items()}
     ),
     **{k.strip(): v.strip() for k, v in env.dict("APPSTORE_RATE_LIMITS", default={}).items()},
 }
-if not set(APPSTORE_RATE_LIMITS) <= {"lookup", "set_token", "history"} or not all(
+if not set(APPSTORE_RATE_LIMITS) <= set(_APPLE_RATE_LIMITS) or not all(
     str(limit).isdigit() and int(limit) >= 1 for limit in APPSTORE_RATE_LIMITS.values()
 ):
     raise ImproperlyConfigured(
-        "APPSTORE_RATE_LIMITS is like lookup=10,set_token=20,history=50 (requests per second)."
+        "APPSTORE_RATE_LIMITS is like lookup=10,set_token=20,history=50 (requests per second; "
+        f"endpoints: {', '.join(_APPLE_RATE_LIMITS)})."
     )
 APPSTORE_RATE_LIMITS = {endpoint: int(limit) for endpoint, limit in APPSTORE_RATE_LIMITS.items()}
 
+
 # --- Adapty (optional) --------------------------------------------------------------------------
-ADAPTY_SECRET_KEY = secret_from_env_or_file("ADAPTY_SECRET_KEY")
-ADAPTY_BASE_URL = env.str("ADAPTY_BASE_URL", default="https://api.adapty.io")
+# The local Adapty simulator (`make run` serves it) listens here and takes this key. Local mode
+# sends to it unless ADAPTY_SECRET_KEY is given; ADAPTY_SECRET_KEY= (empty) turns the step off.
+ADAPTY_SIMULATOR_PORT = env.int("ADAPTY_SIMULATOR_PORT", default=8002)
+ADAPTY_SIMULATOR_SECRET_KEY = "secret_local_demo.supportdesk"
+# Turns the Adapty step on.
+ADAPTY_SECRET_KEY = env.str(
+    "ADAPTY_SECRET_KEY", default=ADAPTY_SIMULATOR_SECRET_KEY if SUPPORTDESK_LOCAL else ""
+)
+ADAPTY_BASE_URL = env.str(
+    "ADAPTY_BASE_URL",
+    # The simulator's key goes to the simulator only.
+    default=f"http://127.0.0.1:{ADAPTY_SIMULATOR_PORT}"
+    if ADAPTY_SECRET_KEY == ADAPTY_SIMULATOR_SECRET_KEY
+    else "https://api.adapty.io",
+)
 # Read timeout of one request to Adapty, and how many tries a timeout or a 5xx gets in all.
 ADAPTY_TIMEOUT_SECONDS = env.float("ADAPTY_TIMEOUT_SECONDS", default=5.0)
 ADAPTY_MAX_ATTEMPTS = env.int("ADAPTY_MAX_ATTEMPTS", default=3)
 if ADAPTY_MAX_ATTEMPTS < 1:
     raise ImproperlyConfigured("ADAPTY_MAX_ATTEMPTS must be at least 1.")
-# `make run` serves the local Adapty simulator here (and uses it when no secret key is set).
-ADAPTY_SIMULATOR_PORT = env.int("ADAPTY_SIMULATOR_PORT", default=8002)
+
+# --- Background work (Django's Tasks framework; `manage.py db_worker` runs the queue) -----------
+# The queue is a table in the same database (django-tasks-db): nothing else to run or back up,
+# and work is queued in the same transaction as the rows it is about.
+TASKS = {
+    "default": {
+        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+# A timed-out Set App Account Token call is first checked at Apple this long after its budget
+# ran out, so that Apple's late answer has landed by then.
+TOKEN_CHECK_MARGIN_SECONDS = env.float("TOKEN_CHECK_MARGIN_SECONDS", default=30.0)
+# How many times the desk reads a pending change's purchase from Apple before giving up on it.
+TOKEN_CHECK_ATTEMPTS = env.int("TOKEN_CHECK_ATTEMPTS", default=10)
+# Sends to Adapty a worker makes for one click before leaving it to the agent's retry button.
+ADAPTY_DELIVERY_ATTEMPTS = env.int("ADAPTY_DELIVERY_ATTEMPTS", default=3)
+# Backoff between tries of background work: doubling from the first delay, up to the cap.
+TASK_RETRY_DELAY_SECONDS = env.float("TASK_RETRY_DELAY_SECONDS", default=30.0)
+TASK_RETRY_CAP_SECONDS = env.float("TASK_RETRY_CAP_SECONDS", default=1800.0)
+# The sweep: how often it runs, and how overdue work must be before it takes it over.
+SWEEP_INTERVAL_SECONDS = env.float("SWEEP_INTERVAL_SECONDS", default=60.0)
+SWEEP_OVERDUE_SECONDS = env.float("SWEEP_OVERDUE_SECONDS", default=120.0)
+# A task still "running" this long after it started lost its worker; the sweep marks it failed.
+TASKS_ABANDONED_AFTER_SECONDS = env.float("TASKS_ABANDONED_AFTER_SECONDS", default=600.0)
+# The reports page shows the queue in red once a task has waited longer than this.
+TASKS_WAITING_ALERT_MINUTES = env.float("TASKS_WAITING_ALERT_MINUTES", default=5.0)
+if min(TOKEN_CHECK_ATTEMPTS, ADAPTY_DELIVERY_ATTEMPTS) < 1:
+    raise ImproperlyConfigured("TOKEN_CHECK_ATTEMPTS and ADAPTY_DELIVERY_ATTEMPTS are at least 1.")
+
+# --- The audit log ------------------------------------------------------------------------------
+# The key of the audit log's HMAC chain (lookups/audit_chain.py). It never reaches the database, so
+# someone who can only write to the database can't add a row the chain accepts. Given as
+# AUDIT_CHAIN_KEY or in the file AUDIT_CHAIN_KEY_FILE names; at least 32 characters. Local runs
+# make one once under var/.
+AUDIT_CHAIN_KEY = env.str("AUDIT_CHAIN_KEY", default=local_secret("audit-chain-key"))
+if len(AUDIT_CHAIN_KEY) < 32:
+    raise ImproperlyConfigured("AUDIT_CHAIN_KEY must be at least 32 characters.")
+# Where `verify_audit_log` keeps the chain heads it has seen, outside the database: each run checks
+# the chain still holds every one and appends the head it saw.
+AUDIT_ANCHOR_FILE = env.str("AUDIT_ANCHOR_FILE", default="")

@@ -1,13 +1,17 @@
-"""Shared fixtures: the App Store simulator over real HTTP, and signed-in users per role."""
+"""Fixtures for every test: the simulators over real HTTP, users per role, demo customers."""
 
 import os
 
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
-from tests.fixtures_adapty import *  # noqa: F403
-from tests.fixtures_simulator import *  # noqa: F403
-from tests.fixtures_users import *  # noqa: F403
+pytest_plugins = [
+    "tests.fixtures.appstore_simulator",
+    "tests.fixtures.adapty_simulator",
+    "tests.fixtures.users",
+    "tests.fixtures.demo_customers",
+    "tests.fixtures.appstore_api",
+]
 
 # Property-based tests: modest by default so the suite stays fast; HYPOTHESIS_PROFILE=thorough
 # digs deeper. Function-scoped fixtures (a signed-in client, the database) are shared by the

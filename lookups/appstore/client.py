@@ -16,7 +16,7 @@ limit Apple gives each endpoint, and after a 429 holds every worker back until `
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -32,10 +32,25 @@ from .errors import (
     AppStoreError,
     AppStoreTimeoutError,
     AppStoreUnavailableError,
+    InvalidConsumptionInformationError,
+    InvalidCustomerConsentedError,
+    InvalidDeliveryStatusError,
+    InvalidExtendByDaysError,
+    InvalidExtendReasonCodeError,
+    InvalidRequestIdentifierError,
+    InvalidSampleContentProvidedError,
+    InvalidStatusError,
     OrderLookupUnavailableError,
     RateLimitExceededError,
     UnreadableResponseError,
     error_for_response,
+)
+from .notification_history import (
+    NotificationHistoryPage,
+    NotificationHistoryQuery,
+    SentNotification,
+    history_page_from_body,
+    sent_notification_from,
 )
 
 PRODUCTION_URL = "https://api.storekit.apple.com"
@@ -108,8 +123,126 @@ class RetryPolicy:
     call_budget_seconds: float = 20.0
 
 
+# --- subscription statuses, transaction info, refunds, extensions, consumption ------------------
+
+# Get All Subscription Statuses' `status`: 1 active, 2 expired, 3 billing retry, 4 billing grace
+# period, 5 revoked.
+SUBSCRIPTION_STATUSES = frozenset({1, 2, 3, 4, 5})
+EXTEND_REASON_CODES = frozenset({0, 1, 2, 3})  # undeclared, satisfaction, other, service issue
+DELIVERY_STATUSES = frozenset(
+    {
+        "DELIVERED",
+        "UNDELIVERED_QUALITY_ISSUE",
+        "UNDELIVERED_WRONG_ITEM",
+        "UNDELIVERED_SERVER_OUTAGE",
+        "UNDELIVERED_OTHER",
+    }
+)
+REFUND_PREFERENCES = frozenset({"DECLINE", "GRANT_FULL", "GRANT_PRORATED"})
+
+
+@dataclass(frozen=True, slots=True)
+class LastTransaction:
+    """One subscription's status with its latest signed transaction and renewal info."""
+
+    status: int
+    original_transaction_id: str | None
+    signed_transaction_info: str | None
+    signed_renewal_info: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionGroupStatus:
+    subscription_group_identifier: str | None
+    last_transactions: tuple[LastTransaction, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionStatuses:
+    """Get All Subscription Statuses' answer: every subscription of the customer, by group."""
+
+    environment: str | None
+    bundle_id: str | None
+    app_apple_id: int | None
+    groups: tuple[SubscriptionGroupStatus, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RefundHistoryPage:
+    """One page (up to 20) of Get Refund History V2: the customer's refunded transactions."""
+
+    revision: str
+    has_more: bool
+    signed_transactions: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RenewalExtension:
+    """Extend a Subscription Renewal Date's answer; `effective_date` is the new renewal date."""
+
+    original_transaction_id: str | None
+    web_order_line_item_id: str | None
+    success: bool
+    effective_date: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumptionInformation:
+    """Send Consumption Information V2's body, checked against Apple's rules when built.
+
+    `consumption_percentage` is in milli-percent (0 to 100000); Apple refuses the whole answer
+    unless the customer consented to share it.
+    """
+
+    customer_consented: bool
+    delivery_status: str
+    sample_content_provided: bool
+    consumption_percentage: int | None = None
+    refund_preference: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.customer_consented is not True:
+            raise InvalidCustomerConsentedError()
+        if self.delivery_status not in DELIVERY_STATUSES:
+            raise InvalidDeliveryStatusError()
+        if not isinstance(self.sample_content_provided, bool):
+            raise InvalidSampleContentProvidedError()
+        percentage = self.consumption_percentage
+        if percentage is not None and (
+            isinstance(percentage, bool)
+            or not isinstance(percentage, int)
+            or not 0 <= percentage <= 100_000
+        ):
+            raise InvalidConsumptionInformationError(
+                agent_message="How much was consumed must be between 0 and 100%."
+            )
+        if self.refund_preference is not None and self.refund_preference not in (
+            REFUND_PREFERENCES
+        ):
+            raise InvalidConsumptionInformationError(
+                agent_message="The refund preference must be decline, full refund or prorated."
+            )
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "customerConsented": True,
+            "sampleContentProvided": self.sample_content_provided,
+            "deliveryStatus": self.delivery_status,
+        }
+        if self.consumption_percentage is not None:
+            body["consumptionPercentage"] = self.consumption_percentage
+        if self.refund_preference is not None:
+            body["refundPreference"] = self.refund_preference
+        return body
+
+
 class RateLimiter(Protocol):
-    """A request budget per endpoint ("lookup", "history", "set_token"), shared by every worker."""
+    """A request budget per endpoint, shared by every worker.
+
+    Endpoint names: "lookup", "history", "set_token", "statuses", "transaction_info",
+    "refund_history", "extend", "consumption", "notification_history" and "test_notification"
+    (both test-notification calls).
+    """
 
     def acquire(self, endpoint: str) -> None:
         """Take one request, or raise RateLimitExceededError saying when one will be free."""
@@ -232,6 +365,217 @@ class AppStoreClient:
             "set_token", "PUT", path, json={"appAccountToken": str(token)}, expect_body=False
         )
 
+    # --- subscription statuses, transaction info, refunds, extensions, consumption -------------
+
+    def get_all_subscription_statuses(
+        self, any_transaction_id: str, *, statuses: Iterable[int] = ()
+    ) -> SubscriptionStatuses:
+        """Get All Subscription Statuses: `GET /inApps/v1/subscriptions/{anyTransactionId}`.
+
+        `statuses` (1 active, 2 expired, 3 billing retry, 4 grace period, 5 revoked) keeps only
+        subscriptions in those states; none means all.
+        """
+        wanted = list(statuses)
+        if any(s not in SUBSCRIPTION_STATUSES or isinstance(s, bool) for s in wanted):
+            raise InvalidStatusError()
+        body = self._call(
+            "statuses",
+            "GET",
+            f"/inApps/v1/subscriptions/{_segment(any_transaction_id)}",
+            params=[("status", str(s)) for s in wanted],
+        )
+        data = body.get("data") or []
+        if not isinstance(data, list):
+            raise UnreadableResponseError(
+                http_status=200, agent_message="The App Store's answer listed no subscriptions."
+            )
+        groups = []
+        for group in data:
+            if not isinstance(group, dict):
+                continue
+            items = group.get("lastTransactions") or []
+            groups.append(
+                SubscriptionGroupStatus(
+                    subscription_group_identifier=_optional_text(
+                        group.get("subscriptionGroupIdentifier")
+                    ),
+                    last_transactions=tuple(
+                        LastTransaction(
+                            status=item["status"],
+                            original_transaction_id=_optional_text(
+                                item.get("originalTransactionId")
+                            ),
+                            signed_transaction_info=_optional_text(
+                                item.get("signedTransactionInfo")
+                            ),
+                            signed_renewal_info=_optional_text(item.get("signedRenewalInfo")),
+                        )
+                        for item in items
+                        if isinstance(item, dict) and type(item.get("status")) is int
+                    ),
+                )
+            )
+        app_apple_id = body.get("appAppleId")
+        return SubscriptionStatuses(
+            environment=_optional_text(body.get("environment")),
+            bundle_id=_optional_text(body.get("bundleId")),
+            app_apple_id=app_apple_id if type(app_apple_id) is int else None,
+            groups=tuple(groups),
+        )
+
+    def get_transaction_info(self, transaction_id: str) -> str:
+        """Get Transaction Info: `GET /inApps/v1/transactions/{transactionId}`.
+
+        Returns the signed transaction (verify it before use).
+        """
+        body = self._call(
+            "transaction_info", "GET", f"/inApps/v1/transactions/{_segment(transaction_id)}"
+        )
+        signed = body.get("signedTransactionInfo")
+        if not isinstance(signed, str):
+            raise UnreadableResponseError(
+                http_status=200, agent_message="The App Store's answer held no transaction."
+            )
+        return signed
+
+    def get_refund_history(
+        self, any_transaction_id: str, *, revision: str | None = None
+    ) -> RefundHistoryPage:
+        """Get Refund History V2: `GET /inApps/v2/refund/lookup/{anyTransactionId}`, one page."""
+        params = [("revision", revision)] if revision is not None else []
+        body = self._call(
+            "refund_history",
+            "GET",
+            f"/inApps/v2/refund/lookup/{_segment(any_transaction_id)}",
+            params=params,
+        )
+        return RefundHistoryPage(
+            revision=str(body.get("revision", "")),
+            has_more=body.get("hasMore") is True,
+            signed_transactions=_signed_list(body),
+        )
+
+    def iter_refund_history(self, any_transaction_id: str) -> Iterator[RefundHistoryPage]:
+        """Every page of Get Refund History V2, following `revision` while `hasMore`."""
+        revision: str | None = None
+        while True:
+            page = self.get_refund_history(any_transaction_id, revision=revision)
+            yield page
+            if not page.has_more or not page.revision:
+                return
+            revision = page.revision
+
+    def extend_subscription_renewal_date(
+        self,
+        original_transaction_id: str,
+        *,
+        extend_by_days: int,
+        extend_reason_code: int,
+        request_identifier: str,
+    ) -> RenewalExtension:
+        """Extend a Subscription Renewal Date.
+
+        `PUT /inApps/v1/subscriptions/extend/{originalTransactionId}` with 1 to 90 days, a reason
+        (0 undeclared, 1 customer satisfaction, 2 other, 3 service issue or outage) and a unique
+        request identifier of at most 128 characters: sending the same identifier again is the
+        same request at Apple, so a retry never extends twice.
+        """
+        if isinstance(extend_by_days, bool) or not isinstance(extend_by_days, int):
+            raise InvalidExtendByDaysError()
+        if not 1 <= extend_by_days <= 90:
+            raise InvalidExtendByDaysError()
+        if isinstance(extend_reason_code, bool) or extend_reason_code not in EXTEND_REASON_CODES:
+            raise InvalidExtendReasonCodeError()
+        if not isinstance(request_identifier, str) or not 1 <= len(request_identifier) <= 128:
+            raise InvalidRequestIdentifierError()
+        body = self._call(
+            "extend",
+            "PUT",
+            f"/inApps/v1/subscriptions/extend/{_segment(original_transaction_id)}",
+            json={
+                "extendByDays": extend_by_days,
+                "extendReasonCode": extend_reason_code,
+                "requestIdentifier": request_identifier,
+            },
+        )
+        effective = body.get("effectiveDate")
+        return RenewalExtension(
+            original_transaction_id=_optional_text(body.get("originalTransactionId")),
+            web_order_line_item_id=_optional_text(body.get("webOrderLineItemId")),
+            success=body.get("success") is True,
+            effective_date=(
+                datetime.fromtimestamp(effective / 1000, tz=UTC) if type(effective) is int else None
+            ),
+        )
+
+    def send_consumption_information(
+        self, transaction_id: str, information: ConsumptionInformation
+    ) -> None:
+        """Send Consumption Information V2.
+
+        `PUT /inApps/v2/transactions/consumption/{transactionId}`, answering Apple's
+        CONSUMPTION_REQUEST within 12 hours; Apple answers 202 and decides the refund later.
+        """
+        self._call(
+            "consumption",
+            "PUT",
+            f"/inApps/v2/transactions/consumption/{_segment(transaction_id)}",
+            json=information.body(),
+            expect_body=False,
+        )
+
+    # --- App Store Server Notifications ------------------------------------------------------
+
+    def get_notification_history(
+        self, query: NotificationHistoryQuery, *, pagination_token: str | None = None
+    ) -> NotificationHistoryPage:
+        """Get Notification History: `POST /inApps/v1/notifications/history`, one page."""
+        params = [("paginationToken", pagination_token)] if pagination_token else None
+        body = self._call(
+            "notification_history",
+            "POST",
+            "/inApps/v1/notifications/history",
+            params=params,
+            json=query.body(),
+        )
+        return history_page_from_body(body)
+
+    def iter_notification_history(
+        self, query: NotificationHistoryQuery
+    ) -> Iterator[NotificationHistoryPage]:
+        """Every page of Get Notification History, following `paginationToken` while `hasMore`."""
+        token: str | None = None
+        while True:
+            page = self.get_notification_history(query, pagination_token=token)
+            yield page
+            if not page.has_more or not page.pagination_token:
+                return
+            token = page.pagination_token
+
+    def request_test_notification(self) -> str:
+        """Request a Test Notification: `POST /inApps/v1/notifications/test`; returns its token."""
+        body = self._call("test_notification", "POST", "/inApps/v1/notifications/test")
+        token = body.get("testNotificationToken")
+        if not isinstance(token, str) or not token:
+            raise UnreadableResponseError(
+                http_status=200, agent_message="The App Store's answer had no test token."
+            )
+        return token
+
+    def get_test_notification_status(self, test_notification_token: str) -> SentNotification:
+        """Get Test Notification Status: `GET /inApps/v1/notifications/test/{token}`."""
+        body = self._call(
+            "test_notification",
+            "GET",
+            f"/inApps/v1/notifications/test/{_segment(test_notification_token)}",
+        )
+        sent = sent_notification_from(body)
+        if sent is None:
+            raise UnreadableResponseError(
+                http_status=200, agent_message="The App Store's answer had no test notification."
+            )
+        return sent
+
     # --- plumbing ----------------------------------------------------------------------------
 
     def _call(
@@ -327,7 +671,8 @@ class AppStoreClient:
         except requests.RequestException as exc:
             raise AppStoreUnavailableError() from exc
 
-        if response.status_code == 200:
+        # Send Consumption Information answers 202 Accepted: Apple decides later.
+        if response.status_code == 200 or (not expect_body and response.status_code == 202):
             if not expect_body:
                 return {}
             try:
@@ -378,6 +723,10 @@ def _signed_list(body: dict[str, Any]) -> tuple[str, ...]:
             http_status=200, agent_message="The App Store's answer listed no transactions."
         )
     return tuple(item for item in items if isinstance(item, str))
+
+
+def _optional_text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _millis(moment: datetime) -> int:

@@ -41,8 +41,11 @@ class AppStoreError(Exception):
         return self.error_code if self.http_status is not None else None
 
     def describe(self) -> str:
-        """The agent's sentence followed by Apple's code, as shown on the page and recorded."""
-        if self.error_code is None:
+        """The agent's sentence followed by Apple's code, as shown on the page and recorded.
+
+        A request refused on our side before it was sent names no code: Apple never answered.
+        """
+        if self.error_code is None or self.http_status is None:
             return self.agent_message
         return f"{self.agent_message} (Apple error {self.error_code})"
 
@@ -264,6 +267,112 @@ class GeneralInternalRetryableError(AppStoreError):
     error_code = 5000001
     retryable = True
     agent_message = "The App Store had a temporary error. Try again in a minute."
+
+
+# Subscription statuses, renewal-date extensions and consumption information.
+class InvalidExtendByDaysError(AppStoreError):
+    error_code = 4000009
+    agent_message = "An extension must be between 1 and 90 days."
+
+
+class InvalidExtendReasonCodeError(AppStoreError):
+    error_code = 4000010
+    agent_message = "Choose one of the App Store's reasons for the extension."
+
+
+class InvalidRequestIdentifierError(AppStoreError):
+    error_code = 4000011
+    agent_message = "The extension's request reference is missing or longer than 128 characters."
+
+
+class InvalidStatusError(AppStoreError):
+    error_code = 4000031
+    agent_message = "The subscription status filter is not valid."
+
+
+class InvalidCustomerConsentedError(AppStoreError):
+    error_code = 4000035
+    agent_message = (
+        "Apple accepts consumption information only when the customer has consented to share it."
+    )
+
+
+class InvalidDeliveryStatusError(AppStoreError):
+    error_code = 4000036
+    agent_message = "Choose whether and how the purchase was delivered."
+
+
+class InvalidSampleContentProvidedError(AppStoreError):
+    error_code = 4000041
+    agent_message = "Say whether the customer could try the content before buying it."
+
+
+class SubscriptionExtensionIneligibleError(AppStoreError):
+    error_code = 4030004
+    agent_message = (
+        "Apple will not extend this subscription in its current state: it is expired, in "
+        "billing retry or its grace period, in a free offer period, or was already extended "
+        "twice in the past year."
+    )
+
+
+class SubscriptionMaxExtensionError(AppStoreError):
+    error_code = 4030005
+    agent_message = "This subscription has already had as many extensions as Apple allows."
+
+
+class FamilySharedSubscriptionExtensionIneligibleError(AppStoreError):
+    error_code = 4030007
+    agent_message = (
+        "This subscription is shared through Family Sharing; only the family organizer's own "
+        "purchase can be extended."
+    )
+
+
+class InvalidConsumptionInformationError(AppStoreError):
+    """Refused on our side before sending: the answer breaks one of Apple's rules."""
+
+    agent_message = "The consumption information is not complete or not valid."
+
+
+# Get Notification History and the test notification.
+class InvalidPaginationTokenError(AppStoreError):
+    error_code = 4000014
+    agent_message = "The notification history page marker is not valid. Start again from the top."
+
+
+class PaginationTokenExpiredError(AppStoreError):
+    error_code = 4000017
+    agent_message = "The notification history page marker has expired. Start again from the top."
+
+
+class InvalidNotificationTypeError(AppStoreError):
+    error_code = 4000018
+    agent_message = "The notification type or subtype filter is not valid."
+
+
+class MultipleFiltersSuppliedError(AppStoreError):
+    error_code = 4000019
+    agent_message = "Filter notification history by type or by transaction, not both."
+
+
+class InvalidTestNotificationTokenError(AppStoreError):
+    error_code = 4000020
+    agent_message = "That is not a valid test notification token."
+
+
+class ServerNotificationUrlNotFoundError(AppStoreError):
+    error_code = 4040007
+    agent_message = (
+        "App Store Connect has no notification URL for this app in this environment, so Apple "
+        "cannot send notifications. Ask an administrator to set it."
+    )
+
+
+class TestNotificationNotFoundError(AppStoreError):
+    __test__ = False  # a name pytest would otherwise collect
+    error_code = 4040008
+    agent_message = "The App Store has no result for that test notification (it may have expired)."
 
 
 ERROR_CLASSES: dict[int, type[AppStoreError]] = {

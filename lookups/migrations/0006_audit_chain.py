@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from django.db import migrations, models
 
-from lookups.audit_chain import GENESIS_HASH, HASHED_FIELDS, chain_hash
+from lookups.audit_chain import GENESIS_HASH, HASHED_FIELDS
+from lookups.audit_chain import unkeyed_chain_hash as chain_hash
 
 CHUNK_SIZE = 1000
 

@@ -227,6 +227,51 @@ def parse_row(line: int, values: list[str] | csv.Error, columns: dict[str, int])
     return AccountRow(line, external_id, email, display_name, token)
 
 
+def token_conflict(
+    *,
+    external_id: str,
+    token: uuid.UUID,
+    current: uuid.UUID | None,
+    owner: str | None,
+    linked: bool,
+) -> str | None:
+    """Why an account may not take this token, or None: the one rule for imports and the admin.
+
+    `owner` is the external_id of the account that has the token now, if any; `linked` says
+    whether a purchase has been linked to the account from this desk.
+    """
+    if owner is not None and owner != external_id:
+        return f"app_account_token {token} belongs to external_id {owner!r}"
+    if current is not None and token != current and linked:
+        return (
+            f"external_id {external_id!r} has purchases linked to its "
+            f"app_account_token {current}, so it can't change to {token}"
+        )
+    return None
+
+
+def token_conflict_for(account_pk: int | None, external_id: str, token: uuid.UUID) -> str | None:
+    """token_conflict for one account as the database has it now (the admin's form)."""
+    current = None
+    linked = False
+    if account_pk is not None:
+        current = (
+            CustomerAccount.objects.filter(pk=account_pk)
+            .values_list("app_account_token", flat=True)
+            .first()
+        )
+        linked = TokenChange.objects.filter(account_id=account_pk).exists()
+    owner = (
+        CustomerAccount.objects.filter(app_account_token=token)
+        .exclude(pk=account_pk)
+        .values_list("external_id", flat=True)
+        .first()
+    )
+    return token_conflict(
+        external_id=external_id, token=token, current=current, owner=owner, linked=linked
+    )
+
+
 class AccountImport:
     """Collects parsed rows and writes them a batch at a time, reporting problems in line order."""
 
@@ -306,18 +351,15 @@ class AccountImport:
                 current = account.app_account_token if account else None
                 token = row.app_account_token or current or uuid.uuid4()
 
-                owner = owner_of_token.get(row.app_account_token)
-                if owner is not None and owner != row.external_id:
-                    self.conflict(
-                        row, f"app_account_token {token} belongs to external_id {owner!r}"
-                    )
-                    continue
-                if account is not None and token != current and account.pk in linked:
-                    self.conflict(
-                        row,
-                        f"external_id {row.external_id!r} has purchases linked to its "
-                        f"app_account_token {current}, so it can't change to {token}",
-                    )
+                conflict = token_conflict(
+                    external_id=row.external_id,
+                    token=token,
+                    current=current,
+                    owner=owner_of_token.get(row.app_account_token),
+                    linked=account is not None and account.pk in linked,
+                )
+                if conflict is not None:
+                    self.conflict(row, conflict)
                     continue
                 if row.app_account_token is not None:
                     claim = self.claim_of_token.setdefault(token, (row.external_id, row.line))

@@ -1,69 +1,245 @@
-"""Linking a purchase to a customer account with Set App Account Token, audited around the call."""
+"""Linking a purchase to a customer account with Set App Account Token, audited around the call.
+
+Every decision is taken on Apple's word: the purchase's current token, product and order come
+from the desk's picture of it (fresh) or from Apple, never from the form. The agent chooses only
+the customer, the ticket, whether to move a purchase away from its customer, and the request ID.
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from lookups.appstore import AppStoreError
-from lookups.appstore.errors import AppStoreTimeoutError
-from lookups.models import CustomerAccount, Lookup, TokenChange
+from lookups.appstore import AppStoreError, VerificationError
+from lookups.appstore.errors import (
+    AppStoreTimeoutError,
+    InvalidOriginalTransactionIdError,
+    InvalidTransactionIdError,
+    TransactionIdNotFoundError,
+)
+from lookups.models import (
+    CustomerAccount,
+    Lookup,
+    Purchase,
+    RefusedLink,
+    TokenChange,
+    TransferRequest,
+)
 from lookups.services.adapty_delivery import adapty_enabled, send_to_adapty
 from lookups.services.clients import app_store_client
+from lookups.services.looking_up import recorded_transactions
+from lookups.services.purchase_picture import changed_outside_the_desk, current_purchase
+from lookups.services.purchases import latest_transaction
+from lookups.services.refused_links import record_refusal
+from lookups.services.settling import follow_up, waiting_sentence
+
+Reason = RefusedLink.Reason
 
 
 class LinkRefused(Exception):
     """The link was not attempted; `message` tells the agent why. Nothing was sent to Apple."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(
+        self,
+        message: str,
+        reason: str = Reason.CHANGED_SINCE,
+        *,
+        status: int = 409,
+        token_before: uuid.UUID | None = None,
+    ) -> None:
         self.message = message
+        self.reason = reason
+        self.status = status
+        self.token_before = token_before
         super().__init__(message)
+
+
+class LinkStillBeingSent(Exception):
+    """A repeat of a form whose call to Apple is still running: its row is `change`."""
+
+    def __init__(self, change: TokenChange) -> None:
+        self.change = change
+        super().__init__(f"Token change {change.pk} is still waiting for Apple.")
+
+
+@dataclass(frozen=True)
+class AlreadyLinked:
+    """The purchase already carries this customer's token: nothing was sent or written."""
+
+    account: CustomerAccount
 
 
 @dataclass(frozen=True)
 class LinkRequest:
+    """What the agent chose. Everything else the desk records comes from Apple."""
+
     original_transaction_id: str
     account: CustomerAccount
-    # The token the agent saw on the purchase (None: not linked); refuse if it changed since.
-    expected_token: uuid.UUID | None
     ticket_reference: str
     request_id: uuid.UUID
+    # Ticked "move this purchase away from its customer": asks for a transfer.
+    confirm_move: bool = False
+    # The lookup the agent came from; recorded only if it is theirs and shows this purchase.
     lookup: Lookup | None = None
-    product_id: str = ""
-    order_id: str = ""
 
 
-def link_purchase(agent, request: LinkRequest) -> TokenChange:
+def link_purchase(agent, request: LinkRequest) -> TokenChange | TransferRequest | AlreadyLinked:
+    """Link an unclaimed purchase, or ask for a transfer of a claimed one; refuse otherwise.
+
+    An unclaimed purchase (Apple shows no token on it) is linked at once: a pending row is
+    committed before Apple is called and settled with Apple's answer. A purchase that carries
+    another token, whether or not it matches one of our accounts, is someone's: moving it away
+    becomes a `TransferRequest` that someone else approves (`approve_transfer`).
+    One submitted form is one row and at most one call: a repeat of the same `request_id` gets
+    the first row (`LinkStillBeingSent` while its call is running). Every refusal is recorded.
+    """
+    if earlier := _earlier_answer(request.request_id):
+        return earlier
+    try:
+        return _decide(agent, request)
+    except LinkRefused as refusal:
+        record_refusal(
+            agent,
+            request.original_transaction_id,
+            reason=refusal.reason,
+            message=refusal.message,
+            account=request.account,
+            token_before=refusal.token_before,
+            ticket_reference=request.ticket_reference,
+            request_id=request.request_id,
+        )
+        raise
+
+
+def _decide(agent, request: LinkRequest) -> TokenChange | TransferRequest | AlreadyLinked:
+    purchase = purchase_for_link(request.original_transaction_id)
+    current = purchase.app_account_token
+    if purchase.is_family_shared:
+        raise LinkRefused(
+            "This purchase is shared through Family Sharing: only the family organiser's own "
+            "purchase can be linked, so nothing was sent to Apple.",
+            Reason.FAMILY_SHARED,
+            token_before=current,
+        )
+    if current == request.account.app_account_token:
+        return AlreadyLinked(request.account)
+    lookup = _own_lookup(agent, request.lookup, request.original_transaction_id)
+    if current is None:
+        return send_link(
+            agent,
+            purchase,
+            account=request.account,
+            ticket_reference=request.ticket_reference,
+            request_id=request.request_id,
+            lookup=lookup,
+        )
+    if not request.confirm_move:
+        raise LinkRefused(
+            f"{claimed_by_message(purchase)} Moving it to {request.account.display_name} needs "
+            "a second person's approval: tick the box to ask for the transfer.",
+            Reason.NEEDS_CONFIRMATION,
+            status=422,
+            token_before=current,
+        )
+    return _request_transfer(agent, request, purchase, lookup)
+
+
+def purchase_for_link(original_transaction_id: str) -> Purchase:
+    """The purchase as Apple shows it now, or a refusal saying why it can't be known."""
+    try:
+        purchase = current_purchase(original_transaction_id)
+    except (
+        InvalidTransactionIdError,
+        InvalidOriginalTransactionIdError,
+        TransactionIdNotFoundError,
+    ) as error:
+        raise LinkRefused(
+            f"The App Store has no such purchase: {error.describe()}", Reason.UNKNOWN_PURCHASE
+        ) from None
+    except AppStoreError as error:
+        raise LinkRefused(
+            f"The App Store could not be asked for this purchase's current token, so nothing "
+            f"was changed: {error.describe()}",
+            Reason.APPLE_UNREADABLE,
+            status=502,
+        ) from None
+    except VerificationError as error:
+        raise LinkRefused(
+            f"The App Store's answer about this purchase could not be verified ({error}), so "
+            "nothing was changed. Report it to an administrator.",
+            Reason.APPLE_UNREADABLE,
+            status=502,
+        ) from None
+    if purchase is None:
+        raise LinkRefused(
+            f"The App Store lists no purchase with original transaction ID "
+            f"{original_transaction_id}. Link the purchase from its original transaction.",
+            Reason.UNKNOWN_PURCHASE,
+        )
+    return purchase
+
+
+def claimed_by_message(purchase: Purchase) -> str:
+    """Whom the purchase is linked to now, and how it came to be, in the agent's words."""
+    owner = CustomerAccount.objects.filter(app_account_token=purchase.app_account_token).first()
+    whom = owner.display_name if owner else f"the unknown token {purchase.app_account_token}"
+    if changed_outside_the_desk(purchase):
+        return f"This purchase's token was changed outside the desk: it is linked to {whom} now."
+    last = _last_desk_link(purchase)
+    if last is not None and last.settled_at is not None:
+        return (
+            f"{last.agent.get_username()} linked this purchase to {whom} at "
+            f"{last.settled_at:%Y-%m-%d %H:%M UTC}."
+        )
+    return f"This purchase is linked to {whom} now."
+
+
+def send_link(
+    agent,
+    purchase: Purchase,
+    *,
+    account: CustomerAccount,
+    ticket_reference: str,
+    request_id: uuid.UUID,
+    lookup: Lookup | None,
+    on_pending: Callable[[TokenChange], None] | None = None,
+) -> TokenChange:
     """Set the purchase's appAccountToken to the account's, writing the audit row around the call.
 
     The pending row is committed before Apple is called and settled with Apple's answer. Without
-    an answer (a timeout, or a crash) it stays pending for `reconcile_token_changes`.
-    One submitted form is one row and at most one call: a repeat of the same `request_id` returns
-    the first row. Two agents linking one purchase at once can't both call Apple: only one pending
-    change per purchase may exist, and a link made since the agent looked is refused.
+    an answer it stays pending: after a timeout a worker asks Apple again (`settling`), after a
+    crash the sweep does; `reconcile_token_changes` remains for doing it by hand.
+    Two agents linking one purchase at once can't both call Apple: only one pending change per
+    purchase may exist, and a change that settled since Apple was read is refused.
+    `on_pending` runs in the transaction that writes the pending row (a transfer's approval).
     With Adapty on, a successful link is then sent there too (`send_to_adapty`), recorded beside it.
     """
     try:
-        change = _write_pending_change(agent, request)
-    except IntegrityError:
-        earlier = TokenChange.objects.select_related("account", "agent").filter(
-            request_id=request.request_id
+        change = _write_pending_change(
+            agent, purchase, account, ticket_reference, request_id, lookup, on_pending
         )
-        if existing := earlier.first():
-            return existing
-        raise LinkRefused(_in_progress_message(request.original_transaction_id)) from None
+    except IntegrityError:
+        if isinstance(earlier := _earlier_answer(request_id), TokenChange):
+            return earlier
+        raise LinkRefused(
+            _in_progress_message(purchase.original_transaction_id),
+            Reason.IN_PROGRESS,
+            token_before=purchase.app_account_token,
+        ) from None
 
     try:
         app_store_client().set_app_account_token(
-            request.original_transaction_id, request.account.app_account_token
+            purchase.original_transaction_id, account.app_account_token
         )
     except AppStoreTimeoutError:
         # Apple has the request and may still carry it out: nobody knows the outcome yet, so the
-        # row stays pending until `reconcile_token_changes` reads the purchase's token from Apple.
+        # row stays pending until a worker reads the purchase's token from Apple.
+        follow_up(change)
         return change
     except AppStoreError as error:
         change.settle(
@@ -78,37 +254,225 @@ def link_purchase(agent, request: LinkRequest) -> TokenChange:
     return change
 
 
-def _write_pending_change(agent, request: LinkRequest) -> TokenChange:
+def _write_pending_change(
+    agent,
+    purchase: Purchase,
+    account: CustomerAccount,
+    ticket_reference: str,
+    request_id: uuid.UUID,
+    lookup: Lookup | None,
+    on_pending: Callable[[TokenChange], None] | None,
+) -> TokenChange:
     with transaction.atomic():
         change = TokenChange.objects.create(
-            request_id=request.request_id,
+            request_id=request_id,
             agent=agent,
-            account=request.account,
-            original_transaction_id=request.original_transaction_id,
-            product_id=request.product_id,
-            environment=settings.APPSTORE_ENVIRONMENT,
-            order_id=request.order_id,
-            token_before=request.expected_token,
-            token_after=request.account.app_account_token,
-            ticket_reference=request.ticket_reference,
-            lookup=request.lookup,
+            account=account,
+            original_transaction_id=purchase.original_transaction_id,
+            product_id=purchase.product_id,
+            environment=purchase.environment,
+            order_id=purchase.order_id,
+            token_before=purchase.app_account_token,
+            token_after=account.app_account_token,
+            ticket_reference=ticket_reference,
+            lookup=lookup,
         )
         # Checked after the insert: the one-pending-per-purchase constraint means any change
-        # that could have raced with ours is settled and visible by now.
-        latest = (
+        # that could have raced with ours is settled and visible by now. One that settled after
+        # Apple was read may have moved the token the decision was taken on.
+        since = (
             TokenChange.objects.filter(
-                original_transaction_id=request.original_transaction_id,
+                environment=purchase.environment,
+                original_transaction_id=purchase.original_transaction_id,
                 outcome=TokenChange.Outcome.SUCCEEDED,
+                settled_at__gte=purchase.learnt_at,
             )
             .exclude(pk=change.pk)
             .select_related("account", "agent")
             .order_by("-settled_at")
             .first()
         )
-        if latest is not None and latest.token_after != request.expected_token:
+        if since is not None:
             # Rolls the pending row back: this click never reached Apple.
-            raise LinkRefused(_changed_since_message(latest))
+            raise LinkRefused(
+                _changed_since_message(since),
+                Reason.CHANGED_SINCE,
+                token_before=purchase.app_account_token,
+            )
+        if on_pending is not None:
+            on_pending(change)
     return change
+
+
+def _request_transfer(
+    agent, request: LinkRequest, purchase: Purchase, lookup: Lookup | None
+) -> TransferRequest:
+    try:
+        with transaction.atomic():
+            return TransferRequest.objects.create(
+                request_id=request.request_id,
+                requested_by=agent,
+                environment=purchase.environment,
+                original_transaction_id=purchase.original_transaction_id,
+                product_id=purchase.product_id,
+                order_id=purchase.order_id,
+                token_before=purchase.app_account_token,
+                account=request.account,
+                ticket_reference=request.ticket_reference,
+                lookup=lookup,
+            )
+    except IntegrityError:
+        if isinstance(earlier := _earlier_answer(request.request_id), TransferRequest):
+            return earlier
+        waiting = (
+            TransferRequest.objects.filter(
+                environment=purchase.environment,
+                original_transaction_id=purchase.original_transaction_id,
+                status=TransferRequest.Status.OPEN,
+            )
+            .select_related("requested_by", "account")
+            .first()
+        )
+        who = (
+            f" ({waiting.requested_by.get_username()} asked to move it to "
+            f"{waiting.account.display_name})"
+            if waiting
+            else ""
+        )
+        raise LinkRefused(
+            f"A transfer of this purchase is already waiting for approval{who}. It must be "
+            "approved or rejected before another is asked for.",
+            Reason.IN_PROGRESS,
+            token_before=purchase.app_account_token,
+        ) from None
+
+
+def approve_transfer(approver, transfer: TransferRequest) -> TokenChange:
+    """A second person approves a transfer: Apple is called the usual way, pending then settled.
+
+    Refused if the approver asked for it, if it is decided already, or if Apple's token on the
+    purchase is no longer the one the transfer was asked for.
+    """
+    try:
+        _check_decider(approver, transfer)
+        purchase = purchase_for_link(transfer.original_transaction_id)
+        if purchase.app_account_token != transfer.token_before:
+            raise LinkRefused(
+                "The purchase's token has changed since this transfer was asked for, so it was "
+                "not approved. Reject it; the agent can look the order up and ask again.",
+                Reason.CHANGED_SINCE,
+                token_before=purchase.app_account_token,
+            )
+
+        def decide(change: TokenChange) -> None:
+            _close(transfer, TransferRequest.Status.APPROVED, approver, token_change=change)
+
+        change = send_link(
+            approver,
+            purchase,
+            account=transfer.account,
+            ticket_reference=transfer.ticket_reference,
+            request_id=transfer.request_id,
+            lookup=None,
+            on_pending=decide,
+        )
+    except LinkRefused as refusal:
+        _record_transfer_refusal(approver, transfer, refusal)
+        raise
+    transfer.refresh_from_db()
+    return change
+
+
+def reject_transfer(approver, transfer: TransferRequest) -> TransferRequest:
+    """A second person rejects a transfer: nothing is sent to Apple; the decision is kept."""
+    try:
+        _check_decider(approver, transfer)
+        _close(transfer, TransferRequest.Status.REJECTED, approver)
+    except LinkRefused as refusal:
+        _record_transfer_refusal(approver, transfer, refusal)
+        raise
+    transfer.refresh_from_db()
+    return transfer
+
+
+def _close(transfer: TransferRequest, status: str, approver, **also) -> None:
+    """Record the decision, unless someone decided first (one conditional UPDATE)."""
+    decided = TransferRequest.objects.filter(
+        pk=transfer.pk, status=TransferRequest.Status.OPEN
+    ).update(status=status, decided_by=approver, decided_at=timezone.now(), **also)
+    if not decided:
+        raise LinkRefused(_decided_message(transfer), Reason.TRANSFER_DECIDED)
+
+
+def _check_decider(approver, transfer: TransferRequest) -> None:
+    if transfer.requested_by_id == approver.pk:
+        raise LinkRefused(
+            "You asked for this transfer, so someone else must approve or reject it.",
+            Reason.OWN_TRANSFER,
+            status=403,
+        )
+    if transfer.status != TransferRequest.Status.OPEN:
+        raise LinkRefused(_decided_message(transfer), Reason.TRANSFER_DECIDED)
+
+
+def _decided_message(transfer: TransferRequest) -> str:
+    transfer.refresh_from_db()
+    who = transfer.decided_by.get_username() if transfer.decided_by else "someone"
+    return f"{who} has already {transfer.status} this transfer."
+
+
+def _record_transfer_refusal(approver, transfer: TransferRequest, refusal: LinkRefused) -> None:
+    record_refusal(
+        approver,
+        transfer.original_transaction_id,
+        reason=refusal.reason,
+        message=refusal.message,
+        account=transfer.account,
+        token_before=refusal.token_before,
+        ticket_reference=transfer.ticket_reference,
+        request_id=transfer.request_id,
+    )
+
+
+def _earlier_answer(request_id: uuid.UUID) -> TokenChange | TransferRequest | None:
+    """What the first submission of this form became, if it was submitted before."""
+    change = (
+        TokenChange.objects.select_related("account", "agent").filter(request_id=request_id).first()
+    )
+    if change is not None:
+        if change.outcome == TokenChange.Outcome.PENDING and is_still_being_sent(change):
+            raise LinkStillBeingSent(change)
+        return change
+    return TransferRequest.objects.select_related("account").filter(request_id=request_id).first()
+
+
+def is_still_being_sent(change: TokenChange) -> bool:
+    """Whether a pending change's call to Apple may still be running (within its time budget)."""
+    budget = settings.APPSTORE_CALL_BUDGET_SECONDS
+    age = (timezone.now() - change.created_at).total_seconds()
+    return change.outcome == TokenChange.Outcome.PENDING and age <= budget
+
+
+def _own_lookup(agent, lookup: Lookup | None, original_transaction_id: str) -> Lookup | None:
+    """The agent's own lookup that showed this purchase, else None (a link's back-link hint)."""
+    if lookup is None or lookup.agent_id != agent.pk:
+        return None
+    if latest_transaction(recorded_transactions(lookup), original_transaction_id) is None:
+        return None
+    return lookup
+
+
+def _last_desk_link(purchase: Purchase) -> TokenChange | None:
+    return (
+        TokenChange.objects.filter(
+            environment=purchase.environment,
+            original_transaction_id=purchase.original_transaction_id,
+            outcome=TokenChange.Outcome.SUCCEEDED,
+        )
+        .select_related("account", "agent")
+        .order_by("-settled_at", "-pk")
+        .first()
+    )
 
 
 def current_links(original_transaction_ids: Iterable[str]) -> dict[str, TokenChange]:
@@ -139,6 +503,8 @@ def _in_progress_message(original_transaction_id: str) -> str:
     )
     if pending is None:
         return "Another change to this purchase was saved at the same moment. Look it up again."
+    if waiting := waiting_sentence(pending):
+        return waiting
     return (
         f"{pending.agent.get_username()} is linking this purchase to "
         f"{pending.account.display_name} right now. Look the order up again in a moment."

@@ -10,8 +10,9 @@ from typing import Any
 from django.conf import settings
 
 from lookups.appstore import AppStoreError, HistoryFilters, Transaction, VerificationError
-from lookups.models import CustomerAccount, Lookup
+from lookups.models import CustomerAccount, Lookup, Purchase
 from lookups.services.clients import app_store_client, transaction_verifier
+from lookups.services.purchase_picture import learn_purchases
 from lookups.services.purchases import is_uuid, latest_by_purchase, latest_transaction
 
 
@@ -63,6 +64,7 @@ def look_up_order(agent, order_id: str) -> LookupResult:
         return _record_failure(record, error, started)
 
     rows = _verify_and_annotate(answer.signed_transactions)
+    learn_purchases(_verified(rows), source=Purchase.Source.LOOKUP, order_id=order_id)
     record.outcome = Lookup.Outcome.FOUND if answer.found else Lookup.Outcome.NOT_FOUND
     _save(record, rows, started)
     return LookupResult(lookup=record, rows=rows)
@@ -99,6 +101,7 @@ def transaction_history(
         return LookupResult(lookup=record)
 
     rows = _verify_and_annotate(page.signed_transactions)
+    learn_purchases(_verified(rows), source=Purchase.Source.HISTORY)
     record.outcome = Lookup.Outcome.FOUND
     _save(record, rows, started)
     return LookupResult(lookup=record, rows=rows, revision=page.revision, has_more=page.has_more)
@@ -111,6 +114,10 @@ def recorded_transactions(lookup: Lookup) -> list[Transaction]:
         for record in lookup.transactions
         if record.get("verified")
     ]
+
+
+def _verified(rows: list[TransactionRow]) -> list[Transaction]:
+    return [row.transaction for row in rows if row.transaction is not None]
 
 
 def _verify_and_annotate(signed_transactions: Iterable[str]) -> list[TransactionRow]:

@@ -1,11 +1,16 @@
 """Apple's rate limits, shared by every worker of the deployment through Django's cache.
 
 Apple counts requests per app and per endpoint, whichever process sends them, so the budget lives
-in the cache the workers share (Redis in production): a counter per endpoint and per second of
-wall-clock time, raised with the cache's atomic `incr`. A request that would go over the budget is
-refused with the moment the next second starts. After Apple answers 429, the time in its
-`Retry-After` is stored per endpoint too, and every worker holds back until then instead of
-earning another 429.
+in the cache the workers share (Redis in production). It is a rolling window: a request goes out
+only if fewer than the limit went out in the window before it, so no span of one second holds
+more than the limit, across a clock second's edge too. In Redis the window is a sorted set of send
+times per endpoint, checked and added to by one Lua script (atomic for every worker, and timed by
+Redis's own clock, so the workers' clocks need not agree). Another cache (the local-memory one of
+local runs and tests) keeps the same window under a lock, which holds within one process only.
+
+A request that would go over the budget is refused with the moment the oldest request in the
+window leaves it. After Apple answers 429, the time in its `Retry-After` is stored per endpoint
+too, and every worker holds back until then instead of earning another 429.
 
 The App Store client calls `acquire` before each request and `blocked_until` after a 429; it waits
 for a refusal that ends soon enough and otherwise tells the agent when to try again.
@@ -14,16 +19,41 @@ for a refusal that ends soon enough and otherwise tells the agent when to try ag
 from __future__ import annotations
 
 import math
+import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.redis import RedisCacheClient
 
 from lookups.appstore.errors import RateLimitExceededError
 
-# A window's counter outlives its second a little, so a slow clock elsewhere still finds it.
-_WINDOW_KEY_SECONDS = 5
+# One second, as Apple counts, and a margin: a request is counted when it is let go, and reaches
+# Apple a little later, by a delay that varies; the margin keeps two sends that were a window
+# apart from arriving less than a second apart.
+WINDOW_SECONDS = 1.0 + 0.15
+
+# KEYS[1]: the endpoint's window, a sorted set of send times in microseconds.
+# ARGV: the limit, the window in microseconds, a member unique to this request.
+# Returns {1, now} when the request may go, {0, when the oldest send leaves the window} if not.
+_TAKE_FROM_WINDOW = """
+local now = redis.call('TIME')
+local now_us = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local window_us = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_us - window_us)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+    redis.call('ZADD', KEYS[1], now_us, ARGV[3])
+    redis.call('PEXPIRE', KEYS[1], math.ceil(window_us / 1000) + 1000)
+    return {1, now_us}
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {0, tonumber(oldest[2]) + window_us}
+"""
+
+# Guards the window of a cache that is not Redis; such a cache is one process's own anyway.
+_LOCAL_WINDOWS = threading.Lock()
 
 
 class SharedRateBudget:
@@ -63,10 +93,16 @@ class SharedRateBudget:
         limit = self._limits.get(endpoint)
         if limit is None:
             return
-        window = math.floor(now)
-        if self._count(f"{self._prefix}:{endpoint}:{window}") > limit:
+        key = f"{self._prefix}:{endpoint}:window"
+        # Django's Redis cache keeps its redis-py client behind `_cache` (through the `cache`
+        # proxy too); the script needs that client.
+        if isinstance(getattr(self._cache, "_cache", None), RedisCacheClient):
+            free_at = self._take_in_redis(key, limit)
+        else:
+            free_at = self._take_locally(key, limit, now)
+        if free_at is not None:
             raise RateLimitExceededError(
-                retry_at=_utc_from_unix(window + 1),
+                retry_at=_utc_from_unix(free_at),
                 agent_message="Supportdesk is holding requests back to stay within the "
                 "App Store's rate limit.",
             )
@@ -83,17 +119,22 @@ class SharedRateBudget:
             return
         self._cache.set(key, until, math.ceil(seconds) + 1)
 
-    def _count(self, key: str) -> int:
-        # add() creates the window's counter only if no worker has yet; incr() is atomic in
-        # Redis, and under a lock in the local-memory cache.
-        for _ in range(2):
-            self._cache.add(key, 0, _WINDOW_KEY_SECONDS)
-            try:
-                return self._cache.incr(key)
-            except ValueError:
-                # The counter expired between the two calls: start it again.
-                continue
-        return self._cache.incr(key)
+    def _take_in_redis(self, key: str, limit: int) -> float | None:
+        """One request from the window in Redis; None if taken, else when to try again."""
+        cache_key = self._cache.make_key(key)
+        client = self._cache._cache.get_client(cache_key, write=True)
+        taken, moment_us = client.register_script(_TAKE_FROM_WINDOW)(
+            keys=[cache_key], args=[limit, round(WINDOW_SECONDS * 1_000_000), uuid.uuid4().hex]
+        )
+        return None if taken else moment_us / 1_000_000
+
+    def _take_locally(self, key: str, limit: int, now: float) -> float | None:
+        with _LOCAL_WINDOWS:
+            sent = [at for at in self._cache.get(key, []) if at > now - WINDOW_SECONDS]
+            if len(sent) >= limit:
+                return min(sent) + WINDOW_SECONDS
+            self._cache.set(key, [*sent, now], math.ceil(WINDOW_SECONDS) + 1)
+            return None
 
     def _blocked_key(self, endpoint: str) -> str:
         return f"{self._prefix}:{endpoint}:retry-after"

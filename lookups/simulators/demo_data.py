@@ -18,13 +18,12 @@ from lookups.simulators.appstore.catalog import (
     SEASON_PASS,
     add_months,
 )
+from lookups.simulators.appstore.catalog import DEMO_APP_APPLE_ID as DEMO_APP_APPLE_ID
+from lookups.simulators.appstore.catalog import DEMO_BUNDLE_ID as DEMO_BUNDLE_ID
 from lookups.simulators.appstore.store import Offer, TransactionStore
 
 # When a demo purchase happened: (days before today, hour, minute) -> ms since the epoch.
 Moment = Callable[[int, int, int], int]
-
-DEMO_BUNDLE_ID = "com.example.supportdesk.demo"
-DEMO_APP_APPLE_ID = 1234567890
 
 MAYA, OLIVER, SOFIA, LUKAS, EMMA, JAMES, CHLOE, AIKO = (
     "acct-1001",
@@ -101,6 +100,13 @@ ORDER_REFUNDED = "MP7K4WZN2G"
 ORDER_UPGRADED = "MV5C8NJ3QH"
 ORDER_LONG_HISTORY = "MH6T2RBX9W"
 ORDER_NOT_FOUND = "MZ8Q4KDJ7V"
+# Subscriptions in each state Get All Subscription Statuses reports, bought by App Store customers
+# who have no account at the company yet.
+ORDER_EXPIRED = "MQ2W8ZK5TB"
+ORDER_BILLING_RETRY = "MB7R3NDX4L"
+ORDER_GRACE_PERIOD = "MG4P9TQW2C"
+ORDER_REVOKED_SUBSCRIPTION = "MX3F7KHR8D"
+ORDER_FREE_TRIAL = "MF8T2LXC6N"
 
 DEMO_ORDERS: dict[str, str] = {
     ORDER_OFFER_CODE: (
@@ -131,6 +137,102 @@ DEMO_ORDERS: dict[str, str] = {
         "(Aiko Tanaka)"
     ),
     ORDER_NOT_FOUND: "Not an order of this app: Apple answers status 1",
+    ORDER_EXPIRED: (
+        "Monthly subscription the customer cancelled: expired three weeks ago (status 2, "
+        "expirationIntent 1)"
+    ),
+    ORDER_BILLING_RETRY: (
+        "Monthly subscription whose renewal failed: billing retry, grace period over (status 3)"
+    ),
+    ORDER_GRACE_PERIOD: (
+        "Monthly subscription whose renewal failed two days ago: in its billing grace period "
+        "(status 4)"
+    ),
+    ORDER_REVOKED_SUBSCRIPTION: "Yearly subscription refunded by Apple: revoked (status 5)",
+    ORDER_FREE_TRIAL: (
+        "Monthly subscription in its free introductory week: Apple refuses to extend it"
+    ),
+}
+
+# The demo purchases, by their original transaction ID (what an agent links and whose history
+# they open), and the transactions each one is made of, oldest first.
+PURCHASE_OFFER_CODE = "2000000815627301"  # Maya's offer-code subscription, not linked yet
+PURCHASE_PAY_AS_YOU_GO = "2000000790112458"  # Oliver's, linked by support last month
+PURCHASE_LINKED_IN_APP = "2000000412908834"  # Sofia's yearly, linked in the app
+PURCHASE_LIFETIME = "2000000745520913"  # Lukas's non-consumable
+PURCHASE_SEASON_PASS = "2000000823370158"  # Lukas's non-renewing subscription
+PURCHASE_FAMILY_SHARED = "2000000830057719"  # Emma's, shared with her: Apple refuses to link it
+PURCHASE_REFUNDED = "2000000836612047"  # James's lifetime unlock, revoked
+PURCHASE_UPGRADED = "2000000818846213"  # Chloé's monthly, upgraded to yearly
+PURCHASE_LONG_HISTORY = "2000000560218840"  # Aiko's two-year monthly subscription
+
+OFFER_CODE_TRANSACTIONS = (
+    PURCHASE_OFFER_CODE,
+    "2000000824401187",
+    "2000000833519642",
+    "2000000842287015",
+)
+OFFER_CODE_LATEST = OFFER_CODE_TRANSACTIONS[-1]
+PAY_AS_YOU_GO_TRANSACTIONS = (
+    PURCHASE_PAY_AS_YOU_GO,
+    "2000000799834120",
+    "2000000808713366",
+    "2000000817950271",
+    "2000000827064419",
+)
+LINKED_IN_APP_TRANSACTIONS = (PURCHASE_LINKED_IN_APP, "2000000611457702", "2000000799031265")
+FAMILY_SHARED_TRANSACTIONS = (PURCHASE_FAMILY_SHARED, "2000000839904482")
+UPGRADED_MONTHLY_TRANSACTIONS = (PURCHASE_UPGRADED, "2000000828129905", "2000000837741156")
+UPGRADED_MONTHLY_LATEST = UPGRADED_MONTHLY_TRANSACTIONS[-1]  # the one marked upgraded
+UPGRADE_TO_YEARLY = "2000000840380522"
+EARLIER_CREDIT_PACKS = (
+    "2000000756601342",
+    "2000000771245590",
+    "2000000786930127",
+    "2000000802218764",
+)
+CREDITS_FINISHED = "2000000843316690"  # finished by the app: in history V2 only
+CREDITS_UNFINISHED = "2000000843316691"  # two packs of ten in one transaction
+LONG_HISTORY_RENEWALS = 24
+LONG_HISTORY_CREDIT_PACKS = 12
+LONG_HISTORY_LATEST_CREDITS = str(2000000571400000 + 23_100_417 * 11 + 9)
+LONG_HISTORY_FINISHED_CREDIT_PACKS = 10  # the app has finished all but the two latest
+# Everything Lukas bought, and the consumables the app has finished (left out of history V1).
+LUKAS_TRANSACTIONS = (
+    PURCHASE_LIFETIME,
+    PURCHASE_SEASON_PASS,
+    *EARLIER_CREDIT_PACKS,
+    CREDITS_FINISHED,
+    CREDITS_UNFINISHED,
+)
+LUKAS_FINISHED_CONSUMABLES = (*EARLIER_CREDIT_PACKS, CREDITS_FINISHED)
+# The subscriptions in each state, bought by App Store customers with no account at the company.
+EXPIRED_TRANSACTIONS = ("2000000701100311", "2000000720040516")
+BILLING_RETRY_TRANSACTIONS = ("2000000742210087", "2000000761900342", "2000000781337209")
+GRACE_PERIOD_TRANSACTIONS = ("2000000790450128", "2000000809660731")
+PURCHASE_REVOKED_SUBSCRIPTION = "2000000826715530"
+PURCHASE_FREE_TRIAL = "2000000844120066"
+# Not a transaction of this app: Apple answers "transaction ID not found".
+TRANSACTION_NOT_FOUND = "2000000999999999"
+
+# What Apple's order lookup gives for each demo order: the transactions bought in it.
+ORDER_TRANSACTIONS: dict[str, tuple[str, ...]] = {
+    ORDER_OFFER_CODE: OFFER_CODE_TRANSACTIONS,
+    ORDER_PAY_AS_YOU_GO: PAY_AS_YOU_GO_TRANSACTIONS,
+    ORDER_LINKED_IN_APP: LINKED_IN_APP_TRANSACTIONS,
+    ORDER_NON_CONSUMABLE: (PURCHASE_LIFETIME,),
+    ORDER_NON_RENEWING: (PURCHASE_SEASON_PASS,),
+    ORDER_CONSUMABLES: (CREDITS_FINISHED, CREDITS_UNFINISHED),
+    ORDER_FAMILY_SHARED: FAMILY_SHARED_TRANSACTIONS,
+    ORDER_REFUNDED: (PURCHASE_REFUNDED,),
+    ORDER_UPGRADED: (*UPGRADED_MONTHLY_TRANSACTIONS, UPGRADE_TO_YEARLY),
+    ORDER_LONG_HISTORY: (LONG_HISTORY_LATEST_CREDITS,),
+    ORDER_NOT_FOUND: (),
+    ORDER_EXPIRED: EXPIRED_TRANSACTIONS,
+    ORDER_BILLING_RETRY: BILLING_RETRY_TRANSACTIONS,
+    ORDER_GRACE_PERIOD: GRACE_PERIOD_TRANSACTIONS,
+    ORDER_REVOKED_SUBSCRIPTION: (PURCHASE_REVOKED_SUBSCRIPTION,),
+    ORDER_FREE_TRIAL: (PURCHASE_FREE_TRIAL,),
 }
 
 # Each App Store customer is known by the appTransactionId all their transactions carry.
@@ -143,6 +245,14 @@ APP_TRANSACTION_IDS = {
     JAMES: "705000000000000106",
     CHLOE: "705000000000000107",
     AIKO: "705000000000000108",
+}
+# App Store customers with no account at the company, one per subscription state.
+STATE_CUSTOMERS = {
+    ORDER_EXPIRED: "705000000000000109",
+    ORDER_BILLING_RETRY: "705000000000000110",
+    ORDER_GRACE_PERIOD: "705000000000000111",
+    ORDER_REVOKED_SUBSCRIPTION: "705000000000000112",
+    ORDER_FREE_TRIAL: "705000000000000113",
 }
 
 
@@ -174,12 +284,14 @@ def load_demo_data(store: TransactionStore, now_ms: int) -> None:
     _refunded(store, at(30, 21, 4), at(26, 10, 0))
     _upgraded(store, at(20, 9, 45), at(12, 18, 20))
     _long_history(store, at)
+    _renewal_states(store)
+    _subscriptions_in_every_state(store, at, now_ms)
 
 
 def _offer_code_subscription(store: TransactionStore, latest: int) -> None:
     customer = APP_TRANSACTION_IDS[MAYA]
     free_month = Offer(3, "PROFREEMONTH", "FREE_TRIAL", "P1M", 0)
-    ids = ["2000000815627301", "2000000824401187", "2000000833519642", "2000000842287015"]
+    ids = OFFER_CODE_TRANSACTIONS
     for n, transaction_id in enumerate(ids):
         store.add_transaction(
             customer,
@@ -196,13 +308,7 @@ def _offer_code_subscription(store: TransactionStore, latest: int) -> None:
 def _pay_as_you_go_subscription(store: TransactionStore, latest: int) -> None:
     customer = APP_TRANSACTION_IDS[OLIVER]
     three_months = Offer(3, "BACKTOSCHOOL3", "PAY_AS_YOU_GO", "P3M", 2990)
-    ids = [
-        "2000000790112458",
-        "2000000799834120",
-        "2000000808713366",
-        "2000000817950271",
-        "2000000827064419",
-    ]
+    ids = PAY_AS_YOU_GO_TRANSACTIONS
     for n, transaction_id in enumerate(ids):
         store.add_transaction(
             customer,
@@ -220,7 +326,7 @@ def _pay_as_you_go_subscription(store: TransactionStore, latest: int) -> None:
 
 def _yearly_bought_in_app(store: TransactionStore, latest: int) -> None:
     customer = APP_TRANSACTION_IDS[SOFIA]
-    ids = ["2000000412908834", "2000000611457702", "2000000799031265"]
+    ids = LINKED_IN_APP_TRANSACTIONS
     for n, transaction_id in enumerate(ids):
         store.add_transaction(
             customer,
@@ -238,7 +344,7 @@ def _one_time_purchases(store: TransactionStore, at: Moment) -> None:
     customer, token = APP_TRANSACTION_IDS[LUKAS], _TOKENS[LUKAS]
     store.add_transaction(
         customer,
-        transaction_id="2000000745520913",
+        transaction_id=PURCHASE_LIFETIME,
         product_id=LIFETIME,
         purchase_date=at(212, 20, 41),
         app_account_token=token,
@@ -246,19 +352,13 @@ def _one_time_purchases(store: TransactionStore, at: Moment) -> None:
     )
     store.add_transaction(
         customer,
-        transaction_id="2000000823370158",
+        transaction_id=PURCHASE_SEASON_PASS,
         product_id=SEASON_PASS,
         purchase_date=at(63, 12, 10),
         app_account_token=token,
         order_id=ORDER_NON_RENEWING,
     )
-    earlier_credits = [
-        "2000000756601342",
-        "2000000771245590",
-        "2000000786930127",
-        "2000000802218764",
-    ]
-    for days_ago, transaction_id in zip((180, 150, 120, 90), earlier_credits, strict=True):
+    for days_ago, transaction_id in zip((180, 150, 120, 90), EARLIER_CREDIT_PACKS, strict=True):
         store.add_transaction(
             customer,
             transaction_id=transaction_id,
@@ -269,7 +369,7 @@ def _one_time_purchases(store: TransactionStore, at: Moment) -> None:
         )
     store.add_transaction(
         customer,
-        transaction_id="2000000843316690",
+        transaction_id=CREDITS_FINISHED,
         product_id=CREDITS_50,
         purchase_date=at(2, 17, 30),
         app_account_token=token,
@@ -278,7 +378,7 @@ def _one_time_purchases(store: TransactionStore, at: Moment) -> None:
     )
     store.add_transaction(
         customer,
-        transaction_id="2000000843316691",
+        transaction_id=CREDITS_UNFINISHED,
         product_id=CREDITS_10,
         purchase_date=at(2, 17, 31),
         quantity=2,
@@ -289,7 +389,7 @@ def _one_time_purchases(store: TransactionStore, at: Moment) -> None:
 
 def _family_shared(store: TransactionStore, latest: int) -> None:
     customer = APP_TRANSACTION_IDS[EMMA]
-    ids = ["2000000830057719", "2000000839904482"]
+    ids = FAMILY_SHARED_TRANSACTIONS
     for n, transaction_id in enumerate(ids):
         store.add_transaction(
             customer,
@@ -306,19 +406,19 @@ def _family_shared(store: TransactionStore, latest: int) -> None:
 def _refunded(store: TransactionStore, purchased: int, refunded: int) -> None:
     store.add_transaction(
         APP_TRANSACTION_IDS[JAMES],
-        transaction_id="2000000836612047",
+        transaction_id=PURCHASE_REFUNDED,
         product_id=LIFETIME,
         purchase_date=purchased,
         app_account_token=_TOKENS[JAMES],
         order_id=ORDER_REFUNDED,
     )
     # Reason 1: the customer reported an issue with the app.
-    store.revoke("2000000836612047", revocation_date=refunded, reason=1)
+    store.revoke(PURCHASE_REFUNDED, revocation_date=refunded, reason=1)
 
 
 def _upgraded(store: TransactionStore, current_monthly: int, upgraded: int) -> None:
     customer, token = APP_TRANSACTION_IDS[CHLOE], _TOKENS[CHLOE]
-    monthly = ["2000000818846213", "2000000828129905", "2000000837741156"]
+    monthly = UPGRADED_MONTHLY_TRANSACTIONS
     for n, transaction_id in enumerate(monthly):
         store.add_transaction(
             customer,
@@ -333,7 +433,7 @@ def _upgraded(store: TransactionStore, current_monthly: int, upgraded: int) -> N
     # An upgrade starts at once and stays in the subscription: same original transaction.
     store.add_transaction(
         customer,
-        transaction_id="2000000840380522",
+        transaction_id=UPGRADE_TO_YEARLY,
         original_transaction_id=monthly[0],
         product_id=PRO_YEARLY,
         purchase_date=upgraded,
@@ -346,8 +446,8 @@ def _upgraded(store: TransactionStore, current_monthly: int, upgraded: int) -> N
 def _long_history(store: TransactionStore, at: Moment) -> None:
     customer, token = APP_TRANSACTION_IDS[AIKO], _TOKENS[AIKO]
     latest_renewal = at(6, 7, 55)
-    original = "2000000560218840"
-    for n in range(24):
+    original = PURCHASE_LONG_HISTORY
+    for n in range(LONG_HISTORY_RENEWALS):
         store.add_transaction(
             customer,
             transaction_id=original if n == 0 else str(2000000560218840 + 11_317_023 * n),
@@ -357,15 +457,86 @@ def _long_history(store: TransactionStore, at: Moment) -> None:
             transaction_reason="RENEWAL" if n else "PURCHASE",
             app_account_token=token,
         )
-    for n in range(12):
-        is_latest = n == 11
+    for n in range(LONG_HISTORY_CREDIT_PACKS):
+        is_latest = n == LONG_HISTORY_CREDIT_PACKS - 1
         store.add_transaction(
             customer,
             transaction_id=str(2000000571400000 + 23_100_417 * n + 9),
             product_id=CREDITS_50 if n % 3 == 2 else CREDITS_10,
             purchase_date=at(1, 22, 14) if is_latest else at(340 - 30 * n, 21, 30),
             app_account_token=token,
-            # The app has finished all but the two latest.
-            finished=n < 10,
+            finished=n < LONG_HISTORY_FINISHED_CREDIT_PACKS,
             order_id=ORDER_LONG_HISTORY if is_latest else None,
         )
+
+
+def _renewal_states(store: TransactionStore) -> None:
+    """What happens next to the subscriptions above: all renew but Sofia's, which she turned off."""
+    store.set_renewal_state(PURCHASE_LINKED_IN_APP, auto_renew_status=0)
+
+
+def _subscriptions_in_every_state(store: TransactionStore, at: Moment, now_ms: int) -> None:
+    storefronts = {
+        ORDER_EXPIRED: "USA",
+        ORDER_BILLING_RETRY: "GBR",
+        ORDER_GRACE_PERIOD: "USA",
+        ORDER_REVOKED_SUBSCRIPTION: "AUS",
+        ORDER_FREE_TRIAL: "CAN",
+    }
+    for order_id, storefront in storefronts.items():
+        store.add_customer(STATE_CUSTOMERS[order_id], storefront=storefront)
+
+    def monthly(order_id: str, ids: tuple[str, ...], latest: int) -> str:
+        for n, transaction_id in enumerate(ids):
+            store.add_transaction(
+                STATE_CUSTOMERS[order_id],
+                transaction_id=transaction_id,
+                original_transaction_id=ids[0] if n else None,
+                product_id=PRO_MONTHLY,
+                purchase_date=add_months(latest, n - len(ids) + 1),
+                transaction_reason="RENEWAL" if n else "PURCHASE",
+                order_id=order_id,
+            )
+        return ids[0]
+
+    expired = monthly(ORDER_EXPIRED, EXPIRED_TRANSACTIONS, add_months(at(21, 10, 30), -1))
+    store.set_renewal_state(expired, auto_renew_status=0, expiration_intent=1)
+
+    retry = monthly(
+        ORDER_BILLING_RETRY,
+        BILLING_RETRY_TRANSACTIONS,
+        add_months(at(20, 4, 12), -1),
+    )
+    store.set_renewal_state(
+        retry,
+        in_billing_retry=True,
+        expiration_intent=2,
+        grace_period_expires_date=at(4, 4, 12),
+    )
+
+    grace = monthly(ORDER_GRACE_PERIOD, GRACE_PERIOD_TRANSACTIONS, add_months(at(2, 16, 40), -1))
+    store.set_renewal_state(
+        grace, in_billing_retry=True, expiration_intent=2, grace_period_expires_date=at(-14, 16, 40)
+    )
+
+    store.add_transaction(
+        STATE_CUSTOMERS[ORDER_REVOKED_SUBSCRIPTION],
+        transaction_id=PURCHASE_REVOKED_SUBSCRIPTION,
+        product_id=PRO_YEARLY,
+        purchase_date=at(45, 12, 0),
+        order_id=ORDER_REVOKED_SUBSCRIPTION,
+    )
+    store.revoke(PURCHASE_REVOKED_SUBSCRIPTION, revocation_date=at(40, 9, 30), reason=0)
+    store.set_renewal_state(PURCHASE_REVOKED_SUBSCRIPTION, auto_renew_status=0)
+
+    free_week = Offer(1, "PROFREEWEEK", "FREE_TRIAL", "P1W", 0)
+    started = at(3, 11, 5)
+    store.add_transaction(
+        STATE_CUSTOMERS[ORDER_FREE_TRIAL],
+        transaction_id=PURCHASE_FREE_TRIAL,
+        product_id=PRO_MONTHLY,
+        purchase_date=started,
+        offer=free_week,
+        expires_date=started + 7 * DAY_MS,
+        order_id=ORDER_FREE_TRIAL,
+    )

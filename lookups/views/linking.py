@@ -1,7 +1,8 @@
 """Linking a purchase to a customer: choose the customer, confirm, send; and Adapty's step again.
 
 One URL serves the three steps: GET shows the search panel (or, with `?account=`, the confirm
-form), POST sends the confirmed link.
+form), POST sends the confirmed link. What the purchase carries now is read from the desk's
+picture of it (or from Apple), never from the browser; `?lookup=` only says where to go back to.
 """
 
 from __future__ import annotations
@@ -12,14 +13,32 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lookups.forms import AccountSearchForm, LinkForm, is_transaction_id
-from lookups.models import AdaptyDelivery, CustomerAccount, Lookup, TokenChange
-from lookups.services.adapty_delivery import adapty_enabled, latest_adapty_delivery, send_to_adapty
-from lookups.services.linking import LinkRefused, LinkRequest, link_purchase, still_current_links
-from lookups.services.looking_up import latest_shown_transaction
-from lookups.services.purchases import is_uuid
+from lookups.models import (
+    AdaptyDelivery,
+    CustomerAccount,
+    Lookup,
+    Purchase,
+    RefusedLink,
+    TokenChange,
+    TransferRequest,
+)
+from lookups.services.adapty_delivery import adapty_enabled, deliver_again, latest_adapty_delivery
+from lookups.services.linking import (
+    AlreadyLinked,
+    LinkRefused,
+    LinkRequest,
+    LinkStillBeingSent,
+    is_still_being_sent,
+    link_purchase,
+    purchase_for_link,
+    still_current_links,
+)
+from lookups.services.purchase_picture import changed_outside_the_desk, stored_purchase
+from lookups.services.refused_links import record_refusal
+from lookups.services.settling import waiting_for_apple
 from lookups.views.accounts import SEARCH_LIMIT, search_accounts
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial
 from lookups.views.permissions import linker_required
@@ -36,82 +55,191 @@ def link(request: HtmxHttpRequest, original_transaction_id: str) -> HttpResponse
     context = _link_context(request, original_transaction_id)
     if request.method == "POST":
         return _submit(request, context)
+    if "q" in request.GET:
+        return _choices(request, context)
+    _add_purchase(context, original_transaction_id)
     if _as_pk(request.GET.get("account")) is not None:
         return _confirm(request, context)
     return _panel(request, context)
 
 
 def _link_context(request: HtmxHttpRequest, original_transaction_id: str) -> dict[str, Any]:
-    """The purchase as the agent's lookup showed it, and whom it is linked to now."""
     lookup_id = _as_pk(request.POST.get("lookup") or request.GET.get("lookup"))
-    lookup = Lookup.objects.filter(pk=lookup_id).first() if lookup_id is not None else None
-    latest = latest_shown_transaction(lookup, original_transaction_id)
-    current_token = latest.app_account_token if latest else None
-    current_account = (
-        CustomerAccount.objects.filter(app_account_token=current_token).first()
-        if is_uuid(current_token)
+    # Only the agent's own lookup serves as the way back; it is never trusted for the purchase.
+    lookup = (
+        Lookup.objects.filter(pk=lookup_id, agent=request.user).first()
+        if lookup_id is not None
         else None
     )
-    return {
-        "original_transaction_id": original_transaction_id,
-        "lookup": lookup,
-        "latest": latest,
-        "current_token": current_token or None,
-        "current_account": current_account,
-    }
+    return {"original_transaction_id": original_transaction_id, "lookup": lookup}
+
+
+def _add_purchase(context: dict[str, Any], original_transaction_id: str) -> None:
+    """The purchase as Apple shows it now (fresh picture or a read), and whom it points at."""
+    try:
+        purchase = purchase_for_link(original_transaction_id)
+    except LinkRefused as refusal:
+        context.update(purchase=stored_purchase(original_transaction_id), apple_problem=refusal)
+        _add_owner(context, context["purchase"])
+        return
+    context["purchase"] = purchase
+    _add_owner(context, purchase)
+
+
+def _add_owner(context: dict[str, Any], purchase: Purchase | None) -> None:
+    token = purchase.app_account_token if purchase else None
+    context.update(
+        current_token=str(token) if token else None,
+        current_account=(
+            CustomerAccount.objects.filter(app_account_token=token).first() if token else None
+        ),
+        changed_outside=bool(purchase and token and changed_outside_the_desk(purchase)),
+    )
+
+
+def _choices(request: HtmxHttpRequest, context: dict[str, Any]) -> HttpResponse:
+    search = AccountSearchForm(request.GET)
+    context.update(search=search, accounts=search_accounts(search), limit=SEARCH_LIMIT)
+    return render(request, page_or_partial(request, PAGE, "choices"), context)
 
 
 def _panel(request: HtmxHttpRequest, context: dict[str, Any]) -> HttpResponse:
     search = AccountSearchForm(request.GET)
     context.update(search=search, accounts=search_accounts(search), limit=SEARCH_LIMIT)
-    partial = "choices" if "q" in request.GET else "panel"
-    return render(request, page_or_partial(request, PAGE, partial), context)
+    return render(request, page_or_partial(request, PAGE, "panel"), context)
 
 
 def _confirm(request: HtmxHttpRequest, context: dict[str, Any]) -> HttpResponse:
     chosen = get_object_or_404(CustomerAccount, pk=_as_pk(request.GET.get("account")))
-    lookup = context["lookup"]
     form = LinkForm(
         initial={
             "account": chosen.pk,
-            "expected_token": context["current_token"],
             "request_id": uuid.uuid4(),
-            "lookup": lookup.pk if lookup else None,
             # Retry after a failed link brings the ticket back.
             "ticket_reference": request.GET.get("ticket", "")[:100],
-        },
-        current_account=context["current_account"],
+        }
     )
     context.update(form=form, account=chosen)
     return render(request, page_or_partial(request, PAGE, "confirm"), context)
 
 
 def _submit(request: HtmxHttpRequest, context: dict[str, Any]) -> HttpResponse:
-    form = LinkForm(request.POST, current_account=context["current_account"])
+    original_transaction_id = context["original_transaction_id"]
+    form = LinkForm(request.POST)
     if not form.is_valid():
+        _record_form_refusal(request, original_transaction_id, form)
+        context["purchase"] = stored_purchase(original_transaction_id)
+        _add_owner(context, context["purchase"])
         context.update(form=form, account=form.cleaned_data.get("account"))
         return render(request, page_or_partial(request, PAGE, "confirm"), context, status=422)
     data = form.cleaned_data
-    lookup, latest = context["lookup"], context["latest"]
     link_request = LinkRequest(
-        original_transaction_id=context["original_transaction_id"],
+        original_transaction_id=original_transaction_id,
         account=data["account"],
-        expected_token=data.get("expected_token"),
         ticket_reference=data["ticket_reference"],
         request_id=data["request_id"],
-        lookup=lookup,
-        product_id=(latest.product_id if latest else None) or "",
-        order_id=lookup.order_id if lookup else "",
+        confirm_move=data["confirm_relink"],
+        lookup=context["lookup"],
     )
     try:
-        change = link_purchase(request.user, link_request)
+        answer = link_purchase(request.user, link_request)
+    except LinkStillBeingSent as still:
+        return _outcome(request, context, change=still.change, still_sending=True, status=202)
     except LinkRefused as refusal:
+        purchase = stored_purchase(original_transaction_id)
+        context["purchase"] = purchase
+        _add_owner(context, purchase)
+        if refusal.reason == RefusedLink.Reason.NEEDS_CONFIRMATION:
+            form.add_error("confirm_relink", refusal.message)
+            context.update(form=form, account=data["account"])
+            return render(request, page_or_partial(request, PAGE, "confirm"), context, status=422)
         context.update(
             refusal=refusal.message, account=data["account"], ticket=data["ticket_reference"]
         )
-        return render(request, page_or_partial(request, PAGE, "outcome"), context, status=409)
-    context.update(change=change, delivery=_adapty_delivery(change))
-    return render(request, page_or_partial(request, PAGE, "outcome"), context)
+        return render(
+            request, page_or_partial(request, PAGE, "outcome"), context, status=refusal.status
+        )
+    context["purchase"] = stored_purchase(original_transaction_id)
+    if isinstance(answer, AlreadyLinked):
+        context.update(already_linked=answer.account)
+        return render(request, page_or_partial(request, PAGE, "outcome"), context)
+    if isinstance(answer, TransferRequest):
+        context.update(transfer=answer)
+        return render(request, page_or_partial(request, PAGE, "outcome"), context, status=202)
+    # This request made the call: if it is still pending, Apple did not answer in time.
+    return _outcome(request, context, change=answer, still_sending=False)
+
+
+def _outcome(
+    request: HtmxHttpRequest,
+    context: dict[str, Any],
+    *,
+    change: TokenChange,
+    still_sending: bool,
+    status: int = 200,
+) -> HttpResponse:
+    context.update(
+        _outcome_context(change, still_sending=still_sending, delivery=context.get("delivery"))
+    )
+    context.setdefault("purchase", stored_purchase(change.original_transaction_id))
+    return render(request, page_or_partial(request, PAGE, "outcome"), context, status=status)
+
+
+def _outcome_context(
+    change: TokenChange, *, still_sending: bool, delivery: AdaptyDelivery | None = None
+) -> dict[str, Any]:
+    """How a link stands: Apple's answer (or the wait for it) and Adapty's, and whether to poll."""
+    delivery = delivery or _adapty_delivery(change)
+    wait = waiting_for_apple(change)
+    adapty_on_its_way = delivery is not None and delivery.outcome in (
+        AdaptyDelivery.Outcome.QUEUED,
+        AdaptyDelivery.Outcome.SENT,
+    )
+    return {
+        "change": change,
+        "still_sending": still_sending,
+        "delivery": delivery,
+        "wait": wait,
+        # The page asks again until nothing is on its way; a wait given up on is settled too.
+        "polling": (change.outcome == TokenChange.Outcome.PENDING and not (wait and wait.gave_up))
+        or adapty_on_its_way,
+    }
+
+
+def _record_form_refusal(request: HtmxHttpRequest, original_transaction_id: str, form) -> None:
+    cleaned = form.cleaned_data
+    problems = "; ".join(
+        f"{field}: {' '.join(errors)}" if field != "__all__" else " ".join(errors)
+        for field, errors in form.errors.items()
+    )
+    record_refusal(
+        request.user,
+        original_transaction_id,
+        reason=RefusedLink.Reason.INVALID_FORM,
+        message=f"The form was incomplete or invalid: {problems}",
+        account=cleaned.get("account"),
+        ticket_reference=cleaned.get("ticket_reference") or "",
+        request_id=cleaned.get("request_id"),
+    )
+
+
+@require_GET
+@login_required
+@linker_required
+def link_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """How a sent link stands now; the outcome polls it here until Apple and Adapty have answered.
+
+    The same address is the outcome's "Check again" link, so it works without JavaScript too.
+    """
+    changes = TokenChange.objects.select_related("account", "agent", "lookup")
+    change = get_object_or_404(changes, pk=pk)
+    lookup = change.lookup
+    own_lookup = lookup if lookup is not None and lookup.agent_id == request.user.pk else None
+    context: dict[str, Any] = {
+        "original_transaction_id": change.original_transaction_id,
+        "lookup": own_lookup,
+    }
+    return _outcome(request, context, change=change, still_sending=is_still_being_sent(change))
 
 
 def _adapty_delivery(change: TokenChange) -> AdaptyDelivery | None:
@@ -142,12 +270,10 @@ def adapty_retry(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not still_current_links([change]):
         # Granting access again to the customer the purchase was moved away from would be wrong.
         raise Http404("The purchase has been linked to another customer since")
-    delivery = send_to_adapty(request.user, change)
-    context = {
+    delivery = deliver_again(request.user, change)
+    context: dict[str, Any] = {
         "original_transaction_id": change.original_transaction_id,
         "lookup": change.lookup,
-        "latest": latest_shown_transaction(change.lookup, change.original_transaction_id),
-        "change": change,
         "delivery": delivery,
     }
-    return render(request, page_or_partial(request, PAGE, "outcome"), context)
+    return _outcome(request, context, change=change, still_sending=False)

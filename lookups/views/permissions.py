@@ -8,3 +8,4 @@ agent_required = permission_required("lookups.look_up_orders", raise_exception=T
 linker_required = permission_required("lookups.link_purchases", raise_exception=True)
 reports_required = permission_required("lookups.view_reports", raise_exception=True)
 export_required = permission_required("lookups.export_csv", raise_exception=True)
+approver_required = permission_required("lookups.approve_transfers", raise_exception=True)

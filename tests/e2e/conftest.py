@@ -12,10 +12,6 @@ from playwright.sync_api import Browser, ConsoleMessage, Error, Page, sync_playw
 
 from lookups.services.demo_accounts import create_demo_accounts
 
-# Playwright's sync API keeps an event loop running in this thread, which would make Django
-# refuse every ORM call the test itself makes.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 # Playwright can't download its own browser here; Debian's Chromium is what we drive.
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -38,17 +34,22 @@ def _chromium_executable() -> str | None:
     return shutil.which("chromium")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(live_server) -> Iterator[Browser]:
+    # Package scope: the browser, and the permission below, end with the browser tests.
     # Depending on the live server makes the browser close first: a request thread still
     # holding a keep-alive socket would otherwise outlive the test database it shares.
     executable = _chromium_executable()
     if executable is None:
         pytest.skip("Chromium is not installed: apt-get install chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with pytest.MonkeyPatch.context() as patch:
+        # Playwright's sync API keeps an event loop running in this thread while the browser is
+        # open, which would make Django refuse every ORM call the browser test itself makes.
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
 
 
 @pytest.fixture

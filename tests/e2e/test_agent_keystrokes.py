@@ -16,10 +16,12 @@ from lookups.services.demo_products import create_demo_products
 from lookups.simulators.appstore.server import AppStoreSimulator
 from lookups.simulators.demo_data import (
     MAYA,
+    OFFER_CODE_LATEST,
     ORDER_FAMILY_SHARED,
     ORDER_LONG_HISTORY,
     ORDER_OFFER_CODE,
     ORDER_REFUNDED,
+    PURCHASE_OFFER_CODE,
 )
 from tests.e2e.conftest import Screenshots
 from tests.e2e.desk import sign_in
@@ -33,8 +35,8 @@ def unhurried(appstore_settings):
     appstore_settings.APPSTORE_RATE_LIMITS = {"lookup": 1000, "set_token": 1000, "history": 1000}
 
 
-ORIGINAL_TRANSACTION_ID = "2000000815627301"
-LATEST_TRANSACTION_ID = "2000000842287015"
+ORIGINAL_TRANSACTION_ID = PURCHASE_OFFER_CODE
+LATEST_TRANSACTION_ID = OFFER_CODE_LATEST
 TICKET = "SD-4821"
 
 

@@ -10,13 +10,17 @@ from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
 from lookups.models import CustomerAccount, TokenChange
-from lookups.simulators.demo_data import MAYA, ORDER_OFFER_CODE
+from lookups.simulators.demo_data import (
+    MAYA,
+    OFFER_CODE_LATEST,
+    ORDER_LINKED_IN_APP,
+    ORDER_OFFER_CODE,
+    PURCHASE_OFFER_CODE,
+)
 from tests.e2e.conftest import Screenshots
-from tests.fixtures_users import PASSWORD
+from tests.fixtures.users import PASSWORD
 
 # The demo's offer-code subscription: a free month and three renewals, none linked yet.
-ORIGINAL_TRANSACTION_ID = "2000000815627301"
-LATEST_TRANSACTION_ID = "2000000842287015"
 TICKET = "SD-4821"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("appstore_settings", "demo_customers")]
@@ -57,7 +61,7 @@ def test_agent_links_offer_code_purchase_to_customer(
     expect(rows.filter(has_text="Not linked")).to_have_count(4)
     link_buttons = page.get_by_role("link", name="Link to customer")
     expect(link_buttons).to_have_count(1)
-    latest = page.locator(f"#txn-{LATEST_TRANSACTION_ID}")
+    latest = page.locator(f"#txn-{OFFER_CODE_LATEST}")
     expect(latest.get_by_role("link", name="Link to customer")).to_be_visible()
     screenshots.take(page, "order")
 
@@ -69,7 +73,7 @@ def test_agent_links_offer_code_purchase_to_customer(
 
     # Typed key by key and never submitted: the debounced live search must fetch the choices.
     search.press_sequentially("maya.pat", delay=40)
-    choices = page.locator(f"#choices-{ORIGINAL_TRANSACTION_ID} li")
+    choices = page.locator(f"#choices-{PURCHASE_OFFER_CODE} li")
     expect(choices).to_have_count(1)
     expect(choices).to_contain_text("Maya Patel")
     expect(choices).to_contain_text(maya.email)
@@ -88,14 +92,14 @@ def test_agent_links_offer_code_purchase_to_customer(
     screenshots.take(page, "linked")
 
     look_up(page, ORDER_OFFER_CODE)
-    latest = page.locator(f"#txn-{LATEST_TRANSACTION_ID}")
+    latest = page.locator(f"#txn-{OFFER_CODE_LATEST}")
     expect(latest.get_by_role("link", name="Maya Patel")).to_have_attribute(
         "href", re.compile(rf"/accounts/{maya.pk}/$")
     )
     expect(latest.get_by_role("link", name="Change link")).to_be_visible()
     screenshots.take(page, "order-linked")
 
-    change = TokenChange.objects.get(original_transaction_id=ORIGINAL_TRANSACTION_ID)
+    change = TokenChange.objects.get(original_transaction_id=PURCHASE_OFFER_CODE)
     assert change.outcome == TokenChange.Outcome.SUCCEEDED
     assert change.account == maya
     assert change.agent == agent_user
@@ -117,17 +121,15 @@ def test_lookup_and_link_work_without_javascript(
     # A whole page loaded by the form's own GET, not a fragment swapped in.
     assert page.url.endswith(f"/orders/?order_id={ORDER_OFFER_CODE}")
     expect(page.locator("table.purchases tbody tr[id^=txn-]")).to_have_count(4)
-    latest = page.locator(f"#txn-{LATEST_TRANSACTION_ID}")
+    latest = page.locator(f"#txn-{OFFER_CODE_LATEST}")
     expect(latest).to_contain_text("Not linked")
     screenshots.take(page, "order")
 
     latest.get_by_role("link", name="Link to customer").click()
-    expect(
-        page.get_by_role("heading", name=f"Link purchase {ORIGINAL_TRANSACTION_ID}")
-    ).to_be_visible()
+    expect(page.get_by_role("heading", name=f"Link purchase {PURCHASE_OFFER_CODE}")).to_be_visible()
     page.get_by_label("Find the customer (email, account ID or name)").fill("maya.pat")
     page.get_by_role("button", name="Search").click()
-    choice = page.locator(f"#choices-{ORIGINAL_TRANSACTION_ID} li", has_text="Maya Patel")
+    choice = page.locator(f"#choices-{PURCHASE_OFFER_CODE} li", has_text="Maya Patel")
     expect(choice).to_be_visible()
     screenshots.take(page, "search-results")
 
@@ -139,4 +141,50 @@ def test_lookup_and_link_work_without_javascript(
     screenshots.take(page, "linked")
 
     assert TokenChange.objects.get().outcome == TokenChange.Outcome.SUCCEEDED
+    assert browser_errors == []
+
+
+def test_moving_a_purchase_is_asked_for_by_an_agent_and_approved_by_a_manager(
+    new_page: Callable[..., Page],
+    agent_user: User,
+    manager_user: User,
+    screenshots: Screenshots,
+    browser_errors: list[str],
+) -> None:
+    sofias_latest = "2000000799031265"
+    page = new_page()
+    page.goto("/")
+    sign_in(page, agent_user)
+    look_up(page, ORDER_LINKED_IN_APP)
+    page.locator(f"#txn-{sofias_latest}").get_by_role("link", name="Change link").click()
+    expect(page.get_by_text("Currently: Sofia Martinez.")).to_be_visible()
+    page.get_by_label("Find the customer (email, account ID or name)").press_sequentially(
+        "maya.pat", delay=40
+    )
+    page.get_by_role("link", name="Choose").click()
+    confirm = page.locator("form.confirm")
+    confirm.get_by_label("Support ticket").fill(TICKET)
+    confirm.get_by_label(re.compile("move this purchase away from Sofia Martinez")).check()
+    screenshots.take(page, "transfer-confirm")
+    confirm.get_by_role("button", name="Ask for the transfer").click()
+    expect(page.get_by_role("status").filter(has_text="Transfer requested")).to_be_visible()
+    assert not TokenChange.objects.exists()
+
+    approver = new_page()
+    approver.goto("/transfers/")
+    expect(approver.get_by_role("heading", name="Sign in")).to_be_visible()
+    approver.get_by_label("Username").fill(manager_user.get_username())
+    approver.get_by_label("Password").fill(PASSWORD)
+    approver.get_by_role("button", name="Sign in").click()
+    expect(approver.get_by_role("heading", name="Transfers waiting for approval")).to_be_visible()
+    screenshots.take(approver, "transfers")
+    approver.get_by_role("button", name="Approve and send to the App Store").click()
+    expect(
+        approver.get_by_role("status").filter(has_text="now linked to Maya Patel")
+    ).to_be_visible()
+    screenshots.take(approver, "approved")
+
+    change = TokenChange.objects.get()
+    assert change.outcome == TokenChange.Outcome.SUCCEEDED
+    assert change.agent == manager_user
     assert browser_errors == []

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from lookups.simulators.appstore.local import ensure_private_key, local_simulator
+from lookups.management.local_simulators import appstore_simulator
 from lookups.simulators.demo_data import DEMO_ORDERS
 
 
@@ -16,31 +15,11 @@ class Command(BaseCommand):
     help = "Serve the local App Store Server API simulator with demo data until Ctrl-C."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--port", type=int, default=settings.SIMULATOR_PORT)
+        parser.add_argument("--port", type=int, default=settings.APPSTORE_SIMULATOR_PORT)
         parser.add_argument("--host", default="127.0.0.1")
 
     def handle(self, *args: object, port: int, host: str, **options: object) -> None:
-        if not settings.APPSTORE_ROOT_CERTIFICATES:
-            raise CommandError("APPSTORE_ROOT_CERTIFICATES names no file to write the root to.")
-        root_path = Path(settings.APPSTORE_ROOT_CERTIFICATES[0])
-        if settings.APPSTORE_PRIVATE_KEY:
-            private_key = settings.APPSTORE_PRIVATE_KEY
-        elif settings.APPSTORE_PRIVATE_KEY_PATH:
-            private_key = ensure_private_key(settings.APPSTORE_PRIVATE_KEY_PATH)
-        else:
-            raise CommandError("Set APPSTORE_PRIVATE_KEY_PATH or APPSTORE_PRIVATE_KEY.")
-
-        simulator = local_simulator(
-            private_key_pem=private_key,
-            issuer_id=settings.APPSTORE_ISSUER_ID,
-            key_id=settings.APPSTORE_KEY_ID,
-            bundle_id=settings.APPSTORE_BUNDLE_ID,
-            app_apple_id=settings.APPSTORE_APP_APPLE_ID,
-            environment=settings.APPSTORE_ENVIRONMENT,
-            root_certificate_path=root_path,
-            host=host,
-            port=port,
-        )
+        simulator = appstore_simulator(host=host, port=port)
         try:
             simulator.start()
         except OSError as problem:
@@ -49,7 +28,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"App Store simulator listening on {simulator.url}"))
         self.stdout.write("Point the app at it with:")
         self.stdout.write(f"  APPSTORE_BASE_URL={simulator.url}")
-        self.stdout.write(f"  APPSTORE_ROOT_CERTIFICATES={root_path}")
+        self.stdout.write(f"  APPSTORE_ROOT_CERTIFICATES={settings.APPSTORE_ROOT_CERTIFICATES[0]}")
         self.stdout.write("Demo order IDs:")
         for order_id, description in DEMO_ORDERS.items():
             self.stdout.write(f"  {order_id}  {description}")

@@ -1,14 +1,24 @@
 from __future__ import annotations
 
+import math
 from collections import Counter
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from lookups.models import TokenChange
 from lookups.services.reconciling import Settlement, reconcile_token_change
+
+# Beyond the call budget: clocks differ between machines, and settling takes a moment.
+MARGIN_SECONDS = 60
+
+
+def shortest_wait_minutes() -> int:
+    """The youngest a pending change may be and still be reconciled, in whole minutes."""
+    return math.ceil((settings.APPSTORE_CALL_BUDGET_SECONDS + MARGIN_SECONDS) / 60)
 
 
 class Command(BaseCommand):
@@ -30,8 +40,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, older_than: int, **options: Any) -> None:
-        if older_than < 0:
-            raise CommandError("--older-than is a number of minutes, 0 or more.")
+        shortest = shortest_wait_minutes()
+        if older_than < shortest:
+            raise CommandError(
+                f"--older-than must be at least {shortest} minutes: a change younger than the "
+                f"App Store call budget ({settings.APPSTORE_CALL_BUDGET_SECONDS:g} s) plus "
+                f"{MARGIN_SECONDS} s may still be waiting for Apple's answer."
+            )
         cutoff = timezone.now() - timedelta(minutes=older_than)
         # A crash leaves a handful of rows at most, and settling each one commits on its own.
         stranded = list(

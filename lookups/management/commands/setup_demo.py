@@ -16,8 +16,10 @@ class Command(BaseCommand):
     help = "Create the local App Store key, the demo users and the demo customer accounts."
 
     def handle(self, *args: object, **options: object) -> None:
-        if not settings.DEBUG:
-            raise CommandError("setup_demo makes well-known passwords: it runs only with DEBUG on.")
+        if not settings.SUPPORTDESK_LOCAL:
+            raise CommandError(
+                "setup_demo makes well-known passwords: it runs only with SUPPORTDESK_LOCAL=true."
+            )
         if not settings.APPSTORE_PRIVATE_KEY and settings.APPSTORE_PRIVATE_KEY_PATH:
             ensure_private_key(settings.APPSTORE_PRIVATE_KEY_PATH)
         users = create_demo_users()

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from lookups.audit_chain import GENESIS_HASH, HASHED_FIELDS, chain_hash
@@ -20,6 +24,32 @@ def parse_anchor(value: str) -> tuple[int, str]:
             f"{value!r} is not SEQUENCE:HASH (a number, a colon, 64 hex digits)"
         )
     return int(match[1]), match[2]
+
+
+def read_anchor_file(path: Path) -> list[tuple[int, str]]:
+    """The heads earlier runs recorded: one `TIME SEQUENCE:HASH` line each."""
+    if not path.exists():
+        return []
+    anchors = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            anchors.append(parse_anchor(line.split()[-1]))
+        except argparse.ArgumentTypeError as malformed:
+            raise CommandError(f"{path}, line {number}: {malformed}") from None
+    return anchors
+
+
+def record_anchor(path: Path, sequence: int, hash_: str, recorded: list[tuple[int, str]]) -> None:
+    """Append the head this run saw, unless the last line already says it."""
+    if sequence == 0 or (recorded and recorded[-1] == (sequence, hash_)):
+        return
+    at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with path.open("a") as anchors:
+        anchors.write(f"{at} {sequence}:{hash_}\n")
+        anchors.flush()
+        os.fsync(anchors.fileno())
 
 
 class ChainBroken(Exception):
@@ -53,12 +83,32 @@ class Command(BaseCommand):
     ) -> None:
         if chunk_size < 1:
             raise CommandError("--chunk-size must be at least 1.")
-        # Read first: rows settled while we walk are left for the next run.
+        anchor_file = Path(settings.AUDIT_ANCHOR_FILE) if settings.AUDIT_ANCHOR_FILE else None
+        recorded = read_anchor_file(anchor_file) if anchor_file else []
+        if anchor_file is None:
+            self.stderr.write(
+                "AUDIT_ANCHOR_FILE is not set: the newest rows removed together with the head "
+                "would go unnoticed. Name a file outside the database for this check's anchors."
+            )
+        head_sequence, head_hash, checked = self._check(chunk_size, [*recorded, *anchor])
+        if anchor_file is not None:
+            record_anchor(anchor_file, head_sequence, head_hash, recorded)
+        self.stdout.write(
+            f"Checked {checked} settled token changes: OK (chain head {head_sequence}:{head_hash})"
+        )
+
+    def _check(self, chunk_size: int, anchor: list[tuple[int, str]]) -> tuple[int, str, int]:
         head = AuditChainHead.objects.filter(pk=AuditChainHead.ONLY_ROW).first()
         head_sequence, head_hash = (
             (head.last_sequence, head.last_hash) if head else (0, GENESIS_HASH)
         )
-        anchors = dict(anchor)
+        anchors: dict[int, str] = {}
+        for sequence, hash_ in anchor:
+            if anchors.setdefault(sequence, hash_) != hash_:
+                raise CommandError(
+                    f"Two anchors for sequence {sequence} disagree: {anchors[sequence]} and "
+                    f"{hash_}. One of them was not recorded by this check."
+                )
 
         checked, previous = 0, {"id": None, "chain_hash": GENESIS_HASH}
         try:
@@ -74,6 +124,7 @@ class Command(BaseCommand):
                     )
                 checked, previous = checked + 1, row
             _check_end(checked, previous, head_sequence, head_hash)
+            _check_nothing_beyond_the_head()
             if anchors:
                 missing = ", ".join(str(sequence) for sequence in sorted(anchors))
                 raise ChainBroken(
@@ -83,10 +134,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Audit log check FAILED after {checked} good rows: {broken}"
             ) from None
-
-        self.stdout.write(
-            f"Checked {checked} settled token changes: OK (chain head {head_sequence}:{head_hash})"
-        )
+        return head_sequence, head_hash, checked
 
     def _chain(self, up_to: int, chunk_size: int) -> Iterator[dict[str, Any]]:
         rows = (
@@ -119,6 +167,28 @@ def _check_row(row: dict[str, Any], *, expected_sequence: int, previous: dict[st
     recomputed = chain_hash(row, sequence=sequence, previous_hash=row["chain_previous_hash"])
     if recomputed != row["chain_hash"]:
         raise ChainBroken(f"{_name(row)} was changed after it settled: its hash does not match.")
+
+
+def _check_nothing_beyond_the_head() -> None:
+    """Fail on a settled row the chain has no place for.
+
+    A settlement moves the head in the same transaction that gives its row a place, and the head
+    never moves back, so a head read after the rows is at or past every row honestly settled.
+    Rows past the head read before the walk are left for the next run; past this one, forged.
+    """
+    head = AuditChainHead.objects.filter(pk=AuditChainHead.ONLY_ROW).first()
+    last_sequence = head.last_sequence if head else 0
+    beyond = (
+        TokenChange.objects.filter(chain_sequence__gt=last_sequence)
+        .order_by("chain_sequence")
+        .values("id", "chain_sequence")
+        .first()
+    )
+    if beyond is not None:
+        raise ChainBroken(
+            f"{_name(beyond)} is settled beyond the chain head ({last_sequence}): "
+            "no settlement gave it that place."
+        )
 
 
 def _check_end(checked: int, last: dict[str, Any], head_sequence: int, head_hash: str) -> None:

@@ -1,7 +1,10 @@
 """A local stand-in for the App Store Server API, faithful enough to test a client against.
 
-It serves Look Up Order ID, Get Transaction History and Set App Account Token over HTTP with
-Apple's authentication, answers, errors and signed transactions, using its own certificate chain.
+It serves Look Up Order ID, Get Transaction History, Set App Account Token, Get All Subscription
+Statuses, Get Transaction Info, Get Refund History, Extend a Subscription Renewal Date and Send
+Consumption Information over HTTP with Apple's authentication, answers, errors and signed
+transactions and renewal info, using its own certificate chain; it sends App Store Server
+Notifications V2 and serves their history and the test notification.
 Nothing here depends on Django.
 """
 

@@ -3,6 +3,10 @@
 The token must be ES256-signed with the in-app purchase key, name that key in `kid`, and claim
 the issuer, the audience `appstoreconnect-v1` and the app's bundle ID, with an expiry no more than
 an hour after it was issued. Anything else is answered 401 with no body.
+
+Apple's page lists `iat` as required, but Apple accepts tokens without it, and Apple's own server
+libraries send none (only `iss`, `aud`, `exp` and `bid`). Such a token's expiry is bounded from
+now instead: at most an hour ahead. A little clock skew is tolerated either way.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 AUDIENCE = "appstoreconnect-v1"
 MAX_LIFETIME_SECONDS = 3600
-# Tolerated clock difference for a token issued "now" by a client whose clock runs a bit fast.
+# Tolerated clock difference between client and server, in either direction.
 CLOCK_SKEW_SECONDS = 60
 _CACHE_LIMIT = 512
 
@@ -55,7 +59,7 @@ class BearerCheck:
         with self._lock:
             expires = self._verified.get(token)
         if expires is not None:
-            return now < expires
+            return now < expires + CLOCK_SKEW_SECONDS
         claims = self._verify(token, now)
         if claims is None:
             return False
@@ -81,25 +85,32 @@ class BearerCheck:
                 audience=AUDIENCE,
                 issuer=self._issuer_id,
                 options={
-                    "require": ["iss", "iat", "exp", "aud", "bid"],
+                    "require": ["iss", "exp", "aud", "bid"],
                     "verify_exp": False,
                     "verify_iat": False,
                 },
             )
         except jwt.PyJWTError:
             return None
-        issued, expires = claims["iat"], claims["exp"]
-        if not all(
-            isinstance(v, int | float) and not isinstance(v, bool) for v in (issued, expires)
-        ):
+        issued, expires = claims.get("iat"), claims["exp"]
+        if not _is_time(expires) or (issued is not None and not _is_time(issued)):
             return None
         if claims["bid"] != self._bundle_id:
             return None
-        if issued > now + CLOCK_SKEW_SECONDS or expires <= now:
+        if expires <= now - CLOCK_SKEW_SECONDS:
+            return None
+        if issued is None:
+            # No `iat`, as Apple's own libraries send: the hour is counted from now.
+            return claims if expires <= now + MAX_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS else None
+        if issued > now + CLOCK_SKEW_SECONDS:
             return None
         if expires - issued > MAX_LIFETIME_SECONDS or expires <= issued:
             return None
         return claims
+
+
+def _is_time(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def load_public_key(key: object) -> ec.EllipticCurvePublicKey:

@@ -6,6 +6,10 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+# The demo app, as App Store Connect names it.
+DEMO_BUNDLE_ID = "com.example.supportdesk.demo"
+DEMO_APP_APPLE_ID = 1234567890
+
 # JWSTransactionDecodedPayload `type` values, and the history filter's name for each.
 AUTO_RENEWABLE = "Auto-Renewable Subscription"
 NON_RENEWING = "Non-Renewing Subscription"

@@ -64,13 +64,44 @@ APP_TRANSACTION_ID_NOT_SUPPORTED = AppleError(
     400, 4000048, "Invalid request. App transactions aren't supported by this endpoint."
 )
 INVALID_APP_ACCOUNT_TOKEN_UUID = AppleError(
-    400, 4000183, "Invalid request. The app account token must be a valid UUID."
+    400, 4000183, "Invalid request. The app account token field must be a valid UUID."
 )
 FAMILY_TRANSACTION_NOT_SUPPORTED = AppleError(
     400, 4000185, "Invalid request. Family Sharing transactions aren't supported by this endpoint."
 )
 TRANSACTION_ID_IS_NOT_ORIGINAL_TRANSACTION_ID = AppleError(
-    400, 4000187, "Invalid request. The transaction id is not an original transaction id."
+    400, 4000187, "Invalid request. The transaction ID provided is not an original transaction ID."
+)
+# Subscription statuses, renewal-date extensions and consumption information.
+INVALID_ORIGINAL_TRANSACTION_ID = AppleError(400, 4000008, "Invalid original transaction id.")
+INVALID_EXTEND_BY_DAYS = AppleError(400, 4000009, "Invalid extend by days value.")
+INVALID_EXTEND_REASON_CODE = AppleError(400, 4000010, "Invalid extend reason code.")
+INVALID_REQUEST_IDENTIFIER = AppleError(400, 4000011, "Invalid request identifier.")
+INVALID_STATUS = AppleError(400, 4000031, "Invalid request. The status parameter is invalid.")
+INVALID_CUSTOMER_CONSENTED = AppleError(
+    400, 4000035, "Invalid request. The customer consented field is invalid."
+)
+INVALID_DELIVERY_STATUS = AppleError(
+    400, 4000036, "Invalid request. The delivery status field is invalid."
+)
+INVALID_SAMPLE_CONTENT_PROVIDED = AppleError(
+    400, 4000041, "Invalid request. The sample content provided field is invalid."
+)
+# Apple names these two errors but documents no codes for them; both are general bad requests.
+CONSUMPTION_PERCENTAGE_OUT_OF_RANGE = AppleError(
+    400, 4000000, "Invalid request. The consumption percentage is outside the valid range."
+)
+INVALID_REFUND_PREFERENCE = AppleError(
+    400, 4000000, "Invalid request. The refund preference value is invalid."
+)
+SUBSCRIPTION_EXTENSION_INELIGIBLE = AppleError(
+    403, 4030004, "Forbidden - subscription state ineligible for extension."
+)
+SUBSCRIPTION_MAX_EXTENSION = AppleError(
+    403, 4030005, "Forbidden - subscription has reached maximum extension count."
+)
+FAMILY_SHARED_SUBSCRIPTION_EXTENSION_INELIGIBLE = AppleError(
+    403, 4030007, "Forbidden - Family Sharing subscriptions can't be extended."
 )
 ORIGINAL_TRANSACTION_ID_NOT_FOUND = AppleError(404, 4040005, "Original transaction id not found.")
 ORIGINAL_TRANSACTION_ID_NOT_FOUND_RETRYABLE = AppleError(
@@ -83,6 +114,49 @@ GENERAL_INTERNAL_RETRYABLE = AppleError(
     500, 5000001, "An unknown error occurred. Please try again."
 )
 
+
+# Get Notification History and the test notification.
+START_DATE_TOO_FAR_IN_PAST = AppleError(
+    400, 4000012, "Invalid request. The start date is earlier than the allowed start date."
+)
+INVALID_PAGINATION_TOKEN = AppleError(
+    400, 4000014, "Invalid request. The pagination token is invalid."
+)
+PAGINATION_TOKEN_EXPIRED = AppleError(
+    400, 4000017, "Invalid request. The pagination token is expired."
+)
+INVALID_NOTIFICATION_TYPE = AppleError(
+    400, 4000018, "Invalid request. The notification type or subtype is invalid."
+)
+MULTIPLE_FILTERS_SUPPLIED = AppleError(
+    400,
+    4000019,
+    "Invalid request. Include either the transactionId or the notificationType in your query, "
+    "but not both.",
+)
+INVALID_TEST_NOTIFICATION_TOKEN = AppleError(
+    400, 4000020, "Invalid request. The test notification token is invalid."
+)
+SERVER_NOTIFICATION_URL_NOT_FOUND = AppleError(
+    404,
+    4040007,
+    "Server notification URL not found.",
+)
+TEST_NOTIFICATION_NOT_FOUND = AppleError(
+    404,
+    4040008,
+    "Test notification not found.",
+)
+NOTIFICATION_ERRORS = (
+    START_DATE_TOO_FAR_IN_PAST,
+    INVALID_PAGINATION_TOKEN,
+    PAGINATION_TOKEN_EXPIRED,
+    INVALID_NOTIFICATION_TYPE,
+    MULTIPLE_FILTERS_SUPPLIED,
+    INVALID_TEST_NOTIFICATION_TOKEN,
+    SERVER_NOTIFICATION_URL_NOT_FOUND,
+    TEST_NOTIFICATION_NOT_FOUND,
+)
 
 _KNOWN = {
     e.code: e
@@ -104,12 +178,24 @@ _KNOWN = {
         INVALID_APP_ACCOUNT_TOKEN_UUID,
         FAMILY_TRANSACTION_NOT_SUPPORTED,
         TRANSACTION_ID_IS_NOT_ORIGINAL_TRANSACTION_ID,
+        INVALID_ORIGINAL_TRANSACTION_ID,
+        INVALID_EXTEND_BY_DAYS,
+        INVALID_EXTEND_REASON_CODE,
+        INVALID_REQUEST_IDENTIFIER,
+        INVALID_STATUS,
+        INVALID_CUSTOMER_CONSENTED,
+        INVALID_DELIVERY_STATUS,
+        INVALID_SAMPLE_CONTENT_PROVIDED,
+        SUBSCRIPTION_EXTENSION_INELIGIBLE,
+        SUBSCRIPTION_MAX_EXTENSION,
+        FAMILY_SHARED_SUBSCRIPTION_EXTENSION_INELIGIBLE,
         ORIGINAL_TRANSACTION_ID_NOT_FOUND,
         ORIGINAL_TRANSACTION_ID_NOT_FOUND_RETRYABLE,
         TRANSACTION_ID_NOT_FOUND,
         RATE_LIMIT_EXCEEDED,
         GENERAL_INTERNAL,
         GENERAL_INTERNAL_RETRYABLE,
+        *NOTIFICATION_ERRORS,
     )
 }
 

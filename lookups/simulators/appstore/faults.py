@@ -27,7 +27,13 @@ FAULT_KINDS = frozenset(
         APPLE_ERROR,
     }
 )
-ENDPOINTS = frozenset({"lookup", "history", "set_token", "*"})
+ENDPOINTS = frozenset({"lookup", "history", "set_token", "*"}) | {
+    "statuses",
+    "transaction_info",
+    "refund_history",
+    "extend",
+    "consumption",
+}
 ANY = "*"
 
 

@@ -14,9 +14,10 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
-from lookups.simulators.appstore import errors
+from lookups.simulators.appstore import errors, subscriptions
 from lookups.simulators.appstore.catalog import (
     AUTO_RENEWABLE,
     CONSUMABLE,
@@ -27,7 +28,23 @@ from lookups.simulators.appstore.catalog import (
     add_months,
 )
 from lookups.simulators.appstore.errors import ApiError
-from lookups.simulators.appstore.history import HistoryPage, HistoryQuery, page_after
+from lookups.simulators.appstore.events import (
+    CONSUMPTION_REQUEST,
+    REFUND,
+    REFUND_DECLINED,
+    RENEWAL_EXTENDED,
+    EventListener,
+    StoreEvent,
+)
+from lookups.simulators.appstore.history import (
+    PAGE_SIZE,
+    HistoryPage,
+    HistoryQuery,
+    decode_revision,
+    encode_revision,
+    page_after,
+)
+from lookups.simulators.appstore.subscriptions import RenewalState
 
 _NUMERIC = re.compile(r"[0-9]{1,30}")
 _CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
@@ -75,6 +92,8 @@ class TransactionStore:
         self.environment = environment
         self._clock = clock
         self._lock = threading.RLock()
+        self._listeners: list[EventListener] = []
+        self._decision_timers: list[threading.Timer] = []
         self.reset()
 
     # --- state ---------------------------------------------------------------------------------
@@ -84,6 +103,17 @@ class TransactionStore:
         from lookups.simulators.demo_data import load_demo_data
 
         with self._lock:
+            for timer in self._decision_timers:
+                timer.cancel()
+            self._decision_timers = []
+            # How long the App Store takes to decide a refund request once consumption
+            # information has arrived: days at Apple, seconds here.
+            self.refund_decision_seconds = 2.0
+            self._renewals: dict[str, RenewalState] = {}
+            self._events: list[StoreEvent] = []
+            # transactionId -> the open refund request's reason and the consumption answers.
+            self._refund_requests: dict[str, str] = {}
+            self.consumption_answers: dict[str, list[dict[str, Any]]] = {}
             self._entries: dict[str, _Entry] = {}
             # Indexes, so bulk benchmark data doesn't make every request scan every transaction.
             self._by_customer: dict[str, list[_Entry]] = {}
@@ -131,6 +161,7 @@ class TransactionStore:
         offer: Offer | None = None,
         finished: bool = False,
         order_id: str | None = None,
+        expires_date: int | None = None,
     ) -> str:
         """Record one transaction for `customer`, filling the fields Apple would, and return its ID.
 
@@ -163,7 +194,9 @@ class TransactionStore:
             payload["purchaseDate"] = purchase_date
             payload["originalPurchaseDate"] = original_purchase_date
             if product.type == AUTO_RENEWABLE and product.period_months:
-                payload["expiresDate"] = add_months(purchase_date, product.period_months)
+                payload["expiresDate"] = expires_date or add_months(
+                    purchase_date, product.period_months
+                )
             payload["quantity"] = quantity
             payload["type"] = product.type
             if app_account_token:
@@ -190,6 +223,10 @@ class TransactionStore:
             self._by_original.setdefault(original_id, []).append(entry)
             if order_id:
                 self._orders.setdefault(order_id, []).append(transaction_id)
+            if product.type == AUTO_RENEWABLE:
+                # An upgrade or crossgrade renews as the product it moved to.
+                state = self._renewals.setdefault(original_id, RenewalState(product_id))
+                state.auto_renew_product_id = product_id
             return transaction_id
 
     def renew(self, original_transaction_id: str, *, purchase_date: int | None = None) -> str:
@@ -334,6 +371,325 @@ class TransactionStore:
                 target = self._latest_of(original_transaction_id) or entry
             target.payload["appAccountToken"] = token
 
+    # --- subscriptions, extensions and refund requests ------------------------------------------
+
+    def add_listener(self, listener: EventListener) -> None:
+        """Call `listener` with every event from now on (it survives reset)."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: EventListener) -> None:
+        with self._lock:
+            self._listeners.remove(listener)
+
+    @property
+    def events(self) -> list[StoreEvent]:
+        """Every event emitted since the last reset, oldest first."""
+        with self._lock:
+            return list(self._events)
+
+    def renewal_state(self, original_transaction_id: str) -> RenewalState:
+        """The live renewal state of a subscription, to change for a test or the demo."""
+        with self._lock:
+            return self._renewals[original_transaction_id]
+
+    def set_renewal_state(self, original_transaction_id: str, **changes: Any) -> None:
+        """Change what happens at a subscription's next renewal (auto_renew_status, ...)."""
+        with self._lock:
+            state = self._renewals[original_transaction_id]
+            for name, value in changes.items():
+                if not hasattr(state, name):
+                    raise ValueError(f"Renewal state has no {name!r}.")
+                setattr(state, name, value)
+
+    def set_expires_date(self, transaction_id: str, expires_date: int) -> None:
+        with self._lock:
+            self._entries[transaction_id].payload["expiresDate"] = expires_date
+
+    def subscription_statuses(
+        self, any_transaction_id: str, params: Mapping[str, Sequence[str]]
+    ) -> list[tuple[str, list[dict[str, Any]]]]:
+        """Get All Subscription Statuses: per subscription group, each subscription's status.
+
+        Each item holds `status`, `originalTransactionId`, the latest `transaction` and its
+        `renewalInfo` (both unsigned); `status=` filters keep only subscriptions in those states.
+        """
+        if not _NUMERIC.fullmatch(any_transaction_id):
+            raise ApiError(errors.INVALID_TRANSACTION_ID)
+        wanted: set[int] = set()
+        for value in params.get("status", ()):
+            known = value.isascii() and value.isdigit() and int(value) in subscriptions.STATUSES
+            if not known:
+                raise ApiError(errors.INVALID_STATUS)
+            wanted.add(int(value))
+        now = self.now_ms()
+        with self._lock:
+            customer = self._customer_of(any_transaction_id)
+            if customer is None:
+                raise ApiError(errors.TRANSACTION_ID_NOT_FOUND)
+            groups: dict[str, list[dict[str, Any]]] = {}
+            for original_id in sorted(self._originals_of(customer)):
+                latest = self._latest_of(original_id)
+                state = self._renewals.get(original_id)
+                if latest is None or state is None:
+                    continue
+                status = subscriptions.subscription_status(latest.payload, state, now)
+                if wanted and status not in wanted:
+                    continue
+                groups.setdefault(latest.payload["subscriptionGroupIdentifier"], []).append(
+                    {
+                        "status": status,
+                        "originalTransactionId": original_id,
+                        "transaction": copy.deepcopy(latest.payload),
+                        "renewalInfo": self._renewal_info(original_id, latest, state, status),
+                    }
+                )
+            return list(groups.items())
+
+    def transaction_info(self, transaction_id: str) -> dict[str, Any]:
+        """Get Transaction Info: one transaction as it stands."""
+        if not _NUMERIC.fullmatch(transaction_id):
+            raise ApiError(errors.INVALID_TRANSACTION_ID)
+        with self._lock:
+            entry = self._entries.get(transaction_id)
+            if entry is None:
+                raise ApiError(errors.TRANSACTION_ID_NOT_FOUND)
+            return copy.deepcopy(entry.payload)
+
+    def refund_history(
+        self, any_transaction_id: str, revisions: Sequence[str]
+    ) -> tuple[list[dict[str, Any]], str, bool]:
+        """Get Refund History V2: the customer's refunded transactions by refund date, 20 a page."""
+        if not _NUMERIC.fullmatch(any_transaction_id):
+            raise ApiError(errors.INVALID_TRANSACTION_ID)
+        if len(revisions) > 1:
+            raise ApiError(errors.INVALID_REQUEST_REVISION)
+        with self._lock:
+            customer = self._customer_of(any_transaction_id)
+            if customer is None:
+                raise ApiError(errors.TRANSACTION_ID_NOT_FOUND)
+            fingerprint = f"refunds:{customer}"
+            after = decode_revision(revisions[0], fingerprint) if revisions else None
+            refunded = sorted(
+                ((e.payload["revocationDate"], int(e.payload["transactionId"])), e)
+                for e in self._by_customer.get(customer, ())
+                if "revocationDate" in e.payload
+            )
+            if after is not None:
+                refunded = [(p, e) for p, e in refunded if p > after]
+            page, has_more = refunded[:PAGE_SIZE], len(refunded) > PAGE_SIZE
+            last = page[-1][0] if page else after
+            revision = encode_revision(fingerprint, last)
+            return [copy.deepcopy(e.payload) for _, e in page], revision, has_more
+
+    def extend_renewal_date(self, original_transaction_id: str, body: object) -> dict[str, Any]:
+        """Extend a Subscription Renewal Date, refusing what Apple refuses.
+
+        Apple refuses a subscription in a free offer period, in billing retry or its grace period,
+        expired or revoked, or already extended twice in the past 365 days (4030004), and a
+        family-shared one (4030007). A request identifier seen before answers as it did then.
+        """
+        if not _NUMERIC.fullmatch(original_transaction_id):
+            raise ApiError(errors.INVALID_ORIGINAL_TRANSACTION_ID)
+        days, _reason, request_identifier = _extension_request(body)
+        now = self.now_ms()
+        with self._lock:
+            entry = self._entries.get(original_transaction_id)
+            state = self._renewals.get(original_transaction_id)
+            if entry is None or entry.payload["originalTransactionId"] != original_transaction_id:
+                raise ApiError(errors.ORIGINAL_TRANSACTION_ID_NOT_FOUND)
+            if state is None:
+                raise ApiError(errors.SUBSCRIPTION_EXTENSION_INELIGIBLE)
+            answered = state.extension_answers.get(request_identifier)
+            if answered is not None:
+                return dict(answered)
+            latest = self._latest_of(original_transaction_id)
+            assert latest is not None
+            current = latest.payload
+            if current["inAppOwnershipType"] == "FAMILY_SHARED":
+                raise ApiError(errors.FAMILY_SHARED_SUBSCRIPTION_EXTENSION_INELIGIBLE)
+            status = subscriptions.subscription_status(current, state, now)
+            in_free_offer = current.get("offerDiscountType") == "FREE_TRIAL"
+            if (
+                status != subscriptions.ACTIVE
+                or in_free_offer
+                or state.extensions_in_year_before(now) >= subscriptions.MAX_EXTENSIONS_PER_YEAR
+            ):
+                raise ApiError(errors.SUBSCRIPTION_EXTENSION_INELIGIBLE)
+            current["expiresDate"] += days * DAY_MS
+            state.extensions.append((now, days))
+            answer = {
+                "originalTransactionId": original_transaction_id,
+                "webOrderLineItemId": current["webOrderLineItemId"],
+                "success": True,
+                "effectiveDate": current["expiresDate"],
+            }
+            state.extension_answers[request_identifier] = answer
+            event = StoreEvent(
+                RENEWAL_EXTENDED, None, current["transactionId"], original_transaction_id, now
+            )
+        self._emit(event)
+        return dict(answer)
+
+    def request_refund(
+        self, transaction_id: str, *, reason: str = "UNINTENDED_PURCHASE"
+    ) -> StoreEvent:
+        """The customer asks Apple for a refund: Apple asks the app for consumption data."""
+        with self._lock:
+            payload = self._entries[transaction_id].payload
+            self._refund_requests[transaction_id] = reason
+            event = StoreEvent(
+                CONSUMPTION_REQUEST,
+                None,
+                transaction_id,
+                payload["originalTransactionId"],
+                self.now_ms(),
+                MappingProxyType({"consumptionRequestReason": reason}),
+            )
+        self._emit(event)
+        return event
+
+    def open_refund_requests(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._refund_requests)
+
+    def send_consumption_information(self, transaction_id: str, body: object) -> None:
+        """Send Consumption Information V2: check the body as Apple does and record it.
+
+        When a refund request is open for the transaction, Apple's decision follows after
+        `refund_decision_seconds`.
+        """
+        if not _NUMERIC.fullmatch(transaction_id):
+            raise ApiError(errors.INVALID_TRANSACTION_ID)
+        answer = _consumption_information(body)
+        with self._lock:
+            if transaction_id not in self._entries:
+                raise ApiError(errors.TRANSACTION_ID_NOT_FOUND)
+            self.consumption_answers.setdefault(transaction_id, []).append(answer)
+            if transaction_id not in self._refund_requests:
+                return
+            timer = threading.Timer(
+                self.refund_decision_seconds, self.decide_refund_request, args=(transaction_id,)
+            )
+            timer.daemon = True
+            self._decision_timers.append(timer)
+        timer.start()
+
+    def decide_refund_request(self, transaction_id: str) -> str | None:
+        """Apple decides an open refund request now: REFUND or REFUND_DECLINED (None if closed).
+
+        The demo App Store follows the app's answer: a refund when the app prefers one or the
+        purchase was not delivered, otherwise a decline.
+        """
+        with self._lock:
+            if self._refund_requests.pop(transaction_id, None) is None:
+                return None
+            answers = self.consumption_answers.get(transaction_id) or [{}]
+            latest_answer = answers[-1]
+            preference = latest_answer.get("refundPreference")
+            delivered = latest_answer.get("deliveryStatus", "DELIVERED") == "DELIVERED"
+            refund = preference in ("GRANT_FULL", "GRANT_PRORATED") or (
+                preference is None and not delivered
+            )
+            if refund:
+                kind = "REFUND_PRORATED" if preference == "GRANT_PRORATED" else "REFUND_FULL"
+                event = self._refunded(transaction_id, revocation_type=kind, reason=0)
+            else:
+                payload = self._entries[transaction_id].payload
+                event = StoreEvent(
+                    REFUND_DECLINED,
+                    None,
+                    transaction_id,
+                    payload["originalTransactionId"],
+                    self.now_ms(),
+                )
+        self._emit(event)
+        return event.notification_type
+
+    def refund(
+        self, transaction_id: str, *, reason: int = 0, revocation_type: str = "REFUND_FULL"
+    ) -> StoreEvent:
+        """Apple grants a refund: the transaction is revoked and its subscription stops renewing."""
+        with self._lock:
+            event = self._refunded(transaction_id, revocation_type=revocation_type, reason=reason)
+        self._emit(event)
+        return event
+
+    def _refunded(self, transaction_id: str, *, revocation_type: str, reason: int) -> StoreEvent:
+        self.revoke(transaction_id, reason=reason, revocation_type=revocation_type)
+        payload = self._entries[transaction_id].payload
+        renewal = self._renewals.get(payload["originalTransactionId"])
+        if renewal is not None:
+            renewal.auto_renew_status = 0
+        return StoreEvent(
+            REFUND, None, transaction_id, payload["originalTransactionId"], self.now_ms()
+        )
+
+    def subscription(self, original_transaction_id: str) -> tuple[int, dict[str, Any]] | None:
+        """A subscription's status and renewal info (unsigned), as Get All Subscription Statuses
+        reports them; None for a purchase that is not an auto-renewable subscription."""
+        now = self.now_ms()
+        with self._lock:
+            latest = self._latest_of(original_transaction_id)
+            state = self._renewals.get(original_transaction_id)
+            if latest is None or state is None:
+                return None
+            status = subscriptions.subscription_status(latest.payload, state, now)
+            return status, self._renewal_info(original_transaction_id, latest, state, status)
+
+    def _emit(self, event: StoreEvent) -> None:
+        # Outside the store's lock: a listener may sign and send, and read the store to do it.
+        with self._lock:
+            self._events.append(event)
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(event)
+
+    def _originals_of(self, customer: str) -> set[str]:
+        return {
+            entry.payload["originalTransactionId"]
+            for entry in self._by_customer.get(customer, ())
+            if entry.payload["originalTransactionId"] in self._renewals
+        }
+
+    def _renewal_info(
+        self, original_id: str, latest: _Entry, state: RenewalState, status: int
+    ) -> dict[str, Any]:
+        payload = latest.payload
+        renews = state.auto_renew_status == 1 and status != subscriptions.REVOKED
+        price = None
+        if renews:
+            product = PRODUCTS[state.auto_renew_product_id]
+            price = product.prices.get(payload["currency"])
+        # The current run of uninterrupted paid periods began with the original purchase here.
+        return subscriptions.renewal_info(
+            payload,
+            state,
+            environment=self.environment,
+            renewal_price=price,
+            recent_start=payload["originalPurchaseDate"],
+        )
+
+    # --- the demo's life (renewals, expiry) ----------------------------------------------------
+
+    def latest_transaction(self, original_transaction_id: str) -> dict[str, Any] | None:
+        """A copy of the subscription's (or one-time purchase's) latest transaction, or None."""
+        with self._lock:
+            latest = self._latest_of(original_transaction_id)
+            return copy.deepcopy(latest.payload) if latest else None
+
+    def end_period(self, transaction_id: str, *, at: int) -> None:
+        """Bring a subscription period's expiresDate forward to `at` (the demo's clock jumps)."""
+        with self._lock:
+            payload = self._entries[transaction_id].payload
+            if "expiresDate" in payload and payload["expiresDate"] > at:
+                payload["expiresDate"] = at
+
+    def customer_of(self, any_transaction_id: str) -> str | None:
+        """The appTransactionId of the customer a transaction (or app transaction) belongs to."""
+        with self._lock:
+            return self._customer_of(any_transaction_id)
+
     # --- helpers -------------------------------------------------------------------------------
 
     def _customer_of(self, any_transaction_id: str) -> str | None:
@@ -370,3 +726,64 @@ def _app_account_token(body: object) -> str:
     if not _CANONICAL_UUID.fullmatch(value):
         raise ApiError(errors.INVALID_APP_ACCOUNT_TOKEN_UUID)
     return str(uuid.UUID(value))
+
+
+_DELIVERY_STATUSES = frozenset(
+    {
+        "DELIVERED",
+        "UNDELIVERED_QUALITY_ISSUE",
+        "UNDELIVERED_WRONG_ITEM",
+        "UNDELIVERED_SERVER_OUTAGE",
+        "UNDELIVERED_OTHER",
+    }
+)
+_REFUND_PREFERENCES = frozenset({"DECLINE", "GRANT_FULL", "GRANT_PRORATED"})
+
+
+def _whole_number(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _extension_request(body: object) -> tuple[int, int, str]:
+    """extendByDays (1-90), extendReasonCode (0-3) and requestIdentifier (1-128 characters)."""
+    if not isinstance(body, dict):
+        raise ApiError(errors.GENERAL_BAD_REQUEST)
+    days = body.get("extendByDays")
+    if not _whole_number(days) or not 1 <= days <= 90:
+        raise ApiError(errors.INVALID_EXTEND_BY_DAYS)
+    reason = body.get("extendReasonCode")
+    if not _whole_number(reason) or reason not in (0, 1, 2, 3):
+        raise ApiError(errors.INVALID_EXTEND_REASON_CODE)
+    identifier = body.get("requestIdentifier")
+    if not isinstance(identifier, str) or not 1 <= len(identifier) <= 128:
+        raise ApiError(errors.INVALID_REQUEST_IDENTIFIER)
+    return days, reason, identifier
+
+
+def _consumption_information(body: object) -> dict[str, Any]:
+    """A ConsumptionRequest (V2) as Apple checks it; the customer must have consented."""
+    if not isinstance(body, dict):
+        raise ApiError(errors.GENERAL_BAD_REQUEST)
+    if body.get("customerConsented") is not True:
+        raise ApiError(errors.INVALID_CUSTOMER_CONSENTED)
+    if not isinstance(body.get("sampleContentProvided"), bool):
+        raise ApiError(errors.INVALID_SAMPLE_CONTENT_PROVIDED)
+    if body.get("deliveryStatus") not in _DELIVERY_STATUSES:
+        raise ApiError(errors.INVALID_DELIVERY_STATUS)
+    percentage = body.get("consumptionPercentage")
+    if percentage is not None and (not _whole_number(percentage) or not 0 <= percentage <= 100000):
+        raise ApiError(errors.CONSUMPTION_PERCENTAGE_OUT_OF_RANGE)
+    preference = body.get("refundPreference")
+    if preference is not None and preference not in _REFUND_PREFERENCES:
+        raise ApiError(errors.INVALID_REFUND_PREFERENCE)
+    return {
+        key: body[key]
+        for key in (
+            "customerConsented",
+            "sampleContentProvided",
+            "deliveryStatus",
+            "consumptionPercentage",
+            "refundPreference",
+        )
+        if body.get(key) is not None
+    }

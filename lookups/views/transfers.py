@@ -1,0 +1,71 @@
+"""Transfers waiting for a second pair of eyes: listed for approvers, approved or rejected."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET, require_POST
+
+from lookups.models import CustomerAccount, TransferRequest
+from lookups.services.linking import LinkRefused, approve_transfer, reject_transfer
+from lookups.views.htmx import HtmxHttpRequest, page_or_partial
+from lookups.views.permissions import approver_required
+
+PAGE = "lookups/transfers.html"
+# The oldest first: they have waited longest. More than this means the page is the least issue.
+SHOWN = 200
+
+
+@require_GET
+@login_required
+@approver_required
+def transfers(request: HtmxHttpRequest) -> HttpResponse:
+    return render(request, PAGE, {"transfers": _open_transfers()})
+
+
+@require_POST
+@login_required
+@approver_required
+def decide(request: HtmxHttpRequest, pk: int, decision: str) -> HttpResponse:
+    if decision not in ("approve", "reject"):
+        raise Http404("Approve or reject")
+    transfer = get_object_or_404(
+        TransferRequest.objects.select_related("account", "requested_by"), pk=pk
+    )
+    context: dict = {"transfer": transfer}
+    status = 200
+    try:
+        if decision == "approve":
+            context["change"] = approve_transfer(request.user, transfer)
+        else:
+            reject_transfer(request.user, transfer)
+    except LinkRefused as refusal:
+        context["refusal"] = refusal.message
+        status = refusal.status
+    transfer.refresh_from_db()
+    _annotate([transfer])
+    if not request.htmx:
+        context["transfers"] = _open_transfers()
+    return render(request, page_or_partial(request, PAGE, "row"), context, status=status)
+
+
+def _open_transfers() -> list[TransferRequest]:
+    waiting = list(
+        TransferRequest.objects.filter(status=TransferRequest.Status.OPEN)
+        .select_related("account", "requested_by")
+        .order_by("created_at")[:SHOWN]
+    )
+    _annotate(waiting)
+    return waiting
+
+
+def _annotate(transfers: list[TransferRequest]) -> None:
+    """Name the customer each transfer moves the purchase away from, in one query."""
+    tokens = {transfer.token_before for transfer in transfers}
+    owners = {
+        account.app_account_token: account
+        for account in CustomerAccount.objects.filter(app_account_token__in=tokens)
+    }
+    for transfer in transfers:
+        transfer.current_owner = owners.get(transfer.token_before)

@@ -1,0 +1,243 @@
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from lookups.models import AdaptyDelivery, CustomerAccount, Export, Lookup, TokenChange
+from lookups.simulators.demo_data import ORDER_OFFER_CODE
+from tests.fixtures.rows import make_lookup, make_token_change
+
+MODELS = ["customeraccount", "lookup", "tokenchange"]
+
+
+def changelist(model: str) -> str:
+    return reverse(f"admin:lookups_{model}_changelist")
+
+
+@pytest.fixture
+def token_change(agent_user, customer_account) -> TokenChange:
+    lookup = make_lookup(agent_user)
+    return make_token_change(agent_user, customer_account, lookup=lookup)
+
+
+# --- Who may reach what ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def one_of_each(token_change, manager_user) -> dict[str, list[str]]:
+    """A row of every audit model, and what its changelist row must show of it."""
+    delivery = AdaptyDelivery.objects.create(
+        token_change=token_change,
+        agent=token_change.agent,
+        customer_user_id="adapty-jane-7",
+        request_id="req-3141",
+    )
+    Export.objects.create(user=manager_user, table=Export.Table.TOKEN_CHANGES, row_count=7)
+    return {
+        "customeraccount": ["Jane Doe", "jane.doe@example.com", "cust-jane"],
+        "lookup": [ORDER_OFFER_CODE, "Production", "Found", "agent"],
+        "tokenchange": [token_change.original_transaction_id, "ZD-1234", "Pending", "Jane Doe"],
+        "adaptydelivery": [delivery.customer_user_id, delivery.request_id, "Sent"],
+        "export": ["manager", "Token changes", ">7<"],
+    }
+
+
+@pytest.mark.parametrize("client_fixture", ["auditor_client", "manager_client"])
+@pytest.mark.parametrize(
+    "model", ["customeraccount", "lookup", "tokenchange", "adaptydelivery", "export"]
+)
+def test_each_changelist_shows_its_rows_to_the_staff(request, one_of_each, client_fixture, model):
+    page = request.getfixturevalue(client_fixture).get(changelist(model)).text
+    # The results table alone: the filters beside it name outcomes and agents of their own.
+    results = page[page.index('<table id="result_list">') :]
+    results = results[: results.index("</table>")]
+    assert results.count("<tr") == 2  # the header and the one row
+    for shown in one_of_each[model]:
+        assert shown in results, (model, shown)
+
+
+def test_auditor_sees_only_the_support_desk_in_the_admin(auditor_client):
+    response = auditor_client.get(reverse("admin:index"))
+    assert response.status_code == 200
+    assert reverse("admin:lookups_tokenchange_changelist") in response.text
+    assert reverse("admin:auth_user_changelist") not in response.text
+    assert auditor_client.get(reverse("admin:auth_user_changelist")).status_code == 403
+
+
+def test_auditor_reads_a_token_change_without_a_save_button(auditor_client, token_change):
+    url = reverse("admin:lookups_tokenchange_change", args=[token_change.pk])
+    response = auditor_client.get(url)
+    assert response.status_code == 200
+    assert "ZD-1234" in response.text
+    assert 'name="_save"' not in response.text
+
+
+def test_lookup_page_shows_the_transactions_as_shown(auditor_client, agent_user):
+    shown = [{"verified": True, "payload": {"transactionId": "2000000123456789"}}]
+    lookup = make_lookup(agent_user, transactions=shown)
+    url = reverse("admin:lookups_lookup_change", args=[lookup.pk])
+    response = auditor_client.get(url)
+    assert response.status_code == 200
+    assert "2000000123456789" in response.text
+
+
+def test_auditor_cannot_edit_a_customer_account(auditor_client, customer_account):
+    url = reverse("admin:lookups_customeraccount_change", args=[customer_account.pk])
+    response = auditor_client.post(
+        url,
+        {
+            "external_id": customer_account.external_id,
+            "email": "changed@example.com",
+            "display_name": "Changed",
+            "app_account_token": str(customer_account.app_account_token),
+        },
+    )
+    assert response.status_code == 403
+    customer_account.refresh_from_db()
+    assert customer_account.email == "jane.doe@example.com"
+    assert auditor_client.get(reverse("admin:lookups_customeraccount_add")).status_code == 403
+
+
+def test_superuser_can_add_a_customer_account(superuser_client):
+    response = superuser_client.post(
+        reverse("admin:lookups_customeraccount_add"),
+        {
+            "external_id": "cust-new",
+            "email": "new@example.com",
+            "display_name": "New Customer",
+            "app_account_token": str(uuid.uuid4()),
+            "adapty_customer_user_id": "",
+        },
+    )
+    assert response.status_code == 302
+    assert CustomerAccount.objects.filter(external_id="cust-new").exists()
+
+
+@pytest.mark.parametrize("model", ["lookup", "tokenchange"])
+@pytest.mark.parametrize("role_client", ["auditor_client", "manager_client", "superuser_client"])
+def test_nobody_can_add_edit_or_delete_the_log(request, token_change, model, role_client):
+    client = request.getfixturevalue(role_client)
+    pk = token_change.pk if model == "tokenchange" else token_change.lookup_id
+
+    # Opening these pages is in the permission matrix; here, sending them changes nothing.
+    assert client.post(reverse(f"admin:lookups_{model}_add"), {}).status_code == 403
+    assert client.post(reverse(f"admin:lookups_{model}_delete", args=[pk])).status_code == 403
+    assert client.post(reverse(f"admin:lookups_{model}_change", args=[pk]), {}).status_code == 403
+
+    response = client.post(
+        changelist(model), {"action": "delete_selected", "_selected_action": [pk], "post": "yes"}
+    )
+    assert response.status_code in (200, 302)
+    assert list(TokenChange.objects.values_list("pk", flat=True)) == [token_change.pk]
+    assert list(Lookup.objects.values_list("pk", flat=True)) == [token_change.lookup_id]
+
+
+# --- Search and filters ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query", ["2000000555555555", ORDER_OFFER_CODE, "jane.doe", "cust-jane", "Jane Doe", "ZD-1234"]
+)
+def test_token_changes_can_be_searched(
+    auditor_client, agent_user, customer_account, make_account, query
+):
+    token_change = make_token_change(
+        agent_user, customer_account, original_transaction_id="2000000555555555"
+    )
+    other = make_account()
+    make_token_change(
+        token_change.agent,
+        other,
+        original_transaction_id="999",
+        order_id="OTHER",
+        ticket_reference="T-2",
+    )
+    response = auditor_client.get(changelist("tokenchange"), {"q": query})
+    assert list(response.context["cl"].result_list) == [token_change]
+
+
+@pytest.mark.parametrize("query", [ORDER_OFFER_CODE, "2000000999"])
+def test_lookups_can_be_searched_by_order_or_transaction(auditor_client, agent_user, query):
+    order = make_lookup(agent_user)
+    history = make_lookup(
+        agent_user, kind=Lookup.Kind.HISTORY, order_id="", transaction_id="2000000999"
+    )
+    response = auditor_client.get(changelist("lookup"), {"q": query})
+    expected = order if query == ORDER_OFFER_CODE else history
+    assert list(response.context["cl"].result_list) == [expected]
+
+
+def test_customer_accounts_can_be_searched_by_token(auditor_client, customer_account, make_account):
+    make_account()
+    for query in (str(customer_account.app_account_token), "jane.doe@example.com", "Jane"):
+        response = auditor_client.get(changelist("customeraccount"), {"q": query})
+        assert list(response.context["cl"].result_list) == [customer_account]
+
+
+def test_lookups_can_be_filtered(auditor_client, agent_user, make_user):
+    other_agent = make_user("other-agent")
+    mine = make_lookup(agent_user, outcome=Lookup.Outcome.FAILED, environment="Sandbox")
+    make_lookup(other_agent)
+
+    cases = [
+        {"agent__id__exact": agent_user.pk},
+        {"outcome__exact": "failed"},
+        {"environment": "Sandbox"},
+        {"kind__exact": "order", "outcome__exact": "failed"},
+        {"created_at__year": mine.created_at.year, "outcome__exact": "failed"},
+    ]
+    for params in cases:
+        response = auditor_client.get(changelist("lookup"), params)
+        assert list(response.context["cl"].result_list) == [mine], params
+
+
+def test_token_changes_can_be_filtered_by_outcome(auditor_client, token_change, customer_account):
+    settled = make_token_change(token_change.agent, customer_account)
+    settled.settle(TokenChange.Outcome.FAILED, error_code=4000006)
+    response = auditor_client.get(changelist("tokenchange"), {"outcome__exact": "failed"})
+    assert list(response.context["cl"].result_list) == [settled]
+
+
+@pytest.mark.parametrize("model", ["lookup", "tokenchange"])
+def test_the_agent_filter_offers_only_agents_with_rows(
+    auditor_client, token_change, customer_account, make_user, model
+):
+    other = make_user("another-agent")
+    make_token_change(other, customer_account, lookup=make_lookup(other))
+    make_user("never-worked")
+    response = auditor_client.get(changelist(model))
+    agents = next(spec for spec in response.context["cl"].filter_specs if spec.title == "agent")
+    assert [label for _, label in agents.lookup_choices] == ["agent", "another-agent"]
+
+
+# --- A changelist costs the same number of queries for 1 row as for 30 --------------------------
+
+
+def queries_for(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_changelist_queries_do_not_grow_with_rows(
+    auditor_client, agent_user, make_user, make_account, model
+):
+    def add_rows(count: int) -> None:
+        for _ in range(count):
+            agent = make_user(f"agent-{uuid.uuid4().hex[:8]}")
+            account = make_account()
+            lookup = make_lookup(agent)
+            make_token_change(agent, account, lookup=lookup)
+
+    add_rows(1)
+    queries_for(auditor_client, changelist(model))  # warm per-process caches
+    one_row = queries_for(auditor_client, changelist(model))
+    add_rows(29)
+    thirty_rows = queries_for(auditor_client, changelist(model))
+    assert thirty_rows == one_row

@@ -1,0 +1,486 @@
+"""The audit log can't be quietly changed: the database refuses, and the hash chain tells."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import IntegrityError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+from lookups.audit_chain import GENESIS_HASH, HASHED_FIELDS, canonical_document, chain_hash
+from lookups.models import AuditChainHead, TokenChange
+from tests.fixtures.rows import make_token_change
+
+pytestmark = pytest.mark.django_db
+
+UPDATE_REFUSED = "UPDATE refused on lookups_tokenchange: settled rows of the audit log never change"
+DELETE_REFUSED = "DELETE refused on lookups_tokenchange: the audit log is append-only"
+HEAD_REFUSED = "UPDATE refused on lookups_auditchainhead: the chain head only moves forward by one"
+
+TRIGGERS = {
+    "lookups_tokenchange_settled_rows_stay",
+    "lookups_tokenchange_never_deleted",
+    "lookups_auditchainhead_moves_forward",
+    "lookups_auditchainhead_never_deleted",
+}
+POSTGRESQL_ONLY_TRIGGERS = {
+    "lookups_tokenchange_never_truncated",
+    "lookups_auditchainhead_never_truncated",
+}
+
+
+def skip_unless_concurrent_writers_wait() -> None:
+    # Known only once the test database exists.
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        # A shared-cache in-memory database answers "table is locked" instead of waiting.
+        pytest.skip("needs a database that lets concurrent writers wait (PostgreSQL)")
+
+
+def settled(agent, account, outcome: str = TokenChange.Outcome.SUCCEEDED, **fields) -> TokenChange:
+    change = make_token_change(agent, account, **fields)
+    assert change.settle(outcome)
+    return change
+
+
+def execute(sql: str, params: list | dict | None = None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def head() -> AuditChainHead:
+    return AuditChainHead.objects.get()
+
+
+def verify(*args: str) -> str:
+    out = StringIO()
+    call_command("verify_audit_log", *args, stdout=out)
+    return out.getvalue()
+
+
+@contextmanager
+def triggers_off(table: str) -> Iterator[None]:
+    """Do what only the database's owner can: take the table's triggers away for a moment."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Foreign-key checks still pending on the table would make ALTER TABLE refuse.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+            try:
+                yield
+            finally:
+                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        else:
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
+                [table],
+            )
+            triggers = cursor.fetchall()
+            for name, _ in triggers:
+                cursor.execute(f'DROP TRIGGER "{name}"')
+            try:
+                yield
+            finally:
+                for _, sql in triggers:
+                    cursor.execute(sql)
+
+
+def trigger_names() -> set[str]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        return {name for (name,) in cursor.fetchall()}
+
+
+# --- The database refuses ----------------------------------------------------------------------
+
+
+def test_every_append_only_trigger_exists_once_every_migration_has_run():
+    # On SQLite a migration that rebuilds the table drops its triggers; this notices.
+    expected = TRIGGERS | (POSTGRESQL_ONLY_TRIGGERS if connection.vendor == "postgresql" else set())
+    assert expected <= trigger_names()
+
+
+@pytest.mark.parametrize("outcome", [TokenChange.Outcome.SUCCEEDED, TokenChange.Outcome.FAILED])
+def test_the_database_refuses_to_change_a_settled_row(agent_user, customer_account, outcome):
+    change = settled(agent_user, customer_account, outcome)
+
+    with pytest.raises(IntegrityError, match=UPDATE_REFUSED), transaction.atomic():
+        execute(
+            "UPDATE lookups_tokenchange SET error_message = %s WHERE id = %s",
+            ["quietly rewritten", change.pk],
+        )
+
+    change.refresh_from_db()
+    assert change.error_message == ""
+
+
+def test_the_database_refuses_to_make_a_settled_row_pending_again(agent_user, customer_account):
+    change = settled(agent_user, customer_account)
+    with pytest.raises(IntegrityError, match=UPDATE_REFUSED), transaction.atomic():
+        execute(
+            "UPDATE lookups_tokenchange SET outcome = 'pending', settled_at = NULL, "
+            "chain_sequence = NULL, chain_previous_hash = '', chain_hash = '' WHERE id = %s",
+            [change.pk],
+        )
+    assert TokenChange.objects.get(pk=change.pk).outcome == TokenChange.Outcome.SUCCEEDED
+
+
+def test_the_database_lets_a_pending_row_change_and_settle(agent_user, customer_account):
+    change = make_token_change(agent_user, customer_account)
+
+    execute(
+        "UPDATE lookups_tokenchange SET ticket_reference = %s WHERE id = %s", ["ZD-77", change.pk]
+    )
+    # The head moves first, as settle() does: a row settles only where the head now is.
+    execute("UPDATE lookups_auditchainhead SET last_sequence = 1, last_hash = %s", ["a" * 64])
+    execute(
+        "UPDATE lookups_tokenchange SET outcome = 'failed', error_code = 5000000, "
+        "settled_at = %s, chain_sequence = 1, chain_previous_hash = %s, chain_hash = %s "
+        "WHERE id = %s",
+        [timezone.now(), GENESIS_HASH, "a" * 64, change.pk],
+    )
+
+    change.refresh_from_db()
+    assert (change.ticket_reference, change.outcome, change.chain_sequence) == (
+        "ZD-77",
+        "failed",
+        1,
+    )
+
+
+def test_the_database_refuses_a_settlement_that_leaves_the_chain_out(agent_user, customer_account):
+    change = make_token_change(agent_user, customer_account)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        execute(
+            "UPDATE lookups_tokenchange SET outcome = 'succeeded', settled_at = %s WHERE id = %s",
+            [timezone.now(), change.pk],
+        )
+    assert not TokenChange.objects.get(pk=change.pk).is_settled
+
+
+@pytest.mark.parametrize("settle", [False, True], ids=["pending", "settled"])
+def test_the_database_refuses_to_delete_a_token_change(agent_user, customer_account, settle):
+    change = settled(agent_user, customer_account) if settle else None
+    change = change or make_token_change(agent_user, customer_account)
+
+    with pytest.raises(IntegrityError, match=DELETE_REFUSED), transaction.atomic():
+        execute("DELETE FROM lookups_tokenchange WHERE id = %s", [change.pk])
+    with pytest.raises(IntegrityError, match=DELETE_REFUSED), transaction.atomic():
+        TokenChange.objects.filter(pk=change.pk)._raw_delete(connection.alias)
+
+    assert TokenChange.objects.filter(pk=change.pk).exists()
+
+
+@pytest.mark.parametrize("sequence", ["last_sequence - 1", "last_sequence + 2", "last_sequence"])
+def test_the_database_moves_the_chain_head_forward_only(agent_user, customer_account, sequence):
+    settled(agent_user, customer_account)
+    settled(agent_user, customer_account)
+
+    with pytest.raises(IntegrityError, match=HEAD_REFUSED), transaction.atomic():
+        execute(
+            f"UPDATE lookups_auditchainhead SET last_sequence = {sequence}, last_hash = %s",
+            ["b" * 64],
+        )
+    removal_refused = "DELETE refused on lookups_auditchainhead"
+    with pytest.raises(IntegrityError, match=removal_refused), transaction.atomic():
+        execute("DELETE FROM lookups_auditchainhead")
+
+    assert head().last_sequence == 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no TRUNCATE")
+@pytest.mark.parametrize("table", ["lookups_tokenchange", "lookups_auditchainhead"])
+def test_postgresql_refuses_to_truncate_the_audit_log(agent_user, customer_account, table):
+    settled(agent_user, customer_account)
+    # Foreign-key checks still pending in the test's transaction would refuse it first.
+    execute("SET CONSTRAINTS ALL IMMEDIATE")
+    refused = f"TRUNCATE refused on {table}"
+    with pytest.raises(IntegrityError, match=refused), transaction.atomic():
+        execute(f"TRUNCATE {table} CASCADE")
+    assert TokenChange.objects.count() == AuditChainHead.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_flush_empties_the_audit_log_and_leaves_it_guarded(make_user, make_account):
+    agent, account = make_user("flusher"), make_account()
+    settled(agent, account)
+    make_token_change(agent, account)
+
+    call_command("flush", interactive=False, verbosity=0)
+
+    assert not TokenChange.objects.exists()
+    assert not AuditChainHead.objects.exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM lookups_auditlogflush")
+        assert cursor.fetchone() == (0,)
+    change = make_token_change(make_user("after-flush"), make_account())
+    with pytest.raises(IntegrityError, match=DELETE_REFUSED):
+        execute("DELETE FROM lookups_tokenchange WHERE id = %s", [change.pk])
+    assert verify().startswith("Checked 0 settled token changes: OK")
+
+
+# --- The hash chain ----------------------------------------------------------------------------
+
+
+def test_each_settlement_extends_the_chain_in_settling_order(agent_user, customer_account):
+    first, second, third = (make_token_change(agent_user, customer_account) for _ in range(3))
+    for change in (second, third, first):
+        change.settle(TokenChange.Outcome.SUCCEEDED)
+
+    chain = list(TokenChange.objects.order_by("chain_sequence"))
+    assert [c.pk for c in chain] == [second.pk, third.pk, first.pk]
+    assert [c.chain_sequence for c in chain] == [1, 2, 3]
+    assert chain[0].chain_previous_hash == GENESIS_HASH == "0" * 64
+    assert chain[1].chain_previous_hash == chain[0].chain_hash
+    assert chain[2].chain_previous_hash == chain[1].chain_hash
+    assert (head().last_sequence, head().last_hash) == (3, chain[2].chain_hash)
+    # The instance that settled knows what was stored.
+    assert (first.chain_sequence, first.chain_hash) == (3, chain[2].chain_hash)
+
+
+def test_a_rows_hash_covers_its_content_its_place_and_the_row_before(
+    agent_user, customer_account, make_account
+):
+    earlier = settled(agent_user, customer_account)
+    change = make_token_change(
+        agent_user, make_account(), token_before=customer_account.app_account_token
+    )
+    change.settle(TokenChange.Outcome.FAILED, error_code=4000006, error_message="Invalid ID.")
+
+    row = TokenChange.objects.filter(pk=change.pk).values(*HASHED_FIELDS).get()
+    assert change.chain_hash == chain_hash(row, sequence=2, previous_hash=earlier.chain_hash)
+    assert len(change.chain_hash) == 64
+
+    document = canonical_document(row, sequence=2, previous_hash=earlier.chain_hash).decode()
+    assert document.startswith('{"account_id":')
+    assert f'"chain_previous_hash":"{earlier.chain_hash}","chain_sequence":2' in document
+    assert f'"token_before":"{customer_account.app_account_token}"' in document
+    assert '"error_code":4000006' in document and '"lookup_id":null' in document
+    settled_at = change.settled_at.astimezone(UTC)
+    assert f'"settled_at":"{settled_at:%Y-%m-%dT%H:%M:%S.%f}Z"' in document
+
+
+def test_a_settler_that_loses_leaves_the_chain_alone(agent_user, customer_account):
+    change = make_token_change(agent_user, customer_account)
+    other = TokenChange.objects.get(pk=change.pk)
+    assert change.settle(TokenChange.Outcome.SUCCEEDED)
+
+    assert not other.settle(TokenChange.Outcome.FAILED)
+
+    assert head().last_sequence == 1
+    assert (other.chain_sequence, other.chain_hash) == (1, change.chain_hash)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_settlements_keep_the_chain_in_one_line(agent_user, make_account):
+    skip_unless_concurrent_writers_wait()
+    settlers = 8
+    pks = [make_token_change(agent_user, make_account()).pk for _ in range(settlers)]
+    barrier = threading.Barrier(settlers)
+    errors: list[BaseException] = []
+
+    def settle(pk: int) -> None:
+        try:
+            change = TokenChange.objects.get(pk=pk)
+            barrier.wait(timeout=10)
+            assert change.settle(TokenChange.Outcome.SUCCEEDED)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=settle, args=[pk]) for pk in pks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    sequences = sorted(TokenChange.objects.values_list("chain_sequence", flat=True))
+    assert sequences == list(range(1, settlers + 1))
+    assert verify().startswith(f"Checked {settlers} settled token changes: OK")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_settled_before_the_chain_existed_join_it_in_the_order_they_settled():
+    before_chain = [("lookups", "0005_auditors_see_exports_and_adapty")]
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes("lookups")
+    executor.migrate(before_chain)
+    try:
+        old = executor.loader.project_state(before_chain).apps
+        agent = old.get_model("auth", "User").objects.create(username="old-agent")
+        account = old.get_model("lookups", "CustomerAccount").objects.create(
+            external_id="old", email="old@example.com", display_name="Old"
+        )
+        now = timezone.now()
+        common = {
+            "agent": agent,
+            "account": account,
+            "product_id": "com.example.premium.yearly",
+            "environment": "Production",
+            "token_after": account.app_account_token,
+            "ticket_reference": "ZD-OLD",
+        }
+        rows = old.get_model("lookups", "TokenChange").objects
+        later = rows.create(
+            request_id=uuid.uuid4(),
+            original_transaction_id="1",
+            outcome="succeeded",
+            settled_at=now,
+            **common,
+        )
+        sooner = rows.create(
+            request_id=uuid.uuid4(),
+            original_transaction_id="2",
+            outcome="failed",
+            error_code=5000000,
+            settled_at=now - timedelta(hours=1),
+            **common,
+        )
+        pending = rows.create(request_id=uuid.uuid4(), original_transaction_id="3", **common)
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(latest)
+
+    assert dict(TokenChange.objects.values_list("pk", "chain_sequence")) == {
+        sooner.pk: 1,
+        later.pk: 2,
+        pending.pk: None,
+    }
+    assert verify().startswith("Checked 2 settled token changes: OK")
+    assert trigger_names() >= TRIGGERS
+
+
+# --- verify_audit_log --------------------------------------------------------------------------
+
+
+def test_verify_checks_every_settled_row_and_says_ok(agent_user, customer_account):
+    for _ in range(5):
+        settled(agent_user, customer_account)
+    make_token_change(agent_user, customer_account)
+
+    output = verify("--chunk-size", "2")
+
+    assert output.startswith("Checked 5 settled token changes: OK")
+    assert f"(chain head 5:{head().last_hash})" in output
+
+
+def test_verify_says_ok_for_an_empty_log():
+    assert verify().startswith("Checked 0 settled token changes: OK")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "error_message = 'nothing to see here'",
+        "outcome = 'failed'",
+        "ticket_reference = 'ZD-0000'",
+        "account_id = %(other_account)s",
+        "created_at = settled_at",
+        "swap places",
+    ],
+)
+def test_verify_names_a_row_changed_behind_the_triggers_back(
+    agent_user, customer_account, make_account, change
+):
+    rows = [settled(agent_user, customer_account) for _ in range(3)]
+    tampered = rows[2] if change == "swap places" else rows[1]
+
+    with triggers_off("lookups_tokenchange"):
+        if change == "swap places":
+            # A hash can't be moved onto other content: give two rows each other's places.
+            execute("UPDATE lookups_tokenchange SET chain_sequence = chain_sequence + 100")
+            execute(
+                "UPDATE lookups_tokenchange SET chain_sequence = CASE id "
+                "WHEN %s THEN 1 WHEN %s THEN 3 WHEN %s THEN 2 END",
+                [rows[0].pk, rows[1].pk, rows[2].pk],
+            )
+        else:
+            execute(
+                f"UPDATE lookups_tokenchange SET {change} WHERE id = %(id)s",
+                {"id": tampered.pk, "other_account": make_account().pk},
+            )
+
+    with pytest.raises(CommandError) as failure:
+        verify()
+    message = str(failure.value)
+    assert f"token change id={tampered.pk} (sequence 2)" in message
+    assert "after 1 good rows" in message
+    if change != "swap places":
+        assert "was changed after it settled" in message
+
+
+def test_verify_names_the_row_after_one_that_was_deleted(agent_user, customer_account):
+    rows = [settled(agent_user, customer_account) for _ in range(3)]
+
+    with triggers_off("lookups_tokenchange"):
+        execute("DELETE FROM lookups_tokenchange WHERE id = %s", [rows[1].pk])
+
+    with pytest.raises(CommandError, match="settled rows 2 to 2 are missing") as failure:
+        verify()
+    assert f"token change id={rows[2].pk} (sequence 3) comes where sequence 2" in str(failure.value)
+
+
+def test_verify_notices_the_newest_row_deleted(agent_user, customer_account):
+    rows = [settled(agent_user, customer_account) for _ in range(3)]
+
+    with triggers_off("lookups_tokenchange"):
+        execute("DELETE FROM lookups_tokenchange WHERE id = %s", [rows[2].pk])
+
+    with pytest.raises(CommandError, match="records 3 settled rows, but the chain ends at "):
+        verify()
+
+
+def test_verify_notices_a_row_rehashed_to_match_its_new_content(agent_user, customer_account):
+    rows = [settled(agent_user, customer_account) for _ in range(3)]
+    forged = TokenChange.objects.filter(pk=rows[1].pk).values(*HASHED_FIELDS).get()
+    forged["error_message"] = "rewritten"
+    forged_hash = chain_hash(forged, sequence=2, previous_hash=rows[0].chain_hash)
+
+    with triggers_off("lookups_tokenchange"):
+        execute(
+            "UPDATE lookups_tokenchange SET error_message = %s, chain_hash = %s WHERE id = %s",
+            ["rewritten", forged_hash, rows[1].pk],
+        )
+
+    with pytest.raises(CommandError, match="does not follow the row before it") as failure:
+        verify()
+    assert f"token change id={rows[2].pk} (sequence 3)" in str(failure.value)
+
+
+def test_verify_holds_the_chain_to_a_recorded_anchor(agent_user, customer_account):
+    rows = [settled(agent_user, customer_account) for _ in range(3)]
+    anchor = f"3:{rows[2].chain_hash}"
+    assert verify("--anchor", anchor).startswith("Checked 3 settled token changes: OK")
+
+    # Someone with the owner's rights removes the newest row and moves the head back to match.
+    with triggers_off("lookups_tokenchange"), triggers_off("lookups_auditchainhead"):
+        execute("DELETE FROM lookups_tokenchange WHERE id = %s", [rows[2].pk])
+        execute(
+            "UPDATE lookups_auditchainhead SET last_sequence = 2, last_hash = %s",
+            [rows[1].chain_hash],
+        )
+
+    assert verify().startswith("Checked 2 settled token changes: OK")
+    with pytest.raises(CommandError, match="recorded sequence 3 is gone"):
+        verify("--anchor", anchor)
+    with pytest.raises(CommandError, match="does not have the hash recorded for it earlier"):
+        verify("--anchor", f"2:{'c' * 64}")
+
+
+def test_verify_refuses_a_malformed_anchor():
+    with pytest.raises(CommandError):
+        verify("--anchor", "three:abc")

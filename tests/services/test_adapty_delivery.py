@@ -1,0 +1,453 @@
+"""Granting access in Adapty when a purchase is linked: the delivery log, the view, the retry."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.urls import reverse
+
+from lookups.adapty.client import AdaptyClient
+from lookups.models import AdaptyDelivery, TokenChange
+from lookups.services.adapty_delivery import send_to_adapty
+from lookups.simulators.demo_data import (
+    JAMES,
+    LUKAS,
+    MAYA,
+    OFFER_CODE_LATEST,
+    ORDER_NON_CONSUMABLE,
+    ORDER_OFFER_CODE,
+    ORDER_REFUNDED,
+    PURCHASE_OFFER_CODE,
+)
+from tests.fixtures.pages import link, look_up
+from tests.fixtures.rows import make_lookup, make_token_change
+
+pytestmark = pytest.mark.django_db
+
+
+def retry(client, change: TokenChange, **headers):
+    return client.post(reverse("lookups:adapty_retry", args=[change.pk]), headers=headers)
+
+
+def linked_change(agent, account, lookup, original_transaction_id) -> TokenChange:
+    change = make_token_change(
+        agent, account, lookup=lookup, original_transaction_id=original_transaction_id
+    )
+    change.settle(TokenChange.Outcome.SUCCEEDED)
+    return change
+
+
+# --- Linking sends the purchase to Adapty --------------------------------------------------------
+
+
+def test_a_linked_purchase_is_granted_in_adapty(
+    agent_client, agent_user, appstore_settings, adapty_settings, adapty, maya
+):
+    lookup = look_up(agent_client, ORDER_OFFER_CODE)
+
+    response = link(agent_client, PURCHASE_OFFER_CODE, maya, lookup)
+
+    assert response.status_code == 200
+    assert "Linked to <strong>Maya Patel</strong>" in response.text
+    assert f"Adapty: access granted to customer user ID <strong>{MAYA}</strong>" in response.text
+    change = TokenChange.objects.get()
+    delivery = AdaptyDelivery.objects.get()
+    assert (delivery.token_change, delivery.agent) == (change, agent_user)
+    assert delivery.customer_user_id == MAYA
+    assert delivery.outcome == AdaptyDelivery.Outcome.SUCCEEDED
+    assert (delivery.attempts, delivery.http_status, delivery.error_code) == (1, 200, "")
+    assert len(delivery.request_id) == 32 and delivery.settled_at is not None
+
+    (request,) = adapty.requests
+    assert request.customer_user_id == MAYA
+    # The latest transaction of the purchase the agent was shown, under its original.
+    assert request.body["store_transaction_id"] == OFFER_CODE_LATEST
+    assert request.body["store_original_transaction_id"] == PURCHASE_OFFER_CODE
+    assert request.body["purchase_type"] == "subscription"
+    assert adapty.profile(MAYA)["access_levels"][0]["access_level_id"] == "premium"
+
+
+def test_the_accounts_own_adapty_id_is_used_when_it_has_one(
+    agent_client, appstore_settings, adapty_settings, adapty, make_demo_customer
+):
+    maya = make_demo_customer(MAYA, adapty_customer_user_id="adapty-maya-77")
+    lookup = look_up(agent_client, ORDER_OFFER_CODE)
+
+    link(agent_client, PURCHASE_OFFER_CODE, maya, lookup)
+
+    assert AdaptyDelivery.objects.get().customer_user_id == "adapty-maya-77"
+    assert [r.customer_user_id for r in adapty.requests] == ["adapty-maya-77"]
+
+
+def test_without_a_key_adapty_is_left_alone(
+    agent_client, appstore_settings, settings, adapty, maya
+):
+    settings.ADAPTY_SECRET_KEY = ""
+    settings.ADAPTY_BASE_URL = adapty.url
+    lookup = look_up(agent_client, ORDER_OFFER_CODE)
+
+    response = link(agent_client, PURCHASE_OFFER_CODE, maya, lookup)
+
+    assert "Linked to <strong>Maya Patel</strong>" in response.text
+    assert "Adapty" not in response.text
+    assert TokenChange.objects.get().outcome == TokenChange.Outcome.SUCCEEDED
+    assert not AdaptyDelivery.objects.exists()
+    assert adapty.requests == []
+
+
+def test_a_failed_apple_link_is_not_sent_to_adapty(
+    agent_client, appstore_settings, adapty_settings, simulator, adapty, maya
+):
+    lookup = look_up(agent_client, ORDER_OFFER_CODE)
+    simulator.inject_fault("internal_error", endpoint="set_token", times=5)
+
+    response = link(agent_client, PURCHASE_OFFER_CODE, maya, lookup)
+
+    assert "The link failed" in response.text
+    assert TokenChange.objects.get().outcome == TokenChange.Outcome.FAILED
+    assert not AdaptyDelivery.objects.exists()
+    assert adapty.requests == []
+
+
+def test_a_double_submitted_link_sends_to_adapty_once(
+    agent_client, appstore_settings, adapty_settings, adapty, maya
+):
+    lookup = look_up(agent_client, ORDER_OFFER_CODE)
+    data = {
+        "account": maya.pk,
+        "ticket_reference": "ZD-2077",
+        "request_id": str(uuid.uuid4()),
+        "lookup": lookup.pk,
+    }
+    url = reverse("lookups:link", args=[PURCHASE_OFFER_CODE])
+
+    agent_client.post(url, data, headers={"HX-Request": "true"})
+    second = agent_client.post(url, data, headers={"HX-Request": "true"})
+
+    assert "Adapty: access granted" in second.text
+    assert AdaptyDelivery.objects.count() == 1
+    assert len(adapty.requests) == 1
+
+
+# --- Partial success and the retry ---------------------------------------------------------------
+
+
+def test_an_adapty_outage_leaves_the_link_and_offers_a_retry(
+    agent_client, appstore_settings, adapty_settings, adapty, maya
+):
+    lookup = look_up(agent_client, ORDER_OFFER_CODE)
+    adapty.inject_fault("server_error", http_status=503, times=3)
+
+    response = link(agent_client, PURCHASE_OFFER_CODE, maya, lookup)
+
+    assert response.status_code == 200
+    assert "Linked to <strong>Maya Patel</strong>" in response.text
+    assert "Adapty: access not granted. Adapty had a problem of its own (HTTP 503" in response.text
+    change = TokenChange.objects.get()
+    assert change.outcome == TokenChange.Outcome.SUCCEEDED
+    retry_url = reverse("lookups:adapty_retry", args=[change.pk])
+    assert f'hx-post="{retry_url}"' in response.text and f'action="{retry_url}"' in response.text
+    failed = AdaptyDelivery.objects.get()
+    assert failed.outcome == AdaptyDelivery.Outcome.FAILED
+    assert (failed.attempts, failed.http_status) == (3, 503)
+    assert failed.error_code == "internal_server_error"
+    assert "Internal server error." in failed.error_message
+    assert len(failed.request_id) == 32
+    assert len(adapty.requests) == 3
+
+    again = retry(agent_client, change, **{"HX-Request": "true"})
+
+    assert again.status_code == 200
+    assert "Adapty: access granted" in again.text
+    assert "Linked to <strong>Maya Patel</strong>" in again.text
+    assert "<html" not in again.text
+    assert list(change.adapty_deliveries.values_list("outcome", flat=True)) == [
+        "succeeded",
+        "failed",
+    ]
+    change.refresh_from_db()
+    assert change.outcome == TokenChange.Outcome.SUCCEEDED
+    assert TokenChange.objects.count() == 1
+    assert len(adapty.requests) == 4
+
+
+def test_a_customer_unknown_to_adapty_is_reported_after_one_attempt(
+    agent_client, appstore_settings, adapty_settings, adapty, maya
+):
+    adapty.known_customers = set()
+    lookup = look_up(agent_client, ORDER_OFFER_CODE)
+
+    response = link(agent_client, PURCHASE_OFFER_CODE, maya, lookup)
+
+    assert f"Adapty has no profile for customer user ID {MAYA}" in response.text
+    delivery = AdaptyDelivery.objects.get()
+    assert (delivery.http_status, delivery.error_code, delivery.attempts) == (
+        404,
+        "profile_does_not_exist",
+        1,
+    )
+    assert len(adapty.requests) == 1
+
+
+def test_a_slow_adapty_is_retried_within_the_one_click(
+    agent_client, appstore_settings, adapty_settings, adapty, maya
+):
+    adapty.inject_fault("slow", delay_seconds=1.5)
+    lookup = look_up(agent_client, ORDER_OFFER_CODE)
+
+    link(agent_client, PURCHASE_OFFER_CODE, maya, lookup)
+
+    delivery = AdaptyDelivery.objects.get()
+    assert (delivery.outcome, delivery.attempts) == (AdaptyDelivery.Outcome.SUCCEEDED, 2)
+
+
+def test_the_retry_without_htmx_shows_the_whole_page(
+    agent_client, agent_user, appstore_settings, adapty_settings, adapty, maya
+):
+    lookup = look_up(agent_client, ORDER_OFFER_CODE)
+    change = linked_change(agent_user, maya, lookup, PURCHASE_OFFER_CODE)
+
+    response = retry(agent_client, change)
+
+    assert response.status_code == 200
+    assert "<html" in response.text and "Link purchase <span" in response.text
+    assert "Adapty: access granted" in response.text
+    assert AdaptyDelivery.objects.get().outcome == AdaptyDelivery.Outcome.SUCCEEDED
+
+
+def test_the_retry_takes_post_only(agent_client, agent_user, adapty_settings, customer_account):
+    change = make_token_change(agent_user, customer_account)
+    change.settle(TokenChange.Outcome.SUCCEEDED)
+
+    response = agent_client.get(reverse("lookups:adapty_retry", args=[change.pk]))
+
+    assert response.status_code == 405
+    assert not AdaptyDelivery.objects.exists()
+
+
+def test_the_retry_sends_anonymous_users_to_login(
+    client, agent_user, adapty_settings, customer_account
+):
+    change = make_token_change(agent_user, customer_account)
+    change.settle(TokenChange.Outcome.SUCCEEDED)
+
+    response = retry(client, change)
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+    assert not AdaptyDelivery.objects.exists()
+
+
+def test_the_retry_needs_the_link_permission(
+    auditor_client, agent_user, adapty_settings, adapty, customer_account
+):
+    change = make_token_change(agent_user, customer_account)
+    change.settle(TokenChange.Outcome.SUCCEEDED)
+
+    assert retry(auditor_client, change).status_code == 403
+    assert not AdaptyDelivery.objects.exists()
+    assert adapty.requests == []
+
+
+@pytest.mark.parametrize("outcome", ["pending", "failed"])
+def test_only_a_succeeded_link_can_be_sent(
+    agent_client, agent_user, adapty_settings, adapty, customer_account, outcome
+):
+    change = make_token_change(agent_user, customer_account)
+    if outcome == "failed":
+        change.settle(TokenChange.Outcome.FAILED, error_message="Apple said no")
+
+    assert retry(agent_client, change).status_code == 404
+    assert not AdaptyDelivery.objects.exists()
+    assert adapty.requests == []
+
+
+def test_the_retry_is_not_found_with_adapty_off(
+    agent_client, agent_user, settings, adapty, customer_account
+):
+    settings.ADAPTY_SECRET_KEY = ""
+    change = make_token_change(agent_user, customer_account)
+    change.settle(TokenChange.Outcome.SUCCEEDED)
+
+    assert retry(agent_client, change).status_code == 404
+    assert not AdaptyDelivery.objects.exists()
+
+
+# --- The delivery record --------------------------------------------------------------------------
+
+
+def test_the_delivery_is_recorded_as_sent_before_adapty_is_called(
+    agent_user, appstore_settings, adapty_settings, agent_client, maya, monkeypatch
+):
+    lookup = look_up(agent_client, ORDER_OFFER_CODE)
+    change = linked_change(agent_user, maya, lookup, PURCHASE_OFFER_CODE)
+    seen = []
+    real = AdaptyClient.set_transaction
+
+    def spy(self, customer_user_id, body):
+        seen.append(list(AdaptyDelivery.objects.values_list("outcome", "settled_at")))
+        return real(self, customer_user_id, body)
+
+    monkeypatch.setattr(AdaptyClient, "set_transaction", spy)
+
+    delivery = send_to_adapty(agent_user, change)
+
+    assert seen == [[("sent", None)]]
+    assert delivery.outcome == AdaptyDelivery.Outcome.SUCCEEDED
+
+
+def test_an_unexpected_failure_is_recorded_and_not_raised(
+    agent_user, appstore_settings, adapty_settings, agent_client, maya, monkeypatch
+):
+    lookup = look_up(agent_client, ORDER_OFFER_CODE)
+    change = linked_change(agent_user, maya, lookup, PURCHASE_OFFER_CODE)
+
+    def explode(self, customer_user_id, body):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(AdaptyClient, "set_transaction", explode)
+
+    delivery = send_to_adapty(agent_user, change)
+
+    delivery.refresh_from_db()
+    assert delivery.outcome == AdaptyDelivery.Outcome.FAILED
+    assert delivery.error_message == "Unexpected failure: RuntimeError"
+    assert delivery.settled_at is not None
+
+
+def test_without_a_recorded_transaction_nothing_is_sent(
+    agent_user, adapty_settings, adapty, customer_account
+):
+    change = linked_change(agent_user, customer_account, make_lookup(agent_user), "2000000111")
+
+    delivery = send_to_adapty(agent_user, change)
+
+    delivery.refresh_from_db()
+    assert delivery.outcome == AdaptyDelivery.Outcome.FAILED
+    assert delivery.error_message.startswith(
+        "Nothing was sent to Adapty. No verified App Store transaction of this purchase"
+    )
+    assert delivery.attempts == 0 and delivery.http_status is None
+    assert delivery.settled_at is not None
+    assert adapty.requests == []
+
+
+def test_a_transaction_adapty_cannot_take_is_not_sent(
+    agent_user, adapty_settings, adapty, customer_account
+):
+    payload = {
+        "transactionId": "2000000222",
+        "originalTransactionId": "2000000222",
+        "productId": "com.example.supportdesk.demo.lifetime",
+        "type": "Non-Consumable",
+        "purchaseDate": 1_760_000_000_000,
+        "storefront": "ATA",
+        "currency": "USD",
+        "price": 1000,
+    }
+    lookup = make_lookup(agent_user, transactions=[{"verified": True, "payload": payload}])
+    change = linked_change(agent_user, customer_account, lookup, "2000000222")
+
+    delivery = send_to_adapty(agent_user, change)
+
+    assert delivery.outcome == AdaptyDelivery.Outcome.FAILED
+    assert "storefront ATA" in delivery.error_message
+    assert adapty.requests == []
+
+
+def test_a_refunded_purchase_is_sent_as_refunded(
+    agent_client, agent_user, appstore_settings, adapty_settings, adapty, james
+):
+    lookup = look_up(agent_client, ORDER_REFUNDED)
+    original = lookup.transactions[0]["payload"]["originalTransactionId"]
+    change = linked_change(agent_user, james, lookup, original)
+
+    delivery = send_to_adapty(agent_user, change)
+
+    assert delivery.outcome == AdaptyDelivery.Outcome.SUCCEEDED
+    (request,) = adapty.requests
+    assert request.body["cancellation_reason"] == "refund" and "refunded_at" in request.body
+    profile = adapty.profile(JAMES)
+    assert profile["access_levels"] == []
+    assert profile["non_subscriptions"][0]["is_refund"] is True
+
+
+def test_a_non_consumable_grants_lifetime_access(
+    agent_client, agent_user, appstore_settings, adapty_settings, adapty, lukas
+):
+    lookup = look_up(agent_client, ORDER_NON_CONSUMABLE)
+    original = lookup.transactions[0]["payload"]["originalTransactionId"]
+    change = linked_change(agent_user, lukas, lookup, original)
+
+    send_to_adapty(agent_user, change)
+
+    (request,) = adapty.requests
+    assert request.body["purchase_type"] == "one_time_purchase"
+    assert request.body["price"] == {"country": "DE", "currency": "EUR", "value": 149.99}
+    (level,) = adapty.profile(LUKAS)["access_levels"]
+    assert level["expires_at"] is None
+
+
+# --- The admin -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def deliveries(agent_user, customer_account) -> list[AdaptyDelivery]:
+    change = linked_change(agent_user, customer_account, None, "2000000333444555")
+    common = {"token_change": change, "agent": agent_user, "customer_user_id": "cust-jane"}
+    return [
+        AdaptyDelivery.objects.create(**common, outcome="failed", request_id="req-failed-1"),
+        AdaptyDelivery.objects.create(**common, outcome="succeeded", request_id="req-ok-2"),
+    ]
+
+
+def test_auditors_read_deliveries_and_search_them(auditor_client, deliveries):
+    url = reverse("admin:lookups_adaptydelivery_changelist")
+
+    listing = auditor_client.get(url)
+    by_request = auditor_client.get(url, {"q": "req-ok-2"})
+    by_purchase = auditor_client.get(url, {"q": "2000000333444555"})
+    failed = auditor_client.get(url, {"outcome__exact": "failed"})
+
+    assert listing.status_code == 200 and "req-failed-1" in listing.text
+    assert "req-ok-2" in by_request.text and "req-failed-1" not in by_request.text
+    assert "req-ok-2" in by_purchase.text and "req-failed-1" in by_purchase.text
+    assert "req-failed-1" in failed.text and "req-ok-2" not in failed.text
+
+
+def test_nobody_edits_a_delivery_in_the_admin(superuser_client, deliveries):
+    delivery = deliveries[0]
+    change_url = reverse("admin:lookups_adaptydelivery_change", args=[delivery.pk])
+
+    page = superuser_client.get(change_url)
+
+    assert page.status_code == 200 and 'name="_save"' not in page.text
+    assert superuser_client.get(reverse("admin:lookups_adaptydelivery_add")).status_code == 403
+    delete_url = reverse("admin:lookups_adaptydelivery_delete", args=[delivery.pk])
+    assert superuser_client.post(delete_url, {"post": "yes"}).status_code == 403
+    assert AdaptyDelivery.objects.count() == 2
+
+
+def test_the_token_change_page_lists_its_deliveries(auditor_client, deliveries):
+    change = deliveries[0].token_change
+
+    page = auditor_client.get(reverse("admin:lookups_tokenchange_change", args=[change.pk]))
+
+    assert page.status_code == 200
+    assert "req-failed-1" in page.text and "req-ok-2" in page.text
+
+
+def test_a_link_superseded_by_a_later_one_is_not_sent_again(
+    agent_client, agent_user, adapty_settings, adapty, customer_account, make_account
+):
+    first = make_token_change(agent_user, customer_account)
+    first.settle(TokenChange.Outcome.SUCCEEDED)
+    moved = make_token_change(
+        agent_user, make_account(), original_transaction_id=first.original_transaction_id
+    )
+    moved.settle(TokenChange.Outcome.SUCCEEDED)
+
+    assert retry(agent_client, first).status_code == 404
+    assert not AdaptyDelivery.objects.exists()
+    assert adapty.requests == []

@@ -1,0 +1,144 @@
+"""The desk's picture of each purchase: learnt from verified answers only, trusted while fresh."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from lookups.appstore import HistoryFilters
+from lookups.models import Purchase, TokenChange
+from lookups.services.looking_up import transaction_history
+from lookups.services.purchase_picture import current_purchase, is_fresh
+from lookups.simulators.demo_data import ORDER_LINKED_IN_APP, ORDER_OFFER_CODE
+from tests.fixtures.links import (
+    OFFER_CODE_LATEST,
+    OFFER_CODE_PURCHASE,
+    SOFIAS_PURCHASE,
+    look_up,
+    post_link,
+    set_token_at_apple,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_order_lookup_records_each_purchase_as_apple_signed_it(
+    agent_client, appstore_settings, simulator
+):
+    look_up(agent_client, ORDER_LINKED_IN_APP)
+
+    purchase = Purchase.objects.get(original_transaction_id=SOFIAS_PURCHASE)
+    assert purchase.learnt_from == Purchase.Source.LOOKUP
+    assert purchase.order_id == ORDER_LINKED_IN_APP
+    assert purchase.environment == "Production"
+    assert purchase.product_id == "com.example.supportdesk.demo.pro.yearly"
+    assert str(purchase.app_account_token) == "5c9e1a7b-3d2f-4b8a-a6c4-e0f1d2c3b4a5"
+    assert purchase.latest_transaction["transactionId"] == "2000000799031265"
+
+
+def test_a_history_page_updates_the_token_and_keeps_the_order(
+    agent_client, appstore_settings, simulator, maya
+):
+    look_up(agent_client, ORDER_OFFER_CODE)
+    set_token_at_apple(simulator, OFFER_CODE_PURCHASE, maya)
+
+    page = agent_client.get(reverse("lookups:history", args=[OFFER_CODE_PURCHASE]))
+
+    assert page.status_code == 200
+    purchase = Purchase.objects.get(original_transaction_id=OFFER_CODE_PURCHASE)
+    assert purchase.learnt_from == Purchase.Source.HISTORY
+    assert purchase.app_account_token == maya.app_account_token
+    assert purchase.order_id == ORDER_OFFER_CODE
+
+
+def test_an_older_history_page_does_not_replace_a_newer_transaction(
+    agent_user, agent_client, appstore_settings, simulator
+):
+    look_up(agent_client, ORDER_OFFER_CODE)
+    learnt = Purchase.objects.get(original_transaction_id=OFFER_CODE_PURCHASE)
+    latest_purchased = learnt.latest_transaction["purchaseDate"]
+    before_latest = datetime.fromtimestamp(latest_purchased / 1000 - 86400, UTC)
+
+    older = transaction_history(
+        agent_user, OFFER_CODE_PURCHASE, filters=HistoryFilters(end_date=before_latest)
+    )
+
+    shown = [row.transaction.transaction_id for row in older.rows]
+    assert shown and OFFER_CODE_LATEST not in shown
+    purchase = Purchase.objects.get(original_transaction_id=OFFER_CODE_PURCHASE)
+    assert purchase.latest_transaction["transactionId"] == OFFER_CODE_LATEST
+    assert purchase.learnt_at == learnt.learnt_at
+
+
+def test_a_fresh_picture_saves_asking_apple_again(agent_client, appstore_settings, simulator, maya):
+    look_up(agent_client, ORDER_OFFER_CODE)
+    already = len(simulator.requests)
+
+    assert post_link(agent_client, OFFER_CODE_PURCHASE, maya).status_code == 200
+
+    assert [method for method, _ in simulator.requests[already:]] == ["PUT"]
+
+
+def test_a_stale_picture_is_read_again_from_apple(agent_client, appstore_settings, simulator, maya):
+    look_up(agent_client, ORDER_OFFER_CODE)
+    appstore_settings.PURCHASE_FRESH_SECONDS = 60
+    Purchase.objects.update(learnt_at=timezone.now() - timedelta(seconds=61))
+    # Meanwhile the token was set in the app: the stale picture would say "not linked".
+    set_token_at_apple(simulator, OFFER_CODE_PURCHASE, maya)
+    already = len(simulator.requests)
+
+    response = post_link(agent_client, OFFER_CODE_PURCHASE, maya)
+
+    assert "already linked to <strong>Maya Patel</strong>" in response.text
+    assert [method for method, _ in simulator.requests[already:]] == ["GET"]
+    purchase = Purchase.objects.get(original_transaction_id=OFFER_CODE_PURCHASE)
+    assert purchase.learnt_from == Purchase.Source.APPLE_READ
+    assert purchase.app_account_token == maya.app_account_token
+    assert purchase.order_id == ORDER_OFFER_CODE
+
+
+def test_a_change_sent_since_makes_the_picture_stale(
+    agent_client, appstore_settings, simulator, maya
+):
+    look_up(agent_client, ORDER_OFFER_CODE)
+    purchase = Purchase.objects.get(original_transaction_id=OFFER_CODE_PURCHASE)
+    assert is_fresh(purchase)
+
+    assert post_link(agent_client, OFFER_CODE_PURCHASE, maya).status_code == 200
+
+    assert not is_fresh(purchase)
+    assert current_purchase(OFFER_CODE_PURCHASE).app_account_token == maya.app_account_token
+
+
+def test_the_browser_cannot_write_the_picture(agent_client, appstore_settings, simulator, maya):
+    look_up(agent_client, ORDER_OFFER_CODE)
+    forged = uuid.uuid4()
+
+    post_link(
+        agent_client,
+        OFFER_CODE_PURCHASE,
+        maya,
+        expected_token=str(forged),
+        app_account_token=str(forged),
+        product_id="com.example.forged",
+        order_id="MFORGED123",
+    )
+
+    purchase = Purchase.objects.get(original_transaction_id=OFFER_CODE_PURCHASE)
+    assert purchase.app_account_token is None and purchase.product_id.endswith(".pro.monthly")
+    change = TokenChange.objects.get()
+    assert change.token_before is None and change.order_id == ORDER_OFFER_CODE
+    assert change.product_id == "com.example.supportdesk.demo.pro.monthly"
+
+
+def test_auditors_can_read_the_picture_in_the_admin(
+    auditor_client, agent_client, appstore_settings
+):
+    look_up(agent_client, ORDER_OFFER_CODE)
+    listing = auditor_client.get(reverse("admin:lookups_purchase_changelist"))
+    assert listing.status_code == 200 and OFFER_CODE_PURCHASE in listing.text
+    assert auditor_client.get(reverse("admin:lookups_purchase_add")).status_code == 403

@@ -1,0 +1,289 @@
+"""Who may open what: every URL of the desk and of its admin, for each role, in one table.
+
+Each cell of the table is a test of its own, so a failure names the URL and the role. Pages
+test what they show elsewhere; here only whether a role gets in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.contrib import admin
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from lookups.models import AdaptyDelivery, Export, Purchase, RefusedLink, TokenChangeFollowUp
+from lookups.simulators.demo_data import PURCHASE_OFFER_CODE
+from tests.fixtures.pages import csrf_client, token_from_page
+from tests.fixtures.rows import make_lookup, make_token_change, make_transfer_request
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "agent", "auditor", "manager", "superuser")
+USERS = {
+    "agent": "agent_user",
+    "auditor": "auditor_user",
+    "manager": "manager_user",
+    "superuser": "superuser",
+}
+SIGN_IN = "sign in"  # expected: a redirect to the sign-in page (the admin's, for admin URLs)
+
+
+@dataclass(frozen=True)
+class Route:
+    """One URL, how to call it, and the status each role gets."""
+
+    name: str
+    expected: dict[str, int | str]
+    kwargs: Callable[[dict[str, Any]], dict[str, Any]] = lambda objects: {}
+    method: str = "get"
+    data: dict[str, Any] = field(default_factory=dict)
+    label: str = ""
+
+    def url(self, objects: dict[str, Any]) -> str:
+        return reverse(self.name, kwargs=self.kwargs(objects))
+
+    @property
+    def id(self) -> str:
+        return f"{self.method.upper()} {self.label or self.name}"
+
+
+def _statuses(anonymous, agent, auditor, manager, superuser) -> dict[str, int | str]:
+    return dict(zip(ROLES, (anonymous, agent, auditor, manager, superuser), strict=True))
+
+
+AGENTS_ONLY = _statuses(SIGN_IN, 200, 403, 403, 200)
+MANAGERS_ONLY = _statuses(SIGN_IN, 403, 403, 200, 200)
+
+# Every named URL of our own. A URL added without a line here fails
+# test_every_url_in_the_urlconf_is_in_the_permission_table.
+ROUTES = [
+    Route("login", _statuses(200, 200, 200, 200, 200)),
+    Route("logout", _statuses(302, 302, 302, 302, 302), method="post"),
+    # Agents go straight to Look up; auditors and managers get a home of their own.
+    Route("lookups:home", _statuses(SIGN_IN, 302, 200, 200, 302)),
+    Route("lookups:look_up", AGENTS_ONLY),
+    Route("lookups:history", AGENTS_ONLY, kwargs=lambda o: {"transaction_id": PURCHASE_OFFER_CODE}),
+    Route(
+        "lookups:link",
+        AGENTS_ONLY,
+        kwargs=lambda o: {"original_transaction_id": PURCHASE_OFFER_CODE},
+    ),
+    Route(
+        "lookups:link",
+        # Not a complete form: the agent is asked again, nothing is sent to Apple.
+        _statuses(SIGN_IN, 422, 403, 403, 422),
+        kwargs=lambda o: {"original_transaction_id": PURCHASE_OFFER_CODE},
+        method="post",
+    ),
+    Route(
+        "lookups:adapty_retry",
+        # Adapty is off in tests: the page does not exist for those who may use it.
+        _statuses(SIGN_IN, 404, 403, 403, 404),
+        kwargs=lambda o: {"pk": o["token_change"].pk},
+        method="post",
+    ),
+    Route("lookups:link_status", AGENTS_ONLY, kwargs=lambda o: {"pk": o["token_change"].pk}),
+    Route("lookups:transfers", MANAGERS_ONLY),
+    Route(
+        "lookups:decide_transfer",
+        # Each cell has a fresh open request: managers and superusers may reject it.
+        MANAGERS_ONLY,
+        kwargs=lambda o: {"pk": o["transfer"].pk, "decision": "reject"},
+        method="post",
+    ),
+    Route("lookups:accounts", AGENTS_ONLY),
+    Route("lookups:account", AGENTS_ONLY, kwargs=lambda o: {"pk": o["account"].pk}),
+    Route("lookups:reports", MANAGERS_ONLY),
+    *(
+        Route(
+            "lookups:export",
+            MANAGERS_ONLY,
+            kwargs=lambda o, table=table: {"table": table},
+            label=f"lookups:export {table}",
+        )
+        for table in ("lookups", "token-changes", "customer-accounts")
+    ),
+]
+
+# The admin: its own sign-in and index, and every page of every model it shows. Agents are not
+# staff, so the admin sends them to its sign-in page like anyone else.
+ADMIN_ONLY_SUPERUSER = _statuses(SIGN_IN, SIGN_IN, 403, 403, 200)
+STAFF_READ = _statuses(SIGN_IN, SIGN_IN, 200, 200, 200)
+NOBODY = _statuses(SIGN_IN, SIGN_IN, 403, 403, 403)
+# model -> (the fixture object it shows, whether a superuser may add and delete rows)
+DESK_MODELS = {
+    "customeraccount": ("account", True),
+    "lookup": ("lookup", False),
+    "tokenchange": ("token_change", False),
+    "adaptydelivery": ("adapty_delivery", False),
+    "export": ("export", False),
+    "purchase": ("purchase", False),
+    "refusedlink": ("refused_link", False),
+    "transferrequest": ("transfer", False),
+}
+OTHER_MODELS = ["auth_group", "auth_user", "axes_accessattempt", "axes_accesslog"]
+OTHER_MODELS += ["axes_accessfailurelog", "django_tasks_database_dbtaskresult"]
+
+
+def _desk_model_routes(model: str, obj: str, superuser_writes: bool) -> list[Route]:
+    writes = ADMIN_ONLY_SUPERUSER if superuser_writes else NOBODY
+    of_the_object = lambda o, obj=obj: {"object_id": o[obj].pk}  # noqa: E731
+    return [
+        Route(f"admin:lookups_{model}_changelist", STAFF_READ),
+        Route(f"admin:lookups_{model}_add", writes),
+        Route(f"admin:lookups_{model}_change", STAFF_READ, kwargs=of_the_object),
+        Route(f"admin:lookups_{model}_history", STAFF_READ, kwargs=of_the_object),
+        Route(f"admin:lookups_{model}_delete", writes, kwargs=of_the_object),
+    ]
+
+
+def of_the_follow_up(objects: dict[str, Any]) -> dict[str, Any]:
+    return {"object_id": objects["follow_up"].pk}
+
+
+ADMIN_ROUTES = [
+    Route("admin:login", _statuses(200, 200, 302, 302, 302)),
+    Route("admin:index", STAFF_READ),
+    Route(
+        "admin:app_list",
+        STAFF_READ,
+        kwargs=lambda o: {"app_label": "lookups"},
+        label="admin:app_list lookups",
+    ),
+    Route(
+        "admin:app_list",
+        # The admin hides an app nothing of which a user may see.
+        _statuses(SIGN_IN, SIGN_IN, 404, 404, 200),
+        kwargs=lambda o: {"app_label": "auth"},
+        label="admin:app_list auth",
+    ),
+    *(
+        route
+        for model, (obj, writes) in DESK_MODELS.items()
+        for route in _desk_model_routes(model, obj, writes)
+    ),
+    *(Route(f"admin:{model}_changelist", ADMIN_ONLY_SUPERUSER) for model in OTHER_MODELS),
+    # The follow-ups of unanswered links: superusers read them; the workers alone write them.
+    Route("admin:lookups_tokenchangefollowup_changelist", ADMIN_ONLY_SUPERUSER),
+    Route("admin:lookups_tokenchangefollowup_add", NOBODY),
+    *(
+        Route(f"admin:lookups_tokenchangefollowup_{page}", expected, kwargs=of_the_follow_up)
+        for page, expected in [
+            ("change", ADMIN_ONLY_SUPERUSER),
+            ("history", ADMIN_ONLY_SUPERUSER),
+            ("delete", NOBODY),
+        ]
+    ),
+]
+ALL_ROUTES = ROUTES + ADMIN_ROUTES
+
+
+def url_names(patterns, namespace: str = "") -> set[str]:
+    """Every named URL below `patterns`, namespaced; the admin's are listed separately."""
+    names: set[str] = set()
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            names |= url_names(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern):
+            assert pattern.name, f"{pattern.pattern} has no name, so no line in the table"
+            names.add(f"{namespace}{pattern.name}")
+    return names
+
+
+def test_every_url_in_the_urlconf_is_in_the_permission_table():
+    assert url_names(get_resolver().url_patterns) == {route.name for route in ROUTES}
+    assert any(
+        isinstance(p, URLResolver) and p.namespace == "admin" for p in get_resolver().url_patterns
+    )
+
+
+def test_every_model_in_the_admin_is_in_the_permission_table():
+    shown = {f"{m._meta.app_label}_{m._meta.model_name}" for m in admin.site._registry}
+    in_table = {f"lookups_{model}" for model in DESK_MODELS} | set(OTHER_MODELS)
+    in_table.add("lookups_tokenchangefollowup")
+    assert shown == in_table
+
+
+def test_nothing_but_the_sign_in_pages_opens_without_signing_in():
+    for route in ALL_ROUTES:
+        if route.name in ("login", "admin:login"):
+            assert route.expected["anonymous"] == 200
+        elif route.name == "logout":
+            assert route.expected["anonymous"] == 302
+        else:
+            assert route.expected["anonymous"] == SIGN_IN, route.id
+
+
+@pytest.fixture
+def objects(agent_user, manager_user, customer_account) -> dict[str, Any]:
+    """One row of each kind, for the URLs that show one."""
+    lookup = make_lookup(agent_user)
+    token_change = make_token_change(agent_user, customer_account, lookup=lookup)
+    return {
+        "account": customer_account,
+        "lookup": lookup,
+        "token_change": token_change,
+        "adapty_delivery": AdaptyDelivery.objects.create(
+            token_change=token_change, agent=agent_user, customer_user_id="cust-jane"
+        ),
+        "export": Export.objects.create(user=manager_user, table=Export.Table.LOOKUPS),
+        "purchase": Purchase.objects.create(
+            environment="Production",
+            original_transaction_id=PURCHASE_OFFER_CODE,
+            latest_transaction={"originalTransactionId": PURCHASE_OFFER_CODE},
+            learnt_at=timezone.now(),
+            learnt_from=Purchase.Source.LOOKUP,
+        ),
+        "refused_link": RefusedLink.objects.create(
+            agent=agent_user,
+            environment="Production",
+            original_transaction_id=PURCHASE_OFFER_CODE,
+            account=customer_account,
+            reason=RefusedLink.Reason.INVALID_FORM,
+            message="Enter the support ticket this link is for.",
+        ),
+        "transfer": make_transfer_request(agent_user, customer_account),
+        "follow_up": TokenChangeFollowUp.objects.create(token_change=token_change),
+    }
+
+
+def client_for(request: pytest.FixtureRequest, role: str) -> Client:
+    client = Client()
+    if role != "anonymous":
+        client.force_login(request.getfixturevalue(USERS[role]))
+    return client
+
+
+def outcome(response, route: Route) -> int | str:
+    sign_in_url = reverse("admin:login" if route.name.startswith("admin:") else "login")
+    if response.status_code == 302 and response.url.startswith(sign_in_url + "?next="):
+        return SIGN_IN
+    return response.status_code
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("route", ALL_ROUTES, ids=lambda route: route.id)
+def test_each_role_gets_what_the_permission_table_says(
+    request, appstore_settings, objects, route, role
+):
+    response = getattr(client_for(request, role), route.method)(route.url(objects), route.data)
+    assert outcome(response, route) == route.expected[role]
+
+
+@pytest.mark.parametrize(
+    "route", [r for r in ALL_ROUTES if r.method == "post"], ids=lambda route: route.id
+)
+def test_every_post_needs_the_csrf_token(superuser, objects, route):
+    client = csrf_client(superuser)
+    assert client.post(route.url(objects), route.data).status_code == 403
+    token = token_from_page(client, reverse("lookups:accounts"))
+    response = client.post(route.url(objects), route.data, headers={"X-CSRFToken": token})
+    assert response.status_code != 403

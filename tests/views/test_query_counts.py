@@ -1,0 +1,166 @@
+"""Pages run a fixed number of queries, whatever the number of rows or transactions they show."""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from lookups.models import TokenChange
+from tests.fixtures.rows import make_lookup, make_token_change
+
+pytestmark = pytest.mark.django_db
+
+
+def queries_for(client, url: str, params: dict | None = None) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, params or {})
+    assert response.status_code == 200, url
+    return len(captured)
+
+
+def queries_for_lookup(client, order_id: str) -> int:
+    return queries_for(client, reverse("lookups:look_up"), {"order_id": order_id})
+
+
+def link_in_simulator(simulator, original_transaction_id: str, account) -> None:
+    simulator.store.set_app_account_token(
+        original_transaction_id, {"appAccountToken": str(account.app_account_token)}
+    )
+
+
+def test_the_lookup_page_runs_the_same_queries_for_1_or_100_transactions(
+    agent_client, appstore_settings, simulator
+):
+    simulator.add_order("QC1TXN0001", 1)
+    simulator.add_order("QC100TXN01", 100)
+    queries_for_lookup(agent_client, "QC1TXN0001")  # warm the session and permission caches
+
+    one = queries_for_lookup(agent_client, "QC1TXN0001")
+    hundred = queries_for_lookup(agent_client, "QC100TXN01")
+
+    assert one == hundred
+    page = agent_client.get(reverse("lookups:look_up"), {"order_id": "QC100TXN01"}).text
+    assert page.count('<tr id="txn-') == 100
+
+
+def test_the_lookup_page_finds_linked_accounts_in_one_query_for_any_number(
+    agent_client, appstore_settings, simulator, make_account
+):
+    one_id = simulator.add_order("QCLINKED01", 1)[0]
+    many_ids = simulator.add_order("QCLINKED50", 50)
+    link_in_simulator(simulator, one_id, make_account())
+    link_in_simulator(simulator, many_ids[0], make_account())
+    # Renewals after a link carry the token too: half of this order points at an account.
+    for _ in range(25):
+        simulator.renew(many_ids[0])
+    queries_for_lookup(agent_client, "QCLINKED01")
+
+    one = queries_for_lookup(agent_client, "QCLINKED01")
+    many = queries_for_lookup(agent_client, "QCLINKED50")
+
+    assert one == many
+
+
+def history_url(transaction_id: str) -> str:
+    return reverse("lookups:history", args=[transaction_id])
+
+
+def test_the_history_page_and_its_next_page_run_the_same_queries_for_1_or_20_rows(
+    agent_client, appstore_settings, simulator, make_account
+):
+    short = simulator.add_order("QCHIST0001", 1)
+    long = simulator.add_order("QCHIST0045", 1)
+    link_in_simulator(simulator, short[0], make_account())
+    link_in_simulator(simulator, long[0], make_account())
+    # Renewals carry the token, so every page has accounts to find.
+    for _ in range(44):
+        simulator.renew(long[0])
+    queries_for(agent_client, history_url(short[0]))
+
+    one_row = queries_for(agent_client, history_url(short[0]))
+    full_page = queries_for(agent_client, history_url(long[0]))
+    first = agent_client.get(history_url(long[0])).text
+    revision = html.unescape(re.search(r'revision=([^"&]+)', first).group(1))
+    next_page = queries_for(agent_client, history_url(long[0]), {"revision": revision})
+
+    assert one_row == full_page == next_page
+    assert first.count('<tr id="txn-') == 20
+
+
+@pytest.mark.parametrize("where", ["accounts", "link panel"])
+def test_account_search_runs_the_same_queries_for_1_or_50_matches(
+    agent_client, make_account, where
+):
+    make_account(display_name="Quinn Solo", email="quinn@example.com")
+    for n in range(50):
+        make_account(display_name=f"Morgan Many {n}", email=f"morgan{n}@example.com")
+    if where == "accounts":
+        url = reverse("lookups:accounts")
+    else:
+        url = reverse("lookups:link", args=["2000000123450001"])
+    queries_for(agent_client, url, {"q": "quinn"})
+
+    one = queries_for(agent_client, url, {"q": "quinn"})
+    fifty = queries_for(agent_client, url, {"q": "morgan"})
+
+    assert one == fifty
+
+
+def test_the_account_page_runs_the_same_queries_for_1_or_50_token_changes(
+    agent_client, make_user, make_account
+):
+    def add_changes(account, count: int) -> None:
+        for n in range(count):
+            agent = make_user(f"linker-{uuid.uuid4().hex[:8]}")
+            change = make_token_change(agent, account, lookup=make_lookup(agent))
+            if n % 2 == 0:
+                change.settle(TokenChange.Outcome.SUCCEEDED)
+            else:
+                change.settle(TokenChange.Outcome.FAILED, error_message="Apple said no")
+
+    few, many = make_account(), make_account()
+    add_changes(few, 1)
+    add_changes(many, 50)
+    queries_for(agent_client, reverse("lookups:account", args=[few.pk]))
+
+    one = queries_for(agent_client, reverse("lookups:account", args=[few.pk]))
+    fifty = queries_for(agent_client, reverse("lookups:account", args=[many.pk]))
+
+    assert one == fifty
+
+
+@pytest.mark.parametrize(
+    ("model", "params"),
+    [
+        ("customeraccount", {}),
+        ("customeraccount", {"q": "example.com"}),
+        ("lookup", {}),
+        ("lookup", {"outcome__exact": "found", "environment": "Production"}),
+        ("tokenchange", {}),
+        ("tokenchange", {"outcome__exact": "pending", "environment": "Production"}),
+        ("tokenchange", {"q": "ZD-1234"}),
+    ],
+)
+def test_admin_changelists_run_the_same_queries_for_1_or_50_rows(
+    superuser_client, make_user, make_account, model, params
+):
+    url = reverse(f"admin:lookups_{model}_changelist")
+
+    def add_rows(count: int) -> None:
+        for _ in range(count):
+            agent = make_user(f"agent-{uuid.uuid4().hex[:8]}")
+            make_token_change(agent, make_account(), lookup=make_lookup(agent))
+
+    add_rows(1)
+    queries_for(superuser_client, url, params)  # warm per-process caches
+    one_row = queries_for(superuser_client, url, params)
+    add_rows(49)
+    fifty_rows = queries_for(superuser_client, url, params)
+
+    assert fifty_rows == one_row

@@ -1,0 +1,67 @@
+"""Failed sign-ins: a username or an address is locked out after five, signed-in users are not."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from lookups import sign_in
+from tests.fixtures.pages import (
+    assert_strict_policy,
+)
+
+pytestmark = pytest.mark.django_db
+
+# --- Failed sign-ins ---------------------------------------------------------------------------
+
+
+_signing_in = Client()
+
+
+def sign_in_as(username: str, password: str, address: str = "203.0.113.7"):
+    _signing_in.cookies.clear()
+    return _signing_in.post(
+        reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=address
+    )
+
+
+def test_a_username_is_locked_out_after_five_failures_from_anywhere(staff, settings):
+    assert settings.AXES_FAILURE_LIMIT == 5
+    assert sign_in_as("river", staff["river"]).status_code == 302
+    for n in range(4):
+        failed = sign_in_as("river", "wrong", address=f"198.51.100.{n}")
+        assert failed.status_code == 200 and "didn't match" in failed.text
+
+    fifth = sign_in_as("river", "wrong", address="198.51.100.4")
+    locked = sign_in_as("river", staff["river"], address="198.51.100.99")
+
+    for response in (fifth, locked):
+        assert response.status_code == 429
+        assert "Too many failed sign-ins. Try again in 15 minutes" in response.text
+        assert_strict_policy(response)
+    # Another user signs in from that same address.
+    assert sign_in_as("sky", staff["sky"], address="198.51.100.99").status_code == 302
+
+
+def test_an_address_is_locked_out_after_five_failures_whatever_the_username(staff):
+    for n in range(5):
+        sign_in_as(f"guess{n}", "wrong", address="192.0.2.1")
+
+    assert sign_in_as("river", staff["river"], address="192.0.2.1").status_code == 429
+    # The same user from elsewhere is not held back by that address.
+    assert sign_in_as("river", staff["river"], address="192.0.2.2").status_code == 302
+
+
+def test_a_lockout_leaves_signed_in_sessions_alone(staff, agent_client, agent_user):
+    for _ in range(6):
+        sign_in_as(agent_user.username, "wrong")
+    assert agent_client.get(reverse("lookups:look_up")).status_code == 200
+
+
+def test_behind_the_proxy_the_address_is_the_one_the_proxy_saw(rf, settings):
+    settings.BEHIND_TLS_PROXY = True
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="10.9.9.9, 198.51.100.4", REMOTE_ADDR="10.0.0.2")
+    assert sign_in.client_address(request) == "198.51.100.4"
+    settings.BEHIND_TLS_PROXY = False
+    assert sign_in.client_address(request) == "10.0.0.2"
