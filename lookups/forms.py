@@ -11,11 +11,50 @@ from lookups.models import CustomerAccount
 from lookups.reporting import figures as reports
 
 ORDER_ID_HELP = (
-    "An order ID is the code of about 10 letters and digits (like MK5TTTVWJH) on the customer's "
-    "Apple receipt email, or in their purchase history at reportaproblem.apple.com."
+    "An order ID is the code of about 10 letters and digits on the customer's Apple receipt "
+    "email, or in their purchase history at reportaproblem.apple.com; a transaction ID is a "
+    "number of 12 digits or more. A pasted receipt line or link works too."
 )
 _ORDER_ID = re.compile(r"[A-Z0-9]{8,14}")
 _TRANSACTION_ID = re.compile(r"[0-9]{1,30}")
+# What an agent types as a transaction ID: Apple's are 15 or 16 digits; shorter is a typo.
+_TYPED_TRANSACTION_ID = re.compile(r"[0-9]{12,30}")
+# Where a pasted receipt line or link names the order: "Order ID: MK5TTTVWJH", "?orderId=...".
+_LABELLED_ORDER_ID = re.compile(
+    r"order[\s_-]*(?:id|number|no\.?)?\s*[:#=]?\s*([A-Za-z0-9]{8,14})\b", re.IGNORECASE
+)
+_CODE_IN_TEXT = re.compile(r"\b[A-Z0-9]{8,14}\b")
+_NUMBER_IN_TEXT = re.compile(r"\b[0-9]{12,30}\b")
+
+
+def _looks_like_order_id(value: str) -> bool:
+    # In free text a code needs both letters and digits, so no word or date passes for one.
+    return bool(_ORDER_ID.fullmatch(value)) and not value.isdigit() and not value.isalpha()
+
+
+def read_lookup_entry(typed: str) -> tuple[str, str] | None:
+    """What the agent pasted into Look up: ("order", ID), ("transaction", ID), or None.
+
+    Takes an order ID in any case and spacing, a transaction ID, or a receipt line or link
+    that names exactly one order (or, failing that, exactly one transaction).
+    """
+    compact = re.sub(r"\s+", "", typed)
+    if _TYPED_TRANSACTION_ID.fullmatch(compact):
+        return ("transaction", compact)
+    if _ORDER_ID.fullmatch(compact.upper()):
+        return ("order", compact.upper())
+    labelled = {m.upper() for m in _LABELLED_ORDER_ID.findall(typed)}
+    candidates = {m for m in labelled if _looks_like_order_id(m)} or {
+        m for m in _CODE_IN_TEXT.findall(typed) if _looks_like_order_id(m)
+    }
+    if len(candidates) == 1:
+        return ("order", candidates.pop())
+    if not candidates:
+        numbers = set(_NUMBER_IN_TEXT.findall(typed))
+        if len(numbers) == 1:
+            return ("transaction", numbers.pop())
+    return None
+
 
 # The App Store opened in 2008; a date far outside these bounds is a typo.
 EARLIEST_DATE = date(2008, 1, 1)
@@ -43,17 +82,41 @@ def check_date_range(
 
 
 class OrderLookupForm(forms.Form):
+    """Look up: an order ID, or a transaction ID whose history is opened instead."""
+
+    # Long enough for a pasted receipt link.
+    MAX_LENGTH = 2000
+
     order_id = forms.CharField(
-        label="Order ID",
-        max_length=64,
-        error_messages={"required": "Enter the order ID. " + ORDER_ID_HELP},
+        label="Order ID or transaction ID",
+        max_length=MAX_LENGTH,
+        strip=False,
+        error_messages={
+            "required": "Enter the order ID or a transaction ID. " + ORDER_ID_HELP,
+            "max_length": "That is too long to hold an order ID; paste only the receipt line.",
+        },
     )
 
+    @staticmethod
+    def looks_like_order_id(value: str) -> bool:
+        return bool(_ORDER_ID.fullmatch(value))
+
     def clean_order_id(self) -> str:
-        value = re.sub(r"\s+", "", self.cleaned_data["order_id"]).upper()
-        if not _ORDER_ID.fullmatch(value):
-            raise forms.ValidationError(f"“{value[:20]}” is not an order ID. {ORDER_ID_HELP}")
-        return value
+        typed = self.cleaned_data["order_id"]
+        entry = read_lookup_entry(typed)
+        if entry is None:
+            shown = typed.strip() or typed
+            raise forms.ValidationError(
+                f"“{shown}” is neither an order ID nor a transaction ID. {ORDER_ID_HELP}"
+            )
+        kind, value = entry
+        self.transaction_id = value if kind == "transaction" else ""
+        return value if kind == "order" else ""
+
+    def clean(self):
+        cleaned = super().clean()
+        cleaned["transaction_id"] = getattr(self, "transaction_id", "")
+        return cleaned
 
 
 class HistoryForm(forms.Form):

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.db import models, router, transaction
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from .audit_chain import GENESIS_HASH, HASHED_FIELDS, chain_hash
@@ -178,6 +180,8 @@ class TokenChange(models.Model):
             # The admin's exact searches.
             models.Index(fields=["order_id"], name="tokenchange_order_id"),
             models.Index(fields=["ticket_reference"], name="tokenchange_ticket"),
+            # The admin's ticket search ignores case, as its order search does.
+            models.Index(Upper("ticket_reference"), name="tokenchange_ticket_upper"),
             models.Index(fields=["account", "-created_at"], name="tokenchange_account_created"),
         ]
         constraints = [
@@ -404,6 +408,35 @@ class AdaptyDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"Adapty {self.outcome} for {self.token_change.original_transaction_id}"
+
+
+class ProductQuerySet(models.QuerySet):
+    def names_for(self, product_ids: Iterable[str | None]) -> dict[str, str]:
+        """Display names of these product IDs, for those in the catalogue; one query."""
+        wanted = {product_id for product_id in product_ids if product_id}
+        if not wanted:
+            return {}
+        return dict(self.filter(product_id__in=wanted).values_list("product_id", "display_name"))
+
+
+class Product(models.Model):
+    """The name agents read for one of the app's App Store product IDs.
+
+    Apple sends only the product ID; a product missing here is shown by its ID.
+    """
+
+    product_id = models.CharField(max_length=200, unique=True)
+    display_name = models.CharField(max_length=200)
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["display_name"]
+        verbose_name = "product in the catalogue"
+        verbose_name_plural = "product catalogue"
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.product_id})"
 
 
 class TokenChangeFollowUp(models.Model):

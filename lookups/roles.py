@@ -1,8 +1,8 @@
 """The staff roles, as Django groups, and the permissions each one holds.
 
-Migrations 0002_roles, 0005 and 0012 create these groups on a fresh database, each with its own
-frozen copy of this table (a migration must keep doing what it did when it was written); a test
-checks the result agrees with this table.
+Migrations 0002_roles, 0005, 0012 and 0014 create these groups on a fresh database, each with
+its own frozen copy of this table (a migration must keep doing what it did when it was
+written); a test checks the result agrees with this table.
 A later change to a role needs a new migration as well as an edit here.
 """
 
@@ -34,6 +34,10 @@ GROUP_PERMISSIONS: dict[str, tuple[str, ...]] = {
         *_AUDITOR_PERMISSIONS,
         "lookups.view_reports",
         "lookups.export_csv",
+        "lookups.view_product",
+        "lookups.add_product",
+        "lookups.change_product",
+        "lookups.delete_product",
         "lookups.approve_transfers",
     ),
 }

@@ -27,6 +27,7 @@ from django.utils import timezone
 from lookups.models import CustomerAccount, Export, Lookup, TokenChange
 
 CHUNK_ROWS = 2000
+BOM = "\ufeff"
 
 # A spreadsheet reads a cell starting with one of these as a formula (tab and carriage return
 # because some strip them first). A leading quote makes it text; the quote is all that changes.
@@ -216,11 +217,16 @@ def stream_csv(
     *,
     filters: dict[str, Any],
     filename: str,
+    with_bom: bool = True,
 ) -> StreamingHttpResponse:
-    """Record the export, and answer with its CSV, written while the client downloads it."""
+    """Record the export, and answer with its CSV, written while the client downloads it.
+
+    `with_bom` starts the file with UTF-8's byte order mark: without it Excel on Windows reads
+    the file as the system's code page and "Müller" arrives as "MÃ¼ller".
+    """
     record = Export.objects.create(user=user, table=table.table, filters=filters)
     response = StreamingHttpResponse(
-        _recorded(record, table, queryset),
+        _recorded(record, table, queryset, with_bom=with_bom),
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -228,16 +234,21 @@ def stream_csv(
     return response
 
 
-def _recorded(record: Export, table: ExportTable, queryset: models.QuerySet) -> Iterator[str]:
+def _recorded(
+    record: Export, table: ExportTable, queryset: models.QuerySet, *, with_bom: bool
+) -> Iterator[str]:
     # This runs after the view has returned, as the server sends each chunk, so the record is
     # completed here: with the row count once the last row is out, or with what went out before
     # the client went away or the database failed (and no finished_at).
     rows = table.rows(queryset)
     written = 0
+    # Sent with the header, so the file starts with it and no chunk is added.
+    prefix = BOM if with_bom else ""
     try:
         for text, count in csv_chunks(table, rows):
             written += count
-            yield text
+            yield prefix + text
+            prefix = ""
     except BaseException:
         # End the read's transaction first, or its rollback would take the record with it.
         rows.close()

@@ -43,6 +43,18 @@ def latest_transaction(
     ).get(original_transaction_id)
 
 
+def newest_first[T](rows: Iterable[T]) -> list[T]:
+    """Rows of transactions (anything with a `.transaction`), newest first by `recency`.
+
+    A row whose signature failed has no transaction and goes last: it can't be dated.
+    """
+    return sorted(
+        rows,
+        key=lambda row: recency(row.transaction) if row.transaction is not None else (-1, -1),
+        reverse=True,
+    )
+
+
 def is_uuid(value: str | None) -> bool:
     if not value:
         return False

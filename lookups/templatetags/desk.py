@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+from babel.core import Locale, UnknownLocaleError
+from babel.numbers import format_currency, format_decimal
 from django import template
+from django.utils import translation
 
 from lookups.appstore.transactions import ProductType, RevocationReason, Transaction
 
 register = template.Library()
+
+TIMES = "\u00d7"  # the multiplication sign, as in "2 × €1.99"  # noqa: RUF003
 
 _PRODUCT_TYPES = {
     ProductType.AUTO_RENEWABLE: "Auto-renewable subscription",
@@ -52,3 +57,47 @@ def in_minutes(value: timedelta | None) -> str:
         return "a while"
     minutes = max(1, round(value.total_seconds() / 60))
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+@register.filter
+def product_name(product_id: str | None, names: dict[str, str] | None) -> str:
+    """The catalogue's name for a product, or its ID when the catalogue has none."""
+    if not product_id:
+        return "Unknown product"
+    return (names or {}).get(product_id) or product_id
+
+
+def _babel_locale() -> Locale:
+    """The active language as Babel's locale: "de" reads 1,99 €, "en-us" reads €1.99."""
+    try:
+        return Locale.parse(translation.to_locale(translation.get_language() or "en-us"))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en_US")
+
+
+@register.filter
+def price_line(txn: Transaction) -> str:
+    """Quantity and price as the locale writes the currency: "2 x €1.99" (with a real
+    multiplication sign), "¥1,500" (no yen
+    decimals). Apple's price is the one configured for the product, so it is per unit."""
+    price = txn.price
+    if price is None:
+        return ""
+    locale = _babel_locale()
+    try:
+        amount = format_currency(price, txn.currency or "", locale=locale)
+    except (KeyError, ValueError):
+        # A currency Babel doesn't know (or none): the number, then whatever code Apple sent.
+        amount = f"{format_decimal(price, locale=locale)} {txn.currency or ''}".strip()
+    quantity = txn.quantity or 1
+    if quantity == 1:
+        return amount
+    return f"{format_decimal(quantity, locale=locale)} {TIMES} {amount}"
+
+
+@register.filter
+def utc_time(value: datetime | None) -> str:
+    """A moment to the second, in UTC and saying so: what an audit row needs."""
+    if value is None:
+        return "—"
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from lookups.forms import AccountSearchForm
-from lookups.models import CustomerAccount, TokenChange
+from lookups.models import CustomerAccount, Product, TokenChange
 from lookups.services.linking import still_current_links
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial
 from lookups.views.permissions import agent_required
@@ -56,4 +56,5 @@ def account(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         # A purchase moved on to another customer since is no longer this customer's.
         "linked": still_current_links(succeeded),
     }
+    context["product_names"] = Product.objects.names_for(c.product_id for c in context["linked"])
     return render(request, "lookups/account.html", context)

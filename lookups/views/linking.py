@@ -111,7 +111,14 @@ def _panel(request: HtmxHttpRequest, context: dict[str, Any]) -> HttpResponse:
 
 def _confirm(request: HtmxHttpRequest, context: dict[str, Any]) -> HttpResponse:
     chosen = get_object_or_404(CustomerAccount, pk=_as_pk(request.GET.get("account")))
-    form = LinkForm(initial={"account": chosen.pk, "request_id": uuid.uuid4()})
+    form = LinkForm(
+        initial={
+            "account": chosen.pk,
+            "request_id": uuid.uuid4(),
+            # Retry after a failed link brings the ticket back.
+            "ticket_reference": request.GET.get("ticket", "")[:100],
+        }
+    )
     context.update(form=form, account=chosen)
     return render(request, page_or_partial(request, PAGE, "confirm"), context)
 
@@ -146,7 +153,9 @@ def _submit(request: HtmxHttpRequest, context: dict[str, Any]) -> HttpResponse:
             form.add_error("confirm_relink", refusal.message)
             context.update(form=form, account=data["account"])
             return render(request, page_or_partial(request, PAGE, "confirm"), context, status=422)
-        context.update(refusal=refusal.message)
+        context.update(
+            refusal=refusal.message, account=data["account"], ticket=data["ticket_reference"]
+        )
         return render(
             request, page_or_partial(request, PAGE, "outcome"), context, status=refusal.status
         )

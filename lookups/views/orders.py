@@ -6,11 +6,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
 
 from lookups.forms import HistoryForm, OrderLookupForm, is_transaction_id
-from lookups.services.looking_up import look_up_order, transaction_history
+from lookups.models import Product
+from lookups.services.looking_up import LookupResult, look_up_order, transaction_history
+from lookups.services.purchases import newest_first
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial
 from lookups.views.permissions import agent_required
 
@@ -20,8 +24,9 @@ from lookups.views.permissions import agent_required
 def home(request: HtmxHttpRequest) -> HttpResponse:
     if request.user.has_perm("lookups.look_up_orders"):
         return redirect("lookups:look_up")
-    if request.user.is_staff:
-        return redirect("admin:index")
+    if request.user.has_perm("lookups.view_reports") or request.user.is_staff:
+        # Managers and auditors: where their work is, not the admin's model list.
+        return render(request, "lookups/home.html")
     raise PermissionDenied
 
 
@@ -33,8 +38,11 @@ def look_up(request: HtmxHttpRequest) -> HttpResponse:
     form = OrderLookupForm(request.GET or None)
     result = None
     if form.is_valid():
+        if form.cleaned_data["transaction_id"]:
+            return _open_history(request, form.cleaned_data["transaction_id"])
         result = look_up_order(request.user, form.cleaned_data["order_id"])
-    context = {"form": form, "result": result}
+    context = {"form": form, "result": result, "rows": _newest_first(result)}
+    context["product_names"] = _product_names(context["rows"])
     return render(request, page_or_partial(request, "lookups/look_up.html", "results"), context)
 
 
@@ -57,11 +65,49 @@ def history(request: HtmxHttpRequest, transaction_id: str) -> HttpResponse:
         )
     query = request.GET.copy()
     query.pop("revision", None)
+    query.pop("shown", None)
+    rows = result.rows if result else []
     context = {
         "form": form,
         "transaction_id": transaction_id,
         "result": result,
         "query": query.urlencode(),
+        # The order the agent came from, to go back to; only ever shown as an order ID.
+        "order_id": _order_id_param(request.GET.get("order")),
+        "shown": _count_param(request.GET.get("shown")) + len(rows),
+        "product_names": _product_names(rows),
     }
     partial = "rows" if request.GET.get("revision") else "results"
     return render(request, page_or_partial(request, "lookups/history.html", partial), context)
+
+
+def _open_history(request: HtmxHttpRequest, transaction_id: str) -> HttpResponse:
+    """A transaction ID typed into Look up opens that purchase's history page."""
+    url = reverse("lookups:history", args=[transaction_id])
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+def _newest_first(result: LookupResult | None) -> list:
+    if result is None:
+        return []
+    return newest_first(result.rows)
+
+
+def _product_names(rows: list) -> dict[str, str]:
+    return Product.objects.names_for(
+        row.transaction.product_id for row in rows if row.transaction is not None
+    )
+
+
+def _order_id_param(value: str | None) -> str:
+    value = (value or "").strip().upper()
+    return value if OrderLookupForm.looks_like_order_id(value) else ""
+
+
+def _count_param(value: str | None) -> int:
+    """How many rows the agent had before this page: digits only, else none."""
+    if value and value.isascii() and value.isdigit() and len(value) <= 6:
+        return int(value)
+    return 0

@@ -73,6 +73,8 @@ def export(request: HtmxHttpRequest, table: str) -> HttpResponse:
         filters.rows_of(spec.model),
         filters=filters.as_record(with_agent=spec.has_agent),
         filename=spec.filename(filters.slug),
+        # For Excel on Windows by default; ?bom=0 for tools that take the mark for data.
+        with_bom=request.GET.get("bom") != "0",
     )
 
 

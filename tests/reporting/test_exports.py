@@ -35,7 +35,7 @@ def at(day: int, hour: int = 12, minute: int = 0, second: int = 0, micro: int = 
 
 def body(response) -> str:
     assert response.streaming
-    return b"".join(response.streaming_content).decode("utf-8")
+    return b"".join(response.streaming_content).decode("utf-8-sig")
 
 
 def parsed(text: str) -> list[list[str]]:

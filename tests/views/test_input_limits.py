@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def test_an_over_long_order_id_gets_a_plain_message(agent_client, appstore_settings, simulator):
     response = agent_client.get(reverse("lookups:look_up"), {"order_id": "A" * 5000})
     assert response.status_code == 200
-    assert "Ensure this value has at most 64 characters (it has 5000)." in response.text
+    assert "That is too long to hold an order ID; paste only the receipt line." in response.text
     assert not Lookup.objects.exists() and simulator.requests == []
 
 

@@ -40,9 +40,14 @@ def assert_answered(response) -> None:
 @example(value="mk5t ttvwjh")
 @example(value="A" * 65)
 @example(value="\x00" + ORDER_OFFER_CODE)
+@example(value=PURCHASE_OFFER_CODE)
 def test_the_order_id_form_accepts_order_ids_and_explains_anything_else(value):
     form = OrderLookupForm({"order_id": value})
-    if form.is_valid():
+    if form.is_valid() and form.cleaned_data["transaction_id"]:
+        # A transaction ID opens its history page instead.
+        assert form.cleaned_data["transaction_id"].isdigit()
+        assert form.cleaned_data["order_id"] == ""
+    elif form.is_valid():
         order_id = form.cleaned_data["order_id"]
         assert order_id.isascii() and order_id.isalnum() and order_id.upper() == order_id
         assert 8 <= len(order_id) <= 14
@@ -58,7 +63,10 @@ def test_the_lookup_page_answers_any_order_id(agent_client, unhurried, value):
     response = agent_client.get(reverse("lookups:look_up"), {"order_id": value}, headers=HTMX)
     assert response.status_code == 200
     assert (
-        'role="alert"' in response.text or "Order " in response.text or "has no" in (response.text)
+        'role="alert"' in response.text
+        or "Order " in response.text
+        or "has no" in (response.text)
+        or "/history/" in response.headers.get("HX-Redirect", "")
     )
 
 

@@ -16,7 +16,14 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from lookups.models import AdaptyDelivery, Export, Purchase, RefusedLink, TokenChangeFollowUp
+from lookups.models import (
+    AdaptyDelivery,
+    Export,
+    Product,
+    Purchase,
+    RefusedLink,
+    TokenChangeFollowUp,
+)
 from lookups.simulators.demo_data import PURCHASE_OFFER_CODE
 from tests.fixtures.pages import csrf_client, token_from_page
 from tests.fixtures.rows import make_lookup, make_token_change, make_transfer_request
@@ -64,7 +71,8 @@ MANAGERS_ONLY = _statuses(SIGN_IN, 403, 403, 200, 200)
 ROUTES = [
     Route("login", _statuses(200, 200, 200, 200, 200)),
     Route("logout", _statuses(302, 302, 302, 302, 302), method="post"),
-    Route("lookups:home", _statuses(SIGN_IN, 302, 302, 302, 302)),
+    # Agents go straight to Look up; auditors and managers get a home of their own.
+    Route("lookups:home", _statuses(SIGN_IN, 302, 200, 200, 302)),
     Route("lookups:look_up", AGENTS_ONLY),
     Route("lookups:history", AGENTS_ONLY, kwargs=lambda o: {"transaction_id": PURCHASE_OFFER_CODE}),
     Route(
@@ -111,6 +119,7 @@ ROUTES = [
 
 # The admin: its own sign-in and index, and every page of every model it shows. Agents are not
 # staff, so the admin sends them to its sign-in page like anyone else.
+MANAGERS_EDIT = _statuses(SIGN_IN, SIGN_IN, 403, 200, 200)
 ADMIN_ONLY_SUPERUSER = _statuses(SIGN_IN, SIGN_IN, 403, 403, 200)
 STAFF_READ = _statuses(SIGN_IN, SIGN_IN, 200, 200, 200)
 NOBODY = _statuses(SIGN_IN, SIGN_IN, 403, 403, 403)
@@ -178,6 +187,17 @@ ADMIN_ROUTES = [
             ("delete", NOBODY),
         ]
     ),
+    # The product catalogue: managers keep it; auditors have no need of it.
+    *(
+        Route(f"admin:lookups_product_{page}", MANAGERS_EDIT, kwargs=kwargs)
+        for page, kwargs in [
+            ("changelist", lambda o: {}),
+            ("add", lambda o: {}),
+            ("change", lambda o: {"object_id": o["product"].pk}),
+            ("history", lambda o: {"object_id": o["product"].pk}),
+            ("delete", lambda o: {"object_id": o["product"].pk}),
+        ]
+    ),
 ]
 ALL_ROUTES = ROUTES + ADMIN_ROUTES
 
@@ -207,7 +227,7 @@ def test_every_url_in_the_urlconf_is_in_the_permission_table():
 def test_every_model_in_the_admin_is_in_the_permission_table():
     shown = {f"{m._meta.app_label}_{m._meta.model_name}" for m in admin.site._registry}
     in_table = {f"lookups_{model}" for model in DESK_MODELS} | set(OTHER_MODELS)
-    in_table.add("lookups_tokenchangefollowup")
+    in_table |= {"lookups_tokenchangefollowup", "lookups_product"}
     assert shown == in_table
 
 
@@ -234,6 +254,7 @@ def objects(agent_user, manager_user, customer_account) -> dict[str, Any]:
             token_change=token_change, agent=agent_user, customer_user_id="cust-jane"
         ),
         "export": Export.objects.create(user=manager_user, table=Export.Table.LOOKUPS),
+        "product": Product.objects.create(product_id="com.example.pro", display_name="Pro"),
         "purchase": Purchase.objects.create(
             environment="Production",
             original_transaction_id=PURCHASE_OFFER_CODE,

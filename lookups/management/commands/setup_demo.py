@@ -1,4 +1,5 @@
-"""`python manage.py setup_demo`: the local signing key, demo logins and demo customers."""
+"""`python manage.py setup_demo`: the local signing key, demo logins, customers, product names
+and a few weeks of demo activity for the reports."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from lookups.services.demo_accounts import create_demo_accounts, create_demo_users
+from lookups.services.demo_activity import create_demo_activity
+from lookups.services.demo_products import create_demo_products
 from lookups.simulators.appstore.local import ensure_private_key
 
 
@@ -22,6 +25,13 @@ class Command(BaseCommand):
         users = create_demo_users()
         count = create_demo_accounts()
         self.stdout.write(f"Demo customer accounts: {count}")
+        self.stdout.write(f"Demo products named in the catalogue: {create_demo_products()}")
+        activity = create_demo_activity()
+        self.stdout.write(
+            f"Demo activity for the reports ({'made now' if activity.created else 'already there'}"
+            f"): {activity.lookups} lookups, {activity.token_changes} token changes, "
+            "marked DEMO"
+        )
         self.stdout.write("Demo logins:")
         for username, password, group in users:
             self.stdout.write(f"  {username:<8} {password:<20} {group}")

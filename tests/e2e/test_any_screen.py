@@ -1,0 +1,141 @@
+"""Every page of the desk on a 390 px phone and a 1366 px laptop: nothing scrolls sideways, every
+target is thumb-sized on the phone, and axe-core finds nothing serious or critical."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth.models import User
+from playwright.sync_api import Page, expect
+
+from lookups.models import CustomerAccount
+from lookups.services.demo_activity import create_demo_activity
+from lookups.simulators.demo_data import MAYA, ORDER_LONG_HISTORY, ORDER_OFFER_CODE
+from tests.e2e.conftest import Screenshots
+from tests.e2e.desk import (
+    LAPTOP,
+    PHONE,
+    accessibility_violations,
+    horizontal_overflow,
+    sign_in,
+    small_targets,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("appstore_settings", "demo_customers")]
+
+
+@pytest.fixture(autouse=True)
+def unhurried(appstore_settings):
+    """No per-second budget: an agent here looks up faster than the demo's Sandbox limit."""
+    appstore_settings.APPSTORE_RATE_LIMITS = {"lookup": 1000, "set_token": 1000, "history": 1000}
+
+
+LATEST_TRANSACTION_ID = "2000000842287015"
+WELCOME = re.compile(r"^Welcome, ")
+
+
+def check(page: Page, screenshots: Screenshots, name: str, *, phone: bool) -> dict[str, list]:
+    """What is wrong with the page as it is now; empty lists when nothing is."""
+    screenshots.take(page, name)
+    problems: dict[str, list] = {
+        "overflow": [px] if (px := horizontal_overflow(page)) else [],
+        "axe": accessibility_violations(page),
+    }
+    if phone:
+        problems["small targets"] = small_targets(page)
+    return {key: value for key, value in problems.items() if value}
+
+
+def agent_pages(page: Page, screenshots: Screenshots, *, phone: bool) -> dict[str, dict]:
+    found = {}
+    page.goto(f"/orders/?order_id={ORDER_OFFER_CODE}")
+    expect(page.locator("table.purchases")).to_be_visible()
+    found["lookup"] = check(page, screenshots, "lookup", phone=phone)
+
+    page.locator(f"#txn-{LATEST_TRANSACTION_ID}").get_by_role(
+        "link", name="Link to customer"
+    ).click()
+    search = page.get_by_label("Find the customer (email, account ID or name)")
+    # Focused once htmx has settled the panel, and so listens to what is typed.
+    expect(search).to_be_focused()
+    search.fill("maya")
+    expect(page.get_by_role("link", name="Choose")).to_be_visible()
+    found["link search"] = check(page, screenshots, "link-search", phone=phone)
+    page.get_by_role("link", name="Choose").click()
+    expect(page.get_by_label("Support ticket")).to_be_focused()
+    found["link confirm"] = check(page, screenshots, "link-confirm", phone=phone)
+
+    page.goto(f"/orders/?order_id={ORDER_LONG_HISTORY}")
+    page.get_by_role("link", name="History").first.click()
+    expect(page.get_by_role("link", name="Load more")).to_be_visible()
+    found["history"] = check(page, screenshots, "history", phone=phone)
+
+    maya = CustomerAccount.objects.get(external_id=MAYA)
+    page.goto(f"/accounts/{maya.pk}/")
+    found["account"] = check(page, screenshots, "account", phone=phone)
+    page.goto("/accounts/?q=example")
+    found["customers"] = check(page, screenshots, "customers", phone=phone)
+    return found
+
+
+def manager_pages(page: Page, screenshots: Screenshots, *, phone: bool) -> dict[str, dict]:
+    found = {"home": check(page, screenshots, "manager-home", phone=phone)}
+    page.goto("/reports/")
+    expect(page.get_by_role("heading", name="Lookups per day")).to_be_visible()
+    found["reports"] = check(page, screenshots, "reports", phone=phone)
+    page.goto("/admin/lookups/tokenchange/")
+    expect(page.get_by_role("heading", name="Select token change to view")).to_be_visible()
+    # The admin's own pages: only the page width is ours to answer for.
+    screenshots.take(page, "admin-token-changes")
+    found["admin token changes"] = {"overflow": [horizontal_overflow(page)]}
+    if found["admin token changes"]["overflow"] == [0]:
+        found["admin token changes"] = {}
+    return found
+
+
+@pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["phone-390", "laptop-1366"])
+def test_every_page_fits_the_screen_and_passes_axe(
+    new_page: Callable[..., Page],
+    agent_user: User,
+    manager_user: User,
+    screenshots: Screenshots,
+    browser_errors: list[str],
+    viewport: dict[str, int],
+) -> None:
+    create_demo_activity(days=14)
+    phone = viewport == PHONE
+
+    page = new_page()
+    page.set_viewport_size(viewport)
+    sign_in(page, agent_user.get_username())
+    problems = agent_pages(page, screenshots, phone=phone)
+
+    manager = new_page()
+    manager.set_viewport_size(viewport)
+    sign_in(manager, manager_user.get_username(), landing=WELCOME)
+    problems.update(manager_pages(manager, screenshots, phone=phone))
+
+    assert {page: found for page, found in problems.items() if found} == {}
+    assert browser_errors == []
+
+
+def test_the_top_bar_folds_into_a_menu_on_a_phone(
+    new_page: Callable[..., Page], agent_user: User, screenshots: Screenshots
+) -> None:
+    page = new_page()
+    page.set_viewport_size(PHONE)
+    sign_in(page, agent_user.get_username())
+    menu = page.get_by_role("button", name="Menu")
+    sections = page.get_by_role("navigation", name="Sections")
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(sections).to_be_hidden()
+    screenshots.take(page, "folded")
+
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    expect(sections.get_by_role("link", name="Customers")).to_be_visible()
+    screenshots.take(page, "open")
+    sections.get_by_role("link", name="Customers").click()
+    expect(page.get_by_role("heading", name="Customers")).to_be_visible()
