@@ -404,6 +404,21 @@ class Purchase(models.Model):
         HISTORY = "history", "Transaction history"
         APPLE_READ = "apple_read", "Read from Apple for a link"
 
+    class Status(models.TextChoices):
+        # Apple's subscription statuses 1-5, then the two states of a one-time purchase.
+        ACTIVE = "active", "Active"
+        EXPIRED = "expired", "Expired"
+        BILLING_RETRY = "billing_retry", "Billing retry"
+        GRACE_PERIOD = "grace_period", "Grace period"
+        REVOKED = "revoked", "Revoked"
+        OWNED = "owned", "Owned"
+        REFUNDED = "refunded", "Refunded"
+
+    class StatusSource(models.TextChoices):
+        STATUS_READ = "status_read", "Get All Subscription Statuses"
+        TRANSACTION = "transaction", "The purchase's transaction"
+        NOTIFICATION = "notification", "App Store notification"
+
     environment = models.CharField(max_length=16)
     original_transaction_id = models.CharField(max_length=64)
     # The newest verified transaction's payload, as Apple signed it.
@@ -414,6 +429,21 @@ class Purchase(models.Model):
     order_id = models.CharField(max_length=32, blank=True)
     learnt_at = models.DateTimeField()
     learnt_from = models.CharField(max_length=16, choices=Source.choices)
+
+    # What Apple says of the purchase's state, from verified signed renewal info and status.
+    status = models.CharField(max_length=16, choices=Status.choices, blank=True)
+    renewal_info = models.JSONField(null=True, blank=True)
+    auto_renew = models.BooleanField(null=True, blank=True)
+    next_renewal_date = models.DateTimeField(null=True, blank=True)
+    next_renewal_product_id = models.CharField(max_length=200, blank=True)
+    expiration_intent = models.PositiveSmallIntegerField(null=True, blank=True)
+    grace_period_ends_at = models.DateTimeField(null=True, blank=True)
+    revocation_date = models.DateTimeField(null=True, blank=True)
+    revocation_reason = models.PositiveSmallIntegerField(null=True, blank=True)
+    # When Apple signed the status the desk holds: an older one arriving later is ignored.
+    status_signed_at = models.DateTimeField(null=True, blank=True)
+    status_learnt_at = models.DateTimeField(null=True, blank=True)
+    status_source = models.CharField(max_length=16, choices=StatusSource.choices, blank=True)
 
     class Meta:
         ordering = ["-learnt_at"]

@@ -52,3 +52,28 @@ def in_minutes(value: timedelta | None) -> str:
         return "a while"
     minutes = max(1, round(value.total_seconds() / 60))
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+# Apple's expirationIntent, in the words an agent says to a customer.
+_EXPIRATION_INTENTS = {
+    1: "The customer cancelled it",
+    2: "A billing error: Apple could not charge the customer",
+    3: "The customer did not agree to a price increase",
+    4: "The product was not available to renew",
+    5: "Another reason Apple does not say",
+}
+
+
+@register.filter
+def expiration_intent_label(value: int | None) -> str:
+    if value is None:
+        return ""
+    return _EXPIRATION_INTENTS.get(value, f"Reason {value}, not known to the desk")
+
+
+@register.filter
+def picture_of(purchases: dict | None, original_transaction_id: str | None):
+    """The desk's picture of a purchase among a result's, by original transaction ID."""
+    if not purchases or not original_transaction_id:
+        return None
+    return purchases.get(original_transaction_id)
