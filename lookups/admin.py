@@ -383,3 +383,7 @@ class PurchaseAdmin(ReadOnlyAdmin):
     list_filter = ["learnt_from", EnvironmentListFilter]
     search_fields = ["=original_transaction_id", "=order_id", "=app_account_token"]
     search_help_text = "A transaction ID, order ID or token, exactly."
+
+
+# The task queue and the follow-ups of unanswered token changes have a module of their own.
+from lookups import queue_admin  # noqa: E402, F401
