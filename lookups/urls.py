@@ -1,6 +1,6 @@
 from django.urls import path
 
-from lookups.views import accounts, linking, orders, reports, transfers
+from lookups.views import accounts, linking, notifications, orders, reports, transfers
 
 app_name = "lookups"
 
@@ -17,4 +17,9 @@ urlpatterns = [
     path("accounts/<int:pk>/", accounts.account, name="account"),
     path("reports/", reports.reports, name="reports"),
     path("reports/<slug:table>.csv", reports.export, name="export"),
+    path(
+        "appstore/notifications/",
+        notifications.app_store_notifications,
+        name="appstore_notifications",
+    ),
 ]

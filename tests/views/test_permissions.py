@@ -16,7 +16,15 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from lookups.models import AdaptyDelivery, Export, Purchase, RefusedLink, TokenChangeFollowUp
+from lookups.models import (
+    AdaptyDelivery,
+    AppStoreNotification,
+    Export,
+    Purchase,
+    QuarantinedNotification,
+    RefusedLink,
+    TokenChangeFollowUp,
+)
 from lookups.simulators.demo_data import PURCHASE_OFFER_CODE
 from tests.fixtures.pages import csrf_client, token_from_page
 from tests.fixtures.rows import make_lookup, make_token_change, make_transfer_request
@@ -107,7 +115,12 @@ ROUTES = [
         )
         for table in ("lookups", "token-changes", "customer-accounts")
     ),
+    # Apple posts here without signing in; the signed payload is the proof. An empty body
+    # is not a notification.
+    Route("lookups:appstore_notifications", _statuses(400, 400, 400, 400, 400), method="post"),
 ]
+# The URLs Apple calls: no session, no CSRF token.
+APPLE_CALLS = {"lookups:appstore_notifications"}
 
 # The admin: its own sign-in and index, and every page of every model it shows. Agents are not
 # staff, so the admin sends them to its sign-in page like anyone else.
@@ -124,6 +137,11 @@ DESK_MODELS = {
     "purchase": ("purchase", False),
     "refusedlink": ("refused_link", False),
     "transferrequest": ("transfer", False),
+}
+# Superusers alone read what Apple sent and what was quarantined; nobody writes them here.
+APPLE_NOTIFICATION_MODELS = {
+    "appstorenotification": "notification",
+    "quarantinednotification": "quarantined",
 }
 OTHER_MODELS = ["auth_group", "auth_user", "axes_accessattempt", "axes_accesslog"]
 OTHER_MODELS += ["axes_accessfailurelog", "django_tasks_database_dbtaskresult"]
@@ -179,6 +197,17 @@ ADMIN_ROUTES = [
         ]
     ),
 ]
+ADMIN_ROUTES += [
+    Route(f"admin:lookups_{model}_{page}", expected, kwargs=kwargs)
+    for model, obj in APPLE_NOTIFICATION_MODELS.items()
+    for page, expected, kwargs in [
+        ("changelist", ADMIN_ONLY_SUPERUSER, lambda o: {}),
+        ("add", NOBODY, lambda o: {}),
+        ("change", ADMIN_ONLY_SUPERUSER, lambda o, obj=obj: {"object_id": o[obj].pk}),
+        ("history", ADMIN_ONLY_SUPERUSER, lambda o, obj=obj: {"object_id": o[obj].pk}),
+        ("delete", NOBODY, lambda o, obj=obj: {"object_id": o[obj].pk}),
+    ]
+]
 ALL_ROUTES = ROUTES + ADMIN_ROUTES
 
 
@@ -208,6 +237,7 @@ def test_every_model_in_the_admin_is_in_the_permission_table():
     shown = {f"{m._meta.app_label}_{m._meta.model_name}" for m in admin.site._registry}
     in_table = {f"lookups_{model}" for model in DESK_MODELS} | set(OTHER_MODELS)
     in_table.add("lookups_tokenchangefollowup")
+    in_table |= {f"lookups_{model}" for model in APPLE_NOTIFICATION_MODELS}
     assert shown == in_table
 
 
@@ -217,6 +247,8 @@ def test_nothing_but_the_sign_in_pages_opens_without_signing_in():
             assert route.expected["anonymous"] == 200
         elif route.name == "logout":
             assert route.expected["anonymous"] == 302
+        elif route.name in APPLE_CALLS:
+            assert route.expected["anonymous"] != SIGN_IN
         else:
             assert route.expected["anonymous"] == SIGN_IN, route.id
 
@@ -251,6 +283,13 @@ def objects(agent_user, manager_user, customer_account) -> dict[str, Any]:
         ),
         "transfer": make_transfer_request(agent_user, customer_account),
         "follow_up": TokenChangeFollowUp.objects.create(token_change=token_change),
+        "notification": AppStoreNotification.objects.create(
+            notification_uuid="0f5e7b4e-8d0f-4d55-9f43-6f1d1c2b3a40",
+            environment="Production",
+            notification_type="DID_RENEW",
+            payload={"notificationType": "DID_RENEW"},
+        ),
+        "quarantined": QuarantinedNotification.objects.create(reason="The body is not JSON."),
     }
 
 
@@ -278,7 +317,9 @@ def test_each_role_gets_what_the_permission_table_says(
 
 
 @pytest.mark.parametrize(
-    "route", [r for r in ALL_ROUTES if r.method == "post"], ids=lambda route: route.id
+    "route",
+    [r for r in ALL_ROUTES if r.method == "post" and r.name not in APPLE_CALLS],
+    ids=lambda route: route.id,
 )
 def test_every_post_needs_the_csrf_token(superuser, objects, route):
     client = csrf_client(superuser)
