@@ -1,12 +1,13 @@
 from django.urls import path
 
-from lookups.views import accounts, linking, notifications, orders, reports, transfers
+from lookups.views import accounts, linking, notifications, orders, reports, transfers, unlinked
 
 app_name = "lookups"
 
 urlpatterns = [
     path("", orders.home, name="home"),
     path("orders/", orders.look_up, name="look_up"),
+    path("purchases/unlinked/", unlinked.unlinked, name="unlinked"),
     path("purchases/<str:transaction_id>/history/", orders.history, name="history"),
     path("purchases/<str:original_transaction_id>/link/", linking.link, name="link"),
     path("token-changes/<int:pk>/", linking.link_status, name="link_status"),

@@ -74,6 +74,8 @@ ROUTES = [
     Route("logout", _statuses(302, 302, 302, 302, 302), method="post"),
     Route("lookups:home", _statuses(SIGN_IN, 302, 302, 302, 302)),
     Route("lookups:look_up", AGENTS_ONLY),
+    # Agents link them, managers watch how many wait.
+    Route("lookups:unlinked", _statuses(SIGN_IN, 200, 403, 200, 200)),
     Route("lookups:history", AGENTS_ONLY, kwargs=lambda o: {"transaction_id": PURCHASE_OFFER_CODE}),
     Route(
         "lookups:link",
