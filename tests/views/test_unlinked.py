@@ -75,3 +75,20 @@ def test_the_reports_page_counts_them(post, manager_client):
     post("OFFER_REDEEMED", transaction_id=PURCHASE_OFFER_CODE)
     page = manager_client.get(reverse("lookups:reports")).text
     assert "1 offer-code purchase not linked yet" in page
+
+
+def test_an_offer_code_redeemed_in_the_demo_life_reaches_the_list(
+    live_server, appstore_settings, simulator, agent_client
+):
+    appstore_settings.TASKS = IMMEDIATE
+    simulator.set_notification_url(live_server.url + reverse("lookups:appstore_notifications"))
+    try:
+        answer = simulator.live({"action": "redeem_offer_code"})
+        assert simulator.notifications.wait_until_settled(timeout=10)
+    finally:
+        simulator.set_notification_url(None)
+    purchase = Purchase.objects.get(learnt_from=Purchase.Source.NOTIFICATION)
+    assert purchase.status == Purchase.Status.ACTIVE
+    page = agent_client.get(reverse("lookups:unlinked")).text
+    assert f"unlinked-{purchase.original_transaction_id}" in page
+    assert answer
