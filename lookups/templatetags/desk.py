@@ -69,11 +69,3 @@ def expiration_intent_label(value: int | None) -> str:
     if value is None:
         return ""
     return _EXPIRATION_INTENTS.get(value, f"Reason {value}, not known to the desk")
-
-
-@register.filter
-def picture_of(purchases: dict | None, original_transaction_id: str | None):
-    """The desk's picture of a purchase among a result's, by original transaction ID."""
-    if not purchases or not original_transaction_id:
-        return None
-    return purchases.get(original_transaction_id)
