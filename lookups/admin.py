@@ -17,11 +17,13 @@ from django.utils.html import format_html
 
 from lookups.models import (
     AdaptyDelivery,
+    AppStoreNotification,
     CustomerAccount,
     Export,
     Lookup,
     Product,
     Purchase,
+    QuarantinedNotification,
     RefusedLink,
     TokenChange,
     TransferRequest,
@@ -418,6 +420,32 @@ class PurchaseAdmin(ReadOnlyAdmin):
     list_filter = ["learnt_from", EnvironmentListFilter]
     search_fields = ["=original_transaction_id", "=order_id", "=app_account_token"]
     search_help_text = "A transaction ID, order ID or token, exactly."
+
+
+@admin.register(AppStoreNotification)
+class AppStoreNotificationAdmin(ReadOnlyAdmin):
+    """Every App Store notification the desk verified and stored, and what applying it did."""
+
+    list_display = [
+        "notification_type",
+        "subtype",
+        "original_transaction_id",
+        "signed_date",
+        "received_at",
+        "received_from",
+        "state",
+        "outcome",
+    ]
+    list_filter = ["state", "notification_type", "received_from"]
+    search_fields = ["=notification_uuid", "=original_transaction_id"]
+    search_help_text = "A notification UUID or original transaction ID, exactly."
+
+
+@admin.register(QuarantinedNotification)
+class QuarantinedNotificationAdmin(ReadOnlyAdmin):
+    """Bodies posted to the notification endpoint that failed verification: never applied."""
+
+    list_display = ["received_at", "reason", "body_length"]
 
 
 # The task queue and the follow-ups of unanswered token changes have a module of their own.

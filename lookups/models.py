@@ -478,6 +478,22 @@ class Purchase(models.Model):
         LOOKUP = "lookup", "Order lookup"
         HISTORY = "history", "Transaction history"
         APPLE_READ = "apple_read", "Read from Apple for a link"
+        NOTIFICATION = "notification", "App Store notification"
+
+    class Status(models.TextChoices):
+        # Apple's subscription statuses 1-5, then the two states of a one-time purchase.
+        ACTIVE = "active", "Active"
+        EXPIRED = "expired", "Expired"
+        BILLING_RETRY = "billing_retry", "Billing retry"
+        GRACE_PERIOD = "grace_period", "Grace period"
+        REVOKED = "revoked", "Revoked"
+        OWNED = "owned", "Owned"
+        REFUNDED = "refunded", "Refunded"
+
+    class StatusSource(models.TextChoices):
+        STATUS_READ = "status_read", "Get All Subscription Statuses"
+        TRANSACTION = "transaction", "The purchase's transaction"
+        NOTIFICATION = "notification", "App Store notification"
 
     environment = models.CharField(max_length=16)
     original_transaction_id = models.CharField(max_length=64)
@@ -489,6 +505,21 @@ class Purchase(models.Model):
     order_id = models.CharField(max_length=32, blank=True)
     learnt_at = models.DateTimeField()
     learnt_from = models.CharField(max_length=16, choices=Source.choices)
+
+    # What Apple says of the purchase's state, from verified signed renewal info and status.
+    status = models.CharField(max_length=16, choices=Status.choices, blank=True)
+    renewal_info = models.JSONField(null=True, blank=True)
+    auto_renew = models.BooleanField(null=True, blank=True)
+    next_renewal_date = models.DateTimeField(null=True, blank=True)
+    next_renewal_product_id = models.CharField(max_length=200, blank=True)
+    expiration_intent = models.PositiveSmallIntegerField(null=True, blank=True)
+    grace_period_ends_at = models.DateTimeField(null=True, blank=True)
+    revocation_date = models.DateTimeField(null=True, blank=True)
+    revocation_reason = models.PositiveSmallIntegerField(null=True, blank=True)
+    # When Apple signed the status the desk holds: an older one arriving later is ignored.
+    status_signed_at = models.DateTimeField(null=True, blank=True)
+    status_learnt_at = models.DateTimeField(null=True, blank=True)
+    status_source = models.CharField(max_length=16, choices=StatusSource.choices, blank=True)
 
     class Meta:
         ordering = ["-learnt_at"]
@@ -648,3 +679,67 @@ class TransferRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Transfer of {self.original_transaction_id} to {self.account} ({self.status})"
+
+
+class AppStoreNotification(models.Model):
+    """An App Store Server Notification V2, verified and stored before anything is done with it.
+
+    Kept once per `notification_uuid`, however often Apple sends it again; a task applies it to
+    the purchase picture afterwards, so a crash between storing and applying loses nothing.
+    """
+
+    class State(models.TextChoices):
+        RECEIVED = "received", "Received, not applied yet"
+        PROCESSED = "processed", "Applied"
+        IGNORED = "ignored", "Nothing to apply"
+
+    class Source(models.TextChoices):
+        ENDPOINT = "endpoint", "Sent by Apple"
+        HISTORY = "history", "Get Notification History"
+
+    notification_uuid = models.CharField(max_length=64, unique=True)
+    environment = models.CharField(max_length=16)
+    notification_type = models.CharField(max_length=64)
+    subtype = models.CharField(max_length=64, blank=True)
+    signed_date = models.DateTimeField(null=True, blank=True)
+    original_transaction_id = models.CharField(max_length=64, blank=True, db_index=True)
+    # The verified payload; its signed transaction and renewal info decoded beside it.
+    payload = models.JSONField()
+    transaction = models.JSONField(null=True, blank=True)
+    renewal_info = models.JSONField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    received_from = models.CharField(max_length=16, choices=Source.choices, default=Source.ENDPOINT)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RECEIVED)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        default_permissions = ("view",)
+        indexes = [models.Index(fields=["state", "received_at"], name="notification_unprocessed")]
+
+    def __str__(self) -> str:
+        subtype = f"/{self.subtype}" if self.subtype else ""
+        return f"{self.notification_type}{subtype} {self.notification_uuid}"
+
+
+class QuarantinedNotification(models.Model):
+    """A body posted to the notification endpoint that failed verification: never applied.
+
+    Kept for an administrator to look at, with why it was refused; the body is cut at
+    `BODY_LIMIT` characters.
+    """
+
+    BODY_LIMIT = 16 * 1024
+
+    received_at = models.DateTimeField(auto_now_add=True)
+    reason = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    body_length = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-received_at"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.received_at:%Y-%m-%d %H:%M} {self.reason}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.tasks import task
 
-from lookups.services import adapty_delivery, settling, sweeping
+from lookups.services import adapty_delivery, notifications, settling, sweeping
 
 
 class GaveUp(Exception):
@@ -39,3 +39,12 @@ def sweep() -> dict[str, int]:
         return dict(sweeping.sweep())
     finally:
         sweeping.schedule_sweep()
+
+
+@task()
+def process_notification(notification_id: int) -> str:
+    """Apply one stored App Store notification to the purchase picture."""
+    row = notifications.process(notification_id)
+    if row is None:
+        return f"notification {notification_id} already applied"
+    return f"{row}: {row.outcome}"

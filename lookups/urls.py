@@ -1,12 +1,13 @@
 from django.urls import path
 
-from lookups.views import accounts, linking, orders, reports, transfers
+from lookups.views import accounts, linking, notifications, orders, reports, transfers, unlinked
 
 app_name = "lookups"
 
 urlpatterns = [
     path("", orders.home, name="home"),
     path("orders/", orders.look_up, name="look_up"),
+    path("purchases/unlinked/", unlinked.unlinked, name="unlinked"),
     path("purchases/<str:transaction_id>/history/", orders.history, name="history"),
     path("purchases/<str:original_transaction_id>/link/", linking.link, name="link"),
     path("token-changes/<int:pk>/", linking.link_status, name="link_status"),
@@ -17,4 +18,9 @@ urlpatterns = [
     path("accounts/<int:pk>/", accounts.account, name="account"),
     path("reports/", reports.reports, name="reports"),
     path("reports/<slug:table>.csv", reports.export, name="export"),
+    path(
+        "appstore/notifications/",
+        notifications.app_store_notifications,
+        name="appstore_notifications",
+    ),
 ]

@@ -20,6 +20,7 @@ from lookups.appstore.errors import ERROR_CLASSES
 from lookups.models import CustomerAccount, Lookup, TokenChange
 from lookups.roles import AGENTS
 from lookups.services import task_queue
+from lookups.services.unlinked import unlinked_offer_code_purchases
 
 # A year and a leap day: enough for "the last twelve months", small enough to chart by day.
 MAX_DAYS = 366
@@ -300,6 +301,11 @@ class BackgroundWork:
     waiting: int
     oldest_minutes: int | None
     too_long: bool
+
+
+def unlinked_offer_codes() -> int:
+    """Now, whatever the report's dates: offer-code purchases waiting for a link."""
+    return unlinked_offer_code_purchases().count()
 
 
 def background_work() -> BackgroundWork:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,12 @@ from lookups.models import CustomerAccount, Lookup, Purchase
 from lookups.services.clients import app_store_client, transaction_verifier
 from lookups.services.purchase_picture import learn_purchases
 from lookups.services.purchases import is_uuid, latest_by_purchase, latest_transaction
+from lookups.services.subscription_status import (
+    StatusRead,
+    learn_one_time_states,
+    learn_statuses,
+    read_statuses_in_background,
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,9 @@ class LookupResult:
     error: AppStoreError | None = None
     revision: str = ""
     has_more: bool = False
+    # The picture of each purchase shown, with Apple's status, by original transaction ID.
+    purchases: dict[str, Purchase] = field(default_factory=dict)
+    status_problem: str = ""
 
     @property
     def unverified_count(self) -> int:
@@ -63,11 +73,43 @@ def look_up_order(agent, order_id: str) -> LookupResult:
     except AppStoreError as error:
         return _record_failure(record, error, started)
 
+    # Apple's statuses are read in a thread while the order's transactions are verified here.
+    status_read = _start_status_read(answer.signed_transactions)
     rows = _verify_and_annotate(answer.signed_transactions)
-    learn_purchases(_verified(rows), source=Purchase.Source.LOOKUP, order_id=order_id)
+    verified = _verified(rows)
+    learn_purchases(verified, source=Purchase.Source.LOOKUP, order_id=order_id)
+    learn_one_time_states(latest_by_purchase(verified).values())
+    status = status_read.result() if status_read is not None else StatusRead([])
+    learn_statuses(status)
     record.outcome = Lookup.Outcome.FOUND if answer.found else Lookup.Outcome.NOT_FOUND
     _save(record, rows, started)
-    return LookupResult(lookup=record, rows=rows)
+    purchases = {
+        purchase.original_transaction_id: purchase
+        for purchase in Purchase.objects.filter(
+            environment=settings.APPSTORE_ENVIRONMENT,
+            original_transaction_id__in=[txn.original_transaction_id for txn in verified],
+        )
+    }
+    return LookupResult(
+        lookup=record, rows=rows, purchases=purchases, status_problem=status.problem
+    )
+
+
+def _start_status_read(signed_transactions: Iterable[str]) -> Future[StatusRead] | None:
+    """Start Get All Subscription Statuses if the order holds a subscription that verifies.
+
+    Its answer names every subscription of the customer, so one verified subscription's ID is
+    enough to ask with.
+    """
+    verifier = transaction_verifier()
+    for signed in signed_transactions:
+        try:
+            txn = verifier.decode_transaction(signed)
+        except VerificationError:
+            continue
+        if txn.is_subscription and txn.original_transaction_id:
+            return read_statuses_in_background(txn.original_transaction_id)
+    return None
 
 
 def transaction_history(

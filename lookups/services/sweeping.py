@@ -2,7 +2,8 @@
 
 A worker killed mid-task (or a process that died between writing a row and finishing with it)
 leaves work behind: a pending token change nobody follows up, a follow-up whose check is
-overdue, an Adapty delivery still queued, or "sent" long past any call's length. The sweep finds
+overdue, an Adapty delivery still queued, or "sent" long past any call's length, an App Store
+notification stored but not applied. The sweep finds
 them and queues them again; every task is idempotent, so a duplicate does no harm. Each sweep
 queues the next one (`schedule_sweep`), and `manage.py db_worker` queues one when it starts,
 so the sweep needs no cron.
@@ -18,7 +19,7 @@ from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from lookups.models import AdaptyDelivery, TokenChange, TokenChangeFollowUp
+from lookups.models import AdaptyDelivery, AppStoreNotification, TokenChange, TokenChangeFollowUp
 from lookups.services import settling
 from lookups.services.adapty_delivery import adapty_call_budget, may_send_again, send_to_adapty
 from lookups.services.task_queue import enqueue_at, one_scheduler_at_a_time, tasks_of
@@ -75,6 +76,14 @@ def sweep() -> Counter[str]:
                 found["queued Adapty deliveries"] += 1
 
         found["Adapty deliveries cut off"] = _resend_cut_off_deliveries(now - adapty_call_budget())
+
+        # Stored but never applied: the process died between storing and its task finishing.
+        unapplied = AppStoreNotification.objects.filter(
+            state=AppStoreNotification.State.RECEIVED, received_at__lt=overdue
+        ).values_list("pk", flat=True)
+        for notification_id in unapplied:
+            enqueue_at(tasks.process_notification, None, notification_id=notification_id)
+            found["notifications not applied"] += 1
     return +found
 
 

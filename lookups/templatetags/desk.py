@@ -101,3 +101,20 @@ def utc_time(value: datetime | None) -> str:
     if value is None:
         return "—"
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+# Apple's expirationIntent, in the words an agent says to a customer.
+_EXPIRATION_INTENTS = {
+    1: "The customer cancelled it",
+    2: "A billing error: Apple could not charge the customer",
+    3: "The customer did not agree to a price increase",
+    4: "The product was not available to renew",
+    5: "Another reason Apple does not say",
+}
+
+
+@register.filter
+def expiration_intent_label(value: int | None) -> str:
+    if value is None:
+        return ""
+    return _EXPIRATION_INTENTS.get(value, f"Reason {value}, not known to the desk")

@@ -11,6 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from lookups.forms import AccountSearchForm
 from lookups.models import CustomerAccount, Product, TokenChange
+from lookups.services.account_timeline import purchases_of, timeline
 from lookups.services.linking import still_current_links
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial
 from lookups.views.permissions import agent_required
@@ -57,4 +58,6 @@ def account(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "linked": still_current_links(succeeded),
     }
     context["product_names"] = Product.objects.names_for(c.product_id for c in context["linked"])
+    purchases = purchases_of(customer)
+    context.update(purchases=purchases, timeline=timeline(customer, purchases))
     return render(request, "lookups/account.html", context)

@@ -18,9 +18,11 @@ from django.utils import timezone
 
 from lookups.models import (
     AdaptyDelivery,
+    AppStoreNotification,
     Export,
     Product,
     Purchase,
+    QuarantinedNotification,
     RefusedLink,
     TokenChangeFollowUp,
 )
@@ -74,6 +76,8 @@ ROUTES = [
     # Agents go straight to Look up; auditors and managers get a home of their own.
     Route("lookups:home", _statuses(SIGN_IN, 302, 200, 200, 302)),
     Route("lookups:look_up", AGENTS_ONLY),
+    # Agents link them, managers watch how many wait.
+    Route("lookups:unlinked", _statuses(SIGN_IN, 200, 403, 200, 200)),
     Route("lookups:history", AGENTS_ONLY, kwargs=lambda o: {"transaction_id": PURCHASE_OFFER_CODE}),
     Route(
         "lookups:link",
@@ -115,7 +119,12 @@ ROUTES = [
         )
         for table in ("lookups", "token-changes", "customer-accounts")
     ),
+    # Apple posts here without signing in; the signed payload is the proof. An empty body
+    # is not a notification.
+    Route("lookups:appstore_notifications", _statuses(400, 400, 400, 400, 400), method="post"),
 ]
+# The URLs Apple calls: no session, no CSRF token.
+APPLE_CALLS = {"lookups:appstore_notifications"}
 
 # The admin: its own sign-in and index, and every page of every model it shows. Agents are not
 # staff, so the admin sends them to its sign-in page like anyone else.
@@ -133,6 +142,11 @@ DESK_MODELS = {
     "purchase": ("purchase", False),
     "refusedlink": ("refused_link", False),
     "transferrequest": ("transfer", False),
+}
+# Superusers alone read what Apple sent and what was quarantined; nobody writes them here.
+APPLE_NOTIFICATION_MODELS = {
+    "appstorenotification": "notification",
+    "quarantinednotification": "quarantined",
 }
 OTHER_MODELS = ["auth_group", "auth_user", "axes_accessattempt", "axes_accesslog"]
 OTHER_MODELS += ["axes_accessfailurelog", "django_tasks_database_dbtaskresult"]
@@ -199,6 +213,17 @@ ADMIN_ROUTES = [
         ]
     ),
 ]
+ADMIN_ROUTES += [
+    Route(f"admin:lookups_{model}_{page}", expected, kwargs=kwargs)
+    for model, obj in APPLE_NOTIFICATION_MODELS.items()
+    for page, expected, kwargs in [
+        ("changelist", ADMIN_ONLY_SUPERUSER, lambda o: {}),
+        ("add", NOBODY, lambda o: {}),
+        ("change", ADMIN_ONLY_SUPERUSER, lambda o, obj=obj: {"object_id": o[obj].pk}),
+        ("history", ADMIN_ONLY_SUPERUSER, lambda o, obj=obj: {"object_id": o[obj].pk}),
+        ("delete", NOBODY, lambda o, obj=obj: {"object_id": o[obj].pk}),
+    ]
+]
 ALL_ROUTES = ROUTES + ADMIN_ROUTES
 
 
@@ -228,6 +253,7 @@ def test_every_model_in_the_admin_is_in_the_permission_table():
     shown = {f"{m._meta.app_label}_{m._meta.model_name}" for m in admin.site._registry}
     in_table = {f"lookups_{model}" for model in DESK_MODELS} | set(OTHER_MODELS)
     in_table |= {"lookups_tokenchangefollowup", "lookups_product"}
+    in_table |= {f"lookups_{model}" for model in APPLE_NOTIFICATION_MODELS}
     assert shown == in_table
 
 
@@ -237,6 +263,8 @@ def test_nothing_but_the_sign_in_pages_opens_without_signing_in():
             assert route.expected["anonymous"] == 200
         elif route.name == "logout":
             assert route.expected["anonymous"] == 302
+        elif route.name in APPLE_CALLS:
+            assert route.expected["anonymous"] != SIGN_IN
         else:
             assert route.expected["anonymous"] == SIGN_IN, route.id
 
@@ -272,6 +300,13 @@ def objects(agent_user, manager_user, customer_account) -> dict[str, Any]:
         ),
         "transfer": make_transfer_request(agent_user, customer_account),
         "follow_up": TokenChangeFollowUp.objects.create(token_change=token_change),
+        "notification": AppStoreNotification.objects.create(
+            notification_uuid="0f5e7b4e-8d0f-4d55-9f43-6f1d1c2b3a40",
+            environment="Production",
+            notification_type="DID_RENEW",
+            payload={"notificationType": "DID_RENEW"},
+        ),
+        "quarantined": QuarantinedNotification.objects.create(reason="The body is not JSON."),
     }
 
 
@@ -299,7 +334,9 @@ def test_each_role_gets_what_the_permission_table_says(
 
 
 @pytest.mark.parametrize(
-    "route", [r for r in ALL_ROUTES if r.method == "post"], ids=lambda route: route.id
+    "route",
+    [r for r in ALL_ROUTES if r.method == "post" and r.name not in APPLE_CALLS],
+    ids=lambda route: route.id,
 )
 def test_every_post_needs_the_csrf_token(superuser, objects, route):
     client = csrf_client(superuser)

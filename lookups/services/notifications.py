@@ -1,0 +1,205 @@
+"""App Store Server Notifications V2: verified and stored on arrival, applied afterwards.
+
+Storing is all the endpoint does, so Apple gets its 200 quickly; applying (the purchase picture,
+refund requests) runs in a task. A notification is kept once per `notification_uuid`: Apple's
+retries and Get Notification History's copies of the same one store nothing twice.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from lookups.appstore import RenewalInfo, Transaction, VerificationError
+from lookups.appstore.notification_history import NotificationHistoryQuery
+from lookups.appstore.notifications import Notification
+from lookups.models import AppStoreNotification, Purchase, QuarantinedNotification
+from lookups.services import refund_requests
+from lookups.services.clients import app_store_client, transaction_verifier
+from lookups.services.purchase_picture import learn_purchases
+from lookups.services.subscription_status import APPLE_STATUSES, learn_state
+
+REFUND_DECIDED = {"REFUND", "REFUND_DECLINED", "REFUND_REVERSED"}
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the endpoint answers: stored (new or again), or refused and why."""
+
+    notification: AppStoreNotification | None
+    created: bool = False
+    refused: str = ""
+
+
+def receive(body: bytes, *, source: str = AppStoreNotification.Source.ENDPOINT) -> Receipt:
+    """Verify a posted `{"signedPayload": ...}` and store it; quarantine it if it fails."""
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return _quarantine(body, "The body is not JSON.")
+    signed = document.get("signedPayload") if isinstance(document, dict) else None
+    if not isinstance(signed, str) or not signed:
+        return _quarantine(body, "The body has no signedPayload.")
+    return receive_signed(signed, source=source, body=body)
+
+
+def receive_signed(
+    signed_payload: str, *, source: str = AppStoreNotification.Source.ENDPOINT, body: bytes = b""
+) -> Receipt:
+    try:
+        notification = transaction_verifier().decode_notification(signed_payload)
+    except VerificationError as error:
+        return _quarantine(
+            body or signed_payload.encode(), f"Verification failed ({error.check}): {error.detail}"
+        )
+    return _store(notification, source)
+
+
+def _store(notification: Notification, source: str) -> Receipt:
+    existing = AppStoreNotification.objects.filter(
+        notification_uuid=notification.notification_uuid
+    ).first()
+    if existing is not None:
+        return Receipt(existing)
+    txn, renewal = notification.transaction, notification.renewal_info
+    original_id = (txn.original_transaction_id if txn else None) or (
+        renewal.original_transaction_id if renewal else None
+    )
+    row = AppStoreNotification(
+        notification_uuid=notification.notification_uuid,
+        environment=settings.APPSTORE_ENVIRONMENT,
+        notification_type=str(notification.notification_type),
+        subtype=str(notification.subtype) if notification.subtype else "",
+        signed_date=notification.signed_date,
+        original_transaction_id=original_id or "",
+        payload=dict(notification.raw),
+        transaction=dict(txn.raw) if txn else None,
+        renewal_info=dict(renewal.raw) if renewal else None,
+        received_from=source,
+    )
+    try:
+        with transaction.atomic():
+            row.save()
+            _queue(row)
+    except IntegrityError:
+        # The same notification arrived twice at once: the other request stored it.
+        return Receipt(
+            AppStoreNotification.objects.get(notification_uuid=notification.notification_uuid)
+        )
+    return Receipt(row, created=True)
+
+
+def _queue(row: AppStoreNotification) -> None:
+    from lookups import tasks  # lookups.tasks imports the services
+
+    tasks.process_notification.enqueue(notification_id=row.pk)
+
+
+def _quarantine(body: bytes, reason: str) -> Receipt:
+    text = body.decode("utf-8", errors="replace")
+    QuarantinedNotification.objects.create(
+        reason=reason[:300], body=text[: QuarantinedNotification.BODY_LIMIT], body_length=len(body)
+    )
+    return Receipt(None, refused=reason)
+
+
+def process(notification_id: int) -> AppStoreNotification | None:
+    """Apply one stored notification to the purchase picture; a second run does nothing.
+
+    Older news never undoes newer: the picture keeps the most recent transaction, and a status
+    signed before the one it holds is ignored, whatever order notifications arrive in.
+    """
+    with transaction.atomic():
+        row = (
+            AppStoreNotification.objects.select_for_update()
+            .filter(pk=notification_id, state=AppStoreNotification.State.RECEIVED)
+            .first()
+        )
+        if row is None:
+            return None
+        row.outcome = _apply(row)
+        row.state = (
+            AppStoreNotification.State.PROCESSED
+            if row.transaction or row.notification_type in REFUND_DECIDED
+            else AppStoreNotification.State.IGNORED
+        )
+        row.processed_at = timezone.now()
+        row.save(update_fields=["outcome", "state", "processed_at"])
+    return row
+
+
+def _apply(row: AppStoreNotification) -> str:
+    done = []
+    txn = Transaction.from_payload(row.transaction) if row.transaction else None
+    renewal = RenewalInfo.from_payload(row.renewal_info) if row.renewal_info else None
+    if txn is not None and txn.original_transaction_id:
+        learn_purchases([txn], source=Purchase.Source.NOTIFICATION)
+        status = _status_of(row, txn)
+        if status and learn_state(
+            txn.original_transaction_id,
+            status=status,
+            transaction=txn,
+            renewal=renewal,
+            signed_at=row.signed_date,
+            source=Purchase.StatusSource.NOTIFICATION,
+        ):
+            done.append(f"status {status}")
+        else:
+            done.append("status older than the desk's, kept")
+    if row.notification_type == "CONSUMPTION_REQUEST":
+        refund_requests.open_refund_request(row)
+        done.append("refund request opened")
+    elif row.notification_type in REFUND_DECIDED:
+        refund_requests.close_refund_request(row)
+        done.append("refund request closed")
+    return "; ".join(done) or "nothing to apply"
+
+
+def _status_of(row: AppStoreNotification, txn: Transaction) -> str:
+    if not txn.is_subscription:
+        return Purchase.Status.REFUNDED if txn.is_revoked else Purchase.Status.OWNED
+    number = (row.payload.get("data") or {}).get("status")
+    return APPLE_STATUSES.get(number, "") if isinstance(number, int) else ""
+
+
+@dataclass(frozen=True)
+class Sync:
+    stored: int = 0
+    known: int = 0
+    refused: int = 0
+
+
+def sync_from_history(start: datetime, end: datetime) -> Sync:
+    """Get Notification History over [start, end), every page, storing what the desk missed.
+
+    Each notification goes through the same checks and storage as one posted to the endpoint,
+    so one the desk already has is left as it is. Raises the client's AppStoreError.
+    """
+    stored = known = refused = 0
+    query = NotificationHistoryQuery(start_date=start, end_date=end)
+    for page in app_store_client().iter_notification_history(query):
+        for sent in page.notifications:
+            receipt = receive_signed(
+                sent.signed_payload, source=AppStoreNotification.Source.HISTORY
+            )
+            if receipt.refused:
+                refused += 1
+            elif receipt.created:
+                stored += 1
+            else:
+                known += 1
+    return Sync(stored, known, refused)
+
+
+def unprocessed() -> list[int]:
+    """Stored notifications no task has applied yet, oldest first (for the sweep)."""
+    return list(
+        AppStoreNotification.objects.filter(state=AppStoreNotification.State.RECEIVED)
+        .order_by("received_at")
+        .values_list("pk", flat=True)
+    )

@@ -1,0 +1,36 @@
+"""Offer-code purchases Apple told the desk about that no customer is linked to yet."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import Exists, Min, OuterRef, Q, QuerySet, Subquery
+
+from lookups.models import AppStoreNotification, Purchase
+
+# OfferType 3 is an offer code; OFFER_REDEEMED is sent for one redeemed on an existing purchase.
+_OFFER_CODE_NEWS = Q(notification_type="OFFER_REDEEMED") | Q(
+    notification_type="SUBSCRIBED", transaction__offerType=3
+)
+
+
+def unlinked_offer_code_purchases() -> QuerySet[Purchase]:
+    """Carrying no token yet, the one Apple told about first at the top."""
+    news = AppStoreNotification.objects.filter(
+        _OFFER_CODE_NEWS,
+        environment=OuterRef("environment"),
+        original_transaction_id=OuterRef("original_transaction_id"),
+    )
+    first_told = (
+        news.order_by()
+        .values("original_transaction_id")
+        .annotate(first=Min("signed_date"))
+        .values("first")
+    )
+    return (
+        Purchase.objects.filter(
+            environment=settings.APPSTORE_ENVIRONMENT, app_account_token__isnull=True
+        )
+        .filter(Exists(news))
+        .annotate(first_told_at=Subquery(first_told))
+        .order_by("first_told_at", "pk")
+    )

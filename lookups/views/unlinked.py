@@ -1,0 +1,28 @@
+"""The offer-code purchases still waiting for an agent to link them to a customer."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from lookups.services.unlinked import unlinked_offer_code_purchases
+from lookups.views.htmx import HtmxHttpRequest
+
+LIST_LIMIT = 200
+
+
+@require_GET
+@login_required
+def unlinked(request: HtmxHttpRequest) -> HttpResponse:
+    # Agents link them; managers watch how many wait.
+    if not (
+        request.user.has_perm("lookups.look_up_orders")
+        or request.user.has_perm("lookups.view_reports")
+    ):
+        raise PermissionDenied
+    purchases = list(unlinked_offer_code_purchases()[:LIST_LIMIT])
+    context = {"purchases": purchases, "limit": LIST_LIMIT}
+    return render(request, "lookups/unlinked.html", context)

@@ -1,0 +1,102 @@
+"""Applying stored notifications: through the real task queue, in Apple's order, after a crash."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django_tasks_db.models import DBTaskResult
+
+from lookups import tasks
+from lookups.models import AppStoreNotification, Purchase
+from lookups.services import notifications, refund_requests, sweeping
+from lookups.simulators.demo_data import PURCHASE_LIFETIME, PURCHASE_OFFER_CODE
+
+pytestmark = pytest.mark.django_db
+
+DATABASE_BACKEND = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+def _signed(simulator, *args, **kwargs) -> str:
+    simulator.set_notification_url(None)
+    return simulator.emit_notification(*args, **kwargs).signed_payload
+
+
+def queued() -> list[DBTaskResult]:
+    return list(DBTaskResult.objects.filter(task_path=tasks.process_notification.module_path))
+
+
+def test_storing_queues_the_task_and_applies_nothing_yet(appstore_settings, simulator):
+    appstore_settings.TASKS = DATABASE_BACKEND
+    receipt = notifications.receive_signed(
+        _signed(simulator, "DID_RENEW", transaction_id=PURCHASE_OFFER_CODE)
+    )
+    assert receipt.created and receipt.notification.state == AppStoreNotification.State.RECEIVED
+    assert len(queued()) == 1
+    assert not Purchase.objects.filter(original_transaction_id=PURCHASE_OFFER_CODE).exists()
+
+    tasks.process_notification.call(notification_id=receipt.notification.pk)
+    receipt.notification.refresh_from_db()
+    assert receipt.notification.state == AppStoreNotification.State.PROCESSED
+    assert Purchase.objects.get(original_transaction_id=PURCHASE_OFFER_CODE).status
+
+
+def test_processing_twice_does_nothing_the_second_time(appstore_settings, simulator):
+    appstore_settings.TASKS = DATABASE_BACKEND
+    receipt = notifications.receive_signed(
+        _signed(simulator, "DID_RENEW", transaction_id=PURCHASE_OFFER_CODE)
+    )
+    assert notifications.process(receipt.notification.pk) is not None
+    assert notifications.process(receipt.notification.pk) is None
+
+
+def test_the_sweep_applies_what_a_crash_left_stored(appstore_settings, simulator):
+    appstore_settings.TASKS = DATABASE_BACKEND
+    receipt = notifications.receive_signed(
+        _signed(simulator, "DID_RENEW", transaction_id=PURCHASE_OFFER_CODE)
+    )
+    # The worker died: its task is gone, the row is still waiting, long enough to be overdue.
+    DBTaskResult.objects.all().delete()
+    AppStoreNotification.objects.filter(pk=receipt.notification.pk).update(
+        received_at=receipt.notification.received_at - timedelta(hours=1)
+    )
+    found = sweeping.sweep()
+    assert found["notifications not applied"] == 1
+    assert len(queued()) == 1
+
+
+def test_a_one_time_purchase_refunded_is_marked_refunded(appstore_settings, simulator):
+    appstore_settings.TASKS = IMMEDIATE
+    simulator.revoke(PURCHASE_LIFETIME)
+    with mock.patch.object(refund_requests, "close_refund_request") as close:
+        receipt = notifications.receive_signed(
+            _signed(simulator, "REFUND", transaction_id=PURCHASE_LIFETIME)
+        )
+    close.assert_called_once()
+    assert close.call_args.args[0].pk == receipt.notification.pk
+    purchase = Purchase.objects.get(original_transaction_id=PURCHASE_LIFETIME)
+    assert purchase.status == Purchase.Status.REFUNDED and purchase.revocation_date
+
+
+def test_a_consumption_request_opens_a_refund_request(appstore_settings, simulator):
+    appstore_settings.TASKS = IMMEDIATE
+    with mock.patch.object(refund_requests, "open_refund_request") as opened:
+        notifications.receive_signed(
+            _signed(
+                simulator,
+                "CONSUMPTION_REQUEST",
+                transaction_id=PURCHASE_LIFETIME,
+                data={"consumptionRequestReason": "UNINTENDED_PURCHASE"},
+            )
+        )
+    opened.assert_called_once()
+
+
+def test_a_test_notification_is_stored_with_nothing_to_apply(appstore_settings, simulator):
+    appstore_settings.TASKS = IMMEDIATE
+    receipt = notifications.receive_signed(_signed(simulator, "TEST"))
+    receipt.notification.refresh_from_db()
+    assert receipt.notification.notification_type == "TEST"
+    assert receipt.notification.state == AppStoreNotification.State.IGNORED

@@ -1,0 +1,153 @@
+"""The notification endpoint, with the simulator posting to a live desk over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import requests
+from django.urls import reverse
+
+from lookups.models import AppStoreNotification, Purchase, QuarantinedNotification
+from lookups.simulators.demo_data import PURCHASE_OFFER_CODE
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture
+def endpoint(live_server, appstore_settings, simulator) -> str:
+    """The desk's endpoint, live, with the simulator sending its notifications there."""
+    appstore_settings.TASKS = IMMEDIATE
+    url = live_server.url + reverse("lookups:appstore_notifications")
+    simulator.set_notification_url(url)
+    yield url
+    simulator.set_notification_url(None)
+
+
+def _posted(endpoint, simulator, *args, **kwargs):
+    """Sign a notification as the simulator would and post it once (Apple retries a 400)."""
+    simulator.set_notification_url(None)
+    sent = simulator.emit_notification(*args, **kwargs)
+    answer = requests.post(endpoint, json={"signedPayload": sent.signed_payload}, timeout=5)
+    return sent, answer
+
+
+def _sent(simulator, *args, **kwargs):
+    sent = simulator.emit_notification(*args, **kwargs)
+    assert simulator.notifications.wait_until_settled(timeout=10)
+    return sent
+
+
+def test_a_valid_notification_is_stored_and_applied(endpoint, simulator):
+    sent = _sent(simulator, "DID_RENEW", transaction_id=PURCHASE_OFFER_CODE)
+    assert sent.delivered
+    row = AppStoreNotification.objects.get(notification_uuid=sent.notification_uuid)
+    assert row.notification_type == "DID_RENEW"
+    assert row.original_transaction_id == PURCHASE_OFFER_CODE
+    assert row.state == AppStoreNotification.State.PROCESSED and row.processed_at
+    purchase = Purchase.objects.get(original_transaction_id=PURCHASE_OFFER_CODE)
+    assert purchase.status_source == Purchase.StatusSource.NOTIFICATION
+    assert purchase.learnt_from == Purchase.Source.NOTIFICATION
+    assert purchase.status in {choice.value for choice in Purchase.Status}
+    assert purchase.renewal_info is not None
+
+
+def test_a_retry_of_the_same_notification_stores_nothing_twice(endpoint, simulator):
+    sent = _sent(simulator, "DID_RENEW", transaction_id=PURCHASE_OFFER_CODE)
+    body = json.dumps({"signedPayload": sent.signed_payload})
+    again = requests.post(endpoint, data=body, timeout=5)
+    assert again.status_code == 200
+    assert (
+        AppStoreNotification.objects.filter(notification_uuid=sent.notification_uuid).count() == 1
+    )
+
+
+def test_a_tampered_payload_is_refused_and_quarantined(endpoint, simulator):
+    simulator.set_notification_url(None)
+    sent = simulator.emit_notification("DID_RENEW", transaction_id=PURCHASE_OFFER_CODE)
+    header, payload, signature = sent.signed_payload.split(".")
+    tampered = ".".join([header, payload[:-4] + "AAAA", signature])
+    answer = requests.post(endpoint, json={"signedPayload": tampered}, timeout=5)
+    assert answer.status_code == 400
+    quarantined = QuarantinedNotification.objects.get()
+    assert "Verification failed" in quarantined.reason and tampered[:100] in quarantined.body
+    assert not AppStoreNotification.objects.exists()
+
+
+def test_an_untrusted_chain_is_refused(endpoint, simulator):
+    sent, answer = _posted(
+        endpoint, simulator, "DID_RENEW", transaction_id=PURCHASE_OFFER_CODE, untrusted=True
+    )
+    assert answer.status_code == 400
+    assert not AppStoreNotification.objects.filter(
+        notification_uuid=sent.notification_uuid
+    ).exists()
+    assert QuarantinedNotification.objects.filter(reason__contains="Verification failed").exists()
+
+
+def test_a_notification_for_another_app_is_refused(endpoint, simulator):
+    sent, answer = _posted(
+        endpoint, simulator, "DID_RENEW", data={"appAppleId": 1}, transaction_id=None
+    )
+    assert answer.status_code == 400
+    assert not AppStoreNotification.objects.filter(
+        notification_uuid=sent.notification_uuid
+    ).exists()
+    assert "app_apple_id" in QuarantinedNotification.objects.get().reason
+
+
+def test_a_notification_from_another_environment_is_refused(endpoint, simulator):
+    sent, answer = _posted(endpoint, simulator, "DID_RENEW", data={"environment": "Sandbox"})
+    assert answer.status_code == 400
+    assert not AppStoreNotification.objects.filter(
+        notification_uuid=sent.notification_uuid
+    ).exists()
+    assert "environment" in QuarantinedNotification.objects.get().reason
+
+
+def test_an_unknown_type_is_stored_not_refused(endpoint, simulator):
+    sent = _sent(simulator, "SOMETHING_APPLE_ADDS_LATER", transaction_id=PURCHASE_OFFER_CODE)
+    assert sent.delivered
+    row = AppStoreNotification.objects.get(notification_uuid=sent.notification_uuid)
+    assert row.notification_type == "SOMETHING_APPLE_ADDS_LATER"
+
+
+def test_an_oversized_body_is_refused_and_nothing_kept(endpoint):
+    answer = requests.post(endpoint, data=b"{" + b" " * (64 * 1024) + b"}", timeout=5)
+    assert answer.status_code == 413
+    assert not AppStoreNotification.objects.exists()
+
+
+def test_a_body_that_is_not_json_is_quarantined(endpoint):
+    answer = requests.post(endpoint, data=b"not json", timeout=5)
+    assert answer.status_code == 400 and "not JSON" in answer.json()["error"]
+    assert QuarantinedNotification.objects.get().body == "not json"
+
+
+def test_the_endpoint_takes_only_post(endpoint):
+    assert requests.get(endpoint, timeout=5).status_code == 405
+
+
+def test_an_older_notification_arriving_later_changes_nothing(endpoint, simulator):
+    simulator.set_notification_url(None)
+    older = simulator.emit_notification("DID_RENEW", transaction_id=PURCHASE_OFFER_CODE)
+    time.sleep(0.01)  # Apple's signedDate counts milliseconds: the second is signed later
+    newer = simulator.emit_notification(
+        "DID_CHANGE_RENEWAL_STATUS", "AUTO_RENEW_DISABLED", transaction_id=PURCHASE_OFFER_CODE
+    )
+    for sent in (newer, older):
+        answer = requests.post(endpoint, json={"signedPayload": sent.signed_payload}, timeout=5)
+        assert answer.status_code == 200
+    rows = AppStoreNotification.objects.filter(
+        notification_uuid__in=[older.notification_uuid, newer.notification_uuid]
+    )
+    assert rows.count() == 2
+    purchase = Purchase.objects.get(original_transaction_id=PURCHASE_OFFER_CODE)
+    newer_row = rows.get(notification_uuid=newer.notification_uuid)
+    assert purchase.status_signed_at == newer_row.signed_date
+    older_row = rows.get(notification_uuid=older.notification_uuid)
+    assert older_row.signed_date < newer_row.signed_date
+    assert "older" in older_row.outcome
