@@ -20,6 +20,7 @@ from lookups.models import (
     Lookup,
     Purchase,
     RefusedLink,
+    SubscriptionExtension,
     TokenChange,
     TransferRequest,
 )
@@ -383,3 +384,25 @@ class PurchaseAdmin(ReadOnlyAdmin):
     list_filter = ["learnt_from", EnvironmentListFilter]
     search_fields = ["=original_transaction_id", "=order_id", "=app_account_token"]
     search_help_text = "A transaction ID, order ID or token, exactly."
+
+
+@admin.register(SubscriptionExtension)
+class SubscriptionExtensionAdmin(ReadOnlyAdmin):
+    """Goodwill extensions asked of Apple and its answers; sent from the desk's extension form."""
+
+    list_display = [
+        "created_at",
+        "agent",
+        "original_transaction_id",
+        "extend_by_days",
+        "reason_code",
+        "outcome",
+        "error_code",
+        "effective_date",
+        "approved_by",
+        "ticket_reference",
+    ]
+    list_filter = ["outcome", "reason_code", "created_at", EnvironmentListFilter]
+    list_select_related = ["agent", "approved_by"]
+    search_fields = ["=original_transaction_id", "=ticket_reference"]
+    search_help_text = "A transaction ID or ticket, exactly."

@@ -1,7 +1,7 @@
 """The staff roles, as Django groups, and the permissions each one holds.
 
-Migrations 0002_roles, 0005 and 0012 create these groups on a fresh database, each with its own
-frozen copy of this table (a migration must keep doing what it did when it was written); a test
+Migrations 0002_roles, 0005, 0012 and 0015 create these groups on a fresh database, each with its
+own frozen copy of this table (a migration must keep doing what it did when it was written); a test
 checks the result agrees with this table.
 A later change to a role needs a new migration as well as an edit here.
 """
@@ -21,6 +21,7 @@ _AUDITOR_PERMISSIONS = (
     "lookups.view_purchase",
     "lookups.view_refusedlink",
     "lookups.view_transferrequest",
+    "lookups.view_subscriptionextension",
 )
 
 GROUP_PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -28,6 +29,7 @@ GROUP_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "lookups.look_up_orders",
         "lookups.link_purchases",
         "lookups.view_customeraccount",
+        "lookups.extend_subscriptions",
     ),
     AUDITORS: _AUDITOR_PERMISSIONS,
     MANAGERS: (
@@ -35,6 +37,7 @@ GROUP_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "lookups.view_reports",
         "lookups.export_csv",
         "lookups.approve_transfers",
+        "lookups.approve_extensions",
     ),
 }
 

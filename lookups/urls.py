@@ -1,6 +1,6 @@
 from django.urls import path
 
-from lookups.views import accounts, linking, orders, reports, transfers
+from lookups.views import accounts, extensions, linking, orders, reports, transfers
 
 app_name = "lookups"
 
@@ -11,6 +11,13 @@ urlpatterns = [
     path("purchases/<str:original_transaction_id>/link/", linking.link, name="link"),
     path("token-changes/<int:pk>/adapty/", linking.adapty_retry, name="adapty_retry"),
     path("token-changes/<int:pk>/status/", linking.link_status, name="link_status"),
+    path("purchases/<str:original_transaction_id>/extend/", extensions.extend, name="extend"),
+    path("extensions/", extensions.approvals, name="extension_approvals"),
+    path(
+        "extensions/<uuid:pk>/<slug:decision>/",
+        extensions.decide,
+        name="decide_extension",
+    ),
     path("transfers/", transfers.transfers, name="transfers"),
     path("transfers/<int:pk>/<slug:decision>/", transfers.decide, name="decide_transfer"),
     path("accounts/", accounts.accounts, name="accounts"),

@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from lookups.models import AdaptyDelivery, Export, Purchase, RefusedLink
+from lookups.models import AdaptyDelivery, Export, Purchase, RefusedLink, SubscriptionExtension
 from lookups.simulators.demo_data import PURCHASE_OFFER_CODE
 from tests.fixtures.pages import csrf_client, token_from_page
 from tests.fixtures.rows import make_lookup, make_token_change, make_transfer_request
@@ -95,6 +95,26 @@ ROUTES = [
         kwargs=lambda o: {"pk": o["transfer"].pk, "decision": "reject"},
         method="post",
     ),
+    Route(
+        "lookups:extend",
+        AGENTS_ONLY,
+        kwargs=lambda o: {"original_transaction_id": PURCHASE_OFFER_CODE},
+    ),
+    Route(
+        "lookups:extend",
+        # Not a complete form: the agent is asked again, nothing is sent to Apple.
+        _statuses(SIGN_IN, 400, 403, 403, 400),
+        kwargs=lambda o: {"original_transaction_id": PURCHASE_OFFER_CODE},
+        method="post",
+    ),
+    Route("lookups:extension_approvals", MANAGERS_ONLY),
+    Route(
+        "lookups:decide_extension",
+        # Each cell has a fresh extension waiting: managers and superusers may reject it.
+        MANAGERS_ONLY,
+        kwargs=lambda o: {"pk": o["extension"].pk, "decision": "reject"},
+        method="post",
+    ),
     Route("lookups:accounts", AGENTS_ONLY),
     Route("lookups:account", AGENTS_ONLY, kwargs=lambda o: {"pk": o["account"].pk}),
     Route("lookups:reports", MANAGERS_ONLY),
@@ -124,6 +144,7 @@ DESK_MODELS = {
     "purchase": ("purchase", False),
     "refusedlink": ("refused_link", False),
     "transferrequest": ("transfer", False),
+    "subscriptionextension": ("extension", False),
 }
 OTHER_MODELS = ["auth_group", "auth_user", "axes_accessattempt", "axes_accesslog"]
 OTHER_MODELS += ["axes_accessfailurelog"]
@@ -234,6 +255,15 @@ def objects(agent_user, manager_user, customer_account) -> dict[str, Any]:
             message="Enter the support ticket this link is for.",
         ),
         "transfer": make_transfer_request(agent_user, customer_account),
+        "extension": SubscriptionExtension.objects.create(
+            agent=agent_user,
+            environment="Production",
+            original_transaction_id=PURCHASE_OFFER_CODE,
+            extend_by_days=40,
+            reason_code=SubscriptionExtension.Reason.CUSTOMER_SATISFACTION,
+            ticket_reference="ZD-9",
+            outcome=SubscriptionExtension.Outcome.AWAITING_APPROVAL,
+        ),
     }
 
 
