@@ -406,3 +406,7 @@ class SubscriptionExtensionAdmin(ReadOnlyAdmin):
     list_select_related = ["agent", "approved_by"]
     search_fields = ["=original_transaction_id", "=ticket_reference"]
     search_help_text = "A transaction ID or ticket, exactly."
+
+
+# The task queue and the follow-ups of unanswered token changes have a module of their own.
+from lookups import queue_admin  # noqa: E402, F401

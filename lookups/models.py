@@ -387,6 +387,8 @@ class AdaptyDelivery(models.Model):
     """One attempt to send a linked purchase to Adapty's "Set transaction", beside its link."""
 
     class Outcome(models.TextChoices):
+        # Waiting for a worker (`lookups.tasks.deliver_to_adapty`), not before `not_before`.
+        QUEUED = "queued", "Queued"
         SENT = "sent", "Sent"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
@@ -406,14 +408,54 @@ class AdaptyDelivery(models.Model):
     error_message = models.TextField(blank=True)
     request_id = models.CharField(max_length=100, blank=True)
     settled_at = models.DateTimeField(null=True, blank=True)
+    # Which send of the agent's click this is: the worker retries a timeout or a 5xx in a new row.
+    attempt = models.PositiveSmallIntegerField(default=1)
+    not_before = models.DateTimeField(null=True, blank=True)
+    # When a worker claimed the row and called Adapty.
+    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         default_permissions = ("view",)
         verbose_name_plural = "Adapty deliveries"
+        indexes = [
+            # The sweep's search for deliveries no worker is looking after.
+            models.Index(
+                fields=["outcome", "not_before"],
+                condition=Q(outcome__in=["queued", "sent"]),
+                name="adaptydelivery_unsettled",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Adapty {self.outcome} for {self.token_change.original_transaction_id}"
+
+
+class TokenChangeFollowUp(models.Model):
+    """The desk asking Apple again about a token change it got no answer for.
+
+    Made when Set App Account Token timed out (or, by the sweep, when the linking process died),
+    and kept beside the change rather than on it: the audit log's rows stay as they were written.
+    `next_check_at` is when the next check is due; a check under way holds it a call budget
+    ahead, so a worker that dies mid-check leaves it overdue for the sweep.
+    """
+
+    token_change = models.OneToOneField(
+        TokenChange, models.PROTECT, related_name="follow_up", primary_key=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    checks = models.PositiveIntegerField(default=0)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    # What the last check that could not settle the change found, in plain words.
+    last_error = models.TextField(blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    gave_up_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"follow-up of token change {self.token_change_id} ({self.checks} checks)"
 
 
 class Purchase(models.Model):

@@ -9,8 +9,8 @@ urlpatterns = [
     path("orders/", orders.look_up, name="look_up"),
     path("purchases/<str:transaction_id>/history/", orders.history, name="history"),
     path("purchases/<str:original_transaction_id>/link/", linking.link, name="link"),
+    path("token-changes/<int:pk>/", linking.link_status, name="link_status"),
     path("token-changes/<int:pk>/adapty/", linking.adapty_retry, name="adapty_retry"),
-    path("token-changes/<int:pk>/status/", linking.link_status, name="link_status"),
     path("purchases/<str:original_transaction_id>/extend/", extensions.extend, name="extend"),
     path("extensions/", extensions.approvals, name="extension_approvals"),
     path(

@@ -118,6 +118,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "lookups",
+    # After lookups, whose `db_worker` (the package's, plus the sweep) is the one manage.py runs.
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -269,6 +271,16 @@ AXES_VERBOSE = False
 # --- The App Store Server API -------------------------------------------------------------------
 # Local mode talks to the App Store simulator (`make run`, or `manage.py appstore_simulator`).
 APPSTORE_SIMULATOR_PORT = env.int("APPSTORE_SIMULATOR_PORT", default=8001)
+# Where the simulator sends App Store Server Notifications: in local mode, the desk's own endpoint.
+# A server has no simulator, so it needs none.
+APPSTORE_SIMULATOR_NOTIFICATION_URL = env.str(
+    "APPSTORE_SIMULATOR_NOTIFICATION_URL",
+    default=(
+        f"http://127.0.0.1:{env.int('SUPPORTDESK_PORT', default=8000)}/appstore/notifications/"
+        if SUPPORTDESK_LOCAL
+        else ""
+    ),
+)
 APPSTORE_ISSUER_ID = env.str(
     "APPSTORE_ISSUER_ID", default=local("57246542-96fe-1a63-e053-0824d011072a")
 )
@@ -316,6 +328,9 @@ _APPLE_RATE_LIMITS = {
     "refund_history": 10,
     "extend": 20,
     "consumption": 50,
+    "notification_history": 50,
+    # Apple allows one test notification a second, in the Sandbox too.
+    "test_notification": 1,
 }
 APPSTORE_RATE_LIMITS = {
     **(
@@ -356,6 +371,35 @@ ADAPTY_TIMEOUT_SECONDS = env.float("ADAPTY_TIMEOUT_SECONDS", default=5.0)
 ADAPTY_MAX_ATTEMPTS = env.int("ADAPTY_MAX_ATTEMPTS", default=3)
 if ADAPTY_MAX_ATTEMPTS < 1:
     raise ImproperlyConfigured("ADAPTY_MAX_ATTEMPTS must be at least 1.")
+
+# --- Background work (Django's Tasks framework; `manage.py db_worker` runs the queue) -----------
+# The queue is a table in the same database (django-tasks-db): nothing else to run or back up,
+# and work is queued in the same transaction as the rows it is about.
+TASKS = {
+    "default": {
+        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+# A timed-out Set App Account Token call is first checked at Apple this long after its budget
+# ran out, so that Apple's late answer has landed by then.
+TOKEN_CHECK_MARGIN_SECONDS = env.float("TOKEN_CHECK_MARGIN_SECONDS", default=30.0)
+# How many times the desk reads a pending change's purchase from Apple before giving up on it.
+TOKEN_CHECK_ATTEMPTS = env.int("TOKEN_CHECK_ATTEMPTS", default=10)
+# Sends to Adapty a worker makes for one click before leaving it to the agent's retry button.
+ADAPTY_DELIVERY_ATTEMPTS = env.int("ADAPTY_DELIVERY_ATTEMPTS", default=3)
+# Backoff between tries of background work: doubling from the first delay, up to the cap.
+TASK_RETRY_DELAY_SECONDS = env.float("TASK_RETRY_DELAY_SECONDS", default=30.0)
+TASK_RETRY_CAP_SECONDS = env.float("TASK_RETRY_CAP_SECONDS", default=1800.0)
+# The sweep: how often it runs, and how overdue work must be before it takes it over.
+SWEEP_INTERVAL_SECONDS = env.float("SWEEP_INTERVAL_SECONDS", default=60.0)
+SWEEP_OVERDUE_SECONDS = env.float("SWEEP_OVERDUE_SECONDS", default=120.0)
+# A task still "running" this long after it started lost its worker; the sweep marks it failed.
+TASKS_ABANDONED_AFTER_SECONDS = env.float("TASKS_ABANDONED_AFTER_SECONDS", default=600.0)
+# The reports page shows the queue in red once a task has waited longer than this.
+TASKS_WAITING_ALERT_MINUTES = env.float("TASKS_WAITING_ALERT_MINUTES", default=5.0)
+if min(TOKEN_CHECK_ATTEMPTS, ADAPTY_DELIVERY_ATTEMPTS) < 1:
+    raise ImproperlyConfigured("TOKEN_CHECK_ATTEMPTS and ADAPTY_DELIVERY_ATTEMPTS are at least 1.")
 
 # --- The audit log ------------------------------------------------------------------------------
 # The key of the audit log's HMAC chain (lookups/audit_chain.py). It never reaches the database, so

@@ -14,6 +14,12 @@ from .client import (
     SubscriptionStatuses,
 )
 from .errors import AppStoreError
+from .notification_history import (
+    NotificationHistoryPage,
+    NotificationHistoryQuery,
+    SentNotification,
+)
+from .notifications import Notification, NotificationData, NotificationSubtype, NotificationType
 from .renewal_info import RenewalInfo
 from .transactions import Transaction
 from .verify import TransactionVerifier, VerificationError, load_root_certificates
@@ -25,11 +31,18 @@ __all__ = [
     "HistoryFilters",
     "HistoryPage",
     "LastTransaction",
+    "Notification",
+    "NotificationData",
+    "NotificationHistoryPage",
+    "NotificationHistoryQuery",
+    "NotificationSubtype",
+    "NotificationType",
     "OrderLookup",
     "RefundHistoryPage",
     "RenewalExtension",
     "RenewalInfo",
     "RetryPolicy",
+    "SentNotification",
     "SubscriptionGroupStatus",
     "SubscriptionStatuses",
     "Transaction",

@@ -45,6 +45,13 @@ from .errors import (
     UnreadableResponseError,
     error_for_response,
 )
+from .notification_history import (
+    NotificationHistoryPage,
+    NotificationHistoryQuery,
+    SentNotification,
+    history_page_from_body,
+    sent_notification_from,
+)
 
 PRODUCTION_URL = "https://api.storekit.apple.com"
 SANDBOX_URL = "https://api.storekit-sandbox.apple.com"
@@ -233,7 +240,8 @@ class RateLimiter(Protocol):
     """A request budget per endpoint, shared by every worker.
 
     Endpoint names: "lookup", "history", "set_token", "statuses", "transaction_info",
-    "refund_history", "extend", "consumption".
+    "refund_history", "extend", "consumption", "notification_history" and "test_notification"
+    (both test-notification calls).
     """
 
     def acquire(self, endpoint: str) -> None:
@@ -515,6 +523,58 @@ class AppStoreClient:
             json=information.body(),
             expect_body=False,
         )
+
+    # --- App Store Server Notifications ------------------------------------------------------
+
+    def get_notification_history(
+        self, query: NotificationHistoryQuery, *, pagination_token: str | None = None
+    ) -> NotificationHistoryPage:
+        """Get Notification History: `POST /inApps/v1/notifications/history`, one page."""
+        params = [("paginationToken", pagination_token)] if pagination_token else None
+        body = self._call(
+            "notification_history",
+            "POST",
+            "/inApps/v1/notifications/history",
+            params=params,
+            json=query.body(),
+        )
+        return history_page_from_body(body)
+
+    def iter_notification_history(
+        self, query: NotificationHistoryQuery
+    ) -> Iterator[NotificationHistoryPage]:
+        """Every page of Get Notification History, following `paginationToken` while `hasMore`."""
+        token: str | None = None
+        while True:
+            page = self.get_notification_history(query, pagination_token=token)
+            yield page
+            if not page.has_more or not page.pagination_token:
+                return
+            token = page.pagination_token
+
+    def request_test_notification(self) -> str:
+        """Request a Test Notification: `POST /inApps/v1/notifications/test`; returns its token."""
+        body = self._call("test_notification", "POST", "/inApps/v1/notifications/test")
+        token = body.get("testNotificationToken")
+        if not isinstance(token, str) or not token:
+            raise UnreadableResponseError(
+                http_status=200, agent_message="The App Store's answer had no test token."
+            )
+        return token
+
+    def get_test_notification_status(self, test_notification_token: str) -> SentNotification:
+        """Get Test Notification Status: `GET /inApps/v1/notifications/test/{token}`."""
+        body = self._call(
+            "test_notification",
+            "GET",
+            f"/inApps/v1/notifications/test/{_segment(test_notification_token)}",
+        )
+        sent = sent_notification_from(body)
+        if sent is None:
+            raise UnreadableResponseError(
+                http_status=200, agent_message="The App Store's answer had no test notification."
+            )
+        return sent
 
     # --- plumbing ----------------------------------------------------------------------------
 

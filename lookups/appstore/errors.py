@@ -335,6 +335,46 @@ class InvalidConsumptionInformationError(AppStoreError):
     agent_message = "The consumption information is not complete or not valid."
 
 
+# Get Notification History and the test notification.
+class InvalidPaginationTokenError(AppStoreError):
+    error_code = 4000014
+    agent_message = "The notification history page marker is not valid. Start again from the top."
+
+
+class PaginationTokenExpiredError(AppStoreError):
+    error_code = 4000017
+    agent_message = "The notification history page marker has expired. Start again from the top."
+
+
+class InvalidNotificationTypeError(AppStoreError):
+    error_code = 4000018
+    agent_message = "The notification type or subtype filter is not valid."
+
+
+class MultipleFiltersSuppliedError(AppStoreError):
+    error_code = 4000019
+    agent_message = "Filter notification history by type or by transaction, not both."
+
+
+class InvalidTestNotificationTokenError(AppStoreError):
+    error_code = 4000020
+    agent_message = "That is not a valid test notification token."
+
+
+class ServerNotificationUrlNotFoundError(AppStoreError):
+    error_code = 4040007
+    agent_message = (
+        "App Store Connect has no notification URL for this app in this environment, so Apple "
+        "cannot send notifications. Ask an administrator to set it."
+    )
+
+
+class TestNotificationNotFoundError(AppStoreError):
+    __test__ = False  # a name pytest would otherwise collect
+    error_code = 4040008
+    agent_message = "The App Store has no result for that test notification (it may have expired)."
+
+
 ERROR_CLASSES: dict[int, type[AppStoreError]] = {
     cls.error_code: cls for cls in AppStoreError.__subclasses__() if cls.error_code is not None
 }

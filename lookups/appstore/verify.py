@@ -1,10 +1,15 @@
-"""Trust a signed transaction or renewal info (compact JWS) only when it provably comes from Apple.
+"""Trust a signed transaction, renewal info or notification (JWS) only when it comes from Apple.
 
 The checks, in order: the token's form; `alg` is ES256; `x5c` holds exactly three certificates; the
 leaf is issued by the intermediate and the intermediate by one of the configured roots (the root
 the token carries is never trusted); the leaf and intermediate carry Apple's marker extensions;
 the ES256 signature verifies with the leaf's key; every certificate is valid at the payload's
 `signedDate`; and `bundleId` and `environment` match the configuration.
+
+Renewal info and App Store Server Notifications pass the same chain, signature and validity
+checks. Renewal info names no bundle ID, so only its environment is matched; a notification's app
+(bundle ID, app Apple ID) and environment are read from its `data` (or `summary`), and the
+transaction and renewal info inside it are verified on their own.
 
 Checking a chain costs three signature verifications and certificate parsing, so a chain that
 passed is remembered by the exact header that carried it, together with the validity window the
@@ -18,7 +23,7 @@ import binascii
 import json
 import math
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +34,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from .notifications import Notification, NotificationData
 from .renewal_info import RenewalInfo
 from .transactions import DecodingError, Transaction
 
@@ -113,6 +119,47 @@ class TransactionVerifier:
             return RenewalInfo.from_payload(payload)
         except DecodingError as exc:
             raise VerificationError("payload", str(exc)) from exc
+
+    def decode_notification(self, signed_payload: str) -> Notification:
+        """Verify an App Store Server Notification V2's `signedPayload` and return it decoded.
+
+        The notification's own app and environment (in `data`, or `summary` for mass
+        extensions) must be ours; a signed transaction or renewal info inside is verified too.
+        """
+        payload = self._verified_payload(signed_payload)
+        data = payload.get("data")
+        about_app = data if data is not None else payload.get("summary", payload.get("appData"))
+        if not isinstance(about_app, dict):
+            raise VerificationError("payload", "the notification names no app")
+        self._check_notification_app(about_app)
+        try:
+            decoded_data = None
+            if isinstance(data, dict):
+                signed_transaction = data.get("signedTransactionInfo")
+                signed_renewal = data.get("signedRenewalInfo")
+                decoded_data = NotificationData.from_payload(
+                    data,
+                    transaction=_inner(
+                        self.decode_transaction, signed_transaction, "signedTransactionInfo"
+                    ),
+                    renewal_info=_inner(
+                        self.decode_renewal_info, signed_renewal, "signedRenewalInfo"
+                    ),
+                )
+            return Notification.from_payload(payload, data=decoded_data)
+        except DecodingError as exc:
+            raise VerificationError("payload", str(exc)) from exc
+
+    def _check_notification_app(self, about_app: dict) -> None:
+        if about_app.get("bundleId") != self.bundle_id:
+            raise VerificationError("bundle_id", f"sent for {about_app.get('bundleId')!r}")
+        app_apple_id = about_app.get("appAppleId")
+        # Apple leaves appAppleId out of some sandbox notifications, never production ones.
+        may_lack_it = self.environment != "Production" and app_apple_id is None
+        if self.app_apple_id is not None and app_apple_id != self.app_apple_id and not may_lack_it:
+            raise VerificationError("app_apple_id", f"sent for app {app_apple_id!r}")
+        if about_app.get("environment") != self.environment:
+            raise VerificationError("environment", f"sent for {about_app.get('environment')!r}")
 
     def _verified_payload(self, signed: str) -> dict:
         """The payload of a JWS whose chain, signature and signedDate validity all check out."""
@@ -202,6 +249,16 @@ class TransactionVerifier:
                 continue
             return root
         return None
+
+
+def _inner[T](decode: Callable[[str], T], signed: object, name: str) -> T | None:
+    """A JWS inside a notification, verified on its own; a refusal says which one failed."""
+    if signed is None:
+        return None
+    try:
+        return decode(signed)
+    except VerificationError as refusal:
+        raise VerificationError(refusal.check, f"{name}: {refusal.detail}") from refusal
 
 
 def _split(signed: object) -> tuple[str, str, str]:

@@ -17,8 +17,13 @@ from lookups.simulators.appstore.local import ensure_private_key, local_simulato
 from lookups.simulators.appstore.server import AppStoreSimulator
 
 
-def appstore_simulator(*, host: str = "127.0.0.1", port: int | None = None) -> AppStoreSimulator:
-    """The App Store simulator (not yet started), on APPSTORE_SIMULATOR_PORT unless told."""
+def appstore_simulator(
+    *, host: str = "127.0.0.1", port: int | None = None, notification_url: str | None = None
+) -> AppStoreSimulator:
+    """The App Store simulator (not yet started), on APPSTORE_SIMULATOR_PORT unless told.
+
+    It sends notifications to `notification_url`, else APPSTORE_SIMULATOR_NOTIFICATION_URL.
+    """
     private_key = settings.APPSTORE_PRIVATE_KEY or ensure_private_key(
         settings.APPSTORE_PRIVATE_KEY_PATH
     )
@@ -32,6 +37,7 @@ def appstore_simulator(*, host: str = "127.0.0.1", port: int | None = None) -> A
         root_certificate_path=Path(settings.APPSTORE_ROOT_CERTIFICATES[0]),
         host=host,
         port=settings.APPSTORE_SIMULATOR_PORT if port is None else port,
+        notification_url=notification_url or settings.APPSTORE_SIMULATOR_NOTIFICATION_URL or None,
     )
 
 

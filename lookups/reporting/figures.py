@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import NotSupportedError
 from django.db.models import BooleanField, Count, Exists, F, Func, Model, OuterRef, QuerySet
@@ -18,6 +19,7 @@ from django.db.models.functions import TruncDate
 from lookups.appstore.errors import ERROR_CLASSES
 from lookups.models import CustomerAccount, Lookup, TokenChange
 from lookups.roles import AGENTS
+from lookups.services import task_queue
 
 # A year and a leap day: enough for "the last twelve months", small enough to chart by day.
 MAX_DAYS = 366
@@ -289,3 +291,22 @@ def offer_code_share(filters: ReportFilters) -> OfferCodeShare:
         )
     )
     return OfferCodeShare(linked=counts["linked"], offer_codes=counts["offer_codes"])
+
+
+@dataclass(frozen=True)
+class BackgroundWork:
+    """The task queue as a manager sees it: how much waits for a worker, and for how long."""
+
+    waiting: int
+    oldest_minutes: int | None
+    too_long: bool
+
+
+def background_work() -> BackgroundWork:
+    """Now, whatever the report's dates: tasks due that no worker has started yet."""
+    waiting, oldest = task_queue.oldest_wait()
+    minutes = int(oldest.total_seconds() // 60) if oldest is not None else None
+    too_long = oldest is not None and oldest.total_seconds() > (
+        settings.TASKS_WAITING_ALERT_MINUTES * 60
+    )
+    return BackgroundWork(waiting, minutes, too_long)

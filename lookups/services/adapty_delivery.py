@@ -1,11 +1,19 @@
-"""Sending a linked purchase to Adapty's "Set transaction", each attempt recorded by its link."""
+"""Sending a linked purchase to Adapty's "Set transaction", each attempt recorded by its link.
+
+The agent's request only queues the delivery (a "queued" row and a task in the same
+transaction); a worker claims the row, calls Adapty and records the answer. A timeout or a 5xx
+that outlasts the client's own quick retries is sent again later, in a new row, with backoff.
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from lookups.adapty import AdaptyError, TransactionBodyError, transaction_body
@@ -13,6 +21,7 @@ from lookups.appstore.transactions import DecodingError
 from lookups.models import AdaptyDelivery, TokenChange
 from lookups.services.clients import adapty_client
 from lookups.services.looking_up import latest_shown_transaction
+from lookups.services.task_queue import enqueue_at, retry_delay
 
 logger = logging.getLogger(__name__)
 
@@ -26,31 +35,102 @@ def latest_adapty_delivery(change: TokenChange) -> AdaptyDelivery | None:
     return change.adapty_deliveries.order_by("-created_at", "-pk").first()
 
 
-def send_to_adapty(agent, token_change: TokenChange) -> AdaptyDelivery:
-    """Send a linked purchase to Adapty's "Set transaction", recording the attempt around the call.
+def adapty_call_budget() -> timedelta:
+    """The longest one delivery's call to Adapty can take, its quick retries included."""
+    connect = 3.05
+    tries = settings.ADAPTY_MAX_ATTEMPTS
+    return timedelta(seconds=(connect + settings.ADAPTY_TIMEOUT_SECONDS) * tries + 2.0 * tries)
 
-    The body is built from the verified Apple transaction the agent saw: the latest one of the
-    purchase in `token_change.lookup`. The delivery is committed as "sent" before Adapty is
-    called and settled with its answer afterwards. Failures are recorded, never raised: the App
-    Store link stands whatever Adapty says. Every call is a new row, so a retry keeps the failed
-    attempt in the log. Call it outside any database transaction: the row must be visible while
-    Adapty is being called, and nothing should be held locked meanwhile.
+
+def send_to_adapty(
+    agent, token_change: TokenChange, *, attempt: int = 1, not_before: datetime | None = None
+) -> AdaptyDelivery:
+    """Queue a linked purchase for Adapty's "Set transaction"; a worker sends it (`deliver`).
+
+    The queued row and its task commit together. Returns the row as it stands afterwards:
+    queued, or already settled where tasks run at once (the immediate backend).
     """
-    delivery = AdaptyDelivery(
-        token_change=token_change,
-        agent=agent,
-        customer_user_id=token_change.account.adapty_user_id,
+    from lookups import tasks  # lookups.tasks imports this module
+
+    with transaction.atomic():
+        delivery = AdaptyDelivery.objects.create(
+            token_change=token_change,
+            agent=agent,
+            customer_user_id=token_change.account.adapty_user_id,
+            outcome=AdaptyDelivery.Outcome.QUEUED,
+            attempt=attempt,
+            not_before=not_before or timezone.now(),
+        )
+        enqueue_at(tasks.deliver_to_adapty, not_before, delivery_id=delivery.pk)
+    delivery.refresh_from_db()
+    return delivery
+
+
+def deliver_again(agent, token_change: TokenChange) -> AdaptyDelivery:
+    """The agent's retry: a new first attempt, unless a delivery is still on its way."""
+    latest = latest_adapty_delivery(token_change)
+    if latest is not None and latest.outcome in (
+        AdaptyDelivery.Outcome.QUEUED,
+        AdaptyDelivery.Outcome.SENT,
+    ):
+        return latest
+    return send_to_adapty(agent, token_change)
+
+
+def deliver(delivery_id: int) -> AdaptyDelivery | None:
+    """Send one queued delivery to Adapty, recording the attempt around the call.
+
+    Claimed first, queued to sent in one conditional UPDATE: of two workers (or two tasks) for
+    the same row exactly one calls Adapty. Failures are recorded, never raised: the App Store
+    link stands whatever Adapty says. A timeout or 5xx is queued again as the next attempt.
+    """
+    now = timezone.now()
+    claimed = (
+        AdaptyDelivery.objects.filter(pk=delivery_id, outcome=AdaptyDelivery.Outcome.QUEUED)
+        .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+        .update(outcome=AdaptyDelivery.Outcome.SENT, sent_at=now)
     )
+    delivery = (
+        AdaptyDelivery.objects.select_related("token_change__account", "token_change__lookup")
+        .filter(pk=delivery_id)
+        .first()
+    )
+    if not claimed or delivery is None:
+        return delivery
+    retryable = _send(delivery)
+    if retryable and may_send_again(delivery):
+        send_to_adapty(
+            delivery.agent,
+            delivery.token_change,
+            attempt=delivery.attempt + 1,
+            not_before=timezone.now() + retry_delay(delivery.attempt),
+        )
+    return delivery
+
+
+def may_send_again(delivery: AdaptyDelivery) -> bool:
+    """Whether a failed attempt that may pass with time gets a next one from the worker."""
+    from lookups.services.linking import still_current_links  # linking imports this module
+
+    # Granting access again to a customer the purchase was moved away from would be wrong.
+    return delivery.attempt < settings.ADAPTY_DELIVERY_ATTEMPTS and bool(
+        still_current_links([delivery.token_change])
+    )
+
+
+def _send(delivery: AdaptyDelivery) -> bool:
+    """Call Adapty for a claimed row and settle it; True if the failure may pass with time."""
+    token_change = delivery.token_change
     try:
         body = _adapty_body(token_change)
     except TransactionBodyError as problem:
-        delivery.outcome = AdaptyDelivery.Outcome.FAILED
-        delivery.error_message = f"Nothing was sent to Adapty. {problem}"
-        delivery.settled_at = timezone.now()
-        delivery.save()
-        return delivery
+        _settle_delivery(
+            delivery,
+            AdaptyDelivery.Outcome.FAILED,
+            error_message=f"Nothing was sent to Adapty. {problem}",
+        )
+        return False
 
-    delivery.save()
     try:
         with adapty_client() as client:
             result = client.set_transaction(delivery.customer_user_id, body)
@@ -64,6 +144,7 @@ def send_to_adapty(agent, token_change: TokenChange) -> AdaptyDelivery:
             error_message=error.describe(),
             request_id=error.request_id,
         )
+        return error.retryable
     except Exception as error:
         # Still not the agent's problem to see as a crash: the link itself succeeded.
         logger.exception("Sending token change %s to Adapty failed", token_change.pk)
@@ -72,15 +153,15 @@ def send_to_adapty(agent, token_change: TokenChange) -> AdaptyDelivery:
             AdaptyDelivery.Outcome.FAILED,
             error_message=f"Unexpected failure: {type(error).__name__}",
         )
-    else:
-        _settle_delivery(
-            delivery,
-            AdaptyDelivery.Outcome.SUCCEEDED,
-            attempts=result.attempts,
-            http_status=result.http_status,
-            request_id=result.request_id,
-        )
-    return delivery
+        return False
+    _settle_delivery(
+        delivery,
+        AdaptyDelivery.Outcome.SUCCEEDED,
+        attempts=result.attempts,
+        http_status=result.http_status,
+        request_id=result.request_id,
+    )
+    return False
 
 
 def _adapty_body(token_change: TokenChange) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from lookups.services.looking_up import recorded_transactions
 from lookups.services.purchase_picture import changed_outside_the_desk, current_purchase
 from lookups.services.purchases import latest_transaction
 from lookups.services.refused_links import record_refusal
+from lookups.services.settling import follow_up, waiting_sentence
 
 Reason = RefusedLink.Reason
 
@@ -211,7 +212,8 @@ def send_link(
     """Set the purchase's appAccountToken to the account's, writing the audit row around the call.
 
     The pending row is committed before Apple is called and settled with Apple's answer. Without
-    an answer (a timeout, or a crash) it stays pending for `reconcile_token_changes`.
+    an answer it stays pending: after a timeout a worker asks Apple again (`settling`), after a
+    crash the sweep does; `reconcile_token_changes` remains for doing it by hand.
     Two agents linking one purchase at once can't both call Apple: only one pending change per
     purchase may exist, and a change that settled since Apple was read is refused.
     `on_pending` runs in the transaction that writes the pending row (a transfer's approval).
@@ -236,7 +238,8 @@ def send_link(
         )
     except AppStoreTimeoutError:
         # Apple has the request and may still carry it out: nobody knows the outcome yet, so the
-        # row stays pending until `reconcile_token_changes` reads the purchase's token from Apple.
+        # row stays pending until a worker reads the purchase's token from Apple.
+        follow_up(change)
         return change
     except AppStoreError as error:
         change.settle(
@@ -500,6 +503,8 @@ def _in_progress_message(original_transaction_id: str) -> str:
     )
     if pending is None:
         return "Another change to this purchase was saved at the same moment. Look it up again."
+    if waiting := waiting_sentence(pending):
+        return waiting
     return (
         f"{pending.agent.get_username()} is linking this purchase to "
         f"{pending.account.display_name} right now. Look the order up again in a moment."

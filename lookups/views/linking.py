@@ -25,7 +25,7 @@ from lookups.models import (
     TokenChange,
     TransferRequest,
 )
-from lookups.services.adapty_delivery import adapty_enabled, latest_adapty_delivery, send_to_adapty
+from lookups.services.adapty_delivery import adapty_enabled, deliver_again, latest_adapty_delivery
 from lookups.services.linking import (
     AlreadyLinked,
     LinkRefused,
@@ -38,6 +38,7 @@ from lookups.services.linking import (
 )
 from lookups.services.purchase_picture import changed_outside_the_desk, stored_purchase
 from lookups.services.refused_links import record_refusal
+from lookups.services.settling import waiting_for_apple
 from lookups.views.accounts import SEARCH_LIMIT, search_accounts
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial
 from lookups.views.permissions import linker_required
@@ -168,9 +169,32 @@ def _outcome(
     still_sending: bool,
     status: int = 200,
 ) -> HttpResponse:
-    context.update(change=change, still_sending=still_sending, delivery=_adapty_delivery(change))
+    context.update(
+        _outcome_context(change, still_sending=still_sending, delivery=context.get("delivery"))
+    )
     context.setdefault("purchase", stored_purchase(change.original_transaction_id))
     return render(request, page_or_partial(request, PAGE, "outcome"), context, status=status)
+
+
+def _outcome_context(
+    change: TokenChange, *, still_sending: bool, delivery: AdaptyDelivery | None = None
+) -> dict[str, Any]:
+    """How a link stands: Apple's answer (or the wait for it) and Adapty's, and whether to poll."""
+    delivery = delivery or _adapty_delivery(change)
+    wait = waiting_for_apple(change)
+    adapty_on_its_way = delivery is not None and delivery.outcome in (
+        AdaptyDelivery.Outcome.QUEUED,
+        AdaptyDelivery.Outcome.SENT,
+    )
+    return {
+        "change": change,
+        "still_sending": still_sending,
+        "delivery": delivery,
+        "wait": wait,
+        # The page asks again until nothing is on its way; a wait given up on is settled too.
+        "polling": (change.outcome == TokenChange.Outcome.PENDING and not (wait and wait.gave_up))
+        or adapty_on_its_way,
+    }
 
 
 def _record_form_refusal(request: HtmxHttpRequest, original_transaction_id: str, form) -> None:
@@ -194,8 +218,12 @@ def _record_form_refusal(request: HtmxHttpRequest, original_transaction_id: str,
 @login_required
 @linker_required
 def link_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """How a sent link stands now: polled by the outcome while Apple has not answered yet."""
-    change = get_object_or_404(TokenChange.objects.select_related("account", "lookup"), pk=pk)
+    """How a sent link stands now; the outcome polls it here until Apple and Adapty have answered.
+
+    The same address is the outcome's "Check again" link, so it works without JavaScript too.
+    """
+    changes = TokenChange.objects.select_related("account", "agent", "lookup")
+    change = get_object_or_404(changes, pk=pk)
     lookup = change.lookup
     own_lookup = lookup if lookup is not None and lookup.agent_id == request.user.pk else None
     context: dict[str, Any] = {
@@ -233,12 +261,10 @@ def adapty_retry(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not still_current_links([change]):
         # Granting access again to the customer the purchase was moved away from would be wrong.
         raise Http404("The purchase has been linked to another customer since")
-    delivery = send_to_adapty(request.user, change)
-    context = {
+    delivery = deliver_again(request.user, change)
+    context: dict[str, Any] = {
         "original_transaction_id": change.original_transaction_id,
         "lookup": change.lookup,
-        "purchase": stored_purchase(change.original_transaction_id),
-        "change": change,
         "delivery": delivery,
     }
-    return render(request, page_or_partial(request, PAGE, "outcome"), context)
+    return _outcome(request, context, change=change, still_sending=False)

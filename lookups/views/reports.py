@@ -15,7 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 from lookups.forms import ReportFilterForm
 from lookups.models import Lookup, TokenChange
 from lookups.reporting import charts, exports
-from lookups.reporting.figures import Report, build_report
+from lookups.reporting.figures import Report, background_work, build_report
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial
 from lookups.views.permissions import export_required, reports_required
 
@@ -41,7 +41,7 @@ def _today() -> date:
 def reports(request: HtmxHttpRequest) -> HttpResponse:
     form = ReportFilterForm(request.GET, today=_today())
     report = build_report(form.filters()) if form.is_valid() else None
-    context = {"form": form, "report": report}
+    context = {"form": form, "report": report, "background": background_work()}
     if report is not None:
         filters = report.filters
         dates = {"start": filters.start.isoformat(), "end": filters.end.isoformat()}

@@ -108,6 +108,8 @@ def local_simulators(settings, tmp_path):
     settings.APPSTORE_ROOT_CERTIFICATES = [str(tmp_path / "appstore-simulator-root.pem")]
     # Local mode's own Adapty key, which the suite otherwise turns off (pyproject.toml).
     settings.ADAPTY_SECRET_KEY = settings.ADAPTY_SIMULATOR_SECRET_KEY
+    # The delivery to Adapty is a task: run it at once, as a worker would.
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     with appstore_simulator(port=0) as appstore, adapty_simulator(port=0) as adapty:
         settings.APPSTORE_BASE_URL = appstore.url
         settings.ADAPTY_BASE_URL = adapty.url

@@ -44,6 +44,8 @@ def test_every_endpoint_gets_apples_limit_by_default():
         "refund_history": 10,
         "extend": 20,
         "consumption": 50,
+        "notification_history": 50,
+        "test_notification": 1,
     }
 
 

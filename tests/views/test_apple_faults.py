@@ -382,7 +382,7 @@ def test_a_link_past_the_timeout_stays_pending_until_apple_is_asked_again(
         {"account": maya.pk, "ticket_reference": "ZD-78", "request_id": str(uuid.uuid4())},
         headers=HTMX,
     )
-    assert again.status_code == 409 and "right now" in again.text
+    assert again.status_code == 409 and "waiting for Apple since" in again.text
     assert put_calls(simulator) == 1 and TokenChange.objects.count() == 1
     # Let the slow answer land here rather than in the next test's fresh demo data.
     latest = simulator.order_transaction_ids(ORDER_OFFER_CODE)[-1]

@@ -16,7 +16,14 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from lookups.models import AdaptyDelivery, Export, Purchase, RefusedLink, SubscriptionExtension
+from lookups.models import (
+    AdaptyDelivery,
+    Export,
+    Purchase,
+    RefusedLink,
+    SubscriptionExtension,
+    TokenChangeFollowUp,
+)
 from lookups.simulators.demo_data import PURCHASE_OFFER_CODE
 from tests.fixtures.pages import csrf_client, token_from_page
 from tests.fixtures.rows import make_lookup, make_token_change, make_transfer_request
@@ -147,7 +154,7 @@ DESK_MODELS = {
     "subscriptionextension": ("extension", False),
 }
 OTHER_MODELS = ["auth_group", "auth_user", "axes_accessattempt", "axes_accesslog"]
-OTHER_MODELS += ["axes_accessfailurelog"]
+OTHER_MODELS += ["axes_accessfailurelog", "django_tasks_database_dbtaskresult"]
 
 
 def _desk_model_routes(model: str, obj: str, superuser_writes: bool) -> list[Route]:
@@ -160,6 +167,10 @@ def _desk_model_routes(model: str, obj: str, superuser_writes: bool) -> list[Rou
         Route(f"admin:lookups_{model}_history", STAFF_READ, kwargs=of_the_object),
         Route(f"admin:lookups_{model}_delete", writes, kwargs=of_the_object),
     ]
+
+
+def of_the_follow_up(objects: dict[str, Any]) -> dict[str, Any]:
+    return {"object_id": objects["follow_up"].pk}
 
 
 ADMIN_ROUTES = [
@@ -184,6 +195,17 @@ ADMIN_ROUTES = [
         for route in _desk_model_routes(model, obj, writes)
     ),
     *(Route(f"admin:{model}_changelist", ADMIN_ONLY_SUPERUSER) for model in OTHER_MODELS),
+    # The follow-ups of unanswered links: superusers read them; the workers alone write them.
+    Route("admin:lookups_tokenchangefollowup_changelist", ADMIN_ONLY_SUPERUSER),
+    Route("admin:lookups_tokenchangefollowup_add", NOBODY),
+    *(
+        Route(f"admin:lookups_tokenchangefollowup_{page}", expected, kwargs=of_the_follow_up)
+        for page, expected in [
+            ("change", ADMIN_ONLY_SUPERUSER),
+            ("history", ADMIN_ONLY_SUPERUSER),
+            ("delete", NOBODY),
+        ]
+    ),
 ]
 ALL_ROUTES = ROUTES + ADMIN_ROUTES
 
@@ -213,6 +235,7 @@ def test_every_url_in_the_urlconf_is_in_the_permission_table():
 def test_every_model_in_the_admin_is_in_the_permission_table():
     shown = {f"{m._meta.app_label}_{m._meta.model_name}" for m in admin.site._registry}
     in_table = {f"lookups_{model}" for model in DESK_MODELS} | set(OTHER_MODELS)
+    in_table.add("lookups_tokenchangefollowup")
     assert shown == in_table
 
 
@@ -264,6 +287,7 @@ def objects(agent_user, manager_user, customer_account) -> dict[str, Any]:
             ticket_reference="ZD-9",
             outcome=SubscriptionExtension.Outcome.AWAITING_APPROVAL,
         ),
+        "follow_up": TokenChangeFollowUp.objects.create(token_change=token_change),
     }
 
 

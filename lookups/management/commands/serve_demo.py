@@ -1,6 +1,11 @@
-"""`python manage.py serve_demo`: the app with the App Store and Adapty simulators, locally."""
+"""`python manage.py serve_demo`: the app, both simulators and a background worker, locally."""
 
 from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
@@ -12,7 +17,7 @@ from lookups.simulators.demo_data import DEMO_ORDERS
 
 
 class Command(BaseCommand):
-    help = "Serve the app on 127.0.0.1 with the local App Store and Adapty simulators beside it."
+    help = "Serve the app on 127.0.0.1 with the local simulators and a background worker beside it."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", type=int, default=8000)
@@ -20,7 +25,9 @@ class Command(BaseCommand):
     def handle(self, *args: object, port: int, **options: object) -> None:
         if not settings.SUPPORTDESK_LOCAL:
             raise CommandError("serve_demo is for local runs: set SUPPORTDESK_LOCAL=true.")
-        simulator = appstore_simulator()
+        simulator = appstore_simulator(
+            notification_url=f"http://127.0.0.1:{port}/appstore/notifications/"
+        )
         try:
             simulator.start()
         except OSError as problem:
@@ -38,11 +45,37 @@ class Command(BaseCommand):
                 f"({problem}). Set ADAPTY_SIMULATOR_PORT to a free port."
             ) from problem
         self._print_banner(simulator.url, adapty.url, port)
+        worker = self._start_worker()
+        # Stopped with SIGTERM as with Ctrl-C, the worker and the simulators go down with it.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
         finally:
+            self._stop_worker(worker)
             adapty.stop()
             simulator.stop()
+
+    def _start_worker(self) -> subprocess.Popen:
+        """A `db_worker` beside the server, so timed-out links and Adapty sends get done.
+
+        It inherits this process's environment, so local mode's settings (the simulators' URLs
+        and keys) are its settings too.
+        """
+        manage = Path(settings.BASE_DIR) / "manage.py"
+        worker = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
+            [sys.executable, str(manage), "db_worker", "--no-reload", "--interval", "1"]
+        )
+        self.stdout.write(f"Background worker: db_worker, process {worker.pid}\n")
+        return worker
+
+    def _stop_worker(self, worker: subprocess.Popen) -> None:
+        # SIGTERM lets it finish the task in hand; one that hangs is killed.
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
 
     def _print_banner(self, simulator_url: str, adapty_url: str, port: int) -> None:
         write = self.stdout.write

@@ -3,7 +3,8 @@
 It serves Look Up Order ID, Get Transaction History, Set App Account Token, Get All Subscription
 Statuses, Get Transaction Info, Get Refund History, Extend a Subscription Renewal Date and Send
 Consumption Information over HTTP with Apple's authentication, answers, errors and signed
-transactions and renewal info, using its own certificate chain.
+transactions and renewal info, using its own certificate chain; it sends App Store Server
+Notifications V2 and serves their history and the test notification.
 Nothing here depends on Django.
 """
 

@@ -115,6 +115,49 @@ GENERAL_INTERNAL_RETRYABLE = AppleError(
 )
 
 
+# Get Notification History and the test notification.
+START_DATE_TOO_FAR_IN_PAST = AppleError(
+    400, 4000012, "Invalid request. The start date is earlier than the allowed start date."
+)
+INVALID_PAGINATION_TOKEN = AppleError(
+    400, 4000014, "Invalid request. The pagination token is invalid."
+)
+PAGINATION_TOKEN_EXPIRED = AppleError(
+    400, 4000017, "Invalid request. The pagination token is expired."
+)
+INVALID_NOTIFICATION_TYPE = AppleError(
+    400, 4000018, "Invalid request. The notification type or subtype is invalid."
+)
+MULTIPLE_FILTERS_SUPPLIED = AppleError(
+    400,
+    4000019,
+    "Invalid request. Include either the transactionId or the notificationType in your query, "
+    "but not both.",
+)
+INVALID_TEST_NOTIFICATION_TOKEN = AppleError(
+    400, 4000020, "Invalid request. The test notification token is invalid."
+)
+SERVER_NOTIFICATION_URL_NOT_FOUND = AppleError(
+    404,
+    4040007,
+    "Server notification URL not found.",
+)
+TEST_NOTIFICATION_NOT_FOUND = AppleError(
+    404,
+    4040008,
+    "Test notification not found.",
+)
+NOTIFICATION_ERRORS = (
+    START_DATE_TOO_FAR_IN_PAST,
+    INVALID_PAGINATION_TOKEN,
+    PAGINATION_TOKEN_EXPIRED,
+    INVALID_NOTIFICATION_TYPE,
+    MULTIPLE_FILTERS_SUPPLIED,
+    INVALID_TEST_NOTIFICATION_TOKEN,
+    SERVER_NOTIFICATION_URL_NOT_FOUND,
+    TEST_NOTIFICATION_NOT_FOUND,
+)
+
 _KNOWN = {
     e.code: e
     for e in (
@@ -152,6 +195,7 @@ _KNOWN = {
         RATE_LIMIT_EXCEEDED,
         GENERAL_INTERNAL,
         GENERAL_INTERNAL_RETRYABLE,
+        *NOTIFICATION_ERRORS,
     )
 }
 

@@ -82,11 +82,13 @@ def local_simulator(
     root_certificate_path: str | os.PathLike[str],
     host: str = "127.0.0.1",
     port: int = 0,
+    notification_url: str | None = None,
 ) -> AppStoreSimulator:
     """A simulator (not yet started) that checks bearer tokens made with `private_key_pem`.
 
     Its chain is kept beside the root certificate file and reused across restarts, and the root
     is (re)written to `root_certificate_path` so the app trusts what the simulator signs.
+    `notification_url` is where it sends App Store Server Notifications (the desk's endpoint).
     """
     root_path = Path(root_certificate_path)
     chain = load_or_create_signing_chain(root_path.parent / CHAIN_FILE_NAME)
@@ -101,4 +103,5 @@ def local_simulator(
         host=host,
         port=port,
         chain=chain,
+        notification_url=notification_url,
     )

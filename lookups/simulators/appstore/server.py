@@ -3,27 +3,44 @@
 Serves Look Up Order ID, Get Transaction History (V1 and V2), Set App Account Token, Get All
 Subscription Statuses, Get Transaction Info, Get Refund History V2, Extend a Subscription Renewal
 Date and Send Consumption Information V2 with Apple's bearer-token check, Apple's status codes
-and error bodies, and freshly signed transactions and renewal info. Faults can be injected per
-request, from Python or over HTTP at /simulator/faults, so clients can be tested against rate
-limits, outages, slow answers and untrusted signatures.
+and error bodies, and freshly signed transactions and renewal info. It sends App Store Server
+Notifications V2 to a notification URL (the constructor's `notification_url`, or
+`POST /simulator/notifications/url` with `{"url": ...}`), retried on a compressed schedule, and
+serves Get Notification History, Request a Test Notification and Get Test Notification Status.
+Every change the store announces (a renewal date extended, a refund request opened, granted or
+declined) becomes the notification Apple would send, and `POST /simulator/life` moves the demo's
+purchases through their life (renewals, billing retry, refunds, offer codes...; see `demo_life`).
+Faults can be injected per request, from Python or over HTTP at /simulator/faults, so clients can
+be tested against rate limits, outages, slow answers and untrusted signatures.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
+import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from lookups.simulators.appstore import errors, faults
+from lookups.simulators.appstore import demo_life, errors, faults
 from lookups.simulators.appstore.bearer import BearerCheck, load_public_key
 from lookups.simulators.appstore.catalog import DEMO_APP_APPLE_ID, DEMO_BUNDLE_ID
 from lookups.simulators.appstore.certificates import SigningChain, make_signing_chain
+from lookups.simulators.appstore.demo_life import DemoLife, LifeError
 from lookups.simulators.appstore.errors import ApiError, AppleError
+from lookups.simulators.appstore.events import StoreEvent
 from lookups.simulators.appstore.faults import Fault, FaultBook
+from lookups.simulators.appstore.notifications import (
+    DEFAULT_RETRY_DELAYS,
+    NotificationOutbox,
+    OutgoingNotification,
+    sign_notification,
+)
 from lookups.simulators.appstore.signing import sign_jws
 from lookups.simulators.appstore.store import TransactionStore
 from lookups.simulators.http_server import BackgroundServer, TrackedHandler, json_or_none
@@ -45,6 +62,12 @@ class AppStoreSimulator(BackgroundServer):
     Use it as a context manager, or call start() and stop(). `requests` lists every API request
     received as (method, path), so tests can count a client's attempts; `request_times` holds
     when each arrived (UNIX seconds), in the same order.
+
+    Notifications go to `notification_url` (None: kept, not sent) and are retried after each of
+    `notification_retry_delays` seconds. `live({"action": ..., "original_transaction_id": ...})`
+    (or `POST /simulator/life`) renews, fails a renewal (fail_renewal, enter_grace), expires,
+    turns auto-renew off or on, refunds, revokes, redeems an offer code or asks for consumption
+    data, as `demo_life` describes. Every notification goes out through `emit_notification`.
     """
 
     name = "App Store simulator"
@@ -61,6 +84,8 @@ class AppStoreSimulator(BackgroundServer):
         host: str = "127.0.0.1",
         port: int = 0,
         chain: SigningChain | None = None,
+        notification_url: str | None = None,
+        notification_retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
     ) -> None:
         super().__init__(handler_class=_Handler, host=host, port=port)
         self.bundle_id = bundle_id
@@ -80,6 +105,21 @@ class AppStoreSimulator(BackgroundServer):
         self._log_lock = threading.Lock()
         self._requests: list[tuple[str, str]] = []
         self._request_times: list[float] = []
+        self.notifications = NotificationOutbox(
+            url=notification_url, retry_delays=notification_retry_delays
+        )
+        self.life = DemoLife(self.store)
+        # The store's events are what Apple announces: each becomes a notification.
+        self.store.add_listener(self._announce)
+
+    def start(self) -> AppStoreSimulator:
+        super().start()
+        self.notifications.start()
+        return self
+
+    def stop(self) -> None:
+        self.notifications.stop()
+        super().stop()
 
     # --- trust -----------------------------------------------------------------------------
 
@@ -94,8 +134,10 @@ class AppStoreSimulator(BackgroundServer):
     # --- state for tests, demos and benchmarks ---------------------------------------------------
 
     def reset(self) -> None:
-        """Demo data back, faults cleared, request log emptied."""
+        """Demo data back, faults cleared, request log and notifications emptied."""
         self.store.reset()
+        self.life.reset()
+        self.notifications.clear()
         self.faults.clear()
         with self._log_lock:
             self._requests.clear()
@@ -163,6 +205,116 @@ class AppStoreSimulator(BackgroundServer):
     def revoke(self, transaction_id: str, **options: Any) -> None:
         """Refund a transaction: it gains revocationDate, revocationReason and revocationType."""
         self.store.revoke(transaction_id, **options)
+
+    # --- App Store Server Notifications -----------------------------------------------------
+
+    @property
+    def notification_url(self) -> str | None:
+        return self.notifications.url
+
+    def set_notification_url(self, url: str | None) -> None:
+        """Where notifications are POSTed from now on; None sends nothing (history keeps them)."""
+        self.notifications.set_url(url)
+
+    def emit_notification(
+        self,
+        notification_type: str,
+        subtype: str | None = None,
+        *,
+        transaction_id: str | None = None,
+        data: dict[str, Any] | None = None,
+        summary: dict[str, Any] | None = None,
+        test_token: str | None = None,
+        untrusted: bool = False,
+        event: StoreEvent | None = None,
+    ) -> OutgoingNotification:
+        """Sign and send one notification as Apple would, and keep it for its history.
+
+        With `transaction_id` the data carries that transaction signed and, for a subscription,
+        its signed renewal info and status. `data` adds or replaces data fields (such as
+        consumptionRequestReason); `summary` replaces data altogether (mass extensions).
+        `untrusted` signs with a chain no client trusts, as a forger would; `event` is the
+        store's event it announces.
+        """
+        chain = self.untrusted_chain if untrusted else self.chain
+        signed_date = self.store.now_ms()
+        body: dict[str, Any] | None = None
+        customer = None
+        if summary is None:
+            body = {"bundleId": self.bundle_id, "bundleVersion": "1.0"}
+            if self.app_apple_id is not None:
+                body["appAppleId"] = self.app_apple_id
+            body["environment"] = self.environment
+            if transaction_id is not None:
+                transaction = self.store.transaction(transaction_id)
+                customer = transaction.get("appTransactionId")
+                original_id = transaction["originalTransactionId"]
+                body["signedTransactionInfo"] = sign_jws(
+                    {**transaction, "signedDate": signed_date}, chain
+                )
+                subscription = self.store.subscription(original_id)
+                if subscription is not None:
+                    status, renewal_info = subscription
+                    body["signedRenewalInfo"] = sign_jws(
+                        {**renewal_info, "signedDate": signed_date}, chain
+                    )
+                    body["status"] = status
+            body.update(data or {})
+        notification_uuid, signed_payload = sign_notification(
+            chain=chain,
+            notification_type=notification_type,
+            subtype=subtype,
+            data=body,
+            summary=summary,
+            signed_date=signed_date,
+        )
+        return self.notifications.add(
+            notification_uuid=notification_uuid,
+            notification_type=notification_type,
+            subtype=subtype,
+            signed_payload=signed_payload,
+            signed_date=signed_date,
+            customer=customer,
+            test_token=test_token,
+            event=event,
+        )
+
+    def _announce(self, event: StoreEvent) -> None:
+        """Send the notification Apple sends for one of the store's events."""
+        self.emit_notification(
+            event.notification_type,
+            event.subtype,
+            transaction_id=event.transaction_id,
+            data=dict(event.details) or None,
+            event=event,
+        )
+
+    def live(self, options: object) -> dict[str, Any]:
+        """One step of the demo's life (see `demo_life`); raises LifeError when it can't happen."""
+        return self.life.act(options, self.emit_notification, self.notifications.for_event)
+
+    def _request_test_notification(self) -> dict[str, Any]:
+        if self.notification_url is None:
+            raise ApiError(errors.SERVER_NOTIFICATION_URL_NOT_FOUND)
+        token = f"{uuid.uuid4()}_{self.store.now_ms()}"
+        self.emit_notification("TEST", test_token=token)
+        return {"testNotificationToken": token}
+
+    def _test_notification_status(self, token: str) -> dict[str, Any]:
+        if not _TEST_TOKEN.fullmatch(token):
+            raise ApiError(errors.INVALID_TEST_NOTIFICATION_TOKEN)
+        sent = self.notifications.by_test_token(token)
+        if sent is None:
+            raise ApiError(errors.TEST_NOTIFICATION_NOT_FOUND)
+        return sent.history_item()
+
+    def _notification_history(self, query: str, body: bytes) -> dict[str, Any]:
+        tokens = parse_qs(query, keep_blank_values=True).get("paginationToken", [])
+        if len(tokens) > 1:
+            raise ApiError(errors.INVALID_PAGINATION_TOKEN)
+        return self.notifications.history(
+            json_or_none(body), tokens[0] if tokens else None, customer_of=self.store.customer_of
+        )
 
     # --- serving -----------------------------------------------------------------------------
 
@@ -252,8 +404,25 @@ class AppStoreSimulator(BackgroundServer):
         }
 
 
+_TEST_TOKEN = re.compile(r"[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}_[0-9]{1,16}")
+
+
+def _notification_route(path: str) -> tuple[str, str, int] | None:
+    """The notification endpoints: history, a test notification, and its status."""
+    if path == "/inApps/v1/notifications/history":
+        return "notification_history", "", 1
+    if path == "/inApps/v1/notifications/test":
+        return "test_notification", "", 1
+    prefix = "/inApps/v1/notifications/test/"
+    if path.startswith(prefix) and "/" not in path[len(prefix) :] and path != prefix:
+        return "test_notification_status", unquote(path[len(prefix) :]), 1
+    return None
+
+
 def _route(path: str) -> tuple[str, str, int] | None:
-    """(endpoint, ID in the path, API version) for the three endpoints the simulator serves."""
+    """(endpoint, ID in the path, API version) for the endpoints the simulator serves."""
+    if path.startswith("/inApps/v1/notifications/"):
+        return _notification_route(path)
     parts = path.split("/")
     # ["", "inApps", "v1", "lookup", "{orderId}"]
     if len(parts) == 5 and parts[:2] == ["", "inApps"]:
@@ -292,6 +461,9 @@ def _route_more(parts: list[str]) -> tuple[str, str, int] | None:
 _METHODS = {"lookup": "GET", "history": "GET", "set_token": "PUT"}
 _METHODS.update(
     statuses="GET", transaction_info="GET", refund_history="GET", extend="PUT", consumption="PUT"
+)
+_METHODS.update(
+    notification_history="POST", test_notification="POST", test_notification_status="GET"
 )
 
 
@@ -353,6 +525,12 @@ class _Handler(TrackedHandler):
             elif endpoint == "consumption":
                 simulator.store.send_consumption_information(path_id, json_or_none(body))
                 self._send(202, b"")
+            elif endpoint == "notification_history":
+                self._send_json(200, simulator._notification_history(url.query, body))
+            elif endpoint == "test_notification":
+                self._send_json(200, simulator._request_test_notification())
+            elif endpoint == "test_notification_status":
+                self._send_json(200, simulator._test_notification_status(path_id))
             else:
                 simulator.store.set_app_account_token(path_id, json_or_none(body))
                 self._send(200, b"")
@@ -361,6 +539,69 @@ class _Handler(TrackedHandler):
         except Exception:
             logger.exception("The simulator failed answering %s %s", self.command, url.path)
             self._send_error(errors.GENERAL_INTERNAL)
+
+    def _control(self, path: str, body: bytes) -> None:
+        """Adds the demo's life and the notification URL to the shared control endpoints."""
+        simulator = self.server.simulator
+        if path == "/simulator/life" and self.command == "POST":
+            try:
+                self._send_json(200, simulator.live(json_or_none(body)))
+            except LifeError as refusal:
+                self._send_json(refusal.status, {"error": refusal.message})
+        elif path == "/simulator/life" and self.command == "GET":
+            self._send_json(200, {"actions": dict(demo_life.ACTIONS)})
+        elif path == "/simulator/notifications/url" and self.command in ("POST", "PUT"):
+            options = json_or_none(body)
+            if not isinstance(options, dict) or "url" not in options:
+                self._send_json(400, {"error": 'Send {"url": "http://..."} or {"url": null}.'})
+                return
+            try:
+                simulator.set_notification_url(options["url"])
+            except ValueError as problem:
+                self._send_json(400, {"error": str(problem)})
+                return
+            self._send_json(200, {"url": simulator.notification_url})
+        elif path == "/simulator/notifications" and self.command == "POST":
+            self._send_custom_notification(json_or_none(body))
+        elif path == "/simulator/notifications" and self.command == "GET":
+            self._send_json(
+                200,
+                {
+                    "url": simulator.notification_url,
+                    "notifications": [s.summary() for s in simulator.notifications.all()],
+                },
+            )
+        else:
+            super()._control(path, body)
+
+    def _send_custom_notification(self, options: object) -> None:
+        """Any notification, even one Apple has not invented yet, or one signed by a stranger."""
+        simulator = self.server.simulator
+        allowed = {"notification_type", "subtype", "transaction_id", "data", "untrusted"}
+        if (
+            not isinstance(options, dict)
+            or not isinstance(options.get("notification_type"), str)
+            or not isinstance(options.get("subtype", ""), str | None)
+            or not isinstance(options.get("transaction_id", ""), str | None)
+            or not set(options) <= allowed
+        ):
+            self._send_json(
+                400,
+                {"error": f"Send a JSON object with a 'notification_type' and any of {allowed}."},
+            )
+            return
+        try:
+            sent = simulator.emit_notification(
+                options["notification_type"],
+                options.get("subtype"),
+                transaction_id=options.get("transaction_id"),
+                data=options.get("data") if isinstance(options.get("data"), dict) else None,
+                untrusted=options.get("untrusted") is True,
+            )
+        except KeyError:
+            self._send_json(404, {"error": "No transaction has that transaction_id."})
+            return
+        self._send_json(201, {"notification": sent.summary()})
 
     def _send_fault(self, fault: Fault) -> None:
         if fault.kind == faults.RATE_LIMIT:

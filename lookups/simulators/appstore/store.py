@@ -531,7 +531,9 @@ class TransactionStore:
         self._emit(event)
         return dict(answer)
 
-    def request_refund(self, transaction_id: str, *, reason: str = "UNINTENDED_PURCHASE") -> None:
+    def request_refund(
+        self, transaction_id: str, *, reason: str = "UNINTENDED_PURCHASE"
+    ) -> StoreEvent:
         """The customer asks Apple for a refund: Apple asks the app for consumption data."""
         with self._lock:
             payload = self._entries[transaction_id].payload
@@ -545,6 +547,7 @@ class TransactionStore:
                 MappingProxyType({"consumptionRequestReason": reason}),
             )
         self._emit(event)
+        return event
 
     def open_refund_requests(self) -> dict[str, str]:
         with self._lock:
@@ -588,23 +591,51 @@ class TransactionStore:
             refund = preference in ("GRANT_FULL", "GRANT_PRORATED") or (
                 preference is None and not delivered
             )
-            payload = self._entries[transaction_id].payload
             if refund:
-                self.revoke(
+                kind = "REFUND_PRORATED" if preference == "GRANT_PRORATED" else "REFUND_FULL"
+                event = self._refunded(transaction_id, revocation_type=kind, reason=0)
+            else:
+                payload = self._entries[transaction_id].payload
+                event = StoreEvent(
+                    REFUND_DECLINED,
+                    None,
                     transaction_id,
-                    revocation_type=(
-                        "REFUND_PRORATED" if preference == "GRANT_PRORATED" else "REFUND_FULL"
-                    ),
+                    payload["originalTransactionId"],
+                    self.now_ms(),
                 )
-                renewal = self._renewals.get(payload["originalTransactionId"])
-                if renewal is not None:
-                    renewal.auto_renew_status = 0
-            kind = REFUND if refund else REFUND_DECLINED
-            event = StoreEvent(
-                kind, None, transaction_id, payload["originalTransactionId"], self.now_ms()
-            )
         self._emit(event)
-        return kind
+        return event.notification_type
+
+    def refund(
+        self, transaction_id: str, *, reason: int = 0, revocation_type: str = "REFUND_FULL"
+    ) -> StoreEvent:
+        """Apple grants a refund: the transaction is revoked and its subscription stops renewing."""
+        with self._lock:
+            event = self._refunded(transaction_id, revocation_type=revocation_type, reason=reason)
+        self._emit(event)
+        return event
+
+    def _refunded(self, transaction_id: str, *, revocation_type: str, reason: int) -> StoreEvent:
+        self.revoke(transaction_id, reason=reason, revocation_type=revocation_type)
+        payload = self._entries[transaction_id].payload
+        renewal = self._renewals.get(payload["originalTransactionId"])
+        if renewal is not None:
+            renewal.auto_renew_status = 0
+        return StoreEvent(
+            REFUND, None, transaction_id, payload["originalTransactionId"], self.now_ms()
+        )
+
+    def subscription(self, original_transaction_id: str) -> tuple[int, dict[str, Any]] | None:
+        """A subscription's status and renewal info (unsigned), as Get All Subscription Statuses
+        reports them; None for a purchase that is not an auto-renewable subscription."""
+        now = self.now_ms()
+        with self._lock:
+            latest = self._latest_of(original_transaction_id)
+            state = self._renewals.get(original_transaction_id)
+            if latest is None or state is None:
+                return None
+            status = subscriptions.subscription_status(latest.payload, state, now)
+            return status, self._renewal_info(original_transaction_id, latest, state, status)
 
     def _emit(self, event: StoreEvent) -> None:
         # Outside the store's lock: a listener may sign and send, and read the store to do it.
@@ -638,6 +669,26 @@ class TransactionStore:
             renewal_price=price,
             recent_start=payload["originalPurchaseDate"],
         )
+
+    # --- the demo's life (renewals, expiry) ----------------------------------------------------
+
+    def latest_transaction(self, original_transaction_id: str) -> dict[str, Any] | None:
+        """A copy of the subscription's (or one-time purchase's) latest transaction, or None."""
+        with self._lock:
+            latest = self._latest_of(original_transaction_id)
+            return copy.deepcopy(latest.payload) if latest else None
+
+    def end_period(self, transaction_id: str, *, at: int) -> None:
+        """Bring a subscription period's expiresDate forward to `at` (the demo's clock jumps)."""
+        with self._lock:
+            payload = self._entries[transaction_id].payload
+            if "expiresDate" in payload and payload["expiresDate"] > at:
+                payload["expiresDate"] = at
+
+    def customer_of(self, any_transaction_id: str) -> str | None:
+        """The appTransactionId of the customer a transaction (or app transaction) belongs to."""
+        with self._lock:
+            return self._customer_of(any_transaction_id)
 
     # --- helpers -------------------------------------------------------------------------------
 

@@ -1,0 +1,41 @@
+"""The background tasks, run by `manage.py db_worker`. Each calls one service and says what it did.
+
+Every task is safe to run twice and after a crash: the services claim their row before acting.
+"""
+
+from __future__ import annotations
+
+from django.tasks import task
+
+from lookups.services import adapty_delivery, settling, sweeping
+
+
+class GaveUp(Exception):
+    """Raised by a task that has used all its attempts, so the queue records it as failed."""
+
+
+@task()
+def check_token_change(token_change_id: int) -> str:
+    """Ask Apple which token a purchase carries and settle the pending change from it."""
+    check = settling.check_token_change(token_change_id)
+    if check.gave_up:
+        raise GaveUp(check.summary)
+    return check.summary
+
+
+@task()
+def deliver_to_adapty(delivery_id: int) -> str:
+    """Send one queued delivery to Adapty's "Set transaction"."""
+    delivery = adapty_delivery.deliver(delivery_id)
+    if delivery is None:
+        return f"no Adapty delivery {delivery_id}"
+    return f"Adapty delivery {delivery_id}: {delivery.outcome}"
+
+
+@task()
+def sweep() -> dict[str, int]:
+    """Queue again the work a dead worker left, then queue the next sweep."""
+    try:
+        return dict(sweeping.sweep())
+    finally:
+        sweeping.schedule_sweep()
