@@ -23,8 +23,10 @@ from lookups.appstore.errors import (
     SubscriptionExtensionIneligibleError,
 )
 from lookups.models import Purchase, SubscriptionExtension
-from lookups.services.clients import app_store_client
+from lookups.services.clients import app_store_client, transaction_verifier
 from lookups.services.purchase_picture import current_purchase
+from lookups.services.settling import first_check_time
+from lookups.services.task_queue import enqueue_at, retry_delay
 
 Outcome = SubscriptionExtension.Outcome
 AUTO_RENEWABLE = "Auto-Renewable Subscription"
@@ -220,8 +222,9 @@ def send_extension(extension: SubscriptionExtension) -> SubscriptionExtension:
             request_identifier=str(extension.pk),
         )
     except AppStoreTimeoutError:
-        # Apple may still carry it out: the row stays pending until the subscription's status
-        # shows whether the renewal date moved.
+        # Apple may still carry it out: the row stays pending until a task reads the
+        # subscription's status and sees whether the renewal date moved.
+        follow_up(extension)
         return extension
     except AppStoreError as error:
         extension.settle(
@@ -235,6 +238,62 @@ def send_extension(extension: SubscriptionExtension) -> SubscriptionExtension:
             Outcome.FAILED, error_message="Apple answered that the extension did not succeed."
         )
     return extension
+
+
+def follow_up(extension: SubscriptionExtension, *, attempt: int = 1) -> None:
+    """Have a worker settle this timed-out extension from the subscription's status later."""
+    from lookups import tasks  # lookups.tasks imports this module
+
+    when = first_check_time() if attempt == 1 else timezone.now() + retry_delay(attempt - 1)
+    enqueue_at(tasks.check_extension, when, extension_id=str(extension.pk), attempt=attempt)
+
+
+def check_extension(extension_id: str, *, attempt: int = 1) -> str:
+    """Settle a timed-out extension from Get All Subscription Statuses: did the date move?
+
+    Safe to run twice: settling is one conditional UPDATE. When Apple can't be read, the check
+    is queued again with backoff, TOKEN_CHECK_ATTEMPTS times at most; then the row stays pending
+    for someone to look at.
+    """
+    extension = SubscriptionExtension.objects.filter(pk=extension_id).first()
+    if extension is None:
+        return f"no extension {extension_id}"
+    if extension.outcome != Outcome.PENDING:
+        return f"extension {extension.pk} is already {extension.outcome}"
+    try:
+        renews = renewal_date_at_apple(extension.original_transaction_id)
+    except (AppStoreError, VerificationError) as error:
+        if attempt >= settings.TOKEN_CHECK_ATTEMPTS:
+            return f"gave up reading extension {extension.pk} from Apple: {error}"
+        follow_up(extension, attempt=attempt + 1)
+        return f"extension {extension.pk}: Apple could not be read, checking again later"
+    expected = (
+        extension.renewal_date_before + timedelta(days=extension.extend_by_days)
+        if extension.renewal_date_before is not None
+        else None
+    )
+    if renews is not None and expected is not None and renews >= expected:
+        extension.settle(Outcome.SUCCEEDED, effective_date=renews)
+    else:
+        extension.settle(
+            Outcome.FAILED,
+            error_message=(
+                "Apple did not answer in time and the renewal date has not moved: "
+                "nothing was extended."
+            ),
+        )
+    return f"extension {extension.pk}: {extension.outcome}"
+
+
+def renewal_date_at_apple(original_transaction_id: str) -> datetime | None:
+    """The subscription's next renewal date, from its signed renewal info at Apple."""
+    statuses = app_store_client().get_all_subscription_statuses(original_transaction_id)
+    for group in statuses.groups:
+        for last in group.last_transactions:
+            if last.original_transaction_id == original_transaction_id and last.signed_renewal_info:
+                info = transaction_verifier().decode_renewal_info(last.signed_renewal_info)
+                return info.renewal_date
+    return None
 
 
 def is_still_being_sent(extension: SubscriptionExtension) -> bool:

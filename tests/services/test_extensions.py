@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 
+from lookups import tasks
 from lookups.appstore.errors import AppStoreTimeoutError
 from lookups.models import AuditLogIsAppendOnly, SubscriptionExtension, TokenChange
 from lookups.services import extending
@@ -22,6 +23,7 @@ from lookups.services.extending import (
     reject_extension,
 )
 from lookups.services.purchase_picture import stored_purchase
+from lookups.services.task_queue import tasks_of
 from lookups.simulators.demo_data import (
     ORDER_BILLING_RETRY,
     ORDER_EXPIRED,
@@ -131,27 +133,62 @@ def test_a_third_extension_in_a_year_is_foreseen_and_refused(
     assert third.error_code == foreseen.code == 4030004
 
 
-def test_a_timeout_leaves_the_row_pending_and_a_retry_is_the_same_request(
-    agent_client, agent_user, appstore_settings, simulator, monkeypatch
-):
-    look_up(agent_client, ORDER_OFFER_CODE)
-    original = original_of(simulator, ORDER_OFFER_CODE)
+def time_out(monkeypatch, *, carried_out: bool) -> None:
+    """Apple's answer to the next extension never arrives; Apple carried it out or not."""
     client = extending.app_store_client()
     real = client.extend_subscription_renewal_date
 
     def answered_too_late(*args, **kwargs):
-        real(*args, **kwargs)  # Apple carried it out; its answer never arrived.
+        if carried_out:
+            real(*args, **kwargs)
         raise AppStoreTimeoutError()
 
     monkeypatch.setattr(client, "extend_subscription_renewal_date", answered_too_late)
-    extension = extend_subscription(agent_user, ask(original))
-    assert extension.outcome == Outcome.PENDING
+
+
+def queued_checks() -> list[dict]:
+    return [row.args_kwargs["kwargs"] for row in tasks_of(tasks.check_extension)]
+
+
+def test_a_timeout_is_settled_by_a_task_from_the_moved_renewal_date(
+    agent_client, agent_user, appstore_settings, simulator, monkeypatch
+):
+    look_up(agent_client, ORDER_OFFER_CODE)
+    original = original_of(simulator, ORDER_OFFER_CODE)
+    before = extending.renewal_date(stored_purchase(original))
+    time_out(monkeypatch, carried_out=True)
+
+    extension = extend_subscription(agent_user, ask(original, days=4))
     monkeypatch.undo()
 
-    extending.send_extension(extension)
-
+    assert extension.outcome == Outcome.PENDING
+    [check] = queued_checks()
+    assert check == {"extension_id": str(extension.pk), "attempt": 1}
+    extending.check_extension(**check)
+    extension.refresh_from_db()
     assert extension.outcome == Outcome.SUCCEEDED
+    assert extension.effective_date == before + timedelta(days=4)
     assert len(simulator.store.renewal_state(original).extensions) == 1
+    assert verify_log().startswith("Checked 1 ")
+
+
+def test_a_timeout_apple_did_not_carry_out_settles_as_failed(
+    agent_client, agent_user, appstore_settings, simulator, monkeypatch
+):
+    look_up(agent_client, ORDER_OFFER_CODE)
+    original = original_of(simulator, ORDER_OFFER_CODE)
+    time_out(monkeypatch, carried_out=False)
+    extension = extend_subscription(agent_user, ask(original))
+    monkeypatch.undo()
+
+    [check] = queued_checks()
+    extending.check_extension(**check)
+    extending.check_extension(**check)  # a second run changes nothing
+
+    extension.refresh_from_db()
+    assert extension.outcome == Outcome.FAILED
+    assert "renewal date has not moved" in extension.error_message
+    assert simulator.store.renewal_state(original).extensions == []
 
 
 def test_extensions_and_token_changes_share_one_chain(
