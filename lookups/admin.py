@@ -15,10 +15,12 @@ from django.utils.html import format_html
 
 from lookups.models import (
     AdaptyDelivery,
+    ConsumptionAnswer,
     CustomerAccount,
     Export,
     Lookup,
     Purchase,
+    RefundRequest,
     RefusedLink,
     SubscriptionExtension,
     TokenChange,
@@ -346,6 +348,33 @@ class RefusedLinkAdmin(ReadOnlyAdmin):
     list_select_related = ["agent", "account"]
     search_fields = ["=original_transaction_id", "=ticket_reference"]
     search_help_text = "A transaction ID or ticket, exactly."
+
+
+@admin.register(RefundRequest)
+class RefundRequestAdmin(ReadOnlyAdmin):
+    """Apple's refund requests and how each ended; answered on the desk's queue page."""
+
+    list_display = [
+        "requested_at",
+        "transaction_id",
+        "product_id",
+        "reason",
+        "deadline",
+        "status",
+        "decision",
+    ]
+    list_filter = ["status", "decision", "requested_at", EnvironmentListFilter]
+    search_fields = ["=transaction_id", "=original_transaction_id"]
+    search_help_text = "A transaction ID, exactly."
+
+
+@admin.register(ConsumptionAnswer)
+class ConsumptionAnswerAdmin(ReadOnlyAdmin):
+    """Every answer sent to Apple for a refund request, by an agent or by the policy."""
+
+    list_display = ["created_at", "refund_request", "answered_by", "by_policy", "outcome"]
+    list_filter = ["outcome", "by_policy", "created_at"]
+    list_select_related = ["refund_request", "answered_by"]
 
 
 @admin.register(TransferRequest)

@@ -225,3 +225,36 @@ class ExtensionForm(forms.Form):
 
     def clean_ticket_reference(self) -> str:
         return self.cleaned_data["ticket_reference"].strip()
+
+
+class ConsumptionAnswerForm(forms.Form):
+    """The agent's answer to Apple's refund request (Send Consumption Information)."""
+
+    DELIVERY = [
+        ("DELIVERED", "Delivered and working"),
+        ("UNDELIVERED_QUALITY_ISSUE", "Not delivered: quality issue"),
+        ("UNDELIVERED_WRONG_ITEM", "Not delivered: wrong item"),
+        ("UNDELIVERED_SERVER_OUTAGE", "Not delivered: server outage"),
+        ("UNDELIVERED_OTHER", "Not delivered: other reason"),
+    ]
+    PREFERENCE = [
+        ("", "No preference"),
+        ("DECLINE", "Decline the refund"),
+        ("GRANT_FULL", "Grant a full refund"),
+        ("GRANT_PRORATED", "Grant a prorated refund"),
+    ]
+
+    customer_consented = forms.BooleanField(
+        label="The customer consented to sharing this with Apple",
+        error_messages={"required": "Apple takes the answer only with the customer's consent."},
+    )
+    delivery_status = forms.ChoiceField(label="Delivery", choices=DELIVERY)
+    sample_content_provided = forms.BooleanField(
+        label="A sample or trial was offered", required=False
+    )
+    consumed_percent = forms.IntegerField(
+        label="Consumed (%)", min_value=0, max_value=100, required=False
+    )
+    refund_preference = forms.ChoiceField(
+        label="Our preference", choices=PREFERENCE, required=False
+    )

@@ -842,3 +842,151 @@ class SubscriptionExtension(models.Model):
             kind=EXTENSION_KIND,
             unsettled=(self.Outcome.AWAITING_APPROVAL,),
         )
+
+
+class RefundRequest(models.Model):
+    """A customer asked Apple for a refund, and Apple asked the desk about the purchase.
+
+    Opened by a CONSUMPTION_REQUEST notification; the desk must answer with Send Consumption
+    Information before `deadline` (12 hours after Apple signed the request). Closed by Apple's
+    REFUND, REFUND_DECLINED or REFUND_REVERSED.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for an answer"
+        ANSWERED = "answered", "Answered"
+        MISSED = "missed", "Deadline missed"
+
+    class Decision(models.TextChoices):
+        NONE = "", "Not decided yet"
+        REFUNDED = "refunded", "Refunded"
+        DECLINED = "declined", "Declined"
+        REVERSED = "reversed", "Refund reversed"
+
+    notification_uuid = models.CharField(max_length=64, unique=True)
+    environment = models.CharField(max_length=16)
+    transaction_id = models.CharField(max_length=64, db_index=True)
+    original_transaction_id = models.CharField(max_length=64, db_index=True)
+    product_id = models.CharField(max_length=200, blank=True)
+    price_milliunits = models.BigIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    account = models.ForeignKey(
+        CustomerAccount, models.PROTECT, null=True, blank=True, related_name="refund_requests"
+    )
+    # Apple's consumptionRequestReason, e.g. UNINTENDED_PURCHASE.
+    reason = models.CharField(max_length=64, blank=True)
+    requested_at = models.DateTimeField()
+    deadline = models.DateTimeField(db_index=True)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    decision = models.CharField(max_length=16, choices=Decision.choices, blank=True, default="")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_notification_uuid = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["deadline"]
+        default_permissions = ("view",)
+        permissions = [("answer_refund_requests", "Can answer Apple's refund requests")]
+
+    def __str__(self) -> str:
+        return f"Refund request for {self.transaction_id} ({self.get_status_display().lower()})"
+
+    @property
+    def price(self) -> float | None:
+        return None if self.price_milliunits is None else self.price_milliunits / 1000
+
+
+class ConsumptionAnswerQuerySet(models.QuerySet):
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditLogIsAppendOnly("Consumption answers are an audit log: never deleted.")
+
+    delete.alters_data = True  # type: ignore[attr-defined]
+
+
+class ConsumptionAnswer(models.Model):
+    """One Send Consumption Information call for a refund request: written pending, settled once.
+
+    `answered_by` is empty when the desk's configured policy answered on its own.
+    """
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    refund_request = models.ForeignKey(RefundRequest, models.PROTECT, related_name="answers")
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="consumption_answers",
+    )
+    by_policy = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The body sent to Apple, as sent.
+    body = models.JSONField()
+    outcome = models.CharField(
+        max_length=16, choices=Outcome.choices, default=Outcome.PENDING, db_index=True
+    )
+    error_code = models.IntegerField(null=True, blank=True)
+    error_message = models.TextField(blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ConsumptionAnswerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        default_permissions = ("view",)
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(answered_by__isnull=True, by_policy=True)
+                | Q(answered_by__isnull=False, by_policy=False),
+                name="consumptionanswer_by_someone_or_the_policy",
+            ),
+            # One call in flight per case.
+            models.UniqueConstraint(
+                fields=["refund_request"],
+                condition=Q(outcome="pending"),
+                name="consumptionanswer_one_pending_per_case",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Answer to {self.refund_request} ({self.outcome})"
+
+    def save(self, **kwargs: Any) -> None:
+        if not self._state.adding and not kwargs.get("force_insert"):
+            raise AuditLogIsAppendOnly("A consumption answer is settled with settle() only.")
+        super().save(**kwargs)
+
+    save.alters_data = True  # type: ignore[attr-defined]
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditLogIsAppendOnly("Consumption answers are an audit log: never deleted.")
+
+    delete.alters_data = True  # type: ignore[attr-defined]
+
+    def settle(
+        self, outcome: str, *, error_code: int | None = None, error_message: str = ""
+    ) -> bool:
+        """Record Apple's answer once: a single conditional UPDATE of the pending row."""
+        values = {
+            "outcome": outcome,
+            "error_code": error_code,
+            "error_message": error_message,
+            "settled_at": timezone.now(),
+        }
+        updated = (
+            type(self)
+            ._base_manager.filter(pk=self.pk, outcome=self.Outcome.PENDING)
+            .update(**values)
+        )
+        if updated:
+            for name, value in values.items():
+                setattr(self, name, value)
+        else:
+            self.refresh_from_db()
+        return bool(updated)

@@ -22,6 +22,8 @@ _AUDITOR_PERMISSIONS = (
     "lookups.view_refusedlink",
     "lookups.view_transferrequest",
     "lookups.view_subscriptionextension",
+    "lookups.view_refundrequest",
+    "lookups.view_consumptionanswer",
 )
 
 GROUP_PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -30,6 +32,7 @@ GROUP_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "lookups.link_purchases",
         "lookups.view_customeraccount",
         "lookups.extend_subscriptions",
+        "lookups.answer_refund_requests",
     ),
     AUDITORS: _AUDITOR_PERMISSIONS,
     MANAGERS: (

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from lookups.views import accounts, extensions, linking, orders, reports, transfers
+from lookups.views import (
+    accounts,
+    extensions,
+    linking,
+    orders,
+    refund_requests,
+    reports,
+    transfers,
+)
 
 app_name = "lookups"
 
@@ -17,6 +25,12 @@ urlpatterns = [
         "extensions/<uuid:pk>/<slug:decision>/",
         extensions.decide,
         name="decide_extension",
+    ),
+    path("refund-requests/", refund_requests.queue, name="refund_requests"),
+    path(
+        "refund-requests/<int:pk>/answer/",
+        refund_requests.answer,
+        name="answer_refund_request",
     ),
     path("transfers/", transfers.transfers, name="transfers"),
     path("transfers/<int:pk>/<slug:decision>/", transfers.decide, name="decide_transfer"),

@@ -1,4 +1,5 @@
-"""Goodwill extensions of subscription renewal dates, audited in the token changes' chain.
+"""Goodwill extensions of subscription renewal dates, audited in the token changes' chain, and
+Apple's refund requests with the desk's audited answers.
 
 `SubscriptionExtension` rows join the one hash chain (lookups/audit_chain.py) and get the same
 database guards as token changes (migrations 0007, 0010, 0011), created here for the new table:
@@ -7,7 +8,8 @@ database guards as token changes (migrations 0007, 0010, 0011), created here for
 - a settled row never changes;
 - a row is never deleted, nor the table truncated, except by the owner's flush (the shared
   lookups_refuse_audit_log_removal function).
-Support agents may extend; managers may approve extensions above the daily limit. The table below
+Support agents may extend and answer refund requests; managers may approve extensions above the
+daily limit. The table below
 is a frozen copy of what lookups.roles gained with them. Depends on the latest migration on main
 when written (0013_background_work); the lead chains it after 0014.
 """
@@ -153,11 +155,15 @@ NEW_PERMISSIONS = {
         "subscriptionextension",
         "Can approve extensions above the daily limit",
     ),
+    "view_refundrequest": ("refundrequest", "Can view refund request"),
+    "answer_refund_requests": ("refundrequest", "Can answer Apple's refund requests"),
+    "view_consumptionanswer": ("consumptionanswer", "Can view consumption answer"),
 }
+_READ = ["view_subscriptionextension", "view_refundrequest", "view_consumptionanswer"]
 GROUP_PERMISSIONS = {
-    "Support agents": ["extend_subscriptions"],
-    "Auditors": ["view_subscriptionextension"],
-    "Managers": ["view_subscriptionextension", "approve_extensions"],
+    "Support agents": ["extend_subscriptions", "answer_refund_requests"],
+    "Auditors": _READ,
+    "Managers": [*_READ, "approve_extensions"],
 }
 
 
@@ -319,6 +325,145 @@ class Migration(migrations.Migration):
                         condition=models.Q(("outcome", "pending")),
                         fields=("environment", "original_transaction_id"),
                         name="extension_one_pending_per_purchase",
+                    ),
+                ],
+            },
+        ),
+        migrations.CreateModel(
+            name="RefundRequest",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("notification_uuid", models.CharField(max_length=64, unique=True)),
+                ("environment", models.CharField(max_length=16)),
+                ("transaction_id", models.CharField(db_index=True, max_length=64)),
+                ("original_transaction_id", models.CharField(db_index=True, max_length=64)),
+                ("product_id", models.CharField(blank=True, max_length=200)),
+                ("price_milliunits", models.BigIntegerField(blank=True, null=True)),
+                ("currency", models.CharField(blank=True, max_length=3)),
+                ("reason", models.CharField(blank=True, max_length=64)),
+                ("requested_at", models.DateTimeField()),
+                ("deadline", models.DateTimeField(db_index=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Waiting for an answer"),
+                            ("answered", "Answered"),
+                            ("missed", "Deadline missed"),
+                        ],
+                        db_index=True,
+                        default="open",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "decision",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Not decided yet"),
+                            ("refunded", "Refunded"),
+                            ("declined", "Declined"),
+                            ("reversed", "Refund reversed"),
+                        ],
+                        default="",
+                        max_length=16,
+                    ),
+                ),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("decision_notification_uuid", models.CharField(blank=True, max_length=64)),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                (
+                    "account",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="refund_requests",
+                        to="lookups.customeraccount",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["deadline"],
+                "permissions": [("answer_refund_requests", "Can answer Apple's refund requests")],
+                "default_permissions": ("view",),
+            },
+        ),
+        migrations.CreateModel(
+            name="ConsumptionAnswer",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("by_policy", models.BooleanField(default=False)),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                ("body", models.JSONField()),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("error_code", models.IntegerField(blank=True, null=True)),
+                ("error_message", models.TextField(blank=True)),
+                ("settled_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "answered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="consumption_answers",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "refund_request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="answers",
+                        to="lookups.refundrequest",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["-created_at"],
+                "default_permissions": ("view",),
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("answered_by__isnull", True), ("by_policy", True)),
+                            models.Q(("answered_by__isnull", False), ("by_policy", False)),
+                            _connector="OR",
+                        ),
+                        name="consumptionanswer_by_someone_or_the_policy",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("outcome", "pending")),
+                        fields=("refund_request",),
+                        name="consumptionanswer_one_pending_per_case",
                     ),
                 ],
             },

@@ -13,3 +13,6 @@ extender_required = permission_required("lookups.extend_subscriptions", raise_ex
 extension_approver_required = permission_required(
     "lookups.approve_extensions", raise_exception=True
 )
+refund_answerer_required = permission_required(
+    "lookups.answer_refund_requests", raise_exception=True
+)

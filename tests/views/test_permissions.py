@@ -6,8 +6,10 @@ test what they show elsewhere; here only whether a role gets in.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,8 +20,10 @@ from django.utils import timezone
 
 from lookups.models import (
     AdaptyDelivery,
+    ConsumptionAnswer,
     Export,
     Purchase,
+    RefundRequest,
     RefusedLink,
     SubscriptionExtension,
     TokenChangeFollowUp,
@@ -122,6 +126,14 @@ ROUTES = [
         kwargs=lambda o: {"pk": o["extension"].pk, "decision": "reject"},
         method="post",
     ),
+    Route("lookups:refund_requests", AGENTS_ONLY),
+    Route(
+        "lookups:answer_refund_request",
+        # Not a complete form: the agent is asked again, nothing is sent to Apple.
+        _statuses(SIGN_IN, 400, 403, 403, 400),
+        kwargs=lambda o: {"pk": o["refund_request"].pk},
+        method="post",
+    ),
     Route("lookups:accounts", AGENTS_ONLY),
     Route("lookups:account", AGENTS_ONLY, kwargs=lambda o: {"pk": o["account"].pk}),
     Route("lookups:reports", MANAGERS_ONLY),
@@ -152,6 +164,8 @@ DESK_MODELS = {
     "refusedlink": ("refused_link", False),
     "transferrequest": ("transfer", False),
     "subscriptionextension": ("extension", False),
+    "refundrequest": ("refund_request", False),
+    "consumptionanswer": ("consumption_answer", False),
 }
 OTHER_MODELS = ["auth_group", "auth_user", "axes_accessattempt", "axes_accesslog"]
 OTHER_MODELS += ["axes_accessfailurelog", "django_tasks_database_dbtaskresult"]
@@ -254,6 +268,14 @@ def objects(agent_user, manager_user, customer_account) -> dict[str, Any]:
     """One row of each kind, for the URLs that show one."""
     lookup = make_lookup(agent_user)
     token_change = make_token_change(agent_user, customer_account, lookup=lookup)
+    refund_request = RefundRequest.objects.create(
+        notification_uuid=str(uuid.uuid4()),
+        environment="Production",
+        transaction_id=PURCHASE_OFFER_CODE,
+        original_transaction_id=PURCHASE_OFFER_CODE,
+        requested_at=timezone.now(),
+        deadline=timezone.now() + timedelta(hours=12),
+    )
     return {
         "account": customer_account,
         "lookup": lookup,
@@ -286,6 +308,12 @@ def objects(agent_user, manager_user, customer_account) -> dict[str, Any]:
             reason_code=SubscriptionExtension.Reason.CUSTOMER_SATISFACTION,
             ticket_reference="ZD-9",
             outcome=SubscriptionExtension.Outcome.AWAITING_APPROVAL,
+        ),
+        "refund_request": refund_request,
+        "consumption_answer": ConsumptionAnswer.objects.create(
+            refund_request=refund_request,
+            answered_by=agent_user,
+            body={"deliveryStatus": "DELIVERED"},
         ),
         "follow_up": TokenChangeFollowUp.objects.create(token_change=token_change),
     }
