@@ -364,6 +364,8 @@ class Export(models.Model):
         LOOKUPS = "lookups", "Lookups"
         TOKEN_CHANGES = "token_changes", "Token changes"
         CUSTOMER_ACCOUNTS = "customer_accounts", "Customer accounts"
+        SUBSCRIPTION_EXTENSIONS = "subscription_extensions", "Subscription extensions"
+        REFUND_REQUESTS = "refund_requests", "Refund requests"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="exports")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -468,6 +468,20 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
+        migrations.AlterField(
+            model_name="export",
+            name="table",
+            field=models.CharField(
+                choices=[
+                    ("lookups", "Lookups"),
+                    ("token_changes", "Token changes"),
+                    ("customer_accounts", "Customer accounts"),
+                    ("subscription_extensions", "Subscription extensions"),
+                    ("refund_requests", "Refund requests"),
+                ],
+                max_length=32,
+            ),
+        ),
         migrations.RunPython(create_triggers, drop_triggers),
         migrations.RunPython(grant, revoke),
     ]

@@ -15,7 +15,13 @@ from django.views.decorators.vary import vary_on_headers
 from lookups.forms import ReportFilterForm
 from lookups.models import Lookup, TokenChange
 from lookups.reporting import charts, exports
-from lookups.reporting.figures import Report, background_work, build_report
+from lookups.reporting.figures import (
+    Report,
+    background_work,
+    build_report,
+    extension_days,
+    refund_weeks,
+)
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial
 from lookups.views.permissions import export_required, reports_required
 
@@ -48,6 +54,8 @@ def reports(request: HtmxHttpRequest) -> HttpResponse:
         agent = {"agent": filters.agent.pk} if filters.agent else {}
         context.update(
             charts=_charts(report),
+            extensions=extension_days(filters),
+            refund_weeks=refund_weeks(filters),
             # Explicit dates, so a download made after midnight still matches the page.
             export_query=urlencode({**dates, **agent}),
             accounts_query=urlencode(dates),

@@ -144,7 +144,13 @@ ROUTES = [
             kwargs=lambda o, table=table: {"table": table},
             label=f"lookups:export {table}",
         )
-        for table in ("lookups", "token-changes", "customer-accounts")
+        for table in (
+            "lookups",
+            "token-changes",
+            "customer-accounts",
+            "extensions",
+            "refund-requests",
+        )
     ),
 ]
 
