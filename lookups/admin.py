@@ -18,13 +18,16 @@ from django.utils.html import format_html
 from lookups.models import (
     AdaptyDelivery,
     AppStoreNotification,
+    ConsumptionAnswer,
     CustomerAccount,
     Export,
     Lookup,
     Product,
     Purchase,
     QuarantinedNotification,
+    RefundRequest,
     RefusedLink,
+    SubscriptionExtension,
     TokenChange,
     TransferRequest,
 )
@@ -384,6 +387,33 @@ class RefusedLinkAdmin(ReadOnlyAdmin):
     search_help_text = "A transaction ID or ticket, exactly."
 
 
+@admin.register(RefundRequest)
+class RefundRequestAdmin(ReadOnlyAdmin):
+    """Apple's refund requests and how each ended; answered on the desk's queue page."""
+
+    list_display = [
+        "requested_at",
+        "transaction_id",
+        "product_id",
+        "reason",
+        "deadline",
+        "status",
+        "decision",
+    ]
+    list_filter = ["status", "decision", "requested_at", EnvironmentListFilter]
+    search_fields = ["=transaction_id", "=original_transaction_id"]
+    search_help_text = "A transaction ID, exactly."
+
+
+@admin.register(ConsumptionAnswer)
+class ConsumptionAnswerAdmin(ReadOnlyAdmin):
+    """Every answer sent to Apple for a refund request, by an agent or by the policy."""
+
+    list_display = ["created_at", "refund_request", "answered_by", "by_policy", "outcome"]
+    list_filter = ["outcome", "by_policy", "created_at"]
+    list_select_related = ["refund_request", "answered_by"]
+
+
 @admin.register(TransferRequest)
 class TransferRequestAdmin(ReadOnlyAdmin):
     """Transfers asked for and how each was decided; decided on the desk's transfers page."""
@@ -446,6 +476,28 @@ class QuarantinedNotificationAdmin(ReadOnlyAdmin):
     """Bodies posted to the notification endpoint that failed verification: never applied."""
 
     list_display = ["received_at", "reason", "body_length"]
+
+
+@admin.register(SubscriptionExtension)
+class SubscriptionExtensionAdmin(ReadOnlyAdmin):
+    """Goodwill extensions asked of Apple and its answers; sent from the desk's extension form."""
+
+    list_display = [
+        "created_at",
+        "agent",
+        "original_transaction_id",
+        "extend_by_days",
+        "reason_code",
+        "outcome",
+        "error_code",
+        "effective_date",
+        "approved_by",
+        "ticket_reference",
+    ]
+    list_filter = ["outcome", "reason_code", "created_at", EnvironmentListFilter]
+    list_select_related = ["agent", "approved_by"]
+    search_fields = ["=original_transaction_id", "=ticket_reference"]
+    search_help_text = "A transaction ID or ticket, exactly."
 
 
 # The task queue and the follow-ups of unanswered token changes have a module of their own.

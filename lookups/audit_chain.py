@@ -1,4 +1,4 @@
-"""The audit log's hash chain: how a settled token change is serialised and hashed.
+"""The audit log's hash chain: how a settled token change or extension is serialised and hashed.
 
 Each settled row carries an HMAC-SHA256 over its own content, its place in the chain and the hash
 of the row settled before it, so a row changed, removed or slipped in afterwards breaks the chain
@@ -42,10 +42,41 @@ HASHED_FIELDS = (
     "settled_at",
 )
 
+# Subscription extensions settle into the same chain, one sequence for both kinds of row, so a
+# verifier walking it sees every audited call to Apple in the order it settled. Their documents
+# carry a "kind" (token change documents don't, so their stored hashes stay as they were).
+EXTENSION_KIND = "subscription_extension"
+EXTENSION_HASHED_FIELDS = (
+    "id",
+    "agent_id",
+    "created_at",
+    "environment",
+    "original_transaction_id",
+    "product_id",
+    "extend_by_days",
+    "reason_code",
+    "ticket_reference",
+    "renewal_date_before",
+    "approved_by_id",
+    "outcome",
+    "error_code",
+    "error_message",
+    "effective_date",
+    "settled_at",
+)
 
-def canonical_document(row: Mapping[str, Any], *, sequence: int, previous_hash: str) -> bytes:
+FIELDS_OF_KIND = {None: HASHED_FIELDS, EXTENSION_KIND: EXTENSION_HASHED_FIELDS}
+
+
+def canonical_document(
+    row: Mapping[str, Any], *, sequence: int, previous_hash: str, kind: str | None = None
+) -> bytes:
     """The bytes that are hashed: the row's hashed fields as sorted-key JSON, times in UTC."""
-    document = {name: _canonical_value(name, row[name]) for name in HASHED_FIELDS}
+    document: dict[str, Any] = {
+        name: _canonical_value(name, row[name]) for name in FIELDS_OF_KIND[kind]
+    }
+    if kind is not None:
+        document["kind"] = kind
     document["chain_sequence"] = sequence
     document["chain_previous_hash"] = previous_hash
     return json.dumps(
@@ -54,10 +85,18 @@ def canonical_document(row: Mapping[str, Any], *, sequence: int, previous_hash: 
 
 
 def chain_hash(
-    row: Mapping[str, Any], *, sequence: int, previous_hash: str, key: bytes | None = None
+    row: Mapping[str, Any],
+    *,
+    sequence: int,
+    previous_hash: str,
+    key: bytes | None = None,
+    kind: str | None = None,
 ) -> str:
-    """The row's keyed hash; `key` is the desk's configured chain key unless given."""
-    document = canonical_document(row, sequence=sequence, previous_hash=previous_hash)
+    """The row's keyed hash; `key` is the desk's configured chain key unless given.
+
+    `kind` is None for a token change and EXTENSION_KIND for a subscription extension.
+    """
+    document = canonical_document(row, sequence=sequence, previous_hash=previous_hash, kind=kind)
     return hmac.new(key or configured_key(), document, hashlib.sha256).hexdigest()
 
 
@@ -77,7 +116,7 @@ def _canonical_value(name: str, value: Any) -> str | int | None:
     if value is None or isinstance(value, str):
         return value
     if isinstance(value, bool):
-        raise TypeError(f"{name}: a boolean has no place in a token change")
+        raise TypeError(f"{name}: a boolean has no place in the audit chain")
     if isinstance(value, int):
         return value
     if isinstance(value, uuid.UUID):

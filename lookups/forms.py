@@ -7,7 +7,7 @@ from django import forms
 from django.http import QueryDict
 
 from lookups.appstore import HistoryFilters
-from lookups.models import CustomerAccount
+from lookups.models import CustomerAccount, SubscriptionExtension
 from lookups.reporting import figures as reports
 
 ORDER_ID_HELP = (
@@ -257,3 +257,67 @@ def _iso_date(value: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         return None
+
+
+class ExtensionForm(forms.Form):
+    """A goodwill extension: how many days, Apple's reason, the ticket, the form's ID."""
+
+    extend_by_days = forms.IntegerField(
+        label="Days to add",
+        min_value=1,
+        max_value=90,
+        error_messages={
+            "required": "Enter how many days to add (1 to 90).",
+            "min_value": "Add at least 1 day.",
+            "max_value": "Apple extends by 90 days at most.",
+            "invalid": "Enter a whole number of days.",
+        },
+    )
+    reason_code = forms.TypedChoiceField(
+        label="Reason",
+        coerce=int,
+        choices=SubscriptionExtension.Reason.choices,
+        error_messages={"invalid_choice": "Choose one of the App Store's reasons."},
+    )
+    ticket_reference = forms.CharField(
+        label="Support ticket",
+        max_length=100,
+        error_messages={"required": "Enter the support ticket this extension is for."},
+    )
+    request_id = forms.UUIDField(widget=forms.HiddenInput)
+
+    def clean_ticket_reference(self) -> str:
+        return self.cleaned_data["ticket_reference"].strip()
+
+
+class ConsumptionAnswerForm(forms.Form):
+    """The agent's answer to Apple's refund request (Send Consumption Information)."""
+
+    DELIVERY = [
+        ("DELIVERED", "Delivered and working"),
+        ("UNDELIVERED_QUALITY_ISSUE", "Not delivered: quality issue"),
+        ("UNDELIVERED_WRONG_ITEM", "Not delivered: wrong item"),
+        ("UNDELIVERED_SERVER_OUTAGE", "Not delivered: server outage"),
+        ("UNDELIVERED_OTHER", "Not delivered: other reason"),
+    ]
+    PREFERENCE = [
+        ("", "No preference"),
+        ("DECLINE", "Decline the refund"),
+        ("GRANT_FULL", "Grant a full refund"),
+        ("GRANT_PRORATED", "Grant a prorated refund"),
+    ]
+
+    customer_consented = forms.BooleanField(
+        label="The customer consented to sharing this with Apple",
+        error_messages={"required": "Apple takes the answer only with the customer's consent."},
+    )
+    delivery_status = forms.ChoiceField(label="Delivery", choices=DELIVERY)
+    sample_content_provided = forms.BooleanField(
+        label="A sample or trial was offered", required=False
+    )
+    consumed_percent = forms.IntegerField(
+        label="Consumed (%)", min_value=0, max_value=100, required=False
+    )
+    refund_preference = forms.ChoiceField(
+        label="Our preference", choices=PREFERENCE, required=False
+    )

@@ -11,7 +11,13 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 
-from .audit_chain import GENESIS_HASH, HASHED_FIELDS, chain_hash
+from .audit_chain import (
+    EXTENSION_HASHED_FIELDS,
+    EXTENSION_KIND,
+    GENESIS_HASH,
+    HASHED_FIELDS,
+    chain_hash,
+)
 
 
 class CustomerAccountQuerySet(models.QuerySet):
@@ -262,45 +268,64 @@ class TokenChange(models.Model):
         if outcome not in (self.Outcome.SUCCEEDED, self.Outcome.FAILED):
             raise ValueError(f"A token change settles as succeeded or failed, not {outcome!r}.")
 
-        using = router.db_for_write(type(self), instance=self)
-        rows = type(self)._base_manager.using(using)
         values: dict[str, Any] = {
             "outcome": outcome,
             "error_code": error_code,
             "error_message": error_message or "",
             "settled_at": timezone.now(),
         }
-        with transaction.atomic(using=using):
-            head = AuditChainHead.locked(using)
-            # Locked too, so an edit to the pending row can't land between hashing and writing.
-            stored = (
-                rows.select_for_update()
-                .filter(pk=self.pk, outcome=self.Outcome.PENDING)
-                .values(*HASHED_FIELDS)
-                .first()
-            )
-            updated = 0
-            if stored is not None:
-                sequence = head.last_sequence + 1
-                values["chain_sequence"] = sequence
-                values["chain_previous_hash"] = head.last_hash
-                values["chain_hash"] = chain_hash(
-                    {**stored, **values}, sequence=sequence, previous_hash=head.last_hash
-                )
-                # The head moves first: the database lets a row settle only at the place the
-                # head has just given it (migration 0011).
-                head.advance(sequence, values["chain_hash"], using=using)
-                updated = rows.filter(pk=self.pk, outcome=self.Outcome.PENDING).update(**values)
-                if not updated:
-                    # The row is locked and was pending: this can't be, so undo the advance.
-                    raise AuditLogIsAppendOnly(f"Token change {self.pk} could not be settled.")
-        if updated:
-            for name, value in values.items():
-                setattr(self, name, value)
-            return True
+        return settle_into_chain(self, values, HASHED_FIELDS, kind=None)
 
-        self.refresh_from_db(fields=list(self.SETTLED_FIELDS))
-        return False
+
+def settle_into_chain(
+    row: models.Model,
+    values: dict[str, Any],
+    hashed_fields: tuple[str, ...],
+    *,
+    kind: str | None,
+    unsettled: tuple[str, ...] = ("pending",),
+) -> bool:
+    """Settle a pending audit row with `values` and give it the chain's next place.
+
+    A single conditional UPDATE, so of two settlers racing on one row exactly one wins. The chain
+    head stays locked until the transaction commits, so settlements of every kind of audited row
+    join the one chain one at a time, in order. The loser's instance is refreshed to show what
+    the winner recorded.
+    """
+    model = type(row)
+    using = router.db_for_write(model, instance=row)
+    rows = model._base_manager.using(using)
+    with transaction.atomic(using=using):
+        head = AuditChainHead.locked(using)
+        # Locked too, so an edit to the pending row can't land between hashing and writing.
+        stored = (
+            rows.select_for_update()
+            .filter(pk=row.pk, outcome__in=unsettled)
+            .values(*hashed_fields)
+            .first()
+        )
+        updated = 0
+        if stored is not None:
+            sequence = head.last_sequence + 1
+            values["chain_sequence"] = sequence
+            values["chain_previous_hash"] = head.last_hash
+            values["chain_hash"] = chain_hash(
+                {**stored, **values}, sequence=sequence, previous_hash=head.last_hash, kind=kind
+            )
+            # The head moves first: the database lets a row settle only at the place the
+            # head has just given it (migrations 0011 and 0015).
+            head.advance(sequence, values["chain_hash"], using=using)
+            updated = rows.filter(pk=row.pk, outcome__in=unsettled).update(**values)
+            if not updated:
+                # The row is locked and was pending: this can't be, so undo the advance.
+                raise AuditLogIsAppendOnly(f"{model.__name__} {row.pk} could not be settled.")
+    if updated:
+        for name, value in values.items():
+            setattr(row, name, value)
+        return True
+
+    row.refresh_from_db(fields=list(row.SETTLED_FIELDS))
+    return False
 
 
 class AuditChainHead(models.Model):
@@ -343,6 +368,8 @@ class Export(models.Model):
         LOOKUPS = "lookups", "Lookups"
         TOKEN_CHANGES = "token_changes", "Token changes"
         CUSTOMER_ACCOUNTS = "customer_accounts", "Customer accounts"
+        SUBSCRIPTION_EXTENSIONS = "subscription_extensions", "Subscription extensions"
+        REFUND_REQUESTS = "refund_requests", "Refund requests"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="exports")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -743,3 +770,353 @@ class QuarantinedNotification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.received_at:%Y-%m-%d %H:%M} {self.reason}"
+
+
+class SubscriptionExtensionQuerySet(models.QuerySet):
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditLogIsAppendOnly("Extensions are an audit log: they are never deleted.")
+
+    delete.alters_data = True  # type: ignore[attr-defined]
+
+
+class SubscriptionExtension(models.Model):
+    """One goodwill extension of a subscription's renewal date: written pending, settled once.
+
+    It joins the token changes' hash chain (one sequence for both, lookups/audit_chain.py), so
+    the one verifier sees every audited call to Apple. Its id is the requestIdentifier sent to
+    Apple: a double click or a retry after a timeout is the same request there.
+    """
+
+    class Outcome(models.TextChoices):
+        # Above the agent's daily limit: nothing is sent to Apple until a manager approves.
+        AWAITING_APPROVAL = "awaiting_approval", "Waiting for a manager"
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        REJECTED = "rejected", "Rejected by a manager"
+
+    class Reason(models.IntegerChoices):
+        # Apple's extendReasonCode values.
+        UNDECLARED = 0, "Not declared"
+        CUSTOMER_SATISFACTION = 1, "Customer satisfaction"
+        OTHER = 2, "Other"
+        SERVICE_ISSUE = 3, "Service issue or outage"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="subscription_extensions"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    environment = models.CharField(max_length=16)
+    original_transaction_id = models.CharField(max_length=64, db_index=True)
+    product_id = models.CharField(max_length=200, blank=True)
+    account = models.ForeignKey(
+        CustomerAccount,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="subscription_extensions",
+    )
+    extend_by_days = models.PositiveSmallIntegerField()
+    reason_code = models.PositiveSmallIntegerField(choices=Reason.choices)
+    ticket_reference = models.CharField(max_length=100)
+    # The renewal date the desk knew before the call: a timed-out call is settled by comparing.
+    renewal_date_before = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="extensions_approved",
+    )
+    outcome = models.CharField(
+        max_length=24, choices=Outcome.choices, default=Outcome.PENDING, db_index=True
+    )
+    error_code = models.IntegerField(null=True, blank=True)
+    error_message = models.TextField(blank=True)
+    # Apple's effectiveDate: the new renewal date.
+    effective_date = models.DateTimeField(null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    chain_sequence = models.PositiveBigIntegerField(null=True, blank=True, unique=True)
+    chain_previous_hash = models.CharField(max_length=64, blank=True)
+    chain_hash = models.CharField(max_length=64, blank=True)
+
+    objects = SubscriptionExtensionQuerySet.as_manager()
+
+    SETTLED_FIELDS = (
+        "outcome",
+        "approved_by",
+        "error_code",
+        "error_message",
+        "effective_date",
+        "settled_at",
+        "chain_sequence",
+        "chain_previous_hash",
+        "chain_hash",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        default_permissions = ("view",)
+        permissions = [
+            ("extend_subscriptions", "Can extend subscription renewal dates"),
+            ("approve_extensions", "Can approve extensions above the daily limit"),
+        ]
+        indexes = [
+            models.Index(fields=["agent", "-created_at"], name="extension_agent_created"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(extend_by_days__gte=1, extend_by_days__lte=90),
+                name="extension_days_1_to_90",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    outcome__in=["awaiting_approval", "pending"],
+                    settled_at__isnull=True,
+                    chain_sequence__isnull=True,
+                    chain_previous_hash="",
+                    chain_hash="",
+                )
+                | (
+                    Q(
+                        outcome__in=["succeeded", "failed", "rejected"],
+                        settled_at__isnull=False,
+                        chain_sequence__isnull=False,
+                    )
+                    & ~Q(chain_previous_hash="")
+                    & ~Q(chain_hash="")
+                ),
+                name="extension_chained_iff_settled",
+            ),
+            # One Apple call in flight per subscription.
+            models.UniqueConstraint(
+                fields=["environment", "original_transaction_id"],
+                condition=Q(outcome="pending"),
+                name="extension_one_pending_per_purchase",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_transaction_id} +{self.extend_by_days} days ({self.outcome})"
+
+    def save(self, **kwargs: Any) -> None:
+        if self._state.adding or kwargs.get("force_insert"):
+            super().save(**kwargs)
+            return
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            stored = (
+                type(self)
+                ._base_manager.using(using)
+                .select_for_update()
+                .filter(pk=self.pk)
+                .values_list("outcome", flat=True)
+                .first()
+            )
+            if stored not in (None, self.Outcome.PENDING, self.Outcome.AWAITING_APPROVAL):
+                raise AuditLogIsAppendOnly(
+                    f"Extension {self.pk} is already {stored}: settled rows are never changed."
+                )
+            super().save(**kwargs)
+
+    save.alters_data = True  # type: ignore[attr-defined]
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditLogIsAppendOnly("Extensions are an audit log: they are never deleted.")
+
+    delete.alters_data = True  # type: ignore[attr-defined]
+
+    @property
+    def is_settled(self) -> bool:
+        return self.outcome in (
+            self.Outcome.SUCCEEDED,
+            self.Outcome.FAILED,
+            self.Outcome.REJECTED,
+        )
+
+    def settle(
+        self,
+        outcome: str,
+        *,
+        error_code: int | None = None,
+        error_message: str = "",
+        effective_date: Any = None,
+    ) -> bool:
+        """Record how Apple answered, if nobody has yet. Return whether this call settled it."""
+        if outcome not in (self.Outcome.SUCCEEDED, self.Outcome.FAILED):
+            raise ValueError(f"An extension settles as succeeded or failed, not {outcome!r}.")
+        values: dict[str, Any] = {
+            "outcome": outcome,
+            "error_code": error_code,
+            "error_message": error_message or "",
+            "effective_date": effective_date,
+            "settled_at": timezone.now(),
+        }
+        return settle_into_chain(self, values, EXTENSION_HASHED_FIELDS, kind=EXTENSION_KIND)
+
+    def reject(self, manager: Any) -> bool:
+        """A manager said no to an extension above the daily limit: it settles unsent."""
+        values: dict[str, Any] = {
+            "outcome": self.Outcome.REJECTED,
+            "approved_by_id": manager.pk,
+            "error_code": None,
+            "error_message": f"Rejected by {manager.get_username()}: nothing was sent to Apple.",
+            "effective_date": None,
+            "settled_at": timezone.now(),
+        }
+        return settle_into_chain(
+            self,
+            values,
+            EXTENSION_HASHED_FIELDS,
+            kind=EXTENSION_KIND,
+            unsettled=(self.Outcome.AWAITING_APPROVAL,),
+        )
+
+
+class RefundRequest(models.Model):
+    """A customer asked Apple for a refund, and Apple asked the desk about the purchase.
+
+    Opened by a CONSUMPTION_REQUEST notification; the desk must answer with Send Consumption
+    Information before `deadline` (12 hours after Apple signed the request). Closed by Apple's
+    REFUND, REFUND_DECLINED or REFUND_REVERSED.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for an answer"
+        ANSWERED = "answered", "Answered"
+        MISSED = "missed", "Deadline missed"
+
+    class Decision(models.TextChoices):
+        NONE = "", "Not decided yet"
+        REFUNDED = "refunded", "Refunded"
+        DECLINED = "declined", "Declined"
+        REVERSED = "reversed", "Refund reversed"
+
+    notification_uuid = models.CharField(max_length=64, unique=True)
+    environment = models.CharField(max_length=16)
+    transaction_id = models.CharField(max_length=64, db_index=True)
+    original_transaction_id = models.CharField(max_length=64, db_index=True)
+    product_id = models.CharField(max_length=200, blank=True)
+    price_milliunits = models.BigIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    account = models.ForeignKey(
+        CustomerAccount, models.PROTECT, null=True, blank=True, related_name="refund_requests"
+    )
+    # Apple's consumptionRequestReason, e.g. UNINTENDED_PURCHASE.
+    reason = models.CharField(max_length=64, blank=True)
+    requested_at = models.DateTimeField()
+    deadline = models.DateTimeField(db_index=True)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    decision = models.CharField(max_length=16, choices=Decision.choices, blank=True, default="")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_notification_uuid = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["deadline"]
+        default_permissions = ("view",)
+        permissions = [("answer_refund_requests", "Can answer Apple's refund requests")]
+
+    def __str__(self) -> str:
+        return f"Refund request for {self.transaction_id} ({self.get_status_display().lower()})"
+
+    @property
+    def price(self) -> float | None:
+        return None if self.price_milliunits is None else self.price_milliunits / 1000
+
+
+class ConsumptionAnswerQuerySet(models.QuerySet):
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditLogIsAppendOnly("Consumption answers are an audit log: never deleted.")
+
+    delete.alters_data = True  # type: ignore[attr-defined]
+
+
+class ConsumptionAnswer(models.Model):
+    """One Send Consumption Information call for a refund request: written pending, settled once.
+
+    `answered_by` is empty when the desk's configured policy answered on its own.
+    """
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    refund_request = models.ForeignKey(RefundRequest, models.PROTECT, related_name="answers")
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="consumption_answers",
+    )
+    by_policy = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The body sent to Apple, as sent.
+    body = models.JSONField()
+    outcome = models.CharField(
+        max_length=16, choices=Outcome.choices, default=Outcome.PENDING, db_index=True
+    )
+    error_code = models.IntegerField(null=True, blank=True)
+    error_message = models.TextField(blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ConsumptionAnswerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        default_permissions = ("view",)
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(answered_by__isnull=True, by_policy=True)
+                | Q(answered_by__isnull=False, by_policy=False),
+                name="consumptionanswer_by_someone_or_the_policy",
+            ),
+            # One call in flight per case.
+            models.UniqueConstraint(
+                fields=["refund_request"],
+                condition=Q(outcome="pending"),
+                name="consumptionanswer_one_pending_per_case",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Answer to {self.refund_request} ({self.outcome})"
+
+    def save(self, **kwargs: Any) -> None:
+        if not self._state.adding and not kwargs.get("force_insert"):
+            raise AuditLogIsAppendOnly("A consumption answer is settled with settle() only.")
+        super().save(**kwargs)
+
+    save.alters_data = True  # type: ignore[attr-defined]
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditLogIsAppendOnly("Consumption answers are an audit log: never deleted.")
+
+    delete.alters_data = True  # type: ignore[attr-defined]
+
+    def settle(
+        self, outcome: str, *, error_code: int | None = None, error_message: str = ""
+    ) -> bool:
+        """Record Apple's answer once: a single conditional UPDATE of the pending row."""
+        values = {
+            "outcome": outcome,
+            "error_code": error_code,
+            "error_message": error_message,
+            "settled_at": timezone.now(),
+        }
+        updated = (
+            type(self)
+            ._base_manager.filter(pk=self.pk, outcome=self.Outcome.PENDING)
+            .update(**values)
+        )
+        if updated:
+            for name, value in values.items():
+                setattr(self, name, value)
+        else:
+            self.refresh_from_db()
+        return bool(updated)

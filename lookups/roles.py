@@ -1,8 +1,8 @@
 """The staff roles, as Django groups, and the permissions each one holds.
 
-Migrations 0002_roles, 0005, 0012 and 0014 create these groups on a fresh database, each with
-its own frozen copy of this table (a migration must keep doing what it did when it was
-written); a test checks the result agrees with this table.
+Migrations 0002_roles, 0005, 0012, 0014 and 0016 create these groups on a fresh database,
+each with its own frozen copy of this table (a migration must keep doing what it did when it
+was written); a test checks the result agrees with this table.
 A later change to a role needs a new migration as well as an edit here.
 """
 
@@ -21,6 +21,9 @@ _AUDITOR_PERMISSIONS = (
     "lookups.view_purchase",
     "lookups.view_refusedlink",
     "lookups.view_transferrequest",
+    "lookups.view_subscriptionextension",
+    "lookups.view_refundrequest",
+    "lookups.view_consumptionanswer",
 )
 
 GROUP_PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -28,6 +31,8 @@ GROUP_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "lookups.look_up_orders",
         "lookups.link_purchases",
         "lookups.view_customeraccount",
+        "lookups.extend_subscriptions",
+        "lookups.answer_refund_requests",
     ),
     AUDITORS: _AUDITOR_PERMISSIONS,
     MANAGERS: (
@@ -39,6 +44,7 @@ GROUP_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "lookups.change_product",
         "lookups.delete_product",
         "lookups.approve_transfers",
+        "lookups.approve_extensions",
     ),
 }
 

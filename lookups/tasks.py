@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from django.tasks import task
 
-from lookups.services import adapty_delivery, notifications, settling, sweeping
+from lookups.services import (
+    adapty_delivery,
+    extending,
+    notifications,
+    refund_requests,
+    settling,
+    sweeping,
+)
 
 
 class GaveUp(Exception):
@@ -21,6 +28,18 @@ def check_token_change(token_change_id: int) -> str:
     if check.gave_up:
         raise GaveUp(check.summary)
     return check.summary
+
+
+@task()
+def check_extension(extension_id: str, attempt: int = 1) -> str:
+    """Settle a timed-out extension from the subscription's renewal date at Apple."""
+    return extending.check_extension(extension_id, attempt=attempt)
+
+
+@task()
+def answer_refund_request_by_policy(refund_request_id: int) -> str:
+    """Answer a refund request nobody answered with the desk's configured policy."""
+    return refund_requests.answer_by_policy(refund_request_id)
 
 
 @task()

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from lookups.views import accounts, linking, notifications, orders, reports, transfers, unlinked
+from lookups.views import (
+    accounts,
+    extensions,
+    linking,
+    notifications,
+    orders,
+    refund_requests,
+    reports,
+    transfers,
+    unlinked,
+)
 
 app_name = "lookups"
 
@@ -12,6 +22,19 @@ urlpatterns = [
     path("purchases/<str:original_transaction_id>/link/", linking.link, name="link"),
     path("token-changes/<int:pk>/", linking.link_status, name="link_status"),
     path("token-changes/<int:pk>/adapty/", linking.adapty_retry, name="adapty_retry"),
+    path("purchases/<str:original_transaction_id>/extend/", extensions.extend, name="extend"),
+    path("extensions/", extensions.approvals, name="extension_approvals"),
+    path(
+        "extensions/<uuid:pk>/<slug:decision>/",
+        extensions.decide,
+        name="decide_extension",
+    ),
+    path("refund-requests/", refund_requests.queue, name="refund_requests"),
+    path(
+        "refund-requests/<int:pk>/answer/",
+        refund_requests.answer,
+        name="answer_refund_request",
+    ),
     path("transfers/", transfers.transfers, name="transfers"),
     path("transfers/<int:pk>/<slug:decision>/", transfers.decide, name="decide_transfer"),
     path("accounts/", accounts.accounts, name="accounts"),

@@ -314,6 +314,13 @@ APPSTORE_MAX_RETRY_AFTER_SECONDS = env.float("APPSTORE_MAX_RETRY_AFTER_SECONDS",
 APPSTORE_CALL_BUDGET_SECONDS = env.float("APPSTORE_CALL_BUDGET_SECONDS", default=20.0)
 # How long a verified lookup of a purchase is trusted for a link decision; older, Apple is asked.
 PURCHASE_FRESH_SECONDS = env.int("PURCHASE_FRESH_SECONDS", default=300)
+# Goodwill days one agent may grant per day (UTC) before a manager must approve each extension.
+EXTENSION_DAYS_PER_AGENT_PER_DAY = env.int("EXTENSION_DAYS_PER_AGENT_PER_DAY", default=30)
+# The desk's own answer to a refund request nobody answered, sent this many minutes before
+# Apple's deadline; None: no automatic answer. Keys are ConsumptionInformation's fields; the
+# customer's consent must come from the terms they accepted, or the policy can't answer.
+REFUND_POLICY: dict | None = None
+REFUND_POLICY_MARGIN_MINUTES = env.int("REFUND_POLICY_MARGIN_MINUTES", default=30)
 # Requests per second all workers together send to each endpoint (kept in the cache, CACHE_URL).
 # (django-environ's typed dicts split on ";", so the documented commas are read as strings.)
 # Apple's limits by default; a tenth of those in Sandbox.

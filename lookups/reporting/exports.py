@@ -24,7 +24,14 @@ from django.db.models import Func
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-from lookups.models import CustomerAccount, Export, Lookup, TokenChange
+from lookups.models import (
+    CustomerAccount,
+    Export,
+    Lookup,
+    RefundRequest,
+    SubscriptionExtension,
+    TokenChange,
+)
 
 CHUNK_ROWS = 2000
 BOM = "\ufeff"
@@ -201,8 +208,63 @@ CUSTOMER_ACCOUNTS = ExportTable(
     ),
 )
 
+SUBSCRIPTION_EXTENSIONS = ExportTable(
+    slug="extensions",
+    table=Export.Table.SUBSCRIPTION_EXTENSIONS,
+    model=SubscriptionExtension,
+    has_agent=True,
+    columns=(
+        Column("id", "pk", UUID),
+        Column("created_at", "created_at", TIME),
+        Column("settled_at", "settled_at", TIME),
+        Column("agent", "agent__username"),
+        Column("outcome", "outcome"),
+        Column("original_transaction_id", "original_transaction_id"),
+        Column("product_id", "product_id"),
+        Column("environment", "environment"),
+        Column("extend_by_days", "extend_by_days", NUMBER),
+        Column("reason_code", "reason_code", NUMBER),
+        Column("ticket_reference", "ticket_reference"),
+        Column("renewal_date_before", "renewal_date_before", TIME),
+        Column("effective_date", "effective_date", TIME),
+        Column("approved_by", "approved_by__username"),
+        Column("error_code", "error_code", NUMBER),
+        Column("error_message", "error_message"),
+        Column("chain_sequence", "chain_sequence", NUMBER),
+        Column("chain_hash", "chain_hash"),
+    ),
+)
+
+REFUND_REQUESTS = ExportTable(
+    slug="refund-requests",
+    table=Export.Table.REFUND_REQUESTS,
+    model=RefundRequest,
+    has_agent=False,
+    columns=(
+        Column("id", "pk", NUMBER),
+        Column("created_at", "created_at", TIME),
+        Column("requested_at", "requested_at", TIME),
+        Column("deadline", "deadline", TIME),
+        Column("transaction_id", "transaction_id"),
+        Column("original_transaction_id", "original_transaction_id"),
+        Column("product_id", "product_id"),
+        Column("environment", "environment"),
+        Column("reason", "reason"),
+        Column("status", "status"),
+        Column("decision", "decision"),
+        Column("decided_at", "decided_at", TIME),
+    ),
+)
+
 TABLES: dict[str, ExportTable] = {
-    table.slug: table for table in (LOOKUPS, TOKEN_CHANGES, CUSTOMER_ACCOUNTS)
+    table.slug: table
+    for table in (
+        LOOKUPS,
+        TOKEN_CHANGES,
+        CUSTOMER_ACCOUNTS,
+        SUBSCRIPTION_EXTENSIONS,
+        REFUND_REQUESTS,
+    )
 }
 
 

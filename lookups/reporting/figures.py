@@ -13,11 +13,28 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import NotSupportedError
-from django.db.models import BooleanField, Count, Exists, F, Func, Model, OuterRef, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    F,
+    Func,
+    Model,
+    OuterRef,
+    QuerySet,
+    Sum,
+)
 from django.db.models.functions import TruncDate
 
 from lookups.appstore.errors import ERROR_CLASSES
-from lookups.models import CustomerAccount, Lookup, TokenChange
+from lookups.models import (
+    ConsumptionAnswer,
+    CustomerAccount,
+    Lookup,
+    RefundRequest,
+    SubscriptionExtension,
+    TokenChange,
+)
 from lookups.roles import AGENTS
 from lookups.services import task_queue
 from lookups.services.unlinked import unlinked_offer_code_purchases
@@ -62,6 +79,11 @@ class ReportFilters:
         """Lookups or token changes made in the range (by the agent), or accounts created in it."""
         if model is CustomerAccount:
             return self.customer_accounts()
+        if model is RefundRequest:
+            # Cases belong to no agent: Apple opens them.
+            return RefundRequest.objects.filter(
+                created_at__gte=self.since, created_at__lt=self.until
+            )
         return self._in_range(model._default_manager.all())
 
     def lookups(self) -> QuerySet[Lookup]:
@@ -316,3 +338,94 @@ def background_work() -> BackgroundWork:
         settings.TASKS_WAITING_ALERT_MINUTES * 60
     )
     return BackgroundWork(waiting, minutes, too_long)
+
+
+@dataclass(frozen=True)
+class ExtensionDays:
+    """Days granted by goodwill extensions Apple carried out, by day, by agent and by reason."""
+
+    per_day: list[tuple[date, int]]
+    per_agent: list[tuple[str, int]]
+    per_reason: list[tuple[str, int]]
+
+    @property
+    def total(self) -> int:
+        return sum(days for _, days in self.per_day)
+
+
+def extension_days(filters: ReportFilters) -> ExtensionDays:
+    granted = filters._in_range(SubscriptionExtension.objects.all()).filter(
+        outcome=SubscriptionExtension.Outcome.SUCCEEDED
+    )
+    by_day = dict(
+        granted.annotate(day=TruncDate("created_at", tzinfo=UTC))
+        .values("day")
+        .annotate(days=Sum("extend_by_days"))
+        .order_by()
+        .values_list("day", "days")
+    )
+    by_agent = (
+        granted.values("agent__username")
+        .annotate(days=Sum("extend_by_days"))
+        .order_by("-days", "agent__username")
+        .values_list("agent__username", "days")
+    )
+    labels = dict(SubscriptionExtension.Reason.choices)
+    by_reason = (
+        granted.values("reason_code")
+        .annotate(days=Sum("extend_by_days"))
+        .order_by("reason_code")
+        .values_list("reason_code", "days")
+    )
+    return ExtensionDays(
+        per_day=[(day, by_day.get(day, 0)) for day in filters.days],
+        per_agent=list(by_agent),
+        per_reason=[(str(labels[code]), days) for code, days in by_reason],
+    )
+
+
+@dataclass(frozen=True)
+class RefundWeek:
+    """One week (starting Monday, UTC) of Apple's refund requests."""
+
+    week: date
+    requests: int = 0
+    answered_in_time: int = 0
+    answered_automatically: int = 0
+    missed: int = 0
+    refunded: int = 0
+    declined: int = 0
+    reversed: int = 0
+
+
+def refund_weeks(filters: ReportFilters) -> list[RefundWeek]:
+    """Refund requests opened in the range, week by week: how they were answered and decided."""
+    cases = filters.rows_of(RefundRequest).annotate(
+        answered_in_time=Exists(
+            ConsumptionAnswer.objects.filter(
+                refund_request=OuterRef("pk"),
+                outcome=ConsumptionAnswer.Outcome.SUCCEEDED,
+                settled_at__lte=OuterRef("deadline"),
+            )
+        ),
+        by_policy=Exists(
+            ConsumptionAnswer.objects.filter(
+                refund_request=OuterRef("pk"),
+                outcome=ConsumptionAnswer.Outcome.SUCCEEDED,
+                by_policy=True,
+            )
+        ),
+    )
+    weeks: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for created_at, status, decision, in_time, by_policy in cases.values_list(
+        "created_at", "status", "decision", "answered_in_time", "by_policy"
+    ).iterator():
+        day = created_at.astimezone(UTC).date()
+        counts = weeks[day - timedelta(days=day.weekday())]
+        counts["requests"] += 1
+        counts["answered_in_time"] += bool(in_time)
+        counts["answered_automatically"] += bool(by_policy)
+        counts["missed"] += status == RefundRequest.Status.MISSED
+        if decision:
+            counts[decision] += 1
+    return [RefundWeek(week, **counts) for week, counts in sorted(weeks.items())]

@@ -1,16 +1,244 @@
-"""Refund requests Apple asks the desk about (CONSUMPTION_REQUEST) and their outcome.
+"""Apple's refund requests: a case per CONSUMPTION_REQUEST, answered before its deadline.
 
-Not built yet: both functions are called by notification processing and do nothing for now.
+Contract with the notifications service (it calls the two functions below with its stored
+notification row). Each takes an object with `.payload`, the decoded JSON of Apple's signed
+notification payload:
+
+    payload["notificationType"]   "CONSUMPTION_REQUEST", "REFUND", "REFUND_DECLINED" or
+                                  "REFUND_REVERSED" (others are ignored)
+    payload["subtype"]            optional
+    payload["notificationUUID"]   str, unique per notification
+    payload["signedDate"]         int, milliseconds since the epoch
+    payload["data"]["transaction"]              the decoded signedTransactionInfo (a dict; the
+                                                stored notification row keeps it beside the
+                                                payload as `.transaction`, which wins)
+                                                with transactionId, originalTransactionId,
+                                                productId, price, currency, appAccountToken,
+                                                environment)
+    payload["data"]["consumptionRequestReason"] for CONSUMPTION_REQUEST
+
+Both are idempotent: the same notification delivered twice opens or closes once.
 """
 
 from __future__ import annotations
 
-from lookups.models import AppStoreNotification
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from lookups.appstore import AppStoreError
+from lookups.appstore.client import ConsumptionInformation
+from lookups.appstore.errors import AppStoreTimeoutError
+from lookups.models import ConsumptionAnswer, CustomerAccount, RefundRequest
+from lookups.services.clients import app_store_client
+from lookups.services.task_queue import enqueue_at
+
+Status = RefundRequest.Status
+# Apple waits this long for the answer to a CONSUMPTION_REQUEST.
+ANSWER_WITHIN = timedelta(hours=12)
+DECISIONS = {
+    "REFUND": RefundRequest.Decision.REFUNDED,
+    "REFUND_DECLINED": RefundRequest.Decision.DECLINED,
+    "REFUND_REVERSED": RefundRequest.Decision.REVERSED,
+}
 
 
-def open_refund_request(notification: AppStoreNotification) -> None:
-    """A customer asked Apple for a refund and Apple asks for consumption information."""
+class StoredNotification(Protocol):
+    payload: dict[str, Any]
 
 
-def close_refund_request(notification: AppStoreNotification) -> None:
-    """Apple decided a refund request (REFUND, REFUND_DECLINED, REFUND_REVERSED)."""
+def _transaction_of(notification: StoredNotification) -> dict[str, Any]:
+    """The notification's decoded transaction: stored beside the payload, or inside its data."""
+    stored = getattr(notification, "transaction", None)
+    return stored or (notification.payload.get("data") or {}).get("transaction") or {}
+
+
+class AnswerRefused(Exception):
+    """Nothing was sent to Apple; `message` says why."""
+
+    def __init__(self, message: str, *, status: int = 409) -> None:
+        self.message = message
+        self.status = status
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the agent (or the policy) tells Apple about the purchase."""
+
+    customer_consented: bool
+    delivery_status: str
+    sample_content_provided: bool
+    consumption_percentage: int | None = None
+    refund_preference: str | None = None
+
+
+def open_refund_request(notification: StoredNotification) -> RefundRequest | None:
+    """Open the case a CONSUMPTION_REQUEST asks for; None for any other notification."""
+    payload = notification.payload
+    if payload.get("notificationType") != "CONSUMPTION_REQUEST":
+        return None
+    data = payload.get("data") or {}
+    txn = _transaction_of(notification)
+    requested_at = _moment(payload["signedDate"])
+    token = txn.get("appAccountToken")
+    try:
+        with transaction.atomic():
+            case = RefundRequest.objects.create(
+                notification_uuid=payload["notificationUUID"],
+                environment=txn.get("environment") or settings.APPSTORE_ENVIRONMENT,
+                transaction_id=str(txn.get("transactionId", "")),
+                original_transaction_id=str(txn.get("originalTransactionId", "")),
+                product_id=txn.get("productId") or "",
+                price_milliunits=txn.get("price"),
+                currency=txn.get("currency") or "",
+                account=(
+                    CustomerAccount.objects.filter(app_account_token=token).first()
+                    if token
+                    else None
+                ),
+                reason=data.get("consumptionRequestReason") or "",
+                requested_at=requested_at,
+                deadline=requested_at + ANSWER_WITHIN,
+            )
+    except IntegrityError:
+        return RefundRequest.objects.get(notification_uuid=payload["notificationUUID"])
+    if settings.REFUND_POLICY:
+        _plan_policy_answer(case)
+    return case
+
+
+def close_refund_request(notification: StoredNotification) -> RefundRequest | None:
+    """Record Apple's decision on the transaction's latest case; None when there is none."""
+    payload = notification.payload
+    decision = DECISIONS.get(payload.get("notificationType", ""))
+    if decision is None:
+        return None
+    txn = _transaction_of(notification)
+    case = (
+        RefundRequest.objects.filter(transaction_id=str(txn.get("transactionId", "")))
+        .order_by("-requested_at")
+        .first()
+    )
+    if case is None:
+        return None
+    if case.decision_notification_uuid == payload.get("notificationUUID"):
+        return case
+    if case.status == Status.OPEN and timezone.now() > case.deadline:
+        case.status = Status.MISSED
+    case.decision = decision
+    case.decided_at = _moment(payload["signedDate"])
+    case.decision_notification_uuid = payload.get("notificationUUID") or ""
+    case.save(update_fields=["status", "decision", "decided_at", "decision_notification_uuid"])
+    return case
+
+
+def answer_refund_request(agent, case: RefundRequest, answer: Answer) -> ConsumptionAnswer:
+    """Send the agent's answer to Apple, audited: pending before the call, settled after."""
+    return _send(case, answer, agent=agent)
+
+
+def answer_by_policy(refund_request_id: int) -> str:
+    """The policy's answer to a case nobody answered, shortly before its deadline."""
+    case = RefundRequest.objects.filter(pk=refund_request_id).first()
+    policy = settings.REFUND_POLICY
+    if case is None:
+        return f"no refund request {refund_request_id}"
+    if case.status != Status.OPEN or case.decision:
+        return f"refund request {case.pk} is already {case.get_status_display().lower()}"
+    if not policy:
+        return f"no refund policy: refund request {case.pk} is left to the agents"
+    due = case.deadline - timedelta(minutes=settings.REFUND_POLICY_MARGIN_MINUTES)
+    if timezone.now() < due:
+        # Run early (the immediate backend): an agent still has time to answer.
+        return f"refund request {case.pk} is not due for the policy until {due:%H:%M}"
+    if timezone.now() > case.deadline:
+        mark_missed()
+        return f"refund request {case.pk} missed its deadline"
+    try:
+        sent = _send(case, Answer(**policy), agent=None)
+    except AnswerRefused as refused:
+        return f"refund request {case.pk}: {refused.message}"
+    return f"refund request {case.pk} answered by the policy: {sent.outcome}"
+
+
+def mark_missed(now: datetime | None = None) -> int:
+    """Cases whose deadline passed unanswered are marked missed. Returns how many."""
+    return RefundRequest.objects.filter(
+        status=Status.OPEN, deadline__lt=now or timezone.now()
+    ).update(status=Status.MISSED)
+
+
+def open_cases() -> list[RefundRequest]:
+    mark_missed()
+    return list(
+        RefundRequest.objects.filter(status=Status.OPEN, decision="")
+        .select_related("account")
+        .order_by("deadline")[:200]
+    )
+
+
+def refunds_before(case: RefundRequest) -> int:
+    """Earlier refunds Apple granted this customer's purchases, as the desk heard of them."""
+    return (
+        RefundRequest.objects.filter(
+            original_transaction_id=case.original_transaction_id,
+            decision=RefundRequest.Decision.REFUNDED,
+        )
+        .exclude(pk=case.pk)
+        .count()
+    )
+
+
+def _send(case: RefundRequest, answer: Answer, *, agent) -> ConsumptionAnswer:
+    if case.status != Status.OPEN or case.decision:
+        raise AnswerRefused(f"This refund request is {case.get_status_display().lower()}.")
+    if timezone.now() > case.deadline:
+        mark_missed()
+        raise AnswerRefused("Apple's deadline for this refund request has passed.")
+    try:
+        information = ConsumptionInformation(**answer.__dict__)
+    except AppStoreError as error:
+        raise AnswerRefused(error.describe(), status=400) from None
+    try:
+        with transaction.atomic():
+            sent = ConsumptionAnswer.objects.create(
+                refund_request=case,
+                answered_by=agent,
+                by_policy=agent is None,
+                body=information.body(),
+            )
+    except IntegrityError:
+        raise AnswerRefused("An answer to this refund request is already being sent.") from None
+    try:
+        app_store_client().send_consumption_information(case.transaction_id, information)
+    except AppStoreTimeoutError:
+        return sent
+    except AppStoreError as error:
+        sent.settle(
+            ConsumptionAnswer.Outcome.FAILED,
+            error_code=error.answered_code,
+            error_message=error.describe(),
+        )
+        return sent
+    sent.settle(ConsumptionAnswer.Outcome.SUCCEEDED)
+    RefundRequest.objects.filter(pk=case.pk, status=Status.OPEN).update(status=Status.ANSWERED)
+    case.refresh_from_db()
+    return sent
+
+
+def _plan_policy_answer(case: RefundRequest) -> None:
+    from lookups import tasks  # lookups.tasks imports this module
+
+    margin = timedelta(minutes=settings.REFUND_POLICY_MARGIN_MINUTES)
+    enqueue_at(
+        tasks.answer_refund_request_by_policy, case.deadline - margin, refund_request_id=case.pk
+    )
+
+
+def _moment(milliseconds: int) -> datetime:
+    return datetime.fromtimestamp(milliseconds / 1000, tz=UTC)

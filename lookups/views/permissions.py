@@ -9,3 +9,10 @@ linker_required = permission_required("lookups.link_purchases", raise_exception=
 reports_required = permission_required("lookups.view_reports", raise_exception=True)
 export_required = permission_required("lookups.export_csv", raise_exception=True)
 approver_required = permission_required("lookups.approve_transfers", raise_exception=True)
+extender_required = permission_required("lookups.extend_subscriptions", raise_exception=True)
+extension_approver_required = permission_required(
+    "lookups.approve_extensions", raise_exception=True
+)
+refund_answerer_required = permission_required(
+    "lookups.answer_refund_requests", raise_exception=True
+)

@@ -19,6 +19,8 @@ from lookups.reporting.figures import (
     Report,
     background_work,
     build_report,
+    extension_days,
+    refund_weeks,
     unlinked_offer_codes,
 )
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial
@@ -58,6 +60,8 @@ def reports(request: HtmxHttpRequest) -> HttpResponse:
         agent = {"agent": filters.agent.pk} if filters.agent else {}
         context.update(
             charts=_charts(report),
+            extensions=extension_days(filters),
+            refund_weeks=refund_weeks(filters),
             # Explicit dates, so a download made after midnight still matches the page.
             export_query=urlencode({**dates, **agent}),
             accounts_query=urlencode(dates),

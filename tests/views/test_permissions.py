@@ -6,8 +6,10 @@ test what they show elsewhere; here only whether a role gets in.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,11 +21,14 @@ from django.utils import timezone
 from lookups.models import (
     AdaptyDelivery,
     AppStoreNotification,
+    ConsumptionAnswer,
     Export,
     Product,
     Purchase,
     QuarantinedNotification,
+    RefundRequest,
     RefusedLink,
+    SubscriptionExtension,
     TokenChangeFollowUp,
 )
 from lookups.simulators.demo_data import PURCHASE_OFFER_CODE
@@ -107,6 +112,34 @@ ROUTES = [
         kwargs=lambda o: {"pk": o["transfer"].pk, "decision": "reject"},
         method="post",
     ),
+    Route(
+        "lookups:extend",
+        AGENTS_ONLY,
+        kwargs=lambda o: {"original_transaction_id": PURCHASE_OFFER_CODE},
+    ),
+    Route(
+        "lookups:extend",
+        # Not a complete form: the agent is asked again, nothing is sent to Apple.
+        _statuses(SIGN_IN, 400, 403, 403, 400),
+        kwargs=lambda o: {"original_transaction_id": PURCHASE_OFFER_CODE},
+        method="post",
+    ),
+    Route("lookups:extension_approvals", MANAGERS_ONLY),
+    Route(
+        "lookups:decide_extension",
+        # Each cell has a fresh extension waiting: managers and superusers may reject it.
+        MANAGERS_ONLY,
+        kwargs=lambda o: {"pk": o["extension"].pk, "decision": "reject"},
+        method="post",
+    ),
+    Route("lookups:refund_requests", AGENTS_ONLY),
+    Route(
+        "lookups:answer_refund_request",
+        # Not a complete form: the agent is asked again, nothing is sent to Apple.
+        _statuses(SIGN_IN, 400, 403, 403, 400),
+        kwargs=lambda o: {"pk": o["refund_request"].pk},
+        method="post",
+    ),
     Route("lookups:accounts", AGENTS_ONLY),
     Route("lookups:account", AGENTS_ONLY, kwargs=lambda o: {"pk": o["account"].pk}),
     Route("lookups:reports", MANAGERS_ONLY),
@@ -117,7 +150,13 @@ ROUTES = [
             kwargs=lambda o, table=table: {"table": table},
             label=f"lookups:export {table}",
         )
-        for table in ("lookups", "token-changes", "customer-accounts")
+        for table in (
+            "lookups",
+            "token-changes",
+            "customer-accounts",
+            "extensions",
+            "refund-requests",
+        )
     ),
     # Apple posts here without signing in; the signed payload is the proof. An empty body
     # is not a notification.
@@ -142,6 +181,9 @@ DESK_MODELS = {
     "purchase": ("purchase", False),
     "refusedlink": ("refused_link", False),
     "transferrequest": ("transfer", False),
+    "subscriptionextension": ("extension", False),
+    "refundrequest": ("refund_request", False),
+    "consumptionanswer": ("consumption_answer", False),
 }
 # Superusers alone read what Apple sent and what was quarantined; nobody writes them here.
 APPLE_NOTIFICATION_MODELS = {
@@ -274,6 +316,14 @@ def objects(agent_user, manager_user, customer_account) -> dict[str, Any]:
     """One row of each kind, for the URLs that show one."""
     lookup = make_lookup(agent_user)
     token_change = make_token_change(agent_user, customer_account, lookup=lookup)
+    refund_request = RefundRequest.objects.create(
+        notification_uuid=str(uuid.uuid4()),
+        environment="Production",
+        transaction_id=PURCHASE_OFFER_CODE,
+        original_transaction_id=PURCHASE_OFFER_CODE,
+        requested_at=timezone.now(),
+        deadline=timezone.now() + timedelta(hours=12),
+    )
     return {
         "account": customer_account,
         "lookup": lookup,
@@ -299,6 +349,21 @@ def objects(agent_user, manager_user, customer_account) -> dict[str, Any]:
             message="Enter the support ticket this link is for.",
         ),
         "transfer": make_transfer_request(agent_user, customer_account),
+        "extension": SubscriptionExtension.objects.create(
+            agent=agent_user,
+            environment="Production",
+            original_transaction_id=PURCHASE_OFFER_CODE,
+            extend_by_days=40,
+            reason_code=SubscriptionExtension.Reason.CUSTOMER_SATISFACTION,
+            ticket_reference="ZD-9",
+            outcome=SubscriptionExtension.Outcome.AWAITING_APPROVAL,
+        ),
+        "refund_request": refund_request,
+        "consumption_answer": ConsumptionAnswer.objects.create(
+            refund_request=refund_request,
+            answered_by=agent_user,
+            body={"deliveryStatus": "DELIVERED"},
+        ),
         "follow_up": TokenChangeFollowUp.objects.create(token_change=token_change),
         "notification": AppStoreNotification.objects.create(
             notification_uuid="0f5e7b4e-8d0f-4d55-9f43-6f1d1c2b3a40",

@@ -11,8 +11,14 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from lookups.audit_chain import GENESIS_HASH, HASHED_FIELDS, chain_hash
-from lookups.models import AuditChainHead, TokenChange
+from lookups.audit_chain import (
+    EXTENSION_HASHED_FIELDS,
+    EXTENSION_KIND,
+    GENESIS_HASH,
+    HASHED_FIELDS,
+    chain_hash,
+)
+from lookups.models import AuditChainHead, SubscriptionExtension, TokenChange
 
 CHAIN_FIELDS = ("chain_sequence", "chain_previous_hash", "chain_hash")
 
@@ -112,7 +118,10 @@ class Command(BaseCommand):
 
         checked, previous = 0, {"id": None, "chain_hash": GENESIS_HASH}
         try:
-            if head is None and TokenChange.objects.filter(chain_sequence__isnull=False).exists():
+            if head is None and any(
+                model.objects.filter(chain_sequence__isnull=False).exists()
+                for _kind, model, _fields in _CHAINED
+            ):
                 raise ChainBroken("The chain head is gone, but settled rows remain.")
             for row in self._chain(head_sequence, chunk_size):
                 _check_row(row, expected_sequence=checked + 1, previous=previous)
@@ -137,18 +146,25 @@ class Command(BaseCommand):
         return head_sequence, head_hash, checked
 
     def _chain(self, up_to: int, chunk_size: int) -> Iterator[dict[str, Any]]:
-        rows = (
-            TokenChange.objects.filter(chain_sequence__isnull=False, chain_sequence__lte=up_to)
-            .order_by("chain_sequence")
-            .values(*HASHED_FIELDS, *CHAIN_FIELDS)
-        )
+        """Settled token changes and extensions merged in one sequence, a window at a time."""
         after = 0
-        while True:
-            chunk = list(rows.filter(chain_sequence__gt=after)[:chunk_size])
-            yield from chunk
-            if len(chunk) < chunk_size:
-                return
-            after = chunk[-1]["chain_sequence"]
+        while after < up_to:
+            window = min(after + chunk_size, up_to)
+            rows = [
+                {**row, "kind": kind}
+                for kind, model, fields in _CHAINED
+                for row in model.objects.filter(
+                    chain_sequence__gt=after, chain_sequence__lte=window
+                ).values(*fields, *CHAIN_FIELDS)
+            ]
+            yield from sorted(rows, key=lambda row: row["chain_sequence"])
+            after = window
+
+
+_CHAINED = (
+    (None, TokenChange, HASHED_FIELDS),
+    (EXTENSION_KIND, SubscriptionExtension, EXTENSION_HASHED_FIELDS),
+)
 
 
 def _check_row(row: dict[str, Any], *, expected_sequence: int, previous: dict[str, Any]) -> None:
@@ -164,7 +180,9 @@ def _check_row(row: dict[str, Any], *, expected_sequence: int, previous: dict[st
             f"{row['chain_previous_hash']}, but sequence {sequence - 1} hashes to "
             f"{previous['chain_hash']}."
         )
-    recomputed = chain_hash(row, sequence=sequence, previous_hash=row["chain_previous_hash"])
+    recomputed = chain_hash(
+        row, sequence=sequence, previous_hash=row["chain_previous_hash"], kind=row["kind"]
+    )
     if recomputed != row["chain_hash"]:
         raise ChainBroken(f"{_name(row)} was changed after it settled: its hash does not match.")
 
@@ -178,12 +196,16 @@ def _check_nothing_beyond_the_head() -> None:
     """
     head = AuditChainHead.objects.filter(pk=AuditChainHead.ONLY_ROW).first()
     last_sequence = head.last_sequence if head else 0
-    beyond = (
-        TokenChange.objects.filter(chain_sequence__gt=last_sequence)
-        .order_by("chain_sequence")
-        .values("id", "chain_sequence")
-        .first()
-    )
+    for kind, model, _fields in _CHAINED:
+        beyond = (
+            model.objects.filter(chain_sequence__gt=last_sequence)
+            .order_by("chain_sequence")
+            .values("id", "chain_sequence")
+            .first()
+        )
+        if beyond is not None:
+            beyond["kind"] = kind
+            break
     if beyond is not None:
         raise ChainBroken(
             f"{_name(beyond)} is settled beyond the chain head ({last_sequence}): "
@@ -205,4 +227,5 @@ def _check_end(checked: int, last: dict[str, Any], head_sequence: int, head_hash
 
 
 def _name(row: dict[str, Any]) -> str:
-    return f"token change id={row['id']} (sequence {row['chain_sequence']})"
+    what = "extension" if row.get("kind") == EXTENSION_KIND else "token change"
+    return f"{what} id={row['id']} (sequence {row['chain_sequence']})"

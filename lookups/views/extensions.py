@@ -1,0 +1,120 @@
+"""Goodwill extensions: the form beside a subscription, and the approvals page for managers.
+
+GET shows the form with what Apple will refuse and the renewal date now; POST sends it. The
+purchase's state is read from the desk's picture of it (or from Apple), never from the browser.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from lookups.forms import ExtensionForm, is_transaction_id
+from lookups.models import SubscriptionExtension
+from lookups.services.extending import (
+    ExtensionRefused,
+    ExtensionRequest,
+    approve_extension,
+    days_granted_today,
+    expected_refusals,
+    extend_subscription,
+    is_subscription,
+    reject_extension,
+    renewal_date,
+)
+from lookups.services.purchase_picture import stored_purchase
+from lookups.views.htmx import HtmxHttpRequest, page_or_partial
+from lookups.views.permissions import extender_required, extension_approver_required
+
+PAGE = "lookups/extend.html"
+APPROVALS = "lookups/extension_approvals.html"
+SHOWN = 200
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@extender_required
+def extend(request: HtmxHttpRequest, original_transaction_id: str) -> HttpResponse:
+    if not is_transaction_id(original_transaction_id):
+        raise Http404("Not a transaction ID")
+    context: dict = {"original_transaction_id": original_transaction_id}
+    if request.method == "GET":
+        context["form"] = ExtensionForm(initial={"request_id": uuid.uuid4(), "reason_code": 1})
+        _add_purchase(request, context, original_transaction_id)
+        return render(request, page_or_partial(request, PAGE, "panel"), context)
+
+    form = ExtensionForm(request.POST)
+    if not form.is_valid():
+        context["form"] = form
+        _add_purchase(request, context, original_transaction_id)
+        return render(request, page_or_partial(request, PAGE, "panel"), context, status=400)
+    status = 200
+    try:
+        context["extension"] = extend_subscription(
+            request.user, ExtensionRequest(original_transaction_id, **form.cleaned_data)
+        )
+    except ExtensionRefused as refusal:
+        context["refusal"] = refusal.message
+        status = refusal.status
+    return render(request, page_or_partial(request, PAGE, "outcome"), context, status=status)
+
+
+@require_GET
+@login_required
+@extension_approver_required
+def approvals(request: HtmxHttpRequest) -> HttpResponse:
+    return render(request, APPROVALS, {"extensions": _waiting()})
+
+
+@require_POST
+@login_required
+@extension_approver_required
+def decide(request: HtmxHttpRequest, pk: uuid.UUID, decision: str) -> HttpResponse:
+    if decision not in ("approve", "reject"):
+        raise Http404("Approve or reject")
+    extension = get_object_or_404(SubscriptionExtension.objects.select_related("agent"), pk=pk)
+    context: dict = {"extension": extension}
+    status = 200
+    try:
+        if decision == "approve":
+            approve_extension(request.user, extension)
+        else:
+            reject_extension(request.user, extension)
+    except ExtensionRefused as refusal:
+        context["refusal"] = refusal.message
+        status = refusal.status
+    extension.refresh_from_db()
+    if not request.htmx:
+        context["extensions"] = _waiting()
+    return render(request, page_or_partial(request, APPROVALS, "row"), context, status=status)
+
+
+def _waiting() -> list[SubscriptionExtension]:
+    return list(
+        SubscriptionExtension.objects.filter(
+            outcome=SubscriptionExtension.Outcome.AWAITING_APPROVAL
+        )
+        .select_related("agent", "account")
+        .order_by("created_at")[:SHOWN]
+    )
+
+
+def _add_purchase(request, context: dict, original_transaction_id: str) -> None:
+    """What the desk knows of the subscription, and what Apple will refuse because of it."""
+    purchase = stored_purchase(original_transaction_id)
+    context["purchase"] = purchase
+    context["limit"] = settings.EXTENSION_DAYS_PER_AGENT_PER_DAY
+    context["granted_today"] = days_granted_today(request.user)
+    if purchase is None:
+        return
+    context["is_subscription"] = is_subscription(purchase)
+    context["renewal_date"] = renewal_date(purchase)
+    context["expected_refusals"] = expected_refusals(purchase)
+    context["past_extensions"] = SubscriptionExtension.objects.filter(
+        environment=purchase.environment, original_transaction_id=original_transaction_id
+    ).select_related("agent")[:20]

@@ -1,0 +1,106 @@
+"""Managers' figures and CSV for goodwill extensions and refund requests, from real rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from lookups.models import Export, RefundRequest
+from lookups.reporting.figures import ReportFilters, extension_days, refund_weeks
+from lookups.services.extending import ExtensionRequest, extend_subscription
+from lookups.services.refund_requests import (
+    answer_by_policy,
+    answer_refund_request,
+    close_refund_request,
+    mark_missed,
+    open_refund_request,
+)
+from lookups.simulators.demo_data import ORDER_EXPIRED, ORDER_OFFER_CODE, PURCHASE_OFFER_CODE
+from tests.fixtures.pages import look_up
+from tests.services.test_refund_requests import (
+    AGENTS_ANSWER,
+    POLICY,
+    consumption_request,
+    notification,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def today_filters() -> ReportFilters:
+    today = timezone.now().date()
+    return ReportFilters(start=today - timedelta(days=1), end=today)
+
+
+def extend(agent, original: str, days: int, reason: int):
+    return extend_subscription(
+        agent, ExtensionRequest(original, days, reason, "ZD-1", uuid.uuid4())
+    )
+
+
+def test_days_granted_per_day_agent_and_reason_count_only_what_apple_did(
+    agent_client, agent_user, appstore_settings, simulator
+):
+    look_up(agent_client, ORDER_OFFER_CODE)
+    extend(agent_user, PURCHASE_OFFER_CODE, 5, 1)
+    extend(agent_user, PURCHASE_OFFER_CODE, 3, 3)
+    look_up(agent_client, ORDER_EXPIRED)
+    extend(agent_user, simulator.order_transaction_ids(ORDER_EXPIRED)[0], 9, 1)  # refused
+
+    figures = extension_days(today_filters())
+
+    assert figures.total == 8
+    assert figures.per_agent == [(agent_user.username, 8)]
+    assert figures.per_reason == [("Customer satisfaction", 5), ("Service issue or outage", 3)]
+
+
+def test_refund_requests_per_week(appstore_settings, simulator, agent_user, settings):
+    answered = open_refund_request(consumption_request(simulator))
+    answer_refund_request(agent_user, answered, AGENTS_ANSWER)
+    close_refund_request(notification(simulator, "REFUND"))
+    settings.REFUND_POLICY = POLICY
+    by_policy = open_refund_request(
+        consumption_request(simulator, signed_ago=timedelta(hours=11, minutes=50))
+    )
+    answer_by_policy(by_policy.pk)
+    settings.REFUND_POLICY = None
+    open_refund_request(consumption_request(simulator, signed_ago=timedelta(hours=13)))
+    mark_missed()
+
+    # Weeks go by the day the desk opened each case: all of them today.
+    [week] = refund_weeks(today_filters())
+    assert week.requests == 3
+    assert week.answered_in_time == 2
+    assert week.answered_automatically == 1
+    assert week.missed == 1
+    assert week.refunded == 1
+
+
+def test_managers_download_both_as_csv_and_the_page_shows_them(
+    agent_client, agent_user, manager_client, appstore_settings, simulator
+):
+    look_up(agent_client, ORDER_OFFER_CODE)
+    extension = extend(agent_user, PURCHASE_OFFER_CODE, 4, 2)
+    open_refund_request(consumption_request(simulator))
+
+    extensions_csv = manager_client.get(reverse("lookups:export", args=["extensions"]))
+    refunds_csv = manager_client.get(reverse("lookups:export", args=["refund-requests"]))
+    page = manager_client.get(reverse("lookups:reports")).text
+
+    [row] = csv.DictReader(io.StringIO(b"".join(extensions_csv.streaming_content).decode()))
+    assert row["id"] == str(extension.pk) and row["extend_by_days"] == "4"
+    assert row["outcome"] == "succeeded" and row["chain_sequence"] == "1"
+    [case] = csv.DictReader(io.StringIO(b"".join(refunds_csv.streaming_content).decode()))
+    assert case["status"] == RefundRequest.Status.OPEN
+    assert set(Export.objects.values_list("table", flat=True)) == {
+        "subscription_extensions",
+        "refund_requests",
+    }
+    assert "4 days granted." in page
+    assert 'id="refund-figures"' in page

@@ -1,0 +1,67 @@
+"""The refund request queue and the agent's answer, over the simulator's real HTTP."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from lookups.models import ConsumptionAnswer, RefundRequest
+from lookups.services.refund_requests import open_refund_request
+from tests.fixtures.pages import HTMX
+from tests.services.test_refund_requests import TRANSACTION, consumption_request
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_queue_lists_open_cases_by_deadline_and_flags_the_urgent(
+    agent_client, appstore_settings, simulator
+):
+    later = open_refund_request(consumption_request(simulator))
+    urgent = open_refund_request(consumption_request(simulator, signed_ago=timedelta(hours=11)))
+
+    page = agent_client.get(reverse("lookups:refund_requests")).text
+
+    assert page.index(f'id="refund-{urgent.pk}"') < page.index(f'id="refund-{later.pk}"')
+    assert page.count("refund-request urgent") == 1
+    assert TRANSACTION in page and "UNINTENDED_PURCHASE" in page
+
+
+def test_an_agent_answers_from_the_queue(agent_client, appstore_settings, simulator):
+    case = open_refund_request(consumption_request(simulator))
+
+    response = agent_client.post(
+        reverse("lookups:answer_refund_request", args=[case.pk]),
+        {
+            "customer_consented": "on",
+            "delivery_status": "DELIVERED",
+            "consumed_percent": "25",
+            "refund_preference": "DECLINE",
+        },
+        headers=HTMX,
+    )
+
+    assert response.status_code == 200
+    assert "Sent to Apple" in response.text
+    case.refresh_from_db()
+    assert case.status == RefundRequest.Status.ANSWERED
+    [body] = simulator.store.consumption_answers[TRANSACTION]
+    assert body["consumptionPercentage"] == 25_000
+    assert ConsumptionAnswer.objects.get().outcome == ConsumptionAnswer.Outcome.SUCCEEDED
+
+
+def test_an_answer_without_consent_is_explained_and_not_sent(
+    agent_client, appstore_settings, simulator
+):
+    case = open_refund_request(consumption_request(simulator))
+
+    response = agent_client.post(
+        reverse("lookups:answer_refund_request", args=[case.pk]),
+        {"delivery_status": "DELIVERED"},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 400
+    assert "only with the customer&#x27;s consent" in response.text
+    assert TRANSACTION not in simulator.store.consumption_answers
