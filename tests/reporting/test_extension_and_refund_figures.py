@@ -93,10 +93,10 @@ def test_managers_download_both_as_csv_and_the_page_shows_them(
     refunds_csv = manager_client.get(reverse("lookups:export", args=["refund-requests"]))
     page = manager_client.get(reverse("lookups:reports")).text
 
-    [row] = csv.DictReader(io.StringIO(b"".join(extensions_csv.streaming_content).decode()))
+    [row] = csv.DictReader(io.StringIO(b"".join(extensions_csv.streaming_content).decode("utf-8-sig")))
     assert row["id"] == str(extension.pk) and row["extend_by_days"] == "4"
     assert row["outcome"] == "succeeded" and row["chain_sequence"] == "1"
-    [case] = csv.DictReader(io.StringIO(b"".join(refunds_csv.streaming_content).decode()))
+    [case] = csv.DictReader(io.StringIO(b"".join(refunds_csv.streaming_content).decode("utf-8-sig")))
     assert case["status"] == RefundRequest.Status.OPEN
     assert set(Export.objects.values_list("table", flat=True)) == {
         "subscription_extensions",
