@@ -82,6 +82,11 @@ def test_refund_requests_per_week(appstore_settings, simulator, agent_user, sett
     assert week.refunded == 1
 
 
+def csv_text(response) -> str:
+    """A CSV download as text; downloads start with UTF-8's byte order mark."""
+    return b"".join(response.streaming_content).decode("utf-8-sig")
+
+
 def test_managers_download_both_as_csv_and_the_page_shows_them(
     agent_client, agent_user, manager_client, appstore_settings, simulator
 ):
@@ -93,10 +98,10 @@ def test_managers_download_both_as_csv_and_the_page_shows_them(
     refunds_csv = manager_client.get(reverse("lookups:export", args=["refund-requests"]))
     page = manager_client.get(reverse("lookups:reports")).text
 
-    [row] = csv.DictReader(io.StringIO(b"".join(extensions_csv.streaming_content).decode("utf-8-sig")))
+    [row] = csv.DictReader(io.StringIO(csv_text(extensions_csv)))
     assert row["id"] == str(extension.pk) and row["extend_by_days"] == "4"
     assert row["outcome"] == "succeeded" and row["chain_sequence"] == "1"
-    [case] = csv.DictReader(io.StringIO(b"".join(refunds_csv.streaming_content).decode("utf-8-sig")))
+    [case] = csv.DictReader(io.StringIO(csv_text(refunds_csv)))
     assert case["status"] == RefundRequest.Status.OPEN
     assert set(Export.objects.values_list("table", flat=True)) == {
         "subscription_extensions",
