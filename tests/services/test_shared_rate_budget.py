@@ -14,7 +14,6 @@ import re
 import subprocess
 import sys
 import time
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -277,6 +276,18 @@ def workers(worker_environment, tmp_path):
     started.stop()
 
 
+# How late, at most, a lookup reaches the simulator after its worker took the budget.
+ARRIVAL_JITTER_SECONDS = 0.2
+
+
+def busiest_window(times: list[float], width: float) -> int:
+    """The most arrivals within any window of `width` seconds."""
+    ordered = sorted(times)
+    return max(
+        sum(1 for later in ordered[i:] if later < start + width) for i, start in enumerate(ordered)
+    )
+
+
 def lookup_times(simulator) -> list[float]:
     return [
         at
@@ -304,10 +315,12 @@ def test_workers_together_stay_within_the_budget_and_sign_one_token(workers, sim
     assert all(o["ok"] for report in reports for o in report["outcomes"]), reports
     times = lookup_times(simulator)
     assert len(times) == count * lookups_each
-    per_window = Counter(math.floor(at) for at in times)
-    assert max(per_window.values()) <= per_second, sorted(per_window.items())
+    # The budget is counted when a worker takes it; the simulator notes the arrival a little
+    # later, by a delay that varies with load. Any window of one second less that delay holds
+    # arrivals whose budget was taken within one second, so no more than the budget.
+    assert busiest_window(times, 1.0 - ARRIVAL_JITTER_SECONDS) <= per_second, sorted(times)
     # Twenty lookups at five a second take at least four windows.
-    assert len(per_window) >= count * lookups_each // per_second
+    assert max(times) - min(times) >= (count * lookups_each // per_second - 1) * 0.9
     assert sum(report["tokens_signed"] for report in reports) == 1
 
 
