@@ -30,10 +30,21 @@ class Check:
     gave_up: bool = False
 
 
+def answer_wait() -> timedelta:
+    """How long a call made now may still be waiting for Apple's answer.
+
+    The one rule for when a pending change may be read back from Apple: the worker's first check,
+    the sweep and `reconcile_token_changes` all wait this long. The margin covers clocks that
+    differ between machines and the moment settling takes.
+    """
+    return timedelta(
+        seconds=settings.APPSTORE_CALL_BUDGET_SECONDS + settings.TOKEN_CHECK_MARGIN_SECONDS
+    )
+
+
 def first_check_time(now: datetime | None = None) -> datetime:
     """When a change whose call just timed out is first read from Apple again."""
-    margin = settings.APPSTORE_CALL_BUDGET_SECONDS + settings.TOKEN_CHECK_MARGIN_SECONDS
-    return (now or timezone.now()) + timedelta(seconds=margin)
+    return (now or timezone.now()) + answer_wait()
 
 
 def follow_up(change: TokenChange, *, first_check_at: datetime | None = None) -> None:

@@ -43,7 +43,7 @@ def sweep() -> Counter[str]:
         unwatched = TokenChange.objects.filter(
             outcome=TokenChange.Outcome.PENDING,
             follow_up__isnull=True,
-            created_at__lt=now - (settling.first_check_time(now) - now),  # budget + margin
+            created_at__lt=now - settling.answer_wait(),
         )
         for change in unwatched:
             settling.follow_up(change, first_check_at=now)

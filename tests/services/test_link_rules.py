@@ -141,7 +141,8 @@ def test_a_change_a_reconcile_marked_failed_though_apple_made_it_does_not_block_
 
 def test_reconciling_is_refused_below_the_call_budget_and_a_margin(appstore_settings):
     appstore_settings.APPSTORE_CALL_BUDGET_SECONDS = 150
-    # 150 s + 60 s margin = 3.5 minutes, rounded up.
+    appstore_settings.TOKEN_CHECK_MARGIN_SECONDS = 60
+    # 150 s + 60 s margin = 3.5 minutes, rounded up: the same wait as the worker's first check.
     with pytest.raises(CommandError, match="at least 4 minutes"):
         call_command("reconcile_token_changes", "--older-than", "3")
     call_command("reconcile_token_changes", "--older-than", "4")

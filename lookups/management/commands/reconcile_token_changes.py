@@ -11,14 +11,12 @@ from django.utils import timezone
 
 from lookups.models import TokenChange
 from lookups.services.reconciling import Settlement, reconcile_token_change
-
-# Beyond the call budget: clocks differ between machines, and settling takes a moment.
-MARGIN_SECONDS = 60
+from lookups.services.settling import answer_wait
 
 
 def shortest_wait_minutes() -> int:
     """The youngest a pending change may be and still be reconciled, in whole minutes."""
-    return math.ceil((settings.APPSTORE_CALL_BUDGET_SECONDS + MARGIN_SECONDS) / 60)
+    return math.ceil(answer_wait().total_seconds() / 60)
 
 
 class Command(BaseCommand):
@@ -43,9 +41,11 @@ class Command(BaseCommand):
         shortest = shortest_wait_minutes()
         if older_than < shortest:
             raise CommandError(
-                f"--older-than must be at least {shortest} minutes: a change younger than the "
+                f"--older-than must be at least {shortest} minute{'' if shortest == 1 else 's'}: "
+                "a change younger than the "
                 f"App Store call budget ({settings.APPSTORE_CALL_BUDGET_SECONDS:g} s) plus "
-                f"{MARGIN_SECONDS} s may still be waiting for Apple's answer."
+                f"TOKEN_CHECK_MARGIN_SECONDS ({settings.TOKEN_CHECK_MARGIN_SECONDS:g} s) may "
+                "still be waiting for Apple's answer."
             )
         cutoff = timezone.now() - timedelta(minutes=older_than)
         # A crash leaves a handful of rows at most, and settling each one commits on its own.
