@@ -266,6 +266,12 @@ ADMIN_ROUTES += [
         ("delete", NOBODY, lambda o, obj=obj: {"object_id": o[obj].pk}),
     ]
 ]
+ADMIN_ROUTES += [
+    # Request a Test Notification: superusers only. With no notification URL at the simulator
+    # the POST answers Apple's refusal on the page.
+    Route("admin:lookups_appstorenotification_test", ADMIN_ONLY_SUPERUSER),
+    Route("admin:lookups_appstorenotification_test", ADMIN_ONLY_SUPERUSER, method="post"),
+]
 ALL_ROUTES = ROUTES + ADMIN_ROUTES
 
 
@@ -403,7 +409,7 @@ def test_each_role_gets_what_the_permission_table_says(
     [r for r in ALL_ROUTES if r.method == "post" and r.name not in APPLE_CALLS],
     ids=lambda route: route.id,
 )
-def test_every_post_needs_the_csrf_token(superuser, objects, route):
+def test_every_post_needs_the_csrf_token(superuser, appstore_settings, objects, route):
     client = csrf_client(superuser)
     assert client.post(route.url(objects), route.data).status_code == 403
     token = token_from_page(client, reverse("lookups:accounts"))
