@@ -6,6 +6,7 @@ from lookups.views import (
     linking,
     notifications,
     orders,
+    refund_history,
     refund_requests,
     reports,
     transfers,
@@ -39,6 +40,11 @@ urlpatterns = [
     path("transfers/<int:pk>/<slug:decision>/", transfers.decide, name="decide_transfer"),
     path("accounts/", accounts.accounts, name="accounts"),
     path("accounts/<int:pk>/", accounts.account, name="account"),
+    path(
+        "accounts/<int:pk>/purchases/<str:original_transaction_id>/refunds/",
+        refund_history.account_refunds,
+        name="account_refunds",
+    ),
     path("reports/", reports.reports, name="reports"),
     path("reports/<slug:table>.csv", reports.export, name="export"),
     path(

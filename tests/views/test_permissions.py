@@ -142,6 +142,14 @@ ROUTES = [
     ),
     Route("lookups:accounts", AGENTS_ONLY),
     Route("lookups:account", AGENTS_ONLY, kwargs=lambda o: {"pk": o["account"].pk}),
+    Route(
+        "lookups:account_refunds",
+        AGENTS_ONLY,
+        kwargs=lambda o: {
+            "pk": o["account"].pk,
+            "original_transaction_id": o["purchase"].original_transaction_id,
+        },
+    ),
     Route("lookups:reports", MANAGERS_ONLY),
     *(
         Route(
@@ -342,6 +350,8 @@ def objects(agent_user, manager_user, customer_account) -> dict[str, Any]:
         "purchase": Purchase.objects.create(
             environment="Production",
             original_transaction_id=PURCHASE_OFFER_CODE,
+            # Carrying the account's token, so the account's pages count it as the customer's.
+            app_account_token=customer_account.app_account_token,
             latest_transaction={"originalTransactionId": PURCHASE_OFFER_CODE},
             learnt_at=timezone.now(),
             learnt_from=Purchase.Source.LOOKUP,
