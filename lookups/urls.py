@@ -9,6 +9,7 @@ from lookups.views import (
     refund_history,
     refund_requests,
     reports,
+    trainer,
     transfers,
     unlinked,
 )
@@ -47,6 +48,12 @@ urlpatterns = [
     ),
     path("reports/", reports.reports, name="reports"),
     path("reports/<slug:table>.csv", reports.export, name="export"),
+    path("trainer/life/", trainer.life_step, name="trainer_life"),
+    path(
+        "trainer/notifications/<str:notification_uuid>/",
+        trainer.life_notification,
+        name="trainer_notification",
+    ),
     path(
         "appstore/notifications/",
         notifications.app_store_notifications,

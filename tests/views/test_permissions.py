@@ -166,6 +166,14 @@ ROUTES = [
             "refund-requests",
         )
     ),
+    # The trainers' simulator panel (local mode, as in tests). Not a complete form: the
+    # agent is told, nothing is sent to the simulator.
+    Route("lookups:trainer_life", _statuses(SIGN_IN, 422, 403, 403, 422), method="post"),
+    Route(
+        "lookups:trainer_notification",
+        AGENTS_ONLY,
+        kwargs=lambda o: {"notification_uuid": o["notification"].notification_uuid},
+    ),
     # Apple posts here without signing in; the signed payload is the proof. An empty body
     # is not a notification.
     Route("lookups:appstore_notifications", _statuses(400, 400, 400, 400, 400), method="post"),
