@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
+from django.views.decorators.vary import vary_on_headers
 
 from lookups.services.notification_check import (
     check_test_notification,
@@ -21,6 +22,7 @@ from lookups.views.htmx import HtmxHttpRequest, page_or_partial
 TOKEN_LIMIT = 200
 
 
+@vary_on_headers("HX-Request")
 @require_http_methods(["GET", "POST"])
 def test_notification(request: HtmxHttpRequest) -> HttpResponse:
     if not request.user.is_superuser:

@@ -41,15 +41,16 @@ def _local_only() -> None:
 def life_step(request: HtmxHttpRequest) -> HttpResponse:
     _local_only()
     form = TrainerStepForm(request.POST)
-    if not form.is_valid():
+    if form.is_valid():
+        step = trainer_life.take_step(
+            form.cleaned_data["action"], form.cleaned_data["original_transaction_id"]
+        )
+        status = 200
+    else:
         errors = "; ".join(message for messages_ in form.errors.values() for message in messages_)
-        context = {"step": trainer_life.LifeStep(action="", refusal=errors)}
-        return render(request, "lookups/trainer_step.html#step", context, status=422)
-    step = trainer_life.take_step(
-        form.cleaned_data["action"], form.cleaned_data["original_transaction_id"]
-    )
+        step, status = trainer_life.LifeStep(action="", refusal=errors), 422
     if request.htmx:
-        return render(request, "lookups/trainer_step.html#step", {"step": step})
+        return render(request, "lookups/trainer_step.html#step", {"step": step}, status=status)
     if step.refusal:
         messages.error(request, f"The simulator refused: {step.refusal}")
     else:

@@ -167,8 +167,8 @@ ROUTES = [
         )
     ),
     # The trainers' simulator panel (local mode, as in tests). Not a complete form: the
-    # agent is told, nothing is sent to the simulator.
-    Route("lookups:trainer_life", _statuses(SIGN_IN, 422, 403, 403, 422), method="post"),
+    # agent is sent back and told why; nothing is sent to the simulator.
+    Route("lookups:trainer_life", _statuses(SIGN_IN, 302, 403, 403, 302), method="post"),
     Route(
         "lookups:trainer_notification",
         AGENTS_ONLY,

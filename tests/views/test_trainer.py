@@ -118,3 +118,13 @@ def test_a_purchase_step_needs_its_purchase(appstore_settings, simulator, agent_
     assert answer.status_code == 422
     assert "original transaction ID" in answer.content.decode()
     assert not simulator.notifications.all()
+
+
+@pytest.mark.django_db
+def test_without_htmx_an_incomplete_step_goes_back_with_the_reason(
+    appstore_settings, simulator, agent_client
+):
+    answer = agent_client.post(reverse("lookups:trainer_life"), {"action": "renew"}, follow=True)
+    assert answer.redirect_chain[-1][0] == reverse("lookups:look_up")
+    assert "The simulator refused: Name the purchase" in answer.content.decode()
+    assert not simulator.notifications.all()
