@@ -10,7 +10,7 @@ from django.db import connections
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Upper
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse_lazy
+from django.urls import path, reverse_lazy
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
@@ -34,6 +34,7 @@ from lookups.models import (
 from lookups.reporting import exports
 from lookups.services.account_import import token_conflict_for
 from lookups.templatetags.desk import utc_time
+from lookups.views import notification_check
 
 admin.site.site_header = "Supportdesk administration"
 admin.site.site_title = "Supportdesk"
@@ -469,6 +470,15 @@ class AppStoreNotificationAdmin(ReadOnlyAdmin):
     list_filter = ["state", "notification_type", "received_from"]
     search_fields = ["=notification_uuid", "=original_transaction_id"]
     search_help_text = "A notification UUID or original transaction ID, exactly."
+
+    def get_urls(self) -> list:
+        # Superusers check the notification URL end to end from here (the view says who may).
+        page = path(
+            "test-notification/",
+            self.admin_site.admin_view(notification_check.test_notification),
+            name="lookups_appstorenotification_test",
+        )
+        return [page, *super().get_urls()]
 
 
 @admin.register(QuarantinedNotification)

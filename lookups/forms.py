@@ -9,6 +9,7 @@ from django.http import QueryDict
 from lookups.appstore import HistoryFilters
 from lookups.models import CustomerAccount, SubscriptionExtension
 from lookups.reporting import figures as reports
+from lookups.services import trainer_life
 
 ORDER_ID_HELP = (
     "An order ID is the code of about 10 letters and digits on the customer's Apple receipt "
@@ -321,3 +322,18 @@ class ConsumptionAnswerForm(forms.Form):
     refund_preference = forms.ChoiceField(
         label="Our preference", choices=PREFERENCE, required=False
     )
+
+
+class TrainerStepForm(forms.Form):
+    """One step of the simulator's demo life, from the trainers' panel."""
+
+    action = forms.ChoiceField(choices=list(trainer_life.ACTIONS.items()))
+    original_transaction_id = forms.CharField(max_length=32, required=False)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        action = cleaned.get("action")
+        original_id = cleaned.get("original_transaction_id") or ""
+        if action in trainer_life.PURCHASE_ACTIONS and not is_transaction_id(original_id):
+            raise forms.ValidationError("Name the purchase by its original transaction ID.")
+        return cleaned

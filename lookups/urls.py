@@ -6,8 +6,10 @@ from lookups.views import (
     linking,
     notifications,
     orders,
+    refund_history,
     refund_requests,
     reports,
+    trainer,
     transfers,
     unlinked,
 )
@@ -39,8 +41,19 @@ urlpatterns = [
     path("transfers/<int:pk>/<slug:decision>/", transfers.decide, name="decide_transfer"),
     path("accounts/", accounts.accounts, name="accounts"),
     path("accounts/<int:pk>/", accounts.account, name="account"),
+    path(
+        "accounts/<int:pk>/purchases/<str:original_transaction_id>/refunds/",
+        refund_history.account_refunds,
+        name="account_refunds",
+    ),
     path("reports/", reports.reports, name="reports"),
     path("reports/<slug:table>.csv", reports.export, name="export"),
+    path("trainer/life/", trainer.life_step, name="trainer_life"),
+    path(
+        "trainer/notifications/<str:notification_uuid>/",
+        trainer.life_notification,
+        name="trainer_notification",
+    ),
     path(
         "appstore/notifications/",
         notifications.app_store_notifications,

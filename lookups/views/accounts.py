@@ -15,6 +15,7 @@ from lookups.services.account_timeline import purchases_of, timeline
 from lookups.services.linking import still_current_links
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial
 from lookups.views.permissions import agent_required
+from lookups.views.trainer import panel_context
 
 SEARCH_LIMIT = 20
 
@@ -39,6 +40,7 @@ def accounts(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, page_or_partial(request, "lookups/accounts.html", "results"), context)
 
 
+@vary_on_headers("HX-Request")
 @require_GET
 @login_required
 @agent_required
@@ -60,4 +62,6 @@ def account(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     context["product_names"] = Product.objects.names_for(c.product_id for c in context["linked"])
     purchases = purchases_of(customer)
     context.update(purchases=purchases, timeline=timeline(customer, purchases))
-    return render(request, "lookups/account.html", context)
+    context.update(panel_context())
+    # After a simulator step, htmx asks for the purchase picture and timeline again.
+    return render(request, page_or_partial(request, "lookups/account.html", "picture"), context)

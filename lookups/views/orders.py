@@ -17,6 +17,7 @@ from lookups.services.looking_up import LookupResult, look_up_order, transaction
 from lookups.services.purchases import newest_first
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial
 from lookups.views.permissions import agent_required
+from lookups.views.trainer import panel_context
 
 
 @require_GET
@@ -43,6 +44,7 @@ def look_up(request: HtmxHttpRequest) -> HttpResponse:
         result = look_up_order(request.user, form.cleaned_data["order_id"])
     context = {"form": form, "result": result, "rows": _newest_first(result)}
     context["product_names"] = _product_names(context["rows"])
+    context.update(panel_context())
     return render(request, page_or_partial(request, "lookups/look_up.html", "results"), context)
 
 

@@ -7,24 +7,16 @@ import time
 
 import pytest
 import requests
-from django.urls import reverse
 
 from lookups.models import AppStoreNotification, Purchase, QuarantinedNotification
 from lookups.simulators.demo_data import PURCHASE_OFFER_CODE
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-
 
 @pytest.fixture
-def endpoint(live_server, appstore_settings, simulator) -> str:
-    """The desk's endpoint, live, with the simulator sending its notifications there."""
-    appstore_settings.TASKS = IMMEDIATE
-    url = live_server.url + reverse("lookups:appstore_notifications")
-    simulator.set_notification_url(url)
-    yield url
-    simulator.set_notification_url(None)
+def endpoint(notification_endpoint) -> str:
+    return notification_endpoint
 
 
 def _posted(endpoint, simulator, *args, **kwargs):

@@ -142,6 +142,14 @@ ROUTES = [
     ),
     Route("lookups:accounts", AGENTS_ONLY),
     Route("lookups:account", AGENTS_ONLY, kwargs=lambda o: {"pk": o["account"].pk}),
+    Route(
+        "lookups:account_refunds",
+        AGENTS_ONLY,
+        kwargs=lambda o: {
+            "pk": o["account"].pk,
+            "original_transaction_id": o["purchase"].original_transaction_id,
+        },
+    ),
     Route("lookups:reports", MANAGERS_ONLY),
     *(
         Route(
@@ -157,6 +165,14 @@ ROUTES = [
             "extensions",
             "refund-requests",
         )
+    ),
+    # The trainers' simulator panel (local mode, as in tests). Not a complete form: the
+    # agent is sent back and told why; nothing is sent to the simulator.
+    Route("lookups:trainer_life", _statuses(SIGN_IN, 302, 403, 403, 302), method="post"),
+    Route(
+        "lookups:trainer_notification",
+        AGENTS_ONLY,
+        kwargs=lambda o: {"notification_uuid": o["notification"].notification_uuid},
     ),
     # Apple posts here without signing in; the signed payload is the proof. An empty body
     # is not a notification.
@@ -266,6 +282,12 @@ ADMIN_ROUTES += [
         ("delete", NOBODY, lambda o, obj=obj: {"object_id": o[obj].pk}),
     ]
 ]
+ADMIN_ROUTES += [
+    # Request a Test Notification: superusers only. With no notification URL at the simulator
+    # the POST answers Apple's refusal on the page.
+    Route("admin:lookups_appstorenotification_test", ADMIN_ONLY_SUPERUSER),
+    Route("admin:lookups_appstorenotification_test", ADMIN_ONLY_SUPERUSER, method="post"),
+]
 ALL_ROUTES = ROUTES + ADMIN_ROUTES
 
 
@@ -336,6 +358,8 @@ def objects(agent_user, manager_user, customer_account) -> dict[str, Any]:
         "purchase": Purchase.objects.create(
             environment="Production",
             original_transaction_id=PURCHASE_OFFER_CODE,
+            # Carrying the account's token, so the account's pages count it as the customer's.
+            app_account_token=customer_account.app_account_token,
             latest_transaction={"originalTransactionId": PURCHASE_OFFER_CODE},
             learnt_at=timezone.now(),
             learnt_from=Purchase.Source.LOOKUP,
@@ -403,7 +427,7 @@ def test_each_role_gets_what_the_permission_table_says(
     [r for r in ALL_ROUTES if r.method == "post" and r.name not in APPLE_CALLS],
     ids=lambda route: route.id,
 )
-def test_every_post_needs_the_csrf_token(superuser, objects, route):
+def test_every_post_needs_the_csrf_token(superuser, appstore_settings, objects, route):
     client = csrf_client(superuser)
     assert client.post(route.url(objects), route.data).status_code == 403
     token = token_from_page(client, reverse("lookups:accounts"))
