@@ -208,6 +208,8 @@ def _send(case: RefundRequest, answer: Answer, *, agent) -> ConsumptionAnswer:
         with transaction.atomic():
             sent = ConsumptionAnswer.objects.create(
                 refund_request=case,
+                environment=case.environment,
+                transaction_id=case.transaction_id,
                 answered_by=agent,
                 by_policy=agent is None,
                 body=information.body(),
