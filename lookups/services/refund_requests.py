@@ -34,6 +34,7 @@ from lookups.appstore import AppStoreError
 from lookups.appstore.client import ConsumptionInformation
 from lookups.appstore.errors import AppStoreTimeoutError
 from lookups.models import ConsumptionAnswer, CustomerAccount, RefundRequest
+from lookups.services import consumption_follow_up
 from lookups.services.clients import app_store_client
 from lookups.services.task_queue import enqueue_at
 
@@ -219,6 +220,8 @@ def _send(case: RefundRequest, answer: Answer, *, agent) -> ConsumptionAnswer:
     try:
         app_store_client().send_consumption_information(case.transaction_id, information)
     except AppStoreTimeoutError:
+        # Apple may have it: a worker sends the same body again until Apple confirms.
+        consumption_follow_up.follow_up(sent)
         return sent
     except AppStoreError as error:
         sent.settle(
@@ -228,7 +231,7 @@ def _send(case: RefundRequest, answer: Answer, *, agent) -> ConsumptionAnswer:
         )
         return sent
     sent.settle(ConsumptionAnswer.Outcome.SUCCEEDED)
-    RefundRequest.objects.filter(pk=case.pk, status=Status.OPEN).update(status=Status.ANSWERED)
+    consumption_follow_up.mark_answered(case)
     case.refresh_from_db()
     return sent
 

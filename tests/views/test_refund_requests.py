@@ -65,3 +65,22 @@ def test_an_answer_without_consent_is_explained_and_not_sent(
     assert response.status_code == 400
     assert "only with the customer&#x27;s consent" in response.text
     assert TRANSACTION not in simulator.store.consumption_answers
+
+
+def test_an_answer_apple_does_not_confirm_in_time_says_it_will_be_sent_again(
+    agent_client, appstore_settings, simulator
+):
+    appstore_settings.APPSTORE_TIMEOUT_SECONDS = 0.5
+    case = open_refund_request(consumption_request(simulator))
+    simulator.inject_fault("slow", endpoint="consumption", delay_seconds=1.5)
+
+    response = agent_client.post(
+        reverse("lookups:answer_refund_request", args=[case.pk]),
+        {"customer_consented": "on", "delivery_status": "DELIVERED"},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 200
+    assert "Apple has not confirmed it yet" in response.text
+    assert "sends the same answer again by itself" in response.text
+    assert ConsumptionAnswer.objects.get().follow_up.next_send_at is not None
