@@ -168,10 +168,16 @@ def answer_by_policy(refund_request_id: int) -> str:
 
 
 def mark_missed(now: datetime | None = None) -> int:
-    """Cases whose deadline passed unanswered are marked missed. Returns how many."""
-    return RefundRequest.objects.filter(
-        status=Status.OPEN, deadline__lt=now or timezone.now()
-    ).update(status=Status.MISSED)
+    """Cases whose deadline passed unanswered are marked missed. Returns how many.
+
+    The sweep runs it every minute or so; the queue page and the policy's task too. A case whose
+    answer is still waiting for Apple's confirmation waits for its follow-up to settle it.
+    """
+    return (
+        RefundRequest.objects.filter(status=Status.OPEN, deadline__lt=now or timezone.now())
+        .exclude(answers__outcome=ConsumptionAnswer.Outcome.PENDING)
+        .update(status=Status.MISSED)
+    )
 
 
 def open_cases() -> list[RefundRequest]:
