@@ -23,6 +23,7 @@ from lookups.services.refund_requests import (
 )
 from lookups.simulators.demo_data import ORDER_EXPIRED, ORDER_OFFER_CODE, PURCHASE_OFFER_CODE
 from tests.fixtures.pages import look_up
+from tests.fixtures.rows import make_consumption_answer, make_refund_request
 from tests.services.test_refund_requests import (
     AGENTS_ANSWER,
     POLICY,
@@ -80,6 +81,38 @@ def test_refund_requests_per_week(appstore_settings, simulator, agent_user, sett
     assert week.answered_automatically == 1
     assert week.missed == 1
     assert week.refunded == 1
+
+
+def test_refund_weeks_are_one_query_whatever_the_number_of_weeks(
+    agent_user, django_assert_num_queries
+):
+    now = timezone.now()
+    monday = (now - timedelta(days=now.weekday())).replace(hour=12)
+    last_week = monday - timedelta(days=7)
+    for opened, answered_by, decision in [
+        (last_week, agent_user, "refunded"),
+        (last_week, None, "declined"),
+        (monday, agent_user, ""),
+        (monday, None, "reversed"),
+    ]:
+        case = make_refund_request(created_at=opened, decision=decision)
+        assert make_consumption_answer(answered_by, case).settle("succeeded")
+    late = make_refund_request(created_at=monday, deadline=now - timedelta(hours=1))
+    assert make_consumption_answer(agent_user, late).settle("succeeded")
+    make_refund_request(created_at=monday, status=RefundRequest.Status.MISSED)
+    unconfirmed = make_refund_request(created_at=monday)
+    assert make_consumption_answer(None, unconfirmed).settle("unconfirmed")
+    filters = ReportFilters(start=last_week.date(), end=now.date())
+
+    with django_assert_num_queries(1):
+        weeks = refund_weeks(filters)
+
+    assert [week.week for week in weeks] == [last_week.date(), monday.date()]
+    earlier, this = weeks
+    assert (earlier.requests, earlier.answered_in_time, earlier.answered_automatically) == (2, 2, 1)
+    assert (earlier.refunded, earlier.declined, earlier.reversed) == (1, 1, 0)
+    assert (this.requests, this.answered_in_time, this.answered_automatically) == (5, 2, 1)
+    assert (this.missed, this.refunded, this.reversed) == (1, 0, 1)
 
 
 def csv_text(response) -> str:
