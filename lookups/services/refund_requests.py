@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from lookups.appstore import AppStoreError
@@ -186,6 +187,25 @@ def open_cases() -> list[RefundRequest]:
         RefundRequest.objects.filter(status=Status.OPEN, decision="")
         .select_related("account")
         .order_by("deadline")[:200]
+    )
+
+
+def recently_closed(*, days: int = 7, limit: int = 50) -> list[RefundRequest]:
+    """Cases answered, missed or decided lately, newest first, with who answered each.
+
+    `answerer` is the agent's username, or empty when the policy answered or nobody did.
+    """
+    confirmed = ConsumptionAnswer.objects.filter(
+        refund_request=OuterRef("pk"), outcome=ConsumptionAnswer.Outcome.SUCCEEDED
+    )
+    return list(
+        RefundRequest.objects.filter(requested_at__gte=timezone.now() - timedelta(days=days))
+        .exclude(status=Status.OPEN, decision="")
+        .annotate(
+            answerer=Subquery(confirmed.values("answered_by__username")[:1]),
+            answered_by_policy=Exists(confirmed.filter(by_policy=True)),
+        )
+        .order_by("-requested_at")[:limit]
     )
 
 

@@ -15,20 +15,14 @@ from lookups.models import Export, RefundRequest
 from lookups.reporting.figures import ReportFilters, extension_days, refund_weeks
 from lookups.services.extending import ExtensionRequest, extend_subscription
 from lookups.services.refund_requests import (
-    answer_by_policy,
-    answer_refund_request,
-    close_refund_request,
-    mark_missed,
     open_refund_request,
 )
 from lookups.simulators.demo_data import ORDER_EXPIRED, ORDER_OFFER_CODE, PURCHASE_OFFER_CODE
 from tests.fixtures.pages import look_up
 from tests.fixtures.rows import make_consumption_answer, make_refund_request
 from tests.services.test_refund_requests import (
-    AGENTS_ANSWER,
-    POLICY,
     consumption_request,
-    notification,
+    three_cases,
 )
 
 pytestmark = pytest.mark.django_db
@@ -62,17 +56,7 @@ def test_days_granted_per_day_agent_and_reason_count_only_what_apple_did(
 
 
 def test_refund_requests_per_week(appstore_settings, simulator, agent_user, settings):
-    answered = open_refund_request(consumption_request(simulator))
-    answer_refund_request(agent_user, answered, AGENTS_ANSWER)
-    close_refund_request(notification(simulator, "REFUND"))
-    settings.REFUND_POLICY = POLICY
-    by_policy = open_refund_request(
-        consumption_request(simulator, signed_ago=timedelta(hours=11, minutes=50))
-    )
-    answer_by_policy(by_policy.pk)
-    settings.REFUND_POLICY = None
-    open_refund_request(consumption_request(simulator, signed_ago=timedelta(hours=13)))
-    mark_missed()
+    three_cases(simulator, agent_user, settings)
 
     # Weeks go by the day the desk opened each case: all of them today.
     [week] = refund_weeks(today_filters())
