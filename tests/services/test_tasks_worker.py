@@ -6,8 +6,10 @@ workers, lets them run, and checks what the database and the simulators show aft
 
 from __future__ import annotations
 
+import json
 import signal
 import uuid
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -40,7 +42,7 @@ from tests.fixtures.worker_process import (
     stop,
     wait_for,
 )
-from tests.services.test_refund_requests import AGENTS_ANSWER, consumption_request
+from tests.services.test_refund_requests import AGENTS_ANSWER, POLICY, consumption_request
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -294,3 +296,33 @@ def test_a_timed_out_consumption_answer_is_sent_again_by_the_worker(
     verified = StringIO()
     call_command("verify_audit_log", stdout=verified)
     assert verified.getvalue().startswith("Checked 1 settled ")
+
+
+def test_the_policy_answers_a_case_nobody_answered_before_its_deadline_in_the_worker(
+    appstore_settings, quick_tasks, simulator, tmp_path
+):
+    log = tmp_path / "worker.log"
+    quick_tasks.REFUND_POLICY = POLICY
+    quick_tasks.REFUND_POLICY_MARGIN_MINUTES = 30
+    # Signed 11 h 45 min ago: the policy's turn, 30 minutes before the deadline, has come.
+    case = open_refund_request(
+        consumption_request(simulator, signed_ago=timedelta(hours=11, minutes=45))
+    )
+
+    with running_worker(log, REFUND_POLICY=json.dumps(POLICY)):
+        wait_for(
+            lambda: (
+                ConsumptionAnswer.objects.filter(refund_request=case).exists()
+                and ConsumptionAnswer.objects.get(refund_request=case).is_settled
+            ),
+            seconds=60,
+            what="the worker to answer with the policy",
+            log=log,
+        )
+
+    sent = ConsumptionAnswer.objects.get(refund_request=case)
+    assert (sent.outcome, sent.by_policy, sent.answered_by) == ("succeeded", True, None)
+    assert sent.settled_at < case.deadline
+    assert RefundRequest.objects.get(pk=case.pk).status == RefundRequest.Status.ANSWERED
+    [body] = simulator.store.consumption_answers[case.transaction_id]
+    assert body["refundPreference"] == "DECLINE"
