@@ -410,7 +410,14 @@ class RefundRequestAdmin(ReadOnlyAdmin):
 class ConsumptionAnswerAdmin(ReadOnlyAdmin):
     """Every answer sent to Apple for a refund request, by an agent or by the policy."""
 
-    list_display = ["created_at", "refund_request", "answered_by", "by_policy", "outcome"]
+    list_display = [
+        "created_at",
+        "transaction_id",
+        "answered_by",
+        "by_policy",
+        "outcome",
+        "chain_sequence",
+    ]
     list_filter = ["outcome", "by_policy", "created_at"]
     list_select_related = ["refund_request", "answered_by"]
 

@@ -1,4 +1,4 @@
-"""The audit log's hash chain: how a settled token change or extension is serialised and hashed.
+"""The audit log's hash chain: how a settled row of the audit log is serialised and hashed.
 
 Each settled row carries an HMAC-SHA256 over its own content, its place in the chain and the hash
 of the row settled before it, so a row changed, removed or slipped in afterwards breaks the chain
@@ -65,7 +65,28 @@ EXTENSION_HASHED_FIELDS = (
     "settled_at",
 )
 
-FIELDS_OF_KIND = {None: HASHED_FIELDS, EXTENSION_KIND: EXTENSION_HASHED_FIELDS}
+# Answers to Apple's refund requests (Send Consumption Information) settle into it as well. The
+# body sent to Apple is hashed as its canonical JSON text; `answered_by_id` empty is the policy.
+CONSUMPTION_KIND = "consumption_answer"
+CONSUMPTION_HASHED_FIELDS = (
+    "id",
+    "refund_request_id",
+    "environment",
+    "transaction_id",
+    "answered_by_id",
+    "created_at",
+    "body",
+    "outcome",
+    "error_code",
+    "error_message",
+    "settled_at",
+)
+
+FIELDS_OF_KIND = {
+    None: HASHED_FIELDS,
+    EXTENSION_KIND: EXTENSION_HASHED_FIELDS,
+    CONSUMPTION_KIND: CONSUMPTION_HASHED_FIELDS,
+}
 
 
 def canonical_document(
@@ -94,7 +115,8 @@ def chain_hash(
 ) -> str:
     """The row's keyed hash; `key` is the desk's configured chain key unless given.
 
-    `kind` is None for a token change and EXTENSION_KIND for a subscription extension.
+    `kind` is None for a token change, EXTENSION_KIND for a subscription extension and
+    CONSUMPTION_KIND for an answer to a refund request.
     """
     document = canonical_document(row, sequence=sequence, previous_hash=previous_hash, kind=kind)
     return hmac.new(key or configured_key(), document, hashlib.sha256).hexdigest()
@@ -121,6 +143,11 @@ def _canonical_value(name: str, value: Any) -> str | int | None:
         return value
     if isinstance(value, uuid.UUID):
         return str(value)
+    if isinstance(value, dict):
+        # A JSON document (the consumption body) is hashed as one string, its keys sorted.
+        return json.dumps(
+            value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+        )
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError(f"{name}: a naive datetime can't be placed in time")

@@ -12,6 +12,8 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 
 from .audit_chain import (
+    CONSUMPTION_HASHED_FIELDS,
+    CONSUMPTION_KIND,
     EXTENSION_HASHED_FIELDS,
     EXTENSION_KIND,
     GENESIS_HASH,
@@ -1038,15 +1040,25 @@ class ConsumptionAnswerQuerySet(models.QuerySet):
 class ConsumptionAnswer(models.Model):
     """One Send Consumption Information call for a refund request: written pending, settled once.
 
-    `answered_by` is empty when the desk's configured policy answered on its own.
+    It joins the token changes' hash chain (lookups/audit_chain.py) like an extension, and the
+    database keeps it the same way (migration 0017). `answered_by` is empty when the desk's
+    configured policy answered on its own. A call that timed out stays pending until its
+    follow-up (`ConsumptionAnswerFollowUp`) settles it.
     """
 
     class Outcome(models.TextChoices):
         PENDING = "pending", "Pending"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
+        # Apple never confirmed it before the deadline: it may or may not have the answer.
+        UNCONFIRMED = "unconfirmed", "Never confirmed by Apple"
+
+    SETTLED_OUTCOMES = ("succeeded", "failed", "unconfirmed")
 
     refund_request = models.ForeignKey(RefundRequest, models.PROTECT, related_name="answers")
+    # What Apple was told about, copied from the case so the audited row says it by itself.
+    environment = models.CharField(max_length=16, default="")
+    transaction_id = models.CharField(max_length=64, default="")
     answered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         models.PROTECT,
@@ -1064,8 +1076,21 @@ class ConsumptionAnswer(models.Model):
     error_code = models.IntegerField(null=True, blank=True)
     error_message = models.TextField(blank=True)
     settled_at = models.DateTimeField(null=True, blank=True)
+    chain_sequence = models.PositiveBigIntegerField(null=True, blank=True, unique=True)
+    chain_previous_hash = models.CharField(max_length=64, blank=True)
+    chain_hash = models.CharField(max_length=64, blank=True)
 
     objects = ConsumptionAnswerQuerySet.as_manager()
+
+    SETTLED_FIELDS = (
+        "outcome",
+        "error_code",
+        "error_message",
+        "settled_at",
+        "chain_sequence",
+        "chain_previous_hash",
+        "chain_hash",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -1081,6 +1106,26 @@ class ConsumptionAnswer(models.Model):
                 fields=["refund_request"],
                 condition=Q(outcome="pending"),
                 name="consumptionanswer_one_pending_per_case",
+            ),
+            # A row joins the chain when it settles, and only then.
+            models.CheckConstraint(
+                condition=Q(
+                    outcome="pending",
+                    settled_at__isnull=True,
+                    chain_sequence__isnull=True,
+                    chain_previous_hash="",
+                    chain_hash="",
+                )
+                | (
+                    Q(
+                        outcome__in=["succeeded", "failed", "unconfirmed"],
+                        settled_at__isnull=False,
+                        chain_sequence__isnull=False,
+                    )
+                    & ~Q(chain_previous_hash="")
+                    & ~Q(chain_hash="")
+                ),
+                name="consumptionanswer_chained_iff_settled",
             ),
         ]
 
@@ -1099,24 +1144,52 @@ class ConsumptionAnswer(models.Model):
 
     delete.alters_data = True  # type: ignore[attr-defined]
 
+    @property
+    def is_settled(self) -> bool:
+        return self.outcome != self.Outcome.PENDING
+
     def settle(
         self, outcome: str, *, error_code: int | None = None, error_message: str = ""
     ) -> bool:
-        """Record Apple's answer once: a single conditional UPDATE of the pending row."""
-        values = {
+        """Record Apple's answer once and give the row its place in the chain.
+
+        Return whether this call settled it; a loser's instance shows what the winner recorded.
+        """
+        if outcome not in self.SETTLED_OUTCOMES:
+            raise ValueError(f"A consumption answer can't settle as {outcome!r}.")
+        values: dict[str, Any] = {
             "outcome": outcome,
             "error_code": error_code,
-            "error_message": error_message,
+            "error_message": error_message or "",
             "settled_at": timezone.now(),
         }
-        updated = (
-            type(self)
-            ._base_manager.filter(pk=self.pk, outcome=self.Outcome.PENDING)
-            .update(**values)
-        )
-        if updated:
-            for name, value in values.items():
-                setattr(self, name, value)
-        else:
-            self.refresh_from_db()
-        return bool(updated)
+        return settle_into_chain(self, values, CONSUMPTION_HASHED_FIELDS, kind=CONSUMPTION_KIND)
+
+
+class ConsumptionAnswerFollowUp(models.Model):
+    """The desk sending a timed-out consumption answer again until Apple confirms it.
+
+    Apple has no way to read consumption information back, and takes the same answer again while
+    the refund request is open (the latest one counts), so the follow-up resends the pending
+    row's own body, unchanged. A 202 settles the row as succeeded, an error of Apple's as failed;
+    at the deadline, or after TOKEN_CHECK_ATTEMPTS resends that got no answer, it settles as
+    unconfirmed. Kept beside the row, as a token change's follow-up is, so the audited row stays
+    as it was written.
+    """
+
+    answer = models.OneToOneField(
+        ConsumptionAnswer, models.PROTECT, related_name="follow_up", primary_key=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    resends = models.PositiveIntegerField(default=0)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    # Why the last resend did not settle the answer, in plain words.
+    last_error = models.TextField(blank=True)
+    # When the next resend is due; a resend under way holds it a call budget ahead.
+    next_send_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"follow-up of consumption answer {self.answer_id} ({self.resends} resends)"

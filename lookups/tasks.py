@@ -9,6 +9,7 @@ from django.tasks import task
 
 from lookups.services import (
     adapty_delivery,
+    consumption_follow_up,
     extending,
     notifications,
     refund_requests,
@@ -40,6 +41,12 @@ def check_extension(extension_id: str, attempt: int = 1) -> str:
 def answer_refund_request_by_policy(refund_request_id: int) -> str:
     """Answer a refund request nobody answered with the desk's configured policy."""
     return refund_requests.answer_by_policy(refund_request_id)
+
+
+@task()
+def resend_consumption_answer(answer_id: int) -> str:
+    """Send a timed-out consumption answer again, unchanged, until Apple confirms it."""
+    return consumption_follow_up.resend(answer_id)
 
 
 @task()

@@ -319,7 +319,27 @@ EXTENSION_DAYS_PER_AGENT_PER_DAY = env.int("EXTENSION_DAYS_PER_AGENT_PER_DAY", d
 # The desk's own answer to a refund request nobody answered, sent this many minutes before
 # Apple's deadline; None: no automatic answer. Keys are ConsumptionInformation's fields; the
 # customer's consent must come from the terms they accepted, or the policy can't answer.
-REFUND_POLICY: dict | None = None
+# Given as a JSON object, e.g. {"customer_consented": true, "delivery_status": "DELIVERED",
+# "sample_content_provided": false, "refund_preference": "DECLINE"}.
+REFUND_POLICY: dict | None = env.json("REFUND_POLICY", default=None) or None
+_REFUND_POLICY_KEYS = {
+    "customer_consented",
+    "delivery_status",
+    "sample_content_provided",
+    "consumption_percentage",
+    "refund_preference",
+}
+if REFUND_POLICY is not None and (
+    not isinstance(REFUND_POLICY, dict)
+    or not set(REFUND_POLICY) <= _REFUND_POLICY_KEYS
+    or REFUND_POLICY.get("customer_consented") is not True
+    or "delivery_status" not in REFUND_POLICY
+    or not isinstance(REFUND_POLICY.get("sample_content_provided"), bool)
+):
+    raise ImproperlyConfigured(
+        "REFUND_POLICY is a JSON object with customer_consented (true), delivery_status and "
+        "sample_content_provided, and optionally consumption_percentage and refund_preference."
+    )
 REFUND_POLICY_MARGIN_MINUTES = env.int("REFUND_POLICY_MARGIN_MINUTES", default=30)
 # Requests per second all workers together send to each endpoint (kept in the cache, CACHE_URL).
 # (django-environ's typed dicts split on ";", so the documented commas are read as strings.)

@@ -223,6 +223,17 @@ class ConsumptionInformation:
                 agent_message="The refund preference must be decline, full refund or prorated."
             )
 
+    @classmethod
+    def from_body(cls, body: dict[str, Any]) -> ConsumptionInformation:
+        """The information a body built by `body()` carries, checked again."""
+        return cls(
+            customer_consented=body.get("customerConsented"),  # type: ignore[arg-type]
+            delivery_status=body.get("deliveryStatus"),  # type: ignore[arg-type]
+            sample_content_provided=body.get("sampleContentProvided"),  # type: ignore[arg-type]
+            consumption_percentage=body.get("consumptionPercentage"),
+            refund_preference=body.get("refundPreference"),
+        )
+
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
             "customerConsented": True,

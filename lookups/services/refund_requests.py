@@ -28,12 +28,14 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from lookups.appstore import AppStoreError
 from lookups.appstore.client import ConsumptionInformation
 from lookups.appstore.errors import AppStoreTimeoutError
 from lookups.models import ConsumptionAnswer, CustomerAccount, RefundRequest
+from lookups.services import consumption_follow_up
 from lookups.services.clients import app_store_client
 from lookups.services.task_queue import enqueue_at
 
@@ -167,10 +169,16 @@ def answer_by_policy(refund_request_id: int) -> str:
 
 
 def mark_missed(now: datetime | None = None) -> int:
-    """Cases whose deadline passed unanswered are marked missed. Returns how many."""
-    return RefundRequest.objects.filter(
-        status=Status.OPEN, deadline__lt=now or timezone.now()
-    ).update(status=Status.MISSED)
+    """Cases whose deadline passed unanswered are marked missed. Returns how many.
+
+    The sweep runs it every minute or so; the queue page and the policy's task too. A case whose
+    answer is still waiting for Apple's confirmation waits for its follow-up to settle it.
+    """
+    return (
+        RefundRequest.objects.filter(status=Status.OPEN, deadline__lt=now or timezone.now())
+        .exclude(answers__outcome=ConsumptionAnswer.Outcome.PENDING)
+        .update(status=Status.MISSED)
+    )
 
 
 def open_cases() -> list[RefundRequest]:
@@ -179,6 +187,25 @@ def open_cases() -> list[RefundRequest]:
         RefundRequest.objects.filter(status=Status.OPEN, decision="")
         .select_related("account")
         .order_by("deadline")[:200]
+    )
+
+
+def recently_closed(*, days: int = 7, limit: int = 50) -> list[RefundRequest]:
+    """Cases answered, missed or decided lately, newest first, with who answered each.
+
+    `answerer` is the agent's username, or empty when the policy answered or nobody did.
+    """
+    confirmed = ConsumptionAnswer.objects.filter(
+        refund_request=OuterRef("pk"), outcome=ConsumptionAnswer.Outcome.SUCCEEDED
+    )
+    return list(
+        RefundRequest.objects.filter(requested_at__gte=timezone.now() - timedelta(days=days))
+        .exclude(status=Status.OPEN, decision="")
+        .annotate(
+            answerer=Subquery(confirmed.values("answered_by__username")[:1]),
+            answered_by_policy=Exists(confirmed.filter(by_policy=True)),
+        )
+        .order_by("-requested_at")[:limit]
     )
 
 
@@ -208,6 +235,8 @@ def _send(case: RefundRequest, answer: Answer, *, agent) -> ConsumptionAnswer:
         with transaction.atomic():
             sent = ConsumptionAnswer.objects.create(
                 refund_request=case,
+                environment=case.environment,
+                transaction_id=case.transaction_id,
                 answered_by=agent,
                 by_policy=agent is None,
                 body=information.body(),
@@ -217,6 +246,8 @@ def _send(case: RefundRequest, answer: Answer, *, agent) -> ConsumptionAnswer:
     try:
         app_store_client().send_consumption_information(case.transaction_id, information)
     except AppStoreTimeoutError:
+        # Apple may have it: a worker sends the same body again until Apple confirms.
+        consumption_follow_up.follow_up(sent)
         return sent
     except AppStoreError as error:
         sent.settle(
@@ -226,7 +257,7 @@ def _send(case: RefundRequest, answer: Answer, *, agent) -> ConsumptionAnswer:
         )
         return sent
     sent.settle(ConsumptionAnswer.Outcome.SUCCEEDED)
-    RefundRequest.objects.filter(pk=case.pk, status=Status.OPEN).update(status=Status.ANSWERED)
+    consumption_follow_up.mark_answered(case)
     case.refresh_from_db()
     return sent
 

@@ -3,10 +3,11 @@
 A worker killed mid-task (or a process that died between writing a row and finishing with it)
 leaves work behind: a pending token change nobody follows up, a follow-up whose check is
 overdue, an Adapty delivery still queued, or "sent" long past any call's length, an App Store
-notification stored but not applied. The sweep finds
-them and queues them again; every task is idempotent, so a duplicate does no harm. Each sweep
-queues the next one (`schedule_sweep`), and `manage.py db_worker` queues one when it starts,
-so the sweep needs no cron.
+notification stored but not applied, a consumption answer nobody is sending again. The sweep
+finds them and queues them again, and marks the refund requests whose deadline passed with no
+answer as missed, whether or not anyone opens the queue page. Every task is idempotent, so a
+duplicate does no harm. Each sweep queues the next one (`schedule_sweep`), and `manage.py
+db_worker` queues one when it starts, so the sweep needs no cron.
 """
 
 from __future__ import annotations
@@ -19,8 +20,15 @@ from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from lookups.models import AdaptyDelivery, AppStoreNotification, TokenChange, TokenChangeFollowUp
-from lookups.services import settling
+from lookups.models import (
+    AdaptyDelivery,
+    AppStoreNotification,
+    ConsumptionAnswer,
+    ConsumptionAnswerFollowUp,
+    TokenChange,
+    TokenChangeFollowUp,
+)
+from lookups.services import consumption_follow_up, refund_requests, settling
 from lookups.services.adapty_delivery import adapty_call_budget, may_send_again, send_to_adapty
 from lookups.services.task_queue import enqueue_at, one_scheduler_at_a_time, tasks_of
 
@@ -84,7 +92,35 @@ def sweep() -> Counter[str]:
         for notification_id in unapplied:
             enqueue_at(tasks.process_notification, None, notification_id=notification_id)
             found["notifications not applied"] += 1
+
+        found.update(_consumption_answers_left_behind(now, overdue))
+        found["refund requests missed"] = refund_requests.mark_missed(now)
     return +found
+
+
+def _consumption_answers_left_behind(now, overdue) -> Counter[str]:
+    """Pending answers with no follow-up (their process died mid-call), or an overdue one."""
+    from lookups import tasks  # lookups.tasks imports this module
+
+    found: Counter[str] = Counter()
+    unwatched = ConsumptionAnswer.objects.filter(
+        outcome=ConsumptionAnswer.Outcome.PENDING,
+        follow_up__isnull=True,
+        created_at__lt=now - (settling.first_check_time(now) - now),  # budget + margin
+    )
+    for answer in unwatched:
+        consumption_follow_up.follow_up(answer, first_send_at=now)
+        found["pending consumption answers without a follow-up"] += 1
+    stalled = ConsumptionAnswerFollowUp.objects.filter(
+        answer__outcome=ConsumptionAnswer.Outcome.PENDING, next_send_at__lt=overdue
+    )
+    for follow in stalled:
+        if ConsumptionAnswerFollowUp.objects.filter(
+            pk=follow.pk, next_send_at=follow.next_send_at
+        ).update(next_send_at=now):
+            enqueue_at(tasks.resend_consumption_answer, None, answer_id=follow.pk)
+            found["overdue consumption answer resends"] += 1
+    return found
 
 
 def _resend_cut_off_deliveries(sent_before) -> int:

@@ -18,6 +18,7 @@ from lookups.services.refund_requests import (
     AnswerRefused,
     answer_refund_request,
     open_cases,
+    recently_closed,
     refunds_before,
 )
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial
@@ -34,7 +35,11 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
     cases = open_cases()
     for case in cases:
         _annotate(case)
-    return render(request, PAGE, {"cases": cases, "form": ConsumptionAnswerForm()})
+    return render(
+        request,
+        PAGE,
+        {"cases": cases, "closed": recently_closed(), "form": ConsumptionAnswerForm()},
+    )
 
 
 @require_POST

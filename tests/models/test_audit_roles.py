@@ -16,8 +16,9 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from lookups.models import AuditChainHead, TokenChange
-from tests.fixtures.rows import make_token_change
+from lookups.models import AuditChainHead, ConsumptionAnswer, RefusedLink, TokenChange
+from lookups.services.refused_links import record_refusal
+from tests.fixtures.rows import make_consumption_answer, make_token_change, make_transfer_request
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -186,3 +187,62 @@ def test_the_owner_can_still_empty_the_log_with_flush(postgresql, settled_log):
 
     assert not TokenChange.objects.exists()
     assert verify().startswith("Checked 0 settled token changes: OK")
+
+
+@pytest.fixture
+def other_records(agent_user, manager_user, customer_account) -> dict[str, int]:
+    """A settled consumption answer, a refused link and a decided transfer: their ids by table."""
+    answer = make_consumption_answer(agent_user)
+    assert answer.settle(ConsumptionAnswer.Outcome.SUCCEEDED)
+    refused = record_refusal(
+        agent_user,
+        "2000000815627301",
+        reason=RefusedLink.Reason.CHANGED_SINCE,
+        message="Apple's token changed since the page was shown.",
+    )
+    transfer = make_transfer_request(agent_user, customer_account)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE lookups_transferrequest SET status = 'rejected', decided_by_id = %s, "
+            "decided_at = now() WHERE id = %s",
+            [manager_user.pk, transfer.pk],
+        )
+    return {
+        "lookups_consumptionanswer": answer.pk,
+        "lookups_refusedlink": refused.pk,
+        "lookups_transferrequest": transfer.pk,
+    }
+
+
+REWRITES = {
+    "lookups_consumptionanswer": "error_message = 'Apple said no'",
+    "lookups_refusedlink": "message = 'nothing happened'",
+    "lookups_transferrequest": "status = 'approved'",
+}
+
+
+@pytest.mark.parametrize("table", sorted(REWRITES))
+def test_the_app_role_can_not_rewrite_the_other_audit_records(as_app_role, other_records, table):
+    error = refused(
+        as_app_role, f"UPDATE {table} SET {REWRITES[table]} WHERE id = {other_records[table]}"
+    )
+
+    assert f"UPDATE refused on {table}" in str(error)
+
+
+@pytest.mark.parametrize("table", sorted(REWRITES))
+def test_the_app_role_can_not_remove_the_other_audit_records(as_app_role, other_records, table):
+    flag = "INSERT INTO lookups_auditlogflush (reason) VALUES ('flush')"
+
+    deleted = refused(as_app_role, flag, f"DELETE FROM {table}")
+    truncated = refused(as_app_role, flag, f"TRUNCATE {table} CASCADE")
+
+    assert f"DELETE refused on {table}" in str(deleted)
+    assert f"TRUNCATE refused on {table}" in str(truncated)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {table}")
+        assert cursor.fetchone() == (1,)
+
+
+def test_the_chain_check_still_holds_with_an_answer_in_it(as_app_role, other_records):
+    assert verify().startswith("Checked 1 settled ")

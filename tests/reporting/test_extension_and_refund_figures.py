@@ -15,19 +15,14 @@ from lookups.models import Export, RefundRequest
 from lookups.reporting.figures import ReportFilters, extension_days, refund_weeks
 from lookups.services.extending import ExtensionRequest, extend_subscription
 from lookups.services.refund_requests import (
-    answer_by_policy,
-    answer_refund_request,
-    close_refund_request,
-    mark_missed,
     open_refund_request,
 )
 from lookups.simulators.demo_data import ORDER_EXPIRED, ORDER_OFFER_CODE, PURCHASE_OFFER_CODE
 from tests.fixtures.pages import look_up
+from tests.fixtures.rows import make_consumption_answer, make_refund_request
 from tests.services.test_refund_requests import (
-    AGENTS_ANSWER,
-    POLICY,
     consumption_request,
-    notification,
+    three_cases,
 )
 
 pytestmark = pytest.mark.django_db
@@ -61,17 +56,7 @@ def test_days_granted_per_day_agent_and_reason_count_only_what_apple_did(
 
 
 def test_refund_requests_per_week(appstore_settings, simulator, agent_user, settings):
-    answered = open_refund_request(consumption_request(simulator))
-    answer_refund_request(agent_user, answered, AGENTS_ANSWER)
-    close_refund_request(notification(simulator, "REFUND"))
-    settings.REFUND_POLICY = POLICY
-    by_policy = open_refund_request(
-        consumption_request(simulator, signed_ago=timedelta(hours=11, minutes=50))
-    )
-    answer_by_policy(by_policy.pk)
-    settings.REFUND_POLICY = None
-    open_refund_request(consumption_request(simulator, signed_ago=timedelta(hours=13)))
-    mark_missed()
+    three_cases(simulator, agent_user, settings)
 
     # Weeks go by the day the desk opened each case: all of them today.
     [week] = refund_weeks(today_filters())
@@ -80,6 +65,38 @@ def test_refund_requests_per_week(appstore_settings, simulator, agent_user, sett
     assert week.answered_automatically == 1
     assert week.missed == 1
     assert week.refunded == 1
+
+
+def test_refund_weeks_are_one_query_whatever_the_number_of_weeks(
+    agent_user, django_assert_num_queries
+):
+    now = timezone.now()
+    monday = (now - timedelta(days=now.weekday())).replace(hour=12)
+    last_week = monday - timedelta(days=7)
+    for opened, answered_by, decision in [
+        (last_week, agent_user, "refunded"),
+        (last_week, None, "declined"),
+        (monday, agent_user, ""),
+        (monday, None, "reversed"),
+    ]:
+        case = make_refund_request(created_at=opened, decision=decision)
+        assert make_consumption_answer(answered_by, case).settle("succeeded")
+    late = make_refund_request(created_at=monday, deadline=now - timedelta(hours=1))
+    assert make_consumption_answer(agent_user, late).settle("succeeded")
+    make_refund_request(created_at=monday, status=RefundRequest.Status.MISSED)
+    unconfirmed = make_refund_request(created_at=monday)
+    assert make_consumption_answer(None, unconfirmed).settle("unconfirmed")
+    filters = ReportFilters(start=last_week.date(), end=now.date())
+
+    with django_assert_num_queries(1):
+        weeks = refund_weeks(filters)
+
+    assert [week.week for week in weeks] == [last_week.date(), monday.date()]
+    earlier, this = weeks
+    assert (earlier.requests, earlier.answered_in_time, earlier.answered_automatically) == (2, 2, 1)
+    assert (earlier.refunded, earlier.declined, earlier.reversed) == (1, 1, 0)
+    assert (this.requests, this.answered_in_time, this.answered_automatically) == (5, 2, 1)
+    assert (this.missed, this.refunded, this.reversed) == (1, 0, 1)
 
 
 def csv_text(response) -> str:

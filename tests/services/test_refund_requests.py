@@ -69,6 +69,22 @@ AGENTS_ANSWER = Answer(
 )
 
 
+def three_cases(simulator, agent, settings) -> tuple[RefundRequest, RefundRequest, RefundRequest]:
+    """One answered by `agent` and refunded, one answered by the policy, one missed."""
+    answered = open_refund_request(consumption_request(simulator))
+    answer_refund_request(agent, answered, AGENTS_ANSWER)
+    close_refund_request(notification(simulator, "REFUND"))
+    settings.REFUND_POLICY = POLICY
+    by_policy = open_refund_request(
+        consumption_request(simulator, signed_ago=timedelta(hours=11, minutes=50))
+    )
+    refund_requests.answer_by_policy(by_policy.pk)
+    settings.REFUND_POLICY = None
+    missed = open_refund_request(consumption_request(simulator, signed_ago=timedelta(hours=13)))
+    refund_requests.mark_missed()
+    return answered, by_policy, missed
+
+
 def test_a_consumption_request_opens_one_case_due_in_twelve_hours(appstore_settings, simulator):
     stored = consumption_request(simulator)
 

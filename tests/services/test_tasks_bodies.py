@@ -17,11 +17,20 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from lookups import tasks
-from lookups.models import AdaptyDelivery, Lookup, TokenChange, TokenChangeFollowUp
-from lookups.services import settling, sweeping
+from lookups.models import (
+    AdaptyDelivery,
+    ConsumptionAnswer,
+    Lookup,
+    RefundRequest,
+    TokenChange,
+    TokenChangeFollowUp,
+)
+from lookups.services import consumption_follow_up, settling, sweeping
 from lookups.services.adapty_delivery import deliver, send_to_adapty
+from lookups.services.refund_requests import answer_refund_request, open_refund_request
 from lookups.simulators.demo_data import ORDER_OFFER_CODE
-from tests.fixtures.rows import make_token_change
+from tests.fixtures.rows import make_consumption_answer, make_refund_request, make_token_change
+from tests.services.test_refund_requests import AGENTS_ANSWER, consumption_request
 
 pytestmark = pytest.mark.django_db
 
@@ -253,6 +262,52 @@ def test_the_sweep_sends_again_a_delivery_cut_off_mid_call(agent_user, queued_ad
     assert cut_off.outcome == "failed" and cut_off.settled_at is not None
     assert (resent.outcome, resent.attempt) == ("queued", 2)
     assert sweeping.sweep() == {}
+
+
+def test_the_sweep_marks_a_refund_request_past_its_deadline_missed(
+    appstore_settings, simulator, agent_user
+):
+    late = open_refund_request(consumption_request(simulator, signed_ago=timedelta(hours=13)))
+    on_time = open_refund_request(consumption_request(simulator))
+    answered = open_refund_request(consumption_request(simulator))
+    answer_refund_request(agent_user, answered, AGENTS_ANSWER)
+    waiting_for_apple = make_refund_request(deadline=timezone.now() - timedelta(minutes=1))
+    make_consumption_answer(agent_user, waiting_for_apple)
+
+    found = sweeping.sweep()
+
+    assert found["refund requests missed"] == 1
+    statuses = dict(RefundRequest.objects.values_list("pk", "status"))
+    assert statuses == {
+        late.pk: RefundRequest.Status.MISSED,
+        on_time.pk: RefundRequest.Status.OPEN,
+        answered.pk: RefundRequest.Status.ANSWERED,
+        # Its answer's follow-up settles it first.
+        waiting_for_apple.pk: RefundRequest.Status.OPEN,
+    }
+    assert "refund requests missed" not in sweeping.sweep()
+
+
+def test_the_sweep_follows_up_a_consumption_answer_whose_process_died(agent_user):
+    died = make_consumption_answer(agent_user)
+    ConsumptionAnswer.objects.filter(pk=died.pk).update(
+        created_at=timezone.now() - timedelta(hours=1)
+    )
+    make_consumption_answer(agent_user)  # still within its call
+
+    assert sweeping.sweep() == {"pending consumption answers without a follow-up": 1}
+    (task,) = queued(tasks.resend_consumption_answer)
+    assert task.args_kwargs["kwargs"] == {"answer_id": died.pk}
+    assert sweeping.sweep() == {}
+
+
+def test_the_sweep_takes_over_an_overdue_resend_once(agent_user):
+    answer = make_consumption_answer(agent_user)
+    consumption_follow_up.follow_up(answer, first_send_at=timezone.now() - timedelta(hours=1))
+
+    assert sweeping.sweep() == {"overdue consumption answer resends": 1}
+    assert sweeping.sweep() == {}
+    assert len(queued(tasks.resend_consumption_answer)) == 2
 
 
 def test_one_sweep_waits_in_the_queue_however_often_it_is_scheduled(settings):

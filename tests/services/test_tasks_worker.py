@@ -6,8 +6,10 @@ workers, lets them run, and checks what the database and the simulators show aft
 
 from __future__ import annotations
 
+import json
 import signal
 import uuid
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -21,13 +23,16 @@ from django_tasks_db.models import DBTaskResult
 from lookups import tasks
 from lookups.models import (
     AdaptyDelivery,
+    ConsumptionAnswer,
     CustomerAccount,
     Lookup,
+    RefundRequest,
     TokenChange,
     TokenChangeFollowUp,
 )
 from lookups.services import settling
 from lookups.services.adapty_delivery import send_to_adapty
+from lookups.services.refund_requests import answer_refund_request, open_refund_request
 from lookups.simulators.demo_data import ORDER_OFFER_CODE
 from tests.fixtures.rows import make_token_change
 from tests.fixtures.worker_process import (
@@ -37,6 +42,7 @@ from tests.fixtures.worker_process import (
     stop,
     wait_for,
 )
+from tests.services.test_refund_requests import AGENTS_ANSWER, POLICY, consumption_request
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -263,3 +269,60 @@ def test_a_check_that_keeps_failing_stops_after_its_attempts_and_shows(
     page = agent_client.get(reverse("lookups:link_status", args=[change.pk]), headers=HTMX)
     assert "the desk could not ask it again" in page.text and "checked 3 times" in page.text
     assert "hx-trigger" not in page.text
+
+
+def test_a_timed_out_consumption_answer_is_sent_again_by_the_worker(
+    agent_user, appstore_settings, quick_tasks, simulator, tmp_path
+):
+    log = tmp_path / "worker.log"
+    case = open_refund_request(consumption_request(simulator))
+    simulator.inject_fault("slow", endpoint="consumption", delay_seconds=1.5)
+
+    sent = answer_refund_request(agent_user, case, AGENTS_ANSWER)
+    assert sent.outcome == ConsumptionAnswer.Outcome.PENDING
+
+    with running_worker(log):
+        wait_for(
+            lambda: ConsumptionAnswer.objects.get(pk=sent.pk).is_settled,
+            seconds=60,
+            what="the worker to send the answer again",
+            log=log,
+        )
+
+    sent.refresh_from_db()
+    assert sent.outcome == ConsumptionAnswer.Outcome.SUCCEEDED
+    assert sent.follow_up.resends == 1
+    assert RefundRequest.objects.get(pk=case.pk).status == RefundRequest.Status.ANSWERED
+    verified = StringIO()
+    call_command("verify_audit_log", stdout=verified)
+    assert verified.getvalue().startswith("Checked 1 settled ")
+
+
+def test_the_policy_answers_a_case_nobody_answered_before_its_deadline_in_the_worker(
+    appstore_settings, quick_tasks, simulator, tmp_path
+):
+    log = tmp_path / "worker.log"
+    quick_tasks.REFUND_POLICY = POLICY
+    quick_tasks.REFUND_POLICY_MARGIN_MINUTES = 30
+    # Signed 11 h 45 min ago: the policy's turn, 30 minutes before the deadline, has come.
+    case = open_refund_request(
+        consumption_request(simulator, signed_ago=timedelta(hours=11, minutes=45))
+    )
+
+    with running_worker(log, REFUND_POLICY=json.dumps(POLICY)):
+        wait_for(
+            lambda: (
+                ConsumptionAnswer.objects.filter(refund_request=case).exists()
+                and ConsumptionAnswer.objects.get(refund_request=case).is_settled
+            ),
+            seconds=60,
+            what="the worker to answer with the policy",
+            log=log,
+        )
+
+    sent = ConsumptionAnswer.objects.get(refund_request=case)
+    assert (sent.outcome, sent.by_policy, sent.answered_by) == ("succeeded", True, None)
+    assert sent.settled_at < case.deadline
+    assert RefundRequest.objects.get(pk=case.pk).status == RefundRequest.Status.ANSWERED
+    [body] = simulator.store.consumption_answers[case.transaction_id]
+    assert body["refundPreference"] == "DECLINE"

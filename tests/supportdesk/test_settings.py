@@ -145,6 +145,44 @@ def test_a_value_that_cannot_be_read_is_named():
     assert "APPSTORE_APP_APPLE_ID has a value that can't be read" in line
 
 
+@pytest.mark.parametrize(
+    "policy",
+    [
+        "decline",
+        '{"delivery_status": "DELIVERED", "sample_content_provided": false}',
+        '{"customer_consented": true, "delivery_status": "DELIVERED", '
+        '"sample_content_provided": false, "refund": "DECLINE"}',
+    ],
+)
+def test_a_refund_policy_that_could_not_answer_apple_stops_start_up(policy):
+    line = refusal(check_deploy({**PRODUCTION, "REFUND_POLICY": policy}))
+
+    assert "REFUND_POLICY" in line
+
+
+def test_a_refund_policy_is_read_from_json():
+    policy = {
+        "customer_consented": True,
+        "delivery_status": "DELIVERED",
+        "sample_content_provided": False,
+        "refund_preference": "DECLINE",
+    }
+    code = (
+        "from django.conf import settings; import json; print(json.dumps(settings.REFUND_POLICY))"
+    )
+    result = run(
+        ["-c", f"import django; django.setup(); {code}"],
+        {
+            "DJANGO_SETTINGS_MODULE": "supportdesk.settings",
+            **PRODUCTION,
+            "REFUND_POLICY": json.dumps(policy),
+        },
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == policy
+
+
 def test_production_without_a_base_url_sends_to_apple_and_never_to_a_simulator(tmp_path):
     key_path = tmp_path / "appstore.p8"
     key_path.write_bytes(generate_private_key_pem())

@@ -8,10 +8,14 @@ import pytest
 from django.urls import reverse
 from django.utils.formats import date_format
 
+from lookups.appstore.errors import ERROR_CLASSES
 from lookups.models import SubscriptionExtension
 from lookups.simulators.demo_data import (
+    ORDER_BILLING_RETRY,
     ORDER_EXPIRED,
     ORDER_FAMILY_SHARED,
+    ORDER_FREE_TRIAL,
+    ORDER_GRACE_PERIOD,
     ORDER_OFFER_CODE,
     PURCHASE_OFFER_CODE,
 )
@@ -85,6 +89,47 @@ def test_apples_refusal_is_shown_in_plain_words_with_its_code(
     assert extension.outcome == Outcome.FAILED and extension.error_code == 4030007
     assert "Family Sharing" in response.text
     assert "(Apple error 4030007)" in response.text
+
+
+@pytest.mark.parametrize(
+    ("order_id", "code", "words"),
+    [
+        (ORDER_EXPIRED, 4030004, "will not extend this subscription in its current state"),
+        (ORDER_BILLING_RETRY, 4030004, "in billing retry"),
+        (ORDER_GRACE_PERIOD, 4030004, "grace period"),
+        (ORDER_FREE_TRIAL, 4030004, "free offer period"),
+        (ORDER_FAMILY_SHARED, 4030007, "only the family organizer"),
+    ],
+)
+def test_every_refusal_of_the_subscriptions_state_reaches_the_agent(
+    agent_client, appstore_settings, simulator, order_id, code, words
+):
+    look_up(agent_client, order_id)
+
+    response = submit(agent_client, original_of(simulator, order_id))
+
+    extension = SubscriptionExtension.objects.get()
+    assert (extension.outcome, extension.error_code) == (Outcome.FAILED, code)
+    assert extension.chain_sequence == 1
+    assert "The App Store refused the extension" in response.text
+    assert words in response.text and f"(Apple error {code})" in response.text
+
+
+@pytest.mark.parametrize("code", [4030005, 4000009, 4000010, 4000011])
+def test_every_other_refusal_apple_documents_reaches_the_agent(
+    agent_client, appstore_settings, simulator, code
+):
+    # The desk's own form never sends these; Apple could still answer them.
+    look_up(agent_client, ORDER_OFFER_CODE)
+    simulator.inject_fault("apple_error", endpoint="extend", error_code=code)
+
+    response = submit(agent_client, PURCHASE_OFFER_CODE)
+
+    extension = SubscriptionExtension.objects.get()
+    assert (extension.outcome, extension.error_code) == (Outcome.FAILED, code)
+    assert ERROR_CLASSES[code].agent_message in response.text.replace("&#x27;", "'")
+    assert f"(Apple error {code})" in response.text
+    assert simulator.store.renewal_state(PURCHASE_OFFER_CODE).extensions == []
 
 
 def test_a_double_submission_extends_once(agent_client, appstore_settings, simulator):

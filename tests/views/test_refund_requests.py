@@ -8,9 +8,15 @@ import pytest
 from django.urls import reverse
 
 from lookups.models import ConsumptionAnswer, RefundRequest
-from lookups.services.refund_requests import open_refund_request
+from lookups.services.refund_requests import (
+    open_refund_request,
+)
 from tests.fixtures.pages import HTMX
-from tests.services.test_refund_requests import TRANSACTION, consumption_request
+from tests.services.test_refund_requests import (
+    TRANSACTION,
+    consumption_request,
+    three_cases,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -65,3 +71,40 @@ def test_an_answer_without_consent_is_explained_and_not_sent(
     assert response.status_code == 400
     assert "only with the customer&#x27;s consent" in response.text
     assert TRANSACTION not in simulator.store.consumption_answers
+
+
+def test_an_answer_apple_does_not_confirm_in_time_says_it_will_be_sent_again(
+    agent_client, appstore_settings, simulator
+):
+    appstore_settings.APPSTORE_TIMEOUT_SECONDS = 0.5
+    case = open_refund_request(consumption_request(simulator))
+    simulator.inject_fault("slow", endpoint="consumption", delay_seconds=1.5)
+
+    response = agent_client.post(
+        reverse("lookups:answer_refund_request", args=[case.pk]),
+        {"customer_consented": "on", "delivery_status": "DELIVERED"},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 200
+    assert "Apple has not confirmed it yet" in response.text
+    assert "sends the same answer again by itself" in response.text
+    assert ConsumptionAnswer.objects.get().follow_up.next_send_at is not None
+
+
+def test_the_queue_lists_what_was_answered_and_decided_lately(
+    agent_client, agent_user, appstore_settings, simulator, settings
+):
+    answered, by_policy, missed = three_cases(simulator, agent_user, settings)
+
+    page = agent_client.get(reverse("lookups:refund_requests")).text
+
+    assert "No refund request is waiting for an answer." in page
+    rows = {
+        case.pk: page.split(f'id="closed-{case.pk}"')[1].split("</tr>")[0]
+        for case in (answered, by_policy, missed)
+    }
+    assert f"Answered by {agent_user.get_username()}" in rows[answered.pk]
+    assert "Refunded" in rows[answered.pk]
+    assert "Answered by the policy" in rows[by_policy.pk] and "not yet" in rows[by_policy.pk]
+    assert "Deadline missed" in rows[missed.pk]

@@ -12,13 +12,15 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from lookups.audit_chain import (
+    CONSUMPTION_HASHED_FIELDS,
+    CONSUMPTION_KIND,
     EXTENSION_HASHED_FIELDS,
     EXTENSION_KIND,
     GENESIS_HASH,
     HASHED_FIELDS,
     chain_hash,
 )
-from lookups.models import AuditChainHead, SubscriptionExtension, TokenChange
+from lookups.models import AuditChainHead, ConsumptionAnswer, SubscriptionExtension, TokenChange
 
 CHAIN_FIELDS = ("chain_sequence", "chain_previous_hash", "chain_hash")
 
@@ -146,7 +148,7 @@ class Command(BaseCommand):
         return head_sequence, head_hash, checked
 
     def _chain(self, up_to: int, chunk_size: int) -> Iterator[dict[str, Any]]:
-        """Settled token changes and extensions merged in one sequence, a window at a time."""
+        """Every kind of settled row merged in one sequence, a window at a time."""
         after = 0
         while after < up_to:
             window = min(after + chunk_size, up_to)
@@ -164,7 +166,9 @@ class Command(BaseCommand):
 _CHAINED = (
     (None, TokenChange, HASHED_FIELDS),
     (EXTENSION_KIND, SubscriptionExtension, EXTENSION_HASHED_FIELDS),
+    (CONSUMPTION_KIND, ConsumptionAnswer, CONSUMPTION_HASHED_FIELDS),
 )
+_NAMES = {None: "token change", EXTENSION_KIND: "extension", CONSUMPTION_KIND: "consumption answer"}
 
 
 def _check_row(row: dict[str, Any], *, expected_sequence: int, previous: dict[str, Any]) -> None:
@@ -227,5 +231,5 @@ def _check_end(checked: int, last: dict[str, Any], head_sequence: int, head_hash
 
 
 def _name(row: dict[str, Any]) -> str:
-    what = "extension" if row.get("kind") == EXTENSION_KIND else "token change"
+    what = _NAMES[row.get("kind")]
     return f"{what} id={row['id']} (sequence {row['chain_sequence']})"
