@@ -41,7 +41,12 @@ def look_up(request: HtmxHttpRequest) -> HttpResponse:
         if form.cleaned_data["transaction_id"]:
             return _open_history(request, form.cleaned_data["transaction_id"])
         result = look_up_order(request.user, form.cleaned_data["order_id"])
-    context = {"form": form, "result": result, "rows": _newest_first(result)}
+    context = {
+        "form": form,
+        "result": result,
+        "rows": _newest_first(result),
+        "purchases": result.by_purchase() if result else [],
+    }
     context["product_names"] = _product_names(context["rows"])
     return render(request, page_or_partial(request, "lookups/look_up.html", "results"), context)
 
