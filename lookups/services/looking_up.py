@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 
 from lookups.appstore import AppStoreError, HistoryFilters, Transaction, VerificationError
+from lookups.appstore.errors import DeskRateHold
 from lookups.models import CustomerAccount, Lookup, Purchase
 from lookups.services.clients import app_store_client, transaction_verifier
 from lookups.services.purchase_picture import learn_purchases
@@ -254,7 +255,9 @@ def _verification_message(error: VerificationError) -> str:
 
 
 def _record_failure(record: Lookup, error: AppStoreError, started: float) -> LookupResult:
-    record.outcome = Lookup.Outcome.FAILED
+    record.outcome = (
+        Lookup.Outcome.HELD if isinstance(error, DeskRateHold) else Lookup.Outcome.FAILED
+    )
     record.error_code = error.answered_code
     record.error_message = error.describe()
     _save(record, [], started)

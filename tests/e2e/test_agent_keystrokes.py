@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from playwright.sync_api import Locator, Page, Request, expect
 
 from lookups.models import CustomerAccount, Product, TokenChange
@@ -340,3 +341,46 @@ def test_look_up_takes_what_the_customer_sent(
     expect(page).to_have_url(re.compile(rf"/purchases/{LATEST_TRANSACTION_ID}/history/$"))
     expect(page.get_by_role("heading", name=re.compile("Transaction history"))).to_be_visible()
     screenshots.take(page, "transaction-id-opens-history")
+
+
+@pytest.fixture
+def fresh_rate_budget():
+    """Apple's Retry-After stays in the shared cache; no later test inherits the pause."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.mark.usefixtures("fresh_rate_budget")
+def test_the_desks_own_pause_is_not_told_as_apples_error(
+    new_page: Callable[..., Page],
+    agent_user: User,
+    manager_user: User,
+    screenshots: Screenshots,
+    simulator: AppStoreSimulator,
+    appstore_settings,
+) -> None:
+    appstore_settings.APPSTORE_MAX_RETRY_AFTER_SECONDS = 0
+    page = new_page()
+    sign_in(page, agent_user.get_username())
+    simulator.inject_fault("rate_limit", endpoint="lookup", retry_after_ms=30_000)
+    look_up(page, ORDER_OFFER_CODE)
+    expect(page.get_by_role("alert")).to_contain_text("(Apple error 4290000)")
+    screenshots.take(page, "apples-429")
+
+    look_up(page, ORDER_OFFER_CODE)
+    alert = page.get_by_role("alert")
+    expect(alert).to_be_visible()
+    screenshots.take(page, "desk-pause")
+    expect(alert).to_contain_text(re.compile(r"The desk is pausing App Store calls for (29|30) s"))
+    expect(alert).not_to_contain_text("Apple error")
+
+    manager = new_page()
+    sign_in(manager, manager_user.get_username(), landing=re.compile(r"^Welcome, "))
+    manager.goto("/reports/")
+    expect(manager.locator(".desk-holds")).to_contain_text(
+        "Held by the desk, never sent to Apple: 1 lookup."
+    )
+    apples_row = manager.locator("table.numbers tr", has_text="4290000")
+    expect(apples_row.locator("td")).to_have_text(["RateLimitExceededError", "1", "0", "1"])
+    screenshots.take(manager, "reports-count-them-apart")
