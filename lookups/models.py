@@ -83,6 +83,8 @@ class Lookup(models.Model):
         # Apple's status 1 for an order ID: no such order for this app.
         NOT_FOUND = "not_found", "Not found"
         FAILED = "failed", "Failed"
+        # Never sent: the desk's shared rate budget held it back. Not one of Apple's answers.
+        HELD = "held", "Held by the desk"
 
     agent = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="lookups")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -256,7 +256,7 @@ class RateLimiter(Protocol):
     """
 
     def acquire(self, endpoint: str) -> None:
-        """Take one request, or raise RateLimitExceededError saying when one will be free."""
+        """Take one request, or raise DeskRateHold saying when one will be free."""
 
     def blocked_until(self, endpoint: str, retry_at: datetime) -> None:
         """Apple answered 429: send nothing more to the endpoint before `retry_at`."""

@@ -108,6 +108,33 @@ class RateLimitExceededError(AppStoreError):
         return f"{self.agent_message}{when} (Apple error {self.error_code})"
 
 
+class DeskRateHold(RateLimitExceededError):
+    """Held back on our side by the rate budget every worker shares: never sent to Apple.
+
+    Apple said nothing, so it names no Apple error. `after_apple_429` says the pause honours a
+    Retry-After Apple gave an earlier request; otherwise the budget for the second is spent.
+    """
+
+    error_code = None
+
+    def __init__(self, *, retry_at: datetime, after_apple_429: bool = False) -> None:
+        self.after_apple_429 = after_apple_429
+        super().__init__(retry_at=retry_at)
+
+    @property
+    def seconds(self) -> int:
+        assert self.retry_at is not None
+        return max(1, math.ceil((self.retry_at - datetime.now(UTC)).total_seconds()))
+
+    def describe(self) -> str:
+        why = (
+            ": Apple asked for a pause after too many requests"
+            if self.after_apple_429
+            else " to stay within Apple's rate limit"
+        )
+        return f"The desk is pausing App Store calls for {self.seconds} s{why}. Try again then."
+
+
 # One class per errorCode Apple documents for the endpoints we call.
 class GeneralBadRequestError(AppStoreError):
     error_code = 4000000

@@ -135,6 +135,9 @@ class DailyCounts:
             for key, _ in self.outcomes
         ]
 
+    def total_of(self, outcome: str) -> int:
+        return sum(by_outcome.get(outcome, 0) for by_outcome in self.counts.values())
+
     def rows(self) -> list[tuple[date, list[int], int]]:
         """(day, the count of each outcome in `outcomes` order, the day's total)."""
         result = []
@@ -191,6 +194,11 @@ class Report:
     agents: list[AgentActivity] = field(default_factory=list)
     error_codes: list[ErrorCodeCount] = field(default_factory=list)
     offer_codes: OfferCodeShare = OfferCodeShare(0, 0)
+
+    @property
+    def desk_holds(self) -> int:
+        """Lookups the desk's own rate budget held back: never sent, so no Apple error code."""
+        return self.lookups.total_of(Lookup.Outcome.HELD)
 
 
 def build_report(filters: ReportFilters) -> Report:

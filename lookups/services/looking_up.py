@@ -11,10 +11,16 @@ from typing import Any
 from django.conf import settings
 
 from lookups.appstore import AppStoreError, HistoryFilters, Transaction, VerificationError
+from lookups.appstore.errors import DeskRateHold
 from lookups.models import CustomerAccount, Lookup, Purchase
 from lookups.services.clients import app_store_client, transaction_verifier
 from lookups.services.purchase_picture import learn_purchases
-from lookups.services.purchases import is_uuid, latest_by_purchase, latest_transaction
+from lookups.services.purchases import (
+    is_uuid,
+    latest_by_purchase,
+    latest_transaction,
+    newest_first,
+)
 from lookups.services.subscription_status import (
     StatusRead,
     learn_one_time_states,
@@ -32,6 +38,8 @@ class TransactionRow:
     account: CustomerAccount | None = None
     # Whether this is the newest transaction of its purchase among those shown.
     is_latest: bool = False
+    # The token the purchase carries now (its newest transaction's), which says whose it is.
+    owner_token: str | None = None
 
     @property
     def verified(self) -> bool:
@@ -41,6 +49,20 @@ class TransactionRow:
         if self.transaction is None:
             return {"verified": False, "problem": self.problem}
         return {"verified": True, "payload": dict(self.transaction.raw)}
+
+
+@dataclass(frozen=True)
+class PurchaseRows:
+    """One purchase of an order: the desk's picture with Apple's status, and its rows, newest
+    first. The first row is the purchase's newest transaction."""
+
+    original_transaction_id: str
+    picture: Purchase | None
+    rows: list[TransactionRow]
+
+    @property
+    def latest(self) -> TransactionRow:
+        return self.rows[0]
 
 
 @dataclass(frozen=True)
@@ -57,6 +79,21 @@ class LookupResult:
     @property
     def unverified_count(self) -> int:
         return sum(1 for row in self.rows if not row.verified)
+
+    def by_purchase(self) -> list[PurchaseRows]:
+        """The verified rows grouped by purchase, the purchase with the newest transaction first."""
+        groups: dict[str, list[TransactionRow]] = {}
+        for row in newest_first(self.rows):
+            if row.transaction is not None and row.transaction.original_transaction_id:
+                groups.setdefault(row.transaction.original_transaction_id, []).append(row)
+        return [
+            PurchaseRows(original_id, self.purchases.get(original_id), rows)
+            for original_id, rows in groups.items()
+        ]
+
+    @property
+    def unverified_rows(self) -> list[TransactionRow]:
+        return [row for row in self.rows if not row.verified]
 
 
 def look_up_order(agent, order_id: str) -> LookupResult:
@@ -75,7 +112,7 @@ def look_up_order(agent, order_id: str) -> LookupResult:
 
     # Apple's statuses are read in a thread while the order's transactions are verified here.
     status_read = _start_status_read(answer.signed_transactions)
-    rows = _verify_and_annotate(answer.signed_transactions)
+    rows = _verify_and_annotate(answer.signed_transactions, owner_from_latest=True)
     verified = _verified(rows)
     learn_purchases(verified, source=Purchase.Source.LOOKUP, order_id=order_id)
     learn_one_time_states(latest_by_purchase(verified).values())
@@ -162,7 +199,15 @@ def _verified(rows: list[TransactionRow]) -> list[Transaction]:
     return [row.transaction for row in rows if row.transaction is not None]
 
 
-def _verify_and_annotate(signed_transactions: Iterable[str]) -> list[TransactionRow]:
+def _verify_and_annotate(
+    signed_transactions: Iterable[str], *, owner_from_latest: bool = False
+) -> list[TransactionRow]:
+    """Verify and decode each transaction, and name the customer its token points to.
+
+    With `owner_from_latest` (an order, where every transaction of a purchase is shown), each
+    row names the customer of its purchase's newest transaction: Apple sets a token on the
+    purchase's current transaction only, and that is whose the purchase is.
+    """
     verifier = transaction_verifier()
     decoded: list[Transaction | VerificationError] = []
     for signed in signed_transactions:
@@ -182,18 +227,23 @@ def _verify_and_annotate(signed_transactions: Iterable[str]) -> list[Transaction
         if tokens
         else {}
     )
-    latest = {id(txn) for txn in latest_by_purchase(verified).values()}
+    latest_of = latest_by_purchase(verified)
+    latest = {id(txn) for txn in latest_of.values()}
     rows = []
     for item in decoded:
         if isinstance(item, VerificationError):
             rows.append(TransactionRow(transaction=None, problem=_verification_message(item)))
-        else:
-            token = (item.app_account_token or "").lower()
-            rows.append(
-                TransactionRow(
-                    transaction=item, account=accounts.get(token), is_latest=id(item) in latest
-                )
+            continue
+        owner = latest_of.get(item.original_transaction_id or "") if owner_from_latest else None
+        token = (owner or item).app_account_token
+        rows.append(
+            TransactionRow(
+                transaction=item,
+                account=accounts.get((token or "").lower()),
+                is_latest=id(item) in latest,
+                owner_token=token,
             )
+        )
     return rows
 
 
@@ -205,7 +255,9 @@ def _verification_message(error: VerificationError) -> str:
 
 
 def _record_failure(record: Lookup, error: AppStoreError, started: float) -> LookupResult:
-    record.outcome = Lookup.Outcome.FAILED
+    record.outcome = (
+        Lookup.Outcome.HELD if isinstance(error, DeskRateHold) else Lookup.Outcome.FAILED
+    )
     record.error_code = error.answered_code
     record.error_message = error.describe()
     _save(record, [], started)

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCacheClient
 
-from lookups.appstore.errors import RateLimitExceededError
+from lookups.appstore.errors import DeskRateHold
 
 # One second, as Apple counts, and a margin: a request is counted when it is let go, and reaches
 # Apple a little later, by a delay that varies; the margin keeps two sends that were a window
@@ -84,12 +84,13 @@ class SharedRateBudget:
         self._clock = clock
 
     def acquire(self, endpoint: str) -> None:
-        """Take one request from the endpoint's budget, or raise RateLimitExceededError."""
+        """Take one request from the endpoint's budget, or raise DeskRateHold saying until when."""
         now = self._clock()
         blocked = self._cache.get(self._blocked_key(endpoint))
         if isinstance(blocked, (int, float)) and blocked > now:
-            # Apple's own 429, honoured by every worker until its Retry-After.
-            raise RateLimitExceededError(http_status=429, retry_at=_utc_from_unix(blocked))
+            # Apple's own 429, honoured by every worker until its Retry-After. This request was
+            # never sent, so it is the desk's hold, not another answer from Apple.
+            raise DeskRateHold(retry_at=_utc_from_unix(blocked), after_apple_429=True)
         limit = self._limits.get(endpoint)
         if limit is None:
             return
@@ -101,11 +102,7 @@ class SharedRateBudget:
         else:
             free_at = self._take_locally(key, limit, now)
         if free_at is not None:
-            raise RateLimitExceededError(
-                retry_at=_utc_from_unix(free_at),
-                agent_message="Supportdesk is holding requests back to stay within the "
-                "App Store's rate limit.",
-            )
+            raise DeskRateHold(retry_at=_utc_from_unix(free_at))
 
     def blocked_until(self, endpoint: str, retry_at: datetime) -> None:
         """Apple answered 429: no worker calls this endpoint again before `retry_at`."""

@@ -118,3 +118,25 @@ def expiration_intent_label(value: int | None) -> str:
     if value is None:
         return ""
     return _EXPIRATION_INTENTS.get(value, f"Reason {value}, not known to the desk")
+
+
+@register.filter
+def renews_or_expires(picture, txn: Transaction | None) -> str:
+    """When the purchase renews, or when it expires or expired, in words an agent reads aloud.
+
+    Takes the desk's picture (Apple's status and renewal info, may be None) and the purchase's
+    newest transaction. Empty for a one-time purchase that neither renews nor expires.
+    """
+    status = getattr(picture, "status", "")
+    if txn is not None and txn.is_revoked and txn.revocation_date:
+        # After a "Refunded" or "Revoked" badge the day alone reads on; without one, say it.
+        said = status in ("revoked", "refunded")
+        return f"{'on' if said else revocation_label(txn)} {txn.revocation_date:%Y-%m-%d}"
+    renews_on = getattr(picture, "next_renewal_date", None)
+    if getattr(picture, "auto_renew", None) and renews_on and status not in ("expired", "revoked"):
+        return f"Renews {renews_on:%Y-%m-%d}"
+    expires = txn.expires_date if txn is not None else None
+    if expires is None:
+        return ""
+    verb = "Expired" if expires <= datetime.now(UTC) else "Expires"
+    return f"{verb} {expires:%Y-%m-%d}"

@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
 
 from lookups.forms import AccountSearchForm, LinkForm, is_transaction_id
 from lookups.models import (
@@ -44,6 +45,8 @@ from lookups.views.htmx import HtmxHttpRequest, page_or_partial
 from lookups.views.permissions import linker_required
 
 PAGE = "lookups/link.html"
+# The event a link's answer sends so the order it was made from shows itself again.
+ORDER_CHANGED = "orderChanged"
 
 
 @require_http_methods(["GET", "POST"])
@@ -167,7 +170,11 @@ def _submit(request: HtmxHttpRequest, context: dict[str, Any]) -> HttpResponse:
         context.update(transfer=answer)
         return render(request, page_or_partial(request, PAGE, "outcome"), context, status=202)
     # This request made the call: if it is still pending, Apple did not answer in time.
-    return _outcome(request, context, change=answer, still_sending=False)
+    response = _outcome(request, context, change=answer, still_sending=False)
+    if answer.outcome == TokenChange.Outcome.SUCCEEDED:
+        # The order on the page shows the purchase's old customer: it fetches itself again.
+        trigger_client_event(response, ORDER_CHANGED)
+    return response
 
 
 def _outcome(

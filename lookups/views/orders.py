@@ -42,7 +42,19 @@ def look_up(request: HtmxHttpRequest) -> HttpResponse:
         if form.cleaned_data["transaction_id"]:
             return _open_history(request, form.cleaned_data["transaction_id"])
         result = look_up_order(request.user, form.cleaned_data["order_id"])
-    context = {"form": form, "result": result, "rows": _newest_first(result)}
+    # The order shown again after a link (the `orderChanged` event): if Apple can't be asked
+    # now, the page keeps what it shows rather than trading the order for an error.
+    refreshing = request.htmx and request.GET.get("refresh") == "1"
+    if refreshing and (result is None or result.error is not None):
+        return HttpResponse(status=204)
+    context = {
+        "form": form,
+        "result": result,
+        "rows": _newest_first(result),
+        "purchases": result.by_purchase() if result else [],
+        # The link panels (and the outcome just shown in one) survive the refresh.
+        "keep_link_panels": refreshing,
+    }
     context["product_names"] = _product_names(context["rows"])
     context.update(panel_context())
     return render(request, page_or_partial(request, "lookups/look_up.html", "results"), context)

@@ -31,6 +31,7 @@ _OUTCOME_CSS = {
     Lookup.Outcome.FOUND: "series-good",
     Lookup.Outcome.NOT_FOUND: "series-neutral",
     Lookup.Outcome.FAILED: "series-bad",
+    Lookup.Outcome.HELD: "series-waiting",
     TokenChange.Outcome.PENDING: "series-waiting",
     TokenChange.Outcome.SUCCEEDED: "series-good",
 }

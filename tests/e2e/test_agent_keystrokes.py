@@ -9,19 +9,25 @@ from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import User
-from playwright.sync_api import Page, Request, expect
+from django.core.cache import cache
+from playwright.sync_api import Locator, Page, Request, expect
 
 from lookups.models import CustomerAccount, Product, TokenChange
 from lookups.services.demo_products import create_demo_products
 from lookups.simulators.appstore.server import AppStoreSimulator
 from lookups.simulators.demo_data import (
+    CREDITS_FINISHED,
+    CREDITS_UNFINISHED,
     MAYA,
     OFFER_CODE_LATEST,
+    ORDER_CONSUMABLES,
+    ORDER_EXPIRED,
     ORDER_FAMILY_SHARED,
     ORDER_LONG_HISTORY,
     ORDER_OFFER_CODE,
     ORDER_REFUNDED,
     PURCHASE_OFFER_CODE,
+    PURCHASE_REFUNDED,
 )
 from tests.e2e.conftest import Screenshots
 from tests.e2e.desk import sign_in
@@ -48,6 +54,10 @@ def look_up(page: Page, entry: str) -> None:
         box.press("Enter")
 
 
+def lead_line(page: Page, original_transaction_id: str) -> Locator:
+    return page.locator(f"#purchase-{original_transaction_id} .lead-line")
+
+
 def test_an_order_leads_with_product_names_newest_first(
     new_page: Callable[..., Page], agent_user: User, screenshots: Screenshots
 ) -> None:
@@ -61,6 +71,17 @@ def test_an_order_leads_with_product_names_newest_first(
     expect(rows.last).to_have_id(f"txn-{ORIGINAL_TRANSACTION_ID}")
     expect(rows.first.locator("td").first).to_contain_text("Pro, monthly")
     expect(rows.first).to_contain_text("$9.99")
+    # The purchase's group opens with its line, before any of its transactions.
+    group = page.locator("table.purchases tbody.purchase")
+    expect(group).to_have_count(1)
+    expect(group.locator("tr").first).to_have_id(f"purchase-{PURCHASE_OFFER_CODE}")
+    expect(lead_line(page, PURCHASE_OFFER_CODE)).to_have_text(
+        re.compile(
+            r"^\s*Pro, monthly\s+Active\s+Renews \d{4}-\d{2}-\d{2}\s+Not linked to a customer\s*$"
+        )
+    )
+    # Apple's statuses are in the lines now, not in a list of their own under the table.
+    expect(page.get_by_role("heading", name="Apple's status")).to_have_count(0)
     screenshots.take(page, "order-with-names")
 
     Product.objects.filter(product_id__endswith=".monthly").delete()
@@ -68,6 +89,34 @@ def test_an_order_leads_with_product_names_newest_first(
     expect(page.locator(f"#txn-{LATEST_TRANSACTION_ID} td").first).to_contain_text(
         "com.example.supportdesk.demo.pro.monthly"
     )
+
+
+def test_each_purchase_says_its_status_and_whose_it_is(
+    new_page: Callable[..., Page], agent_user: User, screenshots: Screenshots
+) -> None:
+    page = new_page()
+    sign_in(page, agent_user.get_username())
+    look_up(page, ORDER_EXPIRED)
+    expect(page.locator(".lead-line")).to_have_text(
+        re.compile(r"Expired\s+Expired \d{4}-\d{2}-\d{2}\s+Not linked to a customer")
+    )
+    expect(page.locator("tr.purchase-lead .status-details")).to_contain_text(
+        "Why it expired: The customer cancelled it"
+    )
+    look_up(page, ORDER_REFUNDED)
+    expect(lead_line(page, PURCHASE_REFUNDED)).to_contain_text(
+        re.compile(r"Refunded\s+on \d{4}-\d{2}-\d{2}\s+Linked to James")
+    )
+    screenshots.take(page, "refunded-order")
+
+    # Two purchases in one order: the one bought last leads.
+    look_up(page, ORDER_CONSUMABLES)
+    leads = page.locator("tr.purchase-lead")
+    expect(leads).to_have_count(2)
+    expect(leads.first).to_have_id(f"purchase-{CREDITS_UNFINISHED}")
+    expect(leads.last).to_have_id(f"purchase-{CREDITS_FINISHED}")
+    expect(leads.first.locator(".lead-line")).to_contain_text("Owned")
+    screenshots.take(page, "two-purchases")
 
 
 def test_the_link_flow_by_keyboard_alone(
@@ -292,3 +341,46 @@ def test_look_up_takes_what_the_customer_sent(
     expect(page).to_have_url(re.compile(rf"/purchases/{LATEST_TRANSACTION_ID}/history/$"))
     expect(page.get_by_role("heading", name=re.compile("Transaction history"))).to_be_visible()
     screenshots.take(page, "transaction-id-opens-history")
+
+
+@pytest.fixture
+def fresh_rate_budget():
+    """Apple's Retry-After stays in the shared cache; no later test inherits the pause."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.mark.usefixtures("fresh_rate_budget")
+def test_the_desks_own_pause_is_not_told_as_apples_error(
+    new_page: Callable[..., Page],
+    agent_user: User,
+    manager_user: User,
+    screenshots: Screenshots,
+    simulator: AppStoreSimulator,
+    appstore_settings,
+) -> None:
+    appstore_settings.APPSTORE_MAX_RETRY_AFTER_SECONDS = 0
+    page = new_page()
+    sign_in(page, agent_user.get_username())
+    simulator.inject_fault("rate_limit", endpoint="lookup", retry_after_ms=30_000)
+    look_up(page, ORDER_OFFER_CODE)
+    expect(page.get_by_role("alert")).to_contain_text("(Apple error 4290000)")
+    screenshots.take(page, "apples-429")
+
+    look_up(page, ORDER_OFFER_CODE)
+    alert = page.get_by_role("alert")
+    expect(alert).to_be_visible()
+    screenshots.take(page, "desk-pause")
+    expect(alert).to_contain_text(re.compile(r"The desk is pausing App Store calls for (29|30) s"))
+    expect(alert).not_to_contain_text("Apple error")
+
+    manager = new_page()
+    sign_in(manager, manager_user.get_username(), landing=re.compile(r"^Welcome, "))
+    manager.goto("/reports/")
+    expect(manager.locator(".desk-holds")).to_contain_text(
+        "Held by the desk, never sent to Apple: 1 lookup."
+    )
+    apples_row = manager.locator("table.numbers tr", has_text="4290000")
+    expect(apples_row.locator("td")).to_have_text(["RateLimitExceededError", "1", "0", "1"])
+    screenshots.take(manager, "reports-count-them-apart")

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
-from lookups.models import CustomerAccount, TokenChange
+from lookups.models import CustomerAccount, Lookup, TokenChange
 from lookups.simulators.demo_data import (
     MAYA,
     OFFER_CODE_LATEST,
@@ -187,4 +187,47 @@ def test_moving_a_purchase_is_asked_for_by_an_agent_and_approved_by_a_manager(
     change = TokenChange.objects.get()
     assert change.outcome == TokenChange.Outcome.SUCCEEDED
     assert change.agent == manager_user
+    assert browser_errors == []
+
+
+def test_after_a_link_every_row_of_the_order_shows_the_customer_without_a_reload(
+    new_page: Callable[..., Page],
+    agent_user: User,
+    screenshots: Screenshots,
+    browser_errors: list[str],
+) -> None:
+    page = new_page()
+    page.goto("/")
+    sign_in(page, agent_user)
+    look_up(page, ORDER_OFFER_CODE)
+    rows = page.locator("table.purchases tbody tr[id^=txn-]")
+    expect(rows).to_have_count(4)
+    expect(rows.filter(has_text="Not linked")).to_have_count(4)
+    # Gone if the page were loaded again rather than the order fetched into it.
+    page.evaluate("window.stillTheSamePage = true")
+    lookups_before = Lookup.objects.count()
+
+    page.locator(f"#txn-{OFFER_CODE_LATEST}").get_by_role("link", name="Link to customer").click()
+    page.get_by_label("Find the customer (email, account ID or name)").fill("maya.pat")
+    page.get_by_role("link", name="Choose").click()
+    page.get_by_label("Support ticket").fill(TICKET)
+    screenshots.take(page, "before-link")
+    with page.expect_response(lambda response: "refresh=1" in response.url):
+        page.get_by_role("button", name="Link purchase").click()
+
+    expect(page.get_by_role("link", name="Link to customer")).to_have_count(0)
+    expect(rows).to_have_count(4)
+    expect(rows.filter(has=page.get_by_role("link", name="Maya Patel"))).to_have_count(4)
+    expect(page.locator(f"#purchase-{PURCHASE_OFFER_CODE} .lead-line")).to_contain_text(
+        "Linked to Maya Patel"
+    )
+    expect(
+        page.locator(f"#txn-{OFFER_CODE_LATEST}").get_by_role("link", name="Change link")
+    ).to_be_visible()
+    # The link's own answer stays where the agent was looking.
+    expect(page.get_by_role("status").filter(has_text="Linked to Maya Patel")).to_be_visible()
+    screenshots.take(page, "after-link")
+    assert page.evaluate("window.stillTheSamePage") is True
+    # The order was asked of Apple again, which now says whose the purchase is.
+    assert Lookup.objects.count() == lookups_before + 1
     assert browser_errors == []

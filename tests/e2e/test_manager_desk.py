@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
 from lookups.services.demo_activity import create_demo_activity
+from lookups.simulators.demo_data import ORDER_OFFER_CODE
 from tests.e2e.conftest import Screenshots
 from tests.e2e.desk import LAPTOP, sign_in
 
@@ -95,6 +96,27 @@ def test_error_pages_are_styled_with_a_way_back(
     expect(page.get_by_role("heading", name=heading)).to_be_visible()
     assert page.evaluate("getComputedStyle(document.querySelector('.card')).borderRadius") == "8px"
     screenshots.take(page, "error-page")
+    page.get_by_role("link", name="Back to the desk").click()
+    expect(page.get_by_role("heading", name="Look up an order")).to_be_visible()
+
+
+def test_a_server_error_is_styled_with_a_way_back(
+    new_page: Callable[..., Page],
+    agent_user: User,
+    screenshots: Screenshots,
+    settings,
+    appstore_settings,
+) -> None:
+    settings.DEBUG = False
+    page = new_page()
+    sign_in(page, agent_user.get_username())
+    # A key that is no key at all: the desk can't even build its App Store client.
+    appstore_settings.APPSTORE_PRIVATE_KEY = "not a private key"
+    response = page.goto(f"/orders/?order_id={ORDER_OFFER_CODE}")
+    assert response is not None and response.status == 500
+    expect(page.get_by_role("heading", name="Something went wrong on the desk")).to_be_visible()
+    expect(page.locator("body")).not_to_contain_text("private key")
+    screenshots.take(page, "server-error")
     page.get_by_role("link", name="Back to the desk").click()
     expect(page.get_by_role("heading", name="Look up an order")).to_be_visible()
 

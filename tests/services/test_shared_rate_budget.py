@@ -21,7 +21,7 @@ import pytest
 from django.core.cache.backends.locmem import LocMemCache
 
 from lookups.appstore.client import AppStoreClient, RetryPolicy
-from lookups.appstore.errors import RateLimitExceededError
+from lookups.appstore.errors import DeskRateHold, RateLimitExceededError
 from lookups.services.shared_rate_budget import WINDOW_SECONDS, SharedRateBudget
 from lookups.simulators.demo_data import ORDER_NOT_FOUND, ORDER_OFFER_CODE, PURCHASE_OFFER_CODE
 
@@ -51,14 +51,18 @@ def test_it_lets_the_budget_through_each_window_and_refuses_the_rest(local_cache
 
     for _ in range(3):
         budget.acquire("lookup")
-    with pytest.raises(RateLimitExceededError) as refusal:
+    with pytest.raises(DeskRateHold) as refusal:
         budget.acquire("lookup")
 
     assert refusal.value.retry_at.timestamp() == pytest.approx(
         1_800_000_000.25 + WINDOW_SECONDS, abs=1e-5
     )
     # Held back here, not answered by Apple: the sentence names no Apple error.
-    assert "Apple error" not in refusal.value.describe()
+    assert re.fullmatch(
+        r"The desk is pausing App Store calls for \d+ s to stay within Apple's rate limit\."
+        r" Try again then\.",
+        refusal.value.describe(),
+    )
     clock.now += WINDOW_SECONDS + 0.001
     budget.acquire("lookup")
 
@@ -85,10 +89,13 @@ def test_after_a_429_the_endpoint_waits_until_retry_after(local_cache):
     # An earlier Retry-After that arrives late does not shorten the wait.
     budget.blocked_until("lookup", retry_at - timedelta(seconds=20))
 
-    with pytest.raises(RateLimitExceededError) as refusal:
+    with pytest.raises(DeskRateHold) as refusal:
         budget.acquire("lookup")
     assert refusal.value.retry_at == retry_at
-    assert "(Apple error 4290000)" in refusal.value.describe()
+    # Apple's 429 was an earlier request's; this one was never sent.
+    assert refusal.value.after_apple_429 and refusal.value.answered_code is None
+    assert "Apple error" not in refusal.value.describe()
+    assert "Apple asked for a pause" in refusal.value.describe()
     budget.acquire("set_token")
     clock.now += 30
     budget.acquire("lookup")
@@ -338,10 +345,21 @@ def test_after_one_worker_gets_a_429_the_others_fail_at_once_until_retry_after(
     reports = workers.reports()
 
     assert len(lookup_times(simulator)) == 1
-    outcomes = [o for report in reports for o in report["outcomes"]]
-    assert len(outcomes) == 5
-    assert all(not o["ok"] and o["code"] == 4290000 for o in outcomes)
-    assert all(re.search(r"Try again in (29|30) seconds", o["message"]) for o in outcomes)
+    [apples], *others = [report["outcomes"] for report in reports]
+    assert not apples["ok"] and apples["code"] == 4290000
+    assert re.search(r"Try again in (29|30) seconds\. \(Apple error 4290000\)", apples["message"])
+    held = [o for outcomes in others for o in outcomes]
+    assert len(held) == 4
+    # Never sent: the desk's hold, which names no Apple error.
+    assert all(not o["ok"] and o["code"] is None for o in held)
+    assert all(
+        re.fullmatch(
+            r"The desk is pausing App Store calls for (29|30) s: Apple asked for a pause after"
+            r" too many requests\. Try again then\.",
+            o["message"],
+        )
+        for o in held
+    )
 
 
 def test_after_one_worker_gets_a_429_the_others_wait_for_retry_after(workers, simulator, redis_db):

@@ -55,6 +55,18 @@ def alerts(response) -> list[str]:
     ]
 
 
+def desk_pause(seconds: str, *, after_apple_429: bool) -> re.Pattern:
+    """The desk's own sentence for a request its rate budget held back, `seconds` a pattern."""
+    why = (
+        ": Apple asked for a pause after too many requests"
+        if after_apple_429
+        else " to stay within Apple's rate limit"
+    )
+    return re.compile(
+        rf"The desk is pausing App Store calls for {seconds} s{re.escape(why)}\. Try again then\."
+    )
+
+
 def calls(simulator, path_prefix: str) -> int:
     return sum(1 for _, path in simulator.requests if path.startswith(path_prefix))
 
@@ -163,15 +175,45 @@ def test_a_rate_limited_lookup_says_when_to_try_again_and_later_ones_wait_for_it
     assert "Try again in" in lookup.error_message
     assert calls(simulator, LOOKUP_PATH) == 1
 
-    # Before Retry-After nobody calls Apple again; the agent is told the same thing.
+    # Before Retry-After nobody calls Apple again: the desk holds the lookup back, and says so.
     second = look_up(agent_client)
-    assert "Try again in" in alerts(second)[0]
-    assert Lookup.objects.filter(outcome=Lookup.Outcome.FAILED, error_code=4290000).count() == 2
+    assert desk_pause("[12]", after_apple_429=True).fullmatch(alerts(second)[0])
+    held = Lookup.objects.latest("created_at")
+    assert (held.outcome, held.error_code) == (Lookup.Outcome.HELD, None)
     assert calls(simulator, LOOKUP_PATH) == 1
 
     time.sleep(max(0.0, 1.6 - (time.monotonic() - limited_at)))
     assert_lookup_works(agent_client, lookups_before=2)
     assert calls(simulator, LOOKUP_PATH) == 2
+
+
+def test_apples_429s_and_the_desks_own_holds_read_and_count_apart(
+    agent_client, manager_client, appstore_settings, simulator
+):
+    # The client gives up at once rather than wait for a free place in the budget.
+    appstore_settings.APPSTORE_MAX_RETRY_AFTER_SECONDS = 0
+    appstore_settings.APPSTORE_RATE_LIMITS = {**appstore_settings.APPSTORE_RATE_LIMITS, "lookup": 1}
+    simulator.inject_fault("rate_limit", endpoint="lookup", retry_after_ms=30_000)
+
+    [apples] = alerts(look_up(agent_client))
+    assert apples.endswith("Try again in 30 seconds. (Apple error 4290000)")
+    [after_apples] = alerts(look_up(agent_client))
+    assert desk_pause("(29|30)", after_apple_429=True).fullmatch(after_apples)
+    assert calls(simulator, LOOKUP_PATH) == 1
+
+    # Apple's pause over (as if 30 s had passed), the desk's own budget of one a second.
+    cache.clear()
+    assert_lookup_works(agent_client, lookups_before=2)
+    [budget] = alerts(look_up(agent_client))
+    assert desk_pause("[12]", after_apple_429=False).fullmatch(budget)
+    assert calls(simulator, LOOKUP_PATH) == 2
+    outcomes = list(Lookup.objects.order_by("created_at").values_list("outcome", "error_code"))
+    assert outcomes == [("failed", 4290000), ("held", None), ("found", None), ("held", None)]
+
+    page = manager_client.get(reverse("lookups:reports")).text
+    text = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+    assert "4290000 RateLimitExceededError 1 0 1" in text
+    assert "Held by the desk, never sent to Apple: 2 lookups." in text
 
 
 def test_a_retry_after_a_minute_away_is_given_in_seconds(
@@ -451,10 +493,12 @@ def test_a_rate_limited_link_says_when_to_try_again_and_waits_for_it(
     assert (first.outcome, first.error_code) == (TokenChange.Outcome.FAILED, 4290000)
     assert put_calls(simulator) == 1
 
-    # A second try before Retry-After is recorded, but never reaches Apple.
+    # A second try before Retry-After is recorded, but never reaches Apple: the desk held it.
     early = post_link(agent_client, original_id, maya, lookup)
-    assert "Try again in" in alerts(early)[0]
-    assert TokenChange.objects.filter(error_code=4290000).count() == 2
+    assert alerts(early)[0].startswith("The link failed: The desk is pausing App Store calls for")
+    assert "Apple error" not in alerts(early)[0]
+    assert TokenChange.objects.filter(error_code=4290000).count() == 1
+    assert TokenChange.objects.filter(outcome="failed", error_code=None).count() == 1
     assert put_calls(simulator) == 1
     # Looking orders up is another endpoint with a budget of its own.
     assert "Offer code" in look_up(agent_client).text

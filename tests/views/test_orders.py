@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.urls import reverse
 
@@ -16,6 +18,7 @@ from lookups.simulators.demo_data import (
     ORDER_TRANSACTIONS,
     PURCHASE_OFFER_CODE,
 )
+from tests.fixtures.pages import HTMX, link, look_up
 
 pytestmark = pytest.mark.django_db
 
@@ -132,3 +135,30 @@ def test_load_more_shows_apples_refusal_of_a_stale_revision_in_the_table(
     assert '<tr id="load-more">' in response.text
     assert "(Apple error 4000005)" in response.text
     assert Lookup.objects.get().error_code == 4000005
+
+
+def test_a_link_apple_accepted_tells_the_order_to_show_itself_again(
+    agent_client, appstore_settings, simulator, maya
+):
+    lookup = look_up(agent_client, ORDER_OFFER_CODE)
+    simulator.inject_fault("internal_error", endpoint="set_token")
+    failed = link(agent_client, PURCHASE_OFFER_CODE, maya, lookup)
+    assert "HX-Trigger" not in failed.headers
+
+    linked = link(agent_client, PURCHASE_OFFER_CODE, maya, lookup)
+    assert "Linked to <strong>Maya Patel</strong>" in linked.text
+    assert json.loads(linked.headers["HX-Trigger"]) == {"orderChanged": {}}
+
+
+def test_the_order_shown_again_keeps_the_link_panels_and_the_page_when_apple_fails(
+    agent_client, appstore_settings, simulator
+):
+    query = {"order_id": ORDER_OFFER_CODE, "refresh": "1"}
+    shown = agent_client.get(reverse("lookups:look_up"), query, headers=HTMX)
+    assert f'id="link-{PURCHASE_OFFER_CODE}" hx-preserve' in shown.text
+    assert 'hx-trigger="orderChanged from:body' in shown.text
+
+    simulator.inject_fault("internal_error", endpoint="lookup")
+    kept = agent_client.get(reverse("lookups:look_up"), query, headers=HTMX)
+    # No content: htmx leaves the order the agent sees in place.
+    assert kept.status_code == 204
