@@ -27,13 +27,14 @@ The run, in order:
    `lost` counts every notification answered 200 but not stored, plus every stored one still not
    applied; `errors` counts answers other than 200.
 
-    .venv/bin/python benchmarks/notifications_ingest.py [--notifications 2000] [--rounds 3]
+    .venv/bin/python benchmarks/notifications_ingest.py [--notifications 1000] [--rounds 3]
         [--senders 16] [--workers 2] [--purchases 400] [--port 0]
         [--postgres postgres://postgres@127.0.0.1:5432]
 
 The last line is JSON: ingest_per_s, ingest_p50_ms, ingest_p99_ms, process_per_s,
 apple_decode_per_s, lost, errors, ingest_vs_apple_decode, and the burst with workers running
-(with_workers_per_s, with_workers_p99_ms).
+(with_workers_per_s, with_workers_p99_ms, killed_mid_task: whether the killed worker was caught
+running a task).
 """
 
 from __future__ import annotations
@@ -378,11 +379,12 @@ def run(args, database_url: str, workdir: Path) -> dict:
         print(f"  {processed} applied, {process_per_s:.0f}/s", flush=True)
 
         print("a burst with the workers running; one is killed mid-burst:", flush=True)
-        killed = asyncio_burst_with_kill(port, batches[-1], args, workers, log)
-        burst, victim = killed
+        burst, victim, mid_task = burst_with_a_worker_killed(port, batches[-1], args, workers, log)
+        with_workers = burst
         describe("burst, workers running", burst)
         accepted += accepted_uuids(batches[-1], burst)
-        print(f"  killed worker {victim} (SIGKILL) and started another", flush=True)
+        when = "while it ran a task" if mid_task else "(it held no task at that moment)"
+        print(f"  killed worker {victim} (SIGKILL) {when}, started another", flush=True)
         dead = frozenset({victim})
         wait_until_queue_empty(dead)
         swept = recovery_sweep()
@@ -404,7 +406,7 @@ def run(args, database_url: str, workdir: Path) -> dict:
 
         connections.close_all()
 
-    errors = sum(burst.errors for burst in rounds) + killed[0].errors
+    errors = sum(burst.errors for burst in rounds) + with_workers.errors
     ingest_per_s = statistics.median(burst.per_s for burst in rounds)
     return {
         "ingest_per_s": round(ingest_per_s),
@@ -415,53 +417,65 @@ def run(args, database_url: str, workdir: Path) -> dict:
         "lost": not_stored + unapplied,
         "errors": errors,
         "ingest_vs_apple_decode": round(ingest_per_s / apple_per_s, 2),
-        "with_workers_per_s": round(killed[0].per_s),
-        "with_workers_p99_ms": round(killed[0].percentile_ms(0.99), 1),
+        "with_workers_per_s": round(with_workers.per_s),
+        "with_workers_p99_ms": round(with_workers.percentile_ms(0.99), 1),
+        "killed_mid_task": mid_task,
     }
 
 
-def asyncio_burst_with_kill(
+def burst_with_a_worker_killed(
     port: int, bodies: list[bytes], args, workers: list[subprocess.Popen], log: Path
-) -> tuple[Burst, str]:
-    """Send `bodies` while the workers apply them; kill one once it has applied a few."""
+) -> tuple[Burst, str, bool]:
+    """Send `bodies` while the workers apply them; SIGKILL one in the middle of a task.
+
+    Returns the burst, the killed worker's ID, and whether it was caught running a task.
+    """
     import threading
 
     from django.db import connections
+    from django.tasks import TaskResultStatus
 
     from lookups.models import AppStoreNotification
 
-    victim = workers.pop(0)
-    killed = threading.Event()
+    victim, victim_id = workers.pop(0), "ingest-0"
+    caught_running = threading.Event()
+    done = threading.Event()
 
-    def kill_when_busy() -> None:
+    def applied() -> int:
+        return AppStoreNotification.objects.exclude(
+            state=AppStoreNotification.State.RECEIVED
+        ).count()
+
+    def kill_mid_task() -> None:
         try:
-            received = AppStoreNotification.State.RECEIVED
-            baseline = AppStoreNotification.objects.exclude(state=received).count()
             deadline = time.monotonic() + 60
-            # A third of the way through the burst's share, the victim is mid-task.
-            while AppStoreNotification.objects.exclude(state=received).count() < baseline + (
-                len(bodies) // 3
-            ):
-                if time.monotonic() > deadline:
+            # A third of the way through the burst's share, then the moment it holds a task.
+            target = applied() + len(bodies) // 3
+            while applied() < target and time.monotonic() < deadline:
+                time.sleep(0.02)
+            running = processing_tasks().filter(status=TaskResultStatus.RUNNING)
+            while time.monotonic() < deadline:
+                if any(victim_id in result.worker_ids for result in running):
+                    caught_running.set()
                     break
-                time.sleep(0.01)
+                time.sleep(0.002)
             victim.send_signal(signal.SIGKILL)
             victim.wait()
             workers.append(start_worker("ingest-replacement", log))
         finally:
             connections.close_all()
-            killed.set()
+            done.set()
 
-    watcher = threading.Thread(target=kill_when_busy, daemon=True)
+    watcher = threading.Thread(target=kill_mid_task, daemon=True)
     watcher.start()
     burst = send_burst(port, bodies, args.senders)
-    killed.wait(timeout=120)
-    return burst, "ingest-0"
+    done.wait(timeout=180)
+    return burst, victim_id, caught_running.is_set()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--notifications", type=int, default=2000, help="per burst")
+    parser.add_argument("--notifications", type=int, default=1000, help="per burst")
     parser.add_argument("--rounds", type=int, default=3, help="ingest bursts with no worker")
     parser.add_argument("--senders", type=int, default=16, help="concurrent connections")
     parser.add_argument("--workers", type=int, default=2, help="db_worker processes")
