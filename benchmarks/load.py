@@ -37,7 +37,6 @@ p50/p95/p99.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import html
 import json
 import os
@@ -45,7 +44,6 @@ import random
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -62,6 +60,13 @@ from locust.env import Environment
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.processes import (  # noqa: E402
+    free_port,
+    production_settings,
+    start_gunicorn,
+    stop,
+    wait_for_port,
+)
 from lookups.simulators.appstore.local import generate_private_key_pem  # noqa: E402
 from lookups.simulators.demo_data import (  # noqa: E402
     DEMO_ACCOUNTS,
@@ -222,38 +227,12 @@ class Agent(FastHttpUser):
 # --- the desk under test -----------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, process: subprocess.Popen, what: str, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{what} exited early:\n{log.read_text()[-3000:]}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
-            return
-        gevent.sleep(0.2)
-    raise SystemExit(f"{what} did not listen on port {port} within a minute")
-
-
 def desk_environment(args, workdir: Path, database_url: str, simulator_port: int) -> dict:
     key_path = workdir / "appstore-key.p8"
     key_path.write_bytes(generate_private_key_pem())
     limits = 500 if not args.apple_limits else None
     settings = {
-        "DJANGO_SETTINGS_MODULE": "supportdesk.settings",
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "AUDIT_CHAIN_KEY": secrets.token_urlsafe(48),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "BEHIND_TLS_PROXY": "false",
-        "SECURE_HSTS_SECONDS": "0",
-        "DATABASE_URL": database_url,
-        "CONN_MAX_AGE": "60",
+        **production_settings(database_url),
         "CACHE_URL": f"redis://127.0.0.1:6379/{args.redis_db}",
         "APPSTORE_BASE_URL": f"http://127.0.0.1:{simulator_port}",
         "APPSTORE_PRIVATE_KEY": "",
@@ -308,17 +287,6 @@ def prepare_database(users: int) -> None:
     connections.close_all()
     Desk.usernames = [agent.username for agent in agents]
     Desk.agents = len(agents)
-
-
-def stop(process: subprocess.Popen | None) -> None:
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def percentiles(entry) -> dict[str, float]:
@@ -416,24 +384,11 @@ def main() -> None:
             )
             wait_for_port(simulator_port, simulator, "the App Store simulator", simulator_log)
             server_log = workdir / "gunicorn.log"
-            server = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "supportdesk.wsgi",
-                    "--workers",
-                    str(args.workers),
-                    "--threads",
-                    str(args.threads),
-                    "--bind",
-                    f"127.0.0.1:{server_port}",
-                ],
-                cwd=ROOT,
-                stdout=server_log.open("w"),
-                stderr=subprocess.STDOUT,
+            server = start_gunicorn(
+                server_port,
+                server_log,
+                *("--workers", str(args.workers), "--threads", str(args.threads)),
             )
-            wait_for_port(server_port, server, "gunicorn", server_log)
 
             environment = Environment(
                 user_classes=[Agent], host=f"http://127.0.0.1:{server_port}", events=events

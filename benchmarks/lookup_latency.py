@@ -1,8 +1,11 @@
 """One order lookup, end to end at the service level: ours against Apple's own library.
 
 Ours is `services.looking_up.look_up_order(agent, order_id)`: Look Up Order ID over HTTP, every
-signed transaction verified and decoded, the customer accounts their tokens point to fetched, and
-the `Lookup` row written. Apple's is `app-store-server-library`: `look_up_order_id(order_id)`, then
+signed transaction verified and decoded, the customer accounts their tokens point to fetched, the
+purchase picture updated, and the `Lookup` row written; since the lookup shows Apple's status of
+each subscription, it also reads Get All Subscription Statuses (in a thread, alongside the
+verification) whenever the order holds one, as every order here does. Apple's is
+`app-store-server-library`: `look_up_order_id(order_id)`, then
 `SignedDataVerifier.verify_and_decode_signed_transaction` on every transaction, and no database at
 all. Both ask the same simulator, started in this process on a free port with a key made for the
 run, for orders of 1, 20 and 100 transactions. Calls alternate (ours, Apple's, ours, ...) so a
@@ -14,11 +17,10 @@ busy moment on the machine hits both alike; the median and the 95th percentile c
 Django runs with production settings (DEBUG off) on a throwaway SQLite file and the local-memory
 cache. The last line is JSON: ours_median_ms_N, apple_median_ms_N and ratio_N for N in 1, 20, 100.
 
-With the status read (library level, 20 transactions): ours is `AppStoreClient` and
-`TransactionVerifier`: Look Up Order ID, then Get All Subscription Statuses in a second thread
-while the order's transactions are verified, then the statuses' signed transaction and renewal
-info verified. Apple's is its client and `SignedDataVerifier` making the same two calls one after
-the other and verifying the same tokens. Keys: ours_median_ms_20_with_status,
+With the status read (20 transactions), so that both sides make the same two calls: ours is the
+same service call, checked to have written Apple's status onto the purchase; Apple's is its client
+and `SignedDataVerifier` making the two calls one after the other and verifying the same tokens
+(the statuses' signed transaction and renewal info too). Keys: ours_median_ms_20_with_status,
 apple_median_ms_20_with_status, ratio_20_with_status.
 """
 
@@ -32,7 +34,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -194,9 +195,7 @@ def main() -> None:
                 f" {apple_median:>10.2f} {apple_p95:>10.2f} {ratio:>5}x"
             )
         print("  ratio = Apple's median / ours; ours also writes the Lookup row, Apple's does not.")
-        figures.update(
-            with_status(simulator, key_pem, apple_client, apple_verifier, Path(workdir), args)
-        )
+        figures.update(with_status(simulator, agent, apple_client, apple_verifier, args))
         if args.profile:
             profile_ours(simulator, ours, args.profile)
         print(json.dumps(figures))
@@ -204,46 +203,25 @@ def main() -> None:
 
 def with_status(
     simulator: AppStoreSimulator,
-    key_pem: str,
+    agent,
     apple_client: AppStoreServerAPIClient,
     apple_verifier: SignedDataVerifier,
-    workdir: Path,
     args: argparse.Namespace,
 ) -> dict[str, float]:
-    """Look up an order of 20 and read its subscriptions' statuses: ours concurrently, Apple's
-    one call after the other; every signed transaction and renewal info verified."""
-    from lookups.appstore import AppStoreClient, TransactionVerifier, load_root_certificates
+    """Look up an order of 20 and read its subscription's status: ours through the desk's
+    service (concurrently), Apple's one call after the other; every token verified."""
+    from lookups.services import looking_up
 
     size = 20
     order_id = f"STATUS{size:04d}"
-    simulator.add_order(order_id, size)
-    client = AppStoreClient(
-        issuer_id=ISSUER_ID,
-        key_id=KEY_ID,
-        private_key_pem=key_pem,
-        bundle_id=DEMO_BUNDLE_ID,
-        base_url=simulator.url,
-    )
-    verifier = TransactionVerifier(
-        load_root_certificates([simulator.write_root(workdir / "status-root.pem")]),
-        bundle_id=DEMO_BUNDLE_ID,
-        environment="Production",
-        app_apple_id=DEMO_APP_APPLE_ID,
-    )
-    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="status-read")
+    original_id = simulator.add_order(order_id, size)[0]
 
     def ours() -> int:
-        lookup = client.look_up_order(order_id)
-        first = verifier.decode_transaction(lookup.signed_transactions[0])
-        statuses = pool.submit(client.get_all_subscription_statuses, first.original_transaction_id)
-        verified = 1 + sum(
-            1 for signed in lookup.signed_transactions[1:] if verifier.decode_transaction(signed)
-        )
-        for group in statuses.result().groups:
-            for last in group.last_transactions:
-                verifier.decode_transaction(last.signed_transaction_info)
-                verifier.decode_renewal_info(last.signed_renewal_info)
-        return verified
+        result = looking_up.look_up_order(agent, order_id)
+        purchase = result.purchases.get(original_id)
+        if result.status_problem or purchase is None or not purchase.status:
+            raise SystemExit(f"the status read did not land: {result.status_problem!r}")
+        return sum(1 for row in result.rows if row.verified)
 
     def apple() -> int:
         answer = apple_client.look_up_order_id(order_id)
@@ -265,13 +243,11 @@ def with_status(
     for _ in range(args.iterations):
         timings["ours"].append(timed_ms(ours, size))
         timings["apple"].append(timed_ms(apple, size))
-    pool.shutdown()
-    client.session.close()
     ours_median = statistics.median(timings["ours"])
     apple_median = statistics.median(timings["apple"])
     ratio = round(apple_median / ours_median, 2)
     print(
-        f"lookup + subscription statuses, {size} transactions, library level, ms: ours p50"
+        f"lookup + subscription statuses, {size} transactions, service level, ms: ours p50"
         f" {ours_median:.2f} p95 {percentile(timings['ours'], 0.95):.2f} (concurrent), Apple p50"
         f" {apple_median:.2f} p95 {percentile(timings['apple'], 0.95):.2f}, ratio {ratio}x"
     )

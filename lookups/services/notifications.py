@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from lookups.appstore import RenewalInfo, Transaction, VerificationError
@@ -61,11 +61,6 @@ def receive_signed(
 
 
 def _store(notification: Notification, source: str) -> Receipt:
-    existing = AppStoreNotification.objects.filter(
-        notification_uuid=notification.notification_uuid
-    ).first()
-    if existing is not None:
-        return Receipt(existing)
     txn, renewal = notification.transaction, notification.renewal_info
     original_id = (txn.original_transaction_id if txn else None) or (
         renewal.original_transaction_id if renewal else None
@@ -82,16 +77,45 @@ def _store(notification: Notification, source: str) -> Receipt:
         renewal_info=dict(renewal.raw) if renewal else None,
         received_from=source,
     )
-    try:
-        with transaction.atomic():
-            row.save()
+    with transaction.atomic():
+        created = _insert_once(row)
+        if created:
             _queue(row)
-    except IntegrityError:
-        # The same notification arrived twice at once: the other request stored it.
+    if not created:
+        # A retry, a history copy, or the same notification arriving twice at once.
         return Receipt(
             AppStoreNotification.objects.get(notification_uuid=notification.notification_uuid)
         )
     return Receipt(row, created=True)
+
+
+def _insert_once(row: AppStoreNotification) -> bool:
+    """Store `row` unless its notification_uuid is kept already; says whether it stored it.
+
+    One INSERT ... ON CONFLICT DO NOTHING, so a retry costs no lookup first and two copies
+    arriving at once can't both be stored. Sets `row.pk` when it stored it.
+    """
+    meta = AppStoreNotification._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    unique = quote(meta.get_field("notification_uuid").column)
+    # Only the model's own table and column names are spliced in; the values are parameters.
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+        f" ON CONFLICT ({unique}) DO NOTHING RETURNING {quote(meta.pk.column)}"
+    )
+    values = [field.get_db_prep_save(field.pre_save(row, True), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        stored = cursor.fetchone()
+    if stored is None:
+        return False
+    row.pk = stored[0]
+    row._state.adding = False
+    row._state.db = connection.alias
+    return True
 
 
 def _queue(row: AppStoreNotification) -> None:

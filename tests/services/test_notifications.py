@@ -43,6 +43,20 @@ def test_storing_queues_the_task_and_applies_nothing_yet(appstore_settings, simu
     assert Purchase.objects.get(original_transaction_id=PURCHASE_OFFER_CODE).status
 
 
+def test_a_notification_stored_again_is_kept_once_and_queued_once(appstore_settings, simulator):
+    appstore_settings.TASKS = DATABASE_BACKEND
+    signed = _signed(simulator, "DID_RENEW", transaction_id=PURCHASE_OFFER_CODE)
+    first = notifications.receive_signed(signed)
+    again = notifications.receive_signed(signed, source=AppStoreNotification.Source.HISTORY)
+    assert first.created and not again.created
+    assert again.notification.pk == first.notification.pk
+    assert again.notification.received_from == AppStoreNotification.Source.ENDPOINT
+    assert AppStoreNotification.objects.count() == 1
+    assert [task.args_kwargs["kwargs"] for task in queued()] == [
+        {"notification_id": first.notification.pk}
+    ]
+
+
 def test_processing_twice_does_nothing_the_second_time(appstore_settings, simulator):
     appstore_settings.TASKS = DATABASE_BACKEND
     receipt = notifications.receive_signed(
