@@ -20,7 +20,7 @@ The run, in order:
    against a chain it checked once, then stores). Side by side, so a busy moment on this shared
    machine hits both; `ingest_vs_apple_decode` is the ratio of the medians.
 2. Processing: the workers start on the backlog of stored notifications;
-   `process_per_s` = tasks finished / (last finish - first start), from the queue's own times.
+   `process_per_s` = notifications applied / (last applied - first applier's start).
 3. A burst with the workers running: one worker is killed (SIGKILL) while it is applying
    notifications, another is started in its place, and once the queue is empty the sweep (the
    desk's recovery for work a dead worker left) runs with no grace period and its tasks finish.
@@ -249,7 +249,7 @@ def processing_tasks():
 
     from lookups import tasks
 
-    return DBTaskResult.objects.filter(task_path=tasks.process_notification.module_path)
+    return DBTaskResult.objects.filter(task_path=tasks.apply_notifications.module_path)
 
 
 def wait_until_queue_empty(dead_workers: frozenset[str] = frozenset(), timeout=600.0) -> None:
@@ -271,15 +271,20 @@ def wait_until_queue_empty(dead_workers: frozenset[str] = frozenset(), timeout=6
 
 
 def process_rate() -> tuple[int, float]:
-    """Tasks finished, and their rate from the first start to the last finish."""
-    from django.db.models import Max, Min
-    from django.tasks import TaskResultStatus
+    """Notifications applied, and their rate from the first applier's start to the last applied.
 
-    done = processing_tasks().filter(status=TaskResultStatus.SUCCESSFUL)
-    span = done.aggregate(first=Min("started_at"), last=Max("finished_at"))
-    seconds = (span["last"] - span["first"]).total_seconds()
-    count = done.count()
-    return count, count / seconds
+    One applier task applies every notification waiting, so the rate is of notifications, not
+    of tasks.
+    """
+    from django.db.models import Max, Min
+
+    from lookups.models import AppStoreNotification
+
+    started = processing_tasks().aggregate(first=Min("started_at"))["first"]
+    applied = AppStoreNotification.objects.exclude(state=AppStoreNotification.State.RECEIVED)
+    last = applied.aggregate(last=Max("processed_at"))["last"]
+    count = applied.count()
+    return count, count / (last - started).total_seconds()
 
 
 def failed_tasks() -> list[str]:

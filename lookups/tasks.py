@@ -68,9 +68,6 @@ def sweep() -> dict[str, int]:
 
 
 @task()
-def process_notification(notification_id: int) -> str:
-    """Apply one stored App Store notification to the purchase picture."""
-    row = notifications.process(notification_id)
-    if row is None:
-        return f"notification {notification_id} already applied"
-    return f"{row}: {row.outcome}"
+def apply_notifications() -> str:
+    """Apply every stored App Store notification not applied yet to the purchase picture."""
+    return f"{notifications.apply_waiting()} notifications applied"

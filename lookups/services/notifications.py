@@ -23,6 +23,7 @@ from lookups.services import refund_requests
 from lookups.services.clients import app_store_client, transaction_verifier
 from lookups.services.purchase_picture import learn_purchases
 from lookups.services.subscription_status import APPLE_STATUSES, learn_state
+from lookups.services.task_queue import waiting_tasks
 
 REFUND_DECIDED = {"REFUND", "REFUND_DECLINED", "REFUND_REVERSED"}
 
@@ -119,9 +120,46 @@ def _insert_once(row: AppStoreNotification) -> bool:
 
 
 def _queue(row: AppStoreNotification) -> None:
+    """Make sure a worker will apply `row`; called in the transaction that stores it.
+
+    One task applies every stored notification, so a burst queues one task, not one each. An
+    applier already waiting is enough, unless a worker takes it before this row is committed and
+    misses it: so the queue is looked at again once the row is committed.
+    """
+    wake_applier()
+    transaction.on_commit(wake_applier)
+
+
+def wake_applier() -> None:
+    """Queue the task that applies stored notifications, unless one is waiting for a worker."""
     from lookups import tasks  # lookups.tasks imports the services
 
-    tasks.process_notification.enqueue(notification_id=row.pk)
+    applier = tasks.apply_notifications
+    if not waiting_tasks().filter(task_path=applier.module_path).exists():
+        applier.enqueue()
+
+
+def apply_waiting(batch: int = 100) -> int:
+    """Apply every stored notification not applied yet, in Apple's order; says how many.
+
+    Two workers may run this at once: each row is claimed on its own, and one a worker holds is
+    left to it. A row that could not be claimed is not tried again in this run.
+    """
+    applied, tried = 0, set()
+    while True:
+        waiting = (
+            AppStoreNotification.objects.filter(state=AppStoreNotification.State.RECEIVED)
+            .exclude(pk__in=tried)
+            .order_by("signed_date", "pk")
+            .values_list("pk", flat=True)[:batch]
+        )
+        ids = list(waiting)
+        if not ids:
+            return applied
+        for notification_id in ids:
+            tried.add(notification_id)
+            if process(notification_id) is not None:
+                applied += 1
 
 
 def _quarantine(body: bytes, reason: str) -> Receipt:
@@ -140,7 +178,7 @@ def process(notification_id: int) -> AppStoreNotification | None:
     """
     with transaction.atomic():
         row = (
-            AppStoreNotification.objects.select_for_update()
+            AppStoreNotification.objects.select_for_update(skip_locked=True)
             .filter(pk=notification_id, state=AppStoreNotification.State.RECEIVED)
             .first()
         )

@@ -28,7 +28,7 @@ from lookups.models import (
     TokenChange,
     TokenChangeFollowUp,
 )
-from lookups.services import consumption_follow_up, refund_requests, settling
+from lookups.services import consumption_follow_up, notifications, refund_requests, settling
 from lookups.services.adapty_delivery import adapty_call_budget, may_send_again, send_to_adapty
 from lookups.services.task_queue import enqueue_at, one_scheduler_at_a_time, tasks_of
 
@@ -88,10 +88,10 @@ def sweep() -> Counter[str]:
         # Stored but never applied: the process died between storing and its task finishing.
         unapplied = AppStoreNotification.objects.filter(
             state=AppStoreNotification.State.RECEIVED, received_at__lt=overdue
-        ).values_list("pk", flat=True)
-        for notification_id in unapplied:
-            enqueue_at(tasks.process_notification, None, notification_id=notification_id)
-            found["notifications not applied"] += 1
+        ).count()
+        if unapplied:
+            notifications.wake_applier()
+            found["notifications not applied"] = unapplied
 
         found.update(_consumption_answers_left_behind(now, overdue))
         found["refund requests missed"] = refund_requests.mark_missed(now)

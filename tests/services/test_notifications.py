@@ -25,7 +25,7 @@ def _signed(simulator, *args, **kwargs) -> str:
 
 
 def queued() -> list[DBTaskResult]:
-    return list(DBTaskResult.objects.filter(task_path=tasks.process_notification.module_path))
+    return list(DBTaskResult.objects.filter(task_path=tasks.apply_notifications.module_path))
 
 
 def test_storing_queues_the_task_and_applies_nothing_yet(appstore_settings, simulator):
@@ -37,7 +37,7 @@ def test_storing_queues_the_task_and_applies_nothing_yet(appstore_settings, simu
     assert len(queued()) == 1
     assert not Purchase.objects.filter(original_transaction_id=PURCHASE_OFFER_CODE).exists()
 
-    tasks.process_notification.call(notification_id=receipt.notification.pk)
+    tasks.apply_notifications.call()
     receipt.notification.refresh_from_db()
     assert receipt.notification.state == AppStoreNotification.State.PROCESSED
     assert Purchase.objects.get(original_transaction_id=PURCHASE_OFFER_CODE).status
@@ -52,9 +52,45 @@ def test_a_notification_stored_again_is_kept_once_and_queued_once(appstore_setti
     assert again.notification.pk == first.notification.pk
     assert again.notification.received_from == AppStoreNotification.Source.ENDPOINT
     assert AppStoreNotification.objects.count() == 1
-    assert [task.args_kwargs["kwargs"] for task in queued()] == [
-        {"notification_id": first.notification.pk}
-    ]
+    assert len(queued()) == 1
+
+
+def test_a_burst_queues_one_applier_which_applies_them_all_in_apples_order(
+    appstore_settings, simulator
+):
+    appstore_settings.TASKS = DATABASE_BACKEND
+    # Sent in one order, signed in another: the applier goes by Apple's signedDate.
+    renewal = _signed(simulator, "DID_RENEW", transaction_id=PURCHASE_OFFER_CODE)
+    purchase = _signed(simulator, "ONE_TIME_CHARGE", transaction_id=PURCHASE_LIFETIME)
+    stored = [notifications.receive_signed(signed).notification for signed in (purchase, renewal)]
+    AppStoreNotification.objects.filter(pk=stored[0].pk).update(
+        signed_date=stored[1].signed_date + timedelta(seconds=1)
+    )
+    assert len(queued()) == 1
+
+    assert tasks.apply_notifications.call() == "2 notifications applied"
+    applied = AppStoreNotification.objects.order_by("processed_at", "pk")
+    assert [row.pk for row in applied] == [stored[1].pk, stored[0].pk]
+    assert tasks.apply_notifications.call() == "0 notifications applied"
+
+
+def test_an_applier_taken_before_the_row_was_committed_is_followed_by_another(
+    appstore_settings, simulator, django_capture_on_commit_callbacks
+):
+    appstore_settings.TASKS = DATABASE_BACKEND
+    notifications.receive_signed(_signed(simulator, "DID_RENEW", transaction_id=PURCHASE_LIFETIME))
+    [first] = queued()
+    with django_capture_on_commit_callbacks() as after_commit:
+        notifications.receive_signed(
+            _signed(simulator, "DID_RENEW", transaction_id=PURCHASE_OFFER_CODE)
+        )
+    assert len(queued()) == 1, "an applier was waiting: the second row queued nothing"
+    # A worker takes the waiting applier before the second row is committed, so it may miss it.
+    DBTaskResult.objects.filter(pk=first.pk).update(status="RUNNING")
+    for callback in after_commit:
+        callback()
+    waiting = [task for task in queued() if task.status == "READY"]
+    assert len(waiting) == 1 and waiting[0].pk != first.pk
 
 
 def test_processing_twice_does_nothing_the_second_time(appstore_settings, simulator):
