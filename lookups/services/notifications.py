@@ -23,7 +23,7 @@ from lookups.services import refund_requests
 from lookups.services.clients import app_store_client, transaction_verifier
 from lookups.services.purchase_picture import learn_purchases
 from lookups.services.subscription_status import APPLE_STATUSES, learn_state
-from lookups.services.task_queue import waiting_tasks
+from lookups.services.task_queue import is_waiting
 
 REFUND_DECIDED = {"REFUND", "REFUND_DECLINED", "REFUND_REVERSED"}
 
@@ -78,10 +78,10 @@ def _store(notification: Notification, source: str) -> Receipt:
         renewal_info=dict(renewal.raw) if renewal else None,
         received_from=source,
     )
-    with transaction.atomic():
-        created = _insert_once(row)
-        if created:
-            _queue(row)
+    # One statement, committed on its own; then a worker is woken (see `wake_applier`).
+    created = _insert_once(row)
+    if created:
+        wake_applier()
     if not created:
         # A retry, a history copy, or the same notification arriving twice at once.
         return Receipt(
@@ -119,24 +119,20 @@ def _insert_once(row: AppStoreNotification) -> bool:
     return True
 
 
-def _queue(row: AppStoreNotification) -> None:
-    """Make sure a worker will apply `row`; called in the transaction that stores it.
+def wake_applier() -> bool:
+    """Queue the task that applies stored notifications, unless one is waiting for a worker.
 
-    One task applies every stored notification, so a burst queues one task, not one each. An
-    applier already waiting is enough, unless a worker takes it before this row is committed and
-    misses it: so the queue is looked at again once the row is committed.
+    Called once a new row is committed: an applier still waiting then starts after the row is
+    there, so it can't miss it. One task applies every stored notification, so a burst queues
+    one task, not one each. A crash between the commit and this call leaves the row to the sweep.
+    Says whether it queued one.
     """
-    wake_applier()
-    transaction.on_commit(wake_applier)
-
-
-def wake_applier() -> None:
-    """Queue the task that applies stored notifications, unless one is waiting for a worker."""
     from lookups import tasks  # lookups.tasks imports the services
 
-    applier = tasks.apply_notifications
-    if not waiting_tasks().filter(task_path=applier.module_path).exists():
-        applier.enqueue()
+    if is_waiting(tasks.apply_notifications):
+        return False
+    tasks.apply_notifications.enqueue()
+    return True
 
 
 def apply_waiting(batch: int = 100) -> int:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, Min, When
-from django.tasks import Task, TaskResult
+from django.tasks import Task, TaskResult, TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, get_date_max
 
@@ -58,6 +58,21 @@ def one_scheduler_at_a_time() -> Iterator[None]:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SCHEDULING_LOCK])
         yield
+
+
+def is_waiting(task: Task) -> bool:
+    """Whether a run of `task` is queued and no worker has taken it yet.
+
+    Asked on every notification Apple posts, so it is one indexed query (the queue's own partial
+    index on waiting rows), written out rather than built by the ORM each time.
+    """
+    quote = connection.ops.quote_name
+    table = quote(DBTaskResult._meta.db_table)
+    # Only the model's own table name is spliced in; the values are parameters.
+    sql = f"SELECT 1 FROM {table} WHERE status = %s AND task_path = %s LIMIT 1"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [TaskResultStatus.READY, task.module_path])
+        return cursor.fetchone() is not None
 
 
 def tasks_of(task: Task):
