@@ -124,14 +124,80 @@ class AuditLogIsAppendOnly(Exception):
     """Raised on any attempt to change a settled token change or to delete one."""
 
 
-class TokenChangeQuerySet(models.QuerySet):
+class NeverDeletedQuerySet(models.QuerySet):
+    """Rows of the audit log: a bulk delete is refused like a single one."""
+
     def delete(self) -> tuple[int, dict[str, int]]:
-        raise AuditLogIsAppendOnly("Token changes are an audit log: they are never deleted.")
+        raise AuditLogIsAppendOnly(f"{self.model.__name__} rows are an audit log: never deleted.")
 
     delete.alters_data = True  # type: ignore[attr-defined]
 
 
-class TokenChange(models.Model):
+class SettledOnceRecord(models.Model):
+    """A call to Apple in the audit log: written open, settled once into the hash chain.
+
+    Only `settle_into_chain` gives a row its place in the chain: the database refuses any other
+    (the migrations' triggers). Until it settles, a row may be changed; after, never; and it is
+    never deleted.
+    """
+
+    # The outcomes a row may still be changed in.
+    OPEN_OUTCOMES: tuple[str, ...] = ("pending",)
+
+    error_code = models.IntegerField(null=True, blank=True)
+    error_message = models.TextField(blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    chain_sequence = models.PositiveBigIntegerField(null=True, blank=True, unique=True)
+    chain_previous_hash = models.CharField(max_length=64, blank=True)
+    chain_hash = models.CharField(max_length=64, blank=True)
+
+    objects = NeverDeletedQuerySet.as_manager()
+
+    # What settling writes.
+    SETTLED_FIELDS: tuple[str, ...] = (
+        "outcome",
+        "error_code",
+        "error_message",
+        "settled_at",
+        "chain_sequence",
+        "chain_previous_hash",
+        "chain_hash",
+    )
+
+    class Meta:
+        abstract = True
+
+    def save(self, **kwargs: Any) -> None:
+        if self._state.adding or kwargs.get("force_insert"):
+            super().save(**kwargs)
+            return
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            # Lock the row so a concurrent settle can't slip in between the check and the write.
+            stored = (
+                type(self)
+                ._base_manager.using(using)
+                .select_for_update()
+                .filter(pk=self.pk)
+                .values_list("outcome", flat=True)
+                .first()
+            )
+            if stored is not None and stored not in self.OPEN_OUTCOMES:
+                raise AuditLogIsAppendOnly(
+                    f"{type(self).__name__} {self.pk} is already {stored}: "
+                    "settled rows are never changed."
+                )
+            super().save(**kwargs)
+
+    save.alters_data = True  # type: ignore[attr-defined]
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditLogIsAppendOnly(f"{type(self).__name__} rows are an audit log: never deleted.")
+
+    delete.alters_data = True  # type: ignore[attr-defined]
+
+
+class TokenChange(SettledOnceRecord):
     """One attempt to set a purchase's appAccountToken: written pending, settled once."""
 
     class Outcome(models.TextChoices):
@@ -158,27 +224,6 @@ class TokenChange(models.Model):
     )
     outcome = models.CharField(
         max_length=16, choices=Outcome.choices, default=Outcome.PENDING, db_index=True
-    )
-    error_code = models.IntegerField(null=True, blank=True)
-    error_message = models.TextField(blank=True)
-    settled_at = models.DateTimeField(null=True, blank=True)
-    # The hash chain (lookups/audit_chain.py), written in the same UPDATE that settles the row.
-    # Only settle() gives a row its place: the database refuses any other (migration 0011).
-    chain_sequence = models.PositiveBigIntegerField(null=True, blank=True, unique=True)
-    chain_previous_hash = models.CharField(max_length=64, blank=True)
-    chain_hash = models.CharField(max_length=64, blank=True)
-
-    objects = TokenChangeQuerySet.as_manager()
-
-    # What settle() writes.
-    SETTLED_FIELDS = (
-        "outcome",
-        "error_code",
-        "error_message",
-        "settled_at",
-        "chain_sequence",
-        "chain_previous_hash",
-        "chain_hash",
     )
 
     class Meta:
@@ -225,35 +270,6 @@ class TokenChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original_transaction_id} → {self.token_after} ({self.outcome})"
-
-    def save(self, **kwargs: Any) -> None:
-        if self.pk is None or kwargs.get("force_insert"):
-            super().save(**kwargs)
-            return
-
-        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
-        with transaction.atomic(using=using):
-            # Lock the row so a concurrent settle() can't slip in between the check and the write.
-            stored = (
-                type(self)
-                ._base_manager.using(using)
-                .select_for_update()
-                .filter(pk=self.pk)
-                .values_list("outcome", flat=True)
-                .first()
-            )
-            if stored is not None and stored != self.Outcome.PENDING:
-                raise AuditLogIsAppendOnly(
-                    f"Token change {self.pk} is already {stored}: settled rows are never changed."
-                )
-            super().save(**kwargs)
-
-    save.alters_data = True  # type: ignore[attr-defined]
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AuditLogIsAppendOnly("Token changes are an audit log: they are never deleted.")
-
-    delete.alters_data = True  # type: ignore[attr-defined]
 
     @property
     def is_settled(self) -> bool:
@@ -776,14 +792,7 @@ class QuarantinedNotification(models.Model):
         return f"{self.received_at:%Y-%m-%d %H:%M} {self.reason}"
 
 
-class SubscriptionExtensionQuerySet(models.QuerySet):
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise AuditLogIsAppendOnly("Extensions are an audit log: they are never deleted.")
-
-    delete.alters_data = True  # type: ignore[attr-defined]
-
-
-class SubscriptionExtension(models.Model):
+class SubscriptionExtension(SettledOnceRecord):
     """One goodwill extension of a subscription's renewal date: written pending, settled once.
 
     It joins the token changes' hash chain (one sequence for both, lookups/audit_chain.py), so
@@ -836,16 +845,10 @@ class SubscriptionExtension(models.Model):
     outcome = models.CharField(
         max_length=24, choices=Outcome.choices, default=Outcome.PENDING, db_index=True
     )
-    error_code = models.IntegerField(null=True, blank=True)
-    error_message = models.TextField(blank=True)
     # Apple's effectiveDate: the new renewal date.
     effective_date = models.DateTimeField(null=True, blank=True)
-    settled_at = models.DateTimeField(null=True, blank=True)
-    chain_sequence = models.PositiveBigIntegerField(null=True, blank=True, unique=True)
-    chain_previous_hash = models.CharField(max_length=64, blank=True)
-    chain_hash = models.CharField(max_length=64, blank=True)
 
-    objects = SubscriptionExtensionQuerySet.as_manager()
+    OPEN_OUTCOMES = (Outcome.PENDING, Outcome.AWAITING_APPROVAL)
 
     SETTLED_FIELDS = (
         "outcome",
@@ -903,33 +906,6 @@ class SubscriptionExtension(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original_transaction_id} +{self.extend_by_days} days ({self.outcome})"
-
-    def save(self, **kwargs: Any) -> None:
-        if self._state.adding or kwargs.get("force_insert"):
-            super().save(**kwargs)
-            return
-        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
-        with transaction.atomic(using=using):
-            stored = (
-                type(self)
-                ._base_manager.using(using)
-                .select_for_update()
-                .filter(pk=self.pk)
-                .values_list("outcome", flat=True)
-                .first()
-            )
-            if stored not in (None, self.Outcome.PENDING, self.Outcome.AWAITING_APPROVAL):
-                raise AuditLogIsAppendOnly(
-                    f"Extension {self.pk} is already {stored}: settled rows are never changed."
-                )
-            super().save(**kwargs)
-
-    save.alters_data = True  # type: ignore[attr-defined]
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AuditLogIsAppendOnly("Extensions are an audit log: they are never deleted.")
-
-    delete.alters_data = True  # type: ignore[attr-defined]
 
     @property
     def is_settled(self) -> bool:
@@ -1032,14 +1008,7 @@ class RefundRequest(models.Model):
         return None if self.price_milliunits is None else self.price_milliunits / 1000
 
 
-class ConsumptionAnswerQuerySet(models.QuerySet):
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise AuditLogIsAppendOnly("Consumption answers are an audit log: never deleted.")
-
-    delete.alters_data = True  # type: ignore[attr-defined]
-
-
-class ConsumptionAnswer(models.Model):
+class ConsumptionAnswer(SettledOnceRecord):
     """One Send Consumption Information call for a refund request: written pending, settled once.
 
     It joins the token changes' hash chain (lookups/audit_chain.py) like an extension, and the
@@ -1074,24 +1043,6 @@ class ConsumptionAnswer(models.Model):
     body = models.JSONField()
     outcome = models.CharField(
         max_length=16, choices=Outcome.choices, default=Outcome.PENDING, db_index=True
-    )
-    error_code = models.IntegerField(null=True, blank=True)
-    error_message = models.TextField(blank=True)
-    settled_at = models.DateTimeField(null=True, blank=True)
-    chain_sequence = models.PositiveBigIntegerField(null=True, blank=True, unique=True)
-    chain_previous_hash = models.CharField(max_length=64, blank=True)
-    chain_hash = models.CharField(max_length=64, blank=True)
-
-    objects = ConsumptionAnswerQuerySet.as_manager()
-
-    SETTLED_FIELDS = (
-        "outcome",
-        "error_code",
-        "error_message",
-        "settled_at",
-        "chain_sequence",
-        "chain_previous_hash",
-        "chain_hash",
     )
 
     class Meta:
@@ -1140,11 +1091,6 @@ class ConsumptionAnswer(models.Model):
         super().save(**kwargs)
 
     save.alters_data = True  # type: ignore[attr-defined]
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AuditLogIsAppendOnly("Consumption answers are an audit log: never deleted.")
-
-    delete.alters_data = True  # type: ignore[attr-defined]
 
     @property
     def is_settled(self) -> bool:
