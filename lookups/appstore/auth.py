@@ -79,12 +79,16 @@ class BearerTokenSigner:
             shared = self._shared_token(now)
             if shared is None and self._lock_shared_signing():
                 try:
-                    self._token, self._renew_at = self._sign(now)
-                    if self._store is not None:
-                        ttl = self._renew_at - now
-                        self._store.set(self._store_key, (self._token, self._renew_at), ttl)
+                    # Another process may have stored its token and let go of the lock between
+                    # the look above and taking the lock: look again before signing a second.
+                    shared = self._shared_token(now)
+                    if shared is None:
+                        shared = self._sign(now)
+                        if self._store is not None:
+                            self._store.set(self._store_key, shared, shared[1] - now)
                 finally:
                     self._unlock_shared_signing()
+                self._token, self._renew_at = shared
                 return self._token
             if shared is None:
                 shared = self._wait_for_shared_token(now) or self._sign(now)

@@ -126,6 +126,39 @@ def test_it_takes_a_token_from_the_shared_store_instead_of_signing(appstore_cred
     assert second.tokens_signed == 0
 
 
+class LockingTokenStore(MemoryTokenStore):
+    """A store that can lock, like a cache's `add`; runs `before_lock` once, as another process."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.before_lock = None
+
+    def add(self, key: str, value: object, timeout: float | None = None) -> bool:
+        if (run := self.before_lock) is not None:
+            self.before_lock = None
+            run()
+        if key in self.values:
+            return False
+        self.values[key] = value
+        return True
+
+    def delete(self, key: str) -> None:
+        self.values.pop(key, None)
+
+
+def test_a_token_stored_just_before_the_lock_is_taken_is_used_not_signed_again(
+    appstore_credentials,
+):
+    store = LockingTokenStore()
+    late = make_signer(appstore_credentials, store=store)
+    early = make_signer(appstore_credentials, store=store)
+    # `late` found no token; before it takes the signing lock, `early` signs, stores and unlocks.
+    store.before_lock = early.token
+
+    assert late.token() == early.token()
+    assert (early.tokens_signed, late.tokens_signed) == (1, 0)
+
+
 def test_it_keeps_one_stored_token_per_app(appstore_credentials):
     store = MemoryTokenStore()
     demo = make_signer(appstore_credentials, store=store)
