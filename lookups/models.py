@@ -577,6 +577,8 @@ class Purchase(models.Model):
                 name="purchase_one_per_environment",
             )
         ]
+        # A lookup reads the order's purchases it has seen before it asks Apple.
+        indexes = [models.Index(fields=["environment", "order_id"], name="purchase_by_order")]
 
     def __str__(self) -> str:
         return f"{self.original_transaction_id} ({self.product_id or 'unknown product'})"

@@ -14,7 +14,7 @@ from lookups.appstore import AppStoreError, HistoryFilters, Transaction, Verific
 from lookups.appstore.errors import DeskRateHold
 from lookups.models import CustomerAccount, Lookup, Purchase
 from lookups.services.clients import app_store_client, transaction_verifier
-from lookups.services.purchase_picture import learn_purchases
+from lookups.services.purchase_picture import learn_purchases, order_purchases
 from lookups.services.purchases import (
     is_uuid,
     latest_by_purchase,
@@ -23,8 +23,7 @@ from lookups.services.purchases import (
 )
 from lookups.services.subscription_status import (
     StatusRead,
-    learn_one_time_states,
-    learn_statuses,
+    one_time_statuses,
     read_statuses_in_background,
 )
 
@@ -105,31 +104,41 @@ def look_up_order(agent, order_id: str) -> LookupResult:
         order_id=order_id,
         environment=settings.APPSTORE_ENVIRONMENT,
     )
+    # Apple's statuses are read in a thread: beside the lookup itself when the desk has seen a
+    # subscription of this order before, else beside the verification of its transactions.
+    seen = order_purchases(order_id)
+    status_read = _start_status_read_for(seen.values())
     try:
         answer = app_store_client().look_up_order(order_id)
     except AppStoreError as error:
         return _record_failure(record, error, started)
 
-    # Apple's statuses are read in a thread while the order's transactions are verified here.
-    status_read = _start_status_read(answer.signed_transactions)
+    status_read = status_read or _start_status_read(answer.signed_transactions)
     rows = _verify_and_annotate(answer.signed_transactions, owner_from_latest=True)
-    verified = _verified(rows)
-    learn_purchases(verified, source=Purchase.Source.LOOKUP, order_id=order_id)
-    learn_one_time_states(latest_by_purchase(verified).values())
+    latest = latest_by_purchase(_verified(rows))
     status = status_read.result() if status_read is not None else StatusRead([])
-    learn_statuses(status)
+    learnt = learn_purchases(
+        latest.values(),
+        source=Purchase.Source.LOOKUP,
+        order_id=order_id,
+        statuses=[*one_time_statuses(latest.values()), *status.states],
+        known=seen,
+    )
     record.outcome = Lookup.Outcome.FOUND if answer.found else Lookup.Outcome.NOT_FOUND
     _save(record, rows, started)
-    purchases = {
-        purchase.original_transaction_id: purchase
-        for purchase in Purchase.objects.filter(
-            environment=settings.APPSTORE_ENVIRONMENT,
-            original_transaction_id__in=[txn.original_transaction_id for txn in verified],
-        )
-    }
+    # Apple's status read names the customer's other subscriptions too: only this order's show.
+    purchases = {key: learnt.purchases[key] for key in latest if key in learnt.purchases}
     return LookupResult(
         lookup=record, rows=rows, purchases=purchases, status_problem=status.problem
     )
+
+
+def _start_status_read_for(purchases: Iterable[Purchase]) -> Future[StatusRead] | None:
+    """Start Get All Subscription Statuses for the first subscription among these, if any."""
+    for purchase in purchases:
+        if Transaction.from_payload(purchase.latest_transaction).is_subscription:
+            return read_statuses_in_background(purchase.original_transaction_id)
+    return None
 
 
 def _start_status_read(signed_transactions: Iterable[str]) -> Future[StatusRead] | None:

@@ -21,8 +21,8 @@ from lookups.appstore.notifications import Notification
 from lookups.models import AppStoreNotification, Purchase, QuarantinedNotification
 from lookups.services import refund_requests
 from lookups.services.clients import app_store_client, transaction_verifier
-from lookups.services.purchase_picture import learn_purchases
-from lookups.services.subscription_status import APPLE_STATUSES, learn_state
+from lookups.services.purchase_picture import AppleStatus, learn_purchases
+from lookups.services.subscription_status import APPLE_STATUSES
 from lookups.services.task_queue import is_waiting
 
 REFUND_DECIDED = {"REFUND", "REFUND_DECLINED", "REFUND_REVERSED"}
@@ -196,16 +196,24 @@ def _apply(row: AppStoreNotification) -> str:
     txn = Transaction.from_payload(row.transaction) if row.transaction else None
     renewal = RenewalInfo.from_payload(row.renewal_info) if row.renewal_info else None
     if txn is not None and txn.original_transaction_id:
-        learn_purchases([txn], source=Purchase.Source.NOTIFICATION)
         status = _status_of(row, txn)
-        if status and learn_state(
-            txn.original_transaction_id,
-            status=status,
-            transaction=txn,
-            renewal=renewal,
-            signed_at=row.signed_date,
-            source=Purchase.StatusSource.NOTIFICATION,
-        ):
+        learnt = learn_purchases(
+            [txn],
+            source=Purchase.Source.NOTIFICATION,
+            statuses=[
+                AppleStatus(
+                    txn.original_transaction_id,
+                    status,
+                    signed_at=row.signed_date,
+                    source=Purchase.StatusSource.NOTIFICATION,
+                    transaction=txn,
+                    renewal=renewal,
+                )
+            ]
+            if status
+            else [],
+        )
+        if txn.original_transaction_id in learnt.statuses_written:
             done.append(f"status {status}")
         else:
             done.append("status older than the desk's, kept")

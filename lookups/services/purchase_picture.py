@@ -4,66 +4,162 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
-from lookups.appstore import Transaction
+from lookups.appstore import RenewalInfo, Transaction
 from lookups.models import Purchase, TokenChange
 from lookups.services.purchases import is_uuid, latest_by_purchase, recency
 from lookups.services.reconciling import latest_transaction_at_apple
 
 # What a lookup knows that a history page doesn't: the order the purchase came from.
 _ALWAYS_UPDATED = ["latest_transaction", "product_id", "app_account_token", "learnt_at"]
+# What a status, from Apple's status read, a notification or a one-time purchase, writes.
+_STATUS_FIELDS = [
+    "status",
+    "status_signed_at",
+    "status_learnt_at",
+    "status_source",
+    "renewal_info",
+    "auto_renew",
+    "next_renewal_date",
+    "next_renewal_product_id",
+    "expiration_intent",
+    "grace_period_ends_at",
+    "revocation_date",
+    "revocation_reason",
+]
+
+
+@dataclass(frozen=True)
+class AppleStatus:
+    """A purchase's status as Apple signed it, verified, to be written onto its picture."""
+
+    original_transaction_id: str
+    status: str
+    signed_at: datetime | None
+    source: str
+    transaction: Transaction | None = None
+    renewal: RenewalInfo | None = None
+
+
+@dataclass(frozen=True)
+class Learnt:
+    # Every purchase written, as it now stands, by original transaction ID.
+    purchases: dict[str, Purchase]
+    # The original transaction IDs whose status was written (not older than the desk's).
+    statuses_written: frozenset[str] = frozenset()
 
 
 def learn_purchases(
-    transactions: Iterable[Transaction], *, source: str, order_id: str = ""
-) -> dict[str, Purchase]:
-    """Update the picture of every purchase among these verified transactions.
+    transactions: Iterable[Transaction],
+    *,
+    source: str,
+    order_id: str = "",
+    statuses: Iterable[AppleStatus] = (),
+    known: dict[str, Purchase] | None = None,
+) -> Learnt:
+    """Update the picture of every purchase among these verified transactions, and write each
+    status onto its purchase (one the desk doesn't know yet, and not among the transactions,
+    is skipped).
 
     A purchase's picture moves only forward: an older page of history read later does not
-    replace a newer transaction already known. Two queries, whatever the number of purchases.
+    replace a newer transaction already known, and a status signed before the one the desk
+    holds is ignored. One read (none for the purchases in `known`, read just before) and at
+    most two writes, whatever the number of purchases.
     """
     latest = latest_by_purchase(transactions)
-    if not latest:
-        return {}
+    statuses = {status.original_transaction_id: status for status in statuses}
+    if not latest and not statuses:
+        return Learnt({})
     environment = settings.APPSTORE_ENVIRONMENT
-    known = {
-        purchase.original_transaction_id: purchase
-        for purchase in Purchase.objects.filter(
-            environment=environment, original_transaction_id__in=list(latest)
-        )
-    }
-    now = timezone.now()
-    learnt = []
-    for original_id, txn in latest.items():
-        stored = known.get(original_id)
-        if stored and recency(Transaction.from_payload(stored.latest_transaction)) > recency(txn):
-            # Written back as it is: one statement for the page, whichever purchases it updates.
-            learnt.append(stored)
-            continue
-        learnt.append(
-            Purchase(
-                environment=environment,
-                original_transaction_id=original_id,
-                latest_transaction=dict(txn.raw),
-                product_id=txn.product_id or "",
-                app_account_token=_token(txn.app_account_token),
-                order_id=order_id or (stored.order_id if stored else ""),
-                learnt_at=now,
-                learnt_from=source,
+    known = dict(known or {})
+    if missing := [key for key in [*latest, *statuses] if key not in known]:
+        known.update(
+            (purchase.original_transaction_id, purchase)
+            for purchase in Purchase.objects.filter(
+                environment=environment, original_transaction_id__in=missing
             )
         )
+    now = timezone.now()
+    learnt: dict[str, Purchase] = {}
+    for original_id, txn in latest.items():
+        purchase = known.get(original_id)
+        if purchase is None:
+            purchase = Purchase(environment=environment, original_transaction_id=original_id)
+        elif recency(Transaction.from_payload(purchase.latest_transaction)) > recency(txn):
+            # Written back as it is: one statement for the page, whichever purchases it updates.
+            learnt[original_id] = purchase
+            continue
+        purchase.latest_transaction = dict(txn.raw)
+        purchase.product_id = txn.product_id or ""
+        purchase.app_account_token = _token(txn.app_account_token)
+        purchase.order_id = order_id or purchase.order_id
+        purchase.learnt_at = now
+        purchase.learnt_from = source
+        learnt[original_id] = purchase
+    written = set()
+    for original_id, status in statuses.items():
+        purchase = learnt.get(original_id) or known.get(original_id)
+        if purchase is not None and _apply_status(purchase, status, now):
+            learnt[original_id] = purchase
+            written.add(original_id)
     fields = [*_ALWAYS_UPDATED, "learnt_from", *(["order_id"] if order_id else [])]
-    Purchase.objects.bulk_create(
-        learnt,
-        update_conflicts=True,
-        unique_fields=["environment", "original_transaction_id"],
-        update_fields=fields,
-    )
-    return {purchase.original_transaction_id: purchase for purchase in learnt}
+    # Purchases without a new status are written without the status fields, so a status a
+    # notification wrote meanwhile is not put back.
+    _upsert([purchase for key, purchase in learnt.items() if key not in written], fields)
+    _upsert([learnt[key] for key in written], [*fields, *_STATUS_FIELDS])
+    return Learnt(learnt, frozenset(written))
+
+
+def _apply_status(purchase: Purchase, status: AppleStatus, now: datetime) -> bool:
+    """Set the purchase's status from Apple's, unless it holds a newer one. True if set."""
+    held = purchase.status_signed_at
+    if status.signed_at and held and held > status.signed_at:
+        return False
+    purchase.status = status.status
+    purchase.status_signed_at = status.signed_at
+    purchase.status_learnt_at = now
+    purchase.status_source = status.source
+    renewal, txn = status.renewal, status.transaction
+    if renewal is not None:
+        purchase.renewal_info = dict(renewal.raw)
+        purchase.auto_renew = renewal.will_renew if renewal.auto_renew_status is not None else None
+        purchase.next_renewal_date = renewal.renewal_date
+        purchase.next_renewal_product_id = renewal.auto_renew_product_id or ""
+        purchase.expiration_intent = _number(renewal.expiration_intent)
+        purchase.grace_period_ends_at = renewal.grace_period_expires_date
+    if txn is not None:
+        purchase.revocation_date = txn.revocation_date
+        purchase.revocation_reason = _number(txn.revocation_reason)
+    return True
+
+
+def _upsert(purchases: list[Purchase], fields: list[str]) -> None:
+    if purchases:
+        Purchase.objects.bulk_create(
+            purchases,
+            update_conflicts=True,
+            unique_fields=["environment", "original_transaction_id"],
+            update_fields=fields,
+        )
+
+
+def _number(value) -> int | None:
+    return int(value) if value is not None else None
+
+
+def order_purchases(order_id: str) -> dict[str, Purchase]:
+    """The purchases of this order the desk has seen in a lookup, by original transaction ID."""
+    return {
+        purchase.original_transaction_id: purchase
+        for purchase in Purchase.objects.filter(
+            environment=settings.APPSTORE_ENVIRONMENT, order_id=order_id
+        )
+    }
 
 
 def stored_purchase(original_transaction_id: str) -> Purchase | None:
@@ -86,7 +182,7 @@ def current_purchase(original_transaction_id: str) -> Purchase | None:
     if latest is None:
         return None
     learnt = learn_purchases([latest], source=Purchase.Source.APPLE_READ)
-    return learnt.get(original_transaction_id) or stored_purchase(original_transaction_id)
+    return learnt.purchases.get(original_transaction_id) or stored_purchase(original_transaction_id)
 
 
 def is_fresh(purchase: Purchase) -> bool:

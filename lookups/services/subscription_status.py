@@ -1,8 +1,8 @@
 """Apple's status of each purchase: read with Get All Subscription Statuses, kept on the picture.
 
 The read (HTTP and signature checks, no database) may run in a thread beside the lookup's own
-verification; what it learnt is written to the picture afterwards, on the request's thread.
-A status signed before the one the desk holds is ignored, so an older answer never undoes a newer.
+verification; what it learnt is written to the picture afterwards, on the request's thread, by
+`purchase_picture.learn_purchases`, which ignores a status older than the one the desk holds.
 """
 
 from __future__ import annotations
@@ -12,12 +12,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
-from django.utils import timezone
-
 from lookups.appstore import AppStoreError, RenewalInfo, Transaction, VerificationError
 from lookups.models import Purchase
 from lookups.services.clients import app_store_client, transaction_verifier
+from lookups.services.purchase_picture import AppleStatus
 
 # Apple's subscription status numbers, as Get All Subscription Statuses and notifications send them.
 APPLE_STATUSES = {
@@ -33,18 +31,9 @@ _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="status-read")
 
 
 @dataclass(frozen=True)
-class SubscriptionState:
-    """One subscription's status as Apple signed it, verified."""
-
-    original_transaction_id: str
-    status: str
-    transaction: Transaction | None
-    renewal: RenewalInfo | None
-
-
-@dataclass(frozen=True)
 class StatusRead:
-    states: list[SubscriptionState]
+    # Each subscription's status as Apple signed it, verified.
+    states: list[AppleStatus]
     problem: str = ""
 
 
@@ -89,7 +78,16 @@ def read_statuses(any_transaction_id: str) -> StatusRead:
             )
             if not original_id or last.status not in APPLE_STATUSES:
                 continue
-            states.append(SubscriptionState(original_id, APPLE_STATUSES[last.status], txn, renewal))
+            states.append(
+                AppleStatus(
+                    original_id,
+                    APPLE_STATUSES[last.status],
+                    signed_at=_signed_at(txn, renewal),
+                    source=Purchase.StatusSource.STATUS_READ,
+                    transaction=txn,
+                    renewal=renewal,
+                )
+            )
     problem = (
         f"{failed} subscription status{'es' if failed != 1 else ''} failed signature"
         " verification and are not shown."
@@ -103,96 +101,27 @@ def read_statuses_in_background(any_transaction_id: str) -> Future[StatusRead]:
     return _POOL.submit(read_statuses, any_transaction_id)
 
 
-def learn_statuses(read: StatusRead, *, source: str = Purchase.StatusSource.STATUS_READ) -> None:
-    """Write what a status read told onto the picture (the purchases must already be known)."""
-    for state in read.states:
-        learn_state(
-            state.original_transaction_id,
-            status=state.status,
-            transaction=state.transaction,
-            renewal=state.renewal,
-            signed_at=_signed_at(state),
-            source=source,
-        )
-
-
-def learn_state(
-    original_transaction_id: str,
-    *,
-    status: str,
-    transaction: Transaction | None,
-    renewal: RenewalInfo | None,
-    signed_at: datetime | None,
-    source: str,
-) -> bool:
-    """Set one purchase's status unless the desk already holds a newer one. True if written."""
-    purchase = Purchase.objects.filter(
-        environment=settings.APPSTORE_ENVIRONMENT, original_transaction_id=original_transaction_id
-    ).first()
-    if purchase is None:
-        return False
-    if signed_at and purchase.status_signed_at and purchase.status_signed_at > signed_at:
-        return False
-    purchase.status = status
-    purchase.status_signed_at = signed_at
-    purchase.status_learnt_at = timezone.now()
-    purchase.status_source = source
-    if renewal is not None:
-        purchase.renewal_info = dict(renewal.raw)
-        purchase.auto_renew = renewal.will_renew if renewal.auto_renew_status is not None else None
-        purchase.next_renewal_date = renewal.renewal_date
-        purchase.next_renewal_product_id = renewal.auto_renew_product_id or ""
-        purchase.expiration_intent = (
-            int(renewal.expiration_intent) if renewal.expiration_intent is not None else None
-        )
-        purchase.grace_period_ends_at = renewal.grace_period_expires_date
-    if transaction is not None:
-        purchase.revocation_date = transaction.revocation_date
-        purchase.revocation_reason = (
-            int(transaction.revocation_reason)
-            if transaction.revocation_reason is not None
-            else None
-        )
-    purchase.save(
-        update_fields=[
-            "status",
-            "status_signed_at",
-            "status_learnt_at",
-            "status_source",
-            "renewal_info",
-            "auto_renew",
-            "next_renewal_date",
-            "next_renewal_product_id",
-            "expiration_intent",
-            "grace_period_ends_at",
-            "revocation_date",
-            "revocation_reason",
-        ]
-    )
-    return True
-
-
-def learn_one_time_states(transactions: Iterable[Transaction]) -> None:
+def one_time_statuses(transactions: Iterable[Transaction]) -> list[AppleStatus]:
     """One-time purchases have no renewal: owned, or refunded once Apple revoked them."""
-    for txn in transactions:
-        if txn.is_subscription or not txn.original_transaction_id:
-            continue
-        learn_state(
+    return [
+        AppleStatus(
             txn.original_transaction_id,
-            status=Purchase.Status.REFUNDED if txn.is_revoked else Purchase.Status.OWNED,
-            transaction=txn,
-            renewal=None,
+            Purchase.Status.REFUNDED if txn.is_revoked else Purchase.Status.OWNED,
             signed_at=txn.signed_date,
             source=Purchase.StatusSource.TRANSACTION,
+            transaction=txn,
         )
+        for txn in transactions
+        if not txn.is_subscription and txn.original_transaction_id
+    ]
 
 
-def _signed_at(state: SubscriptionState) -> datetime | None:
+def _signed_at(transaction: Transaction | None, renewal: RenewalInfo | None) -> datetime | None:
     moments = [
         moment
         for moment in (
-            state.renewal.signed_date if state.renewal else None,
-            state.transaction.signed_date if state.transaction else None,
+            renewal.signed_date if renewal else None,
+            transaction.signed_date if transaction else None,
         )
         if moment is not None
     ]

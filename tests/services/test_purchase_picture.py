@@ -11,8 +11,13 @@ from django.utils import timezone
 
 from lookups.appstore import HistoryFilters
 from lookups.models import Purchase, TokenChange
-from lookups.services.looking_up import transaction_history
-from lookups.services.purchase_picture import current_purchase, is_fresh
+from lookups.services.looking_up import look_up_order, transaction_history
+from lookups.services.purchase_picture import (
+    AppleStatus,
+    current_purchase,
+    is_fresh,
+    learn_purchases,
+)
 from lookups.simulators.demo_data import ORDER_LINKED_IN_APP, ORDER_OFFER_CODE
 from tests.fixtures.links import (
     OFFER_CODE_LATEST,
@@ -142,3 +147,100 @@ def test_auditors_can_read_the_picture_in_the_admin(
     listing = auditor_client.get(reverse("admin:lookups_purchase_changelist"))
     assert listing.status_code == 200 and OFFER_CODE_PURCHASE in listing.text
     assert auditor_client.get(reverse("admin:lookups_purchase_add")).status_code == 403
+
+
+def test_a_lookup_of_an_order_seen_before_reads_apples_statuses_while_it_waits(
+    agent_user, appstore_settings, simulator
+):
+    look_up_order(agent_user, ORDER_OFFER_CODE)
+    simulator.inject_fault("slow", endpoint="lookup", delay_seconds=0.6)
+    before = len(simulator.requests)
+
+    result = look_up_order(agent_user, ORDER_OFFER_CODE)
+
+    paths = [path for _, path in simulator.requests[before:]]
+    arrivals = dict(zip(paths, simulator.request_times[before:], strict=True))
+    lookup_at = arrivals[f"/inApps/v1/lookup/{ORDER_OFFER_CODE}"]
+    statuses_at = arrivals[f"/inApps/v1/subscriptions/{OFFER_CODE_PURCHASE}"]
+    # Asked while Apple was still answering the lookup, not after.
+    assert statuses_at < lookup_at + 0.5
+    assert result.purchases[OFFER_CODE_PURCHASE].status == Purchase.Status.ACTIVE
+
+
+def test_a_first_lookup_reads_the_statuses_once_the_order_names_a_subscription(
+    agent_user, appstore_settings, simulator
+):
+    result = look_up_order(agent_user, ORDER_OFFER_CODE)
+
+    paths = [path for _, path in simulator.requests]
+    assert paths == [
+        f"/inApps/v1/lookup/{ORDER_OFFER_CODE}",
+        f"/inApps/v1/subscriptions/{OFFER_CODE_PURCHASE}",
+    ]
+    assert result.purchases[OFFER_CODE_PURCHASE].status == Purchase.Status.ACTIVE
+
+
+def _status(original_transaction_id: str, status: str, signed_at: datetime) -> AppleStatus:
+    return AppleStatus(
+        original_transaction_id,
+        status,
+        signed_at=signed_at,
+        source=Purchase.StatusSource.NOTIFICATION,
+    )
+
+
+def test_a_transaction_and_its_status_are_written_in_one_read_and_one_write(
+    agent_user, appstore_settings, simulator, django_assert_num_queries
+):
+    txn = look_up_order(agent_user, ORDER_OFFER_CODE).by_purchase()[0].latest.transaction
+    original_id = txn.original_transaction_id
+    signed_at = timezone.now()
+
+    with django_assert_num_queries(2):
+        learnt = learn_purchases(
+            [txn],
+            source=Purchase.Source.NOTIFICATION,
+            statuses=[_status(original_id, Purchase.Status.BILLING_RETRY, signed_at)],
+        )
+
+    assert learnt.statuses_written == {original_id}
+    stored = Purchase.objects.get(original_transaction_id=original_id)
+    assert (stored.status, stored.status_signed_at) == (Purchase.Status.BILLING_RETRY, signed_at)
+    assert stored.learnt_from == Purchase.Source.NOTIFICATION
+    # With the purchase read just before, no read at all.
+    with django_assert_num_queries(1):
+        learn_purchases([txn], source=Purchase.Source.LOOKUP, known={original_id: stored})
+
+
+def test_an_older_status_is_not_written_and_the_newer_one_stays(
+    agent_user, appstore_settings, simulator
+):
+    txn = look_up_order(agent_user, ORDER_OFFER_CODE).by_purchase()[0].latest.transaction
+    original_id = txn.original_transaction_id
+    newer = timezone.now()
+    learn_purchases(
+        [],
+        source=Purchase.Source.NOTIFICATION,
+        statuses=[_status(original_id, Purchase.Status.EXPIRED, newer)],
+    )
+
+    learnt = learn_purchases(
+        [txn],
+        source=Purchase.Source.NOTIFICATION,
+        statuses=[_status(original_id, Purchase.Status.ACTIVE, newer - timedelta(minutes=5))],
+    )
+
+    assert learnt.statuses_written == set()
+    stored = Purchase.objects.get(original_transaction_id=original_id)
+    assert (stored.status, stored.status_signed_at) == (Purchase.Status.EXPIRED, newer)
+
+
+def test_a_status_for_a_purchase_the_desk_has_never_seen_is_skipped(appstore_settings):
+    learnt = learn_purchases(
+        [],
+        source=Purchase.Source.NOTIFICATION,
+        statuses=[_status("2000000999999999", Purchase.Status.ACTIVE, timezone.now())],
+    )
+
+    assert learnt.purchases == {}
+    assert not Purchase.objects.filter(original_transaction_id="2000000999999999").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from typing import Any
 
@@ -30,7 +31,10 @@ def sign_jws(
             protected.pop(name, None)
         else:
             protected[name] = value
-    signing_input = f"{_b64url(_compact_json(protected))}.{_b64url(_compact_json(payload))}"
+    encoded_header = (
+        _b64url(_compact_json(protected)) if header else _standard_header(tuple(chain.x5c))
+    )
+    signing_input = f"{encoded_header}.{_b64url(_compact_json(payload))}"
     if protected.get("alg") == "none":
         return f"{signing_input}."
     der = chain.leaf_key.sign(signing_input.encode("ascii"), ec.ECDSA(hashes.SHA256()))
@@ -38,6 +42,12 @@ def sign_jws(
     # JWS carries ECDSA signatures as fixed-width r || s (RFC 7518, 3.4), not as DER.
     raw = r.to_bytes(_P256_COORDINATE_BYTES, "big") + s.to_bytes(_P256_COORDINATE_BYTES, "big")
     return f"{signing_input}.{_b64url(raw)}"
+
+
+@functools.lru_cache(maxsize=16)
+def _standard_header(x5c: tuple[str, ...]) -> str:
+    # The same few kilobytes of certificates head every JWS a chain signs: encoded once.
+    return _b64url(_compact_json({"alg": "ES256", "x5c": list(x5c)}))
 
 
 def _compact_json(value: dict[str, Any]) -> bytes:

@@ -7,7 +7,6 @@ known by their appTransactionId, which every one of their transactions carries.
 
 from __future__ import annotations
 
-import copy
 import re
 import threading
 import time
@@ -63,6 +62,8 @@ class Offer:
 
 @dataclass
 class _Entry:
+    # Flat, as Apple's transaction payloads are (strings, numbers, booleans): `dict(payload)` is a
+    # copy callers may change.
     payload: dict[str, Any]
     finished: bool = False
     upgraded_at: int | None = None
@@ -131,7 +132,7 @@ class TransactionStore:
     def transaction(self, transaction_id: str) -> dict[str, Any]:
         """A copy of a transaction as it stands, without signedDate; KeyError if unknown."""
         with self._lock:
-            return copy.deepcopy(self._entries[transaction_id].payload)
+            return dict(self._entries[transaction_id].payload)
 
     def order_transaction_ids(self, order_id: str) -> list[str]:
         with self._lock:
@@ -313,7 +314,7 @@ class TransactionStore:
             ids = self._orders.get(order_id)
             if not ids:
                 return None
-            return [copy.deepcopy(self._entries[t].payload) for t in ids]
+            return [dict(self._entries[t].payload) for t in ids]
 
     def history(
         self,
@@ -344,7 +345,7 @@ class TransactionStore:
                 fingerprint=query.fingerprint(version=version, customer=customer),
                 revision=revisions[0] if revisions else None,
             )
-            return page, [copy.deepcopy(self._entries[t].payload) for t in page.transaction_ids]
+            return page, [dict(self._entries[t].payload) for t in page.transaction_ids]
 
     def set_app_account_token(self, original_transaction_id: str, body: object) -> None:
         """Set App Account Token, refusing what Apple refuses with Apple's error codes.
@@ -440,7 +441,7 @@ class TransactionStore:
                     {
                         "status": status,
                         "originalTransactionId": original_id,
-                        "transaction": copy.deepcopy(latest.payload),
+                        "transaction": dict(latest.payload),
                         "renewalInfo": self._renewal_info(original_id, latest, state, status),
                     }
                 )
@@ -454,7 +455,7 @@ class TransactionStore:
             entry = self._entries.get(transaction_id)
             if entry is None:
                 raise ApiError(errors.TRANSACTION_ID_NOT_FOUND)
-            return copy.deepcopy(entry.payload)
+            return dict(entry.payload)
 
     def refund_history(
         self, any_transaction_id: str, revisions: Sequence[str]
@@ -480,7 +481,7 @@ class TransactionStore:
             page, has_more = refunded[:PAGE_SIZE], len(refunded) > PAGE_SIZE
             last = page[-1][0] if page else after
             revision = encode_revision(fingerprint, last)
-            return [copy.deepcopy(e.payload) for _, e in page], revision, has_more
+            return [dict(e.payload) for _, e in page], revision, has_more
 
     def extend_renewal_date(self, original_transaction_id: str, body: object) -> dict[str, Any]:
         """Extend a Subscription Renewal Date, refusing what Apple refuses.
@@ -676,7 +677,7 @@ class TransactionStore:
         """A copy of the subscription's (or one-time purchase's) latest transaction, or None."""
         with self._lock:
             latest = self._latest_of(original_transaction_id)
-            return copy.deepcopy(latest.payload) if latest else None
+            return dict(latest.payload) if latest else None
 
     def end_period(self, transaction_id: str, *, at: int) -> None:
         """Bring a subscription period's expiresDate forward to `at` (the demo's clock jumps)."""
