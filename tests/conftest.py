@@ -2,6 +2,8 @@
 
 import os
 
+import pytest
+from django.core.cache import cache
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
@@ -26,3 +28,10 @@ hypothesis_settings.register_profile(
     "thorough", parent=hypothesis_settings.get_profile("supportdesk"), max_examples=1000
 )
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "supportdesk"))
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache, as its database starts empty."""
+    cache.clear()
+    yield

@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 
 from lookups.appstore import AppStoreError, HistoryFilters, Transaction, VerificationError
 from lookups.appstore.errors import DeskRateHold
 from lookups.models import CustomerAccount, Lookup, Purchase
 from lookups.services.clients import app_store_client, transaction_verifier
-from lookups.services.purchase_picture import learn_purchases, order_purchases
+from lookups.services.decoding import decode_transactions
+from lookups.services.purchase_picture import learn_purchases, order_subscription
 from lookups.services.purchases import (
     is_uuid,
     latest_by_purchase,
@@ -106,8 +108,8 @@ def look_up_order(agent, order_id: str) -> LookupResult:
     )
     # Apple's statuses are read in a thread: beside the lookup itself when the desk has seen a
     # subscription of this order before, else beside the verification of its transactions.
-    seen = order_purchases(order_id)
-    status_read = _start_status_read_for(seen.values())
+    seen = order_subscription(order_id)
+    status_read = read_statuses_in_background(seen) if seen else None
     try:
         answer = app_store_client().look_up_order(order_id)
     except AppStoreError as error:
@@ -116,29 +118,25 @@ def look_up_order(agent, order_id: str) -> LookupResult:
     status_read = status_read or _start_status_read(answer.signed_transactions)
     rows = _verify_and_annotate(answer.signed_transactions, owner_from_latest=True)
     latest = latest_by_purchase(_verified(rows))
+    if seen is not None and seen not in latest:
+        # What the desk remembered is not this order's: ask with one of its own.
+        status_read = _start_status_read(answer.signed_transactions)
     status = status_read.result() if status_read is not None else StatusRead([])
-    learnt = learn_purchases(
-        latest.values(),
-        source=Purchase.Source.LOOKUP,
-        order_id=order_id,
-        statuses=[*one_time_statuses(latest.values()), *status.states],
-        known=seen,
-    )
     record.outcome = Lookup.Outcome.FOUND if answer.found else Lookup.Outcome.NOT_FOUND
-    _save(record, rows, started)
+    # The picture and the record of what the agent was shown: committed together, once.
+    with transaction.atomic():
+        learnt = learn_purchases(
+            latest.values(),
+            source=Purchase.Source.LOOKUP,
+            order_id=order_id,
+            statuses=[*one_time_statuses(latest.values()), *status.states],
+        )
+        _save(record, rows, started)
     # Apple's status read names the customer's other subscriptions too: only this order's show.
     purchases = {key: learnt.purchases[key] for key in latest if key in learnt.purchases}
     return LookupResult(
         lookup=record, rows=rows, purchases=purchases, status_problem=status.problem
     )
-
-
-def _start_status_read_for(purchases: Iterable[Purchase]) -> Future[StatusRead] | None:
-    """Start Get All Subscription Statuses for the first subscription among these, if any."""
-    for purchase in purchases:
-        if Transaction.from_payload(purchase.latest_transaction).is_subscription:
-            return read_statuses_in_background(purchase.original_transaction_id)
-    return None
 
 
 def _start_status_read(signed_transactions: Iterable[str]) -> Future[StatusRead] | None:
@@ -189,9 +187,10 @@ def transaction_history(
         return LookupResult(lookup=record)
 
     rows = _verify_and_annotate(page.signed_transactions)
-    learn_purchases(_verified(rows), source=Purchase.Source.HISTORY)
     record.outcome = Lookup.Outcome.FOUND
-    _save(record, rows, started)
+    with transaction.atomic():
+        learn_purchases(_verified(rows), source=Purchase.Source.HISTORY)
+        _save(record, rows, started)
     return LookupResult(lookup=record, rows=rows, revision=page.revision, has_more=page.has_more)
 
 
@@ -217,14 +216,7 @@ def _verify_and_annotate(
     row names the customer of its purchase's newest transaction: Apple sets a token on the
     purchase's current transaction only, and that is whose the purchase is.
     """
-    verifier = transaction_verifier()
-    decoded: list[Transaction | VerificationError] = []
-    for signed in signed_transactions:
-        try:
-            decoded.append(verifier.decode_transaction(signed))
-        except VerificationError as error:
-            decoded.append(error)
-
+    decoded = decode_transactions(list(signed_transactions))
     verified = [item for item in decoded if isinstance(item, Transaction)]
     tokens = {txn.app_account_token for txn in verified if is_uuid(txn.app_account_token)}
     # Most purchases carry no token; building even an empty query costs more than verifying one.

@@ -8,13 +8,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from lookups.appstore import RenewalInfo, Transaction
+from lookups.appstore.transactions import ProductType
 from lookups.models import Purchase, TokenChange
 from lookups.services.purchases import is_uuid, latest_by_purchase, recency
 from lookups.services.reconciling import latest_transaction_at_apple
 
+# How long the cache keeps which subscription an order holds (it never changes).
+ORDER_REMEMBERED_SECONDS = 30 * 24 * 3600
 # What a lookup knows that a history page doesn't: the order the purchase came from.
 _ALWAYS_UPDATED = ["latest_transaction", "product_id", "app_account_token", "learnt_at"]
 # What a status, from Apple's status read, a notification or a one-time purchase, writes.
@@ -54,13 +59,13 @@ class Learnt:
     statuses_written: frozenset[str] = frozenset()
 
 
+@transaction.atomic(savepoint=False)
 def learn_purchases(
     transactions: Iterable[Transaction],
     *,
     source: str,
     order_id: str = "",
     statuses: Iterable[AppleStatus] = (),
-    known: dict[str, Purchase] | None = None,
 ) -> Learnt:
     """Update the picture of every purchase among these verified transactions, and write each
     status onto its purchase (one the desk doesn't know yet, and not among the transactions,
@@ -68,22 +73,27 @@ def learn_purchases(
 
     A purchase's picture moves only forward: an older page of history read later does not
     replace a newer transaction already known, and a status signed before the one the desk
-    holds is ignored. One read (none for the purchases in `known`, read just before) and at
-    most two writes, whatever the number of purchases.
+    holds is ignored. One read just before the writes, and one write for each kind of change
+    (transaction, status, both), whatever the number of purchases.
     """
     latest = latest_by_purchase(transactions)
     statuses = {status.original_transaction_id: status for status in statuses}
     if not latest and not statuses:
         return Learnt({})
+    if order_id:
+        _remember_order_subscription(order_id, latest)
     environment = settings.APPSTORE_ENVIRONMENT
-    known = dict(known or {})
-    if missing := [key for key in [*latest, *statuses] if key not in known]:
-        known.update(
-            (purchase.original_transaction_id, purchase)
-            for purchase in Purchase.objects.filter(
-                environment=environment, original_transaction_id__in=missing
-            )
+    known = {
+        purchase.original_transaction_id: purchase
+        # Locked until the writes are committed, in one order, so that a notification applied
+        # at the same moment waits instead of being overwritten (PostgreSQL; SQLite has one
+        # writer at a time anyway).
+        for purchase in Purchase.objects.filter(
+            environment=environment, original_transaction_id__in=[*latest, *statuses]
         )
+        .order_by("original_transaction_id")
+        .select_for_update()
+    }
     now = timezone.now()
     learnt: dict[str, Purchase] = {}
     for original_id, txn in latest.items():
@@ -108,10 +118,19 @@ def learn_purchases(
             learnt[original_id] = purchase
             written.add(original_id)
     fields = [*_ALWAYS_UPDATED, "learnt_from", *(["order_id"] if order_id else [])]
-    # Purchases without a new status are written without the status fields, so a status a
-    # notification wrote meanwhile is not put back.
-    _upsert([purchase for key, purchase in learnt.items() if key not in written], fields)
-    _upsert([learnt[key] for key in written], [*fields, *_STATUS_FIELDS])
+    # Each purchase is written with only the fields it learnt: what another writer (a
+    # notification, say) set meanwhile on the others is not put back.
+    writes: dict[tuple[str, ...], list[Purchase]] = {}
+    for key, purchase in learnt.items():
+        changed = (*(fields if key in latest else ()), *(_STATUS_FIELDS if key in written else ()))
+        writes.setdefault(changed, []).append(purchase)
+    for changed, purchases in writes.items():
+        Purchase.objects.bulk_create(
+            purchases,
+            update_conflicts=True,
+            unique_fields=["environment", "original_transaction_id"],
+            update_fields=list(changed),
+        )
     return Learnt(learnt, frozenset(written))
 
 
@@ -138,28 +157,39 @@ def _apply_status(purchase: Purchase, status: AppleStatus, now: datetime) -> boo
     return True
 
 
-def _upsert(purchases: list[Purchase], fields: list[str]) -> None:
-    if purchases:
-        Purchase.objects.bulk_create(
-            purchases,
-            update_conflicts=True,
-            unique_fields=["environment", "original_transaction_id"],
-            update_fields=fields,
-        )
-
-
 def _number(value) -> int | None:
     return int(value) if value is not None else None
 
 
-def order_purchases(order_id: str) -> dict[str, Purchase]:
-    """The purchases of this order the desk has seen in a lookup, by original transaction ID."""
-    return {
-        purchase.original_transaction_id: purchase
-        for purchase in Purchase.objects.filter(
-            environment=settings.APPSTORE_ENVIRONMENT, order_id=order_id
+def order_subscription(order_id: str) -> str | None:
+    """The original transaction ID of a subscription in this order, if a lookup has seen one.
+
+    An order's purchases never change, so what a lookup learnt is kept in the cache too.
+    """
+    key = _order_key(order_id)
+    if (known := cache.get(key)) is not None:
+        return known
+    found = (
+        Purchase.objects.filter(
+            environment=settings.APPSTORE_ENVIRONMENT,
+            order_id=order_id,
+            latest_transaction__type=ProductType.AUTO_RENEWABLE,
         )
-    }
+        .order_by()
+        .values_list("original_transaction_id", flat=True)[:1]
+    )
+    return next(iter(found), None)
+
+
+def _remember_order_subscription(order_id: str, latest: dict[str, Transaction]) -> None:
+    for original_id, txn in latest.items():
+        if txn.is_subscription:
+            cache.set(_order_key(order_id), original_id, ORDER_REMEMBERED_SECONDS)
+            return
+
+
+def _order_key(order_id: str) -> str:
+    return f"supportdesk:order-subscription:{settings.APPSTORE_ENVIRONMENT}:{order_id}"
 
 
 def stored_purchase(original_transaction_id: str) -> Purchase | None:

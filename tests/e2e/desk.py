@@ -23,6 +23,13 @@ def sign_in(page: Page, username: str, *, landing: str | re.Pattern = "Look up a
     expect(page.get_by_role("heading", name=landing).first).to_be_visible()
 
 
+def settled(page: Page) -> None:
+    """Until htmx has settled every swap: it listens to new content only once it has settled it
+    (20 ms after the swap), so a click or a keystroke sooner would go unheard."""
+    busy = page.locator(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")
+    expect(busy).to_have_count(0)
+
+
 def horizontal_overflow(page: Page) -> int:
     """How many pixels the page is wider than the window: 0 when nothing scrolls sideways."""
     return page.evaluate("Math.max(0, document.scrollingElement.scrollWidth - window.innerWidth)")

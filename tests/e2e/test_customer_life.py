@@ -64,9 +64,9 @@ def test_a_customer_from_offer_code_to_refund(
     expect(unlinked).to_be_visible()
     screenshots.take(page, "unlinked")
     unlinked.get_by_role("link", name="Link to customer").click()
-    page.get_by_label("Find the customer (email, account ID or name)").press_sequentially(
-        "maya.pat", delay=40
-    )
+    search = page.get_by_label("Find the customer (email, account ID or name)")
+    expect(search).to_be_focused()
+    search.press_sequentially("maya.pat", delay=40)
     choice = page.locator(f"#choices-{original_id} li", has_text="Maya Patel")
     choice.get_by_role("link", name="Choose").click()
     page.get_by_label("Support ticket").fill(TICKET)

@@ -21,7 +21,7 @@ from lookups.simulators.demo_data import (
     PURCHASE_OFFER_CODE,
 )
 from tests.e2e.conftest import Screenshots
-from tests.e2e.desk import accessibility_violations, sign_in
+from tests.e2e.desk import accessibility_violations, settled, sign_in
 
 IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 TICKET = "SD-5120"
@@ -33,6 +33,7 @@ def look_up(page: Page, order_id: str) -> None:
     page.get_by_label("Order ID").fill(order_id)
     page.get_by_role("button", name="Look up").click()
     expect(page.get_by_role("heading", name=f"Order {order_id}")).to_be_visible()
+    settled(page)
 
 
 def open_extension_form(page: Page, order_id: str) -> None:

@@ -18,6 +18,7 @@ from lookups.simulators.demo_data import (
     PURCHASE_OFFER_CODE,
 )
 from tests.e2e.conftest import Screenshots
+from tests.e2e.desk import settled
 from tests.fixtures.users import PASSWORD
 
 # The demo's offer-code subscription: a free month and three renewals, none linked yet.
@@ -39,6 +40,7 @@ def look_up(page: Page, order_id: str) -> None:
     page.get_by_label("Order ID").fill(order_id)
     page.get_by_role("button", name="Look up").click()
     expect(page.get_by_role("heading", name=f"Order {order_id}")).to_be_visible()
+    settled(page)
 
 
 def test_agent_links_offer_code_purchase_to_customer(
@@ -67,7 +69,7 @@ def test_agent_links_offer_code_purchase_to_customer(
 
     latest.get_by_role("link", name="Link to customer").click()
     search = page.get_by_label("Find the customer (email, account ID or name)")
-    expect(search).to_be_visible()
+    expect(search).to_be_focused()
     expect(page.get_by_text("Currently: not linked to any customer.")).to_be_visible()
     screenshots.take(page, "link-panel")
 
@@ -158,9 +160,9 @@ def test_moving_a_purchase_is_asked_for_by_an_agent_and_approved_by_a_manager(
     look_up(page, ORDER_LINKED_IN_APP)
     page.locator(f"#txn-{sofias_latest}").get_by_role("link", name="Change link").click()
     expect(page.get_by_text("Currently: Sofia Martinez.")).to_be_visible()
-    page.get_by_label("Find the customer (email, account ID or name)").press_sequentially(
-        "maya.pat", delay=40
-    )
+    search = page.get_by_label("Find the customer (email, account ID or name)")
+    expect(search).to_be_focused()
+    search.press_sequentially("maya.pat", delay=40)
     page.get_by_role("link", name="Choose").click()
     confirm = page.locator("form.confirm")
     confirm.get_by_label("Support ticket").fill(TICKET)
@@ -208,7 +210,10 @@ def test_after_a_link_every_row_of_the_order_shows_the_customer_without_a_reload
     lookups_before = Lookup.objects.count()
 
     page.locator(f"#txn-{OFFER_CODE_LATEST}").get_by_role("link", name="Link to customer").click()
-    page.get_by_label("Find the customer (email, account ID or name)").fill("maya.pat")
+    search = page.get_by_label("Find the customer (email, account ID or name)")
+    # Focused once htmx has settled the panel, and so listens to what is typed.
+    expect(search).to_be_focused()
+    search.fill("maya.pat")
     page.get_by_role("link", name="Choose").click()
     page.get_by_label("Support ticket").fill(TICKET)
     screenshots.take(page, "before-link")

@@ -6,6 +6,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -180,6 +183,22 @@ def test_a_first_lookup_reads_the_statuses_once_the_order_names_a_subscription(
     assert result.purchases[OFFER_CODE_PURCHASE].status == Purchase.Status.ACTIVE
 
 
+def test_a_subscription_remembered_wrongly_for_an_order_gives_way_to_the_orders_own(
+    agent_user, appstore_settings, simulator
+):
+    look_up_order(agent_user, ORDER_LINKED_IN_APP)
+    # As if the cache held another order's subscription under this order's ID.
+    cache.set(f"supportdesk:order-subscription:Production:{ORDER_OFFER_CODE}", SOFIAS_PURCHASE, 60)
+    before = len(simulator.requests)
+
+    result = look_up_order(agent_user, ORDER_OFFER_CODE)
+
+    paths = [path for _, path in simulator.requests[before:]]
+    assert f"/inApps/v1/subscriptions/{OFFER_CODE_PURCHASE}" in paths
+    assert result.purchases[OFFER_CODE_PURCHASE].status == Purchase.Status.ACTIVE
+    assert list(result.purchases) == [OFFER_CODE_PURCHASE]
+
+
 def _status(original_transaction_id: str, status: str, signed_at: datetime) -> AppleStatus:
     return AppleStatus(
         original_transaction_id,
@@ -207,9 +226,25 @@ def test_a_transaction_and_its_status_are_written_in_one_read_and_one_write(
     stored = Purchase.objects.get(original_transaction_id=original_id)
     assert (stored.status, stored.status_signed_at) == (Purchase.Status.BILLING_RETRY, signed_at)
     assert stored.learnt_from == Purchase.Source.NOTIFICATION
-    # With the purchase read just before, no read at all.
-    with django_assert_num_queries(1):
-        learn_purchases([txn], source=Purchase.Source.LOOKUP, known={original_id: stored})
+
+
+def test_a_status_alone_writes_only_the_status_fields(agent_user, appstore_settings, simulator):
+    txn = look_up_order(agent_user, ORDER_OFFER_CODE).by_purchase()[0].latest.transaction
+    original_id = txn.original_transaction_id
+
+    with CaptureQueriesContext(connection) as queries:
+        learn_purchases(
+            [],
+            source=Purchase.Source.NOTIFICATION,
+            statuses=[_status(original_id, Purchase.Status.EXPIRED, timezone.now())],
+        )
+
+    # So a transaction another writer stored meanwhile is not put back from what was read.
+    (write,) = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    updated = write.split("DO UPDATE SET", 1)[1]
+    assert '"status" = EXCLUDED' in updated
+    assert '"latest_transaction"' not in updated and '"product_id"' not in updated
+    assert Purchase.objects.get(original_transaction_id=original_id).status == "expired"
 
 
 def test_an_older_status_is_not_written_and_the_newer_one_stays(
