@@ -73,8 +73,8 @@ def learn_purchases(
 
     A purchase's picture moves only forward: an older page of history read later does not
     replace a newer transaction already known, and a status signed before the one the desk
-    holds is ignored. One read just before the writes, and one write for each kind of change
-    (transaction, status, both), whatever the number of purchases.
+    holds is ignored. The purchases are read locked, new ones stored first; then one write for
+    each kind of change (transaction, status, both), whatever the number of purchases.
     """
     latest = latest_by_purchase(transactions)
     statuses = {status.original_transaction_id: status for status in statuses}
@@ -83,34 +83,33 @@ def learn_purchases(
     if order_id:
         _remember_order_subscription(order_id, latest)
     environment = settings.APPSTORE_ENVIRONMENT
-    known = {
-        purchase.original_transaction_id: purchase
-        # Locked until the writes are committed, in one order, so that a notification applied
-        # at the same moment waits instead of being overwritten (PostgreSQL; SQLite has one
-        # writer at a time anyway).
-        for purchase in Purchase.objects.filter(
-            environment=environment, original_transaction_id__in=[*latest, *statuses]
-        )
-        .order_by("original_transaction_id")
-        .select_for_update()
-    }
     now = timezone.now()
+    known = _locked(environment, [*latest, *statuses])
+    if new := sorted(key for key in latest if key not in known):
+        # Stored first (a row another writer stored meanwhile is kept), then locked like the
+        # others, so two writers of a new purchase take turns as well.
+        Purchase.objects.bulk_create(
+            [
+                _take(
+                    Purchase(environment=environment, original_transaction_id=key),
+                    latest[key],
+                    order_id=order_id,
+                    source=source,
+                    now=now,
+                )
+                for key in new
+            ],
+            ignore_conflicts=True,
+        )
+        known.update(_locked(environment, new))
     learnt: dict[str, Purchase] = {}
+    taken = set()
     for original_id, txn in latest.items():
-        purchase = known.get(original_id)
-        if purchase is None:
-            purchase = Purchase(environment=environment, original_transaction_id=original_id)
-        elif recency(Transaction.from_payload(purchase.latest_transaction)) > recency(txn):
-            # Written back as it is: one statement for the page, whichever purchases it updates.
-            learnt[original_id] = purchase
-            continue
-        purchase.latest_transaction = dict(txn.raw)
-        purchase.product_id = txn.product_id or ""
-        purchase.app_account_token = _token(txn.app_account_token)
-        purchase.order_id = order_id or purchase.order_id
-        purchase.learnt_at = now
-        purchase.learnt_from = source
-        learnt[original_id] = purchase
+        purchase = learnt[original_id] = known[original_id]
+        # A newer transaction known already stays.
+        if recency(Transaction.from_payload(purchase.latest_transaction)) <= recency(txn):
+            _take(purchase, txn, order_id=order_id, source=source, now=now)
+            taken.add(original_id)
     written = set()
     for original_id, status in statuses.items():
         purchase = learnt.get(original_id) or known.get(original_id)
@@ -121,9 +120,10 @@ def learn_purchases(
     # Each purchase is written with only the fields it learnt: what another writer (a
     # notification, say) set meanwhile on the others is not put back.
     writes: dict[tuple[str, ...], list[Purchase]] = {}
-    for key, purchase in learnt.items():
-        changed = (*(fields if key in latest else ()), *(_STATUS_FIELDS if key in written else ()))
-        writes.setdefault(changed, []).append(purchase)
+    for key, purchase in sorted(learnt.items()):
+        changed = (*(fields if key in taken else ()), *(_STATUS_FIELDS if key in written else ()))
+        if changed:
+            writes.setdefault(changed, []).append(purchase)
     for changed, purchases in writes.items():
         Purchase.objects.bulk_create(
             purchases,
@@ -132,6 +132,38 @@ def learn_purchases(
             update_fields=list(changed),
         )
     return Learnt(learnt, frozenset(written))
+
+
+def _locked(environment: str, original_ids: list[str]) -> dict[str, Purchase]:
+    """The stored purchases among these, locked until the transaction ends (PostgreSQL; SQLite
+    has one writer at a time anyway), in one order, so a notification applied at the same
+    moment waits instead of being overwritten."""
+    return {
+        purchase.original_transaction_id: purchase
+        for purchase in Purchase.objects.filter(
+            environment=environment, original_transaction_id__in=original_ids
+        )
+        .order_by("original_transaction_id")
+        .select_for_update()
+    }
+
+
+def _take(
+    purchase: Purchase,
+    txn: Transaction,
+    *,
+    order_id: str,
+    source: str,
+    now: datetime,
+) -> Purchase:
+    """The purchase with this transaction as its latest."""
+    purchase.latest_transaction = dict(txn.raw)
+    purchase.product_id = txn.product_id or ""
+    purchase.app_account_token = _token(txn.app_account_token)
+    purchase.order_id = order_id or purchase.order_id
+    purchase.learnt_at = now
+    purchase.learnt_from = source
+    return purchase
 
 
 def _apply_status(purchase: Purchase, status: AppleStatus, now: datetime) -> bool:
@@ -166,7 +198,7 @@ def order_subscription(order_id: str) -> str | None:
 
     An order's purchases never change, so what a lookup learnt is kept in the cache too.
     """
-    key = _order_key(order_id)
+    key = order_subscription_key(order_id)
     if (known := cache.get(key)) is not None:
         return known
     found = (
@@ -184,12 +216,15 @@ def order_subscription(order_id: str) -> str | None:
 def _remember_order_subscription(order_id: str, latest: dict[str, Transaction]) -> None:
     for original_id, txn in latest.items():
         if txn.is_subscription:
-            cache.set(_order_key(order_id), original_id, ORDER_REMEMBERED_SECONDS)
+            cache.set(order_subscription_key(order_id), original_id, ORDER_REMEMBERED_SECONDS)
             return
+    cache.delete(order_subscription_key(order_id))
 
 
-def _order_key(order_id: str) -> str:
-    return f"supportdesk:order-subscription:{settings.APPSTORE_ENVIRONMENT}:{order_id}"
+def order_subscription_key(order_id: str) -> str:
+    """Where the cache keeps which subscription an order holds, for this app and environment."""
+    app = f"{settings.APPSTORE_BUNDLE_ID}:{settings.APPSTORE_ENVIRONMENT}"
+    return f"supportdesk:order-subscription:{app}:{order_id}"
 
 
 def stored_purchase(original_transaction_id: str) -> Purchase | None:

@@ -20,6 +20,7 @@ from lookups.services.purchase_picture import (
     current_purchase,
     is_fresh,
     learn_purchases,
+    order_subscription_key,
 )
 from lookups.simulators.demo_data import ORDER_LINKED_IN_APP, ORDER_OFFER_CODE
 from tests.fixtures.links import (
@@ -188,7 +189,7 @@ def test_a_subscription_remembered_wrongly_for_an_order_gives_way_to_the_orders_
 ):
     look_up_order(agent_user, ORDER_LINKED_IN_APP)
     # As if the cache held another order's subscription under this order's ID.
-    cache.set(f"supportdesk:order-subscription:Production:{ORDER_OFFER_CODE}", SOFIAS_PURCHASE, 60)
+    cache.set(order_subscription_key(ORDER_OFFER_CODE), SOFIAS_PURCHASE, 60)
     before = len(simulator.requests)
 
     result = look_up_order(agent_user, ORDER_OFFER_CODE)

@@ -85,7 +85,9 @@ def test_the_history_page_and_its_next_page_run_the_same_queries_for_1_or_20_row
     # Renewals carry the token, so every page has accounts to find.
     for _ in range(44):
         simulator.renew(long[0])
+    # Each purchase seen once: the first sight of a purchase also stores it.
     queries_for(agent_client, history_url(short[0]))
+    queries_for(agent_client, history_url(long[0]))
 
     one_row = queries_for(agent_client, history_url(short[0]))
     full_page = queries_for(agent_client, history_url(long[0]))
@@ -93,7 +95,9 @@ def test_the_history_page_and_its_next_page_run_the_same_queries_for_1_or_20_row
     revision = html.unescape(re.search(r'revision=([^"&]+)', first).group(1))
     next_page = queries_for(agent_client, history_url(long[0]), {"revision": revision})
 
-    assert one_row == full_page == next_page
+    assert one_row == full_page
+    # An older page teaches the picture nothing new, so it writes nothing.
+    assert next_page == full_page - 1
     assert first.count('<tr id="txn-') == 20
 
 
