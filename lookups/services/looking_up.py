@@ -16,7 +16,11 @@ from lookups.appstore.errors import DeskRateHold
 from lookups.models import CustomerAccount, Lookup, Purchase
 from lookups.services.clients import app_store_client, transaction_verifier
 from lookups.services.decoding import decode_transactions
-from lookups.services.purchase_picture import learn_purchases, order_subscription
+from lookups.services.purchase_picture import (
+    first_subscription,
+    learn_purchases,
+    order_subscription,
+)
 from lookups.services.purchases import (
     is_uuid,
     latest_by_purchase,
@@ -120,7 +124,8 @@ def look_up_order(agent, order_id: str) -> LookupResult:
     latest = latest_by_purchase(_verified(rows))
     if seen is not None and seen not in latest:
         # What the desk remembered is not this order's: ask with one of its own.
-        status_read = _start_status_read(answer.signed_transactions)
+        own = first_subscription(latest)
+        status_read = read_statuses_in_background(own) if own else None
     status = status_read.result() if status_read is not None else StatusRead([])
     record.outcome = Lookup.Outcome.FOUND if answer.found else Lookup.Outcome.NOT_FOUND
     # The picture and the record of what the agent was shown: committed together, once.

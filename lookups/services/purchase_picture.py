@@ -213,12 +213,16 @@ def order_subscription(order_id: str) -> str | None:
     return next(iter(found), None)
 
 
+def first_subscription(latest: dict[str, Transaction]) -> str | None:
+    """The original transaction ID of the first subscription among these purchases."""
+    return next((key for key, txn in latest.items() if txn.is_subscription), None)
+
+
 def _remember_order_subscription(order_id: str, latest: dict[str, Transaction]) -> None:
-    for original_id, txn in latest.items():
-        if txn.is_subscription:
-            cache.set(order_subscription_key(order_id), original_id, ORDER_REMEMBERED_SECONDS)
-            return
-    cache.delete(order_subscription_key(order_id))
+    if (original_id := first_subscription(latest)) is not None:
+        cache.set(order_subscription_key(order_id), original_id, ORDER_REMEMBERED_SECONDS)
+    else:
+        cache.delete(order_subscription_key(order_id))
 
 
 def order_subscription_key(order_id: str) -> str:
