@@ -1,30 +1,52 @@
-# Supportdesk: `make run` serves the demo on http://127.0.0.1:8000, `make test` runs every test.
+# Supportdesk: `make run` serves the demo on http://127.0.0.1:8000 (PORT=...), `make test` runs every test.
 PYTHON ?= python3
+PORT ?= 8000
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
+# uv, where it is on PATH, installs in a second or two; pip does the same job otherwise.
+UV := $(shell command -v uv 2>/dev/null)
+ifdef UV
+INSTALL := $(UV) pip install --quiet --python $(PY)
+else
+INSTALL := $(PIP) install --quiet --no-compile
+endif
+# The requirements of pyproject.toml's [project] (serving) or of its extras, one a line, read
+# straight from the file: nothing is built, and each command installs only what it needs.
+REQUIREMENTS = $(PY) -c 'import sys, tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+	print("\n".join(p["dependencies"] if sys.argv[1] == "serve" else \
+	[r for x in sys.argv[1:] for r in p["optional-dependencies"][x] if not r.startswith(p["name"])]))'
 
 .PHONY: run test lint format install browser clean
 
 # The demo and the tests run on the local defaults (supportdesk/settings.py, .env.example).
 run test: export SUPPORTDESK_LOCAL := true
 
-$(VENV)/.installed: pyproject.toml
+$(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' || { \
 		echo "Supportdesk needs Python 3.12 or newer; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)."; \
 		echo "Install Python 3.13 (pyenv reads .python-version) or run: make PYTHON=python3.13 ..."; \
 		exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e '.[dev]'
+	$(if $(UV),$(UV) venv --quiet --seed --python $(PYTHON) $(VENV),$(PYTHON) -m venv $(VENV))
+
+# What serving needs (make run).
+$(VENV)/.serving: pyproject.toml | $(PY)
+	$(REQUIREMENTS) serve > $(VENV)/requirements-serve.txt
+	$(INSTALL) -r $(VENV)/requirements-serve.txt
+	@touch $@
+
+# Everything: serving, the tests and the developers' tools (make test, make lint).
+$(VENV)/.installed: $(VENV)/.serving
+	$(REQUIREMENTS) test dev > $(VENV)/requirements-dev.txt
+	$(INSTALL) -r $(VENV)/requirements-dev.txt
 	@touch $@
 
 install: $(VENV)/.installed
 
-run: install
+run: $(VENV)/.serving
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py setup_demo
-	$(PY) manage.py serve_demo --port 8000
+	$(PY) manage.py serve_demo --port $(PORT)
 
 # Debian's Chromium for the browser tests; skipped quietly where apt-get can't run.
 browser:
