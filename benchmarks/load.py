@@ -30,8 +30,12 @@ sync workers every waiting lookup holds a worker, so every other page waits too;
         [--apple-limits]
 
 Needs PostgreSQL at --postgres (default postgres://postgres@127.0.0.1:5432, trust auth) and Redis
-at 127.0.0.1:6379. Ends with one JSON line: requests_per_s, errors, lookup_p95_ms, and per page
-p50/p95/p99.
+at 127.0.0.1:6379. Ends with one JSON line: requests_per_s, errors (real failures only),
+errors_by_kind, lookup_p95_ms, and per page p50/p95/p99.
+
+A failure is an answer other than 200 or an alert the agent would read as something gone wrong
+(Apple's error code, the desk pausing calls, a signature that failed); a notice that is the
+page's normal content, such as a refunded purchase's "why not linkable" line, is not.
 """
 
 from __future__ import annotations
@@ -104,11 +108,23 @@ PAGES = [
 FULL_PAGE = {"allow_redirects": False, "catch_response": True}
 PAGE = {**FULL_PAGE, "headers": {"HX-Request": "true"}}
 _CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-_HISTORY_LINK = re.compile(r'href="/purchases/([0-9]+)/history/"')
+_HISTORY_LINK = re.compile(r'href="/purchases/([0-9]+)/history/(?:\?[^"]*)?"')
 _LINK_ACTION = re.compile(r'href="/purchases/([0-9]+)/link/')
 _LOAD_MORE = re.compile(r'<a class="button" href="([^"]+revision=[^"]+)"')
 _ACCOUNT_LINK = re.compile(r'href="/accounts/([0-9]+)/"')
-_ERROR_NOTICE = re.compile(r'class="notice error"[^>]*>(.*?)</', re.DOTALL)
+# A failure the page shows the agent is an alert (role="alert"); notices that are the page's
+# normal content (a refunded purchase's "why not linkable" line, say) carry no such role.
+_ALERT = re.compile(
+    r'<(?:p|div|td)[^>]*class="notice error[^"]*"[^>]*role="alert"[^>]*>(.*?)</', re.S
+)
+_APPLE_CODE = re.compile(r"\(Apple error (\d{7})\)")
+# Alerts that are not Apple's codes, by what they say.
+_ALERT_KINDS = [
+    ("the desk paused App Store calls", "pausing App Store calls"),
+    ("the App Store could not be reached", "could not be reached"),
+    ("signature verification failed", "failed signature verification"),
+    ("signature verification failed", "could not be verified"),
+]
 
 
 class Desk:
@@ -119,16 +135,36 @@ class Desk:
     agents = 0
     signed_in = 0
     everyone_signed_in = Event()
+    # Refusals the pages showed, as they were meant to: not failures.
+    refusals: dict[str, int] = {}
 
 
 def page_problem(response) -> str | None:
-    """Why a page counts as failed: not 200, or an error the agent would see."""
+    """The kind of failure a page shows, or None when it is the page meant to be shown.
+
+    Failures: an answer other than 200 (a redirect to sign in included), and an alert the
+    agent would read as something gone wrong (Apple's error code, the desk pausing calls, the
+    App Store out of reach, a signature that failed). A refusal the page is meant to show (a
+    refunded purchase can't be linked, say) and a notice that is the page's normal content are
+    not failures; refusals are counted apart.
+    """
     if response.status_code != 200:
         return f"HTTP {response.status_code}"
-    if match := _ERROR_NOTICE.search(response.text or ""):
-        text = re.sub(r"<[^>]+>", "", match.group(1)).strip()
-        return f"error shown: {text[:120]}"
-    return None
+    match = _ALERT.search(response.text or "")
+    if match is None:
+        return None
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", match.group(1))).strip()
+    kind = failure_shown(text)
+    if kind is None:
+        Desk.refusals[text[:80]] = Desk.refusals.get(text[:80], 0) + 1
+    return kind
+
+
+def failure_shown(text: str) -> str | None:
+    """The kind of failure an alert tells of, or None for a refusal the page is meant to show."""
+    if code := _APPLE_CODE.search(text):
+        return f"Apple error {code.group(1)}"
+    return next((kind for kind, words in _ALERT_KINDS if words in text), None)
 
 
 class LoopbackCookiePolicy(DefaultCookiePolicy):
@@ -289,6 +325,17 @@ def prepare_database(users: int) -> None:
     Desk.agents = len(agents)
 
 
+def failure_kind(error) -> str:
+    """A failure as Locust keeps it: our kind for a page's own, the exception's name otherwise."""
+    if isinstance(error, str):
+        # Locust keeps errors as text; a page's own failure is CatchResponseError('kind').
+        found = re.fullmatch(r"CatchResponseError\(['\"](.*)['\"]\)", error)
+        return found.group(1) if found else error.split("(")[0]
+    if type(error).__name__ == "CatchResponseError":
+        return str(error)
+    return type(error).__name__
+
+
 def percentiles(entry) -> dict[str, float]:
     return {
         f"p{int(q * 100)}": round(entry.get_response_time_percentile(q), 1)
@@ -330,8 +377,15 @@ def report(environment: Environment, seconds: float, sign_in: dict, args) -> dic
             f" {marks['p50']:>7} {marks['p95']:>7} {marks['p99']:>7}"
         )
     print(f"  all pages: {figures['requests_per_s']} requests/s, {figures['errors']} errors")
+    by_kind: dict[str, int] = {}
     for error in stats.errors.values():
-        print(f"    {error.occurrences} x {error.name}: {error.error}")
+        kind = failure_kind(error.error)
+        by_kind[kind] = by_kind.get(kind, 0) + error.occurrences
+        print(f"    {error.occurrences} x {error.name}: {kind}")
+    figures["errors_by_kind"] = by_kind
+    figures["refusals_shown"] = sum(Desk.refusals.values())
+    for text, count in Desk.refusals.items():
+        print(f"    refusal shown (not a failure) {count} x: {text}")
     figures["lookup_p95_ms"] = figures.get("lookup_p95_ms")
     figures["sign_in_p95_ms"] = sign_in["p95"]
     return figures
@@ -346,6 +400,9 @@ def main() -> None:
     parser.add_argument("--spawn-rate", type=float, default=10)
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--redis-db", type=int, default=11)
+    parser.add_argument(
+        "--port", type=int, default=0, help="gunicorn's port, the simulator's the next (free ones)"
+    )
     parser.add_argument(
         "--apple-limits",
         action="store_true",
@@ -368,7 +425,8 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="supportdesk-load-") as tmp:
             workdir = Path(tmp)
-            simulator_port, server_port = free_port(), free_port()
+            server_port = args.port or free_port()
+            simulator_port = args.port + 1 if args.port else free_port()
             settings = desk_environment(
                 args, workdir, f"{args.postgres}/{database}", simulator_port
             )
@@ -404,6 +462,7 @@ def main() -> None:
             # them finish before counting.
             gevent.sleep(SETTLE_SECONDS)
             environment.stats.reset_all()
+            Desk.refusals.clear()
             started = time.monotonic()
             gevent.sleep(args.seconds)
             measured = time.monotonic() - started

@@ -280,3 +280,28 @@ def test_a_status_for_a_purchase_the_desk_has_never_seen_is_skipped(appstore_set
 
     assert learnt.purchases == {}
     assert not Purchase.objects.filter(original_transaction_id="2000000999999999").exists()
+
+
+def test_looking_up_an_order_the_desk_holds_already_locks_and_writes_nothing(
+    agent_user, appstore_settings, simulator
+):
+    look_up_order(agent_user, ORDER_OFFER_CODE)
+
+    with CaptureQueriesContext(connection) as queries:
+        result = look_up_order(agent_user, ORDER_OFFER_CODE)
+
+    on_purchases = [q["sql"] for q in queries.captured_queries if "lookups_purchase" in q["sql"]]
+    assert not any("FOR UPDATE" in sql or sql.startswith("INSERT") for sql in on_purchases)
+    assert result.purchases  # still shown from the picture
+
+
+def test_a_held_picture_is_refreshed_halfway_through_its_freshness(
+    agent_user, appstore_settings, simulator, settings
+):
+    look_up_order(agent_user, ORDER_OFFER_CODE)
+    half_stale = timezone.now() - timedelta(seconds=settings.PURCHASE_FRESH_SECONDS / 2 + 1)
+    Purchase.objects.update(learnt_at=half_stale)
+
+    look_up_order(agent_user, ORDER_OFFER_CODE)
+
+    assert not Purchase.objects.filter(learnt_at__lte=half_stale).exists()
