@@ -44,6 +44,7 @@ AGENTS = 20
 ACCOUNTS = 20_000
 SPREAD_DAYS = 300
 BATCH = 250_000
+PORT = 0
 
 
 # --- The database ---------------------------------------------------------------------------
@@ -322,14 +323,18 @@ def copy_floor(database_url: str, query) -> tuple[int, float]:
 
 
 def main() -> None:
+    global DATABASE, PORT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--database", default=DATABASE, help="made for the run and dropped after")
+    parser.add_argument("--port", type=int, default=0, help="gunicorn's port (a free one)")
     parser.add_argument(
         "--postgres",
         default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432"),
         help="the PostgreSQL server, without a database name",
     )
     args = parser.parse_args()
+    DATABASE, PORT = args.database, args.port
     server_url = args.postgres.rstrip("/")
     settings = {
         "DATABASE_URL": f"{server_url}/{DATABASE}",
@@ -376,7 +381,7 @@ def run(rows_wanted: int, database_url: str, log, servers: list[subprocess.Popen
     connections.close_all()
     load(database_url, rows_wanted, agent_ids)
 
-    port = free_port()
+    port = PORT or free_port()
     base_url = f"http://127.0.0.1:{port}"
     server = start_server(dict(os.environ), port, log)
     servers.append(server)

@@ -13,6 +13,7 @@ from lookups.services import (
     extending,
     notifications,
     refund_requests,
+    retention,
     settling,
     sweeping,
 )
@@ -71,3 +72,12 @@ def sweep() -> dict[str, int]:
 def apply_notifications() -> str:
     """Apply every stored App Store notification not applied yet to the purchase picture."""
     return f"{notifications.apply_waiting()} notifications applied"
+
+
+@task()
+def prune_old_records() -> dict[str, int]:
+    """Delete applied notifications past their retention, in short batches; queue the next run."""
+    try:
+        return dict(retention.prune())
+    finally:
+        retention.schedule_pruning()

@@ -419,6 +419,12 @@ TASK_RETRY_CAP_SECONDS = env.float("TASK_RETRY_CAP_SECONDS", default=1800.0)
 # The sweep: how often it runs, and how overdue work must be before it takes it over.
 SWEEP_INTERVAL_SECONDS = env.float("SWEEP_INTERVAL_SECONDS", default=60.0)
 SWEEP_OVERDUE_SECONDS = env.float("SWEEP_OVERDUE_SECONDS", default=120.0)
+# Retention: applied App Store notifications (and refused bodies) older than this many days are
+# deleted once a day, RETENTION_BATCH_ROWS at a time with a pause between batches. Apple's own
+# notification history goes back 180 days. The audit log is never pruned.
+NOTIFICATION_RETENTION_DAYS = env.int("NOTIFICATION_RETENTION_DAYS", default=180)
+RETENTION_BATCH_ROWS = env.int("RETENTION_BATCH_ROWS", default=1000)
+RETENTION_PAUSE_SECONDS = env.float("RETENTION_PAUSE_SECONDS", default=0.05)
 # A task still "running" this long after it started lost its worker; the sweep marks it failed.
 TASKS_ABANDONED_AFTER_SECONDS = env.float("TASKS_ABANDONED_AFTER_SECONDS", default=600.0)
 # The reports page shows the queue in red once a task has waited longer than this.
