@@ -31,8 +31,14 @@ The run, in order:
         [--senders 16] [--workers 2] [--purchases 400] [--port 0]
         [--postgres postgres://postgres@127.0.0.1:5432]
 
+The stack's limit, in the same run: right after each burst, the same bodies go to a bare Django
+view on the same gunicorn and PostgreSQL (supportdesk/stack_limit.py, mounted only because this
+script sets BENCHMARK_STACK_LIMIT) that reads the body and inserts one row; the median round is
+`stack_limit_per_s`, and `ingest_vs_stack_limit` = ingest_per_s / stack_limit_per_s.
+
 The last line is JSON: ingest_per_s, ingest_p50_ms, ingest_p99_ms, process_per_s,
-apple_decode_per_s, lost, errors, ingest_vs_apple_decode, and the burst with workers running
+apple_decode_per_s, lost, errors, ingest_vs_apple_decode, stack_limit_per_s,
+stack_limit_p99_ms, ingest_vs_stack_limit, stack_limit_errors, and the burst with workers running
 (with_workers_per_s, with_workers_p99_ms, killed_mid_task: whether the killed worker was caught
 running a task).
 """
@@ -66,6 +72,8 @@ from lookups.simulators.appstore.local import generate_private_key_pem  # noqa: 
 from lookups.simulators.demo_data import DEMO_APP_APPLE_ID, DEMO_BUNDLE_ID  # noqa: E402
 
 PATH = "/appstore/notifications/"
+# The bare endpoint on the same gunicorn and PostgreSQL (supportdesk/stack_limit.py).
+STACK_LIMIT_PATH = "/benchmark/stack-limit/"
 KINDS = [("DID_RENEW", None), ("DID_CHANGE_RENEWAL_STATUS", "AUTO_RENEW_DISABLED")]
 WORKER_COMMAND = [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay"]
 APPLE_SAMPLE = 500  # of each burst's payloads, decoded by Apple's verifier before the burst
@@ -137,9 +145,9 @@ class Burst:
         return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-async def _post(reader, writer, port: int, body: bytes) -> int:
+async def _post(reader, writer, port: int, body: bytes, path: str) -> int:
     writer.write(
-        b"POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" % (PATH.encode(), port)
+        b"POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" % (path.encode(), port)
         + b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
         + body
     )
@@ -157,34 +165,34 @@ async def _post(reader, writer, port: int, body: bytes) -> int:
     return status
 
 
-async def _sender(port: int, queue: list[tuple[int, bytes]], results: Burst) -> None:
+async def _sender(port: int, queue: list[tuple[int, bytes]], results: Burst, path: str) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         while queue:
             index, body = queue.pop()
             started = time.perf_counter()
             try:
-                status = await _post(reader, writer, port, body)
+                status = await _post(reader, writer, port, body, path)
             except (asyncio.IncompleteReadError, ConnectionError):
                 # gunicorn closed the idle keep-alive connection: open another, send again.
                 writer.close()
                 reader, writer = await asyncio.open_connection("127.0.0.1", port)
                 started = time.perf_counter()
-                status = await _post(reader, writer, port, body)
+                status = await _post(reader, writer, port, body, path)
             results.latencies_ms.append((time.perf_counter() - started) * 1000)
             results.answers[index] = status
     finally:
         writer.close()
 
 
-def send_burst(port: int, bodies: list[bytes], senders: int) -> Burst:
+def send_burst(port: int, bodies: list[bytes], senders: int, path: str = PATH) -> Burst:
     """POST every body, `senders` at a time, each sender on its own keep-alive connection."""
 
     async def burst() -> Burst:
         queue = list(reversed(list(enumerate(bodies))))
         results = Burst(0.0, [], {})
         started = time.perf_counter()
-        await asyncio.gather(*(_sender(port, queue, results) for _ in range(senders)))
+        await asyncio.gather(*(_sender(port, queue, results, path) for _ in range(senders)))
         results.seconds = time.perf_counter() - started
         return results
 
@@ -222,6 +230,7 @@ def desk_environment(database_url: str, root_path: Path, key_pem: str) -> dict[s
         # The workers' own sweep stays out of the way; this script runs one when it is time.
         "SWEEP_INTERVAL_SECONDS": "3600",
         "LOG_LEVEL": "WARNING",
+        "BENCHMARK_STACK_LIMIT": "true",
     }
 
 
@@ -355,6 +364,12 @@ def run(args, database_url: str, workdir: Path) -> dict:
     from django.db import connections
 
     call_command("migrate", interactive=False, verbosity=0)
+    from django.db import connection
+
+    from supportdesk.stack_limit import CREATE_TABLE
+
+    with connection.cursor() as cursor:
+        cursor.execute(CREATE_TABLE)
     connections.close_all()
 
     port = args.port or free_port()
@@ -364,9 +379,10 @@ def run(args, database_url: str, workdir: Path) -> dict:
     try:
         # Every gunicorn worker loads the desk and trusts the chain before the clock starts.
         send_burst(port, warm_up, args.senders)
+        send_burst(port, warm_up, args.senders, STACK_LIMIT_PATH)
         accepted = [uuid_of(body) for body in warm_up]
         print(f"ingest, {args.senders} senders, no worker running; Apple's decoding:", flush=True)
-        rounds, apple_rates = [], []
+        rounds, apple_rates, bare_rounds = [], [], []
         for batch in batches[:-1]:
             # Side by side: Apple's decoding of the burst's payloads, then the burst itself.
             apple_rates.append(apple_decode_rate(apple, batch))
@@ -375,6 +391,9 @@ def run(args, database_url: str, workdir: Path) -> dict:
             describe("burst", burst)
             accepted += accepted_uuids(batch, burst)
             rounds.append(burst)
+            # The stack's limit: the same bodies to the bare endpoint, right after.
+            bare_rounds.append(send_burst(port, batch, args.senders, STACK_LIMIT_PATH))
+            describe("bare view (stack limit)", bare_rounds[-1])
         apple_per_s = statistics.median(apple_rates)
 
         print(f"processing the backlog with {args.workers} worker(s):", flush=True)
@@ -413,6 +432,7 @@ def run(args, database_url: str, workdir: Path) -> dict:
 
     errors = sum(burst.errors for burst in rounds) + with_workers.errors
     ingest_per_s = statistics.median(burst.per_s for burst in rounds)
+    stack_limit_per_s = statistics.median(burst.per_s for burst in bare_rounds)
     return {
         "ingest_per_s": round(ingest_per_s),
         "ingest_p50_ms": round(statistics.median(b.percentile_ms(0.5) for b in rounds), 1),
@@ -422,6 +442,12 @@ def run(args, database_url: str, workdir: Path) -> dict:
         "lost": not_stored + unapplied,
         "errors": errors,
         "ingest_vs_apple_decode": round(ingest_per_s / apple_per_s, 2),
+        "stack_limit_per_s": round(stack_limit_per_s),
+        "stack_limit_p99_ms": round(
+            statistics.median(b.percentile_ms(0.99) for b in bare_rounds), 1
+        ),
+        "ingest_vs_stack_limit": round(ingest_per_s / stack_limit_per_s, 2),
+        "stack_limit_errors": sum(burst.errors for burst in bare_rounds),
         "with_workers_per_s": round(with_workers.per_s),
         "with_workers_p99_ms": round(with_workers.percentile_ms(0.99), 1),
         "killed_mid_task": mid_task,

@@ -139,6 +139,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "supportdesk.urls"
+# Mounts a bare endpoint (supportdesk/stack_limit.py) for benchmarks/notifications_ingest.py, the
+# only thing that sets it. Never on a server.
+BENCHMARK_STACK_LIMIT = env.bool("BENCHMARK_STACK_LIMIT", default=False)
 WSGI_APPLICATION = "supportdesk.wsgi.application"
 
 TEMPLATES = [

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -8,3 +9,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("lookups.urls")),
 ]
+
+if settings.BENCHMARK_STACK_LIMIT:
+    # Only benchmarks/notifications_ingest.py turns this on: never mounted in production.
+    from supportdesk.stack_limit import stack_limit
+
+    urlpatterns.append(path("benchmark/stack-limit/", stack_limit))
