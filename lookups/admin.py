@@ -14,6 +14,8 @@ from django.urls import path, reverse_lazy
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 from lookups.models import (
     AdaptyDelivery,
@@ -122,6 +124,18 @@ class CsvExportMixin:
     """The "Export selected as CSV" action, for those who may export."""
 
     actions = ["export_selected_as_csv"]
+
+    @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle">'))
+    def action_checkbox(self, obj: object) -> str:
+        # Django's own renders a form widget through the template engine, row by row: a
+        # third of the list's time at a hundred rows. The same markup, written directly.
+        label = format_html(gettext("Select this object for an action - {}"), str(obj))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            label,
+        )
 
     def has_export_csv_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("lookups.export_csv")

@@ -52,3 +52,15 @@ def test_a_long_list_takes_the_planners_estimate_instead_of_counting(
     assert not any("COUNT(*)" in sql for sql in queries)
     assert any(sql.upper().startswith("EXPLAIN (FORMAT JSON)") for sql in queries)
     assert " token changes" in page
+
+
+def test_the_row_checkbox_is_djangos_markup_written_without_the_template_engine(two_changes):
+    from django.contrib import admin as django_admin
+    from django.contrib.admin import ModelAdmin
+
+    from lookups.models import TokenChange
+
+    change = TokenChange.objects.first()
+    ours = django_admin.site._registry[TokenChange]
+
+    assert ours.action_checkbox(change) == ModelAdmin.action_checkbox(ours, change)

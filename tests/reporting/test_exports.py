@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -525,3 +526,15 @@ def test_the_lines_are_what_pythons_csv_module_writes(manager_client, agent_user
             ]
         )
     assert text == expected.getvalue()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_on_postgresql_the_rows_are_written_by_copy(manager_client, agent_user):
+    make_lookup(agent_user, created_at=at(17), error_message='=1+1, said "x"')
+
+    with CaptureQueriesContext(connection) as queries:
+        text = body(manager_client.get(export_url("lookups"), WEEK))
+
+    assert any(query["sql"].startswith("COPY (") for query in queries.captured_queries)
+    # Neutralised, then quoted as Python's csv module quotes it.
+    assert '"\'=1+1, said ""x"""' in text
