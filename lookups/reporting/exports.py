@@ -184,19 +184,26 @@ class ExportTable:
 
 def _crlf_chunks(copy: Any, connection: Any) -> Generator[tuple[bytes, int]]:
     """COPY's rows, CHUNK_ROWS at a time, each line ended with CRLF instead of its line feed."""
-    lines: list[bytes] = []
     try:
-        for row in copy:
-            lines.append(bytes(row[:-1]))
-            if len(lines) == CHUNK_ROWS:
-                yield b"\r\n".join(lines) + b"\r\n", len(lines)
-                lines = []
+        for rows in batched(copy, CHUNK_ROWS):
+            yield _crlf(b"".join(rows)), len(rows)
     except GeneratorExit:
         # The client went away mid-copy: stop the server sending the rest.
         connection.connection.cancel_safe()
         raise
-    if lines:
-        yield b"\r\n".join(lines) + b"\r\n", len(lines)
+
+
+def _crlf(lines: bytes) -> bytes:
+    """Whole CSV lines ended with LF, ended with CRLF; a line feed inside a quoted cell stays.
+
+    The chunk starts outside any quotes, and a doubled quote inside a cell counts twice, so
+    every other piece between quotes is outside a cell.
+    """
+    if b'"' not in lines:
+        return lines.replace(b"\n", b"\r\n")
+    pieces = lines.split(b'"')
+    pieces[::2] = [piece.replace(b"\n", b"\r\n") for piece in pieces[::2]]
+    return b'"'.join(pieces)
 
 
 LOOKUPS = ExportTable(
