@@ -42,6 +42,8 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.processes import production_settings  # noqa: E402
+
 COPY_BATCH = 50_000
 PRODUCTS = ["com.example.pro.monthly", "com.example.pro.yearly", "com.example.premium.yearly"]
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -325,15 +327,22 @@ def main() -> None:
 
     server = args.postgres.rstrip("/")
     database_url = f"{server}/{args.database}"
+    # The desk as deployed (no simulator panels, DEBUG off), on the test client's host name;
+    # Apple is never called, so its settings only need to be there.
     os.environ.update(
         {
-            "DATABASE_URL": database_url,
-            "SUPPORTDESK_LOCAL": "true",
-            "DEBUG": "false",
-            "SECURE_SSL_REDIRECT": "false",
+            **production_settings(database_url),
             "ALLOWED_HOSTS": "testserver",
+            "CACHE_URL": "locmemcache://scale",
+            "APPSTORE_PRIVATE_KEY": "not used: the pages measured never call Apple",
+            "APPSTORE_ROOT_CERTIFICATES": str(ROOT / "tests" / "fixtures"),
+            "APPSTORE_ISSUER_ID": "scale-bench",
+            "APPSTORE_KEY_ID": "SCALE",
+            "APPSTORE_BUNDLE_ID": "com.example.app",
+            "APPSTORE_APP_APPLE_ID": "1",
+            "APPSTORE_ENVIRONMENT": "Production",
+            "ADAPTY_SECRET_KEY": "",
             "LOG_LEVEL": "WARNING",
-            "DJANGO_SETTINGS_MODULE": "supportdesk.settings",
         }
     )
     admin = psycopg.connect(f"{server}/postgres", autocommit=True)
