@@ -167,16 +167,20 @@ def _all_held(
     """What was learnt, if the picture holds all of it already and was learnt recently; else None.
 
     Apple signs every answer anew, so "held" ignores when it was signed: a transaction is held
-    when it is the purchase's latest (from the same order and source), a status when the
+    when it is the purchase's latest (from the same order and source) or older than it, a
+    status when the
     purchase has the same status, renewal info and revocation, signed no later. The picture is
     refreshed (`learnt_at`, the signing time) at the latest halfway through its freshness.
     """
     refresh_before = now - timedelta(seconds=settings.PURCHASE_FRESH_SECONDS / 2)
     for original_id, txn in latest.items():
         purchase = stored.get(original_id)
+        if purchase is None:
+            return None
+        if recency(Transaction.from_payload(purchase.latest_transaction)) > recency(txn):
+            continue  # an older page of history: the picture keeps its newer transaction
         if (
-            purchase is None
-            or purchase.learnt_at < refresh_before
+            purchase.learnt_at < refresh_before
             or purchase.learnt_from != source
             or (order_id and purchase.order_id != order_id)
             or not _same_payload(purchase.latest_transaction, txn.raw)
