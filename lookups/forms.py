@@ -33,6 +33,12 @@ def _looks_like_order_id(value: str) -> bool:
     return bool(_ORDER_ID.fullmatch(value)) and not value.isdigit() and not value.isalpha()
 
 
+def _looks_like_a_name(typed: str) -> bool:
+    """Words of letters only, such as "Maya Patel": a person, never an order to send to Apple."""
+    words = typed.split()
+    return len(words) > 1 and all(word.isalpha() for word in words)
+
+
 def read_lookup_entry(typed: str) -> tuple[str, str] | None:
     """What the agent pasted into Look up: ("order", ID), ("transaction", ID), or None.
 
@@ -42,6 +48,8 @@ def read_lookup_entry(typed: str) -> tuple[str, str] | None:
     compact = re.sub(r"\s+", "", typed)
     if _TYPED_TRANSACTION_ID.fullmatch(compact):
         return ("transaction", compact)
+    if _looks_like_a_name(typed):
+        return None
     if _ORDER_ID.fullmatch(compact.upper()):
         return ("order", compact.upper())
     labelled = {m.upper() for m in _LABELLED_ORDER_ID.findall(typed)}
@@ -105,6 +113,11 @@ class OrderLookupForm(forms.Form):
     def clean_order_id(self) -> str:
         typed = self.cleaned_data["order_id"]
         entry = read_lookup_entry(typed)
+        if entry is None and _looks_like_a_name(typed):
+            raise forms.ValidationError(
+                f"“{typed.strip()}” looks like a name, and Apple knows no names: find the "
+                "customer with the search box at the top (press /) instead."
+            )
         if entry is None:
             shown = typed.strip() or typed
             raise forms.ValidationError(
