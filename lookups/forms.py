@@ -196,6 +196,17 @@ class AccountSearchForm(forms.Form):
     q = forms.CharField(label="Search customers", max_length=200, required=False)
 
 
+class SearchForm(forms.Form):
+    """The search box: anything an agent may have been sent, at most 200 characters."""
+
+    q = forms.CharField(
+        label="Search",
+        max_length=200,
+        required=False,
+        error_messages={"max_length": "Type at most 200 characters: one ID, name or email."},
+    )
+
+
 class LinkForm(forms.Form):
     """The agent's choices: which account, the ticket, whether to move the purchase, the form's ID.
 

@@ -9,6 +9,7 @@ from lookups.views import (
     refund_history,
     refund_requests,
     reports,
+    search,
     trainer,
     transfers,
     unlinked,
@@ -39,6 +40,7 @@ urlpatterns = [
     ),
     path("transfers/", transfers.transfers, name="transfers"),
     path("transfers/<int:pk>/<slug:decision>/", transfers.decide, name="decide_transfer"),
+    path("search/", search.search, name="search"),
     path("accounts/", accounts.accounts, name="accounts"),
     path("accounts/<int:pk>/", accounts.account, name="account"),
     path(

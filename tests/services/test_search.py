@@ -157,3 +157,24 @@ def test_an_exact_match_ranks_before_a_partial_one(make_account):
 
 def test_a_uuid_nobody_has_finds_nobody(ana):
     assert search(str(uuid.uuid4())).customers == []
+
+
+@pytest.mark.parametrize(
+    "typed", ["mayapatel", "Maya Patel", "maya.patel@example.com", "Maya", "SD-4821"]
+)
+def test_nothing_but_an_order_or_transaction_id_is_offered_to_apple(typed):
+    assert search(typed).apple is None
+
+
+@pytest.mark.parametrize(
+    "typed, offer",
+    [
+        ("MK5TTTVWJH", ("order", "MK5TTTVWJH")),
+        ("mk5tttvwjh", ("order", "MK5TTTVWJH")),
+        ("Order ID: MK5TTTVWJH", ("order", "MK5TTTVWJH")),
+        ("2000000815627301", ("transaction", "2000000815627301")),
+    ],
+)
+def test_order_and_transaction_ids_are_offered_to_apple(typed, offer):
+    found = search(typed)
+    assert (found.apple.kind, found.apple.value) == offer

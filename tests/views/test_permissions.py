@@ -140,6 +140,7 @@ ROUTES = [
         kwargs=lambda o: {"pk": o["refund_request"].pk},
         method="post",
     ),
+    Route("lookups:search", AGENTS_ONLY),
     Route("lookups:accounts", AGENTS_ONLY),
     Route("lookups:account", AGENTS_ONLY, kwargs=lambda o: {"pk": o["account"].pk}),
     Route(
