@@ -196,6 +196,19 @@ class AccountSearchForm(forms.Form):
     q = forms.CharField(label="Search customers", max_length=200, required=False)
 
 
+class NoteForm(forms.Form):
+    """A note on a customer: plain text, optionally for one ticket."""
+
+    text = forms.CharField(
+        label="Note",
+        max_length=5000,
+        strip=False,
+        widget=forms.Textarea({"rows": 3}),
+        error_messages={"required": "Write the note first: it is empty."},
+    )
+    ticket_reference = forms.CharField(label="Ticket (optional)", max_length=100, required=False)
+
+
 class SearchForm(forms.Form):
     """The search box: anything an agent may have been sent, at most 200 characters."""
 

@@ -43,6 +43,8 @@ urlpatterns = [
     path("search/", search.search, name="search"),
     path("accounts/", accounts.accounts, name="accounts"),
     path("accounts/<int:pk>/", accounts.account, name="account"),
+    path("accounts/<int:pk>/notes/", accounts.new_note, name="add_note"),
+    path("accounts/<int:pk>/notes/<int:note_pk>/", accounts.change_note, name="edit_note"),
     path(
         "accounts/<int:pk>/purchases/<str:original_transaction_id>/refunds/",
         refund_history.account_refunds,
