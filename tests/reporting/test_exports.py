@@ -534,7 +534,8 @@ def test_the_account_export_holds_each_customers_notes_oldest_first(
 ):
     from lookups.models import CustomerNote
 
-    noted, silent = make_account(display_name="Noted"), make_account(display_name="Silent")
+    noted = make_account(display_name="Noted")
+    make_account(display_name="Silent")
     CustomerNote.objects.create(
         account=noted, author=agent_user, text="First call", created_at=at(20)
     )
