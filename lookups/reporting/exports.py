@@ -222,8 +222,8 @@ class AccountNotes(models.Expression):
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
         rows, line, order = self._parts()
         # Only the models' own table names go in: nothing typed by anyone.
-        ordered = f"SELECT {line} AS line {rows} ORDER BY {order}"  # noqa: S608
-        return f"COALESCE((SELECT group_concat(line, char(10)) FROM ({ordered})), '')", []
+        ordered = f"SELECT {line} AS line {rows} ORDER BY {order}"
+        return f"COALESCE((SELECT group_concat(line, char(10)) FROM ({ordered})), '')", []  # noqa: S608
 
 
 CUSTOMER_ACCOUNTS = ExportTable(
