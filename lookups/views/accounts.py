@@ -20,6 +20,8 @@ from lookups.views.permissions import agent_required
 from lookups.views.trainer import panel_context
 
 SEARCH_LIMIT = 20
+# A refused note shows the whole page again with the reason: a page, not a failed load.
+REFUSED = 200
 
 
 def search_accounts(form: AccountSearchForm) -> list[CustomerAccount]:
@@ -73,7 +75,7 @@ def new_note(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         except NoteRefused as refused:
             form.add_error("text", str(refused))
     if form.errors:
-        return _account_page(request, customer, note_form=form, status=422)
+        return _account_page(request, customer, note_form=form, status=REFUSED)
     touch(request.user, customer)
     return redirect(reverse("lookups:account", args=[customer.pk]) + "#notes")
 
@@ -95,7 +97,7 @@ def change_note(request: HtmxHttpRequest, pk: int, note_pk: int) -> HttpResponse
         except NoteRefused as refused:
             form.add_error("text", str(refused))
     if form.errors:
-        return _account_page(request, note.account, edit_form=form, editing=note.pk, status=422)
+        return _account_page(request, note.account, edit_form=form, editing=note.pk, status=REFUSED)
     return redirect(reverse("lookups:account", args=[pk]) + f"#note-{note.pk}")
 
 

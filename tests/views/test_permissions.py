@@ -147,13 +147,13 @@ ROUTES = [
     Route(
         "lookups:add_note",
         # An empty note: the agent is asked again, nothing is kept.
-        _statuses(SIGN_IN, 422, 403, 403, 422),
+        AGENTS_ONLY,
         kwargs=lambda o: {"pk": o["account"].pk},
         method="post",
     ),
     Route(
         "lookups:edit_note",
-        _statuses(SIGN_IN, 422, 403, 403, 422),
+        AGENTS_ONLY,
         kwargs=lambda o: {"pk": o["account"].pk, "note_pk": o["note"].pk},
         method="post",
     ),
