@@ -46,15 +46,70 @@ sys.path.insert(0, str(ROOT))
 
 DATABASE = "supportdesk_search_bench"
 KINDS = ("email", "name_prefix", "order_id", "transaction_id", "token", "ticket")
-FIRST_NAMES = (
-    "Maya Oliver Sofia Lukas Emma James Chloe Aiko Noah Liam Ava Mia Ethan Lucas Amelia Zoe "
-    "Hannah Leon Elena Mateo Nora Arjun Priya Yuki Omar Fatima Ines Jonas Clara Felix"
-).split()
-LAST_NAMES = (
-    "Patel Bennett Martinez Schneider Johnson OConnor Dubois Tanaka Smith Garcia Muller Rossi "
-    "Kowalski Nguyen Kim Silva Jensen Novak Ivanova Costa Haddad Okafor Larsen Moreau Weber "
-    "Fischer Lopez Becker Sato Ali"
-).split()
+FIRST_NAMES = [
+    "Maya",
+    "Oliver",
+    "Sofia",
+    "Lukas",
+    "Emma",
+    "James",
+    "Chloe",
+    "Aiko",
+    "Noah",
+    "Liam",
+    "Ava",
+    "Mia",
+    "Ethan",
+    "Lucas",
+    "Amelia",
+    "Zoe",
+    "Hannah",
+    "Leon",
+    "Elena",
+    "Mateo",
+    "Nora",
+    "Arjun",
+    "Priya",
+    "Yuki",
+    "Omar",
+    "Fatima",
+    "Ines",
+    "Jonas",
+    "Clara",
+    "Felix",
+]
+LAST_NAMES = [
+    "Patel",
+    "Bennett",
+    "Martinez",
+    "Schneider",
+    "Johnson",
+    "OConnor",
+    "Dubois",
+    "Tanaka",
+    "Smith",
+    "Garcia",
+    "Muller",
+    "Rossi",
+    "Kowalski",
+    "Nguyen",
+    "Kim",
+    "Silva",
+    "Jensen",
+    "Novak",
+    "Ivanova",
+    "Costa",
+    "Haddad",
+    "Okafor",
+    "Larsen",
+    "Moreau",
+    "Weber",
+    "Fischer",
+    "Lopez",
+    "Becker",
+    "Sato",
+    "Ali",
+]
 ORDER_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 ENVIRONMENT = "Production"
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)

@@ -3,6 +3,7 @@ reaches Apple, the shortcuts; then a customer's page and their notes."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -42,8 +43,8 @@ def watched_page(
     def open_page() -> Page:
         page = new_page()
         page.add_init_script(
-            "for (const name of %r) document.addEventListener(name, (e) =>"
-            " console.error('htmx error event ' + name));" % list(HTMX_ERRORS)
+            f"for (const name of {json.dumps(HTMX_ERRORS)}) document.addEventListener(name, () =>"
+            " console.error('htmx error event ' + name));"
         )
         pages.append(page)
         return page
