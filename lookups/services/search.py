@@ -123,13 +123,16 @@ def _text_searches(customers: _Customers, typed: str) -> None:
     accounts = CustomerAccount.objects
     customers.add(accounts.filter(external_id=typed), "account ID", EXACT)
     customers.add_tickets(typed)
-    customers.add(accounts.filter(display_name__istartswith=typed), "name", PREFIX)
+    # Names hold no digits: an ID or a ticket needn't be looked for among them.
+    is_name = not any(c.isdigit() for c in typed)
+    if is_name:
+        customers.add(accounts.filter(display_name__istartswith=typed), "name", PREFIX)
     customers.add(accounts.filter(email__istartswith=typed), "email", PREFIX)
     customers.add(accounts.filter(external_id__istartswith=typed), "account ID", PREFIX)
     if len(typed) < SHORTEST_CONTAINS:
         return
     customers.add_notes(typed)
-    if not customers.full:
+    if is_name and not customers.full:
         customers.add(accounts.filter(display_name__icontains=typed), "name", CONTAINS)
 
 
