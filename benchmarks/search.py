@@ -4,9 +4,9 @@ Makes a database of its own, migrates it, and loads with COPY `--accounts` custo
 (1M by default), `--purchases` purchases in the desk's picture (5M; four in five carry a
 customer's token) and `--tickets` token changes naming a ticket (200k). The indexes other than
 the primary and unique keys are dropped for the load and built again after it, then the tables
-are analysed. An agent then searches as the box in the top bar does (htmx's request for the results),
-through Django's own request handling (middleware, session, the view, the template; no
-network), the kinds of query taking turns, `--queries` of each:
+are analysed. An agent then searches as the box in the top bar does (htmx's request for the
+results), through Django's own request handling (middleware, session, the view, the template;
+no network), the kinds of query taking turns, `--queries` of each:
 
     email           a customer's whole email, in mixed case
     name_prefix     the start of a customer's name, 4 to 10 characters
