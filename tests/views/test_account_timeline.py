@@ -127,7 +127,7 @@ def test_the_timeline_tells_every_desk_action_in_plain_words(agent_client, agent
         "Note added",
     ):
         assert said in timeline, said
-    refunds = page[page.index('id="refunds"') :]
+    refunds = page[page.index('id="customer-refunds"') :]
     assert purchase in refunds and "Waiting for an answer" in refunds
 
 
@@ -136,7 +136,7 @@ def test_a_revoked_purchase_is_among_the_refunds(agent_client, maya):
 
     picture_purchase(maya, "2000000999000002", status="revoked", revocation_date=timezone.now())
     page = agent_client.get(reverse("lookups:account", args=[maya.pk])).text
-    refunds = page[page.index('id="refunds"') :]
+    refunds = page[page.index('id="customer-refunds"') :]
     assert "2000000999000002" in refunds and "Refunded or revoked by Apple" in refunds
 
 
