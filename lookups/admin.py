@@ -22,6 +22,8 @@ from lookups.models import (
     AppStoreNotification,
     ConsumptionAnswer,
     CustomerAccount,
+    CustomerNote,
+    CustomerNoteRevision,
     Export,
     Lookup,
     Product,
@@ -533,3 +535,42 @@ class SubscriptionExtensionAdmin(ReadOnlyAdmin):
 
 # The task queue and the follow-ups of unanswered token changes have a module of their own.
 from lookups import queue_admin  # noqa: E402, F401
+
+
+class CustomerNoteRevisionInline(admin.TabularInline):
+    """A note's earlier texts, the one an edit replaced first at the bottom."""
+
+    model = CustomerNoteRevision
+    extra = 0
+    can_delete = False
+    fields = ["written_at", "written_by", "ticket_reference", "text", "replaced_at"]
+    readonly_fields = fields
+    ordering = ["-replaced_at"]
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(CustomerNote)
+class CustomerNoteAdmin(ReadOnlyAdmin):
+    """Agents' notes on customers, with every earlier text an edit replaced."""
+
+    list_display = ["created", "author", "account", "ticket_reference", "edited_at"]
+    list_select_related = ["author", "account"]
+    list_filter = ["created_at"]
+    search_fields = ["ticket_reference", "account__external_id"]
+    search_help_text = "A ticket or a customer's account ID."
+    fields = [
+        "account",
+        "author",
+        "created_at",
+        "ticket_reference",
+        "text",
+        "edited_at",
+        "edited_by",
+    ]
+    readonly_fields = fields
+    inlines = [CustomerNoteRevisionInline]

@@ -33,6 +33,12 @@ def _looks_like_order_id(value: str) -> bool:
     return bool(_ORDER_ID.fullmatch(value)) and not value.isdigit() and not value.isalpha()
 
 
+def _looks_like_a_name(typed: str) -> bool:
+    """Words of letters only, such as "Maya Patel": a person, never an order to send to Apple."""
+    words = typed.split()
+    return len(words) > 1 and all(word.isalpha() for word in words)
+
+
 def read_lookup_entry(typed: str) -> tuple[str, str] | None:
     """What the agent pasted into Look up: ("order", ID), ("transaction", ID), or None.
 
@@ -42,6 +48,8 @@ def read_lookup_entry(typed: str) -> tuple[str, str] | None:
     compact = re.sub(r"\s+", "", typed)
     if _TYPED_TRANSACTION_ID.fullmatch(compact):
         return ("transaction", compact)
+    if _looks_like_a_name(typed):
+        return None
     if _ORDER_ID.fullmatch(compact.upper()):
         return ("order", compact.upper())
     labelled = {m.upper() for m in _LABELLED_ORDER_ID.findall(typed)}
@@ -105,6 +113,11 @@ class OrderLookupForm(forms.Form):
     def clean_order_id(self) -> str:
         typed = self.cleaned_data["order_id"]
         entry = read_lookup_entry(typed)
+        if entry is None and _looks_like_a_name(typed):
+            raise forms.ValidationError(
+                f"“{typed.strip()}” looks like a name, and Apple knows no names: find the "
+                "customer with the search box at the top (press /) instead."
+            )
         if entry is None:
             shown = typed.strip() or typed
             raise forms.ValidationError(
@@ -181,6 +194,30 @@ def is_transaction_id(value: str) -> bool:
 
 class AccountSearchForm(forms.Form):
     q = forms.CharField(label="Search customers", max_length=200, required=False)
+
+
+class NoteForm(forms.Form):
+    """A note on a customer: plain text, optionally for one ticket."""
+
+    text = forms.CharField(
+        label="Note",
+        max_length=5000,
+        strip=False,
+        widget=forms.Textarea({"rows": 3}),
+        error_messages={"required": "Write the note first: it is empty."},
+    )
+    ticket_reference = forms.CharField(label="Ticket (optional)", max_length=100, required=False)
+
+
+class SearchForm(forms.Form):
+    """The search box: anything an agent may have been sent, at most 200 characters."""
+
+    q = forms.CharField(
+        label="Search",
+        max_length=200,
+        required=False,
+        error_messages={"max_length": "Type at most 200 characters: one ID, name or email."},
+    )
 
 
 class LinkForm(forms.Form):

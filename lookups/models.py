@@ -7,7 +7,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models, router, transaction
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.fields.json import KT
 from django.db.models.functions import Upper
 from django.utils import timezone
 
@@ -578,7 +579,21 @@ class Purchase(models.Model):
             )
         ]
         # A lookup reads the order's purchases it has seen before it asks Apple.
-        indexes = [models.Index(fields=["environment", "order_id"], name="purchase_by_order")]
+        indexes = [
+            models.Index(fields=["environment", "order_id"], name="purchase_by_order"),
+            # A customer's page and the search box find purchases by token and by any ID.
+            models.Index(fields=["environment", "app_account_token"], name="purchase_by_token"),
+            models.Index(
+                F("environment"),
+                KT("latest_transaction__transactionId"),
+                name="purchase_by_transaction",
+            ),
+            models.Index(
+                F("environment"),
+                KT("latest_transaction__appTransactionId"),
+                name="purchase_by_app_transaction",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.original_transaction_id} ({self.product_id or 'unknown product'})"
@@ -703,6 +718,8 @@ class TransferRequest(models.Model):
         ordering = ["-created_at"]
         default_permissions = ("view",)
         permissions = [("approve_transfers", "Can approve or reject purchase transfers")]
+        # The search box finds tickets whatever their case.
+        indexes = [models.Index(Upper("ticket_reference"), name="transfer_ticket_upper")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status="open", decided_by__isnull=True, decided_at__isnull=True)
@@ -873,6 +890,7 @@ class SubscriptionExtension(SettledOnceRecord):
         ]
         indexes = [
             models.Index(fields=["agent", "-created_at"], name="extension_agent_created"),
+            models.Index(Upper("ticket_reference"), name="extension_ticket_upper"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -1143,3 +1161,77 @@ class ConsumptionAnswerFollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"follow-up of consumption answer {self.answer_id} ({self.resends} resends)"
+
+
+class CustomerNote(models.Model):
+    """What an agent wrote down about a customer, in plain text, optionally for one ticket.
+
+    An edit keeps the earlier text as a `CustomerNoteRevision`, so auditors read every version.
+    """
+
+    account = models.ForeignKey(CustomerAccount, models.PROTECT, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="customer_notes"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    ticket_reference = models.CharField(max_length=100, blank=True)
+    text = models.TextField()
+    edited_at = models.DateTimeField(null=True, blank=True)
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="customer_notes_edited",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        default_permissions = ("view",)
+        indexes = [
+            models.Index(fields=["account", "-created_at"], name="note_account_created"),
+            models.Index(Upper("ticket_reference"), name="note_ticket_upper"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Note on {self.account.display_name} by {self.author}"
+
+
+class CustomerNoteRevision(models.Model):
+    """A note's text as it was before an edit: never changed, never deleted."""
+
+    note = models.ForeignKey(CustomerNote, models.PROTECT, related_name="revisions")
+    text = models.TextField()
+    ticket_reference = models.CharField(max_length=100, blank=True)
+    # Who wrote this text, and when (the author and creation time for the first version).
+    written_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    written_at = models.DateTimeField()
+    replaced_at = models.DateTimeField(default=timezone.now)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-replaced_at"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"Earlier text of note {self.note_id}"
+
+
+class CustomerVisit(models.Model):
+    """When an agent last opened or wrote about a customer: the Customers page starts with the
+    ones each agent touched last."""
+
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
+    account = models.ForeignKey(CustomerAccount, models.CASCADE, related_name="+")
+    visited_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "account"], name="visit_one_per_agent")
+        ]
+        indexes = [models.Index(fields=["agent", "-visited_at"], name="visit_agent_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.agent} opened {self.account.display_name} at {self.visited_at}"

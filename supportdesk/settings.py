@@ -115,6 +115,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # PostgreSQL's index operator classes (the search's trigram indexes); inert on SQLite.
+    "django.contrib.postgres",
     "django_htmx",
     "axes",
     "lookups",

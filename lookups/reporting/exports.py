@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from itertools import batched
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import DatabaseError, NotSupportedError, connections, models, transaction
 from django.db.models import Func
 from django.http import StreamingHttpResponse
@@ -29,6 +30,7 @@ from psycopg import ClientCursor
 
 from lookups.models import (
     CustomerAccount,
+    CustomerNote,
     Export,
     Lookup,
     RefundRequest,
@@ -115,7 +117,8 @@ class CopyCell(Func):
 @dataclass(frozen=True)
 class Column:
     header: str
-    path: str
+    # A field path, or for a TEXT column an expression computed in SQL.
+    path: Any
     kind: str = TEXT
 
 
@@ -257,6 +260,38 @@ TOKEN_CHANGES = ExportTable(
     ),
 )
 
+
+class AccountNotes(models.Expression):
+    """Every note on the account, oldest first, one line each ("author: text"); "" if none.
+
+    Written per database: SQLite before 3.44 can't order an aggregate, so it concatenates an
+    ordered subquery instead.
+    """
+
+    output_field = models.TextField()
+
+    def _parts(self) -> tuple[str, str, str]:
+        users = get_user_model()._meta.db_table
+        account = CustomerAccount._meta.db_table
+        rows = (
+            f'FROM {CustomerNote._meta.db_table} n JOIN "{users}" u ON u.id = n.author_id '
+            f'WHERE n.account_id = "{account}"."id"'
+        )
+        return rows, "u.username || ': ' || n.text", "n.created_at, n.id"
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        rows, line, order = self._parts()
+        if connection.vendor != "postgresql":
+            raise NotSupportedError("CSV exports need PostgreSQL or SQLite.")
+        return f"COALESCE((SELECT string_agg({line}, E'\\n' ORDER BY {order}) {rows}), '')", []
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        rows, line, order = self._parts()
+        # Only the models' own table names go in: nothing typed by anyone.
+        ordered = f"SELECT {line} AS line {rows} ORDER BY {order}"
+        return f"COALESCE((SELECT group_concat(line, char(10)) FROM ({ordered})), '')", []  # noqa: S608
+
+
 CUSTOMER_ACCOUNTS = ExportTable(
     slug="customer-accounts",
     table=Export.Table.CUSTOMER_ACCOUNTS,
@@ -271,6 +306,7 @@ CUSTOMER_ACCOUNTS = ExportTable(
         Column("display_name", "display_name"),
         Column("app_account_token", "app_account_token", UUID),
         Column("adapty_customer_user_id", "adapty_customer_user_id"),
+        Column("notes", AccountNotes()),
     ),
 )
 

@@ -1,4 +1,8 @@
-"""What happened to a customer's purchases: Apple's notifications beside the desk's own actions."""
+"""What happened to a customer's purchases: Apple's notifications beside the desk's own actions
+(lookups, links, extensions, refund answers, transfers, notes), told in plain words.
+
+Each kind of event is one query, whatever the number of purchases, so the customer's page costs
+the same for one purchase or a hundred."""
 
 from __future__ import annotations
 
@@ -6,8 +10,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.db.models import Q
 
-from lookups.models import AppStoreNotification, CustomerAccount, Purchase
+from lookups.models import (
+    AppStoreNotification,
+    ConsumptionAnswer,
+    CustomerAccount,
+    CustomerNote,
+    Lookup,
+    Purchase,
+    RefundRequest,
+    SubscriptionExtension,
+)
 
 TIMELINE_LIMIT = 100
 
@@ -15,10 +29,54 @@ TIMELINE_LIMIT = 100
 @dataclass(frozen=True)
 class Event:
     at: datetime
-    kind: str  # "apple", "link", "refused" or "transfer"
+    # "apple", "link", "refused", "transfer", "lookup", "extension", "refund", "answer", "note"
+    kind: str
     original_transaction_id: str
     what: str
     by: str = ""
+    # Apple's own name for a notification, shown small beside the plain words.
+    code: str = ""
+
+
+# Apple's notification types and subtypes in plain words; anything else shows Apple's name.
+APPLE_SAYS = {
+    ("SUBSCRIBED", "INITIAL_BUY"): "subscribed",
+    ("SUBSCRIBED", "RESUBSCRIBE"): "subscribed again",
+    ("DID_RENEW", ""): "renewed",
+    ("DID_RENEW", "BILLING_RECOVERY"): "renewed after a billing problem",
+    ("DID_CHANGE_RENEWAL_STATUS", "AUTO_RENEW_ENABLED"): "auto-renew turned on",
+    ("DID_CHANGE_RENEWAL_STATUS", "AUTO_RENEW_DISABLED"): "auto-renew turned off",
+    ("DID_CHANGE_RENEWAL_PREF", "UPGRADE"): "upgraded",
+    ("DID_CHANGE_RENEWAL_PREF", "DOWNGRADE"): "will change plan at the next renewal",
+    ("DID_CHANGE_RENEWAL_PREF", ""): "plan change cancelled",
+    ("DID_FAIL_TO_RENEW", ""): "renewal failed: billing problem, Apple keeps trying",
+    ("DID_FAIL_TO_RENEW", "GRACE_PERIOD"): "renewal failed: billing problem, in grace period",
+    ("EXPIRED", "VOLUNTARY"): "expired (auto-renew was off)",
+    ("EXPIRED", "BILLING_RETRY"): "expired: the billing problem was never solved",
+    ("EXPIRED", "PRICE_INCREASE"): "expired: the price increase was not accepted",
+    ("EXPIRED", "PRODUCT_NOT_FOR_SALE"): "expired: no longer for sale",
+    ("GRACE_PERIOD_EXPIRED", ""): "grace period ended",
+    ("OFFER_REDEEMED", ""): "offer redeemed",
+    ("PRICE_INCREASE", ""): "price increase announced",
+    ("REFUND", ""): "refunded",
+    ("REFUND_DECLINED", ""): "refund declined",
+    ("REFUND_REVERSED", ""): "refund reversed",
+    ("REVOKE", ""): "family sharing access ended",
+    ("RENEWAL_EXTENDED", ""): "renewal date extended",
+    ("ONE_TIME_CHARGE", ""): "bought",
+    ("CONSUMPTION_REQUEST", ""): "the customer asked for a refund",
+}
+
+
+def apple_says(notification_type: str, subtype: str) -> str:
+    said = APPLE_SAYS.get((notification_type, subtype)) or APPLE_SAYS.get((notification_type, ""))
+    if said is None:
+        return notification_type.replace("_", " ").lower()
+    return said
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def purchases_of(account: CustomerAccount) -> list[Purchase]:
@@ -30,22 +88,86 @@ def purchases_of(account: CustomerAccount) -> list[Purchase]:
     )
 
 
-def timeline(account: CustomerAccount, purchases: list[Purchase]) -> list[Event]:
+def refund_requests_of(account: CustomerAccount, purchases: list[Purchase]) -> list[RefundRequest]:
+    """Apple's refund requests for the customer's purchases, newest first."""
+    ids = [purchase.original_transaction_id for purchase in purchases]
+    return list(
+        RefundRequest.objects.filter(
+            Q(original_transaction_id__in=ids) | Q(account=account),
+            environment=settings.APPSTORE_ENVIRONMENT,
+        ).order_by("-requested_at")[:TIMELINE_LIMIT]
+    )
+
+
+def timeline(
+    account: CustomerAccount,
+    purchases: list[Purchase],
+    *,
+    refund_requests: list[RefundRequest] | None = None,
+    notes: list[CustomerNote] | None = None,
+) -> list[Event]:
     """Newest first, at most TIMELINE_LIMIT events."""
     ids = [purchase.original_transaction_id for purchase in purchases]
-    events = [
+    if refund_requests is None:
+        refund_requests = refund_requests_of(account, purchases)
+    events = _apple_events(ids)
+    events += _lookups(purchases)
+    events += _links_refusals_transfers(account)
+    events += _extensions(account, ids)
+    events += _refunds(refund_requests)
+    events += _notes(account if notes is None else notes)
+    events.sort(key=lambda event: event.at, reverse=True)
+    return events[:TIMELINE_LIMIT]
+
+
+def _apple_events(ids: list[str]) -> list[Event]:
+    return [
         Event(
             at=note.signed_date or note.received_at,
             kind="apple",
             original_transaction_id=note.original_transaction_id,
-            what=f"Apple: {note.notification_type}"
-            + (f" ({note.subtype})" if note.subtype else ""),
+            what=f"Apple: {apple_says(note.notification_type, note.subtype)}",
+            code=note.notification_type + (f" ({note.subtype})" if note.subtype else ""),
         )
         for note in AppStoreNotification.objects.filter(
             environment=settings.APPSTORE_ENVIRONMENT, original_transaction_id__in=ids
         ).order_by("-signed_date")[:TIMELINE_LIMIT]
     ]
-    events += [
+
+
+def _lookups(purchases: list[Purchase]) -> list[Event]:
+    orders = {p.order_id for p in purchases if p.order_id}
+    ids = [p.original_transaction_id for p in purchases]
+    found = (
+        Lookup.objects.filter(
+            Q(kind=Lookup.Kind.ORDER, order_id__in=orders)
+            | Q(kind=Lookup.Kind.HISTORY, transaction_id__in=ids),
+            environment=settings.APPSTORE_ENVIRONMENT,
+        )
+        .select_related("agent")
+        .order_by("-created_at")[:TIMELINE_LIMIT]
+    )
+    return [
+        Event(
+            at=lookup.created_at,
+            kind="lookup",
+            original_transaction_id=""
+            if lookup.kind == Lookup.Kind.ORDER
+            else lookup.transaction_id,
+            what=(
+                f"Looked up order {lookup.order_id}"
+                if lookup.kind == Lookup.Kind.ORDER
+                else "Opened the transaction history"
+            )
+            + f": {_lower_first(lookup.get_outcome_display())}",
+            by=lookup.agent.get_username(),
+        )
+        for lookup in found
+    ]
+
+
+def _links_refusals_transfers(account: CustomerAccount) -> list[Event]:
+    events = [
         Event(
             at=change.created_at,
             kind="link",
@@ -74,12 +196,89 @@ def timeline(account: CustomerAccount, purchases: list[Purchase]) -> list[Event]
             at=transfer.created_at,
             kind="transfer",
             original_transaction_id=transfer.original_transaction_id,
-            what=f"Transfer {transfer.get_status_display().lower()}",
+            what=f"Transfer to this customer: {_lower_first(transfer.get_status_display())}",
             by=transfer.requested_by.get_username(),
         )
         for transfer in account.transfer_requests.select_related("requested_by").order_by(
             "-created_at"
         )[:TIMELINE_LIMIT]
     ]
-    events.sort(key=lambda event: event.at, reverse=True)
-    return events[:TIMELINE_LIMIT]
+    return events
+
+
+def _extensions(account: CustomerAccount, ids: list[str]) -> list[Event]:
+    found = (
+        SubscriptionExtension.objects.filter(
+            Q(original_transaction_id__in=ids) | Q(account=account),
+            environment=settings.APPSTORE_ENVIRONMENT,
+        )
+        .select_related("agent")
+        .order_by("-created_at")[:TIMELINE_LIMIT]
+    )
+    return [
+        Event(
+            at=extension.created_at,
+            kind="extension",
+            original_transaction_id=extension.original_transaction_id,
+            what=f"Extension by {extension.extend_by_days} days: "
+            + _lower_first(extension.get_outcome_display()),
+            by=extension.agent.get_username(),
+        )
+        for extension in found
+    ]
+
+
+def _refunds(cases: list[RefundRequest]) -> list[Event]:
+    events = []
+    for case in cases:
+        reason = f" ({case.reason.replace('_', ' ').lower()})" if case.reason else ""
+        events.append(
+            Event(
+                at=case.requested_at,
+                kind="refund",
+                original_transaction_id=case.original_transaction_id,
+                what=f"Apple asked about a refund{reason}",
+            )
+        )
+        if case.decided_at and case.decision:
+            events.append(
+                Event(
+                    at=case.decided_at,
+                    kind="refund",
+                    original_transaction_id=case.original_transaction_id,
+                    what=f"Apple: {_lower_first(case.get_decision_display())}",
+                )
+            )
+    answers = (
+        ConsumptionAnswer.objects.filter(refund_request__in=[case.pk for case in cases])
+        .select_related("answered_by", "refund_request")
+        .order_by("-created_at")[:TIMELINE_LIMIT]
+        if cases
+        else []
+    )
+    events += [
+        Event(
+            at=answer.created_at,
+            kind="answer",
+            original_transaction_id=answer.refund_request.original_transaction_id,
+            what=f"Answered Apple's refund request: {_lower_first(answer.get_outcome_display())}",
+            by=answer.answered_by.get_username() if answer.answered_by else "the desk's policy",
+        )
+        for answer in answers
+    ]
+    return events
+
+
+def _notes(notes: CustomerAccount | list[CustomerNote]) -> list[Event]:
+    if isinstance(notes, CustomerAccount):
+        notes = list(notes.notes.select_related("author").order_by("-created_at")[:TIMELINE_LIMIT])
+    return [
+        Event(
+            at=note.created_at,
+            kind="note",
+            original_transaction_id="",
+            what="Note added" + (f" for {note.ticket_reference}" if note.ticket_reference else ""),
+            by=note.author.get_username(),
+        )
+        for note in notes
+    ]

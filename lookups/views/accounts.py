@@ -1,23 +1,27 @@
-"""Finding a customer account, and what the desk has done for it."""
+"""Finding a customer account, and everything the desk knows about it on one page."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from lookups.forms import AccountSearchForm
-from lookups.models import CustomerAccount, Product, TokenChange
-from lookups.services.account_timeline import purchases_of, timeline
+from lookups.forms import AccountSearchForm, NoteForm
+from lookups.models import CustomerAccount, CustomerNote, Product, TokenChange
+from lookups.services.account_timeline import purchases_of, refund_requests_of, timeline
 from lookups.services.linking import still_current_links
+from lookups.services.notes import NoteRefused, add_note, edit_note
+from lookups.services.recent_customers import recent_customers, touch
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial
 from lookups.views.permissions import agent_required
 from lookups.views.trainer import panel_context
 
 SEARCH_LIMIT = 20
+# A refused note shows the whole page again with the reason: a page, not a failed load.
+REFUSED = 200
 
 
 def search_accounts(form: AccountSearchForm) -> list[CustomerAccount]:
@@ -37,6 +41,9 @@ def accounts(request: HtmxHttpRequest) -> HttpResponse:
     found = search_accounts(form)
     query = form.cleaned_data["q"] if form.is_valid() else ""
     context = {"form": form, "accounts": found, "query": query, "limit": SEARCH_LIMIT}
+    if not query and not form.errors:
+        # Nothing typed yet: the customers this agent worked on last, instead of a blank page.
+        context["recent"] = recent_customers(request.user)
     return render(request, page_or_partial(request, "lookups/accounts.html", "results"), context)
 
 
@@ -45,23 +52,90 @@ def accounts(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 @agent_required
 def account(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    changes = TokenChange.objects.select_related("agent").order_by("-created_at")
-    customer = get_object_or_404(
-        CustomerAccount.objects.prefetch_related(Prefetch("token_changes", queryset=changes)),
-        pk=pk,
+    customer = get_object_or_404(CustomerAccount, pk=pk)
+    if not request.htmx:
+        touch(request.user, customer)
+    return _account_page(request, customer)
+
+
+@require_POST
+@login_required
+@agent_required
+def new_note(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    customer = get_object_or_404(CustomerAccount, pk=pk)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            add_note(
+                request.user,
+                customer,
+                form.cleaned_data["text"],
+                ticket=form.cleaned_data["ticket_reference"],
+            )
+        except NoteRefused as refused:
+            form.add_error("text", str(refused))
+    if form.errors:
+        return _account_page(request, customer, note_form=form, status=REFUSED)
+    touch(request.user, customer)
+    return redirect(reverse("lookups:account", args=[customer.pk]) + "#notes")
+
+
+@require_POST
+@login_required
+@agent_required
+def change_note(request: HtmxHttpRequest, pk: int, note_pk: int) -> HttpResponse:
+    note = get_object_or_404(CustomerNote.objects.select_related("account"), pk=note_pk, account=pk)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            edit_note(
+                request.user,
+                note,
+                form.cleaned_data["text"],
+                ticket=form.cleaned_data["ticket_reference"],
+            )
+        except NoteRefused as refused:
+            form.add_error("text", str(refused))
+    if form.errors:
+        return _account_page(request, note.account, edit_form=form, editing=note.pk, status=REFUSED)
+    return redirect(reverse("lookups:account", args=[pk]) + f"#note-{note.pk}")
+
+
+def _account_page(
+    request: HtmxHttpRequest,
+    customer: CustomerAccount,
+    *,
+    note_form: NoteForm | None = None,
+    edit_form: NoteForm | None = None,
+    editing: int | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    changes = list(
+        TokenChange.objects.filter(account=customer).select_related("agent").order_by("-created_at")
     )
-    succeeded = [
-        c for c in customer.token_changes.all() if c.outcome == TokenChange.Outcome.SUCCEEDED
-    ]
+    succeeded = [c for c in changes if c.outcome == TokenChange.Outcome.SUCCEEDED]
+    notes = list(customer.notes.select_related("author", "edited_by").order_by("-created_at"))
+    purchases = purchases_of(customer)
+    refund_requests = refund_requests_of(customer, purchases)
     context = {
         "account": customer,
-        "changes": customer.token_changes.all(),
+        "changes": changes,
         # A purchase moved on to another customer since is no longer this customer's.
         "linked": still_current_links(succeeded),
+        "notes": notes,
+        "note_form": note_form or NoteForm(),
+        "edit_form": edit_form,
+        "editing": editing,
+        "purchases": purchases,
+        "refund_requests": refund_requests,
+        "revoked": [
+            p for p in purchases if p.revocation_date or p.status in ("revoked", "refunded")
+        ],
+        "timeline": timeline(customer, purchases, refund_requests=refund_requests, notes=notes),
     }
-    context["product_names"] = Product.objects.names_for(c.product_id for c in context["linked"])
-    purchases = purchases_of(customer)
-    context.update(purchases=purchases, timeline=timeline(customer, purchases))
+    product_ids = [c.product_id for c in context["linked"]] + [p.product_id for p in purchases]
+    context["product_names"] = Product.objects.names_for(product_ids)
     context.update(panel_context())
     # After a simulator step, htmx asks for the purchase picture and timeline again.
-    return render(request, page_or_partial(request, "lookups/account.html", "picture"), context)
+    template = page_or_partial(request, "lookups/account.html", "picture")
+    return render(request, template, context, status=status)

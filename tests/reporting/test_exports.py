@@ -246,6 +246,7 @@ def test_the_account_export_filters_by_creation_day_only(manager_client, make_ac
             "display_name",
             "app_account_token",
             "adapty_customer_user_id",
+            "notes",
         ],
         [
             str(inside.pk),
@@ -255,6 +256,7 @@ def test_the_account_export_filters_by_creation_day_only(manager_client, make_ac
             inside.email,
             inside.display_name,
             str(inside.app_account_token),
+            "",
             "",
         ],
     ]
@@ -538,3 +540,28 @@ def test_on_postgresql_the_rows_are_written_by_copy(manager_client, agent_user):
     assert any(query["sql"].startswith("COPY (") for query in queries.captured_queries)
     # Neutralised, then quoted as Python's csv module quotes it.
     assert '"\'=1+1, said ""x"""' in text
+
+
+def test_the_account_export_holds_each_customers_notes_oldest_first(
+    manager_client, make_account, agent_user
+):
+    from lookups.models import CustomerNote
+
+    noted = make_account(display_name="Noted")
+    make_account(display_name="Silent")
+    CustomerNote.objects.create(
+        account=noted, author=agent_user, text="First call", created_at=at(20)
+    )
+    CustomerNote.objects.create(
+        account=noted, author=agent_user, text="=Second, risky", created_at=at(21)
+    )
+
+    rows = parsed(body(manager_client.get(export_url("customer-accounts"))))
+
+    assert rows[0][-1] == "notes"
+    by_name = {row[5]: row[-1] for row in rows[1:]}
+    username = agent_user.get_username()
+    assert by_name == {
+        "Noted": f"{username}: First call\n{username}: =Second, risky",
+        "Silent": "",
+    }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 import requests
 from django.urls import reverse
@@ -49,7 +51,97 @@ def test_apples_notifications_and_the_desks_links_share_the_timeline(
     assert answer.status_code == 200
     page = agent_client.get(reverse("lookups:account", args=[sofia.pk])).text
     assert 'id="timeline"' in page
-    assert "Apple: DID_CHANGE_RENEWAL_STATUS (AUTO_RENEW_ENABLED)" in page
+    assert "Apple: auto-renew turned on" in page
     assert f"purchase-{PURCHASE_LINKED_IN_APP}" in page
     timeline = page[page.index('id="timeline"') :]
     assert "Link succeeded" in timeline and agent_user.get_username() in timeline
+
+
+def picture_purchase(account, original_transaction_id: str, **fields):
+    from django.conf import settings
+    from django.utils import timezone
+
+    from lookups.models import Purchase
+
+    return Purchase.objects.create(
+        environment=settings.APPSTORE_ENVIRONMENT,
+        original_transaction_id=original_transaction_id,
+        latest_transaction={
+            "transactionId": original_transaction_id,
+            "originalTransactionId": original_transaction_id,
+            "productId": "com.example.pro.monthly",
+        },
+        product_id="com.example.pro.monthly",
+        app_account_token=account.app_account_token,
+        learnt_at=timezone.now(),
+        learnt_from=Purchase.Source.LOOKUP,
+        **fields,
+    )
+
+
+def test_the_timeline_tells_every_desk_action_in_plain_words(agent_client, agent_user, maya):
+    from django.utils import timezone
+
+    from lookups.models import AppStoreNotification, SubscriptionExtension
+    from lookups.services.notes import add_note
+    from tests.fixtures.rows import (
+        make_consumption_answer,
+        make_refund_request,
+        make_transfer_request,
+    )
+
+    purchase = "2000000999000001"
+    picture_purchase(maya, purchase, order_id="MQ1W2E3R4T", status="active")
+    make_lookup(agent_user, order_id="MQ1W2E3R4T")
+    SubscriptionExtension.objects.create(
+        agent=agent_user,
+        environment="Production",
+        original_transaction_id=purchase,
+        extend_by_days=7,
+        reason_code=SubscriptionExtension.Reason.SERVICE_ISSUE,
+        ticket_reference="SD-9",
+        outcome=SubscriptionExtension.Outcome.AWAITING_APPROVAL,
+    )
+    case = make_refund_request(original_transaction_id=purchase, reason="UNINTENDED_PURCHASE")
+    make_consumption_answer(agent_user, case)
+    make_transfer_request(agent_user, maya, original_transaction_id=purchase)
+    AppStoreNotification.objects.create(
+        notification_uuid="b2d4c6e8-0000-4000-8000-000000000001",
+        environment="Production",
+        notification_type="DID_RENEW",
+        signed_date=timezone.now(),
+        original_transaction_id=purchase,
+        payload={},
+    )
+    add_note(agent_user, maya, "Promised a call back", ticket="SD-9")
+
+    page = html.unescape(agent_client.get(reverse("lookups:account", args=[maya.pk])).text)
+    timeline = page[page.index('id="timeline"') :]
+    for said in (
+        "Apple: renewed",
+        "Looked up order MQ1W2E3R4T",
+        "Extension by 7 days: waiting for a manager",
+        "Apple asked about a refund",
+        "Answered Apple's refund request",
+        "Transfer to this customer",
+        "Note added",
+    ):
+        assert said in timeline, said
+    refunds = page[page.index('id="customer-refunds"') :]
+    assert purchase in refunds and "Waiting for an answer" in refunds
+
+
+def test_a_revoked_purchase_is_among_the_refunds(agent_client, maya):
+    from django.utils import timezone
+
+    picture_purchase(maya, "2000000999000002", status="revoked", revocation_date=timezone.now())
+    page = agent_client.get(reverse("lookups:account", args=[maya.pk])).text
+    refunds = page[page.index('id="customer-refunds"') :]
+    assert "2000000999000002" in refunds and "Refunded or revoked by Apple" in refunds
+
+
+def test_each_purchase_leads_with_its_status_line(agent_client, maya):
+    picture_purchase(maya, "2000000999000003", status="active", auto_renew=True)
+    page = agent_client.get(reverse("lookups:account", args=[maya.pk])).text
+    row = page[page.index('id="purchase-2000000999000003"') :]
+    assert "status-active" in row and "Auto-renew on" in row

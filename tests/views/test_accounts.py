@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from django.urls import reverse
 
@@ -30,3 +32,78 @@ def test_the_account_search_lists_matches_by_name(agent_client, make_account):
         make_account(display_name=name)
     page = agent_client.get(reverse("lookups:accounts"), {"q": "customer"}).text
     assert page.index("Anna Berg") < page.index("Mia Chen") < page.index("Zoe Adams")
+
+
+def test_the_customers_page_opens_on_the_customers_the_agent_touched_last(
+    agent_client, make_account, manager_user
+):
+    first, second = (
+        make_account(display_name="First Opened"),
+        make_account(display_name="Second Opened"),
+    )
+    make_account(display_name="Never Opened")
+    assert "Customers you opened last" not in agent_client.get("/accounts/").text
+    agent_client.get(f"/accounts/{first.pk}/")
+    agent_client.get(f"/accounts/{second.pk}/")
+    page = agent_client.get("/accounts/").text
+    assert "Customers you opened last" in page
+    assert page.index("Second Opened") < page.index("First Opened")
+    assert "Never Opened" not in page
+
+
+def account_url(account) -> str:
+    return f"/accounts/{account.pk}/"
+
+
+def notes_url(account) -> str:
+    return f"/accounts/{account.pk}/notes/"
+
+
+def test_an_agent_adds_a_note_and_it_shows_on_the_customer_page(agent_client, agent_user, maya):
+    answer = agent_client.post(
+        notes_url(maya), {"text": "Called: wants the yearly plan", "ticket_reference": "SD-77"}
+    )
+    assert answer.status_code == 302 and answer["Location"] == account_url(maya) + "#notes"
+    page = agent_client.get(account_url(maya)).text
+    notes = page[page.index('id="notes"') :]
+    assert "Called: wants the yearly plan" in notes
+    assert "SD-77" in notes and agent_user.get_username() in notes
+
+
+def test_a_note_with_a_token_is_refused_and_the_text_is_kept(agent_client, maya):
+    text = f"Her token: {maya.app_account_token}"
+    answer = agent_client.post(notes_url(maya), {"text": text, "ticket_reference": ""})
+    assert answer.status_code == 200
+    assert "never hold app account tokens" in html.unescape(answer.text)
+    assert text in answer.text
+    assert maya.notes.count() == 0
+
+
+def test_the_author_edits_a_note_and_the_earlier_text_stays_for_auditors(
+    agent_client, agent_user, auditor_client, maya
+):
+    from lookups.services.notes import add_note
+
+    note = add_note(agent_user, maya, "Before", ticket="")
+    answer = agent_client.post(
+        f"{notes_url(maya)}{note.pk}/", {"text": "After", "ticket_reference": ""}
+    )
+    assert answer.status_code == 302
+    page = agent_client.get(account_url(maya)).text
+    assert "After" in page and "edited" in page
+    admin_page = auditor_client.get(f"/admin/lookups/customernote/{note.pk}/change/").text
+    assert "Before" in admin_page and "After" in admin_page
+
+
+def test_another_agent_may_not_edit_a_note(agent_user, make_user, maya):
+    from django.test import Client
+
+    from lookups.services.notes import add_note
+
+    note = add_note(agent_user, maya, "Mine", ticket="")
+    other = Client()
+    other.force_login(make_user("agent-two", "Support agents"))
+    answer = other.post(f"{notes_url(maya)}{note.pk}/", {"text": "Theirs", "ticket_reference": ""})
+    assert answer.status_code == 200 and "Only the note's author" in html.unescape(answer.text)
+    note.refresh_from_db()
+    assert note.text == "Mine"

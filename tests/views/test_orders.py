@@ -162,3 +162,14 @@ def test_the_order_shown_again_keeps_the_link_panels_and_the_page_when_apple_fai
     kept = agent_client.get(reverse("lookups:look_up"), query, headers=HTMX)
     # No content: htmx leaves the order the agent sees in place.
     assert kept.status_code == 204
+
+
+@pytest.mark.parametrize("name", ["Maya Patel", "maya patel", "Ana María López"])
+def test_a_name_typed_into_look_up_is_never_sent_to_apple(
+    agent_client, appstore_settings, simulator, name
+):
+    response = agent_client.get(reverse("lookups:look_up"), {"order_id": name})
+    assert "looks like a name" in response.text
+    assert "search box" in response.text
+    assert simulator.requests == []
+    assert Lookup.objects.count() == 0

@@ -22,6 +22,7 @@ from lookups.models import (
     AdaptyDelivery,
     AppStoreNotification,
     ConsumptionAnswer,
+    CustomerNote,
     Export,
     Product,
     Purchase,
@@ -140,8 +141,22 @@ ROUTES = [
         kwargs=lambda o: {"pk": o["refund_request"].pk},
         method="post",
     ),
+    Route("lookups:search", AGENTS_ONLY),
     Route("lookups:accounts", AGENTS_ONLY),
     Route("lookups:account", AGENTS_ONLY, kwargs=lambda o: {"pk": o["account"].pk}),
+    Route(
+        "lookups:add_note",
+        # An empty note: the agent is asked again, nothing is kept.
+        AGENTS_ONLY,
+        kwargs=lambda o: {"pk": o["account"].pk},
+        method="post",
+    ),
+    Route(
+        "lookups:edit_note",
+        AGENTS_ONLY,
+        kwargs=lambda o: {"pk": o["account"].pk, "note_pk": o["note"].pk},
+        method="post",
+    ),
     Route(
         "lookups:account_refunds",
         AGENTS_ONLY,
@@ -200,6 +215,7 @@ DESK_MODELS = {
     "subscriptionextension": ("extension", False),
     "refundrequest": ("refund_request", False),
     "consumptionanswer": ("consumption_answer", False),
+    "customernote": ("note", False),
 }
 # Superusers alone read what Apple sent and what was quarantined; nobody writes them here.
 APPLE_NOTIFICATION_MODELS = {
@@ -348,6 +364,9 @@ def objects(agent_user, manager_user, customer_account) -> dict[str, Any]:
     )
     return {
         "account": customer_account,
+        "note": CustomerNote.objects.create(
+            account=customer_account, author=agent_user, text="Called back"
+        ),
         "lookup": lookup,
         "token_change": token_change,
         "adapty_delivery": AdaptyDelivery.objects.create(

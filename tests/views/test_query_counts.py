@@ -173,3 +173,48 @@ def test_admin_changelists_run_the_same_queries_for_1_or_50_rows(
     fifty_rows = queries_for(superuser_client, url, params)
 
     assert fifty_rows == one_row
+
+
+def test_the_account_page_runs_the_same_queries_for_1_or_30_purchases(
+    agent_client, agent_user, make_account
+):
+    from django.conf import settings
+    from django.utils import timezone
+
+    from lookups.models import AppStoreNotification, Purchase
+    from lookups.services.notes import add_note
+
+    def add_purchases(account, count: int) -> None:
+        for n in range(count):
+            original = f"{account.pk}{n:04d}000000001"
+            Purchase.objects.create(
+                environment=settings.APPSTORE_ENVIRONMENT,
+                original_transaction_id=original,
+                latest_transaction={"transactionId": original, "productId": "com.example.pro"},
+                product_id="com.example.pro",
+                order_id=f"MQ{n:04d}ABCD",
+                app_account_token=account.app_account_token,
+                learnt_at=timezone.now(),
+                learnt_from=Purchase.Source.LOOKUP,
+                status=Purchase.Status.ACTIVE,
+            )
+            AppStoreNotification.objects.create(
+                notification_uuid=f"{original}-renewed",
+                environment=settings.APPSTORE_ENVIRONMENT,
+                notification_type="DID_RENEW",
+                signed_date=timezone.now(),
+                original_transaction_id=original,
+                payload={},
+            )
+            make_lookup(agent_user, order_id=f"MQ{n:04d}ABCD")
+            add_note(agent_user, account, f"Note {n}", ticket="")
+
+    few, many = make_account(), make_account()
+    add_purchases(few, 1)
+    add_purchases(many, 30)
+    queries_for(agent_client, reverse("lookups:account", args=[few.pk]))
+
+    one = queries_for(agent_client, reverse("lookups:account", args=[few.pk]))
+    thirty = queries_for(agent_client, reverse("lookups:account", args=[many.pk]))
+
+    assert one == thirty

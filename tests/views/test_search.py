@@ -1,0 +1,89 @@
+"""The search box's page and fragment: grouped answers, and Apple only ever offered, never asked."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from lookups.models import Lookup
+from lookups.simulators.demo_data import ORDER_OFFER_CODE, PURCHASE_OFFER_CODE
+from tests.fixtures.pages import HTMX
+
+pytestmark = pytest.mark.django_db
+
+URL = "/search/"
+
+
+def test_the_search_url_is_named():
+    assert reverse("lookups:search") == URL
+
+
+def test_every_agent_page_carries_the_box_and_its_shortcuts(agent_client):
+    for url in (reverse("lookups:look_up"), reverse("lookups:accounts")):
+        page = agent_client.get(url).text
+        assert 'id="search-box-q"' in page
+        assert 'aria-keyshortcuts="/ Control+K Meta+K"' in page
+        assert 'id="shortcuts"' in page
+        assert "js/search.js" in page
+
+
+def test_a_manager_page_has_no_box(manager_client):
+    page = manager_client.get(reverse("lookups:reports")).text
+    assert 'id="search-box-q"' not in page
+
+
+def test_auditors_may_not_search(auditor_client):
+    assert auditor_client.get(URL, {"q": "maya"}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "typed", ["Maya Patel", "maya.patel@example.com", "Maya", "maya patel", "acct-1001"]
+)
+def test_a_name_or_an_email_never_reaches_apple(
+    agent_client, simulator, appstore_settings, maya, typed
+):
+    page = agent_client.get(URL, {"q": typed}).text
+    assert "Maya Patel" in page
+    assert "Look up at Apple" not in page
+    assert simulator.requests == []
+    assert Lookup.objects.count() == 0
+
+
+def test_an_order_id_is_offered_to_apple_but_not_sent(agent_client, simulator, appstore_settings):
+    page = agent_client.get(URL, {"q": ORDER_OFFER_CODE.lower()}).text
+    offer = reverse("lookups:look_up") + f"?order_id={ORDER_OFFER_CODE}"
+    assert f'href="{offer}"' in page
+    assert "Look up at Apple" in page
+    assert simulator.requests == []
+
+
+def test_a_transaction_id_the_desk_has_seen_finds_the_purchase_and_its_customer(
+    agent_client, simulator, appstore_settings, maya
+):
+    # Maya's purchase is in the desk's picture once looked up; linked in the simulator first.
+    simulator.store.set_app_account_token(
+        PURCHASE_OFFER_CODE, {"appAccountToken": str(maya.app_account_token)}
+    )
+    agent_client.get(reverse("lookups:look_up"), {"order_id": ORDER_OFFER_CODE})
+    asked = len(simulator.requests)
+    page = agent_client.get(URL, {"q": PURCHASE_OFFER_CODE}).text
+    assert len(simulator.requests) == asked
+    assert 'id="search-purchases"' in page and PURCHASE_OFFER_CODE in page
+    assert reverse("lookups:account", args=[maya.pk]) in page
+    assert reverse("lookups:history", args=[PURCHASE_OFFER_CODE]) in page
+
+
+def test_htmx_gets_only_the_results(agent_client, maya):
+    fragment = agent_client.get(URL, {"q": "maya"}, headers=HTMX).text
+    assert "<html" not in fragment
+    assert 'id="search-customers"' in fragment and "Maya Patel" in fragment
+
+
+def test_nothing_found_says_so(agent_client, maya):
+    page = agent_client.get(URL, {"q": "nobody-at-all"}).text
+    assert "Nothing matches “nobody-at-all”" in page
+
+
+def test_too_long_a_query_is_refused_plainly(agent_client):
+    page = agent_client.get(URL, {"q": "x" * 300}).text
+    assert "at most 200 characters" in page
