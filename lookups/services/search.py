@@ -36,7 +36,6 @@ SNIPPET = 80
 # Ranks: the lower, the surer the match.
 EXACT, TICKET, PREFIX, NOTE, CONTAINS = range(5)
 
-_DIGITS = re.compile(r"[0-9]{12,30}")
 _CODE = re.compile(r"[A-Za-z0-9]{8,14}")
 
 
@@ -88,11 +87,11 @@ def search(query: str, *, limit: int = LIMIT) -> SearchResults:
         customers.add(CustomerAccount.objects.filter(email__iexact=typed), "email", EXACT)
         customers.add(CustomerAccount.objects.filter(email__istartswith=typed), "email", PREFIX)
     else:
-        results.apple = apple_offer(typed)
-        if _DIGITS.fullmatch(typed):
-            results.purchases = _purchases_by_transaction(typed, limit)
-        elif results.apple is not None:
-            results.purchases = _purchases(Q(order_id=results.apple.value), limit, "order")
+        results.apple = offer = apple_offer(typed)
+        if offer is not None and offer.kind == "transaction":
+            results.purchases = _purchases_by_transaction(offer.value, limit)
+        elif offer is not None:
+            results.purchases = _purchases(Q(order_id=offer.value), limit, "order")
         _text_searches(customers, typed)
     for hit in results.purchases:
         if hit.account is not None:

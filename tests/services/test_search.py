@@ -178,3 +178,10 @@ def test_nothing_but_an_order_or_transaction_id_is_offered_to_apple(typed):
 def test_order_and_transaction_ids_are_offered_to_apple(typed, offer):
     found = search(typed)
     assert (found.apple.kind, found.apple.value) == offer
+
+
+def test_a_transaction_id_typed_in_groups_of_digits_finds_its_purchase(ana):
+    make_purchase(ana)
+    found = search("2000 0001 1111 1111")
+    assert [hit.purchase.original_transaction_id for hit in found.purchases] == ["2000000111111111"]
+    assert (found.apple.kind, found.apple.value) == ("transaction", "2000000111111111")
