@@ -33,6 +33,11 @@ ENDPOINTS = frozenset({"lookup", "history", "set_token", "*"}) | {
     "refund_history",
     "extend",
     "consumption",
+    "consumption_v1",
+    "mass_extend",
+    "mass_extend_status",
+    "app_transaction",
+    "finish",
 }
 ANY = "*"
 
