@@ -16,6 +16,7 @@ be tested against rate limits, outages, slow answers and untrusted signatures.
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import re
@@ -27,7 +28,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from lookups.simulators.appstore import demo_life, errors, faults
+from lookups.appstore.revocation import responder_url
+from lookups.simulators.appstore import demo_life, errors, faults, ocsp_responder
 from lookups.simulators.appstore.bearer import BearerCheck, load_public_key
 from lookups.simulators.appstore.catalog import DEMO_APP_APPLE_ID, DEMO_BUNDLE_ID
 from lookups.simulators.appstore.certificates import SigningChain, make_signing_chain
@@ -107,6 +109,7 @@ class AppStoreSimulator(BackgroundServer):
         )
         self._log_lock = threading.Lock()
         self._requests: list[tuple[str, str]] = []
+        self.ocsp_requests = 0
         self._request_times: list[float] = []
         self.notifications = NotificationOutbox(
             url=notification_url, retry_delays=notification_retry_delays
@@ -123,8 +126,26 @@ class AppStoreSimulator(BackgroundServer):
 
     def start(self) -> AppStoreSimulator:
         super().start()
+        self._name_ocsp_responder()
         self.notifications.start()
         return self
+
+    @property
+    def ocsp_url(self) -> str:
+        return f"{self.url}/ocsp"
+
+    def _name_ocsp_responder(self) -> None:
+        """Certificates naming this simulator's OCSP responder, under the same root.
+
+        The port is known only once the server listens, so the intermediate and the leaf are
+        issued again (the root, which clients trust, stays) unless they already name it.
+        """
+        if responder_url(self.chain.leaf) != self.ocsp_url:
+            self.chain = make_signing_chain(root=self.chain, ocsp_url=self.ocsp_url)
+        if responder_url(self.untrusted_chain.leaf) != self.ocsp_url:
+            self.untrusted_chain = make_signing_chain(
+                root=self.untrusted_chain, ocsp_url=self.ocsp_url
+            )
 
     def stop(self) -> None:
         self.mass_extensions.reset()
@@ -158,6 +179,7 @@ class AppStoreSimulator(BackgroundServer):
         with self._log_lock:
             self._requests.clear()
             self._request_times.clear()
+            self.ocsp_requests = 0
 
     @property
     def requests(self) -> list[tuple[str, str]]:
@@ -333,6 +355,10 @@ class AppStoreSimulator(BackgroundServer):
         )
 
     # --- serving -----------------------------------------------------------------------------
+
+    def _record_ocsp(self) -> None:
+        with self._log_lock:
+            self.ocsp_requests += 1
 
     def _record(self, method: str, path: str) -> None:
         with self._log_lock:
@@ -528,6 +554,9 @@ class _Handler(TrackedHandler):
         if url.path.startswith("/simulator/"):
             self._control(url.path, body)
             return
+        if url.path == "/ocsp" or url.path.startswith("/ocsp/"):
+            self._answer_ocsp(url.path, body)
+            return
 
         simulator._record(self.command, url.path)
         if not simulator._bearer.accepts(self.headers.get("Authorization")):
@@ -636,6 +665,39 @@ class _Handler(TrackedHandler):
             )
         else:
             super()._control(path, body)
+
+    def _answer_ocsp(self, path: str, body: bytes) -> None:
+        """OCSP over HTTP (RFC 6960): a DER request POSTed, or base64 in the path of a GET."""
+        simulator = self.server.simulator
+        request = body
+        if self.command == "GET" and path.startswith("/ocsp/"):
+            try:
+                request = base64.b64decode(unquote(path[len("/ocsp/") :]), validate=True)
+            except ValueError:
+                request = b""
+        elif self.command != "POST":
+            self._send(405, b"", headers={"Allow": "GET, POST"})
+            return
+        simulator._record_ocsp()
+        chains = (simulator.chain, simulator.untrusted_chain)
+        try:
+            _request, which, *_ = ocsp_responder.find_certificate(request, chains)
+        except (ValueError, ocsp_responder.UnknownCertificate):
+            which = ""
+        fault = simulator.faults.take_for_request("ocsp", which) if which else None
+        if fault is not None and fault.kind == faults.SLOW:
+            delay = DEFAULT_SLOW_SECONDS if fault.delay_seconds is None else fault.delay_seconds
+            if simulator._stopping.wait(delay):
+                self.close_connection = True
+                return
+        elif fault is not None and fault.kind != faults.REVOKED_CERTIFICATE:
+            self._send_fault(fault)
+            return
+        revoked = (
+            {which} if fault is not None and fault.kind == faults.REVOKED_CERTIFICATE else set()
+        )
+        answer = ocsp_responder.answer(request, chains, revoked=revoked)
+        self._send(200, answer, content_type="application/ocsp-response")
 
     def _change_settings(self, options: object) -> None:
         """Rate limits on or off and their window, and how long a mass extension runs."""
