@@ -170,7 +170,13 @@ def _signer(response: ocsp.OCSPResponse, issuer: x509.Certificate) -> x509.Certi
             usages = candidate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
         except (ValueError, TypeError, InvalidSignature, x509.ExtensionNotFound):
             continue
-        if ExtendedKeyUsageOID.OCSP_SIGNING in usages:
+        now = datetime.now(UTC)
+        in_date = (
+            candidate.not_valid_before_utc - MAX_SKEW
+            <= now
+            <= candidate.not_valid_after_utc + MAX_SKEW
+        )
+        if ExtendedKeyUsageOID.OCSP_SIGNING in usages and in_date:
             return candidate
     return None
 

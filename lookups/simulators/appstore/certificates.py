@@ -18,7 +18,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 # Apple marks the certificates it signs App Store data with; verifiers look for these.
 LEAF_MARKER_OID = x509.ObjectIdentifier("1.2.840.113635.100.6.11.1")
@@ -136,6 +136,32 @@ def make_signing_chain(
     return _assemble(root_certificate, intermediate, leaf, root_key, intermediate_key, leaf_key)
 
 
+def make_ocsp_responder(
+    issuer: x509.Certificate, issuer_key: ec.EllipticCurvePrivateKey
+) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    """A delegated OCSP responder certificate (OCSP signing) issued by `issuer`, and its key.
+
+    Apple's responders sign with such certificates, and Apple's Node.js library expects one.
+    """
+    now = datetime.now(UTC).replace(microsecond=0)
+    key = ec.generate_private_key(ec.SECP256R1())
+    common_name = str(issuer.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value)
+    certificate = _issue(
+        # Common names are at most 64 characters.
+        subject=_name(f"{common_name[:48]} OCSP Responder"),
+        subject_key=key.public_key(),
+        issuer=issuer.subject,
+        issuer_key=issuer_key,
+        not_valid_before=now - timedelta(days=1),
+        not_valid_after=now + timedelta(days=365),
+        ca=False,
+        path_length=None,
+        marker=None,
+        extended_key_usage=ExtendedKeyUsageOID.OCSP_SIGNING,
+    )
+    return certificate, key
+
+
 def load_signing_chain(pem: bytes) -> SigningChain:
     """Read back a bundle written by `SigningChain.to_pem`."""
     blocks = [match.group(0) for match in _PEM_BLOCK.finditer(pem)]
@@ -195,6 +221,7 @@ def _issue(
     path_length: int | None,
     marker: x509.ObjectIdentifier | None,
     ocsp_url: str | None = None,
+    extended_key_usage: x509.ObjectIdentifier | None = None,
 ) -> x509.Certificate:
     # Strict verifiers (OpenSSL's X509_STRICT, which Apple's library turns on) want critical
     # basic constraints and key usage, and key identifiers linking each certificate to its issuer.
@@ -231,6 +258,8 @@ def _issue(
         builder = builder.add_extension(
             x509.UnrecognizedExtension(marker, _DER_NULL), critical=False
         )
+    if extended_key_usage is not None:
+        builder = builder.add_extension(x509.ExtendedKeyUsage([extended_key_usage]), critical=False)
     if ocsp_url is not None:
         responder = x509.AccessDescription(
             AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url)

@@ -1,14 +1,16 @@
 """The OCSP responder the simulator's certificates name, answering as a CA's responder does.
 
 Verifiers with online checks on (Apple recommends them in production) ask it whether the leaf and
-the intermediate still stand. Each answer is signed by the certificate's own issuer (the
-intermediate for the leaf, the root for the intermediate), names it by key hash, echoes the
-request's certificate ID with its hash algorithm, and holds for `validity_seconds`. A
+the intermediate still stand. Each answer is signed, as Apple's are, by a delegated responder
+certificate (OCSP signing) that the certificate's own issuer issued (the intermediate for the
+leaf, the root for the intermediate), sent along in the answer and named by key hash; it echoes
+the request's certificate ID with its hash algorithm and holds for `validity_seconds`. A
 `revoked_certificate` fault makes it answer "revoked" for the leaf, the intermediate or both.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -17,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import ocsp
 
-from lookups.simulators.appstore.certificates import SigningChain
+from lookups.simulators.appstore.certificates import SigningChain, make_ocsp_responder
 
 DEFAULT_VALIDITY_SECONDS = 3600.0
 LEAF, INTERMEDIATE = "leaf", "intermediate"
@@ -86,10 +88,27 @@ def answer(
         revocation_time=now - timedelta(minutes=5) if is_revoked else None,
         revocation_reason=x509.ReasonFlags.key_compromise if is_revoked else None,
     )
-    response = builder.responder_id(ocsp.OCSPResponderEncoding.HASH, issuer).sign(
-        issuer_key, hashes.SHA256()
+    responder, responder_key = _responder(issuer, issuer_key)
+    builder = builder.certificates([responder])
+    response = builder.responder_id(ocsp.OCSPResponderEncoding.HASH, responder).sign(
+        responder_key, hashes.SHA256()
     )
     return response.public_bytes(serialization.Encoding.DER)
+
+
+_responders: dict[bytes, tuple[x509.Certificate, ec.EllipticCurvePrivateKey]] = {}
+_responders_lock = threading.Lock()
+
+
+def _responder(
+    issuer: x509.Certificate, issuer_key: ec.EllipticCurvePrivateKey
+) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    """The delegated responder of `issuer`, made once per issuer."""
+    fingerprint = issuer.fingerprint(hashes.SHA256())
+    with _responders_lock:
+        if fingerprint not in _responders:
+            _responders[fingerprint] = make_ocsp_responder(issuer, issuer_key)
+        return _responders[fingerprint]
 
 
 def _unsuccessful(status: ocsp.OCSPResponseStatus) -> bytes:
