@@ -358,6 +358,10 @@ _APPLE_RATE_LIMITS = {
     "extend": 20,
     "consumption": 50,
     "notification_history": 50,
+    "mass_extend": 20,
+    "mass_extend_status": 20,
+    "app_transaction": 50,
+    "finish": 50,
     # Apple allows one test notification a second, in the Sandbox too.
     "test_notification": 1,
 }

@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from .app_transactions import AppTransaction
 from .notifications import Notification, NotificationData
 from .renewal_info import RenewalInfo
 from .transactions import DecodingError, Transaction
@@ -126,6 +127,22 @@ class TransactionVerifier:
             raise VerificationError("environment", f"signed for {payload.get('environment')!r}")
         try:
             return Transaction.from_payload(payload)
+        except DecodingError as exc:
+            raise VerificationError("payload", str(exc)) from exc
+
+    def decode_app_transaction(self, signed: str) -> AppTransaction:
+        """Verify Get App Transaction Info's signedAppTransactionInfo (same chain checks): the
+        app must be ours, and its receipt type our environment."""
+        payload = self._verified_payload(signed)
+        if payload.get("bundleId") != self.bundle_id:
+            raise VerificationError("bundle_id", f"signed for {payload.get('bundleId')!r}")
+        app_apple_id = payload.get("appAppleId")
+        if self.app_apple_id is not None and app_apple_id not in (None, self.app_apple_id):
+            raise VerificationError("app_apple_id", f"signed for app {app_apple_id!r}")
+        if payload.get("receiptType") != self.environment:
+            raise VerificationError("environment", f"signed for {payload.get('receiptType')!r}")
+        try:
+            return AppTransaction.from_payload(payload)
         except DecodingError as exc:
             raise VerificationError("payload", str(exc)) from exc
 

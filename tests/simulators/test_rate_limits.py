@@ -71,7 +71,8 @@ def test_switched_off_nothing_is_refused(per_second, signed_request):
         ("Production", "consumption", (180_000, 3600.0)),
         ("Production", "test_notification", (3_600, 3600.0)),
         ("Sandbox", "lookup", (3_600, 3600.0)),
-        ("Sandbox", "test_notification", (360, 3600.0)),
+        ("Sandbox", "test_notification", (3_600, 3600.0)),
+        ("Production", "refund_history", (36_000, 3600.0)),
     ],
 )
 def test_budgets_are_apples_per_second_rates_over_an_hour(environment, endpoint, expected):
@@ -84,10 +85,12 @@ def test_sandbox_gets_a_tenth():
     assert limits.take("app", "lookup") is None  # 1 a second in Sandbox
     assert limits.take("app", "lookup") == 1_001_001
     assert limits.take("another.app", "lookup") is None  # per app
-    # Test notifications: one every ten seconds.
+    # Set App Account Token: two a second in Sandbox.
+    assert limits.take("app", "set_token") is None
+    assert limits.take("app", "set_token") is None
+    assert limits.take("app", "set_token") is not None
+    # Test notifications: one a second, as in Production.
     assert limits.take("app", "test_notification") is None
-    now[0] += 9.0
-    assert limits.take("app", "test_notification") is not None
     now[0] += 1.0
     assert limits.take("app", "test_notification") is None
 
