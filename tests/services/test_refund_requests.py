@@ -22,12 +22,13 @@ from lookups.services.refund_requests import (
     open_refund_request,
 )
 from lookups.services.task_queue import tasks_of
-from lookups.simulators.demo_data import OFFER_CODE_TRANSACTIONS
+from lookups.simulators.demo_data import PURCHASE_LIFETIME
 
 pytestmark = pytest.mark.django_db
 
 Status = RefundRequest.Status
-TRANSACTION = OFFER_CODE_TRANSACTIONS[-1]
+# A one-time purchase: Apple refuses a consumed share for an auto-renewable subscription.
+TRANSACTION = PURCHASE_LIFETIME
 POLICY = {
     "customer_consented": True,
     "delivery_status": "DELIVERED",

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from lookups.models import AppStoreNotification, Purchase, QuarantinedNotification
-from lookups.simulators.demo_data import PURCHASE_OFFER_CODE
+from lookups.simulators.demo_data import PURCHASE_FREE_TRIAL, PURCHASE_OFFER_CODE
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -143,3 +143,47 @@ def test_an_older_notification_arriving_later_changes_nothing(endpoint, simulato
     older_row = rows.get(notification_uuid=older.notification_uuid)
     assert older_row.signed_date < newer_row.signed_date
     assert "older" in older_row.outcome
+
+
+def test_a_mass_extension_reaches_the_desk_as_apple_sends_it(endpoint, simulator):
+    """Each RENEWAL_EXTENDED updates its purchase; FAILURE and SUMMARY are stored."""
+    simulator.mass_extensions.duration_seconds = 0.3
+    subscribers = simulator.store.active_subscriptions(
+        "com.example.supportdesk.demo.pro.monthly", None
+    )
+    simulator.mass_extensions.request(
+        {
+            "extendByDays": 4,
+            "extendReasonCode": 3,
+            "requestIdentifier": "outage-2026-12-07",
+            "productId": "com.example.supportdesk.demo.pro.monthly",
+        }
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any(
+        n.subtype == "SUMMARY" for n in simulator.notifications.all()
+    ):
+        time.sleep(0.05)
+    assert simulator.notifications.wait_until_settled(timeout=10)
+    undelivered = [
+        (n.notification_type, n.subtype, n.attempts)
+        for n in simulator.notifications.all()
+        if not n.delivered
+    ]
+    assert undelivered == [], list(QuarantinedNotification.objects.values_list("reason", flat=True))
+    rows = AppStoreNotification.objects.all()
+    kinds = sorted((r.notification_type, r.subtype or "") for r in rows)
+    assert kinds.count(("RENEWAL_EXTENDED", "")) == len(subscribers) - 1
+    assert ("RENEWAL_EXTENSION", "FAILURE") in kinds and ("RENEWAL_EXTENSION", "SUMMARY") in kinds
+    states = {(r.notification_type, r.subtype): r.state for r in rows}
+    assert states[("RENEWAL_EXTENDED", "")] == AppStoreNotification.State.PROCESSED
+    assert states[("RENEWAL_EXTENSION", "FAILURE")] == AppStoreNotification.State.PROCESSED
+    # Stored; following an outage compensation to its end is the audited action's to do.
+    assert states[("RENEWAL_EXTENSION", "SUMMARY")] == AppStoreNotification.State.IGNORED
+    extended = [o for o, _ in subscribers if o != PURCHASE_FREE_TRIAL]
+    for original_id, latest in subscribers:
+        purchase = Purchase.objects.get(original_transaction_id=original_id)
+        renews = int(purchase.next_renewal_date.timestamp() * 1000)
+        assert (renews == simulator.transaction(latest)["expiresDate"]) is True
+        assert purchase.status == Purchase.Status.ACTIVE
+    assert len(extended) == len(subscribers) - 1
