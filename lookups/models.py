@@ -486,28 +486,40 @@ class Product(models.Model):
         return f"{self.display_name} ({self.product_id})"
 
 
-class TokenChangeFollowUp(models.Model):
-    """The desk asking Apple again about a token change it got no answer for.
+class ActionFollowUp(models.Model):
+    """The desk asking Apple again about an action whose answer never arrived.
 
-    Made when Set App Account Token timed out (or, by the sweep, when the linking process died),
-    and kept beside the change rather than on it: the audit log's rows stay as they were written.
-    `next_check_at` is when the next check is due; a check under way holds it a call budget
-    ahead, so a worker that dies mid-check leaves it overdue for the sweep.
+    Made when the call timed out (or, by the sweep, when the process making it died), and kept
+    beside the audited row rather than on it: the audit log's rows stay as they were written.
+    `next_check_at` is when the next ask is due; an ask under way holds it a call budget ahead,
+    so a worker that dies mid-ask leaves it overdue for the sweep. Its primary key is the row's.
     """
 
-    token_change = models.OneToOneField(
-        TokenChange, models.PROTECT, related_name="follow_up", primary_key=True
-    )
     created_at = models.DateTimeField(default=timezone.now)
     checks = models.PositiveIntegerField(default=0)
     last_checked_at = models.DateTimeField(null=True, blank=True)
-    # What the last check that could not settle the change found, in plain words.
+    # What the last ask that could not settle the row found, in plain words.
     last_error = models.TextField(blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
     gave_up_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        abstract = True
         default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"follow-up of {type(self).__name__} {self.pk} ({self.checks} checks)"
+
+
+class TokenChangeFollowUp(ActionFollowUp):
+    """The desk reading a token change's purchase from Apple again (`apple_actions.link`)."""
+
+    token_change = models.OneToOneField(
+        TokenChange, models.PROTECT, related_name="follow_up", primary_key=True
+    )
+
+    class Meta(ActionFollowUp.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"follow-up of token change {self.token_change_id} ({self.checks} checks)"
@@ -1116,30 +1128,31 @@ class ConsumptionAnswer(SettledOnceRecord):
         return settle_into_chain(self, values, CONSUMPTION_HASHED_FIELDS, kind=CONSUMPTION_KIND)
 
 
-class ConsumptionAnswerFollowUp(models.Model):
+class ConsumptionAnswerFollowUp(ActionFollowUp):
     """The desk sending a timed-out consumption answer again until Apple confirms it.
 
     Apple has no way to read consumption information back, and takes the same answer again while
-    the refund request is open (the latest one counts), so the follow-up resends the pending
-    row's own body, unchanged. A 202 settles the row as succeeded, an error of Apple's as failed;
-    at the deadline, or after TOKEN_CHECK_ATTEMPTS resends that got no answer, it settles as
-    unconfirmed. Kept beside the row, as a token change's follow-up is, so the audited row stays
-    as it was written.
+    the refund request is open (the latest one counts), so each ask resends the pending row's own
+    body, unchanged (`apple_actions.consumption_answer`).
     """
 
     answer = models.OneToOneField(
         ConsumptionAnswer, models.PROTECT, related_name="follow_up", primary_key=True
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    resends = models.PositiveIntegerField(default=0)
-    last_sent_at = models.DateTimeField(null=True, blank=True)
-    # Why the last resend did not settle the answer, in plain words.
-    last_error = models.TextField(blank=True)
-    # When the next resend is due; a resend under way holds it a call budget ahead.
-    next_send_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
-    class Meta:
-        default_permissions = ("view",)
+    class Meta(ActionFollowUp.Meta):
+        pass
 
     def __str__(self) -> str:
-        return f"follow-up of consumption answer {self.answer_id} ({self.resends} resends)"
+        return f"follow-up of consumption answer {self.answer_id} ({self.checks} sends)"
+
+
+class SubscriptionExtensionFollowUp(ActionFollowUp):
+    """The desk reading a timed-out extension's renewal date from Apple again."""
+
+    extension = models.OneToOneField(
+        SubscriptionExtension, models.PROTECT, related_name="follow_up", primary_key=True
+    )
+
+    class Meta(ActionFollowUp.Meta):
+        pass

@@ -16,10 +16,10 @@ from lookups.services import (
     settling,
     sweeping,
 )
+from lookups.services.apple_actions.engine import GaveUp
 
-
-class GaveUp(Exception):
-    """Raised by a task that has used all its attempts, so the queue records it as failed."""
+# Follow-ups of actions at Apple are queued as `apple_actions.engine.check_action` now; these
+# three paths stay for the rows queued before, until the queue has drained.
 
 
 @task()

@@ -409,8 +409,12 @@ TASKS = {
 # A timed-out Set App Account Token call is first checked at Apple this long after its budget
 # ran out, so that Apple's late answer has landed by then.
 TOKEN_CHECK_MARGIN_SECONDS = env.float("TOKEN_CHECK_MARGIN_SECONDS", default=30.0)
-# How many times the desk reads a pending change's purchase from Apple before giving up on it.
-TOKEN_CHECK_ATTEMPTS = env.int("TOKEN_CHECK_ATTEMPTS", default=10)
+# How many times the desk asks Apple what became of an action whose answer never arrived (a
+# link, an extension, a consumption answer) before giving up on it. TOKEN_CHECK_ATTEMPTS is the
+# setting's former name, still read from the environment.
+APPLE_FOLLOW_UP_ATTEMPTS = env.int(
+    "APPLE_FOLLOW_UP_ATTEMPTS", default=env.int("TOKEN_CHECK_ATTEMPTS", default=10)
+)
 # Sends to Adapty a worker makes for one click before leaving it to the agent's retry button.
 ADAPTY_DELIVERY_ATTEMPTS = env.int("ADAPTY_DELIVERY_ATTEMPTS", default=3)
 # Backoff between tries of background work: doubling from the first delay, up to the cap.
@@ -423,8 +427,10 @@ SWEEP_OVERDUE_SECONDS = env.float("SWEEP_OVERDUE_SECONDS", default=120.0)
 TASKS_ABANDONED_AFTER_SECONDS = env.float("TASKS_ABANDONED_AFTER_SECONDS", default=600.0)
 # The reports page shows the queue in red once a task has waited longer than this.
 TASKS_WAITING_ALERT_MINUTES = env.float("TASKS_WAITING_ALERT_MINUTES", default=5.0)
-if min(TOKEN_CHECK_ATTEMPTS, ADAPTY_DELIVERY_ATTEMPTS) < 1:
-    raise ImproperlyConfigured("TOKEN_CHECK_ATTEMPTS and ADAPTY_DELIVERY_ATTEMPTS are at least 1.")
+if min(APPLE_FOLLOW_UP_ATTEMPTS, ADAPTY_DELIVERY_ATTEMPTS) < 1:
+    raise ImproperlyConfigured(
+        "APPLE_FOLLOW_UP_ATTEMPTS and ADAPTY_DELIVERY_ATTEMPTS are at least 1."
+    )
 
 # --- The audit log ------------------------------------------------------------------------------
 # The key of the audit log's HMAC chain (lookups/audit_chain.py). It never reaches the database, so

@@ -15,8 +15,8 @@ from django.utils import timezone
 from lookups.appstore import RenewalInfo, Transaction
 from lookups.appstore.transactions import ProductType
 from lookups.models import Purchase, TokenChange
+from lookups.services.apple_reads import latest_transaction_at_apple
 from lookups.services.purchases import is_uuid, latest_by_purchase, recency
-from lookups.services.reconciling import latest_transaction_at_apple
 
 # How long the cache keeps which subscription an order holds (it never changes).
 ORDER_REMEMBERED_SECONDS = 30 * 24 * 3600

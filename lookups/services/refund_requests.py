@@ -33,10 +33,10 @@ from django.utils import timezone
 
 from lookups.appstore import AppStoreError
 from lookups.appstore.client import ConsumptionInformation
-from lookups.appstore.errors import AppStoreTimeoutError
 from lookups.models import ConsumptionAnswer, CustomerAccount, RefundRequest
-from lookups.services import consumption_follow_up
-from lookups.services.clients import app_store_client
+from lookups.services.apple_actions import ActionRefused, engine
+from lookups.services.apple_actions.consumption_answer import KIND as CONSUMPTION_ANSWER
+from lookups.services.apple_actions.locks import case_key, locked
 from lookups.services.task_queue import enqueue_at
 
 Status = RefundRequest.Status
@@ -59,13 +59,8 @@ def _transaction_of(notification: StoredNotification) -> dict[str, Any]:
     return stored or (notification.payload.get("data") or {}).get("transaction") or {}
 
 
-class AnswerRefused(Exception):
+class AnswerRefused(ActionRefused):
     """Nothing was sent to Apple; `message` says why."""
-
-    def __init__(self, message: str, *, status: int = 409) -> None:
-        self.message = message
-        self.status = status
-        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -222,17 +217,19 @@ def refunds_before(case: RefundRequest) -> int:
 
 
 def _send(case: RefundRequest, answer: Answer, *, agent) -> ConsumptionAnswer:
-    if case.status != Status.OPEN or case.decision:
-        raise AnswerRefused(f"This refund request is {case.get_status_display().lower()}.")
-    if timezone.now() > case.deadline:
-        mark_missed()
-        raise AnswerRefused("Apple's deadline for this refund request has passed.")
+    """Write the pending answer under the case's lock, then call Apple through the engine.
+
+    Under the lock the case is read again: of agents answering at once, the first writes the
+    answer, and the others are told it is answered (or being answered), with nothing sent.
+    """
     try:
         information = ConsumptionInformation(**answer.__dict__)
     except AppStoreError as error:
         raise AnswerRefused(error.describe(), status=400) from None
     try:
-        with transaction.atomic():
+        with locked(case_key(case.pk)):
+            case.refresh_from_db()
+            _refuse_unless_answerable(case)
             sent = ConsumptionAnswer.objects.create(
                 refund_request=case,
                 environment=case.environment,
@@ -243,23 +240,32 @@ def _send(case: RefundRequest, answer: Answer, *, agent) -> ConsumptionAnswer:
             )
     except IntegrityError:
         raise AnswerRefused("An answer to this refund request is already being sent.") from None
-    try:
-        app_store_client().send_consumption_information(case.transaction_id, information)
-    except AppStoreTimeoutError:
-        # Apple may have it: a worker sends the same body again until Apple confirms.
-        consumption_follow_up.follow_up(sent)
-        return sent
-    except AppStoreError as error:
-        sent.settle(
-            ConsumptionAnswer.Outcome.FAILED,
-            error_code=error.answered_code,
-            error_message=error.describe(),
-        )
-        return sent
-    sent.settle(ConsumptionAnswer.Outcome.SUCCEEDED)
-    consumption_follow_up.mark_answered(case)
+    engine.perform(CONSUMPTION_ANSWER, sent)
     case.refresh_from_db()
     return sent
+
+
+def _refuse_unless_answerable(case: RefundRequest) -> None:
+    if case.decision or case.status != Status.OPEN:
+        raise AnswerRefused(f"This refund request is {_state_of(case)}.")
+    if timezone.now() > case.deadline:
+        mark_missed()
+        raise AnswerRefused("Apple's deadline for this refund request has passed.")
+    earlier = (
+        case.answers.filter(outcome__in=[ConsumptionAnswer.Outcome.PENDING, "succeeded"])
+        .select_related("answered_by")
+        .first()
+    )
+    if earlier is not None:
+        who = earlier.answered_by.get_username() if earlier.answered_by else "The desk's policy"
+        doing = "is answering" if earlier.outcome == "pending" else "has answered"
+        raise AnswerRefused(f"{who} {doing} this refund request already: nothing was sent.")
+
+
+def _state_of(case: RefundRequest) -> str:
+    if case.decision:
+        return f"decided by Apple ({case.get_decision_display().lower()})"
+    return case.get_status_display().lower()
 
 
 def _plan_policy_answer(case: RefundRequest) -> None:
