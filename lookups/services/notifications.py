@@ -221,8 +221,10 @@ def _apply(row: AppStoreNotification) -> str:
         refund_requests.open_refund_request(row)
         done.append("refund request opened")
     elif row.notification_type in REFUND_DECIDED:
-        refund_requests.close_refund_request(row)
-        done.append("refund request closed")
+        if refund_requests.close_refund_request(row) is not None:
+            done.append("refund request closed")
+        else:
+            done.append("no refund request to close: Apple decided without asking the desk")
     return "; ".join(done) or "nothing to apply"
 
 

@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from lookups.appstore import AppStoreError
 from lookups.appstore.client import ConsumptionInformation
-from lookups.models import ConsumptionAnswer, CustomerAccount, RefundRequest
+from lookups.models import AppStoreNotification, ConsumptionAnswer, CustomerAccount, RefundRequest
 from lookups.services.apple_actions import ActionRefused, engine
 from lookups.services.apple_actions.consumption_answer import KIND as CONSUMPTION_ANSWER
 from lookups.services.apple_actions.locks import case_key, locked
@@ -83,6 +83,9 @@ def open_refund_request(notification: StoredNotification) -> RefundRequest | Non
     txn = _transaction_of(notification)
     requested_at = _moment(payload["signedDate"])
     token = txn.get("appAccountToken")
+    transaction_id = str(txn.get("transactionId", ""))
+    # Apple may have decided already (its decision can arrive first): the case opens decided.
+    decided = _decision_signed_after(transaction_id, requested_at)
     try:
         with transaction.atomic():
             case = RefundRequest.objects.create(
@@ -101,10 +104,11 @@ def open_refund_request(notification: StoredNotification) -> RefundRequest | Non
                 reason=data.get("consumptionRequestReason") or "",
                 requested_at=requested_at,
                 deadline=requested_at + ANSWER_WITHIN,
+                **_decision_fields(decided),
             )
     except IntegrityError:
         return RefundRequest.objects.get(notification_uuid=payload["notificationUUID"])
-    if settings.REFUND_POLICY:
+    if settings.REFUND_POLICY and not case.decision:
         _plan_policy_answer(case)
     return case
 
@@ -116,8 +120,13 @@ def close_refund_request(notification: StoredNotification) -> RefundRequest | No
     if decision is None:
         return None
     txn = _transaction_of(notification)
+    decided_at = _moment(payload["signedDate"])
+    # The latest case Apple asked about before it decided: a request signed after the decision
+    # is about another refund, whatever order the two arrived in.
     case = (
-        RefundRequest.objects.filter(transaction_id=str(txn.get("transactionId", "")))
+        RefundRequest.objects.filter(
+            transaction_id=str(txn.get("transactionId", "")), requested_at__lte=decided_at
+        )
         .order_by("-requested_at")
         .first()
     )
@@ -132,6 +141,29 @@ def close_refund_request(notification: StoredNotification) -> RefundRequest | No
     case.decision_notification_uuid = payload.get("notificationUUID") or ""
     case.save(update_fields=["status", "decision", "decided_at", "decision_notification_uuid"])
     return case
+
+
+def _decision_signed_after(transaction_id: str, requested_at: datetime) -> Any:
+    """Apple's decision on this transaction signed after the request, if the desk has it."""
+    return (
+        AppStoreNotification.objects.filter(
+            notification_type__in=DECISIONS,
+            signed_date__gte=requested_at,
+            transaction__transactionId=transaction_id,
+        )
+        .order_by("signed_date")
+        .first()
+    )
+
+
+def _decision_fields(decided: Any) -> dict[str, Any]:
+    if decided is None:
+        return {}
+    return {
+        "decision": DECISIONS[decided.notification_type],
+        "decided_at": decided.signed_date,
+        "decision_notification_uuid": decided.notification_uuid,
+    }
 
 
 def answer_refund_request(agent, case: RefundRequest, answer: Answer) -> ConsumptionAnswer:
