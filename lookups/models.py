@@ -1156,3 +1156,26 @@ class SubscriptionExtensionFollowUp(ActionFollowUp):
 
     class Meta(ActionFollowUp.Meta):
         pass
+
+
+class ApplePause(models.Model):
+    """Apple's Retry-After for one endpoint of one app: no call to it before `until`.
+
+    Kept in the shared cache for every call, and here too, so that a cache that restarts empty
+    doesn't forget a pause Apple asked for (`shared_rate_budget`).
+    """
+
+    scope = models.CharField(max_length=300)
+    endpoint = models.CharField(max_length=64)
+    until = models.DateTimeField()
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "endpoint"], name="applepause_one_per_endpoint"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} paused until {self.until:%H:%M:%S}"

@@ -420,6 +420,10 @@ ADAPTY_DELIVERY_ATTEMPTS = env.int("ADAPTY_DELIVERY_ATTEMPTS", default=3)
 # Backoff between tries of background work: doubling from the first delay, up to the cap.
 TASK_RETRY_DELAY_SECONDS = env.float("TASK_RETRY_DELAY_SECONDS", default=30.0)
 TASK_RETRY_CAP_SECONDS = env.float("TASK_RETRY_CAP_SECONDS", default=1800.0)
+# A worker that loses the database waits for it, asking again this often, for this long at
+# most; past that it exits with the error, for its supervisor to start it again.
+DB_WORKER_RECONNECT_SECONDS = env.float("DB_WORKER_RECONNECT_SECONDS", default=2.0)
+DB_WORKER_OUTAGE_PATIENCE_SECONDS = env.float("DB_WORKER_OUTAGE_PATIENCE_SECONDS", default=600.0)
 # The sweep: how often it runs, and how overdue work must be before it takes it over.
 SWEEP_INTERVAL_SECONDS = env.float("SWEEP_INTERVAL_SECONDS", default=60.0)
 SWEEP_OVERDUE_SECONDS = env.float("SWEEP_OVERDUE_SECONDS", default=120.0)

@@ -21,6 +21,7 @@ from lookups.appstore import (
     TransactionVerifier,
     load_root_certificates,
 )
+from lookups.services.apple_pauses import DatabasePauses
 from lookups.services.shared_rate_budget import SharedRateBudget
 
 
@@ -49,6 +50,7 @@ def app_store_client() -> AppStoreClient:
             cache,
             settings.APPSTORE_RATE_LIMITS,
             scope=f"{settings.APPSTORE_BUNDLE_ID}:{settings.APPSTORE_ENVIRONMENT}",
+            pauses=DatabasePauses(),
         ),
     )
 
