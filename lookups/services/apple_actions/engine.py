@@ -124,10 +124,12 @@ def check(kind: ActionKind, action_id: object) -> Check:
     UPDATE: of two runs for the same turn one asks Apple, and a worker dying mid-check leaves
     the turn overdue for the sweep.
     """
-    follow = kind.follow_up_model.objects.filter(pk=action_id).first()
+    # The follow-up's primary key is its one-to-one to the row: both come in one query.
+    to_row = kind.follow_up_model._meta.pk.name
+    follow = kind.follow_up_model.objects.select_related(to_row).filter(pk=action_id).first()
     if follow is None:
         return Check(f"{kind.audit_name} {action_id} is not followed up")
-    row = kind.model.objects.get(pk=action_id)
+    row = getattr(follow, to_row)
     if row.outcome != PENDING:
         return Check(f"{kind.audit_name} {row.pk} is already {row.outcome}")
     if follow.gave_up_at is not None:
