@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import uuid
 from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -10,6 +13,8 @@ from django.db import models, router, transaction
 from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils import timezone
+
+from lookups.appstore.transactions import OfferDiscountType, Transaction
 
 from .audit_chain import (
     CONSUMPTION_HASHED_FIELDS,
@@ -23,6 +28,22 @@ from .audit_chain import (
 
 
 class CustomerAccountQuerySet(models.QuerySet):
+    def owner_of(self, token: uuid.UUID | str | None) -> CustomerAccount | None:
+        """The customer whose appAccountToken this is; None for no token or nobody's."""
+        if not token:
+            return None
+        return self.filter(app_account_token=token).first()
+
+    def owners_of(self, tokens: Iterable[uuid.UUID | str | None]) -> dict[str, CustomerAccount]:
+        """The customers these tokens belong to, by token as text, in one query (none if none)."""
+        wanted = {str(token) for token in tokens if token}
+        if not wanted:
+            return {}
+        return {
+            str(account.app_account_token): account
+            for account in self.filter(app_account_token__in=wanted)
+        }
+
     def search(self, query: str) -> CustomerAccountQuerySet:
         """Accounts whose email, external ID or name contains `query`, or whose token is it.
 
@@ -595,9 +616,34 @@ class Purchase(models.Model):
     def __str__(self) -> str:
         return f"{self.original_transaction_id} ({self.product_id or 'unknown product'})"
 
+    # Typed reads of Apple's payload: every fact of the purchase is read from it here, once.
+
+    @functools.cached_property
+    def transaction(self) -> Transaction:
+        """The newest verified transaction, typed (the stored payload, parsed)."""
+        return Transaction.from_payload(self.latest_transaction)
+
     @property
     def is_family_shared(self) -> bool:
-        return self.latest_transaction.get("inAppOwnershipType") == "FAMILY_SHARED"
+        return self.transaction.is_family_shared
+
+    @property
+    def is_subscription(self) -> bool:
+        """An auto-renewable subscription (the only kind Apple extends)."""
+        return self.transaction.is_subscription
+
+    @property
+    def expires_at(self) -> datetime | None:
+        """When the current period ends (the renewal date); None for what never expires."""
+        return self.transaction.expires_date
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.transaction.is_revoked
+
+    @property
+    def in_free_trial(self) -> bool:
+        return self.transaction.offer_discount_type == OfferDiscountType.FREE_TRIAL
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -1018,8 +1064,9 @@ class RefundRequest(models.Model):
         return f"Refund request for {self.transaction_id} ({self.get_status_display().lower()})"
 
     @property
-    def price(self) -> float | None:
-        return None if self.price_milliunits is None else self.price_milliunits / 1000
+    def price(self) -> Decimal | None:
+        """Apple's price in the currency's units, exact (Apple sends thousandths)."""
+        return None if self.price_milliunits is None else Decimal(self.price_milliunits) / 1000
 
 
 class ConsumptionAnswer(SettledOnceRecord):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError
@@ -21,16 +22,18 @@ from lookups.appstore.errors import (
     FamilySharedSubscriptionExtensionIneligibleError,
     SubscriptionExtensionIneligibleError,
 )
-from lookups.models import Purchase, SubscriptionExtension
+from lookups.models import CustomerAccount, Purchase, SubscriptionExtension
 from lookups.services.apple_actions import ActionRefused, engine
 from lookups.services.apple_actions.extension import KIND as EXTENSION
 from lookups.services.apple_actions.locks import agent_key, locked, purchase_key
 from lookups.services.purchase_picture import current_purchase
 
 Outcome = SubscriptionExtension.Outcome
-AUTO_RENEWABLE = "Auto-Renewable Subscription"
 # Apple allows two extensions of one subscription in any 365 days.
 EXTENSIONS_PER_YEAR = 2
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class ExtensionRefused(ActionRefused):
@@ -62,18 +65,16 @@ class ExpectedRefusal:
 
 
 def renewal_date(purchase: Purchase) -> datetime | None:
-    expires = purchase.latest_transaction.get("expiresDate")
-    return datetime.fromtimestamp(expires / 1000, tz=UTC) if isinstance(expires, int) else None
+    return purchase.expires_at
 
 
 def is_subscription(purchase: Purchase) -> bool:
-    return purchase.latest_transaction.get("type") == AUTO_RENEWABLE
+    return purchase.is_subscription
 
 
 def expected_refusals(purchase: Purchase, *, now: datetime | None = None) -> list[ExpectedRefusal]:
     """What Apple will refuse, from the purchase's known state and the desk's past extensions."""
     now = now or timezone.now()
-    latest = purchase.latest_transaction
     found: list[ExpectedRefusal] = []
     if purchase.is_family_shared:
         found.append(
@@ -84,7 +85,7 @@ def expected_refusals(purchase: Purchase, *, now: datetime | None = None) -> lis
             )
         )
     renews = renewal_date(purchase)
-    if latest.get("revocationDate"):
+    if purchase.is_revoked:
         found.append(
             ExpectedRefusal(
                 SubscriptionExtensionIneligibleError.error_code,
@@ -99,7 +100,7 @@ def expected_refusals(purchase: Purchase, *, now: datetime | None = None) -> lis
                 "in a grace period whose expiry date has passed.",
             )
         )
-    if latest.get("offerDiscountType") == "FREE_TRIAL" and renews is not None and renews > now:
+    if purchase.in_free_trial and renews is not None and renews > now:
         found.append(
             ExpectedRefusal(
                 SubscriptionExtensionIneligibleError.error_code,
@@ -125,7 +126,7 @@ def past_year_extensions(purchase: Purchase, *, now: datetime) -> int:
     ).count()
 
 
-def days_granted_today(agent, *, now: datetime | None = None) -> int:
+def days_granted_today(agent: User, *, now: datetime | None = None) -> int:
     """Days this agent has granted or asked Apple for since midnight UTC (refused ones aside)."""
     now = now or timezone.now()
     midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -137,11 +138,11 @@ def days_granted_today(agent, *, now: datetime | None = None) -> int:
     return granted or 0
 
 
-def needs_approval(agent, days: int) -> bool:
+def needs_approval(agent: User, days: int) -> bool:
     return days_granted_today(agent) + days > settings.EXTENSION_DAYS_PER_AGENT_PER_DAY
 
 
-def extend_subscription(agent, request: ExtensionRequest) -> SubscriptionExtension:
+def extend_subscription(agent: User, request: ExtensionRequest) -> SubscriptionExtension:
     """Ask Apple to extend the subscription, or leave the request for a manager above the limit.
 
     The daily limit is checked and the row written under the agent's lock and the purchase's,
@@ -188,7 +189,7 @@ def extend_subscription(agent, request: ExtensionRequest) -> SubscriptionExtensi
     return send_extension(extension)
 
 
-def approve_extension(manager, extension: SubscriptionExtension) -> SubscriptionExtension:
+def approve_extension(manager: User, extension: SubscriptionExtension) -> SubscriptionExtension:
     """A manager lets an extension above the daily limit go to Apple."""
     _check_approver(manager, extension)
     with locked(purchase_key(extension.environment, extension.original_transaction_id)):
@@ -202,7 +203,7 @@ def approve_extension(manager, extension: SubscriptionExtension) -> Subscription
     return send_extension(extension)
 
 
-def reject_extension(manager, extension: SubscriptionExtension) -> SubscriptionExtension:
+def reject_extension(manager: User, extension: SubscriptionExtension) -> SubscriptionExtension:
     _check_approver(manager, extension)
     if not extension.reject(manager):
         raise ExtensionRefused(f"This extension is already {extension.get_outcome_display()}.")
@@ -248,7 +249,7 @@ def _pending_sentence(pending: SubscriptionExtension | None) -> str:
     )
 
 
-def _check_approver(manager, extension: SubscriptionExtension) -> None:
+def _check_approver(manager: User, extension: SubscriptionExtension) -> None:
     if extension.agent_id == manager.pk:
         raise ExtensionRefused("Someone else must approve your own extension.", status=403)
 
@@ -269,9 +270,5 @@ def _purchase(original_transaction_id: str) -> Purchase:
     return purchase
 
 
-def _account_of(purchase: Purchase):
-    from lookups.models import CustomerAccount
-
-    if purchase.app_account_token is None:
-        return None
-    return CustomerAccount.objects.filter(app_account_token=purchase.app_account_token).first()
+def _account_of(purchase: Purchase) -> CustomerAccount | None:
+    return CustomerAccount.objects.owner_of(purchase.app_account_token)

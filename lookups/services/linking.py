@@ -8,8 +8,9 @@ the customer, the ticket, whether to move a purchase away from its customer, and
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -33,6 +34,7 @@ from lookups.models import (
 from lookups.services.apple_actions import ActionRefused, engine
 from lookups.services.apple_actions.link import KIND as LINK
 from lookups.services.apple_actions.locks import locked, purchase_key
+from lookups.services.desk_links import current_link, current_links, still_current_links
 from lookups.services.looking_up import recorded_transactions
 from lookups.services.purchase_picture import changed_outside_the_desk, current_purchase
 from lookups.services.purchases import latest_transaction
@@ -40,6 +42,10 @@ from lookups.services.refused_links import record_refusal
 from lookups.services.settling import waiting_sentence
 
 Reason = RefusedLink.Reason
+__all__ = ["current_links", "still_current_links"]
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class LinkRefused(ActionRefused):
@@ -96,7 +102,9 @@ class LinkRequest:
     lookup: Lookup | None = None
 
 
-def link_purchase(agent, request: LinkRequest) -> TokenChange | TransferRequest | AlreadyLinked:
+def link_purchase(
+    agent: User, request: LinkRequest
+) -> TokenChange | TransferRequest | AlreadyLinked:
     """Link an unclaimed purchase, or ask for a transfer of a claimed one; refuse otherwise.
 
     An unclaimed purchase (Apple shows no token on it) is linked at once: a pending row is
@@ -124,7 +132,7 @@ def link_purchase(agent, request: LinkRequest) -> TokenChange | TransferRequest 
         raise
 
 
-def _decide(agent, request: LinkRequest) -> TokenChange | TransferRequest | AlreadyLinked:
+def _decide(agent: User, request: LinkRequest) -> TokenChange | TransferRequest | AlreadyLinked:
     purchase = purchase_for_link(request.original_transaction_id)
     current = purchase.app_account_token
     if purchase.is_family_shared:
@@ -194,11 +202,11 @@ def purchase_for_link(original_transaction_id: str) -> Purchase:
 
 def claimed_by_message(purchase: Purchase) -> str:
     """Whom the purchase is linked to now, and how it came to be, in the agent's words."""
-    owner = CustomerAccount.objects.filter(app_account_token=purchase.app_account_token).first()
+    owner = CustomerAccount.objects.owner_of(purchase.app_account_token)
     whom = owner.display_name if owner else f"the unknown token {purchase.app_account_token}"
     if changed_outside_the_desk(purchase):
         return f"This purchase's token was changed outside the desk: it is linked to {whom} now."
-    last = _last_desk_link(purchase)
+    last = current_link(purchase.environment, purchase.original_transaction_id)
     if last is not None and last.settled_at is not None:
         return (
             f"{last.agent.get_username()} linked this purchase to {whom} at "
@@ -208,7 +216,7 @@ def claimed_by_message(purchase: Purchase) -> str:
 
 
 def send_link(
-    agent,
+    agent: User,
     purchase: Purchase,
     *,
     account: CustomerAccount,
@@ -299,7 +307,7 @@ def _write_pending_change(
 
 
 def _request_transfer(
-    agent, request: LinkRequest, purchase: Purchase, lookup: Lookup | None
+    agent: User, request: LinkRequest, purchase: Purchase, lookup: Lookup | None
 ) -> TransferRequest:
     try:
         with transaction.atomic():
@@ -367,35 +375,13 @@ def is_still_being_sent(change: TokenChange) -> bool:
     )
 
 
-def _own_lookup(agent, lookup: Lookup | None, original_transaction_id: str) -> Lookup | None:
+def _own_lookup(agent: User, lookup: Lookup | None, original_transaction_id: str) -> Lookup | None:
     """The agent's own lookup that showed this purchase, else None (a link's back-link hint)."""
     if lookup is None or lookup.agent_id != agent.pk:
         return None
     if latest_transaction(recorded_transactions(lookup), original_transaction_id) is None:
         return None
     return lookup
-
-
-def _last_desk_link(purchase: Purchase) -> TokenChange | None:
-    return (
-        TokenChange.objects.filter(
-            environment=purchase.environment,
-            original_transaction_id=purchase.original_transaction_id,
-            outcome=TokenChange.Outcome.SUCCEEDED,
-        )
-        .select_related("account", "agent")
-        .order_by("-settled_at", "-pk")
-        .first()
-    )
-
-
-def current_links(original_transaction_ids: Iterable[str]) -> dict[str, TokenChange]:
-    """The latest succeeded change of each purchase: whom the desk last linked it to."""
-    succeeded = TokenChange.objects.filter(
-        original_transaction_id__in=set(original_transaction_ids),
-        outcome=TokenChange.Outcome.SUCCEEDED,
-    ).order_by("settled_at", "pk")
-    return {change.original_transaction_id: change for change in succeeded}
 
 
 def _changed_since_message(latest: TokenChange) -> str:
@@ -423,14 +409,3 @@ def _in_progress_message(original_transaction_id: str) -> str:
         f"{pending.agent.get_username()} is linking this purchase to "
         f"{pending.account.display_name} right now. Look the order up again in a moment."
     )
-
-
-def still_current_links(changes: Iterable[TokenChange]) -> list[TokenChange]:
-    """Those of these succeeded changes that are still their purchase's current link."""
-    changes = list(changes)
-    current = current_links(change.original_transaction_id for change in changes)
-    return [
-        change
-        for change in changes
-        if (latest := current.get(change.original_transaction_id)) and latest.pk == change.pk
-    ]

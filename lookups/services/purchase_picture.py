@@ -16,6 +16,7 @@ from lookups.appstore import RenewalInfo, Transaction
 from lookups.appstore.transactions import ProductType
 from lookups.models import Purchase, TokenChange
 from lookups.services.apple_reads import latest_transaction_at_apple
+from lookups.services.desk_links import current_link
 from lookups.services.purchases import is_uuid, latest_by_purchase, recency
 
 # How long the cache keeps which subscription an order holds (it never changes).
@@ -271,17 +272,8 @@ def changed_outside_the_desk(purchase: Purchase) -> bool:
     Someone set it in the app or another tool, or a call the desk recorded as failed (a
     reconcile that ran while it was still in flight) was carried out after all.
     """
-    last = (
-        TokenChange.objects.filter(
-            environment=purchase.environment,
-            original_transaction_id=purchase.original_transaction_id,
-            outcome=TokenChange.Outcome.SUCCEEDED,
-        )
-        .order_by("-settled_at", "-pk")
-        .values_list("token_after", flat=True)
-        .first()
-    )
-    return last is not None and last != purchase.app_account_token
+    last = current_link(purchase.environment, purchase.original_transaction_id)
+    return last is not None and last.token_after != purchase.app_account_token
 
 
 def _token(value: str | None) -> uuid.UUID | None:

@@ -24,11 +24,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Subquery
+from django.tasks import task
 from django.utils import timezone
 
 from lookups.appstore import AppStoreError
@@ -47,6 +48,9 @@ DECISIONS = {
     "REFUND_DECLINED": RefundRequest.Decision.DECLINED,
     "REFUND_REVERSED": RefundRequest.Decision.REVERSED,
 }
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class StoredNotification(Protocol):
@@ -96,11 +100,7 @@ def open_refund_request(notification: StoredNotification) -> RefundRequest | Non
                 product_id=txn.get("productId") or "",
                 price_milliunits=txn.get("price"),
                 currency=txn.get("currency") or "",
-                account=(
-                    CustomerAccount.objects.filter(app_account_token=token).first()
-                    if token
-                    else None
-                ),
+                account=CustomerAccount.objects.owner_of(token),
                 reason=data.get("consumptionRequestReason") or "",
                 requested_at=requested_at,
                 deadline=requested_at + ANSWER_WITHIN,
@@ -166,7 +166,7 @@ def _decision_fields(decided: Any) -> dict[str, Any]:
     }
 
 
-def answer_refund_request(agent, case: RefundRequest, answer: Answer) -> ConsumptionAnswer:
+def answer_refund_request(agent: User, case: RefundRequest, answer: Answer) -> ConsumptionAnswer:
     """Send the agent's answer to Apple, audited: pending before the call, settled after."""
     return _send(case, answer, agent=agent)
 
@@ -193,6 +193,12 @@ def answer_by_policy(refund_request_id: int) -> str:
     except AnswerRefused as refused:
         return f"refund request {case.pk}: {refused.message}"
     return f"refund request {case.pk} answered by the policy: {sent.outcome}"
+
+
+@task()
+def answer_refund_request_by_policy(refund_request_id: int) -> str:
+    """The task: answer a refund request nobody answered with the desk's configured policy."""
+    return answer_by_policy(refund_request_id)
 
 
 def mark_missed(now: datetime | None = None) -> int:
@@ -301,12 +307,8 @@ def _state_of(case: RefundRequest) -> str:
 
 
 def _plan_policy_answer(case: RefundRequest) -> None:
-    from lookups import tasks  # lookups.tasks imports this module
-
     margin = timedelta(minutes=settings.REFUND_POLICY_MARGIN_MINUTES)
-    enqueue_at(
-        tasks.answer_refund_request_by_policy, case.deadline - margin, refund_request_id=case.pk
-    )
+    enqueue_at(answer_refund_request_by_policy, case.deadline - margin, refund_request_id=case.pk)
 
 
 def _moment(milliseconds: int) -> datetime:

@@ -17,13 +17,18 @@ from collections import Counter
 from datetime import timedelta
 
 from django.conf import settings
-from django.tasks import TaskResultStatus
+from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from lookups.models import AdaptyDelivery, AppStoreNotification
 from lookups.services import notifications, refund_requests
-from lookups.services.adapty_delivery import adapty_call_budget, may_send_again, send_to_adapty
+from lookups.services.adapty_delivery import (
+    adapty_call_budget,
+    deliver_to_adapty,
+    may_send_again,
+    send_to_adapty,
+)
 from lookups.services.apple_actions import engine as apple_actions_engine
 from lookups.services.task_queue import enqueue_at, one_scheduler_at_a_time, tasks_of
 
@@ -32,10 +37,17 @@ class WorkerLost(Exception):
     """Recorded on a task whose worker stopped while running it."""
 
 
+@task()
+def periodic_sweep() -> dict[str, int]:
+    """The task: queue again the work a dead worker left, then queue the next sweep."""
+    try:
+        return dict(sweep())
+    finally:
+        schedule_sweep()
+
+
 def sweep() -> Counter[str]:
     """Queue again whatever background work was left behind; returns what it found, by kind."""
-    from lookups import tasks  # lookups.tasks imports this module
-
     now = timezone.now()
     overdue = now - timedelta(seconds=settings.SWEEP_OVERDUE_SECONDS)
     found: Counter[str] = Counter()
@@ -55,7 +67,7 @@ def sweep() -> Counter[str]:
                 not_before=delivery.not_before,
             )
             if still_queued.update(not_before=now):
-                enqueue_at(tasks.deliver_to_adapty, None, delivery_id=delivery.pk)
+                enqueue_at(deliver_to_adapty, None, delivery_id=delivery.pk)
                 found["queued Adapty deliveries"] += 1
 
         found["Adapty deliveries cut off"] = _resend_cut_off_deliveries(now - adapty_call_budget())
@@ -122,14 +134,12 @@ def schedule_sweep(*, delay: timedelta | None = None) -> bool:
     Two workers starting together (or a worker starting while a sweep runs) line up on one lock,
     so exactly one sweep waits in the queue at any time.
     """
-    from lookups import tasks  # lookups.tasks imports this module
-
-    if not tasks.sweep.get_backend().supports_defer:
+    if not periodic_sweep.get_backend().supports_defer:
         # The immediate backend would run it now, and it would queue itself again at once.
         return False
     delay = delay if delay is not None else timedelta(seconds=settings.SWEEP_INTERVAL_SECONDS)
     with one_scheduler_at_a_time():
-        if tasks_of(tasks.sweep).filter(status=TaskResultStatus.READY).exists():
+        if tasks_of(periodic_sweep).filter(status=TaskResultStatus.READY).exists():
             return False
-        enqueue_at(tasks.sweep, timezone.now() + delay)
+        enqueue_at(periodic_sweep, timezone.now() + delay)
     return True

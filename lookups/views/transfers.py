@@ -63,10 +63,6 @@ def _open_transfers() -> list[TransferRequest]:
 
 def _annotate(transfers: list[TransferRequest]) -> None:
     """Name the customer each transfer moves the purchase away from, in one query."""
-    tokens = {transfer.token_before for transfer in transfers}
-    owners = {
-        account.app_account_token: account
-        for account in CustomerAccount.objects.filter(app_account_token__in=tokens)
-    }
+    owners = CustomerAccount.objects.owners_of(transfer.token_before for transfer in transfers)
     for transfer in transfers:
-        transfer.current_owner = owners.get(transfer.token_before)
+        transfer.current_owner = owners.get(str(transfer.token_before))

@@ -97,8 +97,8 @@ def test_processing_twice_does_nothing_the_second_time(appstore_settings, simula
     receipt = notifications.receive_signed(
         _signed(simulator, "DID_RENEW", transaction_id=PURCHASE_OFFER_CODE)
     )
-    assert notifications.process(receipt.notification.pk) is not None
-    assert notifications.process(receipt.notification.pk) is None
+    assert notifications.apply_one(receipt.notification.pk) is not None
+    assert notifications.apply_one(receipt.notification.pk) is None
 
 
 def test_the_sweep_applies_what_a_crash_left_stored(appstore_settings, simulator):

@@ -20,8 +20,7 @@ Adding a kind
    tasks, never renamed), `label`, `audit_name`, `model`, `follow_up_model`, `describe(row)`,
    `call(row)` (the call to Apple, returning a `Settled`) and `read_back(row)` (ask Apple what
    became of it, returning a `Settled` or raising `StillUnknown`); optionally
-   `after_success`, `expired` and `on_give_up`. Add the module's name to
-   `engine.KIND_MODULES`.
+   `after_success`, `expired` and `on_give_up`. Add `KIND` to `engine.KINDS`.
 4. Its rules, in the service agents call: under `locks.locked(...)` with the subject's key (and
    `agent_key(...)` where a per-agent limit applies), check the rules and write the pending
    row; then `engine.perform(KIND, row)` outside the lock. Refuse with `ActionRefused`.

@@ -17,7 +17,6 @@ Every step is safe to run twice: turns are claimed and rows settled by condition
 from __future__ import annotations
 
 import enum
-import importlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,18 +31,19 @@ from django.utils import timezone
 
 from lookups.appstore import AppStoreError
 from lookups.appstore.errors import AppStoreTimeoutError
+from lookups.services.apple_actions.consumption_answer import KIND as CONSUMPTION_ANSWER
+from lookups.services.apple_actions.extension import KIND as EXTENSION
 from lookups.services.apple_actions.kind import FAILED, ActionKind, Settled, StillUnknown
+from lookups.services.apple_actions.link import KIND as LINK
 from lookups.services.task_queue import enqueue_at, retry_delay
 
 PENDING = "pending"
-# The kinds, by module under lookups.services.apple_actions; each module defines `KIND`.
-KIND_MODULES = ("link", "extension", "consumption_answer")
+# Every kind of action at Apple, in a fixed order (the sweep's and the command's).
+KINDS: tuple[ActionKind, ...] = (LINK, EXTENSION, CONSUMPTION_ANSWER)
 
 
 def kinds() -> Iterator[ActionKind]:
-    """Every kind of action, in a fixed order. Imported lazily: the kinds import the engine."""
-    for module in KIND_MODULES:
-        yield importlib.import_module(f"lookups.services.apple_actions.{module}").KIND
+    yield from KINDS
 
 
 def kind_named(name: str) -> ActionKind:

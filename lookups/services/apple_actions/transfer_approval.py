@@ -8,6 +8,8 @@ purchase's lock decides; the others are told who did, with nothing sent.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.utils import timezone
 
 from lookups.models import RefusedLink, TokenChange, TransferRequest
@@ -16,8 +18,11 @@ from lookups.services.refused_links import record_refusal
 
 Reason = RefusedLink.Reason
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def approve_transfer(approver, transfer: TransferRequest) -> TokenChange:
+
+def approve_transfer(approver: User, transfer: TransferRequest) -> TokenChange:
     """A second person approves a transfer: Apple is called the usual way, pending then settled.
 
     Refused if the approver asked for it, if it is decided already, or if Apple's token on the
@@ -61,7 +66,7 @@ def approve_transfer(approver, transfer: TransferRequest) -> TokenChange:
     return change
 
 
-def reject_transfer(approver, transfer: TransferRequest) -> TransferRequest:
+def reject_transfer(approver: User, transfer: TransferRequest) -> TransferRequest:
     """A second person rejects a transfer: nothing is sent to Apple; the decision is kept."""
     try:
         _check_decider(approver, transfer)
@@ -73,7 +78,7 @@ def reject_transfer(approver, transfer: TransferRequest) -> TransferRequest:
     return transfer
 
 
-def _close(transfer: TransferRequest, status: str, approver, **also) -> None:
+def _close(transfer: TransferRequest, status: str, approver: User, **also) -> None:
     """Record the decision, unless someone decided first (one conditional UPDATE)."""
     decided = TransferRequest.objects.filter(
         pk=transfer.pk, status=TransferRequest.Status.OPEN
@@ -82,7 +87,7 @@ def _close(transfer: TransferRequest, status: str, approver, **also) -> None:
         raise LinkRefused(_decided_message(transfer), Reason.TRANSFER_DECIDED)
 
 
-def _check_decider(approver, transfer: TransferRequest) -> None:
+def _check_decider(approver: User, transfer: TransferRequest) -> None:
     if transfer.requested_by_id == approver.pk:
         raise LinkRefused(
             "You asked for this transfer, so someone else must approve or reject it.",
@@ -99,7 +104,9 @@ def _decided_message(transfer: TransferRequest) -> str:
     return f"{who} has already {transfer.status} this transfer."
 
 
-def _record_transfer_refusal(approver, transfer: TransferRequest, refusal: LinkRefused) -> None:
+def _record_transfer_refusal(
+    approver: User, transfer: TransferRequest, refusal: LinkRefused
+) -> None:
     record_refusal(
         approver,
         transfer.original_transaction_id,
