@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import uuid
 from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -11,6 +14,8 @@ from django.db.models import F, Q
 from django.db.models.fields.json import KT
 from django.db.models.functions import Upper
 from django.utils import timezone
+
+from lookups.appstore.transactions import OfferDiscountType, Transaction
 
 from .audit_chain import (
     CONSUMPTION_HASHED_FIELDS,
@@ -24,6 +29,22 @@ from .audit_chain import (
 
 
 class CustomerAccountQuerySet(models.QuerySet):
+    def owner_of(self, token: uuid.UUID | str | None) -> CustomerAccount | None:
+        """The customer whose appAccountToken this is; None for no token or nobody's."""
+        if not token:
+            return None
+        return self.filter(app_account_token=token).first()
+
+    def owners_of(self, tokens: Iterable[uuid.UUID | str | None]) -> dict[str, CustomerAccount]:
+        """The customers these tokens belong to, by token as text, in one query (none if none)."""
+        wanted = {str(token) for token in tokens if token}
+        if not wanted:
+            return {}
+        return {
+            str(account.app_account_token): account
+            for account in self.filter(app_account_token__in=wanted)
+        }
+
     def search(self, query: str) -> CustomerAccountQuerySet:
         """Accounts whose email, external ID or name contains `query`, or whose token is it.
 
@@ -487,28 +508,40 @@ class Product(models.Model):
         return f"{self.display_name} ({self.product_id})"
 
 
-class TokenChangeFollowUp(models.Model):
-    """The desk asking Apple again about a token change it got no answer for.
+class ActionFollowUp(models.Model):
+    """The desk asking Apple again about an action whose answer never arrived.
 
-    Made when Set App Account Token timed out (or, by the sweep, when the linking process died),
-    and kept beside the change rather than on it: the audit log's rows stay as they were written.
-    `next_check_at` is when the next check is due; a check under way holds it a call budget
-    ahead, so a worker that dies mid-check leaves it overdue for the sweep.
+    Made when the call timed out (or, by the sweep, when the process making it died), and kept
+    beside the audited row rather than on it: the audit log's rows stay as they were written.
+    `next_check_at` is when the next ask is due; an ask under way holds it a call budget ahead,
+    so a worker that dies mid-ask leaves it overdue for the sweep. Its primary key is the row's.
     """
 
-    token_change = models.OneToOneField(
-        TokenChange, models.PROTECT, related_name="follow_up", primary_key=True
-    )
     created_at = models.DateTimeField(default=timezone.now)
     checks = models.PositiveIntegerField(default=0)
     last_checked_at = models.DateTimeField(null=True, blank=True)
-    # What the last check that could not settle the change found, in plain words.
+    # What the last ask that could not settle the row found, in plain words.
     last_error = models.TextField(blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
     gave_up_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        abstract = True
         default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"follow-up of {type(self).__name__} {self.pk} ({self.checks} checks)"
+
+
+class TokenChangeFollowUp(ActionFollowUp):
+    """The desk reading a token change's purchase from Apple again (`apple_actions.link`)."""
+
+    token_change = models.OneToOneField(
+        TokenChange, models.PROTECT, related_name="follow_up", primary_key=True
+    )
+
+    class Meta(ActionFollowUp.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"follow-up of token change {self.token_change_id} ({self.checks} checks)"
@@ -598,9 +631,34 @@ class Purchase(models.Model):
     def __str__(self) -> str:
         return f"{self.original_transaction_id} ({self.product_id or 'unknown product'})"
 
+    # Typed reads of Apple's payload: every fact of the purchase is read from it here, once.
+
+    @functools.cached_property
+    def transaction(self) -> Transaction:
+        """The newest verified transaction, typed (the stored payload, parsed)."""
+        return Transaction.from_payload(self.latest_transaction)
+
     @property
     def is_family_shared(self) -> bool:
-        return self.latest_transaction.get("inAppOwnershipType") == "FAMILY_SHARED"
+        return self.transaction.is_family_shared
+
+    @property
+    def is_subscription(self) -> bool:
+        """An auto-renewable subscription (the only kind Apple extends)."""
+        return self.transaction.is_subscription
+
+    @property
+    def expires_at(self) -> datetime | None:
+        """When the current period ends (the renewal date); None for what never expires."""
+        return self.transaction.expires_date
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.transaction.is_revoked
+
+    @property
+    def in_free_trial(self) -> bool:
+        return self.transaction.offer_discount_type == OfferDiscountType.FREE_TRIAL
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -1024,8 +1082,9 @@ class RefundRequest(models.Model):
         return f"Refund request for {self.transaction_id} ({self.get_status_display().lower()})"
 
     @property
-    def price(self) -> float | None:
-        return None if self.price_milliunits is None else self.price_milliunits / 1000
+    def price(self) -> Decimal | None:
+        """Apple's price in the currency's units, exact (Apple sends thousandths)."""
+        return None if self.price_milliunits is None else Decimal(self.price_milliunits) / 1000
 
 
 class ConsumptionAnswer(SettledOnceRecord):
@@ -1134,33 +1193,57 @@ class ConsumptionAnswer(SettledOnceRecord):
         return settle_into_chain(self, values, CONSUMPTION_HASHED_FIELDS, kind=CONSUMPTION_KIND)
 
 
-class ConsumptionAnswerFollowUp(models.Model):
+class ConsumptionAnswerFollowUp(ActionFollowUp):
     """The desk sending a timed-out consumption answer again until Apple confirms it.
 
     Apple has no way to read consumption information back, and takes the same answer again while
-    the refund request is open (the latest one counts), so the follow-up resends the pending
-    row's own body, unchanged. A 202 settles the row as succeeded, an error of Apple's as failed;
-    at the deadline, or after TOKEN_CHECK_ATTEMPTS resends that got no answer, it settles as
-    unconfirmed. Kept beside the row, as a token change's follow-up is, so the audited row stays
-    as it was written.
+    the refund request is open (the latest one counts), so each ask resends the pending row's own
+    body, unchanged (`apple_actions.consumption_answer`).
     """
 
     answer = models.OneToOneField(
         ConsumptionAnswer, models.PROTECT, related_name="follow_up", primary_key=True
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    resends = models.PositiveIntegerField(default=0)
-    last_sent_at = models.DateTimeField(null=True, blank=True)
-    # Why the last resend did not settle the answer, in plain words.
-    last_error = models.TextField(blank=True)
-    # When the next resend is due; a resend under way holds it a call budget ahead.
-    next_send_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
-    class Meta:
-        default_permissions = ("view",)
+    class Meta(ActionFollowUp.Meta):
+        pass
 
     def __str__(self) -> str:
-        return f"follow-up of consumption answer {self.answer_id} ({self.resends} resends)"
+        return f"follow-up of consumption answer {self.answer_id} ({self.checks} sends)"
+
+
+class SubscriptionExtensionFollowUp(ActionFollowUp):
+    """The desk reading a timed-out extension's renewal date from Apple again."""
+
+    extension = models.OneToOneField(
+        SubscriptionExtension, models.PROTECT, related_name="follow_up", primary_key=True
+    )
+
+    class Meta(ActionFollowUp.Meta):
+        pass
+
+
+class ApplePause(models.Model):
+    """Apple's Retry-After for one endpoint of one app: no call to it before `until`.
+
+    Kept in the shared cache for every call, and here too, so that a cache that restarts empty
+    doesn't forget a pause Apple asked for (`shared_rate_budget`).
+    """
+
+    scope = models.CharField(max_length=300)
+    endpoint = models.CharField(max_length=64)
+    until = models.DateTimeField()
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "endpoint"], name="applepause_one_per_endpoint"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} paused until {self.until:%H:%M:%S}"
 
 
 class CustomerNote(models.Model):

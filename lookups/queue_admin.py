@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django_tasks_db.admin import DBTaskResultAdmin
 from django_tasks_db.models import DBTaskResult
 
-from lookups.models import AdaptyDelivery, TokenChangeFollowUp
+from lookups.models import ActionFollowUp, AdaptyDelivery, TokenChangeFollowUp
+from lookups.services.apple_actions import engine
 
 admin.site.unregister(DBTaskResult)
 
@@ -42,6 +44,8 @@ class TaskQueueAdmin(DBTaskResultAdmin):
         kwargs = _kwargs(obj)
         if "token_change_id" in kwargs:
             return f"token change {kwargs['token_change_id']}"
+        if "kind" in kwargs and "action_id" in kwargs:
+            return f"{_audit_name(kwargs['kind'])} {kwargs['action_id']}"
         if "delivery_id" in kwargs:
             return f"Adapty delivery {kwargs['delivery_id']}"
         return "-"
@@ -49,8 +53,8 @@ class TaskQueueAdmin(DBTaskResultAdmin):
     @admin.display(description="attempts")
     def attempts(self, obj: DBTaskResult) -> str:
         work = _work(obj)
-        if isinstance(work, TokenChangeFollowUp):
-            return f"{work.checks} of {settings.TOKEN_CHECK_ATTEMPTS} checks"
+        if isinstance(work, ActionFollowUp):
+            return f"{work.checks} of {settings.APPLE_FOLLOW_UP_ATTEMPTS} checks"
         if isinstance(work, AdaptyDelivery):
             return f"{work.attempt} of {settings.ADAPTY_DELIVERY_ATTEMPTS}"
         return "-"
@@ -61,7 +65,7 @@ class TaskQueueAdmin(DBTaskResultAdmin):
             # The exception's own line: the traceback's last.
             return obj.traceback.strip().splitlines()[-1]
         work = _work(obj)
-        if isinstance(work, TokenChangeFollowUp) and work.last_error:
+        if isinstance(work, ActionFollowUp) and work.last_error:
             return work.last_error
         if isinstance(work, AdaptyDelivery) and work.outcome == AdaptyDelivery.Outcome.FAILED:
             return work.error_message
@@ -74,17 +78,34 @@ def _kwargs(obj: DBTaskResult) -> dict:
     return kwargs if isinstance(kwargs, dict) else {}
 
 
-def _work(obj: DBTaskResult) -> TokenChangeFollowUp | AdaptyDelivery | None:
+def _work(obj: DBTaskResult) -> ActionFollowUp | AdaptyDelivery | None:
     """The row a task works on (one query; a page lists fifty tasks at most)."""
     if not hasattr(obj, "_desk_work"):
         kwargs = _kwargs(obj)
         work = None
         if isinstance(kwargs.get("token_change_id"), int):
             work = TokenChangeFollowUp.objects.filter(pk=kwargs["token_change_id"]).first()
+        elif isinstance(kwargs.get("kind"), str) and kwargs.get("action_id"):
+            work = _follow_up_of(kwargs["kind"], kwargs["action_id"])
         elif isinstance(kwargs.get("delivery_id"), int):
             work = AdaptyDelivery.objects.filter(pk=kwargs["delivery_id"]).first()
         obj._desk_work = work
     return obj._desk_work
+
+
+def _audit_name(kind_name: object) -> str:
+    try:
+        return engine.kind_named(str(kind_name)).audit_name
+    except LookupError:
+        return str(kind_name)
+
+
+def _follow_up_of(kind_name: str, action_id: str) -> ActionFollowUp | None:
+    try:
+        kind = engine.kind_named(kind_name)
+        return kind.follow_up_model.objects.filter(pk=action_id).first()
+    except (LookupError, ValueError, ValidationError):
+        return None
 
 
 @admin.register(TokenChangeFollowUp)

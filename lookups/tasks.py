@@ -1,26 +1,37 @@
-"""The background tasks, run by `manage.py db_worker`. Each calls one service and says what it did.
+"""The background tasks' former home, kept so rows queued under these paths still run.
 
-Every task is safe to run twice and after a crash: the services claim their row before acting.
+Each task lives beside the service that queues it now (the queue stores a task's module path,
+so queued rows keep the path they were queued with until they have run):
+- `apple_actions.engine.check_action`: the follow-up of any action at Apple;
+- `adapty_delivery.deliver_to_adapty`, `notifications.apply_notifications`,
+  `refund_requests.answer_refund_request_by_policy`, `sweeping.periodic_sweep`.
+The three follow-ups below predate the engine; new ones are queued as `check_action`.
 """
 
 from __future__ import annotations
 
 from django.tasks import task
 
-from lookups.services import (
-    adapty_delivery,
-    consumption_follow_up,
-    extending,
-    notifications,
-    refund_requests,
-    retention,
-    settling,
-    sweeping,
-)
+from lookups.services import consumption_follow_up, extending, settling
+from lookups.services.adapty_delivery import deliver_to_adapty
+from lookups.services.apple_actions.engine import GaveUp, check_action
+from lookups.services.notifications import apply_notifications
+from lookups.services.refund_requests import answer_refund_request_by_policy
+from lookups.services.sweeping import periodic_sweep
 
+sweep = periodic_sweep
 
-class GaveUp(Exception):
-    """Raised by a task that has used all its attempts, so the queue records it as failed."""
+__all__ = [
+    "GaveUp",
+    "answer_refund_request_by_policy",
+    "apply_notifications",
+    "check_action",
+    "check_extension",
+    "check_token_change",
+    "deliver_to_adapty",
+    "resend_consumption_answer",
+    "sweep",
+]
 
 
 @task()
@@ -39,45 +50,6 @@ def check_extension(extension_id: str, attempt: int = 1) -> str:
 
 
 @task()
-def answer_refund_request_by_policy(refund_request_id: int) -> str:
-    """Answer a refund request nobody answered with the desk's configured policy."""
-    return refund_requests.answer_by_policy(refund_request_id)
-
-
-@task()
 def resend_consumption_answer(answer_id: int) -> str:
     """Send a timed-out consumption answer again, unchanged, until Apple confirms it."""
     return consumption_follow_up.resend(answer_id)
-
-
-@task()
-def deliver_to_adapty(delivery_id: int) -> str:
-    """Send one queued delivery to Adapty's "Set transaction"."""
-    delivery = adapty_delivery.deliver(delivery_id)
-    if delivery is None:
-        return f"no Adapty delivery {delivery_id}"
-    return f"Adapty delivery {delivery_id}: {delivery.outcome}"
-
-
-@task()
-def sweep() -> dict[str, int]:
-    """Queue again the work a dead worker left, then queue the next sweep."""
-    try:
-        return dict(sweeping.sweep())
-    finally:
-        sweeping.schedule_sweep()
-
-
-@task()
-def apply_notifications() -> str:
-    """Apply every stored App Store notification not applied yet to the purchase picture."""
-    return f"{notifications.apply_waiting()} notifications applied"
-
-
-@task()
-def prune_old_records() -> dict[str, int]:
-    """Delete applied notifications past their retention, in short batches; queue the next run."""
-    try:
-        return dict(retention.prune())
-    finally:
-        retention.schedule_pruning()

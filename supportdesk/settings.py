@@ -422,13 +422,21 @@ TASKS = {
 # A timed-out Set App Account Token call is first checked at Apple this long after its budget
 # ran out, so that Apple's late answer has landed by then.
 TOKEN_CHECK_MARGIN_SECONDS = env.float("TOKEN_CHECK_MARGIN_SECONDS", default=30.0)
-# How many times the desk reads a pending change's purchase from Apple before giving up on it.
-TOKEN_CHECK_ATTEMPTS = env.int("TOKEN_CHECK_ATTEMPTS", default=10)
+# How many times the desk asks Apple what became of an action whose answer never arrived (a
+# link, an extension, a consumption answer) before giving up on it. TOKEN_CHECK_ATTEMPTS is the
+# setting's former name, still read from the environment.
+APPLE_FOLLOW_UP_ATTEMPTS = env.int(
+    "APPLE_FOLLOW_UP_ATTEMPTS", default=env.int("TOKEN_CHECK_ATTEMPTS", default=10)
+)
 # Sends to Adapty a worker makes for one click before leaving it to the agent's retry button.
 ADAPTY_DELIVERY_ATTEMPTS = env.int("ADAPTY_DELIVERY_ATTEMPTS", default=3)
 # Backoff between tries of background work: doubling from the first delay, up to the cap.
 TASK_RETRY_DELAY_SECONDS = env.float("TASK_RETRY_DELAY_SECONDS", default=30.0)
 TASK_RETRY_CAP_SECONDS = env.float("TASK_RETRY_CAP_SECONDS", default=1800.0)
+# A worker that loses the database waits for it, asking again this often, for this long at
+# most; past that it exits with the error, for its supervisor to start it again.
+DB_WORKER_RECONNECT_SECONDS = env.float("DB_WORKER_RECONNECT_SECONDS", default=2.0)
+DB_WORKER_OUTAGE_PATIENCE_SECONDS = env.float("DB_WORKER_OUTAGE_PATIENCE_SECONDS", default=600.0)
 # The sweep: how often it runs, and how overdue work must be before it takes it over.
 SWEEP_INTERVAL_SECONDS = env.float("SWEEP_INTERVAL_SECONDS", default=60.0)
 SWEEP_OVERDUE_SECONDS = env.float("SWEEP_OVERDUE_SECONDS", default=120.0)
@@ -442,8 +450,10 @@ RETENTION_PAUSE_SECONDS = env.float("RETENTION_PAUSE_SECONDS", default=0.05)
 TASKS_ABANDONED_AFTER_SECONDS = env.float("TASKS_ABANDONED_AFTER_SECONDS", default=600.0)
 # The reports page shows the queue in red once a task has waited longer than this.
 TASKS_WAITING_ALERT_MINUTES = env.float("TASKS_WAITING_ALERT_MINUTES", default=5.0)
-if min(TOKEN_CHECK_ATTEMPTS, ADAPTY_DELIVERY_ATTEMPTS) < 1:
-    raise ImproperlyConfigured("TOKEN_CHECK_ATTEMPTS and ADAPTY_DELIVERY_ATTEMPTS are at least 1.")
+if min(APPLE_FOLLOW_UP_ATTEMPTS, ADAPTY_DELIVERY_ATTEMPTS) < 1:
+    raise ImproperlyConfigured(
+        "APPLE_FOLLOW_UP_ATTEMPTS and ADAPTY_DELIVERY_ATTEMPTS are at least 1."
+    )
 
 # --- The audit log ------------------------------------------------------------------------------
 # The key of the audit log's HMAC chain (lookups/audit_chain.py). It never reaches the database, so

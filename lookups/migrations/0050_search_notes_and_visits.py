@@ -10,7 +10,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("lookups", "0019_purchases_by_order"),
+        ("lookups", "0021_apple_pauses"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

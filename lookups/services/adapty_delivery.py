@@ -14,12 +14,14 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.tasks import task
 from django.utils import timezone
 
 from lookups.adapty import AdaptyError, TransactionBodyError, transaction_body
 from lookups.appstore.transactions import DecodingError
 from lookups.models import AdaptyDelivery, TokenChange
 from lookups.services.clients import adapty_client
+from lookups.services.desk_links import still_current_links
 from lookups.services.looking_up import latest_shown_transaction
 from lookups.services.task_queue import enqueue_at, retry_delay
 
@@ -50,8 +52,6 @@ def send_to_adapty(
     The queued row and its task commit together. Returns the row as it stands afterwards:
     queued, or already settled where tasks run at once (the immediate backend).
     """
-    from lookups import tasks  # lookups.tasks imports this module
-
     with transaction.atomic():
         delivery = AdaptyDelivery.objects.create(
             token_change=token_change,
@@ -61,7 +61,7 @@ def send_to_adapty(
             attempt=attempt,
             not_before=not_before or timezone.now(),
         )
-        enqueue_at(tasks.deliver_to_adapty, not_before, delivery_id=delivery.pk)
+        enqueue_at(deliver_to_adapty, not_before, delivery_id=delivery.pk)
     delivery.refresh_from_db()
     return delivery
 
@@ -75,6 +75,15 @@ def deliver_again(agent, token_change: TokenChange) -> AdaptyDelivery:
     ):
         return latest
     return send_to_adapty(agent, token_change)
+
+
+@task()
+def deliver_to_adapty(delivery_id: int) -> str:
+    """The task: send one queued delivery to Adapty's "Set transaction"."""
+    delivery = deliver(delivery_id)
+    if delivery is None:
+        return f"no Adapty delivery {delivery_id}"
+    return f"Adapty delivery {delivery_id}: {delivery.outcome}"
 
 
 def deliver(delivery_id: int) -> AdaptyDelivery | None:
@@ -110,7 +119,6 @@ def deliver(delivery_id: int) -> AdaptyDelivery | None:
 
 def may_send_again(delivery: AdaptyDelivery) -> bool:
     """Whether a failed attempt that may pass with time gets a next one from the worker."""
-    from lookups.services.linking import still_current_links  # linking imports this module
 
     # Granting access again to a customer the purchase was moved away from would be wrong.
     return delivery.attempt < settings.ADAPTY_DELIVERY_ATTEMPTS and bool(

@@ -22,6 +22,7 @@ from lookups.appstore import (
     load_root_certificates,
 )
 from lookups.appstore.revocation import OnlineChecks
+from lookups.services.apple_pauses import DatabasePauses
 from lookups.services.shared_rate_budget import SharedRateBudget
 
 
@@ -50,6 +51,7 @@ def app_store_client() -> AppStoreClient:
             cache,
             settings.APPSTORE_RATE_LIMITS,
             scope=f"{settings.APPSTORE_BUNDLE_ID}:{settings.APPSTORE_ENVIRONMENT}",
+            pauses=DatabasePauses(),
         ),
     )
 

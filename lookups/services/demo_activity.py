@@ -17,6 +17,7 @@ from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils import timezone
 
+from lookups.appstore.transactions import OfferType
 from lookups.models import CustomerAccount, Lookup, TokenChange
 from lookups.roles import AGENTS, ensure_groups
 from lookups.services.demo_products import DEMO_PRODUCT_NAMES
@@ -131,7 +132,7 @@ def _lookup(rng: random.Random, n: int, agent: User, at: datetime, products: lis
             "purchaseDate": int(at.timestamp() * 1000) - 86_400_000,
         }
         if rng.random() < 0.4:
-            payload["offerType"] = 3
+            payload["offerType"] = OfferType.OFFER_CODE.value
         shown.append({"verified": True, "payload": payload})
     return Lookup.objects.create(
         agent=agent,

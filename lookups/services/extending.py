@@ -10,37 +10,34 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Sum
 from django.utils import timezone
 
 from lookups.appstore import AppStoreError, VerificationError
 from lookups.appstore.errors import (
-    AppStoreTimeoutError,
     FamilySharedSubscriptionExtensionIneligibleError,
     SubscriptionExtensionIneligibleError,
 )
-from lookups.models import Purchase, SubscriptionExtension
-from lookups.services.clients import app_store_client, transaction_verifier
+from lookups.models import CustomerAccount, Purchase, SubscriptionExtension
+from lookups.services.apple_actions import ActionRefused, engine
+from lookups.services.apple_actions.extension import KIND as EXTENSION
+from lookups.services.apple_actions.locks import agent_key, locked, purchase_key
 from lookups.services.purchase_picture import current_purchase
-from lookups.services.settling import first_check_time
-from lookups.services.task_queue import enqueue_at, retry_delay
 
 Outcome = SubscriptionExtension.Outcome
-AUTO_RENEWABLE = "Auto-Renewable Subscription"
 # Apple allows two extensions of one subscription in any 365 days.
 EXTENSIONS_PER_YEAR = 2
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-class ExtensionRefused(Exception):
+
+class ExtensionRefused(ActionRefused):
     """The extension was not attempted; `message` says why. Nothing was sent to Apple."""
-
-    def __init__(self, message: str, *, status: int = 409) -> None:
-        self.message = message
-        self.status = status
-        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -68,18 +65,16 @@ class ExpectedRefusal:
 
 
 def renewal_date(purchase: Purchase) -> datetime | None:
-    expires = purchase.latest_transaction.get("expiresDate")
-    return datetime.fromtimestamp(expires / 1000, tz=UTC) if isinstance(expires, int) else None
+    return purchase.expires_at
 
 
 def is_subscription(purchase: Purchase) -> bool:
-    return purchase.latest_transaction.get("type") == AUTO_RENEWABLE
+    return purchase.is_subscription
 
 
 def expected_refusals(purchase: Purchase, *, now: datetime | None = None) -> list[ExpectedRefusal]:
     """What Apple will refuse, from the purchase's known state and the desk's past extensions."""
     now = now or timezone.now()
-    latest = purchase.latest_transaction
     found: list[ExpectedRefusal] = []
     if purchase.is_family_shared:
         found.append(
@@ -90,7 +85,7 @@ def expected_refusals(purchase: Purchase, *, now: datetime | None = None) -> lis
             )
         )
     renews = renewal_date(purchase)
-    if latest.get("revocationDate"):
+    if purchase.is_revoked:
         found.append(
             ExpectedRefusal(
                 SubscriptionExtensionIneligibleError.error_code,
@@ -105,7 +100,7 @@ def expected_refusals(purchase: Purchase, *, now: datetime | None = None) -> lis
                 "in a grace period whose expiry date has passed.",
             )
         )
-    if latest.get("offerDiscountType") == "FREE_TRIAL" and renews is not None and renews > now:
+    if purchase.in_free_trial and renews is not None and renews > now:
         found.append(
             ExpectedRefusal(
                 SubscriptionExtensionIneligibleError.error_code,
@@ -131,7 +126,7 @@ def past_year_extensions(purchase: Purchase, *, now: datetime) -> int:
     ).count()
 
 
-def days_granted_today(agent, *, now: datetime | None = None) -> int:
+def days_granted_today(agent: User, *, now: datetime | None = None) -> int:
     """Days this agent has granted or asked Apple for since midnight UTC (refused ones aside)."""
     now = now or timezone.now()
     midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -143,14 +138,16 @@ def days_granted_today(agent, *, now: datetime | None = None) -> int:
     return granted or 0
 
 
-def needs_approval(agent, days: int) -> bool:
+def needs_approval(agent: User, days: int) -> bool:
     return days_granted_today(agent) + days > settings.EXTENSION_DAYS_PER_AGENT_PER_DAY
 
 
-def extend_subscription(agent, request: ExtensionRequest) -> SubscriptionExtension:
+def extend_subscription(agent: User, request: ExtensionRequest) -> SubscriptionExtension:
     """Ask Apple to extend the subscription, or leave the request for a manager above the limit.
 
-    A second submission of the same form returns the first one's row without calling Apple.
+    The daily limit is checked and the row written under the agent's lock and the purchase's,
+    so extensions sent at once can't all fit under the limit. A second submission of the same
+    form returns the first one's row without calling Apple.
     """
     earlier = SubscriptionExtension.objects.filter(pk=request.request_id).first()
     if earlier is not None:
@@ -158,9 +155,17 @@ def extend_subscription(agent, request: ExtensionRequest) -> SubscriptionExtensi
     purchase = _purchase(request.original_transaction_id)
     if not is_subscription(purchase):
         raise ExtensionRefused("Only auto-renewable subscriptions can be extended.")
-    awaiting = needs_approval(agent, request.extend_by_days)
+    locks = (
+        purchase_key(purchase.environment, purchase.original_transaction_id),
+        agent_key("extension-days", agent.pk),
+    )
     try:
-        with transaction.atomic():
+        with locked(*locks):
+            earlier = SubscriptionExtension.objects.filter(pk=request.request_id).first()
+            if earlier is not None:
+                return earlier
+            _refuse_while_pending(purchase.environment, purchase.original_transaction_id)
+            awaiting = needs_approval(agent, request.extend_by_days)
             extension = SubscriptionExtension.objects.create(
                 id=request.request_id,
                 agent=agent,
@@ -178,34 +183,27 @@ def extend_subscription(agent, request: ExtensionRequest) -> SubscriptionExtensi
         earlier = SubscriptionExtension.objects.filter(pk=request.request_id).first()
         if earlier is not None:
             return earlier
-        raise ExtensionRefused(
-            "Another extension of this subscription is waiting for Apple's answer: "
-            "try again in a minute."
-        ) from None
+        raise ExtensionRefused(_pending_sentence(None)) from None
     if awaiting:
         return extension
     return send_extension(extension)
 
 
-def approve_extension(manager, extension: SubscriptionExtension) -> SubscriptionExtension:
+def approve_extension(manager: User, extension: SubscriptionExtension) -> SubscriptionExtension:
     """A manager lets an extension above the daily limit go to Apple."""
     _check_approver(manager, extension)
-    try:
-        with transaction.atomic():
-            updated = SubscriptionExtension.objects.filter(
-                pk=extension.pk, outcome=Outcome.AWAITING_APPROVAL
-            ).update(outcome=Outcome.PENDING, approved_by=manager)
-    except IntegrityError:
-        raise ExtensionRefused(
-            "Another extension of this subscription is waiting for Apple's answer."
-        ) from None
+    with locked(purchase_key(extension.environment, extension.original_transaction_id)):
+        _refuse_while_pending(extension.environment, extension.original_transaction_id)
+        updated = SubscriptionExtension.objects.filter(
+            pk=extension.pk, outcome=Outcome.AWAITING_APPROVAL
+        ).update(outcome=Outcome.PENDING, approved_by=manager)
     extension.refresh_from_db()
     if not updated:
         raise ExtensionRefused(f"This extension is already {extension.get_outcome_display()}.")
     return send_extension(extension)
 
 
-def reject_extension(manager, extension: SubscriptionExtension) -> SubscriptionExtension:
+def reject_extension(manager: User, extension: SubscriptionExtension) -> SubscriptionExtension:
     _check_approver(manager, extension)
     if not extension.reject(manager):
         raise ExtensionRefused(f"This extension is already {extension.get_outcome_display()}.")
@@ -214,93 +212,44 @@ def reject_extension(manager, extension: SubscriptionExtension) -> SubscriptionE
 
 def send_extension(extension: SubscriptionExtension) -> SubscriptionExtension:
     """Call Apple for a pending row and settle it with the answer; a timeout leaves it pending."""
-    try:
-        answer = app_store_client().extend_subscription_renewal_date(
-            extension.original_transaction_id,
-            extend_by_days=extension.extend_by_days,
-            extend_reason_code=extension.reason_code,
-            request_identifier=str(extension.pk),
-        )
-    except AppStoreTimeoutError:
-        # Apple may still carry it out: the row stays pending until a task reads the
-        # subscription's status and sees whether the renewal date moved.
-        follow_up(extension)
-        return extension
-    except AppStoreError as error:
-        extension.settle(
-            Outcome.FAILED, error_code=error.answered_code, error_message=error.describe()
-        )
-        return extension
-    if answer.success:
-        extension.settle(Outcome.SUCCEEDED, effective_date=answer.effective_date)
-    else:
-        extension.settle(
-            Outcome.FAILED, error_message="Apple answered that the extension did not succeed."
-        )
-    return extension
-
-
-def follow_up(extension: SubscriptionExtension, *, attempt: int = 1) -> None:
-    """Have a worker settle this timed-out extension from the subscription's status later."""
-    from lookups import tasks  # lookups.tasks imports this module
-
-    when = first_check_time() if attempt == 1 else timezone.now() + retry_delay(attempt - 1)
-    enqueue_at(tasks.check_extension, when, extension_id=str(extension.pk), attempt=attempt)
+    return engine.perform(EXTENSION, extension)
 
 
 def check_extension(extension_id: str, *, attempt: int = 1) -> str:
-    """Settle a timed-out extension from Get All Subscription Statuses: did the date move?
-
-    Safe to run twice: settling is one conditional UPDATE. When Apple can't be read, the check
-    is queued again with backoff, TOKEN_CHECK_ATTEMPTS times at most; then the row stays pending
-    for someone to look at.
-    """
+    """A check queued before the engine followed extensions up: handed to the engine now."""
     extension = SubscriptionExtension.objects.filter(pk=extension_id).first()
     if extension is None:
         return f"no extension {extension_id}"
-    if extension.outcome != Outcome.PENDING:
-        return f"extension {extension.pk} is already {extension.outcome}"
-    try:
-        renews = renewal_date_at_apple(extension.original_transaction_id)
-    except (AppStoreError, VerificationError) as error:
-        if attempt >= settings.TOKEN_CHECK_ATTEMPTS:
-            return f"gave up reading extension {extension.pk} from Apple: {error}"
-        follow_up(extension, attempt=attempt + 1)
-        return f"extension {extension.pk}: Apple could not be read, checking again later"
-    expected = (
-        extension.renewal_date_before + timedelta(days=extension.extend_by_days)
-        if extension.renewal_date_before is not None
-        else None
-    )
-    if renews is not None and expected is not None and renews >= expected:
-        extension.settle(Outcome.SUCCEEDED, effective_date=renews)
-    else:
-        extension.settle(
-            Outcome.FAILED,
-            error_message=(
-                "Apple did not answer in time and the renewal date has not moved: "
-                "nothing was extended."
-            ),
+    engine.follow_up(EXTENSION, extension, first_check_at=timezone.now())
+    return engine.check(EXTENSION, extension.pk).summary
+
+
+def _refuse_while_pending(environment: str, original_transaction_id: str) -> None:
+    pending = (
+        SubscriptionExtension.objects.filter(
+            environment=environment,
+            original_transaction_id=original_transaction_id,
+            outcome=Outcome.PENDING,
         )
-    return f"extension {extension.pk}: {extension.outcome}"
+        .select_related("agent")
+        .first()
+    )
+    if pending is not None:
+        raise ExtensionRefused(_pending_sentence(pending))
 
 
-def renewal_date_at_apple(original_transaction_id: str) -> datetime | None:
-    """The subscription's next renewal date, from its signed renewal info at Apple."""
-    statuses = app_store_client().get_all_subscription_statuses(original_transaction_id)
-    for group in statuses.groups:
-        for last in group.last_transactions:
-            if last.original_transaction_id == original_transaction_id and last.signed_renewal_info:
-                info = transaction_verifier().decode_renewal_info(last.signed_renewal_info)
-                return info.renewal_date
-    return None
+def _pending_sentence(pending: SubscriptionExtension | None) -> str:
+    if pending is None:
+        return "Another extension of this subscription was sent at the same moment: try again."
+    since = timezone.localtime(pending.created_at).strftime("%H:%M")
+    return (
+        f"{pending.agent.get_username()}'s extension of this subscription by "
+        f"{pending.extend_by_days} days is waiting for Apple's answer since {since}; the desk "
+        "records the answer by itself. Try again once it has settled."
+    )
 
 
-def is_still_being_sent(extension: SubscriptionExtension) -> bool:
-    return extension.outcome == Outcome.PENDING
-
-
-def _check_approver(manager, extension: SubscriptionExtension) -> None:
+def _check_approver(manager: User, extension: SubscriptionExtension) -> None:
     if extension.agent_id == manager.pk:
         raise ExtensionRefused("Someone else must approve your own extension.", status=403)
 
@@ -321,9 +270,5 @@ def _purchase(original_transaction_id: str) -> Purchase:
     return purchase
 
 
-def _account_of(purchase: Purchase):
-    from lookups.models import CustomerAccount
-
-    if purchase.app_account_token is None:
-        return None
-    return CustomerAccount.objects.filter(app_account_token=purchase.app_account_token).first()
+def _account_of(purchase: Purchase) -> CustomerAccount | None:
+    return CustomerAccount.objects.owner_of(purchase.app_account_token)

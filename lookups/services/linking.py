@@ -8,8 +8,9 @@ the customer, the ticket, whether to move a purchase away from its customer, and
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -17,7 +18,6 @@ from django.utils import timezone
 
 from lookups.appstore import AppStoreError, VerificationError
 from lookups.appstore.errors import (
-    AppStoreTimeoutError,
     InvalidOriginalTransactionIdError,
     InvalidTransactionIdError,
     TransactionIdNotFoundError,
@@ -31,19 +31,28 @@ from lookups.models import (
     TokenChangeFollowUp,
     TransferRequest,
 )
-from lookups.services.adapty_delivery import adapty_enabled, send_to_adapty
-from lookups.services.clients import app_store_client
+from lookups.services.apple_actions import ActionRefused, engine
+from lookups.services.apple_actions.link import KIND as LINK
+from lookups.services.apple_actions.locks import locked, purchase_key
+from lookups.services.desk_links import current_link, current_links, still_current_links
 from lookups.services.looking_up import recorded_transactions
 from lookups.services.purchase_picture import changed_outside_the_desk, current_purchase
 from lookups.services.purchases import latest_transaction
 from lookups.services.refused_links import record_refusal
-from lookups.services.settling import follow_up, waiting_sentence
+from lookups.services.settling import waiting_sentence
 
 Reason = RefusedLink.Reason
+__all__ = ["current_links", "still_current_links"]
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
-class LinkRefused(Exception):
-    """The link was not attempted; `message` tells the agent why. Nothing was sent to Apple."""
+class LinkRefused(ActionRefused):
+    """The link was not attempted; `message` tells the agent why. Nothing was sent to Apple.
+
+    `reason` is recorded with the refusal (`RefusedLink`).
+    """
 
     def __init__(
         self,
@@ -53,19 +62,23 @@ class LinkRefused(Exception):
         status: int = 409,
         token_before: uuid.UUID | None = None,
     ) -> None:
-        self.message = message
+        super().__init__(message, status=status)
         self.reason = reason
-        self.status = status
         self.token_before = token_before
-        super().__init__(message)
 
 
-class LinkStillBeingSent(Exception):
-    """A repeat of a form whose call to Apple is still running: its row is `change`."""
+class LinkStillBeingSent(ActionRefused):
+    """A repeat of a form whose call to Apple is still running: its row is `change`.
+
+    Not a refusal of the click (the first submission goes on), so its status is 202.
+    """
 
     def __init__(self, change: TokenChange) -> None:
         self.change = change
-        super().__init__(f"Token change {change.pk} is still waiting for Apple.")
+        super().__init__(
+            "This link is still waiting for Apple's answer: the page shows it once it arrives.",
+            status=202,
+        )
 
 
 @dataclass(frozen=True)
@@ -89,7 +102,9 @@ class LinkRequest:
     lookup: Lookup | None = None
 
 
-def link_purchase(agent, request: LinkRequest) -> TokenChange | TransferRequest | AlreadyLinked:
+def link_purchase(
+    agent: User, request: LinkRequest
+) -> TokenChange | TransferRequest | AlreadyLinked:
     """Link an unclaimed purchase, or ask for a transfer of a claimed one; refuse otherwise.
 
     An unclaimed purchase (Apple shows no token on it) is linked at once: a pending row is
@@ -117,7 +132,7 @@ def link_purchase(agent, request: LinkRequest) -> TokenChange | TransferRequest 
         raise
 
 
-def _decide(agent, request: LinkRequest) -> TokenChange | TransferRequest | AlreadyLinked:
+def _decide(agent: User, request: LinkRequest) -> TokenChange | TransferRequest | AlreadyLinked:
     purchase = purchase_for_link(request.original_transaction_id)
     current = purchase.app_account_token
     if purchase.is_family_shared:
@@ -187,11 +202,11 @@ def purchase_for_link(original_transaction_id: str) -> Purchase:
 
 def claimed_by_message(purchase: Purchase) -> str:
     """Whom the purchase is linked to now, and how it came to be, in the agent's words."""
-    owner = CustomerAccount.objects.filter(app_account_token=purchase.app_account_token).first()
+    owner = CustomerAccount.objects.owner_of(purchase.app_account_token)
     whom = owner.display_name if owner else f"the unknown token {purchase.app_account_token}"
     if changed_outside_the_desk(purchase):
         return f"This purchase's token was changed outside the desk: it is linked to {whom} now."
-    last = _last_desk_link(purchase)
+    last = current_link(purchase.environment, purchase.original_transaction_id)
     if last is not None and last.settled_at is not None:
         return (
             f"{last.agent.get_username()} linked this purchase to {whom} at "
@@ -201,7 +216,7 @@ def claimed_by_message(purchase: Purchase) -> str:
 
 
 def send_link(
-    agent,
+    agent: User,
     purchase: Purchase,
     *,
     account: CustomerAccount,
@@ -209,21 +224,27 @@ def send_link(
     request_id: uuid.UUID,
     lookup: Lookup | None,
     on_pending: Callable[[TokenChange], None] | None = None,
+    guard: Callable[[], None] | None = None,
 ) -> TokenChange:
-    """Set the purchase's appAccountToken to the account's, writing the audit row around the call.
+    """Set the purchase's appAccountToken to the account's, through the audited-action engine.
 
-    The pending row is committed before Apple is called and settled with Apple's answer. Without
-    an answer it stays pending: after a timeout a worker asks Apple again (`settling`), after a
-    crash the sweep does; `reconcile_token_changes` remains for doing it by hand.
+    The pending row is written under the purchase's lock and committed before Apple is called,
+    then settled with Apple's answer (`apple_actions.engine`). Without an answer it stays
+    pending: after a timeout a worker asks Apple again, after a crash the sweep does;
+    `reconcile_actions` remains for doing it by hand.
     Two agents linking one purchase at once can't both call Apple: only one pending change per
     purchase may exist, and a change that settled since Apple was read is refused.
-    `on_pending` runs in the transaction that writes the pending row (a transfer's approval).
+    `guard` runs under the lock before the row is written, and may refuse (a transfer decided
+    meanwhile); `on_pending` runs in the transaction that writes it (a transfer's approval).
     With Adapty on, a successful link is then sent there too (`send_to_adapty`), recorded beside it.
     """
     try:
-        change = _write_pending_change(
-            agent, purchase, account, ticket_reference, request_id, lookup, on_pending
-        )
+        with locked(purchase_key(purchase.environment, purchase.original_transaction_id)):
+            if guard is not None:
+                guard()
+            change = _write_pending_change(
+                agent, purchase, account, ticket_reference, request_id, lookup, on_pending
+            )
     except IntegrityError:
         if isinstance(earlier := _earlier_answer(request_id), TokenChange):
             return earlier
@@ -232,27 +253,7 @@ def send_link(
             Reason.IN_PROGRESS,
             token_before=purchase.app_account_token,
         ) from None
-
-    try:
-        app_store_client().set_app_account_token(
-            purchase.original_transaction_id, account.app_account_token
-        )
-    except AppStoreTimeoutError:
-        # Apple has the request and may still carry it out: nobody knows the outcome yet, so the
-        # row stays pending until a worker reads the purchase's token from Apple.
-        follow_up(change)
-        return change
-    except AppStoreError as error:
-        change.settle(
-            TokenChange.Outcome.FAILED,
-            error_code=error.answered_code,
-            error_message=error.describe(),
-        )
-    else:
-        change.settle(TokenChange.Outcome.SUCCEEDED)
-    if change.outcome == TokenChange.Outcome.SUCCEEDED and adapty_enabled():
-        send_to_adapty(agent, change)
-    return change
+    return engine.perform(LINK, change)
 
 
 def _write_pending_change(
@@ -306,7 +307,7 @@ def _write_pending_change(
 
 
 def _request_transfer(
-    agent, request: LinkRequest, purchase: Purchase, lookup: Lookup | None
+    agent: User, request: LinkRequest, purchase: Purchase, lookup: Lookup | None
 ) -> TransferRequest:
     try:
         with transaction.atomic():
@@ -348,93 +349,6 @@ def _request_transfer(
         ) from None
 
 
-def approve_transfer(approver, transfer: TransferRequest) -> TokenChange:
-    """A second person approves a transfer: Apple is called the usual way, pending then settled.
-
-    Refused if the approver asked for it, if it is decided already, or if Apple's token on the
-    purchase is no longer the one the transfer was asked for.
-    """
-    try:
-        _check_decider(approver, transfer)
-        purchase = purchase_for_link(transfer.original_transaction_id)
-        if purchase.app_account_token != transfer.token_before:
-            raise LinkRefused(
-                "The purchase's token has changed since this transfer was asked for, so it was "
-                "not approved. Reject it; the agent can look the order up and ask again.",
-                Reason.CHANGED_SINCE,
-                token_before=purchase.app_account_token,
-            )
-
-        def decide(change: TokenChange) -> None:
-            _close(transfer, TransferRequest.Status.APPROVED, approver, token_change=change)
-
-        change = send_link(
-            approver,
-            purchase,
-            account=transfer.account,
-            ticket_reference=transfer.ticket_reference,
-            request_id=transfer.request_id,
-            lookup=None,
-            on_pending=decide,
-        )
-    except LinkRefused as refusal:
-        _record_transfer_refusal(approver, transfer, refusal)
-        raise
-    transfer.refresh_from_db()
-    return change
-
-
-def reject_transfer(approver, transfer: TransferRequest) -> TransferRequest:
-    """A second person rejects a transfer: nothing is sent to Apple; the decision is kept."""
-    try:
-        _check_decider(approver, transfer)
-        _close(transfer, TransferRequest.Status.REJECTED, approver)
-    except LinkRefused as refusal:
-        _record_transfer_refusal(approver, transfer, refusal)
-        raise
-    transfer.refresh_from_db()
-    return transfer
-
-
-def _close(transfer: TransferRequest, status: str, approver, **also) -> None:
-    """Record the decision, unless someone decided first (one conditional UPDATE)."""
-    decided = TransferRequest.objects.filter(
-        pk=transfer.pk, status=TransferRequest.Status.OPEN
-    ).update(status=status, decided_by=approver, decided_at=timezone.now(), **also)
-    if not decided:
-        raise LinkRefused(_decided_message(transfer), Reason.TRANSFER_DECIDED)
-
-
-def _check_decider(approver, transfer: TransferRequest) -> None:
-    if transfer.requested_by_id == approver.pk:
-        raise LinkRefused(
-            "You asked for this transfer, so someone else must approve or reject it.",
-            Reason.OWN_TRANSFER,
-            status=403,
-        )
-    if transfer.status != TransferRequest.Status.OPEN:
-        raise LinkRefused(_decided_message(transfer), Reason.TRANSFER_DECIDED)
-
-
-def _decided_message(transfer: TransferRequest) -> str:
-    transfer.refresh_from_db()
-    who = transfer.decided_by.get_username() if transfer.decided_by else "someone"
-    return f"{who} has already {transfer.status} this transfer."
-
-
-def _record_transfer_refusal(approver, transfer: TransferRequest, refusal: LinkRefused) -> None:
-    record_refusal(
-        approver,
-        transfer.original_transaction_id,
-        reason=refusal.reason,
-        message=refusal.message,
-        account=transfer.account,
-        token_before=refusal.token_before,
-        ticket_reference=transfer.ticket_reference,
-        request_id=transfer.request_id,
-    )
-
-
 def _earlier_answer(request_id: uuid.UUID) -> TokenChange | TransferRequest | None:
     """What the first submission of this form became, if it was submitted before."""
     change = (
@@ -461,35 +375,13 @@ def is_still_being_sent(change: TokenChange) -> bool:
     )
 
 
-def _own_lookup(agent, lookup: Lookup | None, original_transaction_id: str) -> Lookup | None:
+def _own_lookup(agent: User, lookup: Lookup | None, original_transaction_id: str) -> Lookup | None:
     """The agent's own lookup that showed this purchase, else None (a link's back-link hint)."""
     if lookup is None or lookup.agent_id != agent.pk:
         return None
     if latest_transaction(recorded_transactions(lookup), original_transaction_id) is None:
         return None
     return lookup
-
-
-def _last_desk_link(purchase: Purchase) -> TokenChange | None:
-    return (
-        TokenChange.objects.filter(
-            environment=purchase.environment,
-            original_transaction_id=purchase.original_transaction_id,
-            outcome=TokenChange.Outcome.SUCCEEDED,
-        )
-        .select_related("account", "agent")
-        .order_by("-settled_at", "-pk")
-        .first()
-    )
-
-
-def current_links(original_transaction_ids: Iterable[str]) -> dict[str, TokenChange]:
-    """The latest succeeded change of each purchase: whom the desk last linked it to."""
-    succeeded = TokenChange.objects.filter(
-        original_transaction_id__in=set(original_transaction_ids),
-        outcome=TokenChange.Outcome.SUCCEEDED,
-    ).order_by("settled_at", "pk")
-    return {change.original_transaction_id: change for change in succeeded}
 
 
 def _changed_since_message(latest: TokenChange) -> str:
@@ -517,14 +409,3 @@ def _in_progress_message(original_transaction_id: str) -> str:
         f"{pending.agent.get_username()} is linking this purchase to "
         f"{pending.account.display_name} right now. Look the order up again in a moment."
     )
-
-
-def still_current_links(changes: Iterable[TokenChange]) -> list[TokenChange]:
-    """Those of these succeeded changes that are still their purchase's current link."""
-    changes = list(changes)
-    current = current_links(change.original_transaction_id for change in changes)
-    return [
-        change
-        for change in changes
-        if (latest := current.get(change.original_transaction_id)) and latest.pk == change.pk
-    ]

@@ -225,14 +225,7 @@ def _verify_and_annotate(
     verified = [item for item in decoded if isinstance(item, Transaction)]
     tokens = {txn.app_account_token for txn in verified if is_uuid(txn.app_account_token)}
     # Most purchases carry no token; building even an empty query costs more than verifying one.
-    accounts = (
-        {
-            str(account.app_account_token): account
-            for account in CustomerAccount.objects.filter(app_account_token__in=tokens)
-        }
-        if tokens
-        else {}
-    )
+    accounts = CustomerAccount.objects.owners_of(tokens)
     latest_of = latest_by_purchase(verified)
     latest = {id(txn) for txn in latest_of.values()}
     rows = []

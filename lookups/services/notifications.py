@@ -13,6 +13,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.tasks import task
 from django.utils import timezone
 
 from lookups.appstore import RenewalInfo, Transaction, VerificationError
@@ -127,12 +128,16 @@ def wake_applier() -> bool:
     one task, not one each. A crash between the commit and this call leaves the row to the sweep.
     Says whether it queued one.
     """
-    from lookups import tasks  # lookups.tasks imports the services
-
-    if is_waiting(tasks.apply_notifications):
+    if is_waiting(apply_notifications):
         return False
-    tasks.apply_notifications.enqueue()
+    apply_notifications.enqueue()
     return True
+
+
+@task()
+def apply_notifications() -> str:
+    """The task: apply every stored notification not applied yet to the purchase picture."""
+    return f"{apply_waiting()} notifications applied"
 
 
 def apply_waiting(batch: int = 100) -> int:
@@ -154,7 +159,7 @@ def apply_waiting(batch: int = 100) -> int:
             return applied
         for notification_id in ids:
             tried.add(notification_id)
-            if process(notification_id) is not None:
+            if apply_one(notification_id) is not None:
                 applied += 1
 
 
@@ -166,7 +171,7 @@ def _quarantine(body: bytes, reason: str) -> Receipt:
     return Receipt(None, refused=reason)
 
 
-def process(notification_id: int) -> AppStoreNotification | None:
+def apply_one(notification_id: int) -> AppStoreNotification | None:
     """Apply one stored notification to the purchase picture; a second run does nothing.
 
     Older news never undoes newer: the picture keeps the most recent transaction, and a status
@@ -221,8 +226,10 @@ def _apply(row: AppStoreNotification) -> str:
         refund_requests.open_refund_request(row)
         done.append("refund request opened")
     elif row.notification_type in REFUND_DECIDED:
-        refund_requests.close_refund_request(row)
-        done.append("refund request closed")
+        if refund_requests.close_refund_request(row) is not None:
+            done.append("refund request closed")
+        else:
+            done.append("no refund request to close: Apple decided without asking the desk")
     return "; ".join(done) or "nothing to apply"
 
 
@@ -260,12 +267,3 @@ def sync_from_history(start: datetime, end: datetime) -> Sync:
             else:
                 known += 1
     return Sync(stored, known, refused)
-
-
-def unprocessed() -> list[int]:
-    """Stored notifications no task has applied yet, oldest first (for the sweep)."""
-    return list(
-        AppStoreNotification.objects.filter(state=AppStoreNotification.State.RECEIVED)
-        .order_by("received_at")
-        .values_list("pk", flat=True)
-    )

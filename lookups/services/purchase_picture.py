@@ -16,8 +16,9 @@ from django.utils import timezone
 from lookups.appstore import RenewalInfo, Transaction
 from lookups.appstore.transactions import ProductType
 from lookups.models import Purchase, TokenChange
+from lookups.services.apple_reads import latest_transaction_at_apple
+from lookups.services.desk_links import current_link
 from lookups.services.purchases import is_uuid, latest_by_purchase, recency
-from lookups.services.reconciling import latest_transaction_at_apple
 
 # How long the cache keeps which subscription an order holds (it never changes).
 ORDER_REMEMBERED_SECONDS = 30 * 24 * 3600
@@ -355,17 +356,8 @@ def changed_outside_the_desk(purchase: Purchase) -> bool:
     Someone set it in the app or another tool, or a call the desk recorded as failed (a
     reconcile that ran while it was still in flight) was carried out after all.
     """
-    last = (
-        TokenChange.objects.filter(
-            environment=purchase.environment,
-            original_transaction_id=purchase.original_transaction_id,
-            outcome=TokenChange.Outcome.SUCCEEDED,
-        )
-        .order_by("-settled_at", "-pk")
-        .values_list("token_after", flat=True)
-        .first()
-    )
-    return last is not None and last != purchase.app_account_token
+    last = current_link(purchase.environment, purchase.original_transaction_id)
+    return last is not None and last.token_after != purchase.app_account_token
 
 
 def _token(value: str | None) -> uuid.UUID | None:

@@ -24,19 +24,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Subquery
+from django.tasks import task
 from django.utils import timezone
 
 from lookups.appstore import AppStoreError
 from lookups.appstore.client import ConsumptionInformation
-from lookups.appstore.errors import AppStoreTimeoutError
-from lookups.models import ConsumptionAnswer, CustomerAccount, RefundRequest
-from lookups.services import consumption_follow_up
-from lookups.services.clients import app_store_client
+from lookups.models import AppStoreNotification, ConsumptionAnswer, CustomerAccount, RefundRequest
+from lookups.services.apple_actions import ActionRefused, engine
+from lookups.services.apple_actions.consumption_answer import KIND as CONSUMPTION_ANSWER
+from lookups.services.apple_actions.locks import case_key, locked
 from lookups.services.task_queue import enqueue_at
 
 Status = RefundRequest.Status
@@ -47,6 +48,9 @@ DECISIONS = {
     "REFUND_DECLINED": RefundRequest.Decision.DECLINED,
     "REFUND_REVERSED": RefundRequest.Decision.REVERSED,
 }
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class StoredNotification(Protocol):
@@ -59,13 +63,8 @@ def _transaction_of(notification: StoredNotification) -> dict[str, Any]:
     return stored or (notification.payload.get("data") or {}).get("transaction") or {}
 
 
-class AnswerRefused(Exception):
+class AnswerRefused(ActionRefused):
     """Nothing was sent to Apple; `message` says why."""
-
-    def __init__(self, message: str, *, status: int = 409) -> None:
-        self.message = message
-        self.status = status
-        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -88,6 +87,9 @@ def open_refund_request(notification: StoredNotification) -> RefundRequest | Non
     txn = _transaction_of(notification)
     requested_at = _moment(payload["signedDate"])
     token = txn.get("appAccountToken")
+    transaction_id = str(txn.get("transactionId", ""))
+    # Apple may have decided already (its decision can arrive first): the case opens decided.
+    decided = _decision_signed_after(transaction_id, requested_at)
     try:
         with transaction.atomic():
             case = RefundRequest.objects.create(
@@ -98,18 +100,15 @@ def open_refund_request(notification: StoredNotification) -> RefundRequest | Non
                 product_id=txn.get("productId") or "",
                 price_milliunits=txn.get("price"),
                 currency=txn.get("currency") or "",
-                account=(
-                    CustomerAccount.objects.filter(app_account_token=token).first()
-                    if token
-                    else None
-                ),
+                account=CustomerAccount.objects.owner_of(token),
                 reason=data.get("consumptionRequestReason") or "",
                 requested_at=requested_at,
                 deadline=requested_at + ANSWER_WITHIN,
+                **_decision_fields(decided),
             )
     except IntegrityError:
         return RefundRequest.objects.get(notification_uuid=payload["notificationUUID"])
-    if settings.REFUND_POLICY:
+    if settings.REFUND_POLICY and not case.decision:
         _plan_policy_answer(case)
     return case
 
@@ -121,8 +120,13 @@ def close_refund_request(notification: StoredNotification) -> RefundRequest | No
     if decision is None:
         return None
     txn = _transaction_of(notification)
+    decided_at = _moment(payload["signedDate"])
+    # The latest case Apple asked about before it decided: a request signed after the decision
+    # is about another refund, whatever order the two arrived in.
     case = (
-        RefundRequest.objects.filter(transaction_id=str(txn.get("transactionId", "")))
+        RefundRequest.objects.filter(
+            transaction_id=str(txn.get("transactionId", "")), requested_at__lte=decided_at
+        )
         .order_by("-requested_at")
         .first()
     )
@@ -139,7 +143,30 @@ def close_refund_request(notification: StoredNotification) -> RefundRequest | No
     return case
 
 
-def answer_refund_request(agent, case: RefundRequest, answer: Answer) -> ConsumptionAnswer:
+def _decision_signed_after(transaction_id: str, requested_at: datetime) -> Any:
+    """Apple's decision on this transaction signed after the request, if the desk has it."""
+    return (
+        AppStoreNotification.objects.filter(
+            notification_type__in=DECISIONS,
+            signed_date__gte=requested_at,
+            transaction__transactionId=transaction_id,
+        )
+        .order_by("signed_date")
+        .first()
+    )
+
+
+def _decision_fields(decided: Any) -> dict[str, Any]:
+    if decided is None:
+        return {}
+    return {
+        "decision": DECISIONS[decided.notification_type],
+        "decided_at": decided.signed_date,
+        "decision_notification_uuid": decided.notification_uuid,
+    }
+
+
+def answer_refund_request(agent: User, case: RefundRequest, answer: Answer) -> ConsumptionAnswer:
     """Send the agent's answer to Apple, audited: pending before the call, settled after."""
     return _send(case, answer, agent=agent)
 
@@ -166,6 +193,12 @@ def answer_by_policy(refund_request_id: int) -> str:
     except AnswerRefused as refused:
         return f"refund request {case.pk}: {refused.message}"
     return f"refund request {case.pk} answered by the policy: {sent.outcome}"
+
+
+@task()
+def answer_refund_request_by_policy(refund_request_id: int) -> str:
+    """The task: answer a refund request nobody answered with the desk's configured policy."""
+    return answer_by_policy(refund_request_id)
 
 
 def mark_missed(now: datetime | None = None) -> int:
@@ -222,17 +255,19 @@ def refunds_before(case: RefundRequest) -> int:
 
 
 def _send(case: RefundRequest, answer: Answer, *, agent) -> ConsumptionAnswer:
-    if case.status != Status.OPEN or case.decision:
-        raise AnswerRefused(f"This refund request is {case.get_status_display().lower()}.")
-    if timezone.now() > case.deadline:
-        mark_missed()
-        raise AnswerRefused("Apple's deadline for this refund request has passed.")
+    """Write the pending answer under the case's lock, then call Apple through the engine.
+
+    Under the lock the case is read again: of agents answering at once, the first writes the
+    answer, and the others are told it is answered (or being answered), with nothing sent.
+    """
     try:
         information = ConsumptionInformation(**answer.__dict__)
     except AppStoreError as error:
         raise AnswerRefused(error.describe(), status=400) from None
     try:
-        with transaction.atomic():
+        with locked(case_key(case.pk)):
+            case.refresh_from_db()
+            _refuse_unless_answerable(case)
             sent = ConsumptionAnswer.objects.create(
                 refund_request=case,
                 environment=case.environment,
@@ -243,32 +278,37 @@ def _send(case: RefundRequest, answer: Answer, *, agent) -> ConsumptionAnswer:
             )
     except IntegrityError:
         raise AnswerRefused("An answer to this refund request is already being sent.") from None
-    try:
-        app_store_client().send_consumption_information(case.transaction_id, information)
-    except AppStoreTimeoutError:
-        # Apple may have it: a worker sends the same body again until Apple confirms.
-        consumption_follow_up.follow_up(sent)
-        return sent
-    except AppStoreError as error:
-        sent.settle(
-            ConsumptionAnswer.Outcome.FAILED,
-            error_code=error.answered_code,
-            error_message=error.describe(),
-        )
-        return sent
-    sent.settle(ConsumptionAnswer.Outcome.SUCCEEDED)
-    consumption_follow_up.mark_answered(case)
+    engine.perform(CONSUMPTION_ANSWER, sent)
     case.refresh_from_db()
     return sent
 
 
-def _plan_policy_answer(case: RefundRequest) -> None:
-    from lookups import tasks  # lookups.tasks imports this module
-
-    margin = timedelta(minutes=settings.REFUND_POLICY_MARGIN_MINUTES)
-    enqueue_at(
-        tasks.answer_refund_request_by_policy, case.deadline - margin, refund_request_id=case.pk
+def _refuse_unless_answerable(case: RefundRequest) -> None:
+    if case.decision or case.status != Status.OPEN:
+        raise AnswerRefused(f"This refund request is {_state_of(case)}.")
+    if timezone.now() > case.deadline:
+        mark_missed()
+        raise AnswerRefused("Apple's deadline for this refund request has passed.")
+    earlier = (
+        case.answers.filter(outcome__in=[ConsumptionAnswer.Outcome.PENDING, "succeeded"])
+        .select_related("answered_by")
+        .first()
     )
+    if earlier is not None:
+        who = earlier.answered_by.get_username() if earlier.answered_by else "The desk's policy"
+        doing = "is answering" if earlier.outcome == "pending" else "has answered"
+        raise AnswerRefused(f"{who} {doing} this refund request already: nothing was sent.")
+
+
+def _state_of(case: RefundRequest) -> str:
+    if case.decision:
+        return f"decided by Apple ({case.get_decision_display().lower()})"
+    return case.get_status_display().lower()
+
+
+def _plan_policy_answer(case: RefundRequest) -> None:
+    margin = timedelta(minutes=settings.REFUND_POLICY_MARGIN_MINUTES)
+    enqueue_at(answer_refund_request_by_policy, case.deadline - margin, refund_request_id=case.pk)
 
 
 def _moment(milliseconds: int) -> datetime:

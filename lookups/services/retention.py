@@ -9,7 +9,7 @@ tables refuse deletes anyway.
 Each batch is its own short transaction that deletes at most RETENTION_BATCH_ROWS rows, chosen
 with SKIP LOCKED on PostgreSQL, so pruning never waits on a row an applier holds and holds its
 own locks for a few milliseconds; a pause between batches leaves the database to the desk.
-The task that runs it (lookups.tasks.prune_old_records) queues its own next run once a day.
+The task that runs it (`prune_old_records`, below) queues its own next run once a day.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.tasks import TaskResultStatus
+from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 
 from lookups.models import AppStoreNotification, QuarantinedNotification
@@ -97,13 +97,20 @@ def _delete_batch(rows: models.QuerySet, batch_rows: int) -> int:
 
 def schedule_pruning(*, delay: timedelta = PRUNE_EVERY) -> bool:
     """Queue the next pruning unless one is queued already. Returns whether this call queued it."""
-    from lookups import tasks  # lookups.tasks imports this module
-
-    if not tasks.prune_old_records.get_backend().supports_defer:
+    if not prune_old_records.get_backend().supports_defer:
         # The immediate backend would run it now, and it would queue itself again at once.
         return False
     with one_scheduler_at_a_time():
-        if tasks_of(tasks.prune_old_records).filter(status=TaskResultStatus.READY).exists():
+        if tasks_of(prune_old_records).filter(status=TaskResultStatus.READY).exists():
             return False
-        enqueue_at(tasks.prune_old_records, timezone.now() + delay)
+        enqueue_at(prune_old_records, timezone.now() + delay)
     return True
+
+
+@task()
+def prune_old_records() -> dict[str, int]:
+    """Delete applied notifications past their retention, in short batches; queue the next run."""
+    try:
+        return dict(prune())
+    finally:
+        schedule_pruning()

@@ -10,7 +10,9 @@ local runs and tests) keeps the same window under a lock, which holds within one
 
 A request that would go over the budget is refused with the moment the oldest request in the
 window leaves it. After Apple answers 429, the time in its `Retry-After` is stored per endpoint
-too, and every worker holds back until then instead of earning another 429.
+too, and every worker holds back until then instead of earning another 429. The pause is also
+kept in the database (`pauses`): a cache that restarts empty loses the marker that says its
+pauses are loaded, and the first request after it reads them back before going out.
 
 The App Store client calls `acquire` before each request and `blocked_until` after a 429; it waits
 for a refusal that ends soon enough and otherwise tells the agent when to try again.
@@ -24,6 +26,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import Protocol
 
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCacheClient
@@ -34,6 +37,9 @@ from lookups.appstore.errors import DeskRateHold
 # Apple a little later, by a delay that varies; the margin keeps two sends that were a window
 # apart from arriving less than a second apart.
 WINDOW_SECONDS = 1.0 + 0.15
+
+# How long the budget goes on without the store's pauses when the store can't be read.
+PAUSES_RETRY_SECONDS = 5
 
 # KEYS[1]: the endpoint's window, a sorted set of send times in microseconds.
 # ARGV: the limit, the window in microseconds, a member unique to this request.
@@ -56,6 +62,14 @@ return {0, tonumber(oldest[2]) + window_us}
 _LOCAL_WINDOWS = threading.Lock()
 
 
+class PauseStore(Protocol):
+    """Somewhere that outlives the cache, for Apple's pauses (`apple_pauses.DatabasePauses`)."""
+
+    def save(self, scope: str, endpoint: str, until: float) -> None: ...
+
+    def load(self, scope: str, now: float) -> dict[str, float] | None: ...
+
+
 class SharedRateBudget:
     """Per-endpoint request budgets and Apple's Retry-After, kept in a cache all workers share.
 
@@ -72,6 +86,7 @@ class SharedRateBudget:
         *,
         scope: str,
         clock: Callable[[], float] = time.time,
+        pauses: PauseStore | None = None,
     ) -> None:
         for endpoint, limit in limits.items():
             if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
@@ -80,13 +95,15 @@ class SharedRateBudget:
                 )
         self._cache = cache
         self._limits = dict(limits)
+        self._scope = scope
         self._prefix = f"appstore:rate:{scope}"
         self._clock = clock
+        self._pauses = pauses
 
     def acquire(self, endpoint: str) -> None:
         """Take one request from the endpoint's budget, or raise DeskRateHold saying until when."""
         now = self._clock()
-        blocked = self._cache.get(self._blocked_key(endpoint))
+        blocked = self._pause_of(endpoint, now)
         if isinstance(blocked, (int, float)) and blocked > now:
             # Apple's own 429, honoured by every worker until its Retry-After. This request was
             # never sent, so it is the desk's hold, not another answer from Apple.
@@ -115,6 +132,27 @@ class SharedRateBudget:
         if isinstance(current, (int, float)) and current >= until:
             return
         self._cache.set(key, until, math.ceil(seconds) + 1)
+        if self._pauses is not None:
+            self._pauses.save(self._scope, endpoint, until)
+
+    def _pause_of(self, endpoint: str, now: float) -> object:
+        """The endpoint's pause from the cache, read back from the store if the cache lost it."""
+        if self._pauses is None:
+            return self._cache.get(self._blocked_key(endpoint))
+        loaded_key = f"{self._prefix}:pauses-loaded"
+        found = self._cache.get_many([self._blocked_key(endpoint), loaded_key])
+        if loaded_key in found:
+            return found.get(self._blocked_key(endpoint))
+        # The cache is new (restarted, or never used): the pauses it held are in the store.
+        pauses = self._pauses.load(self._scope, now)
+        if pauses is None:
+            # The store can't be read now: ask it again in a few seconds, not on every call.
+            self._cache.set(loaded_key, True, PAUSES_RETRY_SECONDS)
+            return found.get(self._blocked_key(endpoint))
+        for paused, until in pauses.items():
+            self._cache.set(self._blocked_key(paused), until, math.ceil(until - now) + 1)
+        self._cache.set(loaded_key, True, None)
+        return pauses.get(endpoint)
 
     def _take_in_redis(self, key: str, limit: int) -> float | None:
         """One request from the window in Redis; None if taken, else when to try again."""

@@ -1,9 +1,10 @@
 """The sweep: a periodic safety net for background work that no task is looking after any more.
 
 A worker killed mid-task (or a process that died between writing a row and finishing with it)
-leaves work behind: a pending token change nobody follows up, a follow-up whose check is
-overdue, an Adapty delivery still queued, or "sent" long past any call's length, an App Store
-notification stored but not applied, a consumption answer nobody is sending again. The sweep
+leaves work behind: a pending action at Apple of any kind (a link, an extension, a consumption
+answer) nobody follows up, a follow-up whose check is overdue (`apple_actions.engine`), an Adapty
+delivery still queued, or "sent" long past any call's length, an App Store notification stored
+but not applied. The sweep
 finds them and queues them again, and marks the refund requests whose deadline passed with no
 answer as missed, whether or not anyone opens the queue page. Every task is idempotent, so a
 duplicate does no harm. Each sweep queues the next one (`schedule_sweep`), and `manage.py
@@ -16,20 +17,19 @@ from collections import Counter
 from datetime import timedelta
 
 from django.conf import settings
-from django.tasks import TaskResultStatus
+from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from lookups.models import (
-    AdaptyDelivery,
-    AppStoreNotification,
-    ConsumptionAnswer,
-    ConsumptionAnswerFollowUp,
-    TokenChange,
-    TokenChangeFollowUp,
+from lookups.models import AdaptyDelivery, AppStoreNotification
+from lookups.services import notifications, refund_requests
+from lookups.services.adapty_delivery import (
+    adapty_call_budget,
+    deliver_to_adapty,
+    may_send_again,
+    send_to_adapty,
 )
-from lookups.services import consumption_follow_up, notifications, refund_requests, settling
-from lookups.services.adapty_delivery import adapty_call_budget, may_send_again, send_to_adapty
+from lookups.services.apple_actions import engine as apple_actions_engine
 from lookups.services.task_queue import enqueue_at, one_scheduler_at_a_time, tasks_of
 
 
@@ -37,38 +37,25 @@ class WorkerLost(Exception):
     """Recorded on a task whose worker stopped while running it."""
 
 
+@task()
+def periodic_sweep() -> dict[str, int]:
+    """The task: queue again the work a dead worker left, then queue the next sweep."""
+    try:
+        return dict(sweep())
+    finally:
+        schedule_sweep()
+
+
 def sweep() -> Counter[str]:
     """Queue again whatever background work was left behind; returns what it found, by kind."""
-    from lookups import tasks  # lookups.tasks imports this module
-
     now = timezone.now()
     overdue = now - timedelta(seconds=settings.SWEEP_OVERDUE_SECONDS)
     found: Counter[str] = Counter()
     with one_scheduler_at_a_time():
         found["abandoned tasks"] = _fail_abandoned_tasks(now)
 
-        # Pending past any call's length with no follow-up: the linking process died.
-        unwatched = TokenChange.objects.filter(
-            outcome=TokenChange.Outcome.PENDING,
-            follow_up__isnull=True,
-            created_at__lt=now - settling.answer_wait(),
-        )
-        for change in unwatched:
-            settling.follow_up(change, first_check_at=now)
-            found["pending changes without a follow-up"] += 1
-
-        stalled = TokenChangeFollowUp.objects.filter(
-            token_change__outcome=TokenChange.Outcome.PENDING,
-            gave_up_at__isnull=True,
-            next_check_at__lt=overdue,
-        )
-        for follow in stalled:
-            # Conditional, so two sweeps can't both take the same overdue check over.
-            if TokenChangeFollowUp.objects.filter(
-                pk=follow.pk, next_check_at=follow.next_check_at
-            ).update(next_check_at=now):
-                enqueue_at(tasks.check_token_change, None, token_change_id=follow.pk)
-                found["overdue checks"] += 1
+        # Actions at Apple of every kind whose process died mid-call, or whose check is overdue.
+        found.update(apple_actions_engine.rescue_pending(now, overdue))
 
         queued = AdaptyDelivery.objects.filter(
             outcome=AdaptyDelivery.Outcome.QUEUED, not_before__lt=overdue
@@ -80,7 +67,7 @@ def sweep() -> Counter[str]:
                 not_before=delivery.not_before,
             )
             if still_queued.update(not_before=now):
-                enqueue_at(tasks.deliver_to_adapty, None, delivery_id=delivery.pk)
+                enqueue_at(deliver_to_adapty, None, delivery_id=delivery.pk)
                 found["queued Adapty deliveries"] += 1
 
         found["Adapty deliveries cut off"] = _resend_cut_off_deliveries(now - adapty_call_budget())
@@ -93,34 +80,8 @@ def sweep() -> Counter[str]:
             notifications.wake_applier()
             found["notifications not applied"] = unapplied
 
-        found.update(_consumption_answers_left_behind(now, overdue))
         found["refund requests missed"] = refund_requests.mark_missed(now)
     return +found
-
-
-def _consumption_answers_left_behind(now, overdue) -> Counter[str]:
-    """Pending answers with no follow-up (their process died mid-call), or an overdue one."""
-    from lookups import tasks  # lookups.tasks imports this module
-
-    found: Counter[str] = Counter()
-    unwatched = ConsumptionAnswer.objects.filter(
-        outcome=ConsumptionAnswer.Outcome.PENDING,
-        follow_up__isnull=True,
-        created_at__lt=now - (settling.first_check_time(now) - now),  # budget + margin
-    )
-    for answer in unwatched:
-        consumption_follow_up.follow_up(answer, first_send_at=now)
-        found["pending consumption answers without a follow-up"] += 1
-    stalled = ConsumptionAnswerFollowUp.objects.filter(
-        answer__outcome=ConsumptionAnswer.Outcome.PENDING, next_send_at__lt=overdue
-    )
-    for follow in stalled:
-        if ConsumptionAnswerFollowUp.objects.filter(
-            pk=follow.pk, next_send_at=follow.next_send_at
-        ).update(next_send_at=now):
-            enqueue_at(tasks.resend_consumption_answer, None, answer_id=follow.pk)
-            found["overdue consumption answer resends"] += 1
-    return found
 
 
 def _resend_cut_off_deliveries(sent_before) -> int:
@@ -173,14 +134,12 @@ def schedule_sweep(*, delay: timedelta | None = None) -> bool:
     Two workers starting together (or a worker starting while a sweep runs) line up on one lock,
     so exactly one sweep waits in the queue at any time.
     """
-    from lookups import tasks  # lookups.tasks imports this module
-
-    if not tasks.sweep.get_backend().supports_defer:
+    if not periodic_sweep.get_backend().supports_defer:
         # The immediate backend would run it now, and it would queue itself again at once.
         return False
     delay = delay if delay is not None else timedelta(seconds=settings.SWEEP_INTERVAL_SECONDS)
     with one_scheduler_at_a_time():
-        if tasks_of(tasks.sweep).filter(status=TaskResultStatus.READY).exists():
+        if tasks_of(periodic_sweep).filter(status=TaskResultStatus.READY).exists():
             return False
-        enqueue_at(tasks.sweep, timezone.now() + delay)
+        enqueue_at(periodic_sweep, timezone.now() + delay)
     return True

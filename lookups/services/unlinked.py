@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.db.models import Exists, Min, OuterRef, Q, QuerySet, Subquery
 
+from lookups.appstore.transactions import OfferType
 from lookups.models import AppStoreNotification, Purchase
 
-# OfferType 3 is an offer code; OFFER_REDEEMED is sent for one redeemed on an existing purchase.
+# OFFER_REDEEMED is sent for an offer code redeemed on an existing purchase.
 _OFFER_CODE_NEWS = Q(notification_type="OFFER_REDEEMED") | Q(
-    notification_type="SUBSCRIBED", transaction__offerType=3
+    notification_type="SUBSCRIBED", transaction__offerType=OfferType.OFFER_CODE.value
 )
 
 

@@ -16,8 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from lookups.forms import ExtensionForm, is_transaction_id
 from lookups.models import SubscriptionExtension
+from lookups.services.apple_actions import ActionRefused
 from lookups.services.extending import (
-    ExtensionRefused,
     ExtensionRequest,
     approve_extension,
     days_granted_today,
@@ -58,8 +58,8 @@ def extend(request: HtmxHttpRequest, original_transaction_id: str) -> HttpRespon
         context["extension"] = extend_subscription(
             request.user, ExtensionRequest(original_transaction_id, **form.cleaned_data)
         )
-    except ExtensionRefused as refusal:
-        context["refusal"] = refusal.message
+    except ActionRefused as refusal:
+        context["refusal"] = refusal.sentence
         status = refusal.status
     return render(request, page_or_partial(request, PAGE, "outcome"), context, status=status)
 
@@ -85,8 +85,8 @@ def decide(request: HtmxHttpRequest, pk: uuid.UUID, decision: str) -> HttpRespon
             approve_extension(request.user, extension)
         else:
             reject_extension(request.user, extension)
-    except ExtensionRefused as refusal:
-        context["refusal"] = refusal.message
+    except ActionRefused as refusal:
+        context["refusal"] = refusal.sentence
         status = refusal.status
     extension.refresh_from_db()
     if not request.htmx:

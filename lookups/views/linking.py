@@ -93,9 +93,7 @@ def _add_owner(context: dict[str, Any], purchase: Purchase | None) -> None:
     token = purchase.app_account_token if purchase else None
     context.update(
         current_token=str(token) if token else None,
-        current_account=(
-            CustomerAccount.objects.filter(app_account_token=token).first() if token else None
-        ),
+        current_account=CustomerAccount.objects.owner_of(token),
         changed_outside=bool(purchase and token and changed_outside_the_desk(purchase)),
     )
 

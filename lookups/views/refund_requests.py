@@ -12,10 +12,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from lookups.forms import ConsumptionAnswerForm
 from lookups.models import RefundRequest
+from lookups.services.apple_actions import ActionRefused
 from lookups.services.purchase_picture import stored_purchase
 from lookups.services.refund_requests import (
     Answer,
-    AnswerRefused,
     answer_refund_request,
     open_cases,
     recently_closed,
@@ -67,8 +67,8 @@ def answer(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                     refund_preference=data["refund_preference"] or None,
                 ),
             )
-        except AnswerRefused as refused:
-            context["refusal"] = refused.message
+        except ActionRefused as refused:
+            context["refusal"] = refused.sentence
             status = refused.status
     case.refresh_from_db()
     _annotate(case)

@@ -8,7 +8,8 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
 from lookups.models import CustomerAccount, TransferRequest
-from lookups.services.linking import LinkRefused, approve_transfer, reject_transfer
+from lookups.services.apple_actions import ActionRefused
+from lookups.services.apple_actions.transfer_approval import approve_transfer, reject_transfer
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial
 from lookups.views.permissions import approver_required
 
@@ -40,8 +41,8 @@ def decide(request: HtmxHttpRequest, pk: int, decision: str) -> HttpResponse:
             context["change"] = approve_transfer(request.user, transfer)
         else:
             reject_transfer(request.user, transfer)
-    except LinkRefused as refusal:
-        context["refusal"] = refusal.message
+    except ActionRefused as refusal:
+        context["refusal"] = refusal.sentence
         status = refusal.status
     transfer.refresh_from_db()
     _annotate([transfer])
@@ -62,10 +63,6 @@ def _open_transfers() -> list[TransferRequest]:
 
 def _annotate(transfers: list[TransferRequest]) -> None:
     """Name the customer each transfer moves the purchase away from, in one query."""
-    tokens = {transfer.token_before for transfer in transfers}
-    owners = {
-        account.app_account_token: account
-        for account in CustomerAccount.objects.filter(app_account_token__in=tokens)
-    }
+    owners = CustomerAccount.objects.owners_of(transfer.token_before for transfer in transfers)
     for transfer in transfers:
-        transfer.current_owner = owners.get(transfer.token_before)
+        transfer.current_owner = owners.get(str(transfer.token_before))

@@ -11,9 +11,9 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from lookups import tasks
 from lookups.models import ConsumptionAnswer, ConsumptionAnswerFollowUp, RefundRequest
 from lookups.services import consumption_follow_up
+from lookups.services.apple_actions import engine
 from lookups.services.refund_requests import answer_refund_request, open_refund_request
 from tests.services.test_refund_requests import AGENTS_ANSWER, TRANSACTION, consumption_request
 
@@ -39,13 +39,13 @@ def timed_out_answer(simulator, agent) -> ConsumptionAnswer:
 
 
 def queued_resends() -> list[dict]:
-    rows = DBTaskResult.objects.filter(task_path=tasks.resend_consumption_answer.module_path)
+    rows = DBTaskResult.objects.filter(task_path=engine.check_action.module_path)
     return [row.args_kwargs["kwargs"] for row in rows.order_by("enqueued_at")]
 
 
 def when_due(sent: ConsumptionAnswer) -> str:
     """Time passes until the next send is due; then the task's body runs."""
-    ConsumptionAnswerFollowUp.objects.filter(pk=sent.pk).update(next_send_at=timezone.now())
+    ConsumptionAnswerFollowUp.objects.filter(pk=sent.pk).update(next_check_at=timezone.now())
     return consumption_follow_up.resend(sent.pk)
 
 
@@ -61,8 +61,8 @@ def test_a_timed_out_answer_is_sent_again_and_settles_when_apple_confirms(
     sent = timed_out_answer(simulator, agent_user)
 
     follow = ConsumptionAnswerFollowUp.objects.get(answer=sent)
-    assert follow.resends == 0 and follow.next_send_at > sent.created_at
-    assert queued_resends() == [{"answer_id": sent.pk}]
+    assert follow.checks == 0 and follow.next_check_at > sent.created_at
+    assert queued_resends() == [{"kind": "consumption_answer", "action_id": str(sent.pk)}]
     # Run early, the task leaves the turn for later.
     assert "not due" in consumption_follow_up.resend(sent.pk)
 
@@ -88,13 +88,13 @@ def test_a_resend_that_times_out_again_is_planned_later(quick_timeout, simulator
 
     summary = when_due(sent)
 
-    assert "not confirmed" in summary
+    assert "left pending" in summary
     sent.refresh_from_db()
     assert sent.outcome == Outcome.PENDING
     follow = ConsumptionAnswerFollowUp.objects.get(answer=sent)
-    assert follow.resends == 1 and "took too long" in follow.last_error
-    assert follow.next_send_at > timezone.now()
-    assert queued_resends() == [{"answer_id": sent.pk}] * 2
+    assert follow.checks == 1 and "took too long" in follow.last_error
+    assert follow.next_check_at > timezone.now()
+    assert queued_resends() == [{"kind": "consumption_answer", "action_id": str(sent.pk)}] * 2
 
 
 def test_an_answer_apple_never_confirms_by_the_deadline_settles_unconfirmed(
@@ -118,7 +118,7 @@ def test_an_answer_apple_never_confirms_by_the_deadline_settles_unconfirmed(
 def test_unconfirmed_after_every_resend_went_unanswered(
     quick_timeout, simulator, agent_user, settings
 ):
-    settings.TOKEN_CHECK_ATTEMPTS = 1
+    settings.APPLE_FOLLOW_UP_ATTEMPTS = 1
     sent = timed_out_answer(simulator, agent_user)
     simulator.inject_fault("slow", endpoint="consumption", delay_seconds=1.5)
     when_due(sent)
@@ -127,7 +127,7 @@ def test_unconfirmed_after_every_resend_went_unanswered(
 
     assert "unconfirmed" in summary
     sent.refresh_from_db()
-    assert "1 sends again went unanswered" in sent.error_message
+    assert "took too long" in sent.error_message
 
 
 def test_an_error_of_apples_on_a_resend_settles_it_failed(quick_timeout, simulator, agent_user):
@@ -150,4 +150,4 @@ def test_a_retryable_error_on_a_resend_is_sent_again_later(quick_timeout, simula
 
     sent.refresh_from_db()
     assert sent.outcome == Outcome.PENDING
-    assert ConsumptionAnswerFollowUp.objects.get(answer=sent).resends == 1
+    assert ConsumptionAnswerFollowUp.objects.get(answer=sent).checks == 1

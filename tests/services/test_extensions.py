@@ -9,11 +9,18 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
-from lookups import tasks
 from lookups.appstore.errors import AppStoreTimeoutError
-from lookups.models import AuditLogIsAppendOnly, SubscriptionExtension, TokenChange
+from lookups.models import (
+    AuditLogIsAppendOnly,
+    SubscriptionExtension,
+    SubscriptionExtensionFollowUp,
+    TokenChange,
+)
 from lookups.services import extending
+from lookups.services.apple_actions import engine
+from lookups.services.clients import app_store_client
 from lookups.services.extending import (
     ExtensionRefused,
     ExtensionRequest,
@@ -135,7 +142,7 @@ def test_a_third_extension_in_a_year_is_foreseen_and_refused(
 
 def time_out(monkeypatch, *, carried_out: bool) -> None:
     """Apple's answer to the next extension never arrives; Apple carried it out or not."""
-    client = extending.app_store_client()
+    client = app_store_client()
     real = client.extend_subscription_renewal_date
 
     def answered_too_late(*args, **kwargs):
@@ -147,7 +154,13 @@ def time_out(monkeypatch, *, carried_out: bool) -> None:
 
 
 def queued_checks() -> list[dict]:
-    return [row.args_kwargs["kwargs"] for row in tasks_of(tasks.check_extension)]
+    return [row.args_kwargs["kwargs"] for row in tasks_of(engine.check_action)]
+
+
+def run_when_due(check: dict) -> str:
+    """Time passes until the check is due; then the task's body runs."""
+    SubscriptionExtensionFollowUp.objects.update(next_check_at=timezone.now())
+    return engine.check(engine.kind_named(check["kind"]), check["action_id"]).summary
 
 
 def test_a_timeout_is_settled_by_a_task_from_the_moved_renewal_date(
@@ -163,8 +176,8 @@ def test_a_timeout_is_settled_by_a_task_from_the_moved_renewal_date(
 
     assert extension.outcome == Outcome.PENDING
     [check] = queued_checks()
-    assert check == {"extension_id": str(extension.pk), "attempt": 1}
-    extending.check_extension(**check)
+    assert check == {"kind": "extension", "action_id": str(extension.pk)}
+    run_when_due(check)
     extension.refresh_from_db()
     assert extension.outcome == Outcome.SUCCEEDED
     assert extension.effective_date == before + timedelta(days=4)
@@ -182,8 +195,8 @@ def test_a_timeout_apple_did_not_carry_out_settles_as_failed(
     monkeypatch.undo()
 
     [check] = queued_checks()
-    extending.check_extension(**check)
-    extending.check_extension(**check)  # a second run changes nothing
+    run_when_due(check)
+    run_when_due(check)  # a second run changes nothing
 
     extension.refresh_from_db()
     assert extension.outcome == Outcome.FAILED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from unittest import mock
 
@@ -96,8 +97,8 @@ def test_processing_twice_does_nothing_the_second_time(appstore_settings, simula
     receipt = notifications.receive_signed(
         _signed(simulator, "DID_RENEW", transaction_id=PURCHASE_OFFER_CODE)
     )
-    assert notifications.process(receipt.notification.pk) is not None
-    assert notifications.process(receipt.notification.pk) is None
+    assert notifications.apply_one(receipt.notification.pk) is not None
+    assert notifications.apply_one(receipt.notification.pk) is None
 
 
 def test_the_sweep_applies_what_a_crash_left_stored(appstore_settings, simulator):
@@ -148,3 +149,38 @@ def test_a_test_notification_is_stored_with_nothing_to_apply(appstore_settings, 
     receipt.notification.refresh_from_db()
     assert receipt.notification.notification_type == "TEST"
     assert receipt.notification.state == AppStoreNotification.State.IGNORED
+
+
+def test_a_consumption_request_arriving_after_the_refund_it_preceded_opens_no_case(
+    appstore_settings, simulator, agent_user
+):
+    from lookups.models import ConsumptionAnswer, RefundRequest
+    from lookups.services.apple_actions import ActionRefused
+    from lookups.simulators.demo_data import OFFER_CODE_TRANSACTIONS
+    from tests.services.test_refund_requests import AGENTS_ANSWER
+
+    appstore_settings.TASKS = DATABASE_BACKEND
+    refunded = OFFER_CODE_TRANSACTIONS[-1]
+    # Apple asked first and decided later; the desk hears of the decision first.
+    asked = _signed(
+        simulator,
+        "CONSUMPTION_REQUEST",
+        transaction_id=refunded,
+        data={"consumptionRequestReason": "UNINTENDED_PURCHASE"},
+    )
+    time.sleep(0.01)  # signed a moment apart
+    decided = _signed(simulator, "REFUND", transaction_id=refunded)
+    refund = notifications.receive_signed(decided).notification
+    notifications.apply_waiting()
+    refund.refresh_from_db()
+    assert "no refund request to close" in refund.outcome
+    notifications.receive_signed(asked)
+    notifications.apply_waiting()
+
+    [case] = RefundRequest.objects.all()
+    assert case.decision == RefundRequest.Decision.REFUNDED
+    assert case not in refund_requests.open_cases()
+    sends = len(simulator.requests)
+    with pytest.raises(ActionRefused):
+        refund_requests.answer_refund_request(agent_user, case, AGENTS_ANSWER)
+    assert len(simulator.requests) == sends and not ConsumptionAnswer.objects.exists()

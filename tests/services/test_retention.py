@@ -11,7 +11,6 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from lookups import tasks
 from lookups.models import AppStoreNotification, QuarantinedNotification, TokenChange
 from lookups.services import retention
 from tests.fixtures.rows import make_token_change
@@ -106,7 +105,7 @@ def test_the_audit_log_is_never_pruned(settings, agent_user, customer_account):
         created_at=timezone.now() - timedelta(days=3650)
     )
 
-    tasks.prune_old_records.call()
+    retention.prune_old_records.call()
 
     assert TokenChange.objects.filter(pk=change.pk).exists()
     audited = {TokenChange, *(model for model in _audit_models())}

@@ -176,6 +176,25 @@ def test_the_client_reports_apples_retry_after_to_the_limiter(simulator, appstor
     assert limiter.acquired == ["history", "history"]
 
 
+@pytest.mark.django_db
+def test_apples_pause_outlives_the_cache_being_emptied(appstore_settings, simulator):
+    from django.core.cache import cache
+
+    from lookups.services.clients import app_store_client
+
+    simulator.inject_fault("rate_limit", endpoint="lookup", retry_after_ms=30_000)
+    with pytest.raises(RateLimitExceededError):
+        app_store_client().look_up_order(ORDER_OFFER_CODE)
+    sent = len(lookup_times(simulator))
+
+    cache.clear()  # the shared cache restarted empty
+    with pytest.raises(DeskRateHold) as held:
+        app_store_client().look_up_order(ORDER_OFFER_CODE)
+
+    assert len(lookup_times(simulator)) == sent, "Apple was called before its Retry-After"
+    assert held.value.after_apple_429
+
+
 # --- Many processes, one Redis ------------------------------------------------------------------
 
 

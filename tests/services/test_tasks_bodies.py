@@ -27,6 +27,7 @@ from lookups.models import (
 )
 from lookups.services import consumption_follow_up, settling, sweeping
 from lookups.services.adapty_delivery import deliver, send_to_adapty
+from lookups.services.apple_actions import engine
 from lookups.services.refund_requests import answer_refund_request, open_refund_request
 from lookups.simulators.demo_data import ORDER_OFFER_CODE
 from tests.fixtures.rows import make_consumption_answer, make_refund_request, make_token_change
@@ -169,7 +170,7 @@ def test_a_follow_up_is_queued_once_for_after_the_call_budget(pending, settings)
     settling.follow_up(pending)
 
     follow = TokenChangeFollowUp.objects.get()
-    (task,) = queued(tasks.check_token_change)
+    (task,) = queued(engine.check_action)
     budget = settings.APPSTORE_CALL_BUDGET_SECONDS + settings.TOKEN_CHECK_MARGIN_SECONDS
     assert task.run_after == follow.next_check_at
     assert follow.next_check_at - timezone.now() > timedelta(seconds=budget - 5)
@@ -211,7 +212,7 @@ def test_a_check_apple_cannot_answer_is_queued_again_with_backoff(pending, simul
     assert follow.next_check_at - timezone.now() >= timedelta(
         seconds=settings.TASK_RETRY_DELAY_SECONDS / 2 - 1
     )
-    assert [t.run_after for t in queued(tasks.check_token_change)][-1] == follow.next_check_at
+    assert [t.run_after for t in queued(engine.check_action)][-1] == follow.next_check_at
 
 
 def test_an_agent_trying_the_purchase_meanwhile_is_told_how_long_apple_has_been_waited_for(
@@ -235,20 +236,20 @@ def test_the_sweep_follows_up_a_change_whose_process_died(pending, agent_user, c
 
     found = sweeping.sweep()
 
-    assert found == {"pending changes without a follow-up": 1}
+    assert found == {"pending links without a follow-up": 1}
     follow = TokenChangeFollowUp.objects.get()
     assert follow.token_change_id == pending.pk and young.pk != pending.pk
-    (task,) = queued(tasks.check_token_change)
-    assert task.args_kwargs["kwargs"] == {"token_change_id": pending.pk}
+    (task,) = queued(engine.check_action)
+    assert task.args_kwargs["kwargs"] == {"kind": "link", "action_id": str(pending.pk)}
     assert sweeping.sweep() == {}
 
 
 def test_the_sweep_takes_over_an_overdue_check_once(pending):
     settling.follow_up(pending, first_check_at=timezone.now() - timedelta(hours=1))
 
-    assert sweeping.sweep() == {"overdue checks": 1}
+    assert sweeping.sweep() == {"overdue link checks": 1}
     assert sweeping.sweep() == {}
-    assert len(queued(tasks.check_token_change)) == 2
+    assert len(queued(engine.check_action)) == 2
 
 
 def test_the_sweep_sends_again_a_delivery_cut_off_mid_call(agent_user, queued_adapty, linked):
@@ -296,8 +297,8 @@ def test_the_sweep_follows_up_a_consumption_answer_whose_process_died(agent_user
     make_consumption_answer(agent_user)  # still within its call
 
     assert sweeping.sweep() == {"pending consumption answers without a follow-up": 1}
-    (task,) = queued(tasks.resend_consumption_answer)
-    assert task.args_kwargs["kwargs"] == {"answer_id": died.pk}
+    (task,) = queued(engine.check_action)
+    assert task.args_kwargs["kwargs"] == {"kind": "consumption_answer", "action_id": str(died.pk)}
     assert sweeping.sweep() == {}
 
 
@@ -305,9 +306,9 @@ def test_the_sweep_takes_over_an_overdue_resend_once(agent_user):
     answer = make_consumption_answer(agent_user)
     consumption_follow_up.follow_up(answer, first_send_at=timezone.now() - timedelta(hours=1))
 
-    assert sweeping.sweep() == {"overdue consumption answer resends": 1}
+    assert sweeping.sweep() == {"overdue consumption answer checks": 1}
     assert sweeping.sweep() == {}
-    assert len(queued(tasks.resend_consumption_answer)) == 2
+    assert len(queued(engine.check_action)) == 2
 
 
 def test_one_sweep_waits_in_the_queue_however_often_it_is_scheduled(settings):
@@ -349,5 +350,5 @@ def test_superusers_see_the_queue_with_attempts_and_run_after(superuser_client, 
     page = superuser_client.get(reverse("admin:django_tasks_database_dbtaskresult_changelist"))
 
     assert page.status_code == 200
-    assert "check_token_change" in page.text and f"token change {pending.pk}" in page.text
+    assert "check_action" in page.text and f"token change {pending.pk}" in page.text
     assert "0 of 10 checks" in page.text and "Run after" in page.text

@@ -32,6 +32,7 @@ from lookups.models import (
 )
 from lookups.services import settling
 from lookups.services.adapty_delivery import send_to_adapty
+from lookups.services.apple_actions import engine
 from lookups.services.refund_requests import answer_refund_request, open_refund_request
 from lookups.simulators.demo_data import ORDER_OFFER_CODE
 from tests.fixtures.rows import make_token_change
@@ -95,8 +96,8 @@ def test_a_timed_out_link_is_settled_by_the_worker_with_no_command_run(
     assert change.outcome == TokenChange.Outcome.PENDING
     follow = TokenChangeFollowUp.objects.get(token_change=change)
     assert follow.checks == 0 and follow.next_check_at > change.created_at
-    queued = DBTaskResult.objects.get(task_path=tasks.check_token_change.module_path)
-    assert queued.args_kwargs["kwargs"] == {"token_change_id": change.pk}
+    queued = DBTaskResult.objects.get(task_path=engine.check_action.module_path)
+    assert queued.args_kwargs["kwargs"] == {"kind": "link", "action_id": str(change.pk)}
     assert queued.run_after == follow.next_check_at
     outcome_url = reverse("lookups:link_status", args=[change.pk])
     waiting = agent_client.get(outcome_url, headers=HTMX)
@@ -233,7 +234,7 @@ def test_a_check_that_keeps_failing_stops_after_its_attempts_and_shows(
     tmp_path,
 ):
     log = tmp_path / "worker.log"
-    quick_tasks.TOKEN_CHECK_ATTEMPTS = 3
+    quick_tasks.APPLE_FOLLOW_UP_ATTEMPTS = 3
     purchase = simulator.order_transaction_ids(ORDER_OFFER_CODE)[0]
     change = make_token_change(agent_user, customer_account, original_transaction_id=purchase)
     settling.follow_up(change, first_check_at=timezone.now())
@@ -252,14 +253,14 @@ def test_a_check_that_keeps_failing_stops_after_its_attempts_and_shows(
     assert follow.last_error.startswith("Apple could not be asked")
     change.refresh_from_db()
     assert change.outcome == TokenChange.Outcome.PENDING
-    checks = DBTaskResult.objects.filter(task_path=tasks.check_token_change.module_path)
+    checks = DBTaskResult.objects.filter(task_path=engine.check_action.module_path)
     assert sorted(checks.values_list("status", flat=True)) == [
         TaskResultStatus.FAILED,
         TaskResultStatus.SUCCESSFUL,
         TaskResultStatus.SUCCESSFUL,
     ]
     failed = checks.get(status=TaskResultStatus.FAILED)
-    assert failed.exception_class_path == "lookups.tasks.GaveUp"
+    assert failed.exception_class_path == "lookups.services.apple_actions.engine.GaveUp"
 
     queue = superuser_client.get(
         reverse("admin:django_tasks_database_dbtaskresult_changelist"), {"status": "FAILED"}
@@ -291,7 +292,7 @@ def test_a_timed_out_consumption_answer_is_sent_again_by_the_worker(
 
     sent.refresh_from_db()
     assert sent.outcome == ConsumptionAnswer.Outcome.SUCCEEDED
-    assert sent.follow_up.resends == 1
+    assert sent.follow_up.checks == 1
     assert RefundRequest.objects.get(pk=case.pk).status == RefundRequest.Status.ANSWERED
     verified = StringIO()
     call_command("verify_audit_log", stdout=verified)

@@ -17,8 +17,9 @@ import uuid
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone
 
-from lookups.models import Lookup, TokenChange
+from lookups.models import ApplePause, Lookup, TokenChange
 from lookups.simulators.demo_data import OFFER_CODE_TRANSACTIONS, ORDER_OFFER_CODE
 from tests.fixtures.pages import HTMX
 
@@ -202,6 +203,7 @@ def test_apples_429s_and_the_desks_own_holds_read_and_count_apart(
     assert calls(simulator, LOOKUP_PATH) == 1
 
     # Apple's pause over (as if 30 s had passed), the desk's own budget of one a second.
+    ApplePause.objects.update(until=timezone.now())
     cache.clear()
     assert_lookup_works(agent_client, lookups_before=2)
     [budget] = alerts(look_up(agent_client))

@@ -89,7 +89,7 @@ def test_an_answer_apple_does_not_confirm_in_time_says_it_will_be_sent_again(
     assert response.status_code == 200
     assert "Apple has not confirmed it yet" in response.text
     assert "sends the same answer again by itself" in response.text
-    assert ConsumptionAnswer.objects.get().follow_up.next_send_at is not None
+    assert ConsumptionAnswer.objects.get().follow_up.next_check_at is not None
 
 
 def test_the_queue_lists_what_was_answered_and_decided_lately(

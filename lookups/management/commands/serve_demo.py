@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from lookups.management.kept_process import KeptProcess
 from lookups.management.local_simulators import adapty_simulator, appstore_simulator
 from lookups.services.demo_accounts import DEMO_USERS
 from lookups.simulators.demo_data import DEMO_ORDERS
@@ -51,31 +51,25 @@ class Command(BaseCommand):
         try:
             call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
         finally:
-            self._stop_worker(worker)
+            worker.stop()
             adapty.stop()
             simulator.stop()
 
-    def _start_worker(self) -> subprocess.Popen:
+    def _start_worker(self) -> KeptProcess:
         """A `db_worker` beside the server, so timed-out links and Adapty sends get done.
 
         It inherits this process's environment, so local mode's settings (the simulators' URLs
-        and keys) are its settings too.
+        and keys) are its settings too. A worker that dies is started again.
         """
         manage = Path(settings.BASE_DIR) / "manage.py"
-        worker = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
-            [sys.executable, str(manage), "db_worker", "--no-reload", "--interval", "1"]
+        worker = KeptProcess(
+            [sys.executable, str(manage), "db_worker", "--no-reload", "--interval", "1"],
+            on_start=lambda process: self.stdout.write(
+                f"Background worker: db_worker, process {process.pid}\n"
+            ),
         )
-        self.stdout.write(f"Background worker: db_worker, process {worker.pid}\n")
+        worker.start()
         return worker
-
-    def _stop_worker(self, worker: subprocess.Popen) -> None:
-        # SIGTERM lets it finish the task in hand; one that hangs is killed.
-        worker.terminate()
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
 
     def _print_banner(self, simulator_url: str, adapty_url: str, port: int) -> None:
         write = self.stdout.write

@@ -419,10 +419,6 @@ class TransactionStore:
                     raise ValueError(f"Renewal state has no {name!r}.")
                 setattr(state, name, value)
 
-    def set_expires_date(self, transaction_id: str, expires_date: int) -> None:
-        with self._lock:
-            self._entries[transaction_id].payload["expiresDate"] = expires_date
-
     def subscription_statuses(
         self, any_transaction_id: str, params: Mapping[str, Sequence[str]]
     ) -> list[tuple[str, list[dict[str, Any]]]]:

@@ -1,0 +1,40 @@
+"""The one way the desk changes something at Apple: the audited-action engine.
+
+Every call that changes something at Apple (a link, the link behind an approved transfer, an
+extension, a consumption answer) goes through `engine`: the pending row in the hash-chained
+audit log is committed before the call, the call is made, and Apple's answer settles the row
+into the chain. A call that timed out is followed up (`engine.check_action`); a row whose
+process died mid-call is rescued by the sweep (`engine.rescue_pending`); `manage.py
+reconcile_actions` settles any kind by hand. Anything refused is an `ActionRefused`: a status
+code and a sentence for the agent, with Apple's code when Apple's answer is the reason.
+
+Adding a kind
+-------------
+1. The audit row: a `SettledOnceRecord` with `outcome` ("pending" while open), `created_at`
+   and a `settle(outcome, *, error_code, error_message, **extra)` that calls
+   `settle_into_chain` with its hashed fields and its own chain kind (`lookups/audit_chain.py`);
+   a partial unique constraint of one pending row per subject backs the lock.
+2. Its follow-up: an `ActionFollowUp` subclass whose primary key is a one-to-one to the row,
+   with `related_name="follow_up"`.
+3. A module here defining `KIND`, an `ActionKind` (see `kind.py`): `name` (stored in queued
+   tasks, never renamed), `label`, `audit_name`, `model`, `follow_up_model`, `describe(row)`,
+   `call(row)` (the call to Apple, returning a `Settled`) and `read_back(row)` (ask Apple what
+   became of it, returning a `Settled` or raising `StillUnknown`); optionally
+   `after_success`, `expired` and `on_give_up`. Add `KIND` to `engine.KINDS`.
+4. Its rules, in the service agents call: under `locks.locked(...)` with the subject's key (and
+   `agent_key(...)` where a per-agent limit applies), check the rules and write the pending
+   row; then `engine.perform(KIND, row)` outside the lock. Refuse with `ActionRefused`.
+The engine does the rest: follow-up after a timeout, backoff, giving up, the sweep's rescue and
+the command.
+
+| kind               | lock (rules checked, row written)     | read back from Apple            |
+|--------------------|---------------------------------------|---------------------------------|
+| link               | purchase; one pending per purchase    | token on the latest transaction |
+| transfer approval  | purchase; transfer re-read, still open| as a link                       |
+| extension          | purchase and agent's days; one pending| renewal date moved by the days  |
+| consumption answer | refund case re-read; answered once    | the same body sent again        |
+"""
+
+from lookups.services.apple_actions.refusal import ActionRefused
+
+__all__ = ["ActionRefused"]
