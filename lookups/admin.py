@@ -27,6 +27,7 @@ from lookups.models import (
     QuarantinedNotification,
     RefundRequest,
     RefusedLink,
+    RefusedNotificationCount,
     SubscriptionExtension,
     TokenChange,
     TransferRequest,
@@ -492,7 +493,16 @@ class AppStoreNotificationAdmin(ReadOnlyAdmin):
 class QuarantinedNotificationAdmin(ReadOnlyAdmin):
     """Bodies posted to the notification endpoint that failed verification: never applied."""
 
-    list_display = ["received_at", "reason", "body_length"]
+    list_display = ["received_at", "source", "reason", "body_length"]
+
+
+@admin.register(RefusedNotificationCount)
+class RefusedNotificationCountAdmin(ReadOnlyAdmin):
+    """Bodies the notification endpoint refused, counted per address and hour; the first few of
+    each hour are kept as quarantined notifications."""
+
+    list_display = ["hour", "source", "refused", "rate_limited", "samples"]
+    search_fields = ["=source"]
 
 
 @admin.register(SubscriptionExtension)

@@ -785,6 +785,8 @@ class QuarantinedNotification(models.Model):
     reason = models.CharField(max_length=300)
     body = models.TextField(blank=True)
     body_length = models.PositiveIntegerField(default=0)
+    # The address it came from (the proxy's last X-Forwarded-For entry); empty before it was kept.
+    source = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
@@ -792,6 +794,28 @@ class QuarantinedNotification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.received_at:%Y-%m-%d %H:%M} {self.reason}"
+
+
+class RefusedNotificationCount(models.Model):
+    """How many bodies one address posted to the notification endpoint in one hour that were
+    refused, or not even read because it had been refused too often; and how many of them were
+    kept as samples (QuarantinedNotification). One row per address and hour, however many."""
+
+    source = models.CharField(max_length=64)
+    hour = models.DateTimeField()
+    refused = models.PositiveIntegerField(default=0)
+    rate_limited = models.PositiveIntegerField(default=0)
+    samples = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-hour", "source"]
+        default_permissions = ("view",)
+        constraints = [
+            models.UniqueConstraint(fields=["source", "hour"], name="refusedcount_source_hour")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.hour:%Y-%m-%d %H}h: {self.refused} refused"
 
 
 class SubscriptionExtension(SettledOnceRecord):

@@ -426,6 +426,13 @@ TASKS_WAITING_ALERT_MINUTES = env.float("TASKS_WAITING_ALERT_MINUTES", default=5
 if min(TOKEN_CHECK_ATTEMPTS, ADAPTY_DELIVERY_ATTEMPTS) < 1:
     raise ImproperlyConfigured("TOKEN_CHECK_ATTEMPTS and ADAPTY_DELIVERY_ATTEMPTS are at least 1.")
 
+# The notification endpoint's door (lookups/services/notification_door.py): refusals one address
+# may cost per minute before it is answered 429 unread, refused bodies kept as samples per address
+# and hour, and how long the counts and samples are kept (the sweep prunes older ones).
+NOTIFICATION_REFUSALS_PER_MINUTE = env.int("NOTIFICATION_REFUSALS_PER_MINUTE", default=20)
+NOTIFICATION_REFUSED_SAMPLES_PER_HOUR = env.int("NOTIFICATION_REFUSED_SAMPLES_PER_HOUR", default=5)
+NOTIFICATION_REFUSED_KEEP_DAYS = env.int("NOTIFICATION_REFUSED_KEEP_DAYS", default=30)
+
 # --- The audit log ------------------------------------------------------------------------------
 # The key of the audit log's HMAC chain (lookups/audit_chain.py). It never reaches the database, so
 # someone who can only write to the database can't add a row the chain accepts. Given as

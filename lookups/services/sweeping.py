@@ -28,7 +28,13 @@ from lookups.models import (
     TokenChange,
     TokenChangeFollowUp,
 )
-from lookups.services import consumption_follow_up, notifications, refund_requests, settling
+from lookups.services import (
+    consumption_follow_up,
+    notification_door,
+    notifications,
+    refund_requests,
+    settling,
+)
 from lookups.services.adapty_delivery import adapty_call_budget, may_send_again, send_to_adapty
 from lookups.services.task_queue import enqueue_at, one_scheduler_at_a_time, tasks_of
 
@@ -95,6 +101,7 @@ def sweep() -> Counter[str]:
 
         found.update(_consumption_answers_left_behind(now, overdue))
         found["refund requests missed"] = refund_requests.mark_missed(now)
+        found["refused notification records pruned"] = notification_door.prune(now)
     return +found
 
 

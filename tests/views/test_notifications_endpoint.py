@@ -8,7 +8,12 @@ import time
 import pytest
 import requests
 
-from lookups.models import AppStoreNotification, Purchase, QuarantinedNotification
+from lookups.models import (
+    AppStoreNotification,
+    Purchase,
+    QuarantinedNotification,
+    RefusedNotificationCount,
+)
 from lookups.simulators.demo_data import PURCHASE_OFFER_CODE
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -143,3 +148,97 @@ def test_an_older_notification_arriving_later_changes_nothing(endpoint, simulato
     older_row = rows.get(notification_uuid=older.notification_uuid)
     assert older_row.signed_date < newer_row.signed_date
     assert "older" in older_row.outcome
+
+
+# --- Bodies that are not notifications: answered with a 4xx, counted, a bounded sample kept ------
+
+STRANGER = {"X-Forwarded-For": "198.51.100.7"}
+
+
+@pytest.fixture(autouse=True)
+def _behind_the_proxy(settings):
+    """As deployed: the client's address is the last X-Forwarded-For entry."""
+    settings.BEHIND_TLS_PROXY = True
+
+
+def _tally(source: str = "198.51.100.7") -> RefusedNotificationCount:
+    return RefusedNotificationCount.objects.get(source=source)
+
+
+def test_deep_nesting_is_refused_and_recorded(endpoint):
+    answer = requests.post(endpoint, data=b"[" * 20_000, headers=STRANGER, timeout=5)
+
+    assert answer.status_code == 400
+    assert _tally().refused == 1
+    assert QuarantinedNotification.objects.get().source == "198.51.100.7"
+
+
+def test_deep_nesting_inside_an_object_is_refused_and_recorded(endpoint):
+    body = b'{"signedPayload": ' + b"[" * 20_000 + b"}"
+
+    answer = requests.post(endpoint, data=body, headers=STRANGER, timeout=5)
+
+    assert answer.status_code == 400
+    assert _tally().refused == 1
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"signedPayload": "a\x00b"}', b'{"signedPayload": "a\\u0000b"}', b"\x00" * 10]
+)
+def test_a_nul_byte_is_refused_and_recorded(endpoint, body):
+    answer = requests.post(endpoint, data=body, headers=STRANGER, timeout=5)
+
+    assert answer.status_code == 400
+    sample = QuarantinedNotification.objects.get()
+    assert "\x00" not in sample.body and sample.body_length == len(body)
+    assert _tally().refused == 1
+
+
+def test_an_oversized_body_is_counted(endpoint):
+    answer = requests.post(endpoint, data=b"x" * (65 * 1024), headers=STRANGER, timeout=5)
+
+    assert answer.status_code == 413
+    assert _tally().refused == 1
+    assert not QuarantinedNotification.objects.exists()
+
+
+def test_a_flood_costs_no_more_than_its_answers(endpoint, simulator, settings):
+    """Hundreds of 60 KB bodies from one address: a few samples and one row of counts, and the
+    address is answered 429 once past its limit; Apple, from another address, still gets in."""
+    settings.NOTIFICATION_REFUSALS_PER_MINUTE = 20
+    settings.NOTIFICATION_REFUSED_SAMPLES_PER_HOUR = 5
+    garbage = b'{"signedPayload": "' + b"A" * (60 * 1024 - 40) + b'"}'
+
+    with requests.Session() as session:
+        answers = [
+            session.post(endpoint, data=garbage, headers=STRANGER, timeout=5).status_code
+            for _ in range(300)
+        ]
+
+    assert answers[:20] == [400] * 20
+    assert set(answers[20:]) == {429}
+    assert QuarantinedNotification.objects.count() == 5
+    assert RefusedNotificationCount.objects.count() == 1
+    tally = _tally()
+    assert (tally.refused, tally.rate_limited, tally.samples) == (20, 280, 5)
+    sent = _sent(simulator, "DID_RENEW", transaction_id=PURCHASE_OFFER_CODE)
+    assert sent.delivered
+
+
+def test_old_counts_and_samples_are_pruned(endpoint, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from lookups.services.notification_door import prune
+
+    requests.post(endpoint, data=b"not json", headers=STRANGER, timeout=5)
+    settings.NOTIFICATION_REFUSED_KEEP_DAYS = 30
+    RefusedNotificationCount.objects.update(hour=timezone.now() - timedelta(days=31))
+    QuarantinedNotification.objects.update(received_at=timezone.now() - timedelta(days=31))
+    requests.post(endpoint, data=b"not json", headers=STRANGER, timeout=5)
+
+    assert prune() == 2
+
+    assert _tally().refused == 1
+    assert QuarantinedNotification.objects.count() == 1

@@ -28,6 +28,7 @@ from lookups.models import (
     QuarantinedNotification,
     RefundRequest,
     RefusedLink,
+    RefusedNotificationCount,
     SubscriptionExtension,
     TokenChangeFollowUp,
 )
@@ -205,6 +206,7 @@ DESK_MODELS = {
 APPLE_NOTIFICATION_MODELS = {
     "appstorenotification": "notification",
     "quarantinednotification": "quarantined",
+    "refusednotificationcount": "refused_count",
 }
 OTHER_MODELS = ["auth_group", "auth_user", "axes_accessattempt", "axes_accesslog"]
 OTHER_MODELS += ["axes_accessfailurelog", "django_tasks_database_dbtaskresult"]
@@ -396,6 +398,9 @@ def objects(agent_user, manager_user, customer_account) -> dict[str, Any]:
             payload={"notificationType": "DID_RENEW"},
         ),
         "quarantined": QuarantinedNotification.objects.create(reason="The body is not JSON."),
+        "refused_count": RefusedNotificationCount.objects.create(
+            source="198.51.100.7", hour=timezone.now(), refused=1
+        ),
     }
 
 
