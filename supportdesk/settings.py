@@ -253,12 +253,13 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "lookups:home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Failed sign-ins (django-axes): after AXES_FAILURE_LIMIT failures a username is locked out, and
-# so, separately, is the address they came from, for AXES_COOLOFF_MINUTES. Kept in the database,
-# so every worker sees them; a superuser can lift a lockout in the admin (Axes > Access attempts).
+# Failed sign-ins (django-axes): after AXES_FAILURE_LIMIT failures a username is locked out from
+# anywhere, and (counted apart) a username from one address, for AXES_COOLOFF_MINUTES. Never an
+# address alone: a team behind one office address is not stopped by one person's typos. Kept in
+# the database, so every worker sees them; a manager lifts one on the lockouts page.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"

@@ -106,6 +106,8 @@ ROUTES = [
     ),
     Route("lookups:link_status", AGENTS_ONLY, kwargs=lambda o: {"pk": o["token_change"].pk}),
     Route("lookups:transfers", MANAGERS_ONLY),
+    Route("lookups:lockouts", MANAGERS_ONLY),
+    Route("lookups:lockouts", MANAGERS_ONLY, method="post"),
     Route(
         "lookups:decide_transfer",
         # Each cell has a fresh open request: managers and superusers may reject it.
