@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django import forms
 from django.contrib import admin
@@ -86,6 +87,37 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+def recorded_name(recorded: str | None, user: Any) -> str:
+    """Who a settled audit row names: the username it recorded when it settled.
+
+    The user's name today may differ (renamed, or swapped with another's); rows settled before
+    names were recorded show today's name, saying so.
+    """
+    if recorded:
+        return f"{recorded} (as recorded)"
+    if user is None:
+        return "—"
+    return f"{user.get_username()} (today's name; not recorded at settling)"
+
+
+class RecordedNamesAdmin(ReadOnlyAdmin):
+    """The people of a settled audit row by the names it recorded."""
+
+    @admin.display(description="Agent", ordering="agent")
+    def recorded_agent(self, obj: Any) -> str:
+        return recorded_name(obj.agent_username, obj.agent)
+
+    @admin.display(description="Approved by")
+    def recorded_approver(self, obj: Any) -> str:
+        return recorded_name(obj.approved_by_username, obj.approved_by)
+
+    @admin.display(description="Answered by")
+    def recorded_answerer(self, obj: Any) -> str:
+        if obj.answered_by_id is None and not obj.answered_by_username:
+            return "the desk's policy"
+        return recorded_name(obj.answered_by_username, obj.answered_by)
 
 
 class AgentListFilter(admin.RelatedOnlyFieldListFilter):
@@ -268,14 +300,15 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(TokenChange)
-class TokenChangeAdmin(CsvExportMixin, ReadOnlyAdmin):
+class TokenChangeAdmin(CsvExportMixin, RecordedNamesAdmin):
     inlines = [AdaptyDeliveryInline]
+    readonly_fields = ["recorded_agent"]
     # Narrow columns, so the list fits a 1366-pixel screen with Outcome and Ticket in view:
     # the environment is a filter, the product is on the row's own page, Apple's error code
     # goes with the outcome.
     list_display = [
         "created",
-        "agent",
+        "recorded_agent",
         "customer",
         "original_transaction_id",
         "outcome_and_code",
@@ -408,13 +441,14 @@ class RefundRequestAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ConsumptionAnswer)
-class ConsumptionAnswerAdmin(ReadOnlyAdmin):
+class ConsumptionAnswerAdmin(RecordedNamesAdmin):
     """Every answer sent to Apple for a refund request, by an agent or by the policy."""
 
+    readonly_fields = ["recorded_answerer"]
     list_display = [
         "created_at",
         "transaction_id",
-        "answered_by",
+        "recorded_answerer",
         "by_policy",
         "outcome",
         "chain_sequence",
@@ -506,19 +540,20 @@ class RefusedNotificationCountAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SubscriptionExtension)
-class SubscriptionExtensionAdmin(ReadOnlyAdmin):
+class SubscriptionExtensionAdmin(RecordedNamesAdmin):
     """Goodwill extensions asked of Apple and its answers; sent from the desk's extension form."""
 
+    readonly_fields = ["recorded_agent", "recorded_approver"]
     list_display = [
         "created_at",
-        "agent",
+        "recorded_agent",
         "original_transaction_id",
         "extend_by_days",
         "reason_code",
         "outcome",
         "error_code",
         "effective_date",
-        "approved_by",
+        "recorded_approver",
         "ticket_reference",
     ]
     list_filter = ["outcome", "reason_code", "created_at", EnvironmentListFilter]

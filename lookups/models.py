@@ -6,11 +6,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models, router, transaction
 from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 
+from . import audit_chain
 from .audit_chain import (
     CONSUMPTION_HASHED_FIELDS,
     CONSUMPTION_KIND,
@@ -150,6 +152,10 @@ class SettledOnceRecord(models.Model):
     chain_sequence = models.PositiveBigIntegerField(null=True, blank=True, unique=True)
     chain_previous_hash = models.CharField(max_length=64, blank=True)
     chain_hash = models.CharField(max_length=64, blank=True)
+    # The hash recipe it settled with (audit_chain.CHAIN_VERSION); NULL: the first, for rows
+    # settled before there were others. Nullable, like the names below, so adding the column
+    # leaves SQLite's table (and its triggers) in place.
+    chain_version = models.PositiveSmallIntegerField(null=True, blank=True)
 
     objects = NeverDeletedQuerySet.as_manager()
 
@@ -209,6 +215,12 @@ class TokenChange(SettledOnceRecord):
     request_id = models.UUIDField(unique=True)
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="token_changes"
+    )
+    # Usernames as they were when the row settled, in its hash: a later rename changes neither.
+    # NULL on rows settled before names were recorded (audit_chain.CHAIN_VERSION 1).
+    agent_username = models.CharField(max_length=150, null=True, blank=True)  # noqa: DJ001
+    transfer_requested_by_username = models.CharField(  # noqa: DJ001
+        max_length=150, null=True, blank=True
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     account = models.ForeignKey(CustomerAccount, models.PROTECT, related_name="token_changes")
@@ -326,6 +338,7 @@ def settle_into_chain(
         )
         updated = 0
         if stored is not None:
+            values.update(_recorded_names(row, {**stored, **values}, kind, using))
             sequence = head.last_sequence + 1
             values["chain_sequence"] = sequence
             values["chain_previous_hash"] = head.last_hash
@@ -346,6 +359,32 @@ def settle_into_chain(
 
     row.refresh_from_db(fields=list(row.SETTLED_FIELDS))
     return False
+
+
+def _recorded_names(
+    row: models.Model, stored: dict[str, Any], kind: str | None, using: str
+) -> dict[str, Any]:
+    """The chain version and the people's usernames as they are now, for the row settling."""
+    if audit_chain.CHAIN_VERSION < 2:
+        return {}
+    users = get_user_model()._base_manager.using(using)
+    names: dict[str, Any] = {"chain_version": audit_chain.CHAIN_VERSION}
+    for name_column, id_column in audit_chain.RECORDED_NAMES[kind].items():
+        user_id = stored.get(id_column)
+        username = None
+        if user_id is not None:
+            username = users.filter(pk=user_id).values_list(users.model.USERNAME_FIELD, flat=True)
+            username = username.first()
+        names[name_column] = username
+    if kind is None:
+        requester = (
+            TransferRequest.objects.using(using)
+            .filter(token_change_id=row.pk)
+            .values_list(f"requested_by__{get_user_model().USERNAME_FIELD}", flat=True)
+            .first()
+        )
+        names[audit_chain.TRANSFER_REQUESTER_NAME] = requester
+    return names
 
 
 class AuditChainHead(models.Model):
@@ -868,6 +907,9 @@ class SubscriptionExtension(SettledOnceRecord):
         blank=True,
         related_name="extensions_approved",
     )
+    # Usernames as they were when the row settled, in its hash (see TokenChange.agent_username).
+    agent_username = models.CharField(max_length=150, null=True, blank=True)  # noqa: DJ001
+    approved_by_username = models.CharField(max_length=150, null=True, blank=True)  # noqa: DJ001
     outcome = models.CharField(
         max_length=24, choices=Outcome.choices, default=Outcome.PENDING, db_index=True
     )
@@ -1063,6 +1105,8 @@ class ConsumptionAnswer(SettledOnceRecord):
         blank=True,
         related_name="consumption_answers",
     )
+    # The username as it was when the answer settled, in its hash; NULL for the policy's.
+    answered_by_username = models.CharField(max_length=150, null=True, blank=True)  # noqa: DJ001
     by_policy = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # The body sent to Apple, as sent.
