@@ -4,13 +4,15 @@ import json
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Upper
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect
 from django.urls import path, reverse_lazy
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -19,6 +21,7 @@ from django.utils.html import format_html
 from lookups.models import (
     AdaptyDelivery,
     AppStoreNotification,
+    AuditCheck,
     ConsumptionAnswer,
     CustomerAccount,
     Export,
@@ -34,6 +37,7 @@ from lookups.models import (
     TransferRequest,
 )
 from lookups.reporting import exports
+from lookups.services import audit_checks
 from lookups.services.account_import import token_conflict_for
 from lookups.templatetags.desk import utc_time
 from lookups.views import notification_check
@@ -564,3 +568,33 @@ class SubscriptionExtensionAdmin(RecordedNamesAdmin):
 
 # The task queue and the follow-ups of unanswered token changes have a module of their own.
 from lookups import queue_admin  # noqa: E402, F401
+
+
+@admin.register(AuditCheck)
+class AuditCheckAdmin(ReadOnlyAdmin):
+    """The runs of verify_audit_log, scheduled or started here; the newest first."""
+
+    list_display = ["started_at", "outcome", "head_sequence", "started_by", "message"]
+    list_filter = ["outcome"]
+    list_select_related = ["started_by"]
+    change_list_template = "admin/lookups/auditcheck/change_list.html"
+
+    def get_urls(self):
+        run = path(
+            "run/",
+            self.admin_site.admin_view(self.run_view),
+            name="lookups_auditcheck_run",
+        )
+        return [run, *super().get_urls()]
+
+    def run_view(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not request.user.has_perm("lookups.run_audit_checks"):
+            raise PermissionDenied
+        run = audit_checks.run_check(started_by=request.user)
+        level = messages.SUCCESS if run.outcome == AuditCheck.Outcome.OK else messages.ERROR
+        self.message_user(
+            request, f"Audit log check {run.get_outcome_display()}: {run.message}", level
+        )
+        return redirect("admin:lookups_auditcheck_changelist")

@@ -1211,3 +1211,31 @@ class ConsumptionAnswerFollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"follow-up of consumption answer {self.answer_id} ({self.resends} resends)"
+
+
+class AuditCheck(models.Model):
+    """One run of verify_audit_log, by the schedule or by an auditor: what it saw and said."""
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", "Running"
+        OK = "ok", "OK"
+        FAILED = "failed", "FAILED"
+
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Empty when the schedule started it.
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.RUNNING)
+    head_sequence = models.PositiveBigIntegerField(null=True, blank=True)
+    head_hash = models.CharField(max_length=64, blank=True)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        default_permissions = ("view",)
+        permissions = [("run_audit_checks", "Can start a check of the audit log")]
+
+    def __str__(self) -> str:
+        return f"audit log check {self.started_at:%Y-%m-%d %H:%M}: {self.get_outcome_display()}"

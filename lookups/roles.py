@@ -24,6 +24,8 @@ _AUDITOR_PERMISSIONS = (
     "lookups.view_subscriptionextension",
     "lookups.view_refundrequest",
     "lookups.view_consumptionanswer",
+    "lookups.view_auditcheck",
+    "lookups.run_audit_checks",
 )
 
 GROUP_PERMISSIONS: dict[str, tuple[str, ...]] = {

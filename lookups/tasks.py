@@ -9,6 +9,7 @@ from django.tasks import task
 
 from lookups.services import (
     adapty_delivery,
+    audit_checks,
     consumption_follow_up,
     extending,
     notifications,
@@ -71,3 +72,13 @@ def sweep() -> dict[str, int]:
 def apply_notifications() -> str:
     """Apply every stored App Store notification not applied yet to the purchase picture."""
     return f"{notifications.apply_waiting()} notifications applied"
+
+
+@task()
+def verify_audit_log() -> str:
+    """Check the audit log's chain, record the run, then queue the next one."""
+    try:
+        run = audit_checks.run_check()
+        return f"audit log check {run.outcome}: {run.message}"
+    finally:
+        audit_checks.schedule_check()

@@ -445,3 +445,5 @@ if len(AUDIT_CHAIN_KEY) < 32:
 # Where `verify_audit_log` keeps the chain heads it has seen, outside the database: each run checks
 # the chain still holds every one and appends the head it saw.
 AUDIT_ANCHOR_FILE = env.str("AUDIT_ANCHOR_FILE", default="")
+# How often the workers run verify_audit_log by themselves (lookups/services/audit_checks.py).
+AUDIT_CHECK_INTERVAL_MINUTES = env.float("AUDIT_CHECK_INTERVAL_MINUTES", default=60.0)

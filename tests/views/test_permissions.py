@@ -21,6 +21,7 @@ from django.utils import timezone
 from lookups.models import (
     AdaptyDelivery,
     AppStoreNotification,
+    AuditCheck,
     ConsumptionAnswer,
     Export,
     Product,
@@ -203,6 +204,7 @@ DESK_MODELS = {
     "subscriptionextension": ("extension", False),
     "refundrequest": ("refund_request", False),
     "consumptionanswer": ("consumption_answer", False),
+    "auditcheck": ("audit_check", False),
 }
 # Superusers alone read what Apple sent and what was quarantined; nobody writes them here.
 APPLE_NOTIFICATION_MODELS = {
@@ -291,6 +293,10 @@ ADMIN_ROUTES += [
     # the POST answers Apple's refusal on the page.
     Route("admin:lookups_appstorenotification_test", ADMIN_ONLY_SUPERUSER),
     Route("admin:lookups_appstorenotification_test", ADMIN_ONLY_SUPERUSER, method="post"),
+    # Auditors and managers start a check of the audit log; it answers with the list.
+    Route(
+        "admin:lookups_auditcheck_run", _statuses(SIGN_IN, SIGN_IN, 302, 302, 302), method="post"
+    ),
 ]
 ALL_ROUTES = ROUTES + ADMIN_ROUTES
 
@@ -400,6 +406,7 @@ def objects(agent_user, manager_user, customer_account) -> dict[str, Any]:
             payload={"notificationType": "DID_RENEW"},
         ),
         "quarantined": QuarantinedNotification.objects.create(reason="The body is not JSON."),
+        "audit_check": AuditCheck.objects.create(outcome=AuditCheck.Outcome.OK),
         "refused_count": RefusedNotificationCount.objects.create(
             source="198.51.100.7", hour=timezone.now(), refused=1
         ),
