@@ -117,6 +117,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "lookups",
     # After lookups, whose `db_worker` (the package's, plus the sweep) is the one manage.py runs.
     "django_tasks_db",
@@ -130,6 +133,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Whether this session passed a second factor, and sending those who must to it.
+    "django_otp.middleware.OTPMiddleware",
+    "lookups.second_factor.SecondFactorRequired",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -257,6 +263,14 @@ LOGOUT_REDIRECT_URL = "login"
 # anywhere, and (counted apart) a username from one address, for AXES_COOLOFF_MINUTES. Never an
 # address alone: a team behind one office address is not stopped by one person's typos. Kept in
 # the database, so every worker sees them; a manager lifts one on the lockouts page.
+# A second factor (django-otp: an authenticator app's TOTP codes, and recovery codes) for the
+# members of these groups; "superusers" names every superuser. Local mode names none by default,
+# so `make run`'s demo logins stay one step. README recommends every staff group.
+SECOND_FACTOR_GROUPS = env.list(
+    "SECOND_FACTOR_GROUPS", default=[] if SUPPORTDESK_LOCAL else ["Managers", "superusers"]
+)
+OTP_TOTP_ISSUER = "Supportdesk"
+
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]

@@ -109,6 +109,11 @@ ROUTES = [
     Route("lookups:transfers", MANAGERS_ONLY),
     Route("lookups:lockouts", MANAGERS_ONLY),
     Route("lookups:lockouts", MANAGERS_ONLY, method="post"),
+    # Local mode asks nobody for a second factor; the pages answer whoever is signed in.
+    Route("lookups:second_factor", _statuses(SIGN_IN, 200, 200, 200, 200)),
+    Route("lookups:second_factor", _statuses(SIGN_IN, 200, 200, 200, 200), method="post"),
+    Route("lookups:second_factor_enrol", _statuses(SIGN_IN, 200, 200, 200, 200)),
+    Route("lookups:second_factor_enrol", _statuses(SIGN_IN, 200, 200, 200, 200), method="post"),
     Route(
         "lookups:decide_transfer",
         # Each cell has a fresh open request: managers and superusers may reject it.
@@ -214,6 +219,8 @@ APPLE_NOTIFICATION_MODELS = {
 }
 OTHER_MODELS = ["auth_group", "auth_user", "axes_accessattempt", "axes_accesslog"]
 OTHER_MODELS += ["axes_accessfailurelog", "django_tasks_database_dbtaskresult"]
+# django-otp's devices: a superuser removes a lost authenticator so its owner enrols again.
+OTHER_MODELS += ["otp_static_staticdevice", "otp_totp_totpdevice"]
 
 
 def _desk_model_routes(model: str, obj: str, superuser_writes: bool) -> list[Route]:
