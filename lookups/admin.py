@@ -1,15 +1,18 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Upper
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect
 from django.urls import path, reverse_lazy
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -20,6 +23,7 @@ from django.utils.translation import gettext
 from lookups.models import (
     AdaptyDelivery,
     AppStoreNotification,
+    AuditCheck,
     ConsumptionAnswer,
     CustomerAccount,
     CustomerNote,
@@ -31,11 +35,13 @@ from lookups.models import (
     QuarantinedNotification,
     RefundRequest,
     RefusedLink,
+    RefusedNotificationCount,
     SubscriptionExtension,
     TokenChange,
     TransferRequest,
 )
 from lookups.reporting import exports
+from lookups.services import audit_checks
 from lookups.services.account_import import token_conflict_for
 from lookups.templatetags.desk import utc_time
 from lookups.views import notification_check
@@ -89,6 +95,37 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+def recorded_name(recorded: str | None, user: Any) -> str:
+    """Who a settled audit row names: the username it recorded when it settled.
+
+    The user's name today may differ (renamed, or swapped with another's); rows settled before
+    names were recorded show today's name, saying so.
+    """
+    if recorded:
+        return f"{recorded} (as recorded)"
+    if user is None:
+        return "—"
+    return f"{user.get_username()} (today's name; not recorded at settling)"
+
+
+class RecordedNamesAdmin(ReadOnlyAdmin):
+    """The people of a settled audit row by the names it recorded."""
+
+    @admin.display(description="Agent", ordering="agent")
+    def recorded_agent(self, obj: Any) -> str:
+        return recorded_name(obj.agent_username, obj.agent)
+
+    @admin.display(description="Approved by")
+    def recorded_approver(self, obj: Any) -> str:
+        return recorded_name(obj.approved_by_username, obj.approved_by)
+
+    @admin.display(description="Answered by")
+    def recorded_answerer(self, obj: Any) -> str:
+        if obj.answered_by_id is None and not obj.answered_by_username:
+            return "the desk's policy"
+        return recorded_name(obj.answered_by_username, obj.answered_by)
 
 
 class AgentListFilter(admin.RelatedOnlyFieldListFilter):
@@ -283,14 +320,15 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(TokenChange)
-class TokenChangeAdmin(CsvExportMixin, ReadOnlyAdmin):
+class TokenChangeAdmin(CsvExportMixin, RecordedNamesAdmin):
     inlines = [AdaptyDeliveryInline]
+    readonly_fields = ["recorded_agent"]
     # Narrow columns, so the list fits a 1366-pixel screen with Outcome and Ticket in view:
     # the environment is a filter, the product is on the row's own page, Apple's error code
     # goes with the outcome.
     list_display = [
         "created",
-        "agent",
+        "recorded_agent",
         "customer",
         "original_transaction_id",
         "outcome_and_code",
@@ -423,13 +461,14 @@ class RefundRequestAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ConsumptionAnswer)
-class ConsumptionAnswerAdmin(ReadOnlyAdmin):
+class ConsumptionAnswerAdmin(RecordedNamesAdmin):
     """Every answer sent to Apple for a refund request, by an agent or by the policy."""
 
+    readonly_fields = ["recorded_answerer"]
     list_display = [
         "created_at",
         "transaction_id",
-        "answered_by",
+        "recorded_answerer",
         "by_policy",
         "outcome",
         "chain_sequence",
@@ -508,23 +547,33 @@ class AppStoreNotificationAdmin(ReadOnlyAdmin):
 class QuarantinedNotificationAdmin(ReadOnlyAdmin):
     """Bodies posted to the notification endpoint that failed verification: never applied."""
 
-    list_display = ["received_at", "reason", "body_length"]
+    list_display = ["received_at", "source", "reason", "body_length"]
+
+
+@admin.register(RefusedNotificationCount)
+class RefusedNotificationCountAdmin(ReadOnlyAdmin):
+    """Bodies the notification endpoint refused, counted per address and hour; the first few of
+    each hour are kept as quarantined notifications."""
+
+    list_display = ["hour", "source", "refused", "rate_limited", "samples"]
+    search_fields = ["=source"]
 
 
 @admin.register(SubscriptionExtension)
-class SubscriptionExtensionAdmin(ReadOnlyAdmin):
+class SubscriptionExtensionAdmin(RecordedNamesAdmin):
     """Goodwill extensions asked of Apple and its answers; sent from the desk's extension form."""
 
+    readonly_fields = ["recorded_agent", "recorded_approver"]
     list_display = [
         "created_at",
-        "agent",
+        "recorded_agent",
         "original_transaction_id",
         "extend_by_days",
         "reason_code",
         "outcome",
         "error_code",
         "effective_date",
-        "approved_by",
+        "recorded_approver",
         "ticket_reference",
     ]
     list_filter = ["outcome", "reason_code", "created_at", EnvironmentListFilter]
@@ -574,3 +623,33 @@ class CustomerNoteAdmin(ReadOnlyAdmin):
     ]
     readonly_fields = fields
     inlines = [CustomerNoteRevisionInline]
+
+
+@admin.register(AuditCheck)
+class AuditCheckAdmin(ReadOnlyAdmin):
+    """The runs of verify_audit_log, scheduled or started here; the newest first."""
+
+    list_display = ["started_at", "outcome", "head_sequence", "started_by", "message"]
+    list_filter = ["outcome"]
+    list_select_related = ["started_by"]
+    change_list_template = "admin/lookups/auditcheck/change_list.html"
+
+    def get_urls(self):
+        run = path(
+            "run/",
+            self.admin_site.admin_view(self.run_view),
+            name="lookups_auditcheck_run",
+        )
+        return [run, *super().get_urls()]
+
+    def run_view(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not request.user.has_perm("lookups.run_audit_checks"):
+            raise PermissionDenied
+        run = audit_checks.run_check(started_by=request.user)
+        level = messages.SUCCESS if run.outcome == AuditCheck.Outcome.OK else messages.ERROR
+        self.message_user(
+            request, f"Audit log check {run.get_outcome_display()}: {run.message}", level
+        )
+        return redirect("admin:lookups_auditcheck_changelist")

@@ -6,7 +6,8 @@ where it happened. The key (settings.AUDIT_CHAIN_KEY) lives outside the database
 the tables alone can't compute the hash of a row added to the end.
 
 Every stored hash depends on exactly this serialisation and key: change neither without
-re-chaining every row in a migration (0011 did so when the chain became keyed).
+re-chaining every row in a migration (0011 did so when the chain became keyed), or without a new
+CHAIN_VERSION that leaves the rows settled before with the recipe they were settled with.
 """
 
 from __future__ import annotations
@@ -88,13 +89,45 @@ FIELDS_OF_KIND = {
     CONSUMPTION_KIND: CONSUMPTION_HASHED_FIELDS,
 }
 
+# The hash recipe rows settle with now. Version 2 adds the people's usernames as text at the
+# moment the row settled (ids alone let a rename, or two usernames swapped, change who a row
+# names), and the version itself. Rows settled before keep version 1 (chain_version NULL) and
+# their stored hashes: the verifier hashes each row by its own version.
+CHAIN_VERSION = 2
+# Per kind: the column that records a username at settling -> the column holding that user's id.
+RECORDED_NAMES: dict[str | None, dict[str, str]] = {
+    None: {"agent_username": "agent_id"},
+    EXTENSION_KIND: {"agent_username": "agent_id", "approved_by_username": "approved_by_id"},
+    CONSUMPTION_KIND: {"answered_by_username": "answered_by_id"},
+}
+# A token change that carried out an approved transfer also records who asked for it.
+TRANSFER_REQUESTER_NAME = "transfer_requested_by_username"
+_VERSION_2_EXTRA = {
+    None: ("agent_username", TRANSFER_REQUESTER_NAME, "chain_version"),
+    EXTENSION_KIND: ("agent_username", "approved_by_username", "chain_version"),
+    CONSUMPTION_KIND: ("answered_by_username", "chain_version"),
+}
+
+
+def fields_of(kind: str | None, version: int | None) -> tuple[str, ...]:
+    """The columns a row of `kind` settled with hash recipe `version` (None: 1) is hashed over."""
+    if (version or 1) < 2:
+        return FIELDS_OF_KIND[kind]
+    return (*FIELDS_OF_KIND[kind], *_VERSION_2_EXTRA[kind])
+
+
+def every_field_of(kind: str | None) -> tuple[str, ...]:
+    """The columns to read for a row of `kind` whatever its version."""
+    return fields_of(kind, CHAIN_VERSION)
+
 
 def canonical_document(
     row: Mapping[str, Any], *, sequence: int, previous_hash: str, kind: str | None = None
 ) -> bytes:
     """The bytes that are hashed: the row's hashed fields as sorted-key JSON, times in UTC."""
     document: dict[str, Any] = {
-        name: _canonical_value(name, row[name]) for name in FIELDS_OF_KIND[kind]
+        name: _canonical_value(name, row[name])
+        for name in fields_of(kind, row.get("chain_version"))
     }
     if kind is not None:
         document["kind"] = kind

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models, router, transaction
 from django.db.models import F, Q
 from django.db.models.fields.json import KT
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 from lookups.appstore.transactions import OfferDiscountType, Transaction
 
+from . import audit_chain
 from .audit_chain import (
     CONSUMPTION_HASHED_FIELDS,
     CONSUMPTION_KIND,
@@ -172,6 +174,10 @@ class SettledOnceRecord(models.Model):
     chain_sequence = models.PositiveBigIntegerField(null=True, blank=True, unique=True)
     chain_previous_hash = models.CharField(max_length=64, blank=True)
     chain_hash = models.CharField(max_length=64, blank=True)
+    # The hash recipe it settled with (audit_chain.CHAIN_VERSION); NULL: the first, for rows
+    # settled before there were others. Nullable, like the names below, so adding the column
+    # leaves SQLite's table (and its triggers) in place.
+    chain_version = models.PositiveSmallIntegerField(null=True, blank=True)
 
     objects = NeverDeletedQuerySet.as_manager()
 
@@ -231,6 +237,12 @@ class TokenChange(SettledOnceRecord):
     request_id = models.UUIDField(unique=True)
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="token_changes"
+    )
+    # Usernames as they were when the row settled, in its hash: a later rename changes neither.
+    # NULL on rows settled before names were recorded (audit_chain.CHAIN_VERSION 1).
+    agent_username = models.CharField(max_length=150, null=True, blank=True)  # noqa: DJ001
+    transfer_requested_by_username = models.CharField(  # noqa: DJ001
+        max_length=150, null=True, blank=True
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     account = models.ForeignKey(CustomerAccount, models.PROTECT, related_name="token_changes")
@@ -348,6 +360,7 @@ def settle_into_chain(
         )
         updated = 0
         if stored is not None:
+            values.update(_recorded_names(row, {**stored, **values}, kind, using))
             sequence = head.last_sequence + 1
             values["chain_sequence"] = sequence
             values["chain_previous_hash"] = head.last_hash
@@ -368,6 +381,32 @@ def settle_into_chain(
 
     row.refresh_from_db(fields=list(row.SETTLED_FIELDS))
     return False
+
+
+def _recorded_names(
+    row: models.Model, stored: dict[str, Any], kind: str | None, using: str
+) -> dict[str, Any]:
+    """The chain version and the people's usernames as they are now, for the row settling."""
+    if audit_chain.CHAIN_VERSION < 2:
+        return {}
+    users = get_user_model()._base_manager.using(using)
+    names: dict[str, Any] = {"chain_version": audit_chain.CHAIN_VERSION}
+    for name_column, id_column in audit_chain.RECORDED_NAMES[kind].items():
+        user_id = stored.get(id_column)
+        username = None
+        if user_id is not None:
+            username = users.filter(pk=user_id).values_list(users.model.USERNAME_FIELD, flat=True)
+            username = username.first()
+        names[name_column] = username
+    if kind is None:
+        requester = (
+            TransferRequest.objects.using(using)
+            .filter(token_change_id=row.pk)
+            .values_list(f"requested_by__{get_user_model().USERNAME_FIELD}", flat=True)
+            .first()
+        )
+        names[audit_chain.TRANSFER_REQUESTER_NAME] = requester
+    return names
 
 
 class AuditChainHead(models.Model):
@@ -860,6 +899,8 @@ class QuarantinedNotification(models.Model):
     reason = models.CharField(max_length=300)
     body = models.TextField(blank=True)
     body_length = models.PositiveIntegerField(default=0)
+    # The address it came from (the proxy's last X-Forwarded-For entry); empty before it was kept.
+    source = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
@@ -867,6 +908,28 @@ class QuarantinedNotification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.received_at:%Y-%m-%d %H:%M} {self.reason}"
+
+
+class RefusedNotificationCount(models.Model):
+    """How many bodies one address posted to the notification endpoint in one hour that were
+    refused, or not even read because it had been refused too often; and how many of them were
+    kept as samples (QuarantinedNotification). One row per address and hour, however many."""
+
+    source = models.CharField(max_length=64)
+    hour = models.DateTimeField()
+    refused = models.PositiveIntegerField(default=0)
+    rate_limited = models.PositiveIntegerField(default=0)
+    samples = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-hour", "source"]
+        default_permissions = ("view",)
+        constraints = [
+            models.UniqueConstraint(fields=["source", "hour"], name="refusedcount_source_hour")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.hour:%Y-%m-%d %H}h: {self.refused} refused"
 
 
 class SubscriptionExtension(SettledOnceRecord):
@@ -919,6 +982,9 @@ class SubscriptionExtension(SettledOnceRecord):
         blank=True,
         related_name="extensions_approved",
     )
+    # Usernames as they were when the row settled, in its hash (see TokenChange.agent_username).
+    agent_username = models.CharField(max_length=150, null=True, blank=True)  # noqa: DJ001
+    approved_by_username = models.CharField(max_length=150, null=True, blank=True)  # noqa: DJ001
     outcome = models.CharField(
         max_length=24, choices=Outcome.choices, default=Outcome.PENDING, db_index=True
     )
@@ -1116,6 +1182,8 @@ class ConsumptionAnswer(SettledOnceRecord):
         blank=True,
         related_name="consumption_answers",
     )
+    # The username as it was when the answer settled, in its hash; NULL for the policy's.
+    answered_by_username = models.CharField(max_length=150, null=True, blank=True)  # noqa: DJ001
     by_policy = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # The body sent to Apple, as sent.
@@ -1318,3 +1386,31 @@ class CustomerVisit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent} opened {self.account.display_name} at {self.visited_at}"
+
+
+class AuditCheck(models.Model):
+    """One run of verify_audit_log, by the schedule or by an auditor: what it saw and said."""
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", "Running"
+        OK = "ok", "OK"
+        FAILED = "failed", "FAILED"
+
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Empty when the schedule started it.
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.RUNNING)
+    head_sequence = models.PositiveBigIntegerField(null=True, blank=True)
+    head_hash = models.CharField(max_length=64, blank=True)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        default_permissions = ("view",)
+        permissions = [("run_audit_checks", "Can start a check of the audit log")]
+
+    def __str__(self) -> str:
+        return f"audit log check {self.started_at:%Y-%m-%d %H:%M}: {self.get_outcome_display()}"

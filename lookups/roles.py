@@ -26,6 +26,8 @@ _AUDITOR_PERMISSIONS = (
     "lookups.view_consumptionanswer",
     "lookups.view_customernote",
     "lookups.view_customernoterevision",
+    "lookups.view_auditcheck",
+    "lookups.run_audit_checks",
 )
 
 GROUP_PERMISSIONS: dict[str, tuple[str, ...]] = {

@@ -31,3 +31,11 @@ def attempted_username(request: HttpRequest, credentials: dict | None = None) ->
     field = get_user_model().USERNAME_FIELD
     value = credentials.get(field) if credentials else request.POST.get(field)
     return value[:255] if isinstance(value, str) else value
+
+
+def lockout_terms() -> dict[str, int]:
+    """What the sign-in page tells everyone about lockouts, from the settings."""
+    return {
+        "failures": settings.AXES_FAILURE_LIMIT,
+        "minutes": max(1, round(settings.AXES_COOLOFF_TIME.total_seconds() / 60)),
+    }

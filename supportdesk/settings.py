@@ -119,6 +119,9 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_htmx",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "lookups",
     # After lookups, whose `db_worker` (the package's, plus the sweep) is the one manage.py runs.
     "django_tasks_db",
@@ -132,6 +135,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Whether this session passed a second factor, and sending those who must to it.
+    "django_otp.middleware.OTPMiddleware",
+    "lookups.second_factor.SecondFactorRequired",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -258,12 +264,21 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "lookups:home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Failed sign-ins (django-axes): after AXES_FAILURE_LIMIT failures a username is locked out, and
-# so, separately, is the address they came from, for AXES_COOLOFF_MINUTES. Kept in the database,
-# so every worker sees them; a superuser can lift a lockout in the admin (Axes > Access attempts).
+# Failed sign-ins (django-axes): after AXES_FAILURE_LIMIT failures a username is locked out from
+# anywhere, and (counted apart) a username from one address, for AXES_COOLOFF_MINUTES. Never an
+# address alone: a team behind one office address is not stopped by one person's typos. Kept in
+# the database, so every worker sees them; a manager lifts one on the lockouts page.
+# A second factor (django-otp: an authenticator app's TOTP codes, and recovery codes) for the
+# members of these groups; "superusers" names every superuser. Local mode names none by default,
+# so `make run`'s demo logins stay one step. README recommends every staff group.
+SECOND_FACTOR_GROUPS = env.list(
+    "SECOND_FACTOR_GROUPS", default=[] if SUPPORTDESK_LOCAL else ["Managers", "superusers"]
+)
+OTP_TOTP_ISSUER = "Supportdesk"
+
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
@@ -455,6 +470,13 @@ if min(APPLE_FOLLOW_UP_ATTEMPTS, ADAPTY_DELIVERY_ATTEMPTS) < 1:
         "APPLE_FOLLOW_UP_ATTEMPTS and ADAPTY_DELIVERY_ATTEMPTS are at least 1."
     )
 
+# The notification endpoint's door (lookups/services/notification_door.py): refusals one address
+# may cost per minute before it is answered 429 unread, refused bodies kept as samples per address
+# and hour, and how long the counts and samples are kept (the sweep prunes older ones).
+NOTIFICATION_REFUSALS_PER_MINUTE = env.int("NOTIFICATION_REFUSALS_PER_MINUTE", default=20)
+NOTIFICATION_REFUSED_SAMPLES_PER_HOUR = env.int("NOTIFICATION_REFUSED_SAMPLES_PER_HOUR", default=5)
+NOTIFICATION_REFUSED_KEEP_DAYS = env.int("NOTIFICATION_REFUSED_KEEP_DAYS", default=30)
+
 # --- The audit log ------------------------------------------------------------------------------
 # The key of the audit log's HMAC chain (lookups/audit_chain.py). It never reaches the database, so
 # someone who can only write to the database can't add a row the chain accepts. Given as
@@ -466,3 +488,5 @@ if len(AUDIT_CHAIN_KEY) < 32:
 # Where `verify_audit_log` keeps the chain heads it has seen, outside the database: each run checks
 # the chain still holds every one and appends the head it saw.
 AUDIT_ANCHOR_FILE = env.str("AUDIT_ANCHOR_FILE", default="")
+# How often the workers run verify_audit_log by themselves (lookups/services/audit_checks.py).
+AUDIT_CHECK_INTERVAL_MINUTES = env.float("AUDIT_CHECK_INTERVAL_MINUTES", default=60.0)

@@ -14,6 +14,7 @@ pytest_plugins = [
     "tests.fixtures.demo_customers",
     "tests.fixtures.appstore_api",
     "tests.fixtures.apple_library",
+    "tests.fixtures.database_roles",
 ]
 
 # Property-based tests: modest by default so the suite stays fast; HYPOTHESIS_PROFILE=thorough

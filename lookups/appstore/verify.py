@@ -375,9 +375,17 @@ def _as_certificate(root: x509.Certificate | bytes) -> x509.Certificate:
     return x509.load_der_x509_certificate(root)
 
 
+def _extensions(cert: x509.Certificate) -> x509.Extensions:
+    """The certificate's extensions; one that can't be read makes the certificate unreadable."""
+    try:
+        return cert.extensions
+    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType):
+        raise VerificationError("certificate", "a certificate has a malformed extension") from None
+
+
 def _has_extension(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> bool:
     try:
-        cert.extensions.get_extension_for_oid(oid)
+        _extensions(cert).get_extension_for_oid(oid)
     except x509.ExtensionNotFound:
         return False
     return True
@@ -385,7 +393,7 @@ def _has_extension(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> bool:
 
 def _is_ca(cert: x509.Certificate) -> bool:
     try:
-        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+        return _extensions(cert).get_extension_for_class(x509.BasicConstraints).value.ca
     except x509.ExtensionNotFound:
         return False
 

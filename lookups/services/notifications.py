@@ -19,8 +19,8 @@ from django.utils import timezone
 from lookups.appstore import RenewalInfo, Transaction, VerificationError
 from lookups.appstore.notification_history import NotificationHistoryQuery
 from lookups.appstore.notifications import Notification
-from lookups.models import AppStoreNotification, Purchase, QuarantinedNotification
-from lookups.services import refund_requests
+from lookups.models import AppStoreNotification, Purchase
+from lookups.services import notification_door, refund_requests
 from lookups.services.clients import app_store_client, transaction_verifier
 from lookups.services.purchase_picture import AppleStatus, learn_purchases
 from lookups.services.subscription_status import APPLE_STATUSES
@@ -38,26 +38,40 @@ class Receipt:
     refused: str = ""
 
 
-def receive(body: bytes, *, source: str = AppStoreNotification.Source.ENDPOINT) -> Receipt:
-    """Verify a posted `{"signedPayload": ...}` and store it; quarantine it if it fails."""
+def receive(
+    body: bytes, *, source: str = AppStoreNotification.Source.ENDPOINT, address: str = ""
+) -> Receipt:
+    """Verify a posted `{"signedPayload": ...}` and store it; quarantine it if it fails.
+
+    `address` is where the body came from, which refusals are counted against.
+    """
+    problem = notification_door.shape_problem(body)
+    if problem:
+        return _quarantine(body, problem, address)
     try:
         document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return _quarantine(body, "The body is not JSON.")
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return _quarantine(body, "The body is not JSON.", address)
     signed = document.get("signedPayload") if isinstance(document, dict) else None
     if not isinstance(signed, str) or not signed:
-        return _quarantine(body, "The body has no signedPayload.")
-    return receive_signed(signed, source=source, body=body)
+        return _quarantine(body, "The body has no signedPayload.", address)
+    return receive_signed(signed, source=source, body=body, address=address)
 
 
 def receive_signed(
-    signed_payload: str, *, source: str = AppStoreNotification.Source.ENDPOINT, body: bytes = b""
+    signed_payload: str,
+    *,
+    source: str = AppStoreNotification.Source.ENDPOINT,
+    body: bytes = b"",
+    address: str = "",
 ) -> Receipt:
     try:
         notification = transaction_verifier().decode_notification(signed_payload)
     except VerificationError as error:
         return _quarantine(
-            body or signed_payload.encode(), f"Verification failed ({error.check}): {error.detail}"
+            body or signed_payload.encode(),
+            f"Verification failed ({error.check}): {error.detail}",
+            address or source,
         )
     return _store(notification, source)
 
@@ -163,11 +177,8 @@ def apply_waiting(batch: int = 100) -> int:
                 applied += 1
 
 
-def _quarantine(body: bytes, reason: str) -> Receipt:
-    text = body.decode("utf-8", errors="replace")
-    QuarantinedNotification.objects.create(
-        reason=reason[:300], body=text[: QuarantinedNotification.BODY_LIMIT], body_length=len(body)
-    )
+def _quarantine(body: bytes, reason: str, address: str) -> Receipt:
+    notification_door.record_refusal(address, reason, body)
     return Receipt(None, refused=reason)
 
 

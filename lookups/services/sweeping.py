@@ -22,7 +22,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from lookups.models import AdaptyDelivery, AppStoreNotification
-from lookups.services import notifications, refund_requests
+from lookups.services import notification_door, notifications, refund_requests
 from lookups.services.adapty_delivery import (
     adapty_call_budget,
     deliver_to_adapty,
@@ -81,6 +81,7 @@ def sweep() -> Counter[str]:
             found["notifications not applied"] = unapplied
 
         found["refund requests missed"] = refund_requests.mark_missed(now)
+        found["refused notification records pruned"] = notification_door.prune(now)
     return +found
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from babel.core import Locale, UnknownLocaleError
 from babel.numbers import format_currency, format_decimal
@@ -140,3 +141,13 @@ def renews_or_expires(picture, txn: Transaction | None) -> str:
         return ""
     verb = "Expired" if expires <= datetime.now(UTC) else "Expires"
     return f"{verb} {expires:%Y-%m-%d}"
+
+
+@register.simple_tag
+def audit_alarm(user: Any) -> Any:
+    """The latest audit log check, if it failed, for those who may read the checks."""
+    if not getattr(user, "is_authenticated", False) or not user.has_perm("lookups.view_auditcheck"):
+        return None
+    from lookups.services.audit_checks import latest_failure
+
+    return latest_failure()

@@ -16,3 +16,5 @@ extension_approver_required = permission_required(
 refund_answerer_required = permission_required(
     "lookups.answer_refund_requests", raise_exception=True
 )
+# Managers: the permission only they (and superusers) hold.
+lockout_lifter_required = permission_required("lookups.approve_transfers", raise_exception=True)

@@ -4,16 +4,25 @@ are refused with VerificationError or decode, and never raise anything else."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from lookups.appstore.transactions import Transaction
 from lookups.appstore.verify import MAX_TOKEN_LENGTH, TransactionVerifier, VerificationError
 from lookups.simulators.appstore import make_signing_chain, sign_jws
+from lookups.simulators.appstore.certificates import (
+    INTERMEDIATE_MARKER_OID,
+    LEAF_MARKER_OID,
+    SigningChain,
+)
 
 BUNDLE_ID = "com.example.properties"
 
@@ -144,3 +153,93 @@ def test_wrong_types_in_a_validly_signed_payload_are_refused_or_decoded(chain, v
         for name in ("price", "is_offer_code", "is_family_shared", "is_revoked", "unknown_fields"):
             getattr(transaction, name)
         json.dumps(dict(transaction.raw), allow_nan=False)
+
+
+# --- Certificate extensions ---------------------------------------------------------------------
+
+BASIC_CONSTRAINTS = x509.oid.ExtensionOID.BASIC_CONSTRAINTS
+KEY_USAGE = x509.oid.ExtensionOID.KEY_USAGE
+EXTENSION_OIDS = [
+    BASIC_CONSTRAINTS,
+    KEY_USAGE,
+    INTERMEDIATE_MARKER_OID,
+    LEAF_MARKER_OID,
+    x509.ObjectIdentifier("1.2.3.4.5"),
+]
+
+
+def chain_with_extensions(
+    chain: SigningChain, which: str, extensions: list[tuple[x509.ObjectIdentifier, bool, bytes]]
+) -> SigningChain:
+    """The chain with its intermediate or leaf issued again carrying exactly `extensions`, raw."""
+    now = datetime.now(UTC)
+    certificate = getattr(chain, which)
+    issuer, issuer_key = (
+        (chain.root, chain.root_key)
+        if which == "intermediate"
+        else (chain.intermediate, chain.intermediate_key)
+    )
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(certificate.subject)
+        .issuer_name(issuer.subject)
+        .public_key(certificate.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+    )
+    for oid, critical, value in extensions:
+        builder = builder.add_extension(x509.UnrecognizedExtension(oid, value), critical=critical)
+    issued = builder.sign(issuer_key, hashes.SHA256())
+    certificates = {"leaf": chain.leaf, "intermediate": chain.intermediate, which: issued}
+    x5c = [
+        base64.b64encode(c.public_bytes(serialization.Encoding.DER)).decode("ascii")
+        for c in (certificates["leaf"], certificates["intermediate"], chain.root)
+    ]
+    return dataclasses.replace(chain, x5c=x5c, **{which: issued})
+
+
+MALFORMED_BASIC_CONSTRAINTS = b"\x30\x03\x01\x01"  # a SEQUENCE whose BOOLEAN has no value
+
+
+def test_an_intermediate_with_a_malformed_basic_constraints_is_refused(chain, verifier):
+    broken = chain_with_extensions(
+        chain,
+        "intermediate",
+        [
+            (BASIC_CONSTRAINTS, True, MALFORMED_BASIC_CONSTRAINTS),
+            (INTERMEDIATE_MARKER_OID, False, b"\x05\x00"),
+        ],
+    )
+
+    with pytest.raises(VerificationError) as refusal:
+        verifier.decode_transaction(sign_jws(valid_payload(), broken))
+
+    assert refusal.value.check == "certificate"
+
+
+@given(
+    which=st.sampled_from(["intermediate", "leaf"]),
+    extensions=st.lists(
+        st.tuples(
+            st.sampled_from(EXTENSION_OIDS),
+            st.booleans(),
+            st.one_of(
+                st.binary(max_size=12),
+                st.sampled_from(
+                    [b"\x30\x00", b"\x30\x03\x01\x01\xff", b"\x05\x00", b"\x03\x02\x01\x06"]
+                ),
+            ),
+        ),
+        max_size=4,
+        unique_by=lambda extension: extension[0],  # a certificate names each extension once
+    ),
+)
+@example(which="intermediate", extensions=[(BASIC_CONSTRAINTS, True, MALFORMED_BASIC_CONSTRAINTS)])
+@example(which="leaf", extensions=[(KEY_USAGE, True, b"\x03")])
+def test_any_certificate_extensions_get_a_transaction_or_a_verification_error(
+    chain, verifier, which, extensions
+):
+    bent = chain_with_extensions(chain, which, extensions)
+
+    decode(verifier, sign_jws(valid_payload(), bent))

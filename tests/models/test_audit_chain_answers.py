@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from lookups.audit_chain import CONSUMPTION_HASHED_FIELDS, CONSUMPTION_KIND, chain_hash
+from lookups.audit_chain import CONSUMPTION_KIND, chain_hash, every_field_of
 from lookups.models import ConsumptionAnswer, RefusedLink, TokenChange, TransferRequest
 from lookups.services.refused_links import record_refusal
 from tests.fixtures.rows import (
@@ -80,7 +80,9 @@ def test_answers_settle_into_the_chain_with_token_changes(agent_user, customer_a
     assert [by_agent.chain_sequence, change.chain_sequence, by_policy.chain_sequence] == [1, 2, 3]
     assert by_policy.chain_previous_hash == change.chain_hash
     assert (head().last_sequence, head().last_hash) == (3, by_policy.chain_hash)
-    row = ConsumptionAnswer.objects.filter(pk=by_policy.pk).values(*CONSUMPTION_HASHED_FIELDS)
+    row = ConsumptionAnswer.objects.filter(pk=by_policy.pk).values(
+        *every_field_of(CONSUMPTION_KIND)
+    )
     assert by_policy.chain_hash == chain_hash(
         row.get(), sequence=3, previous_hash=change.chain_hash, kind=CONSUMPTION_KIND
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from io import StringIO
 
 import psycopg
 import pytest
@@ -18,15 +17,10 @@ from django.db import connection
 
 from lookups.models import AuditChainHead, ConsumptionAnswer, RefusedLink, TokenChange
 from lookups.services.refused_links import record_refusal
+from tests.fixtures.database_roles import connect_as, refused, verify
 from tests.fixtures.rows import make_consumption_answer, make_token_change, make_transfer_request
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def postgresql() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("database roles are PostgreSQL's")
 
 
 @pytest.fixture
@@ -50,14 +44,7 @@ def app_role(postgresql: None) -> Iterator[str]:
 
 @pytest.fixture
 def as_app_role(app_role: str) -> Iterator[psycopg.Connection]:
-    settings = connection.settings_dict
-    with psycopg.connect(
-        host=settings["HOST"] or "127.0.0.1",
-        port=settings["PORT"] or 5432,
-        dbname=settings["NAME"],
-        user=app_role,
-        autocommit=True,
-    ) as app:
+    with connect_as(app_role) as app:
         yield app
 
 
@@ -69,20 +56,6 @@ def settled_log(agent_user, make_account) -> list[TokenChange]:
         assert change.settle(TokenChange.Outcome.SUCCEEDED)
         changes.append(change)
     return changes
-
-
-def verify() -> str:
-    out = StringIO()
-    call_command("verify_audit_log", stdout=out)
-    return out.getvalue()
-
-
-def refused(app: psycopg.Connection, *statements: str) -> psycopg.Error:
-    """Run the statements in one transaction as the app role; return why the database refused."""
-    with pytest.raises(psycopg.Error) as refusal, app.transaction():
-        for statement in statements:
-            app.execute(statement)
-    return refusal.value
 
 
 EMPTY_THE_LOG_WITH_THE_FLUSH_FLAG = (

@@ -107,10 +107,13 @@ def test_with_no_environment_at_all_check_deploy_refuses_naming_the_first_variab
 
 
 def test_production_settings_with_every_value_given_pass_check_deploy():
+    """Everything but the database role passes; the role is checked where the database is
+    reachable (tests/models/test_deploy_checks.py), and this one is not."""
     result = check_deploy(PRODUCTION)
 
     assert result.returncode == 0, result.stderr
-    assert "System check identified no issues" in result.stdout
+    assert "(desk.I005) The database could not be reached" in result.stderr
+    assert "System check identified 1 issue" in result.stderr
 
 
 @pytest.mark.parametrize(

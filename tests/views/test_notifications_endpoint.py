@@ -8,7 +8,12 @@ import time
 import pytest
 import requests
 
-from lookups.models import AppStoreNotification, Purchase, QuarantinedNotification
+from lookups.models import (
+    AppStoreNotification,
+    Purchase,
+    QuarantinedNotification,
+    RefusedNotificationCount,
+)
 from lookups.simulators.demo_data import PURCHASE_FREE_TRIAL, PURCHASE_OFFER_CODE
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -187,3 +192,107 @@ def test_a_mass_extension_reaches_the_desk_as_apple_sends_it(endpoint, simulator
         assert (renews == simulator.transaction(latest)["expiresDate"]) is True
         assert purchase.status == Purchase.Status.ACTIVE
     assert len(extended) == len(subscribers) - 1
+
+
+# --- Bodies that are not notifications: answered with a 4xx, counted, a bounded sample kept ------
+
+STRANGER = {"X-Forwarded-For": "198.51.100.7"}
+
+
+@pytest.fixture(autouse=True)
+def _behind_the_proxy(settings):
+    """As deployed: the client's address is the last X-Forwarded-For entry."""
+    settings.BEHIND_TLS_PROXY = True
+
+
+def _tally(source: str = "198.51.100.7") -> RefusedNotificationCount:
+    return RefusedNotificationCount.objects.get(source=source)
+
+
+def test_deep_nesting_is_refused_and_recorded(endpoint):
+    answer = requests.post(endpoint, data=b"[" * 20_000, headers=STRANGER, timeout=5)
+
+    assert answer.status_code == 400
+    assert _tally().refused == 1
+    assert QuarantinedNotification.objects.get().source == "198.51.100.7"
+
+
+def test_deep_nesting_inside_an_object_is_refused_and_recorded(endpoint):
+    body = b'{"signedPayload": ' + b"[" * 20_000 + b"}"
+
+    answer = requests.post(endpoint, data=body, headers=STRANGER, timeout=5)
+
+    assert answer.status_code == 400
+    assert _tally().refused == 1
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"signedPayload": "a\x00b"}', b'{"signedPayload": "a\\u0000b"}', b"\x00" * 10]
+)
+def test_a_nul_byte_is_refused_and_recorded(endpoint, body):
+    answer = requests.post(endpoint, data=body, headers=STRANGER, timeout=5)
+
+    assert answer.status_code == 400
+    sample = QuarantinedNotification.objects.get()
+    assert "\x00" not in sample.body and sample.body_length == len(body)
+    assert _tally().refused == 1
+
+
+def test_an_oversized_body_is_counted(endpoint):
+    answer = requests.post(endpoint, data=b"x" * (65 * 1024), headers=STRANGER, timeout=5)
+
+    assert answer.status_code == 413
+    assert _tally().refused == 1
+    assert not QuarantinedNotification.objects.exists()
+
+
+def test_a_flood_costs_no_more_than_its_answers(endpoint, simulator, settings, monkeypatch):
+    """Hundreds of 60 KB bodies from one address: a few samples and one row of counts, and the
+    address is answered 429 once past its limit; Apple, from another address, still gets in."""
+    from lookups.services import notification_door
+
+    # One window for the whole flood, however slow the machine: a minute's edge would open a new
+    # allowance of refusals halfway through.
+    monkeypatch.setattr(notification_door, "RATE_WINDOW_SECONDS", 3600)
+    settings.NOTIFICATION_REFUSALS_PER_MINUTE = 20
+    settings.NOTIFICATION_REFUSED_SAMPLES_PER_HOUR = 5
+    garbage = b'{"signedPayload": "' + b"A" * (60 * 1024 - 40) + b'"}'
+
+    with requests.Session() as session:
+        answers = [
+            session.post(endpoint, data=garbage, headers=STRANGER, timeout=5).status_code
+            for _ in range(300)
+        ]
+
+    assert answers[:20] == [400] * 20
+    assert set(answers[20:]) == {429}
+    # An hour's edge during the flood would start a second row (and allow five more samples).
+    hours = RefusedNotificationCount.objects.count()
+    assert hours in (1, 2)
+    assert QuarantinedNotification.objects.count() <= 5 * hours
+    totals = [
+        sum(getattr(row, name) for row in RefusedNotificationCount.objects.all())
+        for name in ("refused", "rate_limited")
+    ]
+    assert totals == [20, 280]
+    sent = _sent(simulator, "DID_RENEW", transaction_id=PURCHASE_OFFER_CODE)
+    assert sent.delivered
+
+
+def test_old_counts_and_samples_are_pruned(endpoint, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from lookups.services.notification_door import prune
+
+    requests.post(endpoint, data=b"not json", headers=STRANGER, timeout=5)
+    settings.NOTIFICATION_REFUSED_KEEP_DAYS = 30
+    RefusedNotificationCount.objects.update(hour=timezone.now() - timedelta(days=31))
+    QuarantinedNotification.objects.update(received_at=timezone.now() - timedelta(days=31))
+    requests.post(endpoint, data=b"not json", headers=STRANGER, timeout=5)
+
+    assert prune() == 2
+
+    assert _tally().refused == 1
+    assert QuarantinedNotification.objects.count() == 1

@@ -21,6 +21,7 @@ from django.utils import timezone
 from lookups.models import (
     AdaptyDelivery,
     AppStoreNotification,
+    AuditCheck,
     ConsumptionAnswer,
     CustomerNote,
     Export,
@@ -29,6 +30,7 @@ from lookups.models import (
     QuarantinedNotification,
     RefundRequest,
     RefusedLink,
+    RefusedNotificationCount,
     SubscriptionExtension,
     TokenChangeFollowUp,
 )
@@ -111,6 +113,13 @@ ROUTES = [
     ),
     Route("lookups:link_status", AGENTS_ONLY, kwargs=lambda o: {"pk": o["token_change"].pk}),
     Route("lookups:transfers", MANAGERS_ONLY),
+    Route("lookups:lockouts", MANAGERS_ONLY),
+    Route("lookups:lockouts", MANAGERS_ONLY, method="post"),
+    # Local mode asks nobody for a second factor; the pages answer whoever is signed in.
+    Route("lookups:second_factor", _statuses(SIGN_IN, 200, 200, 200, 200)),
+    Route("lookups:second_factor", _statuses(SIGN_IN, 200, 200, 200, 200), method="post"),
+    Route("lookups:second_factor_enrol", _statuses(SIGN_IN, 200, 200, 200, 200)),
+    Route("lookups:second_factor_enrol", _statuses(SIGN_IN, 200, 200, 200, 200), method="post"),
     Route(
         "lookups:decide_transfer",
         # Each cell has a fresh open request: managers and superusers may reject it.
@@ -221,14 +230,18 @@ DESK_MODELS = {
     "refundrequest": ("refund_request", False),
     "consumptionanswer": ("consumption_answer", False),
     "customernote": ("note", False),
+    "auditcheck": ("audit_check", False),
 }
 # Superusers alone read what Apple sent and what was quarantined; nobody writes them here.
 APPLE_NOTIFICATION_MODELS = {
     "appstorenotification": "notification",
     "quarantinednotification": "quarantined",
+    "refusednotificationcount": "refused_count",
 }
 OTHER_MODELS = ["auth_group", "auth_user", "axes_accessattempt", "axes_accesslog"]
 OTHER_MODELS += ["axes_accessfailurelog", "django_tasks_database_dbtaskresult"]
+# django-otp's devices: a superuser removes a lost authenticator so its owner enrols again.
+OTHER_MODELS += ["otp_static_staticdevice", "otp_totp_totpdevice"]
 
 
 def _desk_model_routes(model: str, obj: str, superuser_writes: bool) -> list[Route]:
@@ -308,6 +321,10 @@ ADMIN_ROUTES += [
     # the POST answers Apple's refusal on the page.
     Route("admin:lookups_appstorenotification_test", ADMIN_ONLY_SUPERUSER),
     Route("admin:lookups_appstorenotification_test", ADMIN_ONLY_SUPERUSER, method="post"),
+    # Auditors and managers start a check of the audit log; it answers with the list.
+    Route(
+        "admin:lookups_auditcheck_run", _statuses(SIGN_IN, SIGN_IN, 302, 302, 302), method="post"
+    ),
 ]
 ALL_ROUTES = ROUTES + ADMIN_ROUTES
 
@@ -420,6 +437,10 @@ def objects(agent_user, manager_user, customer_account) -> dict[str, Any]:
             payload={"notificationType": "DID_RENEW"},
         ),
         "quarantined": QuarantinedNotification.objects.create(reason="The body is not JSON."),
+        "audit_check": AuditCheck.objects.create(outcome=AuditCheck.Outcome.OK),
+        "refused_count": RefusedNotificationCount.objects.create(
+            source="198.51.100.7", hour=timezone.now(), refused=1
+        ),
     }
 
 

@@ -1,5 +1,5 @@
-"""`manage.py db_worker`: django-tasks-db's worker, which first makes sure a sweep is queued,
-and a pruning of old notifications (lookups.services.retention).
+"""`manage.py db_worker`: django-tasks-db's worker, which first makes sure a sweep, a pruning
+of old notifications (lookups.services.retention) and the scheduled audit log check are queued.
 
 So a deployment needs no cron: the sweep (lookups.tasks.sweep) queues the next one each time it
 runs, and a worker starting on an empty queue starts the cycle.
@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connections
 from django_tasks_db.management.commands.db_worker import Command as DatabaseWorkerCommand
 
+from lookups.services.audit_checks import schedule_check
 from lookups.services.retention import schedule_pruning
 from lookups.services.sweeping import schedule_sweep
 
@@ -29,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 
 class Command(DatabaseWorkerCommand):
-    help = "Run a background worker (django-tasks-db), with the desk's periodic sweep queued."
+    help = "Run a background worker (django-tasks-db), with the periodic sweep and check queued."
 
     def handle(self, *args: Any, **options: Any) -> None:
         outage_began = last_failure = 0.0
@@ -38,6 +39,7 @@ class Command(DatabaseWorkerCommand):
                 schedule_sweep()
                 # A first pruning soon after a worker starts; each queues the next a day later.
                 schedule_pruning(delay=timedelta(minutes=10))
+                schedule_check()
                 super().handle(*args, **options)
                 return
             except (OperationalError, InterfaceError) as error:

@@ -10,17 +10,22 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import models
 
 from lookups.audit_chain import (
-    CONSUMPTION_HASHED_FIELDS,
     CONSUMPTION_KIND,
-    EXTENSION_HASHED_FIELDS,
     EXTENSION_KIND,
     GENESIS_HASH,
-    HASHED_FIELDS,
     chain_hash,
+    every_field_of,
 )
-from lookups.models import AuditChainHead, ConsumptionAnswer, SubscriptionExtension, TokenChange
+from lookups.models import (
+    AuditChainHead,
+    ConsumptionAnswer,
+    SubscriptionExtension,
+    TokenChange,
+    TransferRequest,
+)
 
 CHAIN_FIELDS = ("chain_sequence", "chain_previous_hash", "chain_hash")
 
@@ -136,6 +141,7 @@ class Command(BaseCommand):
                 checked, previous = checked + 1, row
             _check_end(checked, previous, head_sequence, head_hash)
             _check_nothing_beyond_the_head()
+            _check_approved_transfers()
             if anchors:
                 missing = ", ".join(str(sequence) for sequence in sorted(anchors))
                 raise ChainBroken(
@@ -164,9 +170,9 @@ class Command(BaseCommand):
 
 
 _CHAINED = (
-    (None, TokenChange, HASHED_FIELDS),
-    (EXTENSION_KIND, SubscriptionExtension, EXTENSION_HASHED_FIELDS),
-    (CONSUMPTION_KIND, ConsumptionAnswer, CONSUMPTION_HASHED_FIELDS),
+    (None, TokenChange, every_field_of(None)),
+    (EXTENSION_KIND, SubscriptionExtension, every_field_of(EXTENSION_KIND)),
+    (CONSUMPTION_KIND, ConsumptionAnswer, every_field_of(CONSUMPTION_KIND)),
 )
 _NAMES = {None: "token change", EXTENSION_KIND: "extension", CONSUMPTION_KIND: "consumption answer"}
 
@@ -214,6 +220,26 @@ def _check_nothing_beyond_the_head() -> None:
         raise ChainBroken(
             f"{_name(beyond)} is settled beyond the chain head ({last_sequence}): "
             "no settlement gave it that place."
+        )
+
+
+def _check_approved_transfers() -> None:
+    """Fail on an approved transfer no token change of its approver's carried out.
+
+    Approving sends the link to Apple as a token change with the transfer's request_id, by the
+    approver, and that change settles into the chain. "Approved" written on a transfer any other
+    way has no such change, or points at someone else's.
+    """
+    approved = TransferRequest.objects.filter(status=TransferRequest.Status.APPROVED)
+    carried_out = approved.filter(
+        token_change__request_id=models.F("request_id"),
+        token_change__agent_id=models.F("decided_by_id"),
+    )
+    forged = approved.exclude(pk__in=carried_out.values("pk")).order_by("pk").first()
+    if forged is not None:
+        raise ChainBroken(
+            f"transfer request id={forged.pk} is approved, but no token change of its approver's "
+            "carried it out: the decision was written without an App Store call."
         )
 
 
