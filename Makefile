@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test lint format install browser clean
+.PHONY: node run test lint format install browser clean
 
 # The demo and the tests run on the local defaults (supportdesk/settings.py, .env.example).
 run test: export SUPPORTDESK_LOCAL := true
@@ -33,7 +33,12 @@ browser:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) >/dev/null 2>&1 ; } || \
 		echo "Chromium is not installed and could not be installed: browser tests will be skipped."
 
-test: install browser
+# Apple's Node.js library, as locked in tests/node; its test is skipped where Node is missing.
+node:
+	@if command -v npm >/dev/null 2>&1; then cd tests/node && npm ci --no-audit --no-fund --silent; \
+	else echo "Node.js is not installed: the check with Apple's Node.js library will be skipped."; fi
+
+test: install browser node
 	$(PY) -m pytest
 
 lint: install

@@ -377,7 +377,14 @@ def main() -> None:
 
             simulator_log = workdir / "simulator.log"
             simulator = subprocess.Popen(
-                [sys.executable, "manage.py", "appstore_simulator", "--port", str(simulator_port)],
+                [
+                    sys.executable,
+                    "manage.py",
+                    "appstore_simulator",
+                    "--port",
+                    str(simulator_port),
+                    "--no-rate-limits",
+                ],
                 cwd=ROOT,
                 stdout=simulator_log.open("w"),
                 stderr=subprocess.STDOUT,

@@ -82,6 +82,8 @@ def serve_simulator(key_pem: str, orders: dict[str, int], connection) -> None:
         key_id=KEY_ID,
         bundle_id=DEMO_BUNDLE_ID,
         app_apple_id=DEMO_APP_APPLE_ID,
+        # The desk is measured here, not Apple's limits.
+        rate_limits=False,
     )
     originals = {order_id: simulator.add_order(order_id, size) for order_id, size in orders.items()}
     with simulator:

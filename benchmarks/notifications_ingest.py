@@ -83,6 +83,8 @@ def make_simulator() -> AppStoreSimulator:
         bundle_id=DEMO_BUNDLE_ID,
         app_apple_id=DEMO_APP_APPLE_ID,
         environment="Production",
+        # The desk is measured here, not Apple's limits.
+        rate_limits=False,
     )
 
 

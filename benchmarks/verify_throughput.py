@@ -3,9 +3,16 @@
 All three work on the same 2,000 tokens, signed by the simulator's chain the way Apple signs
 (one leaf for many tokens). Each is timed over several rounds; the median round counts.
 
+Then both verifiers run again with online checks on (Apple recommends them in production), both
+on one set of --tokens tokens of the same shape, signed by a simulator running in a process
+of its own (Apple's responder is another machine) whose certificates name its OCSP responder:
+both ask the responder about the leaf and the intermediate of the chain once and keep the
+answer (Apple's library keeps a checked chain for a while when online checks are on).
+
     .venv/bin/python benchmarks/verify_throughput.py [--tokens 2000] [--rounds 5]
 
-The last line is JSON: ours_per_s, apple_per_s, bare_ecdsa_per_s, ratio_vs_apple, ratio_vs_bare.
+The last line is JSON: ours_per_s, apple_per_s, bare_ecdsa_per_s, ratio_vs_apple, ratio_vs_bare,
+ours_online_per_s, apple_online_per_s, ratio_vs_apple_online.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import multiprocessing
 import statistics
 import sys
 import time
@@ -27,15 +35,18 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from lookups.appstore import TransactionVerifier
-from lookups.simulators.appstore.certificates import make_signing_chain
+from lookups.appstore.revocation import OnlineChecks
+from lookups.simulators.appstore.certificates import SigningChain, make_signing_chain
+from lookups.simulators.appstore.local import generate_private_key_pem
+from lookups.simulators.appstore.server import AppStoreSimulator
 from lookups.simulators.appstore.signing import sign_jws
 
 BUNDLE_ID = "com.example.supportdesk.demo"
 APP_APPLE_ID = 1234567890
 
 
-def make_tokens(count: int):
-    chain = make_signing_chain()
+def make_tokens(count: int, chain: SigningChain | None = None):
+    chain = chain or make_signing_chain()
     now_ms = int(time.time() * 1000)
     tokens = []
     for n in range(count):
@@ -63,6 +74,56 @@ def make_tokens(count: int):
         }
         tokens.append(sign_jws(payload, chain))
     return chain, tokens
+
+
+def serve_simulator(count: int, connection) -> None:
+    """In its own process: a simulator serving OCSP for its chain, and tokens signed by it."""
+    simulator = AppStoreSimulator(
+        bearer_public_key=generate_private_key_pem(),
+        issuer_id="bench",
+        key_id="BENCH",
+        bundle_id=BUNDLE_ID,
+        app_apple_id=APP_APPLE_ID,
+        rate_limits=False,
+    )
+    with simulator:
+        _, tokens = make_tokens(count, simulator.chain)
+        root = simulator.chain.root.public_bytes(serialization.Encoding.DER)
+        connection.send((root, tokens))
+        connection.recv()
+
+
+def online_figures(count: int, rounds: int) -> dict[str, float]:
+    context = multiprocessing.get_context("spawn")
+    ours_end, theirs = context.Pipe()
+    process = context.Process(target=serve_simulator, args=(count, theirs), daemon=True)
+    process.start()
+    try:
+        if not ours_end.poll(60):
+            raise SystemExit("the simulator did not start within a minute")
+        root_der, tokens = ours_end.recv()
+        ours = TransactionVerifier(
+            [root_der], bundle_id=BUNDLE_ID, environment="Production", online_checks=OnlineChecks()
+        )
+        apple = SignedDataVerifier(
+            [root_der], True, Environment.PRODUCTION, BUNDLE_ID, APP_APPLE_ID
+        )
+        timings: dict[str, list[float]] = {"ours": [], "apple": []}
+        for _ in range(rounds):
+            timings["ours"].append(one_pass(ours.decode_transaction, tokens))
+            timings["apple"].append(one_pass(apple.verify_and_decode_signed_transaction, tokens))
+    finally:
+        ours_end.send("stop")
+        process.join(timeout=10)
+    ours_per_s, apple_per_s = (
+        len(tokens) / statistics.median(timings[name]) for name in ("ours", "apple")
+    )
+    return {
+        "online_tokens": len(tokens),
+        "ours_online_per_s": round(ours_per_s),
+        "apple_online_per_s": round(apple_per_s),
+        "ratio_vs_apple_online": round(ours_per_s / apple_per_s, 1),
+    }
 
 
 def one_pass(function, items) -> float:
@@ -113,12 +174,17 @@ def main() -> None:
         "bare_ecdsa_per_s": round(bare_per_s),
         "ratio_vs_apple": round(ours_per_s / apple_per_s, 2),
         "ratio_vs_bare": round(ours_per_s / bare_per_s, 3),
+        **online_figures(args.tokens, args.rounds),
     }
     print(f"tokens verified per second (median of rounds), {len(tokens)} tokens:")
     print(f"  ours (TransactionVerifier)        {figures['ours_per_s']:>8}")
     print(f"  Apple's SignedDataVerifier         {figures['apple_per_s']:>8}")
     print(f"  bare ECDSA P-256 verify            {figures['bare_ecdsa_per_s']:>8}")
     print(f"  ours / Apple {figures['ratio_vs_apple']}x, ours / bare {figures['ratio_vs_bare']}x")
+    print(f"with online checks (OCSP), {figures['online_tokens']} tokens, both sides:")
+    print(f"  ours (TransactionVerifier)        {figures['ours_online_per_s']:>8}")
+    print(f"  Apple's SignedDataVerifier         {figures['apple_online_per_s']:>8}")
+    print(f"  ours / Apple {figures['ratio_vs_apple_online']}x")
     print(json.dumps(figures))
 
 

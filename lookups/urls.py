@@ -2,6 +2,7 @@ from django.urls import path
 
 from lookups.views import (
     accounts,
+    app_download,
     extensions,
     linking,
     notifications,
@@ -21,6 +22,11 @@ urlpatterns = [
     path("orders/", orders.look_up, name="look_up"),
     path("purchases/unlinked/", unlinked.unlinked, name="unlinked"),
     path("purchases/<str:transaction_id>/history/", orders.history, name="history"),
+    path(
+        "purchases/<str:transaction_id>/app-download/",
+        app_download.app_download,
+        name="app_download",
+    ),
     path("purchases/<str:original_transaction_id>/link/", linking.link, name="link"),
     path("token-changes/<int:pk>/", linking.link_status, name="link_status"),
     path("token-changes/<int:pk>/adapty/", linking.adapty_retry, name="adapty_retry"),

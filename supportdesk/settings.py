@@ -309,6 +309,10 @@ APPSTORE_BASE_URL = env.str(
 APPSTORE_ROOT_CERTIFICATES = env.list(
     "APPSTORE_ROOT_CERTIFICATES", default=local([str(VAR_DIR / "appstore-simulator-root.pem")])
 )
+# Online checks: the leaf and intermediate of every chain are checked for revocation against the
+# OCSP responder they name (Apple recommends it in production), answers cached while valid.
+APPSTORE_ONLINE_CHECKS = env.bool("APPSTORE_ONLINE_CHECKS", default=not DEBUG)
+APPSTORE_OCSP_TIMEOUT_SECONDS = env.float("APPSTORE_OCSP_TIMEOUT_SECONDS", default=5.0)
 APPSTORE_TIMEOUT_SECONDS = env.float("APPSTORE_TIMEOUT_SECONDS", default=10.0)
 APPSTORE_MAX_RETRY_AFTER_SECONDS = env.float("APPSTORE_MAX_RETRY_AFTER_SECONDS", default=5.0)
 APPSTORE_CALL_BUDGET_SECONDS = env.float("APPSTORE_CALL_BUDGET_SECONDS", default=20.0)
@@ -354,6 +358,10 @@ _APPLE_RATE_LIMITS = {
     "extend": 20,
     "consumption": 50,
     "notification_history": 50,
+    "mass_extend": 20,
+    "mass_extend_status": 20,
+    "app_transaction": 50,
+    "finish": 50,
     # Apple allows one test notification a second, in the Sandbox too.
     "test_notification": 1,
 }

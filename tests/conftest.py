@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.fixtures.users",
     "tests.fixtures.demo_customers",
     "tests.fixtures.appstore_api",
+    "tests.fixtures.apple_library",
 ]
 
 # Property-based tests: modest by default so the suite stays fast; HYPOTHESIS_PROFILE=thorough

@@ -28,6 +28,7 @@ import urllib3
 
 from .auth import BearerTokenSigner, TokenStore
 from .backoff import backoff_delay
+from .consumption_v1 import ConsumptionInformationV1
 from .errors import (
     AppStoreError,
     AppStoreTimeoutError,
@@ -45,6 +46,7 @@ from .errors import (
     UnreadableResponseError,
     error_for_response,
 )
+from .mass_extension import MassExtensionRequest, MassExtensionStatus
 from .notification_history import (
     NotificationHistoryPage,
     NotificationHistoryQuery,
@@ -52,6 +54,8 @@ from .notification_history import (
     history_page_from_body,
     sent_notification_from,
 )
+
+__all__ = ["ConsumptionInformationV1", "MassExtensionRequest", "MassExtensionStatus"]
 
 PRODUCTION_URL = "https://api.storekit.apple.com"
 SANDBOX_URL = "https://api.storekit-sandbox.apple.com"
@@ -251,8 +255,9 @@ class RateLimiter(Protocol):
     """A request budget per endpoint, shared by every worker.
 
     Endpoint names: "lookup", "history", "set_token", "statuses", "transaction_info",
-    "refund_history", "extend", "consumption", "notification_history" and "test_notification"
-    (both test-notification calls).
+    "refund_history", "extend", "consumption" (V2 and V1), "notification_history",
+    "test_notification" (both test-notification calls), "mass_extend", "mass_extend_status",
+    "app_transaction" and "finish".
     """
 
     def acquire(self, endpoint: str) -> None:
@@ -532,6 +537,77 @@ class AppStoreClient:
             "PUT",
             f"/inApps/v2/transactions/consumption/{_segment(transaction_id)}",
             json=information.body(),
+            expect_body=False,
+        )
+
+    def send_consumption_information_v1(
+        self, transaction_id: str, information: ConsumptionInformationV1
+    ) -> None:
+        """Send Consumption Information V1 (deprecated by V2):
+        `PUT /inApps/v1/transactions/consumption/{transactionId}`; Apple answers 202."""
+        self._call(
+            "consumption",
+            "PUT",
+            f"/inApps/v1/transactions/consumption/{_segment(transaction_id)}",
+            json=information.body(),
+            expect_body=False,
+        )
+
+    # --- outage compensation, the app download, finishing a purchase -------------------------
+
+    def extend_renewal_dates_for_all_active_subscribers(self, request: MassExtensionRequest) -> str:
+        """Extend Subscription Renewal Dates for All Active Subscribers:
+        `POST /inApps/v1/subscriptions/extend/mass`. Apple answers at once with the request
+        identifier and works for hours; follow it with `get_mass_extension_status` and the
+        RENEWAL_EXTENSION notifications. Sending the same identifier again is the same request.
+        """
+        body = self._call(
+            "mass_extend", "POST", "/inApps/v1/subscriptions/extend/mass", json=request.body()
+        )
+        identifier = body.get("requestIdentifier")
+        if not isinstance(identifier, str) or not identifier:
+            raise UnreadableResponseError(
+                http_status=200, agent_message="The App Store's answer had no request reference."
+            )
+        return identifier
+
+    def get_mass_extension_status(
+        self, product_id: str, request_identifier: str
+    ) -> MassExtensionStatus:
+        """Get Status of Subscription Renewal Date Extensions:
+        `GET /inApps/v1/subscriptions/extend/mass/{productId}/{requestIdentifier}`."""
+        body = self._call(
+            "mass_extend_status",
+            "GET",
+            f"/inApps/v1/subscriptions/extend/mass/{_segment(product_id)}/"
+            f"{_segment(request_identifier)}",
+        )
+        return MassExtensionStatus.from_body(body)
+
+    def get_app_transaction_info(self, any_transaction_id: str) -> str:
+        """Get App Transaction Info: `GET /inApps/v1/transactions/appTransactions/{id}`.
+
+        Returns the signed app transaction (verify it with `decode_app_transaction`).
+        """
+        body = self._call(
+            "app_transaction",
+            "GET",
+            f"/inApps/v1/transactions/appTransactions/{_segment(any_transaction_id)}",
+        )
+        signed = body.get("signedAppTransactionInfo")
+        if not isinstance(signed, str):
+            raise UnreadableResponseError(
+                http_status=200, agent_message="The App Store's answer held no app download."
+            )
+        return signed
+
+    def finish_transaction(self, transaction_id: str) -> None:
+        """Finish Transaction: `POST /inApps/v1/transactions/{transactionId}/finish`, telling
+        Apple the purchase was delivered (by hand, for an agent)."""
+        self._call(
+            "finish",
+            "POST",
+            f"/inApps/v1/transactions/{_segment(transaction_id)}/finish",
             expect_body=False,
         )
 

@@ -362,6 +362,40 @@ class InvalidConsumptionInformationError(AppStoreError):
     agent_message = "The consumption information is not complete or not valid."
 
 
+class InvalidRefundPreferenceError(AppStoreError):
+    error_code = 4000044
+    agent_message = "The refund preference must be decline, full refund or prorated."
+
+
+class ConsumptionPercentageAutoRenewableSubscriptionError(AppStoreError):
+    error_code = 4000209
+    agent_message = (
+        "Apple works out how much of a subscription was used itself: leave the consumed share "
+        "out for an auto-renewable subscription."
+    )
+
+
+# Outage compensation (Extend Subscription Renewal Dates for All Active Subscribers).
+class InvalidStorefrontCountryCodeError(AppStoreError):
+    error_code = 4000028
+    agent_message = "Each storefront must be a three-letter country code, such as USA or FRA."
+
+
+class InvalidEmptyStorefrontCountryCodeListError(AppStoreError):
+    error_code = 4000027
+    agent_message = "Choose at least one storefront, or leave the list out for all of them."
+
+
+class StatusRequestNotFoundError(AppStoreError):
+    error_code = 4040009
+    agent_message = "The App Store has no mass extension with that reference for this product."
+
+
+class AppTransactionDoesNotExistError(AppStoreError):
+    error_code = 4040019
+    agent_message = "The App Store has no record of this customer downloading the app."
+
+
 # Get Notification History and the test notification.
 class InvalidPaginationTokenError(AppStoreError):
     error_code = 4000014

@@ -4,7 +4,8 @@ The checks, in order: the token's form; `alg` is ES256; `x5c` holds exactly thre
 leaf is issued by the intermediate and the intermediate by one of the configured roots (the root
 the token carries is never trusted); the leaf and intermediate carry Apple's marker extensions;
 the ES256 signature verifies with the leaf's key; every certificate is valid at the payload's
-`signedDate`; and `bundleId` and `environment` match the configuration.
+`signedDate`; and `bundleId` and `environment` match the configuration. With online checks
+(`revocation.OnlineChecks`), the leaf and the intermediate must also not be revoked.
 
 Renewal info and App Store Server Notifications pass the same chain, signature and validity
 checks. Renewal info names no bundle ID, so only its environment is matched; a notification's app
@@ -23,10 +24,12 @@ import binascii
 import json
 import math
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -34,6 +37,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from .app_transactions import AppTransaction
 from .notifications import Notification, NotificationData
 from .renewal_info import RenewalInfo
 from .transactions import DecodingError, Transaction
@@ -46,7 +50,13 @@ _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 
 
 class VerificationError(Exception):
-    """A signed transaction failed a check; `check` names which one."""
+    """A signed transaction failed a check; `check` names which one.
+
+    `retryable` is true when nothing is known to be wrong and asking again later may pass (the
+    certificate status service could not be reached).
+    """
+
+    retryable = False
 
     def __init__(self, check: str, detail: str) -> None:
         self.check = check
@@ -59,6 +69,17 @@ class _TrustedChain:
     leaf_key: ec.EllipticCurvePublicKey
     valid_from_ms: int
     valid_until_ms: int
+    certificates: tuple[x509.Certificate, x509.Certificate, x509.Certificate]
+
+
+class OnlineChecker(Protocol):
+    """Revocation checks of a chain's leaf and intermediate (see `revocation.OnlineChecks`)."""
+
+    def check_chain(
+        self, leaf: x509.Certificate, intermediate: x509.Certificate, root: x509.Certificate
+    ) -> float:
+        """Raise unless neither is revoked; the UNIX time until which the answers hold."""
+        ...
 
 
 def load_root_certificates(paths: Iterable[str | Path]) -> list[x509.Certificate]:
@@ -82,8 +103,13 @@ class TransactionVerifier:
         bundle_id: str,
         environment: str,
         app_apple_id: int | None = None,
+        online_checks: OnlineChecker | None = None,
     ) -> None:
         self._roots = [_as_certificate(root) for root in root_certificates]
+        # With online checks, every token's leaf and intermediate are checked for revocation.
+        self._online = online_checks
+        # Header -> UNIX time until which its chain's revocation answers hold.
+        self._online_until: dict[str, float] = {}
         if not self._roots:
             raise ValueError("at least one trusted root certificate is required")
         self.bundle_id = bundle_id
@@ -101,6 +127,22 @@ class TransactionVerifier:
             raise VerificationError("environment", f"signed for {payload.get('environment')!r}")
         try:
             return Transaction.from_payload(payload)
+        except DecodingError as exc:
+            raise VerificationError("payload", str(exc)) from exc
+
+    def decode_app_transaction(self, signed: str) -> AppTransaction:
+        """Verify Get App Transaction Info's signedAppTransactionInfo (same chain checks): the
+        app must be ours, and its receipt type our environment."""
+        payload = self._verified_payload(signed)
+        if payload.get("bundleId") != self.bundle_id:
+            raise VerificationError("bundle_id", f"signed for {payload.get('bundleId')!r}")
+        app_apple_id = payload.get("appAppleId")
+        if self.app_apple_id is not None and app_apple_id not in (None, self.app_apple_id):
+            raise VerificationError("app_apple_id", f"signed for app {app_apple_id!r}")
+        if payload.get("receiptType") != self.environment:
+            raise VerificationError("environment", f"signed for {payload.get('receiptType')!r}")
+        try:
+            return AppTransaction.from_payload(payload)
         except DecodingError as exc:
             raise VerificationError("payload", str(exc)) from exc
 
@@ -165,6 +207,12 @@ class TransactionVerifier:
         """The payload of a JWS whose chain, signature and signedDate validity all check out."""
         header_part, payload_part, signature_part = _split(signed)
         chain = self._chains.get(header_part) or self._trust_header(header_part)
+        if self._online is not None and self._online_until.get(header_part, 0.0) <= time.time():
+            held = self._online.check_chain(*chain.certificates)
+            with self._lock:
+                if len(self._online_until) >= MAX_CACHED_CHAINS:
+                    self._online_until.clear()
+                self._online_until[header_part] = held
 
         signature = _b64url(signature_part, "signature")
         if len(signature) != 64:
@@ -234,6 +282,7 @@ class TransactionVerifier:
             leaf_key=leaf_key,
             valid_from_ms=max(_millis(cert.not_valid_before_utc) for cert in chain),
             valid_until_ms=min(_millis(cert.not_valid_after_utc) for cert in chain),
+            certificates=chain,
         )
         with self._lock:
             if len(self._chains) >= MAX_CACHED_CHAINS:

@@ -18,7 +18,11 @@ from lookups.simulators.appstore.server import AppStoreSimulator
 
 
 def appstore_simulator(
-    *, host: str = "127.0.0.1", port: int | None = None, notification_url: str | None = None
+    *,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    notification_url: str | None = None,
+    rate_limits: bool = True,
 ) -> AppStoreSimulator:
     """The App Store simulator (not yet started), on APPSTORE_SIMULATOR_PORT unless told.
 
@@ -38,6 +42,7 @@ def appstore_simulator(
         host=host,
         port=settings.APPSTORE_SIMULATOR_PORT if port is None else port,
         notification_url=notification_url or settings.APPSTORE_SIMULATOR_NOTIFICATION_URL or None,
+        rate_limits=rate_limits,
     )
 
 

@@ -21,6 +21,7 @@ from lookups.appstore import (
     TransactionVerifier,
     load_root_certificates,
 )
+from lookups.appstore.revocation import OnlineChecks
 from lookups.services.apple_pauses import DatabasePauses
 from lookups.services.shared_rate_budget import SharedRateBudget
 
@@ -62,6 +63,11 @@ def transaction_verifier() -> TransactionVerifier:
         bundle_id=settings.APPSTORE_BUNDLE_ID,
         environment=settings.APPSTORE_ENVIRONMENT,
         app_apple_id=settings.APPSTORE_APP_APPLE_ID,
+        online_checks=(
+            OnlineChecks(timeout_seconds=settings.APPSTORE_OCSP_TIMEOUT_SECONDS)
+            if settings.APPSTORE_ONLINE_CHECKS
+            else None
+        ),
     )
 
 

@@ -254,6 +254,12 @@ def _verify_and_annotate(
 
 
 def _verification_message(error: VerificationError) -> str:
+    if error.retryable:
+        return (
+            "Apple's certificate status service could not be reached, so this transaction "
+            "could not be checked yet. Nothing says it is forged: look it up again in a minute "
+            f"(check: {error.check})."
+        )
     return (
         "This transaction's signature could not be verified, so it is not shown. "
         f"Do not act on it; report it to an administrator (check failed: {error.check})."

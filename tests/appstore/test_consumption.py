@@ -157,7 +157,7 @@ def test_our_client_refuses_what_apple_would(options, error):
         ),
         (
             {"refundPreference": "MAYBE"},
-            (400, 4000000, "Invalid request. The refund preference value is invalid."),
+            (400, 4000044, "Invalid request. The refund preference field is invalid."),
         ),
     ],
 )

@@ -150,7 +150,7 @@ def test_focus_shows_on_every_control_the_keyboard_reaches_and_answers_are_annou
     expect(page.locator("table.purchases")).to_be_visible()
     unringed: list[str] = []
     reached: list[str] = []
-    for _ in range(12):
+    for _ in range(14):
         page.keyboard.press("Tab")
         # What a keyboard user sees around the focused control: the outline's style and width.
         focused = page.evaluate(
@@ -167,7 +167,7 @@ def test_focus_shows_on_every_control_the_keyboard_reaches_and_answers_are_annou
     screenshots.take(page, "focus-ring")
     assert unringed == []
     # The order's controls, then round again to the top bar: everything in reading order.
-    assert reached[:3] == ["BUTTON Look up", "A History", "A Link to customer"]
+    assert reached[:4] == ["BUTTON Look up", "A App download", "A History", "A Link to customer"]
     assert "A Look up an order" in reached
     # Answers swapped into the page are announced without moving the focus.
     expect(page.locator("#results")).to_have_attribute("aria-live", "polite")

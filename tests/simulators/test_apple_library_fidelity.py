@@ -17,7 +17,6 @@ import pytest
 import requests
 from appstoreserverlibrary.api_client import (
     APIException,
-    AppStoreServerAPIClient,
     GetTransactionHistoryVersion,
 )
 from appstoreserverlibrary.models.ConsumptionRequest import ConsumptionRequest
@@ -36,7 +35,6 @@ from appstoreserverlibrary.models.TransactionHistoryRequest import (
 from appstoreserverlibrary.models.UpdateAppAccountTokenRequest import (
     UpdateAppAccountTokenRequest,
 )
-from appstoreserverlibrary.signed_data_verifier import SignedDataVerifier
 from cryptography.hazmat.primitives import serialization
 
 from lookups.simulators.appstore.catalog import DAY_MS, LIFETIME
@@ -53,31 +51,6 @@ from lookups.simulators.demo_data import (
     ORDER_OFFER_CODE,
     ORDER_REVOKED_SUBSCRIPTION,
 )
-
-
-@pytest.fixture
-def apple_client(simulator, appstore_credentials) -> AppStoreServerAPIClient:
-    client = AppStoreServerAPIClient(
-        signing_key=appstore_credentials.private_key_pem.encode("ascii"),
-        key_id=appstore_credentials.key_id,
-        issuer_id=appstore_credentials.issuer_id,
-        bundle_id=appstore_credentials.bundle_id,
-        environment=Environment.PRODUCTION,
-    )
-    assert client._base_url == "https://api.storekit.apple.com"
-    client._base_url = simulator.url
-    return client
-
-
-@pytest.fixture
-def apple_verifier(simulator, appstore_credentials) -> SignedDataVerifier:
-    return SignedDataVerifier(
-        root_certificates=[simulator.chain.root.public_bytes(serialization.Encoding.DER)],
-        enable_online_checks=False,
-        environment=Environment.PRODUCTION,
-        bundle_id=appstore_credentials.bundle_id,
-        app_apple_id=appstore_credentials.app_apple_id,
-    )
 
 
 def test_apple_signs_its_bearer_token_without_iat(apple_client):

@@ -45,6 +45,10 @@ def test_every_endpoint_gets_apples_limit_by_default():
         "extend": 20,
         "consumption": 50,
         "notification_history": 50,
+        "mass_extend": 20,
+        "mass_extend_status": 20,
+        "app_transaction": 50,
+        "finish": 50,
         "test_notification": 1,
     }
 

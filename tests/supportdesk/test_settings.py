@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from lookups.appstore.client import PRODUCTION_URL
+from lookups.simulators.appstore.certificates import make_signing_chain
 from lookups.simulators.appstore.local import generate_private_key_pem
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -390,3 +391,23 @@ def test_without_a_proxy_the_forwarded_scheme_is_not_trusted():
     probe = json.loads(result.stdout.strip().splitlines()[-1])
     assert probe["proxy_ssl_header"] is None
     assert probe["proxied_status"] == 301
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({**PRODUCTION}, True),
+        ({**PRODUCTION, "APPSTORE_ONLINE_CHECKS": "false"}, False),
+        ({"SUPPORTDESK_LOCAL": "true"}, False),
+    ],
+)
+def test_online_checks_are_on_unless_debug_or_turned_off(environment, expected, tmp_path):
+    root = make_signing_chain().write_root(tmp_path / "root.pem")
+    environment = {**environment, "APPSTORE_ROOT_CERTIFICATES": str(root)}
+    code = (
+        "import django; django.setup(); from lookups.services.clients import "
+        "transaction_verifier; print(transaction_verifier()._online is not None)"
+    )
+    result = run(["-c", code], {"DJANGO_SETTINGS_MODULE": "supportdesk.settings", **environment})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(expected)

@@ -509,3 +509,33 @@ def test_a_rate_limited_link_says_when_to_try_again_and_waits_for_it(
     made = post_link(agent_client, original_id, maya, lookup)
     assert "Linked to <strong>Maya Patel</strong>" in made.text
     assert TokenChange.objects.count() == 3 and put_calls(simulator) == 2
+
+
+def test_an_unreachable_certificate_status_service_is_a_try_again_not_a_forgery(
+    agent_client, appstore_settings, simulator
+):
+    appstore_settings.APPSTORE_ONLINE_CHECKS = True
+    simulator.inject_fault("internal_error", endpoint="ocsp", times=100)
+
+    response = look_up(agent_client)
+
+    assert "certificate status service could not be reached" in html.unescape(response.text)
+    [problem] = {r["problem"] for r in Lookup.objects.get().transactions}
+    assert "look it up again in a minute" in problem and "forged" in problem
+    assert "report it to an administrator" not in problem
+
+    simulator.clear_faults()
+    assert '<tr id="txn-' in look_up(agent_client).text
+
+
+def test_a_revoked_certificate_is_refused_with_online_checks_on(
+    agent_client, appstore_settings, simulator
+):
+    appstore_settings.APPSTORE_ONLINE_CHECKS = True
+    simulator.inject_fault("revoked_certificate", endpoint="ocsp", target="leaf", times=100)
+
+    response = look_up(agent_client)
+
+    assert '<tr id="txn-' not in response.text
+    [problem] = {r["problem"] for r in Lookup.objects.get().transactions}
+    assert "check failed: revoked" in problem

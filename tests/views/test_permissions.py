@@ -85,6 +85,11 @@ ROUTES = [
     Route("lookups:unlinked", _statuses(SIGN_IN, 200, 403, 200, 200)),
     Route("lookups:history", AGENTS_ONLY, kwargs=lambda o: {"transaction_id": PURCHASE_OFFER_CODE}),
     Route(
+        "lookups:app_download",
+        AGENTS_ONLY,
+        kwargs=lambda o: {"transaction_id": PURCHASE_OFFER_CODE},
+    ),
+    Route(
         "lookups:link",
         AGENTS_ONLY,
         kwargs=lambda o: {"original_transaction_id": PURCHASE_OFFER_CODE},

@@ -1,4 +1,5 @@
-"""`python manage.py appstore_simulator [--port N]`: the local App Store simulator, alone."""
+"""`python manage.py appstore_simulator [--port N] [--no-rate-limits]`: the local App Store
+simulator, alone."""
 
 from __future__ import annotations
 
@@ -17,9 +18,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", type=int, default=settings.APPSTORE_SIMULATOR_PORT)
         parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument(
+            "--no-rate-limits",
+            action="store_true",
+            help="Switch Apple's per-app, per-endpoint rate limits off (load tests).",
+        )
 
-    def handle(self, *args: object, port: int, host: str, **options: object) -> None:
-        simulator = appstore_simulator(host=host, port=port)
+    def handle(
+        self, *args: object, port: int, host: str, no_rate_limits: bool, **options: object
+    ) -> None:
+        simulator = appstore_simulator(host=host, port=port, rate_limits=not no_rate_limits)
         try:
             simulator.start()
         except OSError as problem:

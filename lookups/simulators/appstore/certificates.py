@@ -18,7 +18,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 # Apple marks the certificates it signs App Store data with; verifiers look for these.
 LEAF_MARKER_OID = x509.ObjectIdentifier("1.2.840.113635.100.6.11.1")
@@ -78,12 +78,15 @@ def make_signing_chain(
     not_valid_before: datetime | None = None,
     not_valid_after: datetime | None = None,
     root: SigningChain | None = None,
+    ocsp_url: str | None = None,
 ) -> SigningChain:
     """A fresh EC P-256 chain: root CA, intermediate CA and signing leaf.
 
     The keyword options build the broken chains verifiers must refuse: a leaf or intermediate
     without Apple's marker extension, a leaf outside its validity period. `root` reuses another
     chain's root (certificate and key) to issue a new intermediate and leaf under it.
+    `ocsp_url` names the OCSP responder (Authority Information Access) in the intermediate and
+    the leaf, as Apple's certificates name Apple's.
     """
     now = datetime.now(UTC).replace(microsecond=0)
     if root is None:
@@ -114,6 +117,7 @@ def make_signing_chain(
         ca=True,
         path_length=0,
         marker=INTERMEDIATE_MARKER_OID if intermediate_oid else None,
+        ocsp_url=ocsp_url,
     )
 
     leaf_key = ec.generate_private_key(ec.SECP256R1())
@@ -127,8 +131,35 @@ def make_signing_chain(
         ca=False,
         path_length=None,
         marker=LEAF_MARKER_OID if leaf_oid else None,
+        ocsp_url=ocsp_url,
     )
     return _assemble(root_certificate, intermediate, leaf, root_key, intermediate_key, leaf_key)
+
+
+def make_ocsp_responder(
+    issuer: x509.Certificate, issuer_key: ec.EllipticCurvePrivateKey
+) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    """A delegated OCSP responder certificate (OCSP signing) issued by `issuer`, and its key.
+
+    Apple's responders sign with such certificates, and Apple's Node.js library expects one.
+    """
+    now = datetime.now(UTC).replace(microsecond=0)
+    key = ec.generate_private_key(ec.SECP256R1())
+    common_name = str(issuer.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value)
+    certificate = _issue(
+        # Common names are at most 64 characters.
+        subject=_name(f"{common_name[:48]} OCSP Responder"),
+        subject_key=key.public_key(),
+        issuer=issuer.subject,
+        issuer_key=issuer_key,
+        not_valid_before=now - timedelta(days=1),
+        not_valid_after=now + timedelta(days=365),
+        ca=False,
+        path_length=None,
+        marker=None,
+        extended_key_usage=ExtendedKeyUsageOID.OCSP_SIGNING,
+    )
+    return certificate, key
 
 
 def load_signing_chain(pem: bytes) -> SigningChain:
@@ -189,6 +220,8 @@ def _issue(
     ca: bool,
     path_length: int | None,
     marker: x509.ObjectIdentifier | None,
+    ocsp_url: str | None = None,
+    extended_key_usage: x509.ObjectIdentifier | None = None,
 ) -> x509.Certificate:
     # Strict verifiers (OpenSSL's X509_STRICT, which Apple's library turns on) want critical
     # basic constraints and key usage, and key identifiers linking each certificate to its issuer.
@@ -224,6 +257,15 @@ def _issue(
     if marker is not None:
         builder = builder.add_extension(
             x509.UnrecognizedExtension(marker, _DER_NULL), critical=False
+        )
+    if extended_key_usage is not None:
+        builder = builder.add_extension(x509.ExtendedKeyUsage([extended_key_usage]), critical=False)
+    if ocsp_url is not None:
+        responder = x509.AccessDescription(
+            AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url)
+        )
+        builder = builder.add_extension(
+            x509.AuthorityInformationAccess([responder]), critical=False
         )
     return builder.sign(issuer_key, hashes.SHA256())
 

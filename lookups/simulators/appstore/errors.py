@@ -87,12 +87,55 @@ INVALID_DELIVERY_STATUS = AppleError(
 INVALID_SAMPLE_CONTENT_PROVIDED = AppleError(
     400, 4000041, "Invalid request. The sample content provided field is invalid."
 )
-# Apple names these two errors but documents no codes for them; both are general bad requests.
+# Apple's pages give no code for these two; both answer as a general bad request.
 CONSUMPTION_PERCENTAGE_OUT_OF_RANGE = AppleError(
     400, 4000000, "Invalid request. The consumption percentage is outside the valid range."
 )
+UNDELIVERED_CONSUMPTION_PERCENTAGE_NON_ZERO = AppleError(
+    400,
+    4000000,
+    "Invalid request. The consumption percentage must be zero for the provided delivery status.",
+)
 INVALID_REFUND_PREFERENCE = AppleError(
-    400, 4000000, "Invalid request. The refund preference value is invalid."
+    400, 4000044, "Invalid request. The refund preference field is invalid."
+)
+CONSUMPTION_PERCENTAGE_AUTO_RENEWABLE_SUBSCRIPTION = AppleError(
+    400,
+    4000209,
+    "Invalid request. The consumption percentage field is not supported for auto-renewable "
+    "subscription transactions.",
+)
+# Send Consumption Information V1's fields.
+INVALID_ACCOUNT_TENURE = AppleError(
+    400, 4000032, "Invalid request. The account tenure field is invalid."
+)
+INVALID_APP_ACCOUNT_TOKEN = AppleError(
+    400, 4000033, "Invalid request. The app account token field is invalid."
+)
+INVALID_CONSUMPTION_STATUS = AppleError(
+    400, 4000034, "Invalid request. The consumption status field is invalid."
+)
+INVALID_LIFETIME_DOLLARS_PURCHASED = AppleError(
+    400, 4000037, "Invalid request. The lifetime dollars purchased field is invalid."
+)
+INVALID_LIFETIME_DOLLARS_REFUNDED = AppleError(
+    400, 4000038, "Invalid request. The lifetime dollars refunded field is invalid."
+)
+INVALID_PLATFORM = AppleError(400, 4000039, "Invalid request. The platform field is invalid.")
+INVALID_PLAY_TIME = AppleError(400, 4000040, "Invalid request. The playtime field is invalid.")
+INVALID_USER_STATUS = AppleError(400, 4000042, "Invalid request. The user status field is invalid.")
+# Extend Subscription Renewal Dates for All Active Subscribers and its status.
+INVALID_EMPTY_STOREFRONT_COUNTRY_CODE_LIST = AppleError(
+    400, 4000027, "Invalid request. The storefront country code list is empty."
+)
+INVALID_STOREFRONT_COUNTRY_CODE = AppleError(
+    400, 4000028, "Invalid request. A storefront country code is invalid."
+)
+STATUS_REQUEST_NOT_FOUND = AppleError(
+    404, 4040009, "The server didn't find a subscription-renewal-date extension request."
+)
+APP_TRANSACTION_DOES_NOT_EXIST = AppleError(
+    404, 4040019, "No app transaction exists for the customer."
 )
 SUBSCRIPTION_EXTENSION_INELIGIBLE = AppleError(
     403, 4030004, "Forbidden - subscription state ineligible for extension."
@@ -186,6 +229,20 @@ _KNOWN = {
         INVALID_CUSTOMER_CONSENTED,
         INVALID_DELIVERY_STATUS,
         INVALID_SAMPLE_CONTENT_PROVIDED,
+        INVALID_REFUND_PREFERENCE,
+        CONSUMPTION_PERCENTAGE_AUTO_RENEWABLE_SUBSCRIPTION,
+        INVALID_ACCOUNT_TENURE,
+        INVALID_APP_ACCOUNT_TOKEN,
+        INVALID_CONSUMPTION_STATUS,
+        INVALID_LIFETIME_DOLLARS_PURCHASED,
+        INVALID_LIFETIME_DOLLARS_REFUNDED,
+        INVALID_PLATFORM,
+        INVALID_PLAY_TIME,
+        INVALID_USER_STATUS,
+        INVALID_EMPTY_STOREFRONT_COUNTRY_CODE_LIST,
+        INVALID_STOREFRONT_COUNTRY_CODE,
+        STATUS_REQUEST_NOT_FOUND,
+        APP_TRANSACTION_DOES_NOT_EXIST,
         SUBSCRIPTION_EXTENSION_INELIGIBLE,
         SUBSCRIPTION_MAX_EXTENSION,
         FAMILY_SHARED_SUBSCRIPTION_EXTENSION_INELIGIBLE,

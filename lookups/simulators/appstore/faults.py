@@ -14,6 +14,7 @@ NOT_JSON = "not_json"
 UNTRUSTED_CHAIN = "untrusted_chain"
 NOT_FOUND_RETRYABLE = "not_found_retryable"
 APPLE_ERROR = "apple_error"
+REVOKED_CERTIFICATE = "revoked_certificate"
 
 FAULT_KINDS = frozenset(
     {
@@ -25,6 +26,7 @@ FAULT_KINDS = frozenset(
         UNTRUSTED_CHAIN,
         NOT_FOUND_RETRYABLE,
         APPLE_ERROR,
+        REVOKED_CERTIFICATE,
     }
 )
 ENDPOINTS = frozenset({"lookup", "history", "set_token", "*"}) | {
@@ -33,6 +35,13 @@ ENDPOINTS = frozenset({"lookup", "history", "set_token", "*"}) | {
     "refund_history",
     "extend",
     "consumption",
+    "consumption_v1",
+    "mass_extend",
+    "mass_extend_status",
+    "app_transaction",
+    "finish",
+    # The OCSP responder the certificates name.
+    "ocsp",
 }
 ANY = "*"
 
@@ -64,6 +73,13 @@ class Fault:
             raise ValueError(f"Unknown endpoint {self.endpoint!r}; one of {sorted(ENDPOINTS)}.")
         if self.kind == NOT_FOUND_RETRYABLE and self.endpoint not in ("set_token", ANY):
             raise ValueError("not_found_retryable is an answer of Set App Account Token only.")
+        if self.kind == REVOKED_CERTIFICATE and (
+            self.endpoint not in ("ocsp", ANY) or self.target not in ("leaf", "intermediate", ANY)
+        ):
+            raise ValueError(
+                "revoked_certificate is an answer of the OCSP responder; target is 'leaf', "
+                "'intermediate' or '*'."
+            )
         if not isinstance(self.target, str) or not self.target:
             raise ValueError("target is an order ID, a transaction ID or '*'.")
         if isinstance(self.times, bool) or not isinstance(self.times, int) or self.times < 1:
@@ -101,6 +117,11 @@ class Fault:
     def applies_to(self, endpoint: str) -> bool:
         if self.kind == NOT_FOUND_RETRYABLE and endpoint != "set_token":
             return False
+        if self.kind == REVOKED_CERTIFICATE:
+            return endpoint == "ocsp"
+        if endpoint == "ocsp":
+            # A fault for any endpoint stays with the API; the responder takes its own only.
+            return self.endpoint == "ocsp"
         return self.endpoint in (ANY, endpoint)
 
 

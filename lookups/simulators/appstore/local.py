@@ -83,12 +83,14 @@ def local_simulator(
     host: str = "127.0.0.1",
     port: int = 0,
     notification_url: str | None = None,
+    rate_limits: bool = True,
 ) -> AppStoreSimulator:
     """A simulator (not yet started) that checks bearer tokens made with `private_key_pem`.
 
     Its chain is kept beside the root certificate file and reused across restarts, and the root
     is (re)written to `root_certificate_path` so the app trusts what the simulator signs.
     `notification_url` is where it sends App Store Server Notifications (the desk's endpoint).
+    `rate_limits` False switches Apple's rate limits off.
     """
     root_path = Path(root_certificate_path)
     chain = load_or_create_signing_chain(root_path.parent / CHAIN_FILE_NAME)
@@ -104,4 +106,5 @@ def local_simulator(
         port=port,
         chain=chain,
         notification_url=notification_url,
+        rate_limits=rate_limits,
     )

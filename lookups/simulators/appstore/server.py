@@ -16,6 +16,7 @@ be tested against rate limits, outages, slow answers and untrusted signatures.
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import re
@@ -27,7 +28,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from lookups.simulators.appstore import demo_life, errors, faults
+from lookups.appstore.revocation import responder_url
+from lookups.simulators.appstore import demo_life, errors, faults, ocsp_responder
 from lookups.simulators.appstore.bearer import BearerCheck, load_public_key
 from lookups.simulators.appstore.catalog import DEMO_APP_APPLE_ID, DEMO_BUNDLE_ID
 from lookups.simulators.appstore.certificates import SigningChain, make_signing_chain
@@ -35,12 +37,14 @@ from lookups.simulators.appstore.demo_life import DemoLife, LifeError
 from lookups.simulators.appstore.errors import ApiError, AppleError
 from lookups.simulators.appstore.events import StoreEvent
 from lookups.simulators.appstore.faults import Fault, FaultBook
+from lookups.simulators.appstore.mass_extension import DEFAULT_DURATION_SECONDS, MassExtensions
 from lookups.simulators.appstore.notifications import (
     DEFAULT_RETRY_DELAYS,
     NotificationOutbox,
     OutgoingNotification,
     sign_notification,
 )
+from lookups.simulators.appstore.rate_limits import HOUR_SECONDS, RateLimits
 from lookups.simulators.appstore.signing import sign_jws
 from lookups.simulators.appstore.store import TransactionStore
 from lookups.simulators.http_server import BackgroundServer, TrackedHandler, json_or_none
@@ -86,6 +90,7 @@ class AppStoreSimulator(BackgroundServer):
         chain: SigningChain | None = None,
         notification_url: str | None = None,
         notification_retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        rate_limits: bool = True,
     ) -> None:
         super().__init__(handler_class=_Handler, host=host, port=port)
         self.bundle_id = bundle_id
@@ -104,20 +109,46 @@ class AppStoreSimulator(BackgroundServer):
         )
         self._log_lock = threading.Lock()
         self._requests: list[tuple[str, str]] = []
+        self.ocsp_requests = 0
         self._request_times: list[float] = []
         self.notifications = NotificationOutbox(
             url=notification_url, retry_delays=notification_retry_delays
         )
         self.life = DemoLife(self.store)
+        # Apple's per-app, per-endpoint limits; off for benchmarks that measure the desk.
+        self._rate_limits_on = rate_limits
+        self.rate_limits = RateLimits(environment=environment, enabled=rate_limits)
+        self.mass_extensions = MassExtensions(
+            self.store, self.emit_notification, app_apple_id=app_apple_id
+        )
         # The store's events are what Apple announces: each becomes a notification.
         self.store.add_listener(self._announce)
 
     def start(self) -> AppStoreSimulator:
         super().start()
+        self._name_ocsp_responder()
         self.notifications.start()
         return self
 
+    @property
+    def ocsp_url(self) -> str:
+        return f"{self.url}/ocsp"
+
+    def _name_ocsp_responder(self) -> None:
+        """Certificates naming this simulator's OCSP responder, under the same root.
+
+        The port is known only once the server listens, so the intermediate and the leaf are
+        issued again (the root, which clients trust, stays) unless they already name it.
+        """
+        if responder_url(self.chain.leaf) != self.ocsp_url:
+            self.chain = make_signing_chain(root=self.chain, ocsp_url=self.ocsp_url)
+        if responder_url(self.untrusted_chain.leaf) != self.ocsp_url:
+            self.untrusted_chain = make_signing_chain(
+                root=self.untrusted_chain, ocsp_url=self.ocsp_url
+            )
+
     def stop(self) -> None:
+        self.mass_extensions.reset()
         self.notifications.stop()
         super().stop()
 
@@ -134,14 +165,21 @@ class AppStoreSimulator(BackgroundServer):
     # --- state for tests, demos and benchmarks ---------------------------------------------------
 
     def reset(self) -> None:
-        """Demo data back, faults cleared, request log and notifications emptied."""
+        """Demo data back, faults cleared, request log and notifications emptied, rate limits and
+        mass extensions as they started."""
+        self.mass_extensions.reset()
         self.store.reset()
         self.life.reset()
+        self.rate_limits.clear()
+        self.rate_limits.enabled = self._rate_limits_on
+        self.rate_limits.window_seconds = HOUR_SECONDS
+        self.mass_extensions.duration_seconds = DEFAULT_DURATION_SECONDS
         self.notifications.clear()
         self.faults.clear()
         with self._log_lock:
             self._requests.clear()
             self._request_times.clear()
+            self.ocsp_requests = 0
 
     @property
     def requests(self) -> list[tuple[str, str]]:
@@ -318,6 +356,10 @@ class AppStoreSimulator(BackgroundServer):
 
     # --- serving -----------------------------------------------------------------------------
 
+    def _record_ocsp(self) -> None:
+        with self._log_lock:
+            self.ocsp_requests += 1
+
     def _record(self, method: str, path: str) -> None:
         with self._log_lock:
             self._requests.append((method, path))
@@ -392,6 +434,11 @@ class AppStoreSimulator(BackgroundServer):
         [signed] = self._sign("transaction_info", transaction_id, [transaction])
         return {"signedTransactionInfo": signed}
 
+    def _app_transaction_info(self, any_transaction_id: str) -> dict[str, Any]:
+        payload = self.store.app_transaction(any_transaction_id, app_apple_id=self.app_apple_id)
+        signed = sign_jws({**payload, "signedDate": self.store.now_ms()}, self.chain)
+        return {"signedAppTransactionInfo": signed}
+
     def _refund_history(self, any_transaction_id: str, query: str) -> dict[str, Any]:
         params = parse_qs(query, keep_blank_values=True)
         transactions, revision, has_more = self.store.refund_history(
@@ -445,6 +492,19 @@ def _route_more(parts: list[str]) -> tuple[str, str, int] | None:
     Subscription Renewal Date and Send Consumption Information V2."""
     if parts[:2] != ["", "inApps"]:
         return None
+    if parts[2:6] == ["v1", "subscriptions", "extend", "mass"]:
+        if len(parts) == 6:
+            return "mass_extend", "", 1
+        if len(parts) == 8:
+            # The product ID and the request identifier, joined for the dispatcher.
+            return "mass_extend_status", f"{unquote(parts[6])}\n{unquote(parts[7])}", 1
+        return None
+    if len(parts) == 6 and parts[2:5] == ["v1", "transactions", "appTransactions"]:
+        return "app_transaction", unquote(parts[5]), 1
+    if len(parts) == 6 and parts[2:4] == ["v1", "transactions"] and parts[5] == "finish":
+        return "finish", unquote(parts[4]), 1
+    if len(parts) == 6 and parts[2:5] == ["v1", "transactions", "consumption"]:
+        return "consumption_v1", unquote(parts[5]), 1
     if len(parts) == 5 and parts[2] == "v1" and parts[3] == "subscriptions":
         return "statuses", unquote(parts[4]), 1
     if len(parts) == 5 and parts[2] == "v1" and parts[3] == "transactions":
@@ -465,6 +525,16 @@ _METHODS.update(
 _METHODS.update(
     notification_history="POST", test_notification="POST", test_notification_status="GET"
 )
+_METHODS.update(
+    mass_extend="POST",
+    mass_extend_status="GET",
+    app_transaction="GET",
+    finish="POST",
+    consumption_v1="PUT",
+)
+# What Apple's front end answers for a path no endpoint serves, and for a wrong method.
+_UNKNOWN_PATH = AppleError(404, 4040000, "Not found.")
+_WRONG_METHOD = AppleError(405, 4050000, "Method not allowed.")
 
 
 class _Handler(TrackedHandler):
@@ -484,6 +554,9 @@ class _Handler(TrackedHandler):
         if url.path.startswith("/simulator/"):
             self._control(url.path, body)
             return
+        if url.path == "/ocsp" or url.path.startswith("/ocsp/"):
+            self._answer_ocsp(url.path, body)
+            return
 
         simulator._record(self.command, url.path)
         if not simulator._bearer.accepts(self.headers.get("Authorization")):
@@ -491,11 +564,15 @@ class _Handler(TrackedHandler):
             return
         route = _route(url.path) or _route_more(url.path.split("/"))
         if route is None:
-            self._send(404, b"")
+            self._send_error(_UNKNOWN_PATH)
             return
         endpoint, path_id, version = route
         if self.command != _METHODS[endpoint]:
-            self._send(405, b"", headers={"Allow": _METHODS[endpoint]})
+            self._send_error(_WRONG_METHOD, headers={"Allow": _METHODS[endpoint]})
+            return
+        retry_at = simulator.rate_limits.take(simulator.bundle_id, endpoint)
+        if retry_at is not None:
+            self._send_error(errors.RATE_LIMIT_EXCEEDED, headers={"Retry-After": str(retry_at)})
             return
 
         fault = simulator.faults.take_for_request(endpoint, path_id)
@@ -522,9 +599,22 @@ class _Handler(TrackedHandler):
             elif endpoint == "extend":
                 answer = simulator.store.extend_renewal_date(path_id, json_or_none(body))
                 self._send_json(200, answer)
-            elif endpoint == "consumption":
-                simulator.store.send_consumption_information(path_id, json_or_none(body))
+            elif endpoint in ("consumption", "consumption_v1"):
+                simulator.store.send_consumption_information(
+                    path_id, json_or_none(body), version=version
+                )
                 self._send(202, b"")
+            elif endpoint == "mass_extend":
+                self._send_json(200, simulator.mass_extensions.request(json_or_none(body)))
+            elif endpoint == "mass_extend_status":
+                product_id, request_identifier = path_id.split("\n", 1)
+                answer = simulator.mass_extensions.status(product_id, request_identifier)
+                self._send_json(200, answer)
+            elif endpoint == "app_transaction":
+                self._send_json(200, simulator._app_transaction_info(path_id))
+            elif endpoint == "finish":
+                simulator.store.finish_transaction(path_id)
+                self._send(200, b"")
             elif endpoint == "notification_history":
                 self._send_json(200, simulator._notification_history(url.query, body))
             elif endpoint == "test_notification":
@@ -561,6 +651,8 @@ class _Handler(TrackedHandler):
                 self._send_json(400, {"error": str(problem)})
                 return
             self._send_json(200, {"url": simulator.notification_url})
+        elif path == "/simulator/settings" and self.command in ("POST", "PUT"):
+            self._change_settings(json_or_none(body))
         elif path == "/simulator/notifications" and self.command == "POST":
             self._send_custom_notification(json_or_none(body))
         elif path == "/simulator/notifications" and self.command == "GET":
@@ -573,6 +665,78 @@ class _Handler(TrackedHandler):
             )
         else:
             super()._control(path, body)
+
+    def _answer_ocsp(self, path: str, body: bytes) -> None:
+        """OCSP over HTTP (RFC 6960): a DER request POSTed, or base64 in the path of a GET."""
+        simulator = self.server.simulator
+        request = body
+        if self.command == "GET" and path.startswith("/ocsp/"):
+            try:
+                request = base64.b64decode(unquote(path[len("/ocsp/") :]), validate=True)
+            except ValueError:
+                request = b""
+        elif self.command != "POST":
+            self._send(405, b"", headers={"Allow": "GET, POST"})
+            return
+        simulator._record_ocsp()
+        chains = (simulator.chain, simulator.untrusted_chain)
+        try:
+            _request, which, *_ = ocsp_responder.find_certificate(request, chains)
+        except (ValueError, ocsp_responder.UnknownCertificate):
+            which = ""
+        fault = simulator.faults.take_for_request("ocsp", which) if which else None
+        if fault is not None and fault.kind == faults.SLOW:
+            delay = DEFAULT_SLOW_SECONDS if fault.delay_seconds is None else fault.delay_seconds
+            if simulator._stopping.wait(delay):
+                self.close_connection = True
+                return
+        elif fault is not None and fault.kind != faults.REVOKED_CERTIFICATE:
+            self._send_fault(fault)
+            return
+        revoked = (
+            {which} if fault is not None and fault.kind == faults.REVOKED_CERTIFICATE else set()
+        )
+        answer = ocsp_responder.answer(request, chains, revoked=revoked)
+        self._send(200, answer, content_type="application/ocsp-response")
+
+    def _change_settings(self, options: object) -> None:
+        """Rate limits on or off and their window, and how long a mass extension runs."""
+        simulator = self.server.simulator
+        numbers = ("rate_limit_window_seconds", "mass_extension_seconds")
+        if (
+            not isinstance(options, dict)
+            or not set(options) <= {"rate_limits", *numbers}
+            or not isinstance(options.get("rate_limits", True), bool)
+            or not all(
+                isinstance(options.get(n, 1), int | float)
+                and not isinstance(options.get(n, 1), bool)
+                and 0 < options.get(n, 1) <= 86_400
+                for n in numbers
+            )
+        ):
+            self._send_json(
+                400,
+                {
+                    "error": "Send any of rate_limits (true or false), rate_limit_window_seconds "
+                    "and mass_extension_seconds (seconds, up to a day)."
+                },
+            )
+            return
+        limits = simulator.rate_limits
+        limits.enabled = options.get("rate_limits", limits.enabled)
+        limits.window_seconds = options.get("rate_limit_window_seconds", limits.window_seconds)
+        extensions = simulator.mass_extensions
+        extensions.duration_seconds = options.get(
+            "mass_extension_seconds", extensions.duration_seconds
+        )
+        self._send_json(
+            200,
+            {
+                "rate_limits": limits.enabled,
+                "rate_limit_window_seconds": limits.window_seconds,
+                "mass_extension_seconds": extensions.duration_seconds,
+            },
+        )
 
     def _send_custom_notification(self, options: object) -> None:
         """Any notification, even one Apple has not invented yet, or one signed by a stranger."""

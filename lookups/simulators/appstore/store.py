@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from lookups.simulators.appstore import errors, subscriptions
+from lookups.simulators.appstore import consumption, errors, subscriptions
 from lookups.simulators.appstore.catalog import (
     AUTO_RENEWABLE,
     CONSUMABLE,
@@ -45,6 +45,9 @@ from lookups.simulators.appstore.history import (
 )
 from lookups.simulators.appstore.subscriptions import RenewalState
 
+CURRENT_APP_VERSION = "3.4"
+_FIRST_VERSIONS = ("1.0", "1.2", "2.0", "2.3", "3.1")
+_PLATFORMS = ("iOS", "iOS", "macOS", "iOS", "visionOS", "tvOS")
 _NUMERIC = re.compile(r"[0-9]{1,30}")
 _CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
@@ -255,13 +258,26 @@ class TransactionStore:
         revocation_date: int | None = None,
         reason: int = 0,
         revocation_type: str = "REFUND_FULL",
+        revocation_percentage: int | None = None,
     ) -> None:
-        """Refund or revoke a transaction, as the App Store does after a customer's refund."""
+        """Refund or revoke a transaction, as the App Store does after a customer's refund.
+
+        A refund carries revocationPercentage, the share refunded in milli-percent: all of it
+        (100000) for a full refund, `revocation_percentage` for a prorated one.
+        """
         with self._lock:
             payload = self._entries[transaction_id].payload
             payload["revocationDate"] = revocation_date or self.now_ms()
             payload["revocationReason"] = reason
             payload["revocationType"] = revocation_type
+            if revocation_type == "REFUND_FULL":
+                payload["revocationPercentage"] = consumption.FULL_PERCENTAGE
+            elif revocation_type == "REFUND_PRORATED":
+                payload["revocationPercentage"] = (
+                    consumption.FULL_PERCENTAGE // 2
+                    if revocation_percentage is None
+                    else revocation_percentage
+                )
 
     def mark_upgraded(self, transaction_id: str, *, upgraded_at: int) -> None:
         with self._lock:
@@ -457,6 +473,47 @@ class TransactionStore:
                 raise ApiError(errors.TRANSACTION_ID_NOT_FOUND)
             return dict(entry.payload)
 
+    def app_transaction(
+        self, any_transaction_id: str, *, app_apple_id: int | None
+    ) -> dict[str, Any]:
+        """Get App Transaction Info: the customer's download of the app (unsigned).
+
+        Known by any of the customer's transaction IDs or their appTransactionId. The first
+        download came a few days before their first purchase; its platform and version follow
+        from the customer, so the demo tells the same story every time.
+        """
+        if not _NUMERIC.fullmatch(any_transaction_id):
+            raise ApiError(errors.INVALID_TRANSACTION_ID)
+        with self._lock:
+            customer = self._customer_of(any_transaction_id)
+            if customer is None:
+                raise ApiError(errors.TRANSACTION_ID_NOT_FOUND)
+            purchases = [e.payload["purchaseDate"] for e in self._by_customer.get(customer, ())]
+        first_purchase = min(purchases, default=self.now_ms())
+        seed = int(customer)
+        payload: dict[str, Any] = {"receiptType": self.environment}
+        if app_apple_id is not None:
+            payload["appAppleId"] = app_apple_id
+        payload.update(
+            bundleId=self.bundle_id,
+            applicationVersion=CURRENT_APP_VERSION,
+            receiptCreationDate=self.now_ms(),
+            originalPurchaseDate=first_purchase - (1 + seed % 5) * DAY_MS,
+            originalApplicationVersion=_FIRST_VERSIONS[seed % len(_FIRST_VERSIONS)],
+            appTransactionId=customer,
+            originalPlatform=_PLATFORMS[seed % len(_PLATFORMS)],
+        )
+        return payload
+
+    def finish_transaction(self, transaction_id: str) -> None:
+        """Finish Transaction: the app's server says it delivered the purchase."""
+        with self._lock:
+            self._transaction_entry(transaction_id).finished = True
+
+    def is_finished(self, transaction_id: str) -> bool:
+        with self._lock:
+            return self._entries[transaction_id].finished
+
     def refund_history(
         self, any_transaction_id: str, revisions: Sequence[str]
     ) -> tuple[list[dict[str, Any]], str, bool]:
@@ -492,7 +549,7 @@ class TransactionStore:
         """
         if not _NUMERIC.fullmatch(original_transaction_id):
             raise ApiError(errors.INVALID_ORIGINAL_TRANSACTION_ID)
-        days, _reason, request_identifier = _extension_request(body)
+        days, _reason, request_identifier = extension_request(body)
         now = self.now_ms()
         with self._lock:
             entry = self._entries.get(original_transaction_id)
@@ -504,33 +561,76 @@ class TransactionStore:
             answered = state.extension_answers.get(request_identifier)
             if answered is not None:
                 return dict(answered)
-            latest = self._latest_of(original_transaction_id)
-            assert latest is not None
-            current = latest.payload
-            if current["inAppOwnershipType"] == "FAMILY_SHARED":
-                raise ApiError(errors.FAMILY_SHARED_SUBSCRIPTION_EXTENSION_INELIGIBLE)
-            status = subscriptions.subscription_status(current, state, now)
-            in_free_offer = current.get("offerDiscountType") == "FREE_TRIAL"
-            if (
-                status != subscriptions.ACTIVE
-                or in_free_offer
-                or state.extensions_in_year_before(now) >= subscriptions.MAX_EXTENSIONS_PER_YEAR
-            ):
-                raise ApiError(errors.SUBSCRIPTION_EXTENSION_INELIGIBLE)
-            current["expiresDate"] += days * DAY_MS
-            state.extensions.append((now, days))
-            answer = {
-                "originalTransactionId": original_transaction_id,
-                "webOrderLineItemId": current["webOrderLineItemId"],
-                "success": True,
-                "effectiveDate": current["expiresDate"],
-            }
+            answer, event = self._extend(original_transaction_id, days, now)
             state.extension_answers[request_identifier] = answer
-            event = StoreEvent(
-                RENEWAL_EXTENDED, None, current["transactionId"], original_transaction_id, now
-            )
         self._emit(event)
         return dict(answer)
+
+    def _extend(
+        self, original_transaction_id: str, days: int, now: int
+    ) -> tuple[dict[str, Any], StoreEvent]:
+        """Extend one subscription if Apple would, under the store's lock; raises ApiError."""
+        state = self._renewals[original_transaction_id]
+        latest = self._latest_of(original_transaction_id)
+        assert latest is not None
+        current = latest.payload
+        if current["inAppOwnershipType"] == "FAMILY_SHARED":
+            raise ApiError(errors.FAMILY_SHARED_SUBSCRIPTION_EXTENSION_INELIGIBLE)
+        status = subscriptions.subscription_status(current, state, now)
+        in_free_offer = current.get("offerDiscountType") == "FREE_TRIAL"
+        if (
+            status != subscriptions.ACTIVE
+            or in_free_offer
+            or state.extensions_in_year_before(now) >= subscriptions.MAX_EXTENSIONS_PER_YEAR
+        ):
+            raise ApiError(errors.SUBSCRIPTION_EXTENSION_INELIGIBLE)
+        current["expiresDate"] += days * DAY_MS
+        state.extensions.append((now, days))
+        answer = {
+            "originalTransactionId": original_transaction_id,
+            "webOrderLineItemId": current["webOrderLineItemId"],
+            "success": True,
+            "effectiveDate": current["expiresDate"],
+        }
+        event = StoreEvent(
+            RENEWAL_EXTENDED, None, current["transactionId"], original_transaction_id, now
+        )
+        return answer, event
+
+    def active_subscriptions(
+        self, product_id: str, storefronts: Sequence[str] | None
+    ) -> list[tuple[str, str]]:
+        """(original transaction ID, latest transaction ID) of each active subscription to
+        `product_id` bought directly (family members follow their purchaser), optionally only
+        in some storefronts; the subscribers a mass extension goes through."""
+        now = self.now_ms()
+        with self._lock:
+            found = []
+            for original_id, state in sorted(self._renewals.items()):
+                latest = self._latest_of(original_id)
+                if latest is None:
+                    continue
+                payload = latest.payload
+                if (
+                    payload["productId"] == product_id
+                    and payload["inAppOwnershipType"] == "PURCHASED"
+                    and (storefronts is None or payload["storefront"] in storefronts)
+                    and subscriptions.subscription_status(payload, state, now)
+                    == subscriptions.ACTIVE
+                ):
+                    found.append((original_id, payload["transactionId"]))
+            return found
+
+    def extend_one_of_many(self, original_transaction_id: str, days: int) -> bool:
+        """One subscription of a mass extension: extended (and announced) or not, as Apple's
+        eligibility rules say."""
+        with self._lock:
+            try:
+                _answer, event = self._extend(original_transaction_id, days, self.now_ms())
+            except ApiError:
+                return False
+        self._emit(event)
+        return True
 
     def request_refund(
         self, transaction_id: str, *, reason: str = "UNINTENDED_PURCHASE"
@@ -554,18 +654,26 @@ class TransactionStore:
         with self._lock:
             return dict(self._refund_requests)
 
-    def send_consumption_information(self, transaction_id: str, body: object) -> None:
-        """Send Consumption Information V2: check the body as Apple does and record it.
+    def send_consumption_information(
+        self, transaction_id: str, body: object, *, version: int = 2
+    ) -> None:
+        """Send Consumption Information (V2, or the deprecated V1): check the body as Apple
+        does and record it.
 
         When a refund request is open for the transaction, Apple's decision follows after
         `refund_decision_seconds`.
         """
-        if not _NUMERIC.fullmatch(transaction_id):
-            raise ApiError(errors.INVALID_TRANSACTION_ID)
-        answer = _consumption_information(body)
         with self._lock:
-            if transaction_id not in self._entries:
-                raise ApiError(errors.TRANSACTION_ID_NOT_FOUND)
+            entry = self._transaction_entry(transaction_id)
+            product_type = entry.payload["type"]
+            family_shared = entry.payload["inAppOwnershipType"] == "FAMILY_SHARED"
+        if version == 1:
+            answer = consumption.check_v1(body)
+        else:
+            answer = consumption.check_v2(body, product_type=product_type)
+        if family_shared:
+            raise ApiError(errors.FAMILY_TRANSACTION_NOT_SUPPORTED)
+        with self._lock:
             self.consumption_answers.setdefault(transaction_id, []).append(answer)
             if transaction_id not in self._refund_requests:
                 return
@@ -594,7 +702,12 @@ class TransactionStore:
             )
             if refund:
                 kind = "REFUND_PRORATED" if preference == "GRANT_PRORATED" else "REFUND_FULL"
-                event = self._refunded(transaction_id, revocation_type=kind, reason=0)
+                event = self._refunded(
+                    transaction_id,
+                    revocation_type=kind,
+                    reason=0,
+                    percentage=self._prorated_share(transaction_id, latest_answer),
+                )
             else:
                 payload = self._entries[transaction_id].payload
                 event = StoreEvent(
@@ -616,8 +729,33 @@ class TransactionStore:
         self._emit(event)
         return event
 
-    def _refunded(self, transaction_id: str, *, revocation_type: str, reason: int) -> StoreEvent:
-        self.revoke(transaction_id, reason=reason, revocation_type=revocation_type)
+    def _prorated_share(self, transaction_id: str, answer: Mapping[str, Any]) -> int:
+        """What a prorated refund gives back: the unconsumed share the app reported, or for a
+        subscription the unused part of its period (milli-percent)."""
+        payload = self._entries[transaction_id].payload
+        consumed = answer.get("consumptionPercentage")
+        if consumed is not None:
+            return consumption.FULL_PERCENTAGE - consumed
+        expires, start = payload.get("expiresDate"), payload["purchaseDate"]
+        if expires is None or expires <= start:
+            return consumption.FULL_PERCENTAGE // 2
+        unused = (expires - max(self.now_ms(), start)) / (expires - start)
+        return max(0, min(consumption.FULL_PERCENTAGE, round(unused * consumption.FULL_PERCENTAGE)))
+
+    def _refunded(
+        self,
+        transaction_id: str,
+        *,
+        revocation_type: str,
+        reason: int,
+        percentage: int | None = None,
+    ) -> StoreEvent:
+        self.revoke(
+            transaction_id,
+            reason=reason,
+            revocation_type=revocation_type,
+            revocation_percentage=percentage,
+        )
         payload = self._entries[transaction_id].payload
         renewal = self._renewals.get(payload["originalTransactionId"])
         if renewal is not None:
@@ -699,6 +837,18 @@ class TransactionStore:
         entry = self._entries.get(any_transaction_id)
         return entry.payload["appTransactionId"] if entry else None
 
+    def _transaction_entry(self, transaction_id: str) -> _Entry:
+        """A transaction an endpoint acts on, refused as Apple refuses a malformed ID, an
+        appTransactionId or an unknown one."""
+        if not _NUMERIC.fullmatch(transaction_id):
+            raise ApiError(errors.INVALID_TRANSACTION_ID)
+        entry = self._entries.get(transaction_id)
+        if entry is None:
+            if transaction_id in self._customers:
+                raise ApiError(errors.APP_TRANSACTION_ID_NOT_SUPPORTED)
+            raise ApiError(errors.TRANSACTION_ID_NOT_FOUND)
+        return entry
+
     def _latest_of(self, original_transaction_id: str) -> _Entry | None:
         return max(
             self._by_original.get(original_transaction_id, ()),
@@ -729,23 +879,11 @@ def _app_account_token(body: object) -> str:
     return str(uuid.UUID(value))
 
 
-_DELIVERY_STATUSES = frozenset(
-    {
-        "DELIVERED",
-        "UNDELIVERED_QUALITY_ISSUE",
-        "UNDELIVERED_WRONG_ITEM",
-        "UNDELIVERED_SERVER_OUTAGE",
-        "UNDELIVERED_OTHER",
-    }
-)
-_REFUND_PREFERENCES = frozenset({"DECLINE", "GRANT_FULL", "GRANT_PRORATED"})
-
-
 def _whole_number(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _extension_request(body: object) -> tuple[int, int, str]:
+def extension_request(body: object) -> tuple[int, int, str]:
     """extendByDays (1-90), extendReasonCode (0-3) and requestIdentifier (1-128 characters)."""
     if not isinstance(body, dict):
         raise ApiError(errors.GENERAL_BAD_REQUEST)
@@ -759,32 +897,3 @@ def _extension_request(body: object) -> tuple[int, int, str]:
     if not isinstance(identifier, str) or not 1 <= len(identifier) <= 128:
         raise ApiError(errors.INVALID_REQUEST_IDENTIFIER)
     return days, reason, identifier
-
-
-def _consumption_information(body: object) -> dict[str, Any]:
-    """A ConsumptionRequest (V2) as Apple checks it; the customer must have consented."""
-    if not isinstance(body, dict):
-        raise ApiError(errors.GENERAL_BAD_REQUEST)
-    if body.get("customerConsented") is not True:
-        raise ApiError(errors.INVALID_CUSTOMER_CONSENTED)
-    if not isinstance(body.get("sampleContentProvided"), bool):
-        raise ApiError(errors.INVALID_SAMPLE_CONTENT_PROVIDED)
-    if body.get("deliveryStatus") not in _DELIVERY_STATUSES:
-        raise ApiError(errors.INVALID_DELIVERY_STATUS)
-    percentage = body.get("consumptionPercentage")
-    if percentage is not None and (not _whole_number(percentage) or not 0 <= percentage <= 100000):
-        raise ApiError(errors.CONSUMPTION_PERCENTAGE_OUT_OF_RANGE)
-    preference = body.get("refundPreference")
-    if preference is not None and preference not in _REFUND_PREFERENCES:
-        raise ApiError(errors.INVALID_REFUND_PREFERENCE)
-    return {
-        key: body[key]
-        for key in (
-            "customerConsented",
-            "sampleContentProvided",
-            "deliveryStatus",
-            "consumptionPercentage",
-            "refundPreference",
-        )
-        if body.get(key) is not None
-    }
