@@ -82,10 +82,56 @@ CONSUMPTION_HASHED_FIELDS = (
     "settled_at",
 )
 
+# Outage compensation (every active subscriber of a product extended at once) settles into it
+# when Apple says the run is complete: the request, the second manager's approval, Apple's
+# acceptance and the final counts in one document. Storefronts are hashed as written, comma-joined.
+OUTAGE_KIND = "outage_compensation"
+OUTAGE_HASHED_FIELDS = (
+    "id",
+    "requested_by_id",
+    "created_at",
+    "environment",
+    "product_id",
+    "storefronts",
+    "extend_by_days",
+    "reason_code",
+    "note",
+    "approved_by_id",
+    "approved_at",
+    "accepted_at",
+    "outcome",
+    "succeeded_count",
+    "failed_count",
+    "completed_at",
+    "error_code",
+    "error_message",
+    "settled_at",
+)
+
+# Finish Transaction for a consumable an agent delivered by hand.
+FINISH_KIND = "transaction_finish"
+FINISH_HASHED_FIELDS = (
+    "id",
+    "agent_id",
+    "created_at",
+    "environment",
+    "transaction_id",
+    "original_transaction_id",
+    "product_id",
+    "order_id",
+    "note",
+    "outcome",
+    "error_code",
+    "error_message",
+    "settled_at",
+)
+
 FIELDS_OF_KIND = {
     None: HASHED_FIELDS,
     EXTENSION_KIND: EXTENSION_HASHED_FIELDS,
     CONSUMPTION_KIND: CONSUMPTION_HASHED_FIELDS,
+    OUTAGE_KIND: OUTAGE_HASHED_FIELDS,
+    FINISH_KIND: FINISH_HASHED_FIELDS,
 }
 
 

@@ -16,11 +16,22 @@ from lookups.audit_chain import (
     CONSUMPTION_KIND,
     EXTENSION_HASHED_FIELDS,
     EXTENSION_KIND,
+    FINISH_HASHED_FIELDS,
+    FINISH_KIND,
     GENESIS_HASH,
     HASHED_FIELDS,
+    OUTAGE_HASHED_FIELDS,
+    OUTAGE_KIND,
     chain_hash,
 )
-from lookups.models import AuditChainHead, ConsumptionAnswer, SubscriptionExtension, TokenChange
+from lookups.models import (
+    AuditChainHead,
+    ConsumptionAnswer,
+    OutageCompensation,
+    SubscriptionExtension,
+    TokenChange,
+    TransactionFinish,
+)
 
 CHAIN_FIELDS = ("chain_sequence", "chain_previous_hash", "chain_hash")
 
@@ -167,8 +178,16 @@ _CHAINED = (
     (None, TokenChange, HASHED_FIELDS),
     (EXTENSION_KIND, SubscriptionExtension, EXTENSION_HASHED_FIELDS),
     (CONSUMPTION_KIND, ConsumptionAnswer, CONSUMPTION_HASHED_FIELDS),
+    (OUTAGE_KIND, OutageCompensation, OUTAGE_HASHED_FIELDS),
+    (FINISH_KIND, TransactionFinish, FINISH_HASHED_FIELDS),
 )
-_NAMES = {None: "token change", EXTENSION_KIND: "extension", CONSUMPTION_KIND: "consumption answer"}
+_NAMES = {
+    None: "token change",
+    EXTENSION_KIND: "extension",
+    CONSUMPTION_KIND: "consumption answer",
+    OUTAGE_KIND: "outage compensation",
+    FINISH_KIND: "transaction finish",
+}
 
 
 def _check_row(row: dict[str, Any], *, expected_sequence: int, previous: dict[str, Any]) -> None:
