@@ -1,5 +1,4 @@
-"""Finish Transaction for a consumable an agent delivered by hand (`apple_actions`).
-
+"""Finish Transaction for a consumable delivered by hand (`apple_actions.transaction_finish`).
 
 The transaction is read from Apple (fresh picture or a new read) so only a consumable the
 customer still holds is finished; the rules and the pending row are written under the
@@ -35,6 +34,8 @@ class FinishRequest:
     note: str
     # Rendered into the form: a double submission is one row.
     request_id: uuid.UUID
+    # The order the agent looked up (Apple's transaction doesn't carry it).
+    order_id: str = ""
 
 
 def finish_transaction(agent, request: FinishRequest) -> TransactionFinish:
@@ -60,7 +61,7 @@ def finish_transaction(agent, request: FinishRequest) -> TransactionFinish:
                 transaction_id=request.transaction_id,
                 original_transaction_id=purchase.original_transaction_id,
                 product_id=purchase.product_id,
-                order_id=purchase.order_id,
+                order_id=purchase.order_id or request.order_id[:32],
                 note=request.note.strip(),
             )
     except IntegrityError:
