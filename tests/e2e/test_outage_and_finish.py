@@ -4,6 +4,7 @@ and its notifications to the live desk."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
@@ -26,10 +27,10 @@ IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBa
 HTMX_ERRORS = ("htmx:targetError", "htmx:responseError", "htmx:swapError", "htmx:sendError")
 # Every htmx error event becomes a console error, which the page's watcher records.
 REPORT_HTMX_ERRORS = (
-    "for (const name of %s) document.addEventListener(name, (event) => "
+    f"for (const name of {json.dumps(HTMX_ERRORS)}) document.addEventListener(name, (event) => "
     "console.error('htmx error event ' + name + ': ' + (event.detail.xhr ? "
     "event.detail.xhr.status : '')));"
-) % list(HTMX_ERRORS)
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("appstore_settings", "demo_customers")]
 
