@@ -132,3 +132,9 @@ def test_an_agent_marks_a_consumable_delivered_by_hand_finished(
     # No timer on these pages; a moment for anything late to surface.
     time.sleep(0.5)
     assert browser_errors == []
+    # The watcher hears htmx's error events.
+    page.evaluate(
+        "document.body.dispatchEvent("
+        "new CustomEvent('htmx:swapError', {bubbles: true, detail: {}}))"
+    )
+    assert [e for e in browser_errors if "htmx error event htmx:swapError" in e]

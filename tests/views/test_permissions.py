@@ -23,6 +23,7 @@ from lookups.models import (
     AppStoreNotification,
     ConsumptionAnswer,
     Export,
+    OutageCompensation,
     Product,
     Purchase,
     QuarantinedNotification,
@@ -135,6 +136,29 @@ ROUTES = [
         # Each cell has a fresh extension waiting: managers and superusers may reject it.
         MANAGERS_ONLY,
         kwargs=lambda o: {"pk": o["extension"].pk, "decision": "reject"},
+        method="post",
+    ),
+    Route("lookups:outages", MANAGERS_ONLY),
+    Route(
+        "lookups:outages",
+        # Not a complete form: the manager is asked again, nothing is written.
+        _statuses(SIGN_IN, 403, 403, 400, 400),
+        method="post",
+    ),
+    Route("lookups:outage_progress", MANAGERS_ONLY, kwargs=lambda o: {"pk": o["outage"].pk}),
+    Route(
+        "lookups:decide_outage",
+        # Each cell has a fresh request by someone else: managers and superusers may reject it.
+        MANAGERS_ONLY,
+        kwargs=lambda o: {"pk": o["outage"].pk, "decision": "reject"},
+        method="post",
+    ),
+    Route("lookups:finish", AGENTS_ONLY, kwargs=lambda o: {"transaction_id": PURCHASE_OFFER_CODE}),
+    Route(
+        "lookups:finish",
+        # Not a complete form: the agent is asked again, nothing is sent to Apple.
+        _statuses(SIGN_IN, 400, 403, 403, 400),
+        kwargs=lambda o: {"transaction_id": PURCHASE_OFFER_CODE},
         method="post",
     ),
     Route("lookups:refund_requests", AGENTS_ONLY),
@@ -388,6 +412,14 @@ def objects(agent_user, manager_user, customer_account) -> dict[str, Any]:
             outcome=SubscriptionExtension.Outcome.AWAITING_APPROVAL,
         ),
         "refund_request": refund_request,
+        "outage": OutageCompensation.objects.create(
+            requested_by=agent_user,
+            environment="Production",
+            product_id="com.example.pro",
+            extend_by_days=3,
+            reason_code=3,
+            note="Down on Saturday",
+        ),
         "consumption_answer": ConsumptionAnswer.objects.create(
             refund_request=refund_request,
             answered_by=agent_user,
