@@ -2,11 +2,12 @@
 
 Every call that changes something at Apple (a link, the link behind an approved transfer, an
 extension, a consumption answer, an outage compensation, a finished transaction) goes through
-`engine`: the pending row in the hash-chained audit log is committed before the call, the call is made, and Apple's answer settles the row
-into the chain. A call that timed out is followed up (`engine.check_action`); a row whose
-process died mid-call is rescued by the sweep (`engine.rescue_pending`); `manage.py
-reconcile_actions` settles any kind by hand. Anything refused is an `ActionRefused`: a status
-code and a sentence for the agent, with Apple's code when Apple's answer is the reason.
+`engine`: the pending row in the hash-chained audit log is committed before the call, the
+call is made, and Apple's answer settles the row into the chain. A call that timed out is
+followed up (`engine.check_action`); a row whose process died mid-call is rescued by the
+sweep (`engine.rescue_pending`); `manage.py reconcile_actions` settles any kind by hand.
+Anything refused is an `ActionRefused`: a status code and a sentence for the agent, with
+Apple's code when Apple's answer is the reason.
 
 Adding a kind
 -------------
