@@ -1,6 +1,6 @@
 """The staff roles, as Django groups, and the permissions each one holds.
 
-Migrations 0002_roles, 0005, 0012, 0014 and 0016 create these groups on a fresh database,
+Migrations 0002_roles, 0005, 0012, 0014, 0016 and 0081 create these groups on a fresh database,
 each with its own frozen copy of this table (a migration must keep doing what it did when it
 was written); a test checks the result agrees with this table.
 A later change to a role needs a new migration as well as an edit here.
@@ -24,6 +24,8 @@ _AUDITOR_PERMISSIONS = (
     "lookups.view_subscriptionextension",
     "lookups.view_refundrequest",
     "lookups.view_consumptionanswer",
+    "lookups.view_outagecompensation",
+    "lookups.view_transactionfinish",
 )
 
 GROUP_PERMISSIONS: dict[str, tuple[str, ...]] = {

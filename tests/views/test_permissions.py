@@ -31,6 +31,7 @@ from lookups.models import (
     RefusedLink,
     SubscriptionExtension,
     TokenChangeFollowUp,
+    TransactionFinish,
 )
 from lookups.simulators.demo_data import PURCHASE_OFFER_CODE
 from tests.fixtures.pages import csrf_client, token_from_page
@@ -229,6 +230,8 @@ DESK_MODELS = {
     "subscriptionextension": ("extension", False),
     "refundrequest": ("refund_request", False),
     "consumptionanswer": ("consumption_answer", False),
+    "outagecompensation": ("outage", False),
+    "transactionfinish": ("finish", False),
 }
 # Superusers alone read what Apple sent and what was quarantined; nobody writes them here.
 APPLE_NOTIFICATION_MODELS = {
@@ -419,6 +422,13 @@ def objects(agent_user, manager_user, customer_account) -> dict[str, Any]:
             extend_by_days=3,
             reason_code=3,
             note="Down on Saturday",
+        ),
+        "finish": TransactionFinish.objects.create(
+            agent=agent_user,
+            environment="Production",
+            transaction_id="2000000843316691",
+            original_transaction_id="2000000843316691",
+            note="20 credits by hand",
         ),
         "consumption_answer": ConsumptionAnswer.objects.create(
             refund_request=refund_request,
