@@ -26,7 +26,7 @@ from lookups.models import AppStoreNotification, OutageCompensation, Subscriptio
 from lookups.services.apple_actions import ActionRefused, engine
 from lookups.services.apple_actions.locks import locked, product_key
 from lookups.services.apple_actions.outage_compensation import KIND as OUTAGE
-from lookups.services.apple_actions.outage_compensation import completed
+from lookups.services.apple_actions.outage_compensation import completed, record_acceptance
 
 Outcome = OutageCompensation.Outcome
 _COUNTRY = re.compile(r"[A-Z]{3}")
@@ -168,6 +168,8 @@ def _complete_from_summary(summary: dict) -> str:
     row = OutageCompensation.objects.filter(pk=identifier).first()
     if row is None or row.outcome != Outcome.PENDING:
         return "summary of a mass extension the desk did not ask for, or already complete"
+    # A summary is Apple's word that it had the request, even if the call's answer was lost.
+    record_acceptance(row)
     succeeded, failed = summary.get("succeededCount"), summary.get("failedCount")
     won = engine.settle(
         OUTAGE,
