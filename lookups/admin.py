@@ -30,6 +30,7 @@ from lookups.models import (
     CustomerNoteRevision,
     Export,
     Lookup,
+    OutageCompensation,
     Product,
     Purchase,
     QuarantinedNotification,
@@ -38,6 +39,7 @@ from lookups.models import (
     RefusedNotificationCount,
     SubscriptionExtension,
     TokenChange,
+    TransactionFinish,
     TransferRequest,
 )
 from lookups.reporting import exports
@@ -653,3 +655,41 @@ class AuditCheckAdmin(ReadOnlyAdmin):
             request, f"Audit log check {run.get_outcome_display()}: {run.message}", level
         )
         return redirect("admin:lookups_auditcheck_changelist")
+
+
+@admin.register(OutageCompensation)
+class OutageCompensationAdmin(ReadOnlyAdmin):
+    """Every outage compensation asked for, who approved it, and Apple's final counts."""
+
+    list_display = [
+        "created_at",
+        "product_id",
+        "extend_by_days",
+        "storefronts",
+        "requested_by",
+        "approved_by",
+        "outcome",
+        "succeeded_count",
+        "failed_count",
+        "chain_sequence",
+    ]
+    list_filter = ["outcome", "created_at"]
+    list_select_related = ["requested_by", "approved_by"]
+
+
+@admin.register(TransactionFinish)
+class TransactionFinishAdmin(ReadOnlyAdmin):
+    """Every consumable an agent marked finished at Apple after delivering it by hand."""
+
+    list_display = [
+        "created_at",
+        "transaction_id",
+        "order_id",
+        "agent",
+        "outcome",
+        "chain_sequence",
+    ]
+    list_filter = ["outcome", "created_at"]
+    list_select_related = ["agent"]
+    search_fields = ["=transaction_id", "=order_id"]
+    search_help_text = "A transaction ID or order ID, exactly."

@@ -83,10 +83,56 @@ CONSUMPTION_HASHED_FIELDS = (
     "settled_at",
 )
 
+# Outage compensation (every active subscriber of a product extended at once) settles into it
+# when Apple says the run is complete: the request, the second manager's approval, Apple's
+# acceptance and the final counts in one document. Storefronts are hashed as written, comma-joined.
+OUTAGE_KIND = "outage_compensation"
+OUTAGE_HASHED_FIELDS = (
+    "id",
+    "requested_by_id",
+    "created_at",
+    "environment",
+    "product_id",
+    "storefronts",
+    "extend_by_days",
+    "reason_code",
+    "note",
+    "approved_by_id",
+    "approved_at",
+    "accepted_at",
+    "outcome",
+    "succeeded_count",
+    "failed_count",
+    "completed_at",
+    "error_code",
+    "error_message",
+    "settled_at",
+)
+
+# Finish Transaction for a consumable an agent delivered by hand.
+FINISH_KIND = "transaction_finish"
+FINISH_HASHED_FIELDS = (
+    "id",
+    "agent_id",
+    "created_at",
+    "environment",
+    "transaction_id",
+    "original_transaction_id",
+    "product_id",
+    "order_id",
+    "note",
+    "outcome",
+    "error_code",
+    "error_message",
+    "settled_at",
+)
+
 FIELDS_OF_KIND = {
     None: HASHED_FIELDS,
     EXTENSION_KIND: EXTENSION_HASHED_FIELDS,
     CONSUMPTION_KIND: CONSUMPTION_HASHED_FIELDS,
+    OUTAGE_KIND: OUTAGE_HASHED_FIELDS,
+    FINISH_KIND: FINISH_HASHED_FIELDS,
 }
 
 # The hash recipe rows settle with now. Version 2 adds the people's usernames as text at the
@@ -99,6 +145,11 @@ RECORDED_NAMES: dict[str | None, dict[str, str]] = {
     None: {"agent_username": "agent_id"},
     EXTENSION_KIND: {"agent_username": "agent_id", "approved_by_username": "approved_by_id"},
     CONSUMPTION_KIND: {"answered_by_username": "answered_by_id"},
+    OUTAGE_KIND: {
+        "requested_by_username": "requested_by_id",
+        "approved_by_username": "approved_by_id",
+    },
+    FINISH_KIND: {"agent_username": "agent_id"},
 }
 # A token change that carried out an approved transfer also records who asked for it.
 TRANSFER_REQUESTER_NAME = "transfer_requested_by_username"
@@ -106,6 +157,8 @@ _VERSION_2_EXTRA = {
     None: ("agent_username", TRANSFER_REQUESTER_NAME, "chain_version"),
     EXTENSION_KIND: ("agent_username", "approved_by_username", "chain_version"),
     CONSUMPTION_KIND: ("answered_by_username", "chain_version"),
+    OUTAGE_KIND: ("requested_by_username", "approved_by_username", "chain_version"),
+    FINISH_KIND: ("agent_username", "chain_version"),
 }
 
 

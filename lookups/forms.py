@@ -374,3 +374,60 @@ class TrainerStepForm(forms.Form):
         if action in trainer_life.PURCHASE_ACTIONS and not is_transaction_id(original_id):
             raise forms.ValidationError("Name the purchase by its original transaction ID.")
         return cleaned
+
+
+class OutageCompensationForm(forms.Form):
+    """A manager's request to extend every active subscriber of a product after an outage."""
+
+    product_id = forms.CharField(
+        label="Product",
+        max_length=200,
+        error_messages={"required": "Enter the product whose subscribers are owed days."},
+    )
+    extend_by_days = forms.IntegerField(
+        label="Days to add",
+        min_value=1,
+        max_value=90,
+        error_messages={
+            "required": "Enter how many days to add (1 to 90).",
+            "min_value": "Add at least 1 day.",
+            "max_value": "Apple extends by 90 days at most.",
+            "invalid": "Enter a whole number of days.",
+        },
+    )
+    reason_code = forms.TypedChoiceField(
+        label="Reason",
+        coerce=int,
+        choices=SubscriptionExtension.Reason.choices,
+        initial=SubscriptionExtension.Reason.SERVICE_ISSUE,
+        error_messages={"invalid_choice": "Choose one of the App Store's reasons."},
+    )
+    storefronts = forms.CharField(
+        label="Storefronts (optional)",
+        required=False,
+        max_length=1000,
+        help_text="Three-letter country codes such as USA, GBR; empty for every storefront.",
+    )
+    note = forms.CharField(
+        label="What happened",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say what happened: the approver and the audit log read it."},
+    )
+    request_id = forms.UUIDField(widget=forms.HiddenInput)
+
+    def clean_product_id(self) -> str:
+        return self.cleaned_data["product_id"].strip()
+
+
+class FinishForm(forms.Form):
+    """An agent marks a consumable finished after delivering it by hand."""
+
+    note = forms.CharField(
+        label="What you delivered, and the ticket",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say what you delivered by hand, and the ticket."},
+    )
+    order_id = forms.CharField(required=False, max_length=32, widget=forms.HiddenInput)
+    request_id = forms.UUIDField(widget=forms.HiddenInput)

@@ -24,8 +24,12 @@ from .audit_chain import (
     CONSUMPTION_KIND,
     EXTENSION_HASHED_FIELDS,
     EXTENSION_KIND,
+    FINISH_HASHED_FIELDS,
+    FINISH_KIND,
     GENESIS_HASH,
     HASHED_FIELDS,
+    OUTAGE_HASHED_FIELDS,
+    OUTAGE_KIND,
     chain_hash,
 )
 
@@ -1414,3 +1418,255 @@ class AuditCheck(models.Model):
 
     def __str__(self) -> str:
         return f"audit log check {self.started_at:%Y-%m-%d %H:%M}: {self.get_outcome_display()}"
+
+
+def _chained_iff_settled(name: str, open_outcomes: list[str], settled: list[str]):
+    """A row joins the chain when it settles, and only then."""
+    return models.CheckConstraint(
+        condition=Q(
+            outcome__in=open_outcomes,
+            settled_at__isnull=True,
+            chain_sequence__isnull=True,
+            chain_previous_hash="",
+            chain_hash="",
+        )
+        | (
+            Q(outcome__in=settled, settled_at__isnull=False, chain_sequence__isnull=False)
+            & ~Q(chain_previous_hash="")
+            & ~Q(chain_hash="")
+        ),
+        name=name,
+    )
+
+
+class OutageCompensation(SettledOnceRecord):
+    """Every active subscriber of a product extended at once after an outage, at Apple's hands.
+
+    One manager asks, a second approves, then Apple is called once (the row's id is Apple's
+    requestIdentifier, so a repeat is the same request). Apple accepts at once and works for
+    hours; the row stays pending, with Apple's progress beside it, until Apple says the run is
+    complete, and then settles into the hash chain with the final counts: request, approval,
+    acceptance and completion in one audited document.
+    """
+
+    class Outcome(models.TextChoices):
+        AWAITING_APPROVAL = "awaiting_approval", "Waiting for a second manager"
+        PENDING = "pending", "Under way at Apple"
+        SUCCEEDED = "succeeded", "Complete"
+        FAILED = "failed", "Failed"
+        REJECTED = "rejected", "Rejected by a manager"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="outage_compensations"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    environment = models.CharField(max_length=16)
+    product_id = models.CharField(max_length=200)
+    # ISO 3166 alpha-3 codes, comma-joined; empty for every storefront.
+    storefronts = models.CharField(max_length=1000, blank=True)
+    extend_by_days = models.PositiveSmallIntegerField()
+    reason_code = models.PositiveSmallIntegerField(choices=SubscriptionExtension.Reason.choices)
+    note = models.TextField()
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="outage_compensations_decided",
+    )
+    # Usernames as they were when the row settled, in its hash (see TokenChange.agent_username).
+    requested_by_username = models.CharField(max_length=150, null=True, blank=True)  # noqa: DJ001
+    approved_by_username = models.CharField(max_length=150, null=True, blank=True)  # noqa: DJ001
+    approved_at = models.DateTimeField(null=True, blank=True)
+    # When Apple answered the request with its identifier.
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(
+        max_length=24, choices=Outcome.choices, default=Outcome.AWAITING_APPROVAL, db_index=True
+    )
+    # Apple's counts: progress while under way, final once complete.
+    succeeded_count = models.PositiveIntegerField(null=True, blank=True)
+    failed_count = models.PositiveIntegerField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    # RENEWAL_EXTENSION FAILURE notifications for this product seen while it was under way.
+    failures_notified = models.PositiveIntegerField(default=0)
+
+    OPEN_OUTCOMES = (Outcome.AWAITING_APPROVAL, Outcome.PENDING)
+    SETTLED_FIELDS = (
+        "outcome",
+        "approved_by",
+        "approved_at",
+        "succeeded_count",
+        "failed_count",
+        "completed_at",
+        "error_code",
+        "error_message",
+        "settled_at",
+        "chain_sequence",
+        "chain_previous_hash",
+        "chain_hash",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        default_permissions = ("view",)
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(extend_by_days__gte=1, extend_by_days__lte=90),
+                name="outage_days_1_to_90",
+            ),
+            _chained_iff_settled(
+                "outage_chained_iff_settled",
+                ["awaiting_approval", "pending"],
+                ["succeeded", "failed", "rejected"],
+            ),
+            # One run at Apple per product at a time.
+            models.UniqueConstraint(
+                fields=["environment", "product_id"],
+                condition=Q(outcome="pending"),
+                name="outage_one_pending_per_product",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} +{self.extend_by_days} days ({self.outcome})"
+
+    @property
+    def storefront_codes(self) -> tuple[str, ...] | None:
+        return tuple(self.storefronts.split(",")) if self.storefronts else None
+
+    @property
+    def is_settled(self) -> bool:
+        return self.outcome not in self.OPEN_OUTCOMES
+
+    def settle(
+        self,
+        outcome: str,
+        *,
+        error_code: int | None = None,
+        error_message: str = "",
+        succeeded_count: int | None = None,
+        failed_count: int | None = None,
+        completed_at: Any = None,
+    ) -> bool:
+        """Record how Apple's run ended, if nobody has yet. Return whether this call settled it."""
+        if outcome not in (self.Outcome.SUCCEEDED, self.Outcome.FAILED):
+            raise ValueError(
+                f"Outage compensation settles as succeeded or failed, not {outcome!r}."
+            )
+        values: dict[str, Any] = {
+            "outcome": outcome,
+            "error_code": error_code,
+            "error_message": error_message or "",
+            "settled_at": timezone.now(),
+        }
+        if outcome == self.Outcome.SUCCEEDED:
+            values.update(
+                succeeded_count=succeeded_count,
+                failed_count=failed_count,
+                completed_at=completed_at,
+            )
+        return settle_into_chain(self, values, OUTAGE_HASHED_FIELDS, kind=OUTAGE_KIND)
+
+    def reject(self, manager: Any) -> bool:
+        """A second manager said no: it settles unsent."""
+        now = timezone.now()
+        values: dict[str, Any] = {
+            "outcome": self.Outcome.REJECTED,
+            "approved_by_id": manager.pk,
+            "approved_at": now,
+            "error_code": None,
+            "error_message": f"Rejected by {manager.get_username()}: nothing was sent to Apple.",
+            "settled_at": now,
+        }
+        return settle_into_chain(
+            self,
+            values,
+            OUTAGE_HASHED_FIELDS,
+            kind=OUTAGE_KIND,
+            unsettled=(self.Outcome.AWAITING_APPROVAL,),
+        )
+
+
+class OutageCompensationFollowUp(ActionFollowUp):
+    """The desk reading a run's status from Apple until it is complete."""
+
+    compensation = models.OneToOneField(
+        OutageCompensation, models.PROTECT, related_name="follow_up", primary_key=True
+    )
+
+    class Meta(ActionFollowUp.Meta):
+        pass
+
+
+class TransactionFinish(SettledOnceRecord):
+    """Finish Transaction for a consumable an agent delivered by hand: pending, settled once."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Finished"
+        FAILED = "failed", "Failed"
+
+    # One per rendered form: a second submission is the same request.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="transaction_finishes"
+    )
+    # The agent's username as it was when the row settled, in its hash.
+    agent_username = models.CharField(max_length=150, null=True, blank=True)  # noqa: DJ001
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    environment = models.CharField(max_length=16)
+    transaction_id = models.CharField(max_length=64, db_index=True)
+    original_transaction_id = models.CharField(max_length=64)
+    product_id = models.CharField(max_length=200, blank=True)
+    order_id = models.CharField(max_length=32, blank=True)
+    # What the agent delivered by hand, and where (a ticket).
+    note = models.TextField()
+    outcome = models.CharField(
+        max_length=16, choices=Outcome.choices, default=Outcome.PENDING, db_index=True
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        default_permissions = ("view",)
+        constraints = [
+            _chained_iff_settled(
+                "finish_chained_iff_settled", ["pending"], ["succeeded", "failed"]
+            ),
+            models.UniqueConstraint(
+                fields=["environment", "transaction_id"],
+                condition=Q(outcome="pending"),
+                name="finish_one_pending_per_transaction",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"finish {self.transaction_id} ({self.outcome})"
+
+    @property
+    def is_settled(self) -> bool:
+        return self.outcome != self.Outcome.PENDING
+
+    def settle(
+        self, outcome: str, *, error_code: int | None = None, error_message: str = ""
+    ) -> bool:
+        if outcome not in (self.Outcome.SUCCEEDED, self.Outcome.FAILED):
+            raise ValueError(f"A finish settles as succeeded or failed, not {outcome!r}.")
+        values: dict[str, Any] = {
+            "outcome": outcome,
+            "error_code": error_code,
+            "error_message": error_message or "",
+            "settled_at": timezone.now(),
+        }
+        return settle_into_chain(self, values, FINISH_HASHED_FIELDS, kind=FINISH_KIND)
+
+
+class TransactionFinishFollowUp(ActionFollowUp):
+    """The desk finishing a timed-out finish again until Apple answers (finishing is idempotent)."""
+
+    finish = models.OneToOneField(
+        TransactionFinish, models.PROTECT, related_name="follow_up", primary_key=True
+    )
+
+    class Meta(ActionFollowUp.Meta):
+        pass

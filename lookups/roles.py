@@ -1,8 +1,8 @@
 """The staff roles, as Django groups, and the permissions each one holds.
 
-Migrations 0002_roles, 0005, 0012, 0014, 0016 and 0051 create these groups on a fresh database,
-each with its own frozen copy of this table (a migration must keep doing what it did when it
-was written); a test checks the result agrees with this table.
+Migrations 0002_roles, 0005, 0012, 0014, 0016, 0051, 0033 and 0081 create these groups on a
+fresh database, each with its own frozen copy of this table (a migration must keep doing what it
+did when it was written); a test checks the result agrees with this table.
 A later change to a role needs a new migration as well as an edit here.
 """
 
@@ -28,6 +28,8 @@ _AUDITOR_PERMISSIONS = (
     "lookups.view_customernoterevision",
     "lookups.view_auditcheck",
     "lookups.run_audit_checks",
+    "lookups.view_outagecompensation",
+    "lookups.view_transactionfinish",
 )
 
 GROUP_PERMISSIONS: dict[str, tuple[str, ...]] = {

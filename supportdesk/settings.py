@@ -443,6 +443,8 @@ TOKEN_CHECK_MARGIN_SECONDS = env.float("TOKEN_CHECK_MARGIN_SECONDS", default=30.
 APPLE_FOLLOW_UP_ATTEMPTS = env.int(
     "APPLE_FOLLOW_UP_ATTEMPTS", default=env.int("TOKEN_CHECK_ATTEMPTS", default=10)
 )
+# How often the desk reads the status of an outage compensation Apple is working through.
+OUTAGE_STATUS_POLL_SECONDS = env.float("OUTAGE_STATUS_POLL_SECONDS", default=60.0)
 # Sends to Adapty a worker makes for one click before leaving it to the agent's retry button.
 ADAPTY_DELIVERY_ATTEMPTS = env.int("ADAPTY_DELIVERY_ATTEMPTS", default=3)
 # Backoff between tries of background work: doubling from the first delay, up to the cap.

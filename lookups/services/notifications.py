@@ -20,13 +20,15 @@ from lookups.appstore import RenewalInfo, Transaction, VerificationError
 from lookups.appstore.notification_history import NotificationHistoryQuery
 from lookups.appstore.notifications import Notification
 from lookups.models import AppStoreNotification, Purchase
-from lookups.services import notification_door, refund_requests
+from lookups.services import notification_door, outage_compensation, refund_requests
 from lookups.services.clients import app_store_client, transaction_verifier
 from lookups.services.purchase_picture import AppleStatus, learn_purchases
 from lookups.services.subscription_status import APPLE_STATUSES
 from lookups.services.task_queue import is_waiting
 
 REFUND_DECIDED = {"REFUND", "REFUND_DECLINED", "REFUND_REVERSED"}
+# Outage compensation's progress and end (a SUMMARY carries no transaction).
+APPLIED_WITHOUT_TRANSACTION = {*REFUND_DECIDED, "RENEWAL_EXTENSION"}
 
 
 @dataclass(frozen=True)
@@ -199,7 +201,7 @@ def apply_one(notification_id: int) -> AppStoreNotification | None:
         row.outcome = _apply(row)
         row.state = (
             AppStoreNotification.State.PROCESSED
-            if row.transaction or row.notification_type in REFUND_DECIDED
+            if row.transaction or row.notification_type in APPLIED_WITHOUT_TRANSACTION
             else AppStoreNotification.State.IGNORED
         )
         row.processed_at = timezone.now()
@@ -241,6 +243,8 @@ def _apply(row: AppStoreNotification) -> str:
             done.append("refund request closed")
         else:
             done.append("no refund request to close: Apple decided without asking the desk")
+    if followed := outage_compensation.follow_notification(row):
+        done.append(followed)
     return "; ".join(done) or "nothing to apply"
 
 

@@ -12,7 +12,13 @@ from playwright.sync_api import Page, expect
 
 from lookups.models import CustomerAccount
 from lookups.services.demo_activity import create_demo_activity
-from lookups.simulators.demo_data import MAYA, ORDER_LONG_HISTORY, ORDER_OFFER_CODE
+from lookups.simulators.demo_data import (
+    CREDITS_UNFINISHED,
+    MAYA,
+    ORDER_CONSUMABLES,
+    ORDER_LONG_HISTORY,
+    ORDER_OFFER_CODE,
+)
 from tests.e2e.conftest import Screenshots
 from tests.e2e.desk import (
     LAPTOP,
@@ -77,6 +83,9 @@ def agent_pages(page: Page, screenshots: Screenshots, *, phone: bool) -> dict[st
     found["account"] = check(page, screenshots, "account", phone=phone)
     page.goto("/accounts/?q=example")
     found["customers"] = check(page, screenshots, "customers", phone=phone)
+    page.goto(f"/purchases/{CREDITS_UNFINISHED}/finish/?order={ORDER_CONSUMABLES}")
+    expect(page.get_by_role("heading", name="Mark purchase finished")).to_be_visible()
+    found["finish"] = check(page, screenshots, "finish", phone=phone)
     return found
 
 
@@ -85,6 +94,9 @@ def manager_pages(page: Page, screenshots: Screenshots, *, phone: bool) -> dict[
     page.goto("/reports/")
     expect(page.get_by_role("heading", name="Lookups per day")).to_be_visible()
     found["reports"] = check(page, screenshots, "reports", phone=phone)
+    page.goto("/outages/")
+    expect(page.get_by_role("heading", name="Outage compensation")).to_be_visible()
+    found["outages"] = check(page, screenshots, "outages", phone=phone)
     page.goto("/admin/lookups/tokenchange/")
     expect(page.get_by_role("heading", name="Select token change to view")).to_be_visible()
     # The admin's own pages: the width and axe, but not the size of Django's own controls.

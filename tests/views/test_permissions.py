@@ -25,6 +25,7 @@ from lookups.models import (
     ConsumptionAnswer,
     CustomerNote,
     Export,
+    OutageCompensation,
     Product,
     Purchase,
     QuarantinedNotification,
@@ -33,6 +34,7 @@ from lookups.models import (
     RefusedNotificationCount,
     SubscriptionExtension,
     TokenChangeFollowUp,
+    TransactionFinish,
 )
 from lookups.simulators.demo_data import PURCHASE_OFFER_CODE
 from tests.fixtures.pages import csrf_client, token_from_page
@@ -147,6 +149,29 @@ ROUTES = [
         kwargs=lambda o: {"pk": o["extension"].pk, "decision": "reject"},
         method="post",
     ),
+    Route("lookups:outages", MANAGERS_ONLY),
+    Route(
+        "lookups:outages",
+        # Not a complete form: the manager is asked again, nothing is written.
+        _statuses(SIGN_IN, 403, 403, 400, 400),
+        method="post",
+    ),
+    Route("lookups:outage_progress", MANAGERS_ONLY, kwargs=lambda o: {"pk": o["outage"].pk}),
+    Route(
+        "lookups:decide_outage",
+        # Each cell has a fresh request by someone else: managers and superusers may reject it.
+        MANAGERS_ONLY,
+        kwargs=lambda o: {"pk": o["outage"].pk, "decision": "reject"},
+        method="post",
+    ),
+    Route("lookups:finish", AGENTS_ONLY, kwargs=lambda o: {"transaction_id": PURCHASE_OFFER_CODE}),
+    Route(
+        "lookups:finish",
+        # Not a complete form: the agent is asked again, nothing is sent to Apple.
+        _statuses(SIGN_IN, 400, 403, 403, 400),
+        kwargs=lambda o: {"transaction_id": PURCHASE_OFFER_CODE},
+        method="post",
+    ),
     Route("lookups:refund_requests", AGENTS_ONLY),
     Route(
         "lookups:answer_refund_request",
@@ -231,6 +256,8 @@ DESK_MODELS = {
     "consumptionanswer": ("consumption_answer", False),
     "customernote": ("note", False),
     "auditcheck": ("audit_check", False),
+    "outagecompensation": ("outage", False),
+    "transactionfinish": ("finish", False),
 }
 # Superusers alone read what Apple sent and what was quarantined; nobody writes them here.
 APPLE_NOTIFICATION_MODELS = {
@@ -424,6 +451,21 @@ def objects(agent_user, manager_user, customer_account) -> dict[str, Any]:
             outcome=SubscriptionExtension.Outcome.AWAITING_APPROVAL,
         ),
         "refund_request": refund_request,
+        "outage": OutageCompensation.objects.create(
+            requested_by=agent_user,
+            environment="Production",
+            product_id="com.example.pro",
+            extend_by_days=3,
+            reason_code=3,
+            note="Down on Saturday",
+        ),
+        "finish": TransactionFinish.objects.create(
+            agent=agent_user,
+            environment="Production",
+            transaction_id="2000000843316691",
+            original_transaction_id="2000000843316691",
+            note="20 credits by hand",
+        ),
         "consumption_answer": ConsumptionAnswer.objects.create(
             refund_request=refund_request,
             answered_by=agent_user,

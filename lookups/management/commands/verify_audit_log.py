@@ -15,15 +15,19 @@ from django.db import models
 from lookups.audit_chain import (
     CONSUMPTION_KIND,
     EXTENSION_KIND,
+    FINISH_KIND,
     GENESIS_HASH,
+    OUTAGE_KIND,
     chain_hash,
     every_field_of,
 )
 from lookups.models import (
     AuditChainHead,
     ConsumptionAnswer,
+    OutageCompensation,
     SubscriptionExtension,
     TokenChange,
+    TransactionFinish,
     TransferRequest,
 )
 
@@ -173,8 +177,16 @@ _CHAINED = (
     (None, TokenChange, every_field_of(None)),
     (EXTENSION_KIND, SubscriptionExtension, every_field_of(EXTENSION_KIND)),
     (CONSUMPTION_KIND, ConsumptionAnswer, every_field_of(CONSUMPTION_KIND)),
+    (OUTAGE_KIND, OutageCompensation, every_field_of(OUTAGE_KIND)),
+    (FINISH_KIND, TransactionFinish, every_field_of(FINISH_KIND)),
 )
-_NAMES = {None: "token change", EXTENSION_KIND: "extension", CONSUMPTION_KIND: "consumption answer"}
+_NAMES = {
+    None: "token change",
+    EXTENSION_KIND: "extension",
+    CONSUMPTION_KIND: "consumption answer",
+    OUTAGE_KIND: "outage compensation",
+    FINISH_KIND: "transaction finish",
+}
 
 
 def _check_row(row: dict[str, Any], *, expected_sequence: int, previous: dict[str, Any]) -> None:

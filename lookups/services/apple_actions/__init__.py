@@ -1,12 +1,13 @@
 """The one way the desk changes something at Apple: the audited-action engine.
 
 Every call that changes something at Apple (a link, the link behind an approved transfer, an
-extension, a consumption answer) goes through `engine`: the pending row in the hash-chained
-audit log is committed before the call, the call is made, and Apple's answer settles the row
-into the chain. A call that timed out is followed up (`engine.check_action`); a row whose
-process died mid-call is rescued by the sweep (`engine.rescue_pending`); `manage.py
-reconcile_actions` settles any kind by hand. Anything refused is an `ActionRefused`: a status
-code and a sentence for the agent, with Apple's code when Apple's answer is the reason.
+extension, a consumption answer, an outage compensation, a finished transaction) goes through
+`engine`: the pending row in the hash-chained audit log is committed before the call, the
+call is made, and Apple's answer settles the row into the chain. A call that timed out is
+followed up (`engine.check_action`); a row whose process died mid-call is rescued by the
+sweep (`engine.rescue_pending`); `manage.py reconcile_actions` settles any kind by hand.
+Anything refused is an `ActionRefused`: a status code and a sentence for the agent, with
+Apple's code when Apple's answer is the reason.
 
 Adding a kind
 -------------
@@ -33,6 +34,13 @@ the command.
 | transfer approval  | purchase; transfer re-read, still open| as a link                       |
 | extension          | purchase and agent's days; one pending| renewal date moved by the days  |
 | consumption answer | refund case re-read; answered once    | the same body sent again        |
+| outage compensation| product; a second manager, one run    | Get Status of Renewal Date      |
+|                    | per product at a time                 | Extensions, until complete      |
+| finish             | transaction; finished once by the desk| the same call again (idempotent)|
+
+A kind whose work Apple does in the background (outage compensation) returns None from `call`
+once Apple accepted it: the row stays pending and its progress is read (`next_check_in`) until
+`read_back` settles it.
 """
 
 from lookups.services.apple_actions.refusal import ActionRefused

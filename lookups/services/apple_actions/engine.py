@@ -35,11 +35,19 @@ from lookups.services.apple_actions.consumption_answer import KIND as CONSUMPTIO
 from lookups.services.apple_actions.extension import KIND as EXTENSION
 from lookups.services.apple_actions.kind import FAILED, ActionKind, Settled, StillUnknown
 from lookups.services.apple_actions.link import KIND as LINK
+from lookups.services.apple_actions.outage_compensation import KIND as OUTAGE_COMPENSATION
+from lookups.services.apple_actions.transaction_finish import KIND as TRANSACTION_FINISH
 from lookups.services.task_queue import enqueue_at, retry_delay
 
 PENDING = "pending"
 # Every kind of action at Apple, in a fixed order (the sweep's and the command's).
-KINDS: tuple[ActionKind, ...] = (LINK, EXTENSION, CONSUMPTION_ANSWER)
+KINDS: tuple[ActionKind, ...] = (
+    LINK,
+    EXTENSION,
+    CONSUMPTION_ANSWER,
+    OUTAGE_COMPENSATION,
+    TRANSACTION_FINISH,
+)
 
 
 def kinds() -> Iterator[ActionKind]:
@@ -78,6 +86,10 @@ def perform(kind: ActionKind, row: Any) -> Any:
         return row
     except AppStoreError as error:
         settled = Settled(FAILED, error.answered_code, error.describe())
+    if settled is None:
+        # Apple took it and works on it: its progress is read from now on until it is done.
+        follow_up(kind, row, first_check_at=timezone.now() + _next_check_in(kind, 0))
+        return row
     settle(kind, row, settled)
     return row
 
@@ -141,7 +153,7 @@ def check(kind: ActionKind, action_id: object) -> Check:
         return Check(f"{kind.audit_name} {row.pk} is not due until {due:%H:%M:%S}")
     if why := kind.expired(row, now):
         return _give_up(kind, follow, row, why)
-    if follow.checks >= settings.APPLE_FOLLOW_UP_ATTEMPTS:
+    if follow.checks >= _attempts(kind):
         return _give_up(kind, follow, row, f"{follow.checks} asks went unanswered")
 
     claimed = kind.follow_up_model.objects.filter(
@@ -155,10 +167,10 @@ def check(kind: ActionKind, action_id: object) -> Check:
         settled = kind.read_back(row)
     except StillUnknown as unknown:
         detail = str(unknown)
-        if follow.checks >= settings.APPLE_FOLLOW_UP_ATTEMPTS:
+        if follow.checks >= _attempts(kind):
             follow.last_error = detail
             return _give_up(kind, follow, row, detail)
-        next_check_at = timezone.now() + retry_delay(follow.checks)
+        next_check_at = timezone.now() + _next_check_in(kind, follow.checks)
         with transaction.atomic():
             _record(follow, last_error=detail, next_check_at=next_check_at)
             enqueue_at(check_action, next_check_at, kind=kind.name, action_id=str(row.pk))
@@ -173,6 +185,17 @@ def check(kind: ActionKind, action_id: object) -> Check:
     won = settle(kind, row, settled)
     _record(follow, last_error="", next_check_at=None)
     return Check(f"{kind.audit_name} {row.pk}: {row.outcome if won else 'settled elsewhere'}")
+
+
+def _attempts(kind: ActionKind) -> int:
+    return kind.follow_up_attempts or settings.APPLE_FOLLOW_UP_ATTEMPTS
+
+
+def _next_check_in(kind: ActionKind, checks: int) -> timedelta:
+    chosen = kind.next_check_in(checks)
+    if chosen is not None:
+        return chosen
+    return retry_delay(checks) if checks else answer_wait()
 
 
 def _give_up(kind: ActionKind, follow: Any, row: Any, why: str) -> Check:

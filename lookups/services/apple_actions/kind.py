@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from django.db import models
@@ -38,12 +38,16 @@ class ActionKind:
     A kind names its audit row (`model`, a `SettledOnceRecord` whose open outcome is "pending",
     with `created_at`) and the follow-up kept beside it (`follow_up_model`, an `ActionFollowUp`
     whose primary key is the row's), and supplies:
-    - `call(row)`: make the call to Apple for a pending row; return how it settles. Raise the
+    - `call(row)`: make the call to Apple for a pending row; return how it settles, or None when
+      Apple took the request and works on it in the background (the row stays pending and is
+      followed up at once: `read_back` settles it when Apple says it is done). Raise the
       App Store client's error: a timeout leaves the row pending and followed up, any other
       error settles it as failed with Apple's code.
     - `read_back(row)`: ask Apple what became of a call whose answer never arrived; return how
       it settles, or raise `StillUnknown`.
-    - optionally `after_success(row)`, `expired(row, now)` and `on_give_up(row, why)`.
+    - optionally `after_success(row)`, `expired(row, now)` and `on_give_up(row, why)`; a kind
+      whose work runs for hours at Apple sets `follow_up_attempts` and `next_check_in(checks)`
+      (how often its progress is read) instead of the engine's backoff.
     Its own rules (limits, who may act, which subject is locked) live in its module, in the
     function that writes the pending row under `engine.locked(...)`.
     """
@@ -57,11 +61,18 @@ class ActionKind:
     model: ClassVar[type[models.Model]]
     follow_up_model: ClassVar[type[models.Model]]
 
+    # How many asks before giving up; None: settings.APPLE_FOLLOW_UP_ATTEMPTS.
+    follow_up_attempts: ClassVar[int | None] = None
+
+    def next_check_in(self, checks: int) -> timedelta | None:
+        """How long after ask number `checks` the next is due; None: the engine's backoff."""
+        return None
+
     def describe(self, row: Any) -> str:
         """The row's subject, for a person reading the command's output."""
         return str(row)
 
-    def call(self, row: Any) -> Settled:
+    def call(self, row: Any) -> Settled | None:
         raise NotImplementedError
 
     def read_back(self, row: Any) -> Settled:

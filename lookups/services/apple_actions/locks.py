@@ -23,6 +23,14 @@ def agent_key(purpose: str, agent_id: int) -> str:
     return f"agent:{purpose}:{agent_id}"
 
 
+def product_key(environment: str, product_id: str) -> str:
+    return f"product:{environment}:{product_id}"
+
+
+def transaction_key(environment: str, transaction_id: str) -> str:
+    return f"transaction:{environment}:{transaction_id}"
+
+
 def case_key(refund_request_id: int) -> str:
     return f"refund-request:{refund_request_id}"
 

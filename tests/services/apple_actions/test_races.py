@@ -16,10 +16,21 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from lookups.models import ConsumptionAnswer, RefundRequest, SubscriptionExtension, TransferRequest
+from lookups.models import (
+    ConsumptionAnswer,
+    OutageCompensation,
+    RefundRequest,
+    SubscriptionExtension,
+    TransferRequest,
+)
 from lookups.roles import AGENTS, MANAGERS
 from lookups.services.apple_actions import ActionRefused
 from lookups.services.extending import ExtensionRequest, extend_subscription
+from lookups.services.outage_compensation import (
+    CompensationRequest,
+    approve_compensation,
+    request_compensation,
+)
 from lookups.services.refund_requests import answer_refund_request, open_refund_request
 from lookups.simulators.demo_data import (
     ORDER_LINKED_IN_APP,
@@ -145,3 +156,28 @@ def test_five_managers_approving_one_transfer_make_one_call_and_no_error(
     assert puts(simulator) == 1
     transfer.refresh_from_db()
     assert transfer.status == TransferRequest.Status.APPROVED
+
+
+def test_two_managers_approving_an_outage_compensation_at_once_make_one_call(
+    appstore_settings, simulator, make_user
+):
+    requester = make_user("requester", MANAGERS)
+    approvers = [make_user(f"approver{n}", MANAGERS) for n in range(2)]
+    asked = request_compensation(
+        requester,
+        CompensationRequest(
+            "com.example.supportdesk.demo.pro.monthly", 3, 3, "Outage INC-9", None, uuid.uuid4()
+        ),
+    )
+    # Apple answers slowly, so the first approval is still in flight when the second decides.
+    simulator.inject_fault("slow", endpoint="mass_extend", delay_seconds=0.5)
+    seen = [OutageCompensation.objects.get(pk=asked.pk) for _ in approvers]
+
+    results = at_once(2, lambda n: approve_compensation(approvers[n], seen[n]))
+
+    approved = [r for r in results if isinstance(r, OutageCompensation)]
+    refused = [r for r in results if isinstance(r, ActionRefused)]
+    assert len(approved) == 1 and len(refused) == 1, results
+    assert "already approved" in refused[0].message
+    calls = [path for method, path in simulator.requests if path.endswith("/extend/mass")]
+    assert len(calls) == 1

@@ -19,10 +19,19 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from lookups.models import ConsumptionAnswer, SubscriptionExtension, TokenChange
+from lookups.models import (
+    ConsumptionAnswer,
+    OutageCompensation,
+    SubscriptionExtension,
+    TokenChange,
+    TransactionFinish,
+)
+from lookups.roles import MANAGERS
 from lookups.services.extending import ExtensionRequest, extend_subscription
+from lookups.services.outage_compensation import CompensationRequest, request_compensation
 from lookups.services.refund_requests import open_refund_request
-from lookups.simulators.demo_data import ORDER_OFFER_CODE
+from lookups.simulators.appstore.catalog import PRO_MONTHLY
+from lookups.simulators.demo_data import CREDITS_UNFINISHED, ORDER_CONSUMABLES, ORDER_OFFER_CODE
 from tests.fixtures.links import look_up
 from tests.fixtures.worker_process import (
     PROJECT,
@@ -81,10 +90,10 @@ def killed_mid_call(simulator, endpoint: str, code: str, log: Path) -> None:
     time.sleep(1.2)  # Apple finishes the call it was holding; nobody hears the answer.
 
 
-def settled_by_the_sweep(row, log: Path) -> None:
+def settled_by_the_sweep(row, log: Path, **overrides: str) -> None:
     """A worker starts; the row must settle with nobody's help within the rescue deadline."""
     started = time.monotonic()
-    with running_worker(log):
+    with running_worker(log, **overrides):
         wait_for(
             lambda: type(row).objects.get(pk=row.pk).is_settled,
             seconds=rescue_deadline(),
@@ -96,7 +105,12 @@ def settled_by_the_sweep(row, log: Path) -> None:
 
 
 def _reached(simulator, seen: int, endpoint: str) -> bool:
-    marks = {"extend": "/subscriptions/extend/", "consumption": "/transactions/consumption/"}
+    marks = {
+        "extend": "/subscriptions/extend/",
+        "consumption": "/transactions/consumption/",
+        "mass_extend": "/subscriptions/extend/mass",
+        "finish": "/finish",
+    }
     mark = marks.get(endpoint, "/transactions/")
     return any(mark in path for _, path in simulator.requests[seen:])
 
@@ -182,3 +196,55 @@ def test_a_link_cut_off_mid_call_is_settled_by_the_sweep(
     settled_by_the_sweep(cut_off, log)
     assert cut_off.outcome == TokenChange.Outcome.SUCCEEDED
     assert connection.vendor == "postgresql"
+
+
+def test_an_outage_compensation_cut_off_mid_call_is_settled_by_the_sweep(
+    manager_user, make_user, simulator, tmp_path
+):
+    log = tmp_path / "rescue.log"
+    simulator.mass_extensions.duration_seconds = 0.5
+    subscribers = simulator.store.active_subscriptions(PRO_MONTHLY, None)
+    approver = make_user("approver", MANAGERS)
+    asked = request_compensation(
+        manager_user,
+        CompensationRequest(PRO_MONTHLY, 2, 3, "Outage INC-7", None, uuid.uuid4()),
+    )
+    killed_mid_call(
+        simulator,
+        "mass_extend",
+        "from django.contrib.auth import get_user_model\n"
+        "from lookups.models import OutageCompensation\n"
+        "from lookups.services.outage_compensation import approve_compensation\n"
+        f"approver = get_user_model().objects.get(pk={approver.pk})\n"
+        f"approve_compensation(approver, OutageCompensation.objects.get(pk='{asked.pk}'))\n",
+        log,
+    )
+    cut_off = OutageCompensation.objects.get(pk=asked.pk)
+    assert cut_off.outcome == OutageCompensation.Outcome.PENDING
+
+    # The worker reads the run's status every half second until Apple says it is complete.
+    settled_by_the_sweep(cut_off, log, OUTAGE_STATUS_POLL_SECONDS="0.5")
+    assert cut_off.outcome == OutageCompensation.Outcome.SUCCEEDED
+    assert cut_off.succeeded_count + cut_off.failed_count == len(subscribers)
+    assert cut_off.approved_by == approver
+
+
+def test_a_finish_cut_off_mid_call_is_settled_by_the_sweep(agent_user, simulator, tmp_path):
+    log = tmp_path / "rescue.log"
+    killed_mid_call(
+        simulator,
+        "finish",
+        "import uuid\n"
+        "from django.contrib.auth import get_user_model\n"
+        "from lookups.services.finishing import FinishRequest, finish_transaction\n"
+        f"agent = get_user_model().objects.get(pk={agent_user.pk})\n"
+        f"finish_transaction(agent, FinishRequest('{CREDITS_UNFINISHED}', 'ZD-41', "
+        f"uuid.uuid4(), '{ORDER_CONSUMABLES}'))\n",
+        log,
+    )
+    [cut_off] = TransactionFinish.objects.all()
+    assert cut_off.outcome == TransactionFinish.Outcome.PENDING
+
+    settled_by_the_sweep(cut_off, log)
+    assert cut_off.outcome == TransactionFinish.Outcome.SUCCEEDED
+    assert simulator.store.is_finished(CREDITS_UNFINISHED)
