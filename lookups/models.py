@@ -578,7 +578,11 @@ class Purchase(models.Model):
             )
         ]
         # A lookup reads the order's purchases it has seen before it asks Apple.
-        indexes = [models.Index(fields=["environment", "order_id"], name="purchase_by_order")]
+        indexes = [
+            models.Index(fields=["environment", "order_id"], name="purchase_by_order"),
+            # The admin's list, last learnt first, reads the top of this index instead of sorting.
+            models.Index(fields=["learnt_at"], name="purchase_learnt"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.original_transaction_id} ({self.product_id or 'unknown product'})"
@@ -765,7 +769,11 @@ class AppStoreNotification(models.Model):
     class Meta:
         ordering = ["-received_at"]
         default_permissions = ("view",)
-        indexes = [models.Index(fields=["state", "received_at"], name="notification_unprocessed")]
+        indexes = [
+            models.Index(fields=["state", "received_at"], name="notification_unprocessed"),
+            # The admin's list, newest first, reads the top of this index instead of sorting.
+            models.Index(fields=["received_at"], name="notification_received"),
+        ]
 
     def __str__(self) -> str:
         subtype = f"/{self.subtype}" if self.subtype else ""
