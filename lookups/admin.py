@@ -20,6 +20,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
+from lookups.appstore.notifications import NotificationType
 from lookups.models import (
     AdaptyDelivery,
     AppStoreNotification,
@@ -158,6 +159,25 @@ class EnvironmentListFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value():
             return queryset.filter(environment=self.value())
+        return queryset
+
+
+class NotificationTypeListFilter(admin.SimpleListFilter):
+    """Apple's notification types, offered without reading every stored notification.
+
+    Django's own filter on a plain column asks for SELECT DISTINCT over the whole table on every
+    page of the list: tens of millions of rows at a big app's scale.
+    """
+
+    title = "notification type"
+    parameter_name = "notification_type"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [(kind.value, kind.value) for kind in NotificationType]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value():
+            return queryset.filter(notification_type=self.value())
         return queryset
 
 
@@ -531,7 +551,7 @@ class AppStoreNotificationAdmin(ReadOnlyAdmin):
         "state",
         "outcome",
     ]
-    list_filter = ["state", "notification_type", "received_from"]
+    list_filter = ["state", NotificationTypeListFilter, "received_from"]
     search_fields = ["=notification_uuid", "=original_transaction_id"]
     search_help_text = "A notification UUID or original transaction ID, exactly."
 

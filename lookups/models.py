@@ -669,6 +669,8 @@ class Purchase(models.Model):
                 KT("latest_transaction__appTransactionId"),
                 name="purchase_by_app_transaction",
             ),
+            # The admin's list, last learnt first, reads the top of this index instead of sorting.
+            models.Index(fields=["learnt_at"], name="purchase_learnt"),
         ]
 
     def __str__(self) -> str:
@@ -883,7 +885,11 @@ class AppStoreNotification(models.Model):
     class Meta:
         ordering = ["-received_at"]
         default_permissions = ("view",)
-        indexes = [models.Index(fields=["state", "received_at"], name="notification_unprocessed")]
+        indexes = [
+            models.Index(fields=["state", "received_at"], name="notification_unprocessed"),
+            # The admin's list, newest first, reads the top of this index instead of sorting.
+            models.Index(fields=["received_at"], name="notification_received"),
+        ]
 
     def __str__(self) -> str:
         subtype = f"/{self.subtype}" if self.subtype else ""

@@ -323,6 +323,11 @@ def stored_purchase(original_transaction_id: str) -> Purchase | None:
     ).first()
 
 
+def stored_purchases(original_transaction_ids: Iterable[str]) -> dict[str, Purchase]:
+    """The pictures of these purchases, as they stand, by original transaction ID."""
+    return _stored(settings.APPSTORE_ENVIRONMENT, list(set(original_transaction_ids)))
+
+
 def current_purchase(original_transaction_id: str) -> Purchase | None:
     """The purchase as Apple shows it now: the picture if fresh, else read from Apple again.
 

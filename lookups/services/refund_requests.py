@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Count, Exists, OuterRef, Subquery
 from django.tasks import task
 from django.utils import timezone
 
@@ -252,6 +252,21 @@ def refunds_before(case: RefundRequest) -> int:
         .exclude(pk=case.pk)
         .count()
     )
+
+
+def refund_counts(cases: list[RefundRequest]) -> dict[str, int]:
+    """`refunds_before` of each of these cases at once, by original transaction ID."""
+    refunded = (
+        RefundRequest.objects.filter(
+            original_transaction_id__in={case.original_transaction_id for case in cases},
+            decision=RefundRequest.Decision.REFUNDED,
+        )
+        .exclude(pk__in=[case.pk for case in cases])
+        .order_by()
+        .values("original_transaction_id")
+        .annotate(refunds=Count("pk"))
+    )
+    return {row["original_transaction_id"]: row["refunds"] for row in refunded}
 
 
 def _send(case: RefundRequest, answer: Answer, *, agent) -> ConsumptionAnswer:

@@ -13,12 +13,13 @@ from django.views.decorators.http import require_GET, require_POST
 from lookups.forms import ConsumptionAnswerForm
 from lookups.models import RefundRequest
 from lookups.services.apple_actions import ActionRefused
-from lookups.services.purchase_picture import stored_purchase
+from lookups.services.purchase_picture import stored_purchase, stored_purchases
 from lookups.services.refund_requests import (
     Answer,
     answer_refund_request,
     open_cases,
     recently_closed,
+    refund_counts,
     refunds_before,
 )
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial
@@ -33,8 +34,15 @@ URGENT = timedelta(hours=2)
 @refund_answerer_required
 def queue(request: HtmxHttpRequest) -> HttpResponse:
     cases = open_cases()
+    # Two queries for the whole queue, not two a case.
+    refunded = refund_counts(cases)
+    purchases = stored_purchases(case.original_transaction_id for case in cases)
     for case in cases:
-        _annotate(case)
+        _annotate(
+            case,
+            refunds=refunded.get(case.original_transaction_id, 0),
+            purchase=purchases.get(case.original_transaction_id),
+        )
     return render(
         request,
         PAGE,
@@ -79,9 +87,13 @@ def answer(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return render(request, page_or_partial(request, PAGE, "case"), context, status=status)
 
 
-def _annotate(case: RefundRequest) -> None:
+def _annotate(case: RefundRequest, **known: object) -> None:
+    """What the queue shows beside a case; `refunds` and `purchase` when read for all at once."""
     left = case.deadline - timezone.now()
     case.time_left = max(left, timedelta(0))
     case.is_urgent = left < URGENT
-    case.refunds_before = refunds_before(case)
-    case.purchase = stored_purchase(case.original_transaction_id)
+    if known:
+        case.refunds_before, case.purchase = known["refunds"], known["purchase"]
+    else:
+        case.refunds_before = refunds_before(case)
+        case.purchase = stored_purchase(case.original_transaction_id)

@@ -64,3 +64,14 @@ def test_the_row_checkbox_is_djangos_markup_written_without_the_template_engine(
     ours = django_admin.site._registry[TokenChange]
 
     assert ours.action_checkbox(change) == ModelAdmin.action_checkbox(ours, change)
+
+
+def test_the_notification_list_offers_apples_types_without_reading_the_table(
+    superuser_client,
+):
+    with CaptureQueriesContext(connection) as captured:
+        page = superuser_client.get(reverse("admin:lookups_appstorenotification_changelist"))
+
+    assert page.status_code == 200
+    assert not any("DISTINCT" in query["sql"] for query in captured.captured_queries)
+    assert "?notification_type=OFFER_REDEEMED" in page.text

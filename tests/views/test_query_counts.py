@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from lookups.models import TokenChange
-from tests.fixtures.rows import make_lookup, make_token_change
+from tests.fixtures.rows import make_lookup, make_refund_request, make_token_change
 
 pytestmark = pytest.mark.django_db
 
@@ -218,3 +218,14 @@ def test_the_account_page_runs_the_same_queries_for_1_or_30_purchases(
     thirty = queries_for(agent_client, reverse("lookups:account", args=[many.pk]))
 
     assert one == thirty
+
+
+def test_the_refund_queue_runs_the_same_queries_for_1_or_10_open_cases(agent_client):
+    make_refund_request()
+    one = queries_for(agent_client, reverse("lookups:refund_requests"))
+    for _ in range(9):
+        make_refund_request()
+
+    ten = queries_for(agent_client, reverse("lookups:refund_requests"))
+
+    assert ten == one
