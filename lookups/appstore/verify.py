@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import math
 import threading
@@ -38,7 +39,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
 
 from .app_transactions import AppTransaction
 from .notifications import Notification, NotificationData
@@ -49,7 +50,7 @@ LEAF_MARKER_OID = x509.ObjectIdentifier("1.2.840.113635.100.6.11.1")
 INTERMEDIATE_MARKER_OID = x509.ObjectIdentifier("1.2.840.113635.100.6.2.1")
 MAX_TOKEN_LENGTH = 32 * 1024  # Apple's tokens are about 4 KiB; anything far larger is hostile.
 MAX_CACHED_CHAINS = 64
-_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+_ECDSA_PREHASHED_SHA256 = ec.ECDSA(Prehashed(hashes.SHA256()))
 
 
 class VerificationError(Exception):
@@ -73,6 +74,10 @@ class _TrustedChain:
     valid_from_ms: int
     valid_until_ms: int
     certificates: tuple[x509.Certificate, x509.Certificate, x509.Certificate]
+    # SHA-256 fed with the exact header: each token's signing input begins with it and a dot,
+    # so its digest is this state copied and fed the dot and the payload (the same digest, computed
+    # without hashing the three certificates again).
+    header_digest: hashlib._Hash
     # With online checks: the UNIX time until which the leaf's and intermediate's "good" answers
     # hold (0: never asked, or an answer without nextUpdate, which is good for one token only).
     revocation_checked_until: float = 0.0
@@ -224,8 +229,10 @@ class TransactionVerifier:
         der_signature = encode_dss_signature(
             int.from_bytes(signature[:32]), int.from_bytes(signature[32:])
         )
+        digest = chain.header_digest.copy()
+        digest.update(token[header_end:payload_end])
         try:
-            chain.leaf_key.verify(der_signature, token[:payload_end], _ECDSA_SHA256)
+            chain.leaf_key.verify(der_signature, digest.digest(), _ECDSA_PREHASHED_SHA256)
         except InvalidSignature:
             raise VerificationError("signature", "the signature does not match") from None
 
@@ -286,6 +293,7 @@ class TransactionVerifier:
             valid_from_ms=max(_millis(cert.not_valid_before_utc) for cert in chain),
             valid_until_ms=min(_millis(cert.not_valid_after_utc) for cert in chain),
             certificates=chain,
+            header_digest=hashlib.sha256(header_part),
         )
         with self._lock:
             if len(self._chains) >= MAX_CACHED_CHAINS:
