@@ -13,21 +13,25 @@ checks. Renewal info names no bundle ID, so only its environment is matched; a n
 transaction and renewal info inside it are verified on their own.
 
 Checking a chain costs three signature verifications and certificate parsing, so a chain that
-passed is remembered by the exact header that carried it, together with the validity window the
-three certificates share. A later token with the same header costs one signature verification.
+passed is remembered by the exact header that carried it (the certificates' DER bytes are in it),
+with the leaf's loaded public key and the validity window the three certificates share; with
+online checks, also until when its revocation answers hold. A later token with the same header
+costs its own signature verification (SHA-256 of its signing input, continued from the header's),
+one JSON decode and integer comparisons: no certificate parsed, no key loaded, no datetime built.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -35,7 +39,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
 
 from .app_transactions import AppTransaction
 from .notifications import Notification, NotificationData
@@ -46,7 +50,7 @@ LEAF_MARKER_OID = x509.ObjectIdentifier("1.2.840.113635.100.6.11.1")
 INTERMEDIATE_MARKER_OID = x509.ObjectIdentifier("1.2.840.113635.100.6.2.1")
 MAX_TOKEN_LENGTH = 32 * 1024  # Apple's tokens are about 4 KiB; anything far larger is hostile.
 MAX_CACHED_CHAINS = 64
-_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+_ECDSA_PREHASHED_SHA256 = ec.ECDSA(Prehashed(hashes.SHA256()))
 
 
 class VerificationError(Exception):
@@ -64,12 +68,19 @@ class VerificationError(Exception):
         super().__init__(f"{check}: {detail}")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _TrustedChain:
     leaf_key: ec.EllipticCurvePublicKey
     valid_from_ms: int
     valid_until_ms: int
     certificates: tuple[x509.Certificate, x509.Certificate, x509.Certificate]
+    # SHA-256 fed with the exact header: each token's signing input begins with it and a dot,
+    # so its digest is this state copied and fed the dot and the payload (the same digest, computed
+    # without hashing the three certificates again).
+    header_digest: hashlib._Hash
+    # With online checks: the UNIX time until which the leaf's and intermediate's "good" answers
+    # hold (0: never asked, or an answer without nextUpdate, which is good for one token only).
+    revocation_checked_until: float = 0.0
 
 
 class OnlineChecker(Protocol):
@@ -104,18 +115,19 @@ class TransactionVerifier:
         environment: str,
         app_apple_id: int | None = None,
         online_checks: OnlineChecker | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._roots = [_as_certificate(root) for root in root_certificates]
         # With online checks, every token's leaf and intermediate are checked for revocation.
         self._online = online_checks
-        # Header -> UNIX time until which its chain's revocation answers hold.
-        self._online_until: dict[str, float] = {}
+        self._clock = clock
         if not self._roots:
             raise ValueError("at least one trusted root certificate is required")
         self.bundle_id = bundle_id
         self.environment = environment
         self.app_apple_id = app_apple_id
-        self._chains: dict[str, _TrustedChain] = {}
+        # The exact base64url header (x5c with every certificate's DER) -> its checked chain.
+        self._chains: dict[bytes, _TrustedChain] = {}
         self._lock = threading.Lock()
 
     def decode_transaction(self, signed: str) -> Transaction:
@@ -205,32 +217,30 @@ class TransactionVerifier:
 
     def _verified_payload(self, signed: str) -> dict:
         """The payload of a JWS whose chain, signature and signedDate validity all check out."""
-        header_part, payload_part, signature_part = _split(signed)
+        token, header_end, payload_end = _split(signed)
+        header_part = token[:header_end]
         chain = self._chains.get(header_part) or self._trust_header(header_part)
-        if self._online is not None and self._online_until.get(header_part, 0.0) <= time.time():
-            held = self._online.check_chain(*chain.certificates)
-            with self._lock:
-                if len(self._online_until) >= MAX_CACHED_CHAINS:
-                    self._online_until.clear()
-                self._online_until[header_part] = held
+        if self._online is not None and chain.revocation_checked_until <= self._clock():
+            chain.revocation_checked_until = self._online.check_chain(*chain.certificates)
 
-        signature = _b64url(signature_part, "signature")
+        signature = _b64url(token[payload_end + 1 :], "signature")
         if len(signature) != 64:
             raise VerificationError("signature", "an ES256 signature is 64 bytes")
         der_signature = encode_dss_signature(
             int.from_bytes(signature[:32]), int.from_bytes(signature[32:])
         )
-        signing_input = signed[: len(header_part) + 1 + len(payload_part)].encode("ascii")
+        digest = chain.header_digest.copy()
+        digest.update(token[header_end:payload_end])
         try:
-            chain.leaf_key.verify(der_signature, signing_input, _ECDSA_SHA256)
+            chain.leaf_key.verify(der_signature, digest.digest(), _ECDSA_PREHASHED_SHA256)
         except InvalidSignature:
             raise VerificationError("signature", "the signature does not match") from None
 
-        payload = _json_object(_b64url(payload_part, "payload"), "payload")
+        payload = _json_object(_b64url(token[header_end + 1 : payload_end], "payload"), "payload")
         signed_date = payload.get("signedDate")
         if signed_date is None:
-            signed_date = int(datetime.now(UTC).timestamp() * 1000)
-        if isinstance(signed_date, bool) or not isinstance(signed_date, int):
+            signed_date = int(self._clock() * 1000)
+        if type(signed_date) is not int:
             raise VerificationError("payload", "signedDate is not a number")
         if not chain.valid_from_ms <= signed_date <= chain.valid_until_ms:
             raise VerificationError(
@@ -245,7 +255,7 @@ class TransactionVerifier:
         if self.app_apple_id is not None and app_apple_id not in (None, self.app_apple_id):
             raise VerificationError("app_apple_id", f"answer is for app {app_apple_id!r}")
 
-    def _trust_header(self, header_part: str) -> _TrustedChain:
+    def _trust_header(self, header_part: bytes) -> _TrustedChain:
         header = _json_object(_b64url(header_part, "header"), "header")
         if header.get("alg") != "ES256":
             raise VerificationError("algorithm", f"alg is {header.get('alg')!r}, not ES256")
@@ -283,6 +293,7 @@ class TransactionVerifier:
             valid_from_ms=max(_millis(cert.not_valid_before_utc) for cert in chain),
             valid_until_ms=min(_millis(cert.not_valid_after_utc) for cert in chain),
             certificates=chain,
+            header_digest=hashlib.sha256(header_part),
         )
         with self._lock:
             if len(self._chains) >= MAX_CACHED_CHAINS:
@@ -310,25 +321,30 @@ def _inner[T](decode: Callable[[str], T], signed: object, name: str) -> T | None
         raise VerificationError(refusal.check, f"{name}: {refusal.detail}") from refusal
 
 
-def _split(signed: object) -> tuple[str, str, str]:
+def _split(signed: object) -> tuple[bytes, int, int]:
+    """The token as ASCII bytes and the positions of its two dots (header, payload, signature)."""
     if not isinstance(signed, str):
         raise VerificationError("format", "a signed transaction is text")
     if len(signed) > MAX_TOKEN_LENGTH:
         raise VerificationError("format", "the token is too long")
-    if not signed.isascii():
-        raise VerificationError("format", "the token has characters outside base64url")
-    parts = signed.split(".")
-    if len(parts) != 3 or not all(parts[:2]):
+    try:
+        token = signed.encode("ascii")
+    except UnicodeEncodeError:
+        raise VerificationError("format", "the token has characters outside base64url") from None
+    header_end = token.find(b".")
+    payload_end = token.find(b".", header_end + 1)
+    if header_end < 1 or payload_end <= header_end + 1 or b"." in token[payload_end + 1 :]:
         raise VerificationError("format", "not a compact JWS (three dot-separated parts)")
-    return parts[0], parts[1], parts[2]
+    return token, header_end, payload_end
 
 
 _URLSAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_PADDING = (b"", b"", b"==", b"=")
 
 
-def _b64url(part: str, what: str) -> bytes:
-    padded = part.encode("ascii").translate(_URLSAFE_TO_STANDARD) + b"=" * (-len(part) % 4)
+def _b64url(part: bytes, what: str) -> bytes:
     try:
+        padded = part.translate(_URLSAFE_TO_STANDARD) + _PADDING[len(part) % 4]
         return binascii.a2b_base64(padded, strict_mode=True)
     except (binascii.Error, ValueError):
         raise VerificationError("format", f"the {what} is not base64url") from None

@@ -4,11 +4,14 @@ revoked certificate refused, and a responder that can't be reached a retryable f
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from lookups.appstore.revocation import OnlineChecks, RevocationUnavailableError
 from lookups.appstore.verify import TransactionVerifier, VerificationError, load_root_certificates
 from lookups.simulators.appstore.certificates import make_signing_chain
+from lookups.simulators.appstore.ocsp_responder import DEFAULT_VALIDITY_SECONDS
 from lookups.simulators.appstore.signing import sign_jws
 from lookups.simulators.demo_data import CREDITS_UNFINISHED
 
@@ -74,3 +77,40 @@ def test_a_chain_naming_no_responder_is_refused(simulator, online_verifier):
     with pytest.raises(VerificationError) as refused:
         online_verifier.decode_transaction(token)
     assert (refused.value.check, refused.value.retryable) == ("revocation", False)
+
+
+class Clock:
+    """The time the caches go by, moved on by the test; the responder keeps the real one."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_good_answer_is_kept_only_for_its_validity(
+    appstore_credentials, simulator_root_path, simulator
+):
+    clock = Clock()
+    verifier = TransactionVerifier(
+        load_root_certificates([simulator_root_path]),
+        bundle_id=appstore_credentials.bundle_id,
+        environment=appstore_credentials.environment,
+        online_checks=OnlineChecks(timeout_seconds=2, clock=clock),
+        clock=clock,
+    )
+    verifier.decode_transaction(signed(simulator))
+    assert simulator.ocsp_requests == 2
+    simulator.inject_fault("revoked_certificate", endpoint="ocsp", target="leaf", times=2)
+    clock.now += DEFAULT_VALIDITY_SECONDS - 60
+    verifier.decode_transaction(signed(simulator))  # the answer still holds: not asked
+    assert simulator.ocsp_requests == 2
+    clock.now += 120  # past the answer's nextUpdate: asked again, and now revoked
+    with pytest.raises(VerificationError) as refused:
+        verifier.decode_transaction(signed(simulator))
+    assert refused.value.check == "revoked"
+    # A refusal is never kept as an answer: the next token asks again.
+    with pytest.raises(VerificationError):
+        verifier.decode_transaction(signed(simulator))
+    assert simulator.ocsp_requests == 4

@@ -199,3 +199,22 @@ def test_check_app_refuses_another_app(chain):
         verifier.check_app(bundle_id=BUNDLE_ID, app_apple_id=43)
     with pytest.raises(VerificationError):
         verifier.check_app(bundle_id="com.other", app_apple_id=42)
+
+
+def test_a_chain_differing_from_a_cached_one_by_one_byte_is_checked_afresh(verifier, chain):
+    verifier.decode_transaction(sign_jws(payload(), chain))
+    leaf = bytearray(base64.b64decode(chain.x5c[0]))
+    leaf[-1] ^= 0x01  # the last byte of the leaf certificate's own signature
+    altered = [base64.b64encode(bytes(leaf)).decode(), *chain.x5c[1:]]
+    # Signed with the leaf's key, so only a fresh chain check can refuse it.
+    token = sign_jws(payload(), chain, header={"alg": "ES256", "x5c": altered})
+    assert check_of(verifier, token) == "chain"
+    assert len(verifier._chains) == 1
+
+
+def test_a_cached_chain_still_verifies_every_tokens_signature(verifier, chain):
+    first = sign_jws(payload(), chain)
+    second = sign_jws(payload(transactionId="2000000000000002"), chain)
+    verifier.decode_transaction(first)
+    header, body, _ = first.split(".")
+    assert check_of(verifier, f"{header}.{body}.{second.split('.')[2]}") == "signature"
