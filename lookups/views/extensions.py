@@ -28,7 +28,7 @@ from lookups.services.extending import (
     renewal_date,
 )
 from lookups.services.purchase_picture import stored_purchase
-from lookups.views.htmx import HtmxHttpRequest, page_or_partial
+from lookups.views.htmx import HtmxHttpRequest, page_or_partial, render_answer
 from lookups.views.permissions import extender_required, extension_approver_required
 
 PAGE = "lookups/extend.html"
@@ -52,7 +52,7 @@ def extend(request: HtmxHttpRequest, original_transaction_id: str) -> HttpRespon
     if not form.is_valid():
         context["form"] = form
         _add_purchase(request, context, original_transaction_id)
-        return render(request, page_or_partial(request, PAGE, "panel"), context, status=400)
+        return render_answer(request, page_or_partial(request, PAGE, "panel"), context, status=400)
     status = 200
     try:
         context["extension"] = extend_subscription(
@@ -61,7 +61,7 @@ def extend(request: HtmxHttpRequest, original_transaction_id: str) -> HttpRespon
     except ExtensionRefused as refusal:
         context["refusal"] = refusal.message
         status = refusal.status
-    return render(request, page_or_partial(request, PAGE, "outcome"), context, status=status)
+    return render_answer(request, page_or_partial(request, PAGE, "outcome"), context, status=status)
 
 
 @require_GET
@@ -91,7 +91,9 @@ def decide(request: HtmxHttpRequest, pk: uuid.UUID, decision: str) -> HttpRespon
     extension.refresh_from_db()
     if not request.htmx:
         context["extensions"] = _waiting()
-    return render(request, page_or_partial(request, APPROVALS, "row"), context, status=status)
+    return render_answer(
+        request, page_or_partial(request, APPROVALS, "row"), context, status=status
+    )
 
 
 def _waiting() -> list[SubscriptionExtension]:

@@ -21,7 +21,7 @@ from lookups.services.refund_requests import (
     recently_closed,
     refunds_before,
 )
-from lookups.views.htmx import HtmxHttpRequest, page_or_partial
+from lookups.views.htmx import HtmxHttpRequest, page_or_partial, render_answer
 from lookups.views.permissions import refund_answerer_required
 
 PAGE = "lookups/refund_requests.html"
@@ -76,7 +76,7 @@ def answer(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         context["cases"] = [c for c in open_cases() if c.pk != case.pk]
         for other in context["cases"]:
             _annotate(other)
-    return render(request, page_or_partial(request, PAGE, "case"), context, status=status)
+    return render_answer(request, page_or_partial(request, PAGE, "case"), context, status=status)
 
 
 def _annotate(case: RefundRequest) -> None:
