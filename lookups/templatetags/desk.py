@@ -140,3 +140,9 @@ def renews_or_expires(picture, txn: Transaction | None) -> str:
         return ""
     verb = "Expired" if expires <= datetime.now(UTC) else "Expires"
     return f"{verb} {expires:%Y-%m-%d}"
+
+
+@register.filter
+def of(mapping: dict | None, key):
+    """`offers|of:purchase_id`: one entry of a dictionary the view made, or None."""
+    return (mapping or {}).get(key)

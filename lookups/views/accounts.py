@@ -12,6 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 from lookups.forms import AccountSearchForm
 from lookups.models import CustomerAccount, Product, TokenChange
 from lookups.services.account_timeline import purchases_of, timeline
+from lookups.services.extension_offers import extension_offers
 from lookups.services.linking import still_current_links
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial
 from lookups.views.permissions import agent_required
@@ -62,6 +63,7 @@ def account(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     context["product_names"] = Product.objects.names_for(c.product_id for c in context["linked"])
     purchases = purchases_of(customer)
     context.update(purchases=purchases, timeline=timeline(customer, purchases))
+    context["extension_offers"] = extension_offers(purchases)
     context.update(panel_context())
     # After a simulator step, htmx asks for the purchase picture and timeline again.
     return render(request, page_or_partial(request, "lookups/account.html", "picture"), context)
