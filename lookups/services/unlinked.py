@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db.models import Exists, Min, OuterRef, Q, QuerySet, Subquery
 
-from lookups.models import AppStoreNotification, Purchase
+from lookups.models import AppStoreNotification, Purchase, TokenChange
 
 # OfferType 3 is an offer code; OFFER_REDEEMED is sent for one redeemed on an existing purchase.
 _OFFER_CODE_NEWS = Q(notification_type="OFFER_REDEEMED") | Q(
@@ -26,11 +26,21 @@ def unlinked_offer_code_purchases() -> QuerySet[Purchase]:
         .annotate(first=Min("signed_date"))
         .values("first")
     )
+    # A link sent since the desk last learnt the purchase (or on its way now) has taken it: the
+    # picture learns the token only when Apple next tells, and a second agent must not take it.
+    taken = TokenChange.objects.filter(
+        environment=OuterRef("environment"),
+        original_transaction_id=OuterRef("original_transaction_id"),
+    ).filter(
+        Q(outcome=TokenChange.Outcome.PENDING)
+        | Q(outcome=TokenChange.Outcome.SUCCEEDED, settled_at__gte=OuterRef("learnt_at"))
+    )
     return (
         Purchase.objects.filter(
             environment=settings.APPSTORE_ENVIRONMENT, app_account_token__isnull=True
         )
         .filter(Exists(news))
+        .exclude(Exists(taken))
         .annotate(first_told_at=Subquery(first_told))
         .order_by("first_told_at", "pk")
     )

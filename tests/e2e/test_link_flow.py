@@ -287,6 +287,39 @@ def link_on_its_own_page(page: Page, ticket: str = TICKET) -> None:
     page.get_by_role("button", name="Link purchase").click()
 
 
+def redeem_an_offer_code(page: Page, simulator) -> str:
+    """A customer redeems an offer code; Apple tells the desk, which lists it as unlinked."""
+    page.locator("section.trainer").get_by_role("button", name="Redeem an offer code").click()
+    expect(page.locator('#trainer-step [data-state="applied"]')).to_be_visible()
+    [original_id] = simulator.order_transaction_ids(
+        page.locator("#trainer-step a").first.inner_text()
+    )
+    return original_id
+
+
+def test_a_purchase_just_linked_leaves_the_unlinked_list(
+    new_page: Callable[..., Page],
+    agent_user: User,
+    notification_endpoint,
+    simulator,
+    screenshots: Screenshots,
+) -> None:
+    page = new_page()
+    page.goto("/")
+    sign_in(page, agent_user)
+    original_id = redeem_an_offer_code(page, simulator)
+    page.goto("/purchases/unlinked/")
+    page.locator(f"#unlinked-{original_id}").get_by_role("link", name="Link to customer").click()
+    link_on_its_own_page(page)
+    expect(page.get_by_role("status").filter(has_text="Linked to Maya Patel")).to_be_visible()
+
+    # A second agent opening the list sees it gone at once, not after someone reads its history.
+    page.goto("/purchases/unlinked/")
+    expect(page.get_by_role("heading", name="Unlinked offer-code purchases")).to_be_visible()
+    expect(page.locator(f"#unlinked-{original_id}")).to_have_count(0)
+    screenshots.take(page, "unlinked-after-link")
+
+
 def test_a_link_from_unlinked_offer_codes_reaches_adapty(
     new_page: Callable[..., Page],
     agent_user: User,
@@ -300,12 +333,7 @@ def test_a_link_from_unlinked_offer_codes_reaches_adapty(
     page = new_page()
     page.goto("/")
     sign_in(page, agent_user)
-    # A customer redeems an offer code; Apple tells the desk, which lists it as unlinked.
-    page.locator("section.trainer").get_by_role("button", name="Redeem an offer code").click()
-    expect(page.locator('#trainer-step [data-state="applied"]')).to_be_visible()
-    [original_id] = simulator.order_transaction_ids(
-        page.locator("#trainer-step a").first.inner_text()
-    )
+    original_id = redeem_an_offer_code(page, simulator)
     page.goto("/purchases/unlinked/")
     page.locator(f"#unlinked-{original_id}").get_by_role("link", name="Link to customer").click()
     link_on_its_own_page(page)
