@@ -8,6 +8,7 @@ from datetime import datetime
 from django.conf import settings
 
 from lookups.models import AppStoreNotification, CustomerAccount, Purchase
+from lookups.wording import notification_sentence
 
 TIMELINE_LIMIT = 100
 
@@ -38,8 +39,7 @@ def timeline(account: CustomerAccount, purchases: list[Purchase]) -> list[Event]
             at=note.signed_date or note.received_at,
             kind="apple",
             original_transaction_id=note.original_transaction_id,
-            what=f"Apple: {note.notification_type}"
-            + (f" ({note.subtype})" if note.subtype else ""),
+            what=f"Apple: {notification_sentence(note.notification_type, note.subtype)}",
         )
         for note in AppStoreNotification.objects.filter(
             environment=settings.APPSTORE_ENVIRONMENT, original_transaction_id__in=ids

@@ -10,6 +10,7 @@ from django import template
 from django.utils import translation
 
 from lookups.appstore.transactions import ProductType, RevocationReason, Transaction
+from lookups.wording import refund_reason
 
 register = template.Library()
 
@@ -64,7 +65,7 @@ def product_name(product_id: str | None, names: dict[str, str] | None) -> str:
     """The catalogue's name for a product, or its ID when the catalogue has none."""
     if not product_id:
         return "Unknown product"
-    return (names or {}).get(product_id) or product_id
+    return (names.get(product_id) if names else None) or product_id
 
 
 def _babel_locale() -> Locale:
@@ -146,3 +147,8 @@ def renews_or_expires(picture, txn: Transaction | None) -> str:
 def of(mapping: dict | None, key):
     """`offers|of:purchase_id`: one entry of a dictionary the view made, or None."""
     return (mapping or {}).get(key)
+
+
+@register.filter
+def refund_reason_sentence(reason: str | None) -> str:
+    return refund_reason(reason or "")

@@ -60,8 +60,12 @@ def account(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         # A purchase moved on to another customer since is no longer this customer's.
         "linked": still_current_links(succeeded),
     }
-    context["product_names"] = Product.objects.names_for(c.product_id for c in context["linked"])
     purchases = purchases_of(customer)
+    context["product_names"] = Product.objects.names_for(
+        [c.product_id for c in context["linked"]]
+        + [p.product_id for p in purchases]
+        + [p.next_renewal_product_id for p in purchases]
+    )
     context.update(purchases=purchases, timeline=timeline(customer, purchases))
     context["extension_offers"] = extension_offers(purchases)
     context.update(panel_context())

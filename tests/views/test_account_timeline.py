@@ -49,7 +49,7 @@ def test_apples_notifications_and_the_desks_links_share_the_timeline(
     assert answer.status_code == 200
     page = agent_client.get(reverse("lookups:account", args=[sofia.pk])).text
     assert 'id="timeline"' in page
-    assert "Apple: DID_CHANGE_RENEWAL_STATUS (AUTO_RENEW_ENABLED)" in page
+    assert "Apple: Turned automatic renewal on" in page
     assert f"purchase-{PURCHASE_LINKED_IN_APP}" in page
     timeline = page[page.index('id="timeline"') :]
     assert "Link succeeded" in timeline and agent_user.get_username() in timeline
