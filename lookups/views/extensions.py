@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from lookups.forms import ExtensionForm, is_transaction_id
 from lookups.models import SubscriptionExtension
@@ -36,6 +37,7 @@ APPROVALS = "lookups/extension_approvals.html"
 SHOWN = 200
 
 
+@vary_on_headers("HX-Request")
 @require_http_methods(["GET", "POST"])
 @login_required
 @extender_required

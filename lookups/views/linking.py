@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
 from lookups.forms import AccountSearchForm, LinkForm, is_transaction_id
@@ -54,6 +55,7 @@ PAGE = "lookups/link.html"
 ORDER_CHANGED = "orderChanged"
 
 
+@vary_on_headers("HX-Request")
 @require_http_methods(["GET", "POST"])
 @login_required
 @linker_required
@@ -246,6 +248,7 @@ def _record_form_refusal(request: HtmxHttpRequest, original_transaction_id: str,
     )
 
 
+@vary_on_headers("HX-Request")
 @require_GET
 @login_required
 @linker_required
