@@ -164,7 +164,7 @@ def test_agent_answers_a_refund_request_that_apple_then_decides(
         expect(page.get_by_role("heading", name="Refund requests")).to_be_visible()
         item = page.locator(f"#refund-{case.pk}")
         expect(item).to_contain_text(case.transaction_id)
-        expect(item).to_contain_text("UNINTENDED_PURCHASE")
+        expect(item).to_contain_text("The customer says they bought it by mistake")
         expect(item).to_contain_text(re.compile(r"1[12]\shours?,\s\d+\sminutes?\sleft"))
         screenshots.take(page, "queue")
         assert accessibility_violations(page) == []
