@@ -4,6 +4,7 @@ from lookups.views import (
     accounts,
     extensions,
     linking,
+    live,
     notifications,
     orders,
     refund_history,
@@ -18,6 +19,8 @@ app_name = "lookups"
 
 urlpatterns = [
     path("", orders.home, name="home"),
+    path("live/", live.poll, name="live"),
+    path("live/counts/", live.menu_counts, name="menu_counts"),
     path("orders/", orders.look_up, name="look_up"),
     path("purchases/unlinked/", unlinked.unlinked, name="unlinked"),
     path("purchases/<str:transaction_id>/history/", orders.history, name="history"),

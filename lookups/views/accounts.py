@@ -14,6 +14,7 @@ from lookups.models import CustomerAccount, Product, TokenChange
 from lookups.services.account_timeline import purchases_of, timeline
 from lookups.services.extension_offers import extension_offers
 from lookups.services.linking import still_current_links
+from lookups.services.live import account_topic, purchase_topic
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial
 from lookups.views.permissions import agent_required
 from lookups.views.trainer import panel_context
@@ -68,6 +69,9 @@ def account(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     )
     context.update(purchases=purchases, timeline=timeline(customer, purchases))
     context["extension_offers"] = extension_offers(purchases)
+    context["live_topics"] = [account_topic(customer.pk)] + [
+        purchase_topic(purchase.original_transaction_id) for purchase in purchases
+    ]
     context.update(panel_context())
     # After a simulator step, htmx asks for the purchase picture and timeline again.
     return render(request, page_or_partial(request, "lookups/account.html", "picture"), context)

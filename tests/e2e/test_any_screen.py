@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
-from lookups.models import CustomerAccount, SubscriptionExtension
+from lookups.models import CustomerAccount
 from lookups.services.demo_activity import create_demo_activity
 from lookups.simulators.demo_data import (
     MAYA,
@@ -29,7 +29,7 @@ from tests.e2e.desk import (
     sign_in,
     small_targets,
 )
-from tests.fixtures.rows import make_refund_request, make_transfer_request
+from tests.fixtures.rows import make_refund_request, make_transfer_request, make_waiting_extension
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("appstore_settings", "demo_customers")]
 
@@ -194,15 +194,7 @@ def work_waiting(agent: User, simulator_page: Page) -> None:
         reason="UNINTENDED_PURCHASE",
     )
     make_transfer_request(agent, maya)
-    SubscriptionExtension.objects.create(
-        agent=agent,
-        environment="Production",
-        original_transaction_id=PURCHASE_OFFER_CODE,
-        extend_by_days=40,
-        reason_code=SubscriptionExtension.Reason.CUSTOMER_SATISFACTION,
-        ticket_reference="SD-9",
-        outcome=SubscriptionExtension.Outcome.AWAITING_APPROVAL,
-    )
+    make_waiting_extension(agent)
     trainer = simulator_page.locator("section.trainer")
     trainer.get_by_role("button", name="Redeem an offer code").click()
     expect(simulator_page.locator('#trainer-step [data-state="applied"]')).to_be_visible()
