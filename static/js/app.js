@@ -121,10 +121,12 @@ document.addEventListener("DOMContentLoaded", function () { makeScrollBoxesReach
 document.addEventListener("htmx:afterSettle", function () { makeScrollBoxesReachable(); });
 window.addEventListener("resize", function () { makeScrollBoxesReachable(); });
 
-// A refund request whose answer the agent is typing is kept as it is when the queue fetches
-// itself again (another agent's answer, Apple's news): htmx keeps an element marked
-// hx-preserve, by its id, through the swap.
-document.addEventListener("input", function (event) {
-  var item = event.target.closest && event.target.closest("#refund-queue li[id]");
-  if (item) item.setAttribute("hx-preserve", "true");
+// A refund request the agent has started on (typing an answer, or reading the desk's answer to
+// it) is kept as it is when the queue fetches itself again (another agent's answer, Apple's
+// news): htmx keeps an element marked hx-preserve, by its id, through the swap.
+["focusin", "input", "submit"].forEach(function (name) {
+  document.addEventListener(name, function (event) {
+    var item = event.target.closest && event.target.closest("#refund-queue li[id]");
+    if (item) item.setAttribute("hx-preserve", "true");
+  });
 });
