@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from babel.core import Locale, UnknownLocaleError
 from babel.numbers import format_currency, format_decimal
 from django import template
-from django.utils import translation
+from django.utils import dateformat, timezone, translation
 
 from lookups.appstore.transactions import ProductType, RevocationReason, Transaction
 from lookups.wording import refund_reason
@@ -152,3 +152,12 @@ def of(mapping: dict | None, key):
 @register.filter
 def refund_reason_sentence(reason: str | None) -> str:
     return refund_reason(reason or "")
+
+
+@register.filter
+def moment(value: datetime | None) -> str:
+    """Every page's one way to show a moment: in the agent's own time zone, saying which
+    (`2026-12-07 07:00 EST`). Audit rows keep `utc_time`."""
+    if value is None:
+        return "—"
+    return dateformat.format(timezone.localtime(value), "Y-m-d H:i T")

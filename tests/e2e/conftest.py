@@ -85,6 +85,13 @@ def browser(live_server) -> Iterator[Browser]:
             browser.close()
 
 
+@pytest.fixture(autouse=True)
+def quick_live_polls(settings) -> None:
+    """Open pages poll each second: every test waits past two polls, so they cost it little.
+    test_live_pages.py holds the production interval to its promise."""
+    settings.LIVE_POLL_SECONDS = 1
+
+
 @pytest.fixture
 def browser_errors(request: pytest.FixtureRequest) -> list[str]:
     """Console errors (CSP violations among them), htmx's error events and uncaught exceptions of
@@ -103,11 +110,11 @@ def new_page(
     pages: list[Page] = []
     request.node.stash[open_pages_key] = pages
 
-    def open_page(*, java_script_enabled: bool = True) -> Page:
+    def open_page(*, java_script_enabled: bool = True, timezone_id: str = "UTC") -> Page:
         context = browser.new_context(
             base_url=live_server.url,
             java_script_enabled=java_script_enabled,
-            timezone_id="UTC",
+            timezone_id=timezone_id,
             viewport=VIEWPORT,
         )
         context.set_default_timeout(10_000)
