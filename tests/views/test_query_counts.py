@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from lookups.models import TokenChange
-from tests.fixtures.rows import make_lookup, make_token_change
+from tests.fixtures.rows import make_lookup, make_refund_request, make_token_change
 
 pytestmark = pytest.mark.django_db
 
@@ -172,3 +172,14 @@ def test_admin_changelists_run_the_same_queries_for_1_or_50_rows(
     fifty_rows = queries_for(superuser_client, url, params)
 
     assert fifty_rows == one_row
+
+
+def test_the_refund_queue_runs_the_same_queries_for_1_or_30_open_cases(agent_client):
+    make_refund_request()
+    queries_for(agent_client, reverse("lookups:refund_requests"))  # warm caches
+    one = queries_for(agent_client, reverse("lookups:refund_requests"))
+    for _ in range(29):
+        make_refund_request()
+    thirty = queries_for(agent_client, reverse("lookups:refund_requests"))
+
+    assert thirty == one
