@@ -14,14 +14,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from lookups.forms import ConsumptionAnswerForm
 from lookups.models import Purchase, RefundRequest
-from lookups.services.purchase_picture import stored_purchase
 from lookups.services.refund_requests import (
     Answer,
     AnswerRefused,
     answer_refund_request,
     open_cases,
     recently_closed,
-    refunds_before,
 )
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial, render_answer
 from lookups.views.permissions import refund_answerer_required
@@ -80,11 +78,7 @@ def answer(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 def _annotate(case: RefundRequest) -> None:
-    left = case.deadline - timezone.now()
-    case.time_left = max(left, timedelta(0))
-    case.is_urgent = left < URGENT
-    case.refunds_before = refunds_before(case)
-    case.purchase = stored_purchase(case.original_transaction_id)
+    _annotate_all([case])
 
 
 def _annotate_all(cases: list[RefundRequest]) -> None:
@@ -108,6 +102,6 @@ def _annotate_all(cases: list[RefundRequest]) -> None:
         left = case.deadline - now
         case.time_left = max(left, timedelta(0))
         case.is_urgent = left < URGENT
-        # An open case is not itself refunded: every refund of its purchase came before.
-        case.refunds_before = refunded.get(case.original_transaction_id, 0)
+        itself = case.decision == RefundRequest.Decision.REFUNDED
+        case.refunds_before = refunded.get(case.original_transaction_id, 0) - itself
         case.purchase = pictures.get(case.original_transaction_id)
