@@ -130,3 +130,11 @@ window.addEventListener("resize", function () { makeScrollBoxesReachable(); });
     if (item) item.setAttribute("hx-preserve", "true");
   });
 });
+
+// Back (or Forward) to an order: the lookup box shows that order again, not whatever was typed
+// into it last (htmx restores the page's HTML, where a typed value is not).
+document.addEventListener("htmx:historyRestore", function () {
+  var order = document.querySelector("#order[data-order-id]");
+  var box = document.getElementById("id_order_id");
+  if (order && box) box.value = order.getAttribute("data-order-id");
+});
