@@ -7,4 +7,9 @@ class LookupsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the desk's own `check --deploy` checks.
-        from lookups import deploy_checks  # noqa: F401
+        from lookups import (
+            deploy_checks,  # noqa: F401
+            live_signals,
+        )
+
+        live_signals.connect()

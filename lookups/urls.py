@@ -6,6 +6,7 @@ from lookups.views import (
     extensions,
     finishing,
     linking,
+    live,
     lockouts,
     notifications,
     orders,
@@ -24,6 +25,8 @@ app_name = "lookups"
 
 urlpatterns = [
     path("", orders.home, name="home"),
+    path("live/", live.poll, name="live"),
+    path("live/counts/", live.menu_counts, name="menu_counts"),
     path("orders/", orders.look_up, name="look_up"),
     path("purchases/unlinked/", unlinked.unlinked, name="unlinked"),
     path("purchases/<str:transaction_id>/history/", orders.history, name="history"),

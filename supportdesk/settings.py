@@ -129,6 +129,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # An open page's "nothing changed?" is answered here, before everything below.
+    "lookups.middleware.UnchangedPageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -163,6 +165,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "lookups.context_processors.product_catalogue",
             ],
         },
     },
@@ -467,6 +470,9 @@ RETENTION_PAUSE_SECONDS = env.float("RETENTION_PAUSE_SECONDS", default=0.05)
 TASKS_ABANDONED_AFTER_SECONDS = env.float("TASKS_ABANDONED_AFTER_SECONDS", default=600.0)
 # The reports page shows the queue in red once a task has waited longer than this.
 TASKS_WAITING_ALERT_MINUTES = env.float("TASKS_WAITING_ALERT_MINUTES", default=5.0)
+# How often an open page asks whether what it shows has changed (lookups/views/live.py): a
+# change shows within this and one render.
+LIVE_POLL_SECONDS = env.float("LIVE_POLL_SECONDS", default=3.0)
 if min(APPLE_FOLLOW_UP_ATTEMPTS, ADAPTY_DELIVERY_ATTEMPTS) < 1:
     raise ImproperlyConfigured(
         "APPLE_FOLLOW_UP_ATTEMPTS and ADAPTY_DELIVERY_ATTEMPTS are at least 1."

@@ -22,6 +22,7 @@ from lookups.models import (
     RefundRequest,
     SubscriptionExtension,
 )
+from lookups.wording import notification_sentence
 
 TIMELINE_LIMIT = 100
 
@@ -39,40 +40,6 @@ class Event:
 
 
 # Apple's notification types and subtypes in plain words; anything else shows Apple's name.
-APPLE_SAYS = {
-    ("SUBSCRIBED", "INITIAL_BUY"): "subscribed",
-    ("SUBSCRIBED", "RESUBSCRIBE"): "subscribed again",
-    ("DID_RENEW", ""): "renewed",
-    ("DID_RENEW", "BILLING_RECOVERY"): "renewed after a billing problem",
-    ("DID_CHANGE_RENEWAL_STATUS", "AUTO_RENEW_ENABLED"): "auto-renew turned on",
-    ("DID_CHANGE_RENEWAL_STATUS", "AUTO_RENEW_DISABLED"): "auto-renew turned off",
-    ("DID_CHANGE_RENEWAL_PREF", "UPGRADE"): "upgraded",
-    ("DID_CHANGE_RENEWAL_PREF", "DOWNGRADE"): "will change plan at the next renewal",
-    ("DID_CHANGE_RENEWAL_PREF", ""): "plan change cancelled",
-    ("DID_FAIL_TO_RENEW", ""): "renewal failed: billing problem, Apple keeps trying",
-    ("DID_FAIL_TO_RENEW", "GRACE_PERIOD"): "renewal failed: billing problem, in grace period",
-    ("EXPIRED", "VOLUNTARY"): "expired (auto-renew was off)",
-    ("EXPIRED", "BILLING_RETRY"): "expired: the billing problem was never solved",
-    ("EXPIRED", "PRICE_INCREASE"): "expired: the price increase was not accepted",
-    ("EXPIRED", "PRODUCT_NOT_FOR_SALE"): "expired: no longer for sale",
-    ("GRACE_PERIOD_EXPIRED", ""): "grace period ended",
-    ("OFFER_REDEEMED", ""): "offer redeemed",
-    ("PRICE_INCREASE", ""): "price increase announced",
-    ("REFUND", ""): "refunded",
-    ("REFUND_DECLINED", ""): "refund declined",
-    ("REFUND_REVERSED", ""): "refund reversed",
-    ("REVOKE", ""): "family sharing access ended",
-    ("RENEWAL_EXTENDED", ""): "renewal date extended",
-    ("ONE_TIME_CHARGE", ""): "bought",
-    ("CONSUMPTION_REQUEST", ""): "the customer asked for a refund",
-}
-
-
-def apple_says(notification_type: str, subtype: str) -> str:
-    said = APPLE_SAYS.get((notification_type, subtype)) or APPLE_SAYS.get((notification_type, ""))
-    if said is None:
-        return notification_type.replace("_", " ").lower()
-    return said
 
 
 def _lower_first(text: str) -> str:
@@ -126,7 +93,7 @@ def _apple_events(ids: list[str]) -> list[Event]:
             at=note.signed_date or note.received_at,
             kind="apple",
             original_transaction_id=note.original_transaction_id,
-            what=f"Apple: {apple_says(note.notification_type, note.subtype)}",
+            what=f"Apple: {notification_sentence(note.notification_type, note.subtype)}",
             code=note.notification_type + (f" ({note.subtype})" if note.subtype else ""),
         )
         for note in AppStoreNotification.objects.filter(

@@ -18,11 +18,12 @@ from django.tasks import task
 from django.utils import timezone
 
 from lookups.adapty import AdaptyError, TransactionBodyError, transaction_body
-from lookups.appstore.transactions import DecodingError
+from lookups.appstore.transactions import DecodingError, Transaction
 from lookups.models import AdaptyDelivery, TokenChange
 from lookups.services.clients import adapty_client
 from lookups.services.desk_links import still_current_links
 from lookups.services.looking_up import latest_shown_transaction
+from lookups.services.purchase_picture import stored_purchase
 from lookups.services.task_queue import enqueue_at, retry_delay
 
 logger = logging.getLogger(__name__)
@@ -172,19 +173,52 @@ def _send(delivery: AdaptyDelivery) -> bool:
     return False
 
 
+def deliver_unless_granted(agent, original_transaction_id: str, account) -> AdaptyDelivery | None:
+    """A purchase linked again to the customer Apple already has it on: if the desk's link to
+    them never reached Adapty, it is sent now, or the customer would never get access."""
+    if not adapty_enabled():
+        return None
+    change = (
+        TokenChange.objects.filter(
+            original_transaction_id=original_transaction_id,
+            account=account,
+            outcome=TokenChange.Outcome.SUCCEEDED,
+        )
+        .order_by("-settled_at", "-pk")
+        .first()
+    )
+    if change is None:
+        # Linked outside the desk (by the app itself), which tells Adapty on its own.
+        return None
+    latest = latest_adapty_delivery(change)
+    if latest is not None and latest.outcome == AdaptyDelivery.Outcome.SUCCEEDED:
+        return latest
+    return deliver_again(agent, change)
+
+
 def _adapty_body(token_change: TokenChange) -> dict[str, Any]:
+    original_transaction_id = token_change.original_transaction_id
     try:
-        txn = latest_shown_transaction(token_change.lookup, token_change.original_transaction_id)
+        # What the agent was shown; a link made without a lookup (from the unlinked offer
+        # codes) has the desk's verified picture of the purchase instead.
+        txn = latest_shown_transaction(
+            token_change.lookup, original_transaction_id
+        ) or _pictured_transaction(original_transaction_id)
     except DecodingError as problem:
         raise TransactionBodyError(
             f"The recorded App Store transaction could not be read ({problem})."
         ) from problem
     if txn is None:
         raise TransactionBodyError(
-            "No verified App Store transaction of this purchase was recorded with the lookup "
-            "behind this link. Look the order up and link it again."
+            "No verified App Store transaction of this purchase is held by the desk. Look the "
+            "order up and send it to Adapty again."
         )
     return transaction_body(txn)
+
+
+def _pictured_transaction(original_transaction_id: str) -> Transaction | None:
+    purchase = stored_purchase(original_transaction_id)
+    return Transaction.from_payload(purchase.latest_transaction) if purchase else None
 
 
 def _settle_delivery(

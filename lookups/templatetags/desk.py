@@ -8,9 +8,10 @@ from typing import Any
 from babel.core import Locale, UnknownLocaleError
 from babel.numbers import format_currency, format_decimal
 from django import template
-from django.utils import translation
+from django.utils import dateformat, timezone, translation
 
 from lookups.appstore.transactions import ProductType, RevocationReason, Transaction
+from lookups.wording import refund_reason
 
 register = template.Library()
 
@@ -65,7 +66,7 @@ def product_name(product_id: str | None, names: dict[str, str] | None) -> str:
     """The catalogue's name for a product, or its ID when the catalogue has none."""
     if not product_id:
         return "Unknown product"
-    return (names or {}).get(product_id) or product_id
+    return (names.get(product_id) if names else None) or product_id
 
 
 def _babel_locale() -> Locale:
@@ -151,3 +152,23 @@ def audit_alarm(user: Any) -> Any:
     from lookups.services.audit_checks import latest_failure
 
     return latest_failure()
+
+
+@register.filter
+def of(mapping: dict | None, key):
+    """`offers|of:purchase_id`: one entry of a dictionary the view made, or None."""
+    return (mapping or {}).get(key)
+
+
+@register.filter
+def refund_reason_sentence(reason: str | None) -> str:
+    return refund_reason(reason or "")
+
+
+@register.filter
+def moment(value: datetime | None) -> str:
+    """Every page's one way to show a moment: in the agent's own time zone, saying which
+    (`2026-12-07 07:00 EST`). Audit rows keep `utc_time`."""
+    if value is None:
+        return "—"
+    return dateformat.format(timezone.localtime(value), "Y-m-d H:i T")

@@ -12,7 +12,9 @@ from django.views.decorators.vary import vary_on_headers
 from lookups.forms import AccountSearchForm, NoteForm
 from lookups.models import CustomerAccount, CustomerNote, Product, TokenChange
 from lookups.services.account_timeline import purchases_of, refund_requests_of, timeline
+from lookups.services.extension_offers import extension_offers
 from lookups.services.linking import still_current_links
+from lookups.services.live import account_topic, purchase_topic
 from lookups.services.notes import NoteRefused, add_note, edit_note
 from lookups.services.recent_customers import recent_customers, touch
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial
@@ -133,8 +135,15 @@ def _account_page(
         ],
         "timeline": timeline(customer, purchases, refund_requests=refund_requests, notes=notes),
     }
-    product_ids = [c.product_id for c in context["linked"]] + [p.product_id for p in purchases]
-    context["product_names"] = Product.objects.names_for(product_ids)
+    context["product_names"] = Product.objects.names_for(
+        [c.product_id for c in context["linked"]]
+        + [p.product_id for p in purchases]
+        + [p.next_renewal_product_id for p in purchases]
+    )
+    context["extension_offers"] = extension_offers(purchases)
+    context["live_topics"] = [account_topic(customer.pk)] + [
+        purchase_topic(purchase.original_transaction_id) for purchase in purchases
+    ]
     context.update(panel_context())
     # After a simulator step, htmx asks for the purchase picture and timeline again.
     template = page_or_partial(request, "lookups/account.html", "picture")

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from lookups.forms import ExtensionForm, is_transaction_id
 from lookups.models import SubscriptionExtension
@@ -28,7 +29,7 @@ from lookups.services.extending import (
     renewal_date,
 )
 from lookups.services.purchase_picture import stored_purchase
-from lookups.views.htmx import HtmxHttpRequest, page_or_partial
+from lookups.views.htmx import HtmxHttpRequest, page_or_partial, render_answer
 from lookups.views.permissions import extender_required, extension_approver_required
 
 PAGE = "lookups/extend.html"
@@ -36,6 +37,7 @@ APPROVALS = "lookups/extension_approvals.html"
 SHOWN = 200
 
 
+@vary_on_headers("HX-Request")
 @require_http_methods(["GET", "POST"])
 @login_required
 @extender_required
@@ -52,7 +54,7 @@ def extend(request: HtmxHttpRequest, original_transaction_id: str) -> HttpRespon
     if not form.is_valid():
         context["form"] = form
         _add_purchase(request, context, original_transaction_id)
-        return render(request, page_or_partial(request, PAGE, "panel"), context, status=400)
+        return render_answer(request, page_or_partial(request, PAGE, "panel"), context, status=400)
     status = 200
     try:
         context["extension"] = extend_subscription(
@@ -61,7 +63,7 @@ def extend(request: HtmxHttpRequest, original_transaction_id: str) -> HttpRespon
     except ActionRefused as refusal:
         context["refusal"] = refusal.sentence
         status = refusal.status
-    return render(request, page_or_partial(request, PAGE, "outcome"), context, status=status)
+    return render_answer(request, page_or_partial(request, PAGE, "outcome"), context, status=status)
 
 
 @require_GET
@@ -91,7 +93,9 @@ def decide(request: HtmxHttpRequest, pk: uuid.UUID, decision: str) -> HttpRespon
     extension.refresh_from_db()
     if not request.htmx:
         context["extensions"] = _waiting()
-    return render(request, page_or_partial(request, APPROVALS, "row"), context, status=status)
+    return render_answer(
+        request, page_or_partial(request, APPROVALS, "row"), context, status=status
+    )
 
 
 def _waiting() -> list[SubscriptionExtension]:

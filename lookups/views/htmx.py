@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django_htmx.middleware import HtmxDetails
 
 
@@ -19,3 +22,18 @@ def page_or_partial(request: HtmxHttpRequest, page: str, partial: str) -> str:
     if request.htmx and not request.htmx.history_restore_request:
         return f"{page}#{partial}"
     return page
+
+
+# Marks an answer the desk explains, whatever its status: the browser shows it where the agent
+# clicked (static/js/app.js). An unmarked error page has its heading and sentence shown there;
+# "The desk did not answer" is kept for when nothing came back.
+EXPLAINED = "Desk-Explained"
+
+
+def render_answer(
+    request: HtmxHttpRequest, template: str, context: dict[str, Any], *, status: int = 200
+) -> HttpResponse:
+    """The page's answer to an action: a success or a refusal in the server's own words."""
+    response = render(request, template, context, status=status)
+    response[EXPLAINED] = "1"
+    return response

@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
 from lookups.forms import AccountSearchForm, LinkForm, is_transaction_id
@@ -26,7 +27,12 @@ from lookups.models import (
     TokenChange,
     TransferRequest,
 )
-from lookups.services.adapty_delivery import adapty_enabled, deliver_again, latest_adapty_delivery
+from lookups.services.adapty_delivery import (
+    adapty_enabled,
+    deliver_again,
+    deliver_unless_granted,
+    latest_adapty_delivery,
+)
 from lookups.services.linking import (
     AlreadyLinked,
     LinkRefused,
@@ -41,7 +47,7 @@ from lookups.services.purchase_picture import changed_outside_the_desk, stored_p
 from lookups.services.refused_links import record_refusal
 from lookups.services.settling import waiting_for_apple
 from lookups.views.accounts import SEARCH_LIMIT, search_accounts
-from lookups.views.htmx import HtmxHttpRequest, page_or_partial
+from lookups.views.htmx import HtmxHttpRequest, page_or_partial, render_answer
 from lookups.views.permissions import linker_required
 
 PAGE = "lookups/link.html"
@@ -49,6 +55,7 @@ PAGE = "lookups/link.html"
 ORDER_CHANGED = "orderChanged"
 
 
+@vary_on_headers("HX-Request")
 @require_http_methods(["GET", "POST"])
 @login_required
 @linker_required
@@ -132,7 +139,9 @@ def _submit(request: HtmxHttpRequest, context: dict[str, Any]) -> HttpResponse:
         context["purchase"] = stored_purchase(original_transaction_id)
         _add_owner(context, context["purchase"])
         context.update(form=form, account=form.cleaned_data.get("account"))
-        return render(request, page_or_partial(request, PAGE, "confirm"), context, status=422)
+        return render_answer(
+            request, page_or_partial(request, PAGE, "confirm"), context, status=422
+        )
     data = form.cleaned_data
     link_request = LinkRequest(
         original_transaction_id=original_transaction_id,
@@ -153,20 +162,29 @@ def _submit(request: HtmxHttpRequest, context: dict[str, Any]) -> HttpResponse:
         if refusal.reason == RefusedLink.Reason.NEEDS_CONFIRMATION:
             form.add_error("confirm_relink", refusal.message)
             context.update(form=form, account=data["account"])
-            return render(request, page_or_partial(request, PAGE, "confirm"), context, status=422)
+            return render_answer(
+                request, page_or_partial(request, PAGE, "confirm"), context, status=422
+            )
         context.update(
             refusal=refusal.message, account=data["account"], ticket=data["ticket_reference"]
         )
-        return render(
+        return render_answer(
             request, page_or_partial(request, PAGE, "outcome"), context, status=refusal.status
         )
     context["purchase"] = stored_purchase(original_transaction_id)
     if isinstance(answer, AlreadyLinked):
+        delivery = deliver_unless_granted(request.user, original_transaction_id, answer.account)
         context.update(already_linked=answer.account)
+        if delivery is not None:
+            context.update(
+                _outcome_context(delivery.token_change, still_sending=False, delivery=delivery)
+            )
         return render(request, page_or_partial(request, PAGE, "outcome"), context)
     if isinstance(answer, TransferRequest):
         context.update(transfer=answer)
-        return render(request, page_or_partial(request, PAGE, "outcome"), context, status=202)
+        return render_answer(
+            request, page_or_partial(request, PAGE, "outcome"), context, status=202
+        )
     # This request made the call: if it is still pending, Apple did not answer in time.
     response = _outcome(request, context, change=answer, still_sending=False)
     if answer.outcome == TokenChange.Outcome.SUCCEEDED:
@@ -187,7 +205,7 @@ def _outcome(
         _outcome_context(change, still_sending=still_sending, delivery=context.get("delivery"))
     )
     context.setdefault("purchase", stored_purchase(change.original_transaction_id))
-    return render(request, page_or_partial(request, PAGE, "outcome"), context, status=status)
+    return render_answer(request, page_or_partial(request, PAGE, "outcome"), context, status=status)
 
 
 def _outcome_context(
@@ -228,6 +246,7 @@ def _record_form_refusal(request: HtmxHttpRequest, original_transaction_id: str,
     )
 
 
+@vary_on_headers("HX-Request")
 @require_GET
 @login_required
 @linker_required

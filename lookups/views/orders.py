@@ -13,6 +13,8 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from lookups.forms import HistoryForm, OrderLookupForm, is_transaction_id
 from lookups.models import Product
+from lookups.services.extension_offers import extension_offers
+from lookups.services.live import purchase_topic
 from lookups.services.looking_up import LookupResult, look_up_order, transaction_history
 from lookups.services.purchases import newest_first
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial
@@ -56,6 +58,10 @@ def look_up(request: HtmxHttpRequest) -> HttpResponse:
         "keep_link_panels": refreshing,
     }
     context["product_names"] = _product_names(context["rows"])
+    context["extension_offers"] = extension_offers(group.picture for group in context["purchases"])
+    context["live_topics"] = [
+        purchase_topic(group.original_transaction_id) for group in context["purchases"]
+    ]
     context.update(panel_context())
     return render(request, page_or_partial(request, "lookups/look_up.html", "results"), context)
 

@@ -22,7 +22,7 @@ from lookups.services.refund_requests import (
     refund_counts,
     refunds_before,
 )
-from lookups.views.htmx import HtmxHttpRequest, page_or_partial
+from lookups.views.htmx import HtmxHttpRequest, page_or_partial, render_answer
 from lookups.views.permissions import refund_answerer_required
 
 PAGE = "lookups/refund_requests.html"
@@ -34,15 +34,7 @@ URGENT = timedelta(hours=2)
 @refund_answerer_required
 def queue(request: HtmxHttpRequest) -> HttpResponse:
     cases = open_cases()
-    # Two queries for the whole queue, not two a case.
-    refunded = refund_counts(cases)
-    purchases = stored_purchases(case.original_transaction_id for case in cases)
-    for case in cases:
-        _annotate(
-            case,
-            refunds=refunded.get(case.original_transaction_id, 0),
-            purchase=purchases.get(case.original_transaction_id),
-        )
+    _annotate_all(cases)
     return render(
         request,
         PAGE,
@@ -82,9 +74,20 @@ def answer(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     _annotate(case)
     if not request.htmx:
         context["cases"] = [c for c in open_cases() if c.pk != case.pk]
-        for other in context["cases"]:
-            _annotate(other)
-    return render(request, page_or_partial(request, PAGE, "case"), context, status=status)
+        _annotate_all(context["cases"])
+    return render_answer(request, page_or_partial(request, PAGE, "case"), context, status=status)
+
+
+def _annotate_all(cases: list[RefundRequest]) -> None:
+    """`_annotate` for a whole queue: two queries for all the cases, not two a case."""
+    refunded = refund_counts(cases)
+    purchases = stored_purchases(case.original_transaction_id for case in cases)
+    for case in cases:
+        _annotate(
+            case,
+            refunds=refunded.get(case.original_transaction_id, 0),
+            purchase=purchases.get(case.original_transaction_id),
+        )
 
 
 def _annotate(case: RefundRequest, **known: object) -> None:

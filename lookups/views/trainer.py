@@ -16,7 +16,7 @@ from django_htmx.http import trigger_client_event
 from lookups.forms import TrainerStepForm
 from lookups.models import AppStoreNotification
 from lookups.services import trainer_life
-from lookups.views.htmx import HtmxHttpRequest, page_or_partial
+from lookups.views.htmx import HtmxHttpRequest, page_or_partial, render_answer
 from lookups.views.permissions import agent_required
 
 # The event the account and lookup pages listen for to show the purchase picture again.
@@ -50,7 +50,9 @@ def life_step(request: HtmxHttpRequest) -> HttpResponse:
         errors = "; ".join(message for messages_ in form.errors.values() for message in messages_)
         step, status = trainer_life.LifeStep(action="", refusal=errors), 422
     if request.htmx:
-        return render(request, "lookups/trainer_step.html#step", {"step": step}, status=status)
+        return render_answer(
+            request, "lookups/trainer_step.html#step", {"step": step}, status=status
+        )
     if step.refusal:
         messages.error(request, f"The simulator refused: {step.refusal}")
     else:

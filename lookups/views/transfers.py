@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from lookups.models import CustomerAccount, TransferRequest
 from lookups.services.apple_actions import ActionRefused
 from lookups.services.apple_actions.transfer_approval import approve_transfer, reject_transfer
-from lookups.views.htmx import HtmxHttpRequest, page_or_partial
+from lookups.views.htmx import HtmxHttpRequest, page_or_partial, render_answer
 from lookups.views.permissions import approver_required
 
 PAGE = "lookups/transfers.html"
@@ -48,7 +48,7 @@ def decide(request: HtmxHttpRequest, pk: int, decision: str) -> HttpResponse:
     _annotate([transfer])
     if not request.htmx:
         context["transfers"] = _open_transfers()
-    return render(request, page_or_partial(request, PAGE, "row"), context, status=status)
+    return render_answer(request, page_or_partial(request, PAGE, "row"), context, status=status)
 
 
 def _open_transfers() -> list[TransferRequest]:

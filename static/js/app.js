@@ -35,32 +35,69 @@
   }
 })();
 
-// When the desk can't be reached at all (the network, or a server error with no page to
-// show), say so where the agent clicked, with a way to try again.
-document.addEventListener("htmx:sendError", showUnreachable);
-document.addEventListener("htmx:responseError", showUnreachable);
-function showUnreachable(event) {
-  var source = event.detail && event.detail.elt;
+// One convention for every answer to an action (htmx_head.html lets every status through):
+// - an answer the desk explains (the Desk-Explained header: views/htmx.py) takes its place like
+//   any other, whatever its status, so a refusal reads in the server's words where the agent
+//   clicked;
+// - any other page with words in it (an error page: not allowed, not found, a server error) is
+//   not swapped in, but its heading and sentence are shown where the agent clicked;
+// - only when nothing came back does the page say the desk did not answer, with a way to retry.
+var UNREACHABLE = "The desk did not answer (the network or the server failed). ";
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var xhr = event.detail.xhr;
+  if (!xhr || xhr.status < 400) return;
+  event.detail.isError = false;
+  if (xhr.getResponseHeader("Desk-Explained")) return;
+  event.detail.shouldSwap = false;
+  var words = serverWords(xhr.responseText);
+  // The event is the target's; the agent clicked the element that made the request.
+  var clicked = event.detail.requestConfig ? event.detail.requestConfig.elt : event.detail.elt;
+  showInPlace(clicked, words || UNREACHABLE, !words || xhr.status >= 500);
+});
+document.addEventListener("htmx:sendError", function (event) {
+  showInPlace(event.detail.elt, UNREACHABLE, true);
+});
+
+// The heading and first sentence of an error page, or the text of a fragment; "" if none.
+function serverWords(html) {
+  if (!html || !html.trim()) return "";
+  var page = new DOMParser().parseFromString(html, "text/html");
+  var main = page.querySelector("main") || page.body;
+  if (!main) return "";
+  var heading = main.querySelector("h1");
+  var sentence = main.querySelector("[role=alert], p:not(.actions)");
+  var words = [heading, sentence].filter(Boolean).map(function (element) {
+    return element.textContent.trim();
+  }).filter(Boolean).join(": ");
+  return (words || main.textContent.trim()).slice(0, 400);
+}
+
+function showInPlace(source, words, retryable) {
   if (!source || !source.isConnected) return;
   var holder = source.closest("td, form, li, p, section") || source.parentElement;
-  if (!holder || holder.querySelector(".unreachable")) return;
+  if (!holder) return;
+  var old = holder.querySelector(".answer-in-place");
+  if (old) old.remove();
   var note = document.createElement("p");
-  note.className = "notice error unreachable";
+  note.className = "notice error answer-in-place";
   note.setAttribute("role", "alert");
-  note.textContent = "The desk did not answer (the network or the server failed). ";
-  var retry = document.createElement("button");
-  retry.type = "button";
-  retry.className = "small";
-  retry.textContent = "Retry";
-  retry.addEventListener("click", function () {
-    note.remove();
-    if (source.tagName === "FORM") {
-      source.requestSubmit();
-    } else {
-      source.click();
-    }
-  });
-  note.appendChild(retry);
+  note.textContent = words;
+  if (retryable) {
+    var retry = document.createElement("button");
+    retry.type = "button";
+    retry.className = "small";
+    retry.textContent = "Retry";
+    retry.addEventListener("click", function () {
+      note.remove();
+      if (source.tagName === "FORM") {
+        source.requestSubmit();
+      } else {
+        source.click();
+      }
+    });
+    note.appendChild(document.createTextNode(" "));
+    note.appendChild(retry);
+  }
   holder.appendChild(note);
 }
 
@@ -83,3 +120,21 @@ function makeScrollBoxesReachable(root) {
 document.addEventListener("DOMContentLoaded", function () { makeScrollBoxesReachable(); });
 document.addEventListener("htmx:afterSettle", function () { makeScrollBoxesReachable(); });
 window.addEventListener("resize", function () { makeScrollBoxesReachable(); });
+
+// A refund request the agent has started on (typing an answer, or reading the desk's answer to
+// it) is kept as it is when the queue fetches itself again (another agent's answer, Apple's
+// news): htmx keeps an element marked hx-preserve, by its id, through the swap.
+["focusin", "input", "submit"].forEach(function (name) {
+  document.addEventListener(name, function (event) {
+    var item = event.target.closest && event.target.closest("#refund-queue li[id]");
+    if (item) item.setAttribute("hx-preserve", "true");
+  });
+});
+
+// Back (or Forward) to an order: the lookup box shows that order again, not whatever was typed
+// into it last (htmx restores the page's HTML, where a typed value is not).
+document.addEventListener("htmx:historyRestore", function () {
+  var order = document.querySelector("#order[data-order-id]");
+  var box = document.getElementById("id_order_id");
+  if (order && box) box.value = order.getAttribute("data-order-id");
+});

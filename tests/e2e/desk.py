@@ -23,11 +23,26 @@ def sign_in(page: Page, username: str, *, landing: str | re.Pattern = "Look up a
     expect(page.get_by_role("heading", name=landing).first).to_be_visible()
 
 
+def look_up(page: Page, order_id: str) -> None:
+    """Look an order up from the box on the page, and wait until the answer has settled."""
+    page.get_by_label("Order ID").fill(order_id)
+    page.get_by_role("button", name="Look up").click()
+    expect(page.get_by_role("heading", name=f"Order {order_id}")).to_be_visible()
+    settled(page)
+
+
 def settled(page: Page) -> None:
     """Until htmx has settled every swap: it listens to new content only once it has settled it
     (20 ms after the swap), so a click or a keystroke sooner would go unheard."""
     busy = page.locator(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")
     expect(busy).to_have_count(0)
+
+
+def forgive_page_status(errors: list[str], status: int) -> None:
+    """A test that opens an error page on purpose: Chromium's console line for that page's own
+    status is expected, and only that."""
+    line = f"the server responded with a status of {status}"
+    errors[:] = [error for error in errors if line not in error]
 
 
 def horizontal_overflow(page: Page) -> int:
@@ -60,3 +75,33 @@ def small_targets(page: Page) -> list[str]:
                       + ` "${(e.innerText || e.value || e.name || '').trim()}"`
                       + ` ${Math.round(e.getBoundingClientRect().height)}px`)"""
     )
+
+
+def longest_timer_ms(page: Page) -> int:
+    """The longest timer the page has started: htmx's polls (`every 2s`) and delayed triggers
+    (`load delay:1s`), and the live updates' interval the page announces (`data-poll-ms`)."""
+    return page.evaluate(
+        """() => {
+            const ms = (value, unit) => unit === "ms" ? Number(value) : Number(value) * 1000;
+            let longest = 0;
+            for (const element of document.querySelectorAll("[hx-trigger], [data-poll-ms]")) {
+                const trigger = element.getAttribute("hx-trigger") || "";
+                const timers = /(?:every\\s+|delay:)(\\d+(?:\\.\\d+)?)(ms|s)\\b/g;
+                for (const m of trigger.matchAll(timers)) {
+                    longest = Math.max(longest, ms(m[1], m[2]));
+                }
+                const poll = Number(element.dataset.pollMs || 0);
+                longest = Math.max(longest, poll);
+            }
+            return longest;
+        }"""
+    )
+
+
+def wait_past_timers(page: Page) -> None:
+    """Let every timer the page started fire twice (a poll's second round included), and its
+    answers land, before anyone judges the page."""
+    longest = longest_timer_ms(page)
+    if longest:
+        page.wait_for_timeout(2 * longest + 500)
+        settled(page)

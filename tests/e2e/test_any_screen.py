@@ -16,8 +16,11 @@ from lookups.simulators.demo_data import (
     CREDITS_UNFINISHED,
     MAYA,
     ORDER_CONSUMABLES,
+    ORDER_LINKED_IN_APP,
     ORDER_LONG_HISTORY,
     ORDER_OFFER_CODE,
+    PURCHASE_OFFER_CODE,
+    SOFIA,
 )
 from tests.e2e.conftest import Screenshots
 from tests.e2e.desk import (
@@ -28,6 +31,7 @@ from tests.e2e.desk import (
     sign_in,
     small_targets,
 )
+from tests.fixtures.rows import make_refund_request, make_transfer_request, make_waiting_extension
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("appstore_settings", "demo_customers")]
 
@@ -186,3 +190,83 @@ def test_focus_shows_on_every_control_the_keyboard_reaches_and_answers_are_annou
     # Answers swapped into the page are announced without moving the focus.
     expect(page.locator("#results")).to_have_attribute("aria-live", "polite")
     expect(page.locator("#lookup-busy")).to_have_attribute("role", "status")
+
+
+def work_waiting(agent: User, simulator_page: Page) -> None:
+    """Something on every page: an unlinked offer code, a refund request, a transfer and an
+    extension waiting for a manager, and weeks of demo activity for the reports."""
+    create_demo_activity(days=14)
+    maya = CustomerAccount.objects.get(external_id=MAYA)
+    make_refund_request(
+        original_transaction_id=PURCHASE_OFFER_CODE,
+        product_id="com.example.supportdesk.demo.pro.monthly",
+        account=maya,
+        reason="UNINTENDED_PURCHASE",
+    )
+    make_transfer_request(agent, maya)
+    make_waiting_extension(agent)
+    trainer = simulator_page.locator("section.trainer")
+    trainer.get_by_role("button", name="Redeem an offer code").click()
+    expect(simulator_page.locator('#trainer-step [data-state="applied"]')).to_be_visible()
+
+
+def menu_pages(page: Page) -> list[str]:
+    """Every page the signed-in person's menu leads to (the admin's own pages aside)."""
+    return page.evaluate(
+        """[...document.querySelectorAll('#topbar-menu nav a')]
+            .map(a => a.getAttribute('href')).filter(href => !href.startsWith('/admin/'))"""
+    )
+
+
+def test_no_page_any_role_reaches_scrolls_sideways_on_a_phone(
+    new_page: Callable[..., Page],
+    agent_user: User,
+    manager_user: User,
+    auditor_user: User,
+    notification_endpoint,
+    screenshots: Screenshots,
+) -> None:
+    maya = CustomerAccount.objects.get(external_id=MAYA)
+    agent = new_page()
+    agent.set_viewport_size(PHONE)
+    sign_in(agent, agent_user.get_username())
+    work_waiting(agent_user, agent)
+    # Sofia's purchase, once looked up, is on her page.
+    agent.goto(f"/orders/?order_id={ORDER_LINKED_IN_APP}")
+    expect(agent.locator("table.purchases")).to_be_visible()
+    sofia = CustomerAccount.objects.get(external_id=SOFIA)
+
+    pages = {
+        "agent": (
+            agent,
+            [
+                *menu_pages(agent),
+                f"/orders/?order_id={ORDER_OFFER_CODE}",
+                f"/accounts/{maya.pk}/",
+                f"/accounts/{sofia.pk}/",
+                f"/purchases/{PURCHASE_OFFER_CODE}/link/",
+                f"/purchases/{PURCHASE_OFFER_CODE}/extend/",
+                f"/purchases/{LATEST_TRANSACTION_ID}/history/",
+            ],
+        )
+    }
+    for role, user in (("manager", manager_user), ("auditor", auditor_user)):
+        page = new_page()
+        page.set_viewport_size(PHONE)
+        sign_in(page, user.get_username(), landing=WELCOME)
+        pages[role] = (page, ["/", *menu_pages(page), "/admin/lookups/tokenchange/"])
+
+    wide: dict[str, int] = {}
+    serious: dict[str, list[str]] = {}
+    for role, (page, paths) in pages.items():
+        for path in dict.fromkeys(paths):
+            page.goto(path)
+            expect(page.locator("h1").first).to_be_visible()
+            name = f"{role} {path}"
+            screenshots.take(page, re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-"))
+            if px := horizontal_overflow(page):
+                wide[name] = px
+            if found := accessibility_violations(page):
+                serious[name] = found
+    assert wide == {}
+    assert serious == {}

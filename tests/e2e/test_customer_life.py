@@ -99,7 +99,11 @@ def test_a_customer_from_offer_code_to_refund(
     row = page.locator(f"#purchase-{original_id}")
     expect(row.locator(".status-badge")).to_have_text("Revoked")
     timeline = page.locator("#timeline")
-    for entry in ("Apple: offer redeemed", "Apple: renewed", "Apple: refunded"):
+    for entry in (
+        "Apple: Redeemed an offer code for a new subscription",
+        "Apple: Renewed",
+        "Apple: Refunded by Apple",
+    ):
         expect(timeline).to_contain_text(entry)
     expect(timeline).to_contain_text("Link succeeded")
     screenshots.take(page, "account-refunded")

@@ -15,13 +15,20 @@ from playwright.sync_api import Page, expect
 
 from lookups.models import ConsumptionAnswer, RefundRequest, SubscriptionExtension
 from lookups.simulators.demo_data import (
+    EXPIRED_TRANSACTIONS,
     ORDER_EXPIRED,
     ORDER_OFFER_CODE,
     PURCHASE_LIFETIME,
     PURCHASE_OFFER_CODE,
 )
 from tests.e2e.conftest import Screenshots
-from tests.e2e.desk import accessibility_violations, settled, sign_in
+from tests.e2e.desk import (
+    accessibility_violations,
+    forgive_page_status,
+    look_up,
+    settled,
+    sign_in,
+)
 
 IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 TICKET = "SD-5120"
@@ -29,17 +36,15 @@ TICKET = "SD-5120"
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("appstore_settings", "demo_customers")]
 
 
-def look_up(page: Page, order_id: str) -> None:
-    page.get_by_label("Order ID").fill(order_id)
-    page.get_by_role("button", name="Look up").click()
-    expect(page.get_by_role("heading", name=f"Order {order_id}")).to_be_visible()
-    settled(page)
-
-
-def open_extension_form(page: Page, order_id: str) -> None:
+def open_extension_form(page: Page, order_id: str, *, refused: str | None = None) -> None:
+    """The Extend link beside the order's subscription; for one Apple refuses (whose order offers
+    no Extend) the form's own address, as a link pasted from a ticket opens it."""
     page.goto("/")
     look_up(page, order_id)
-    page.get_by_role("link", name="Extend", exact=True).click()
+    if refused:
+        page.goto(reverse("lookups:extend", args=[refused]))
+    else:
+        page.get_by_role("link", name="Extend", exact=True).click()
     expect(page.get_by_role("heading", name=re.compile("^Extend subscription"))).to_be_visible()
 
 
@@ -54,7 +59,7 @@ def test_agent_extends_a_subscription_and_sees_the_new_renewal_date(
     sign_in(page, agent_user.get_username())
 
     # An expired subscription: the page says before the click that Apple will refuse.
-    open_extension_form(page, ORDER_EXPIRED)
+    open_extension_form(page, ORDER_EXPIRED, refused=EXPIRED_TRANSACTIONS[0])
     hint = page.get_by_role("alert").filter(has_text="Apple will refuse this extension")
     expect(hint).to_be_visible()
     expect(hint).to_contain_text("paid period has ended")
@@ -88,6 +93,46 @@ def test_agent_extends_a_subscription_and_sees_the_new_renewal_date(
     assert browser_errors == []
 
 
+def test_an_extension_apple_refuses_says_why_where_it_was_asked(
+    new_page: Callable[..., Page],
+    agent_user: User,
+    simulator,
+    screenshots: Screenshots,
+) -> None:
+    page = new_page()
+    sign_in(page, agent_user.get_username())
+    open_extension_form(page, ORDER_EXPIRED, refused=EXPIRED_TRANSACTIONS[0])
+    page.get_by_label("Days to add").fill("7")
+    page.get_by_label("Support ticket").fill(TICKET)
+    page.get_by_role("button", name="Extend at the App Store").click()
+    answer = page.locator("[id^=extend-]").get_by_role("alert").filter(has_text="4030004")
+    expect(answer).to_be_visible()
+    expect(page.get_by_text("The desk did not answer")).to_have_count(0)
+    screenshots.take(page, "apple-refused")
+
+
+def test_only_an_answer_with_nothing_in_it_reads_as_the_desk_not_answering(
+    new_page: Callable[..., Page],
+    agent_user: User,
+    simulator,
+    browser_errors: list[str],
+) -> None:
+    page = new_page()
+    sign_in(page, agent_user.get_username())
+    open_extension_form(page, ORDER_OFFER_CODE)
+    page.route("**/extend/", lambda route: route.fulfill(status=502, body=""))
+    page.get_by_label("Days to add").fill("7")
+    page.get_by_label("Support ticket").fill(TICKET)
+    page.get_by_role("button", name="Extend at the App Store").click()
+    note = page.locator("form.extend").get_by_role("alert").filter(has_text="did not answer")
+    expect(note).to_be_visible()
+    forgive_page_status(browser_errors, 502)
+
+    page.unroute("**/extend/")
+    note.get_by_role("button", name="Retry").click()
+    expect(page.get_by_role("status").filter(has_text="Extended by 7 days")).to_be_visible()
+
+
 def wait_until(condition: Callable[[], object], *, seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -119,10 +164,20 @@ def test_agent_answers_a_refund_request_that_apple_then_decides(
         expect(page.get_by_role("heading", name="Refund requests")).to_be_visible()
         item = page.locator(f"#refund-{case.pk}")
         expect(item).to_contain_text(case.transaction_id)
-        expect(item).to_contain_text("UNINTENDED_PURCHASE")
+        expect(item).to_contain_text("The customer says they bought it by mistake")
         expect(item).to_contain_text(re.compile(r"1[12]\shours?,\s\d+\sminutes?\sleft"))
         screenshots.take(page, "queue")
         assert accessibility_violations(page) == []
+
+        # Without the customer's consent the desk refuses, in its own words, in the case itself.
+        item.get_by_role("button", name="Send to Apple").click()
+        refusal = item.get_by_role("alert").filter(
+            has_text="Apple takes the answer only with the customer's consent."
+        )
+        expect(refusal).to_be_visible()
+        expect(page.get_by_text("The desk did not answer")).to_have_count(0)
+        settled(page)
+        screenshots.take(page, "refused-without-consent")
 
         item.get_by_label("The customer consented to sharing this with Apple").check()
         item.get_by_label("Delivery").select_option("DELIVERED")

@@ -9,7 +9,8 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
-from lookups.models import CustomerAccount, Lookup, TokenChange
+from lookups.models import AdaptyDelivery, CustomerAccount, Lookup, TokenChange
+from lookups.services.adapty_delivery import deliver
 from lookups.simulators.demo_data import (
     MAYA,
     OFFER_CODE_LATEST,
@@ -18,7 +19,7 @@ from lookups.simulators.demo_data import (
     PURCHASE_OFFER_CODE,
 )
 from tests.e2e.conftest import Screenshots
-from tests.e2e.desk import settled
+from tests.e2e.desk import look_up, wait_past_timers
 from tests.fixtures.users import PASSWORD
 
 # The demo's offer-code subscription: a free month and three renewals, none linked yet.
@@ -36,11 +37,15 @@ def sign_in(page: Page, user: User) -> None:
     expect(page.get_by_role("heading", name="Look up an order")).to_be_visible()
 
 
-def look_up(page: Page, order_id: str) -> None:
-    page.get_by_label("Order ID").fill(order_id)
-    page.get_by_role("button", name="Look up").click()
-    expect(page.get_by_role("heading", name=f"Order {order_id}")).to_be_visible()
-    settled(page)
+def fill_link_to_maya_on_the_order(page: Page) -> None:
+    """The latest offer-code row's link panel: Maya chosen, the ticket typed, not yet sent."""
+    page.locator(f"#txn-{OFFER_CODE_LATEST}").get_by_role("link", name="Link to customer").click()
+    search = page.get_by_label("Find the customer (email, account ID or name)")
+    # Focused once htmx has settled the panel, and so listens to what is typed.
+    expect(search).to_be_focused()
+    search.fill("maya.pat")
+    page.get_by_role("link", name="Choose").click()
+    page.get_by_label("Support ticket").fill(TICKET)
 
 
 def test_agent_links_offer_code_purchase_to_customer(
@@ -209,13 +214,7 @@ def test_after_a_link_every_row_of_the_order_shows_the_customer_without_a_reload
     page.evaluate("window.stillTheSamePage = true")
     lookups_before = Lookup.objects.count()
 
-    page.locator(f"#txn-{OFFER_CODE_LATEST}").get_by_role("link", name="Link to customer").click()
-    search = page.get_by_label("Find the customer (email, account ID or name)")
-    # Focused once htmx has settled the panel, and so listens to what is typed.
-    expect(search).to_be_focused()
-    search.fill("maya.pat")
-    page.get_by_role("link", name="Choose").click()
-    page.get_by_label("Support ticket").fill(TICKET)
+    fill_link_to_maya_on_the_order(page)
     screenshots.take(page, "before-link")
     with page.expect_response(lambda response: "refresh=1" in response.url):
         page.get_by_role("button", name="Link purchase").click()
@@ -236,3 +235,144 @@ def test_after_a_link_every_row_of_the_order_shows_the_customer_without_a_reload
     # The order was asked of Apple again, which now says whose the purchase is.
     assert Lookup.objects.count() == lookups_before + 1
     assert browser_errors == []
+
+
+def link_to_maya_on_the_order(page: Page) -> None:
+    """From the order on the page: the latest offer-code row's link panel, Maya, a ticket, send."""
+    fill_link_to_maya_on_the_order(page)
+    page.get_by_role("button", name="Link purchase").click()
+    expect(page.get_by_role("status").filter(has_text="Linked to Maya Patel")).to_be_visible()
+
+
+def test_the_order_stays_and_the_lookup_box_works_while_adapty_is_polled(
+    new_page: Callable[..., Page],
+    agent_user: User,
+    adapty_settings,
+    adapty,
+    screenshots: Screenshots,
+) -> None:
+    # Deliveries wait for a worker, as in production, so the outcome polls Adapty's step.
+    adapty_settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+    page = new_page()
+    page.goto("/")
+    sign_in(page, agent_user)
+    look_up(page, ORDER_OFFER_CODE)
+    link_to_maya_on_the_order(page)
+    expect(page.get_by_role("status").filter(has_text="Adapty: queued")).to_be_visible()
+
+    wait_past_timers(page)
+    rows = page.locator("table.purchases tbody tr[id^=txn-]")
+    expect(rows).to_have_count(4)
+    expect(rows.filter(has=page.get_by_role("link", name="Maya Patel"))).to_have_count(4)
+
+    # The worker's turn: the poll brings Adapty's answer into the same place.
+    deliver(AdaptyDelivery.objects.get().pk)
+    expect(page.get_by_role("status").filter(has_text="Adapty: access granted")).to_be_visible()
+    wait_past_timers(page)
+    expect(rows).to_have_count(4)
+    screenshots.take(page, "linked-and-polled")
+
+    page.get_by_label("Order ID").fill(ORDER_LINKED_IN_APP)
+    page.get_by_label("Order ID").press("Enter")
+    expect(page.get_by_role("heading", name=f"Order {ORDER_LINKED_IN_APP}")).to_be_visible()
+
+
+def link_on_its_own_page(page: Page, ticket: str = TICKET) -> None:
+    """The link page opened from "Unlinked offer codes": Maya, a ticket, send."""
+    page.get_by_label("Find the customer (email, account ID or name)").fill("maya.pat")
+    page.get_by_role("link", name="Choose").click()
+    page.get_by_label("Support ticket").fill(ticket)
+    page.get_by_role("button", name="Link purchase").click()
+
+
+def redeem_an_offer_code(page: Page, simulator) -> str:
+    """A customer redeems an offer code; Apple tells the desk, which lists it as unlinked."""
+    page.locator("section.trainer").get_by_role("button", name="Redeem an offer code").click()
+    expect(page.locator('#trainer-step [data-state="applied"]')).to_be_visible()
+    [original_id] = simulator.order_transaction_ids(
+        page.locator("#trainer-step a").first.inner_text()
+    )
+    return original_id
+
+
+def test_a_purchase_just_linked_leaves_the_unlinked_list(
+    new_page: Callable[..., Page],
+    agent_user: User,
+    notification_endpoint,
+    simulator,
+    screenshots: Screenshots,
+) -> None:
+    page = new_page()
+    page.goto("/")
+    sign_in(page, agent_user)
+    original_id = redeem_an_offer_code(page, simulator)
+    page.goto("/purchases/unlinked/")
+    page.locator(f"#unlinked-{original_id}").get_by_role("link", name="Link to customer").click()
+    link_on_its_own_page(page)
+    expect(page.get_by_role("status").filter(has_text="Linked to Maya Patel")).to_be_visible()
+
+    # A second agent opening the list sees it gone at once, not after someone reads its history.
+    page.goto("/purchases/unlinked/")
+    expect(page.get_by_role("heading", name="Unlinked offer-code purchases")).to_be_visible()
+    expect(page.locator(f"#unlinked-{original_id}")).to_have_count(0)
+    screenshots.take(page, "unlinked-after-link")
+
+
+def test_a_link_from_unlinked_offer_codes_reaches_adapty(
+    new_page: Callable[..., Page],
+    agent_user: User,
+    adapty_settings,
+    adapty,
+    notification_endpoint,
+    simulator,
+    screenshots: Screenshots,
+) -> None:
+    maya = CustomerAccount.objects.get(external_id=MAYA)
+    page = new_page()
+    page.goto("/")
+    sign_in(page, agent_user)
+    original_id = redeem_an_offer_code(page, simulator)
+    page.goto("/purchases/unlinked/")
+    page.locator(f"#unlinked-{original_id}").get_by_role("link", name="Link to customer").click()
+    link_on_its_own_page(page)
+    expect(page.get_by_role("status").filter(has_text="Linked to Maya Patel")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Adapty: access granted")).to_be_visible()
+    screenshots.take(page, "linked-from-unlinked")
+    assert adapty.profile(maya.adapty_user_id) is not None
+
+
+def test_adapty_is_sent_again_by_its_button_and_by_linking_again(
+    new_page: Callable[..., Page],
+    agent_user: User,
+    adapty_settings,
+    adapty,
+    screenshots: Screenshots,
+) -> None:
+    maya = CustomerAccount.objects.get(external_id=MAYA)
+    adapty.inject_fault("server_error", times=3)
+    page = new_page()
+    page.goto("/")
+    sign_in(page, agent_user)
+    page.goto(f"/purchases/{PURCHASE_OFFER_CODE}/link/")
+    link_on_its_own_page(page)
+    expect(page.get_by_role("alert").filter(has_text="Adapty: access not granted")).to_be_visible()
+    screenshots.take(page, "adapty-failed")
+
+    page.get_by_role("button", name="Send to Adapty again").click()
+    expect(page.get_by_role("status").filter(has_text="Adapty: access granted")).to_be_visible()
+    assert adapty.profile(maya.adapty_user_id) is not None
+
+    # Linking again a purchase Apple already has on Maya, whose Adapty step failed, sends it.
+    adapty.reset()
+    adapty.inject_fault("server_error", times=3)
+    AdaptyDelivery.objects.filter(outcome=AdaptyDelivery.Outcome.SUCCEEDED).update(
+        outcome=AdaptyDelivery.Outcome.FAILED
+    )
+    page.goto(f"/purchases/{PURCHASE_OFFER_CODE}/link/")
+    adapty.clear_faults()
+    link_on_its_own_page(page, ticket="SD-4822")
+    expect(page.get_by_role("status").filter(has_text="already linked")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Adapty: access granted")).to_be_visible()
+    assert adapty.profile(maya.adapty_user_id) is not None

@@ -333,6 +333,22 @@ def test_without_a_recorded_transaction_nothing_is_sent(
     assert adapty.requests == []
 
 
+def test_a_link_made_without_a_lookup_sends_the_desks_picture_of_the_purchase(
+    agent_client, agent_user, appstore_settings, adapty_settings, adapty, maya
+):
+    # The desk learns the purchase (as from a notification); the link starts from the unlinked
+    # list, with no lookup of the agent's behind it.
+    look_up(agent_client, ORDER_OFFER_CODE)
+    change = linked_change(agent_user, maya, None, PURCHASE_OFFER_CODE)
+
+    delivery = send_to_adapty(agent_user, change)
+
+    assert delivery.outcome == AdaptyDelivery.Outcome.SUCCEEDED
+    (request,) = adapty.requests
+    assert request.body["store_original_transaction_id"] == PURCHASE_OFFER_CODE
+    assert adapty.profile(MAYA) is not None
+
+
 def test_a_transaction_adapty_cannot_take_is_not_sent(
     agent_user, adapty_settings, adapty, customer_account
 ):

@@ -51,7 +51,7 @@ def test_apples_notifications_and_the_desks_links_share_the_timeline(
     assert answer.status_code == 200
     page = agent_client.get(reverse("lookups:account", args=[sofia.pk])).text
     assert 'id="timeline"' in page
-    assert "Apple: auto-renew turned on" in page
+    assert "Apple: Turned automatic renewal on" in page
     assert f"purchase-{PURCHASE_LINKED_IN_APP}" in page
     timeline = page[page.index('id="timeline"') :]
     assert "Link succeeded" in timeline and agent_user.get_username() in timeline
@@ -118,7 +118,7 @@ def test_the_timeline_tells_every_desk_action_in_plain_words(agent_client, agent
     page = html.unescape(agent_client.get(reverse("lookups:account", args=[maya.pk])).text)
     timeline = page[page.index('id="timeline"') :]
     for said in (
-        "Apple: renewed",
+        "Apple: Renewed",
         "Looked up order MQ1W2E3R4T",
         "Extension by 7 days: waiting for a manager",
         "Apple asked about a refund",

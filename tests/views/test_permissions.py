@@ -86,6 +86,9 @@ ROUTES = [
     # Agents go straight to Look up; auditors and managers get a home of their own.
     Route("lookups:home", _statuses(SIGN_IN, 302, 200, 200, 302)),
     Route("lookups:look_up", AGENTS_ONLY),
+    # Without a page's signed topics the poll has nothing to say: 204 for anyone signed in.
+    Route("lookups:live", _statuses(SIGN_IN, 204, 204, 204, 204)),
+    Route("lookups:menu_counts", _statuses(SIGN_IN, 200, 200, 200, 200)),
     # Agents link them, managers watch how many wait.
     Route("lookups:unlinked", _statuses(SIGN_IN, 200, 403, 200, 200)),
     Route("lookups:history", AGENTS_ONLY, kwargs=lambda o: {"transaction_id": PURCHASE_OFFER_CODE}),
