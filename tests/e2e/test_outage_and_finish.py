@@ -4,7 +4,6 @@ and its notifications to the live desk."""
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable
@@ -24,21 +23,7 @@ from tests.e2e.desk import accessibility_violations, settled, sign_in
 
 WELCOME = re.compile(r"^Welcome, ")
 IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-HTMX_ERRORS = ("htmx:targetError", "htmx:responseError", "htmx:swapError", "htmx:sendError")
-# Every htmx error event becomes a console error, which the page's watcher records.
-REPORT_HTMX_ERRORS = (
-    f"for (const name of {json.dumps(HTMX_ERRORS)}) document.addEventListener(name, (event) => "
-    "console.error('htmx error event ' + name + ': ' + (event.detail.xhr ? "
-    "event.detail.xhr.status : '')));"
-)
-
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("appstore_settings", "demo_customers")]
-
-
-def watched(new_page: Callable[..., Page]) -> Page:
-    page = new_page()
-    page.add_init_script(REPORT_HTMX_ERRORS)
-    return page
 
 
 def test_outage_compensation_asked_approved_by_a_second_manager_and_followed_to_the_end(
@@ -57,7 +42,7 @@ def test_outage_compensation_asked_approved_by_a_second_manager_and_followed_to_
     subscribers = simulator.store.active_subscriptions(PRO_MONTHLY, None)
     second = make_user("second", MANAGERS, first_name="Sam", is_staff=True)
     try:
-        asking = watched(new_page)
+        asking = new_page()
         sign_in(asking, manager_user.get_username(), landing=WELCOME)
         asking.get_by_role("link", name="Outages").click()
         expect(asking.get_by_role("heading", name="Outage compensation")).to_be_visible()
@@ -75,7 +60,7 @@ def test_outage_compensation_asked_approved_by_a_second_manager_and_followed_to_
         ).to_have_count(0)
         assert not [p for _, p in simulator.requests if "/extend/mass" in p]
 
-        approving = watched(new_page)
+        approving = new_page()
         sign_in(approving, second.get_username(), landing=WELCOME)
         approving.goto(reverse("lookups:outages"))
         approving.get_by_role("button", name="Approve and send to the App Store").click()
@@ -110,7 +95,7 @@ def test_an_agent_marks_a_consumable_delivered_by_hand_finished(
     screenshots: Screenshots,
     browser_errors: list[str],
 ) -> None:
-    page = watched(new_page)
+    page = new_page()
     sign_in(page, agent_user.get_username())
     page.get_by_label("Order ID").fill(ORDER_CONSUMABLES)
     page.get_by_role("button", name="Look up").click()
@@ -132,9 +117,3 @@ def test_an_agent_marks_a_consumable_delivered_by_hand_finished(
     # No timer on these pages; a moment for anything late to surface.
     time.sleep(0.5)
     assert browser_errors == []
-    # The watcher hears htmx's error events.
-    page.evaluate(
-        "document.body.dispatchEvent("
-        "new CustomEvent('htmx:swapError', {bubbles: true, detail: {}}))"
-    )
-    assert [e for e in browser_errors if "htmx error event htmx:swapError" in e]
