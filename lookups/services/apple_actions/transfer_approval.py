@@ -106,7 +106,10 @@ def _check_decider(approver: User, transfer: TransferRequest) -> None:
 
 def _decided_message(transfer: TransferRequest) -> str:
     transfer.refresh_from_db()
-    who = transfer.decided_by.get_username() if transfer.decided_by else "someone"
+    # The name the decision recorded in the chain; today's for one decided before names were.
+    who = transfer.decided_by_username or (
+        transfer.decided_by.get_username() if transfer.decided_by else "someone"
+    )
     return f"{who} has already {transfer.status} this transfer."
 
 
