@@ -501,15 +501,20 @@ class ConsumptionAnswerAdmin(RecordedNamesAdmin):
 
 @admin.register(TransferRequest)
 class TransferRequestAdmin(ReadOnlyAdmin):
-    """Transfers asked for and how each was decided; decided on the desk's transfers page."""
+    """Transfers asked for and how each was decided; decided on the desk's transfers page.
 
+    A decision settles the request into the audit chain with both people's usernames, shown as
+    recorded.
+    """
+
+    readonly_fields = ["recorded_requester", "recorded_decider"]
     list_display = [
         "created_at",
-        "requested_by",
+        "recorded_requester",
         "original_transaction_id",
         "account",
         "status",
-        "decided_by",
+        "recorded_decider",
         "decided_at",
         "ticket_reference",
     ]
@@ -517,6 +522,14 @@ class TransferRequestAdmin(ReadOnlyAdmin):
     list_select_related = ["requested_by", "decided_by", "account"]
     search_fields = ["=original_transaction_id", "=ticket_reference", "=order_id"]
     search_help_text = "A transaction ID, ticket or order ID, exactly."
+
+    @admin.display(description="Requested by", ordering="requested_by")
+    def recorded_requester(self, obj: TransferRequest) -> str:
+        return recorded_name(obj.requested_by_username, obj.requested_by)
+
+    @admin.display(description="Decided by")
+    def recorded_decider(self, obj: TransferRequest) -> str:
+        return recorded_name(obj.decided_by_username, obj.decided_by)
 
 
 @admin.register(Purchase)

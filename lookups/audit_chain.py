@@ -127,12 +127,36 @@ FINISH_HASHED_FIELDS = (
     "settled_at",
 )
 
+# The decision on a transfer (approved or rejected, by whom, when, and for an approval the token
+# change that carries it to Apple) settles the transfer request itself into the chain. Decisions
+# joined the chain with recipe version 2, so every decided transfer carries the usernames.
+TRANSFER_KIND = "transfer_decision"
+TRANSFER_HASHED_FIELDS = (
+    "id",
+    "request_id",
+    "requested_by_id",
+    "created_at",
+    "environment",
+    "original_transaction_id",
+    "product_id",
+    "order_id",
+    "token_before",
+    "account_id",
+    "ticket_reference",
+    "lookup_id",
+    "status",
+    "decided_by_id",
+    "decided_at",
+    "token_change_id",
+)
+
 FIELDS_OF_KIND = {
     None: HASHED_FIELDS,
     EXTENSION_KIND: EXTENSION_HASHED_FIELDS,
     CONSUMPTION_KIND: CONSUMPTION_HASHED_FIELDS,
     OUTAGE_KIND: OUTAGE_HASHED_FIELDS,
     FINISH_KIND: FINISH_HASHED_FIELDS,
+    TRANSFER_KIND: TRANSFER_HASHED_FIELDS,
 }
 
 # The hash recipe rows settle with now. Version 2 adds the people's usernames as text at the
@@ -150,6 +174,10 @@ RECORDED_NAMES: dict[str | None, dict[str, str]] = {
         "approved_by_username": "approved_by_id",
     },
     FINISH_KIND: {"agent_username": "agent_id"},
+    TRANSFER_KIND: {
+        "requested_by_username": "requested_by_id",
+        "decided_by_username": "decided_by_id",
+    },
 }
 # A token change that carried out an approved transfer also records who asked for it.
 TRANSFER_REQUESTER_NAME = "transfer_requested_by_username"
@@ -159,6 +187,7 @@ _VERSION_2_EXTRA = {
     CONSUMPTION_KIND: ("answered_by_username", "chain_version"),
     OUTAGE_KIND: ("requested_by_username", "approved_by_username", "chain_version"),
     FINISH_KIND: ("agent_username", "chain_version"),
+    TRANSFER_KIND: ("requested_by_username", "decided_by_username", "chain_version"),
 }
 
 

@@ -342,6 +342,7 @@ def settle_into_chain(
     *,
     kind: str | None,
     unsettled: tuple[str, ...] = ("pending",),
+    state: str = "outcome",
 ) -> bool:
     """Settle a pending audit row with `values` and give it the chain's next place.
 
@@ -358,7 +359,7 @@ def settle_into_chain(
         # Locked too, so an edit to the pending row can't land between hashing and writing.
         stored = (
             rows.select_for_update()
-            .filter(pk=row.pk, outcome__in=unsettled)
+            .filter(pk=row.pk, **{f"{state}__in": unsettled})
             .values(*hashed_fields)
             .first()
         )
@@ -374,7 +375,7 @@ def settle_into_chain(
             # The head moves first: the database lets a row settle only at the place the
             # head has just given it (migrations 0011 and 0015).
             head.advance(sequence, values["chain_hash"], using=using)
-            updated = rows.filter(pk=row.pk, outcome__in=unsettled).update(**values)
+            updated = rows.filter(pk=row.pk, **{f"{state}__in": unsettled}).update(**values)
             if not updated:
                 # The row is locked and was pending: this can't be, so undo the advance.
                 raise AuditLogIsAppendOnly(f"{model.__name__} {row.pk} could not be settled.")
@@ -816,13 +817,41 @@ class TransferRequest(models.Model):
     token_change = models.OneToOneField(
         TokenChange, models.PROTECT, null=True, blank=True, related_name="transfer_request"
     )
+    # The decision settles the request into the audit chain (audit_chain.TRANSFER_KIND), with
+    # the people's usernames as they were then. All nullable, so adding them leaves SQLite's
+    # table and its triggers in place; the chain walk, not a constraint, finds a sequence twice.
+    requested_by_username = models.CharField(max_length=150, null=True, blank=True)  # noqa: DJ001
+    decided_by_username = models.CharField(max_length=150, null=True, blank=True)  # noqa: DJ001
+    chain_version = models.PositiveSmallIntegerField(null=True, blank=True)
+    chain_sequence = models.PositiveBigIntegerField(null=True, blank=True)
+    chain_previous_hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    chain_hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+
+    # What deciding writes.
+    SETTLED_FIELDS = (
+        "status",
+        "decided_by",
+        "decided_at",
+        "token_change",
+        "requested_by_username",
+        "decided_by_username",
+        "chain_version",
+        "chain_sequence",
+        "chain_previous_hash",
+        "chain_hash",
+    )
 
     class Meta:
         ordering = ["-created_at"]
         default_permissions = ("view",)
         permissions = [("approve_transfers", "Can approve or reject purchase transfers")]
         # The search box finds tickets whatever their case.
-        indexes = [models.Index(Upper("ticket_reference"), name="transfer_ticket_upper")]
+        indexes = [
+            models.Index(Upper("ticket_reference"), name="transfer_ticket_upper"),
+            # The chain's walk reads decisions by place; an index of its own leaves SQLite's
+            # table (and triggers) in place where a column index would rebuild it on removal.
+            models.Index(fields=["chain_sequence"], name="transfer_chain_sequence"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status="open", decided_by__isnull=True, decided_at__isnull=True)
@@ -848,6 +877,28 @@ class TransferRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Transfer of {self.original_transaction_id} to {self.account} ({self.status})"
+
+    def settle_decision(
+        self, status: str, decider: Any, *, at: datetime, token_change: TokenChange | None = None
+    ) -> bool:
+        """Decide an open request and give the decision its place in the chain, in one UPDATE.
+
+        False if someone decided it first; the instance then shows their decision.
+        """
+        values = {
+            "status": status,
+            "decided_by_id": decider.pk,
+            "decided_at": at,
+            "token_change_id": token_change.pk if token_change else None,
+        }
+        return settle_into_chain(
+            self,
+            values,
+            audit_chain.TRANSFER_HASHED_FIELDS,
+            kind=audit_chain.TRANSFER_KIND,
+            unsettled=(self.Status.OPEN,),
+            state="status",
+        )
 
 
 class AppStoreNotification(models.Model):

@@ -247,7 +247,8 @@ def test_the_database_lets_an_open_transfer_be_decided_once(
     decision = "UPDATE lookups_transferrequest SET status = %s, decided_by_id = %s, "
     decision += "decided_at = %s WHERE id = %s"
 
-    execute(decision, ["rejected", manager_user.pk, timezone.now(), transfer.pk])
+    # The desk decides by settling the decision into the chain, in one UPDATE.
+    assert transfer.settle_decision("rejected", manager_user, at=timezone.now())
 
     with (
         pytest.raises(IntegrityError, match="only the decision of an open request"),

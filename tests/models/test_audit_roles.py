@@ -14,6 +14,7 @@ import psycopg
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from lookups.models import AuditChainHead, ConsumptionAnswer, RefusedLink, TokenChange
 from lookups.services.refused_links import record_refusal
@@ -174,12 +175,7 @@ def other_records(agent_user, manager_user, customer_account) -> dict[str, int]:
         message="Apple's token changed since the page was shown.",
     )
     transfer = make_transfer_request(agent_user, customer_account)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE lookups_transferrequest SET status = 'rejected', decided_by_id = %s, "
-            "decided_at = now() WHERE id = %s",
-            [manager_user.pk, transfer.pk],
-        )
+    assert transfer.settle_decision("rejected", manager_user, at=timezone.now())
     return {
         "lookups_consumptionanswer": answer.pk,
         "lookups_refusedlink": refused.pk,
@@ -218,4 +214,5 @@ def test_the_app_role_can_not_remove_the_other_audit_records(as_app_role, other_
 
 
 def test_the_chain_check_still_holds_with_an_answer_in_it(as_app_role, other_records):
-    assert verify().startswith("Checked 1 settled ")
+    # The answer and the transfer's decision.
+    assert verify().startswith("Checked 2 settled ")

@@ -75,10 +75,13 @@ def test_a_manager_approves_and_apple_is_called_through_the_audited_path(
         sofia.app_account_token,
         maya.app_account_token,
     )
-    assert change.request_id == transfer.request_id and change.chain_sequence == 1
+    assert change.request_id == transfer.request_id
+    # The decision settles first, then Apple's answer: two places in the chain.
+    assert (transfer.chain_sequence, change.chain_sequence) == (1, 2)
+    assert transfer.decided_by_username == manager_user.username
     verified = StringIO()
     call_command("verify_audit_log", stdout=verified)
-    assert verified.getvalue().startswith("Checked 1 settled token changes: OK")
+    assert verified.getvalue().startswith("Checked 2 settled token changes: OK")
 
 
 def test_a_manager_rejects_and_nothing_is_sent(transfer, manager_client, manager_user, simulator):
@@ -89,6 +92,7 @@ def test_a_manager_rejects_and_nothing_is_sent(transfer, manager_client, manager
     transfer.refresh_from_db()
     assert transfer.status == TransferRequest.Status.REJECTED
     assert transfer.decided_by == manager_user and transfer.token_change is None
+    assert transfer.chain_sequence == 1
     assert puts(simulator) == 0 and not TokenChange.objects.exists()
     # Decided once: approving it afterwards is refused, and that is recorded too.
     again = decide(manager_client, transfer, "approve")

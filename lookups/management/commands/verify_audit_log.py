@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import models
+from django.db.models import F
 
 from lookups.audit_chain import (
     CONSUMPTION_KIND,
@@ -18,6 +18,7 @@ from lookups.audit_chain import (
     FINISH_KIND,
     GENESIS_HASH,
     OUTAGE_KIND,
+    TRANSFER_KIND,
     chain_hash,
     every_field_of,
 )
@@ -145,7 +146,7 @@ class Command(BaseCommand):
                 checked, previous = checked + 1, row
             _check_end(checked, previous, head_sequence, head_hash)
             _check_nothing_beyond_the_head()
-            _check_approved_transfers()
+            _check_transfer_decisions()
             if anchors:
                 missing = ", ".join(str(sequence) for sequence in sorted(anchors))
                 raise ChainBroken(
@@ -179,6 +180,7 @@ _CHAINED = (
     (CONSUMPTION_KIND, ConsumptionAnswer, every_field_of(CONSUMPTION_KIND)),
     (OUTAGE_KIND, OutageCompensation, every_field_of(OUTAGE_KIND)),
     (FINISH_KIND, TransactionFinish, every_field_of(FINISH_KIND)),
+    (TRANSFER_KIND, TransferRequest, every_field_of(TRANSFER_KIND)),
 )
 _NAMES = {
     None: "token change",
@@ -186,6 +188,7 @@ _NAMES = {
     CONSUMPTION_KIND: "consumption answer",
     OUTAGE_KIND: "outage compensation",
     FINISH_KIND: "transaction finish",
+    TRANSFER_KIND: "transfer request",
 }
 
 
@@ -235,23 +238,32 @@ def _check_nothing_beyond_the_head() -> None:
         )
 
 
-def _check_approved_transfers() -> None:
-    """Fail on an approved transfer no token change of its approver's carried out.
+def _check_transfer_decisions() -> None:
+    """Fail on a decided transfer whose decision is not a settled row of the chain.
 
-    Approving sends the link to Apple as a token change with the transfer's request_id, by the
-    approver, and that change settles into the chain. "Approved" written on a transfer any other
-    way has no such change, or points at someone else's.
+    The desk decides a transfer by settling it into the chain (its hash, checked by the walk,
+    covers the decision, the decider's username and the token change that carries an approval
+    out), so "approved" or "rejected" written any other way has no place in the chain. An
+    approval must name a token change of its approver's for the transfer's own request: a
+    forged change, pending or not, can't be named by a decision the desk did not settle. That
+    change settles into the chain by itself once Apple answers; until then it is pending.
     """
-    approved = TransferRequest.objects.filter(status=TransferRequest.Status.APPROVED)
+    decided = TransferRequest.objects.exclude(status=TransferRequest.Status.OPEN)
+    unchained = decided.filter(chain_sequence__isnull=True).order_by("pk").first()
+    if unchained is not None:
+        raise ChainBroken(
+            f"transfer request id={unchained.pk} is {unchained.status}, but its decision has "
+            "no place in the chain: it was written without the desk deciding it."
+        )
+    approved = decided.filter(status=TransferRequest.Status.APPROVED)
     carried_out = approved.filter(
-        token_change__request_id=models.F("request_id"),
-        token_change__agent_id=models.F("decided_by_id"),
+        token_change__request_id=F("request_id"), token_change__agent_id=F("decided_by_id")
     )
     forged = approved.exclude(pk__in=carried_out.values("pk")).order_by("pk").first()
     if forged is not None:
         raise ChainBroken(
-            f"transfer request id={forged.pk} is approved, but no token change of its approver's "
-            "carried it out: the decision was written without an App Store call."
+            f"transfer request id={forged.pk} is approved, but no token change of its "
+            "approver's for its request carries it out."
         )
 
 

@@ -78,11 +78,17 @@ def reject_transfer(approver: User, transfer: TransferRequest) -> TransferReques
     return transfer
 
 
-def _close(transfer: TransferRequest, status: str, approver: User, **also) -> None:
-    """Record the decision, unless someone decided first (one conditional UPDATE)."""
-    decided = TransferRequest.objects.filter(
-        pk=transfer.pk, status=TransferRequest.Status.OPEN
-    ).update(status=status, decided_by=approver, decided_at=timezone.now(), **also)
+def _close(
+    transfer: TransferRequest, status: str, approver: User, token_change: TokenChange | None = None
+) -> None:
+    """Settle the decision into the audit chain, unless someone decided first.
+
+    One conditional UPDATE under the chain head's lock: the decision, the people's names and its
+    place in the chain are written together, so a decision never exists outside the chain.
+    """
+    decided = transfer.settle_decision(
+        status, approver, at=timezone.now(), token_change=token_change
+    )
     if not decided:
         raise LinkRefused(_decided_message(transfer), Reason.TRANSFER_DECIDED)
 
@@ -100,7 +106,10 @@ def _check_decider(approver: User, transfer: TransferRequest) -> None:
 
 def _decided_message(transfer: TransferRequest) -> str:
     transfer.refresh_from_db()
-    who = transfer.decided_by.get_username() if transfer.decided_by else "someone"
+    # The name the decision recorded in the chain; today's for one decided before names were.
+    who = transfer.decided_by_username or (
+        transfer.decided_by.get_username() if transfer.decided_by else "someone"
+    )
     return f"{who} has already {transfer.status} this transfer."
 
 
