@@ -146,7 +146,7 @@ def _chain_decided_transfers(apps, schema_editor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("lookups", "0082_usernames_of_outages_and_finishes"),
+        ("lookups", "0070_lists_newest_first"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
