@@ -183,8 +183,8 @@ def test_a_mass_extension_reaches_the_desk_as_apple_sends_it(endpoint, simulator
     states = {(r.notification_type, r.subtype): r.state for r in rows}
     assert states[("RENEWAL_EXTENDED", "")] == AppStoreNotification.State.PROCESSED
     assert states[("RENEWAL_EXTENSION", "FAILURE")] == AppStoreNotification.State.PROCESSED
-    # Stored; following an outage compensation to its end is the audited action's to do.
-    assert states[("RENEWAL_EXTENSION", "SUMMARY")] == AppStoreNotification.State.IGNORED
+    # Applied: a SUMMARY completes the desk's outage compensation of that request, if any.
+    assert states[("RENEWAL_EXTENSION", "SUMMARY")] == AppStoreNotification.State.PROCESSED
     extended = [o for o, _ in subscribers if o != PURCHASE_FREE_TRIAL]
     for original_id, latest in subscribers:
         purchase = Purchase.objects.get(original_transaction_id=original_id)
