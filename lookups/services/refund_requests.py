@@ -22,6 +22,7 @@ Both are idempotent: the same notification delivered twice opens or closes once.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -166,9 +167,14 @@ def _decision_fields(decided: Any) -> dict[str, Any]:
     }
 
 
-def answer_refund_request(agent: User, case: RefundRequest, answer: Answer) -> ConsumptionAnswer:
-    """Send the agent's answer to Apple, audited: pending before the call, settled after."""
-    return _send(case, answer, agent=agent)
+def answer_refund_request(
+    agent: User, case: RefundRequest, answer: Answer, request_id: uuid.UUID | None = None
+) -> ConsumptionAnswer:
+    """Send the agent's answer to Apple, audited: pending before the call, settled after.
+
+    The same form submitted again (the same `request_id`) gets the first answer, with no call.
+    """
+    return _send(case, answer, agent=agent, request_id=request_id)
 
 
 def answer_by_policy(refund_request_id: int) -> str:
@@ -254,18 +260,24 @@ def refunds_before(case: RefundRequest) -> int:
     )
 
 
-def _send(case: RefundRequest, answer: Answer, *, agent) -> ConsumptionAnswer:
+def _send(
+    case: RefundRequest, answer: Answer, *, agent, request_id: uuid.UUID | None = None
+) -> ConsumptionAnswer:
     """Write the pending answer under the case's lock, then call Apple through the engine.
 
     Under the lock the case is read again: of agents answering at once, the first writes the
     answer, and the others are told it is answered (or being answered), with nothing sent.
     """
+    if earlier := _first_submission(case, request_id):
+        return earlier
     try:
         information = ConsumptionInformation(**answer.__dict__)
     except AppStoreError as error:
         raise AnswerRefused(error.describe(), status=400) from None
     try:
         with locked(case_key(case.pk)):
+            if earlier := _first_submission(case, request_id):
+                return earlier
             case.refresh_from_db()
             _refuse_unless_answerable(case)
             sent = ConsumptionAnswer.objects.create(
@@ -274,13 +286,25 @@ def _send(case: RefundRequest, answer: Answer, *, agent) -> ConsumptionAnswer:
                 transaction_id=case.transaction_id,
                 answered_by=agent,
                 by_policy=agent is None,
+                request_id=request_id,
                 body=information.body(),
             )
     except IntegrityError:
+        if earlier := _first_submission(case, request_id):
+            return earlier
         raise AnswerRefused("An answer to this refund request is already being sent.") from None
     engine.perform(CONSUMPTION_ANSWER, sent)
     case.refresh_from_db()
     return sent
+
+
+def _first_submission(
+    case: RefundRequest, request_id: uuid.UUID | None
+) -> ConsumptionAnswer | None:
+    earlier = engine.first_submission(CONSUMPTION_ANSWER, request_id)
+    if earlier is not None and earlier.refund_request_id != case.pk:
+        raise AnswerRefused("This form was sent for another refund request.", status=400)
+    return earlier
 
 
 def _refuse_unless_answerable(case: RefundRequest) -> None:
