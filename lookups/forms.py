@@ -359,6 +359,9 @@ class ConsumptionAnswerForm(forms.Form):
     refund_preference = forms.ChoiceField(
         label="Our preference", choices=PREFERENCE, required=False
     )
+    # Rendered into each case's form: the same form sent twice is one answer. Optional, so a
+    # page loaded before the field existed still answers.
+    request_id = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
 
 class TrainerStepForm(forms.Form):

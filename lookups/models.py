@@ -1246,6 +1246,8 @@ class ConsumptionAnswer(SettledOnceRecord):
     # The username as it was when the answer settled, in its hash; NULL for the policy's.
     answered_by_username = models.CharField(max_length=150, null=True, blank=True)  # noqa: DJ001
     by_policy = models.BooleanField(default=False)
+    # The agent's form's id: submitted twice, it is one answer (none for the policy's).
+    request_id = models.UUIDField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # The body sent to Apple, as sent.
     body = models.JSONField()
@@ -1267,6 +1269,13 @@ class ConsumptionAnswer(SettledOnceRecord):
                 fields=["refund_request"],
                 condition=Q(outcome="pending"),
                 name="consumptionanswer_one_pending_per_case",
+            ),
+            # One answer per submitted form. Partial, so SQLite adds an index instead of
+            # rebuilding the table (which would drop the audit log's triggers).
+            models.UniqueConstraint(
+                fields=["request_id"],
+                condition=Q(request_id__isnull=False),
+                name="consumptionanswer_one_per_request_id",
             ),
             # A row joins the chain when it settles, and only then.
             models.CheckConstraint(

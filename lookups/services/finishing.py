@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError
 
 from lookups.appstore import AppStoreError, VerificationError
+from lookups.appstore.transactions import ProductType
 from lookups.models import Purchase, TransactionFinish
 from lookups.services.apple_actions import ActionRefused, engine
 from lookups.services.apple_actions.locks import locked, transaction_key
@@ -21,7 +22,6 @@ from lookups.services.apple_actions.transaction_finish import KIND as FINISH
 from lookups.services.purchase_picture import current_purchase
 
 Outcome = TransactionFinish.Outcome
-CONSUMABLE = "Consumable"
 
 
 class FinishRefused(ActionRefused):
@@ -112,9 +112,8 @@ def _consumable(transaction_id: str) -> Purchase:
         ) from None
     if purchase is None:
         raise FinishRefused("Apple lists no purchase with this ID.", status=404)
-    latest = purchase.latest_transaction
-    if latest.get("type") != CONSUMABLE:
+    if purchase.transaction.type != ProductType.CONSUMABLE:
         raise FinishRefused("Only consumables are finished by hand.", status=400)
-    if latest.get("revocationDate"):
+    if purchase.is_revoked:
         raise FinishRefused("Apple refunded this purchase: there is nothing to deliver.")
     return purchase

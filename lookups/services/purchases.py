@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from lookups.appstore import Transaction
 
+# Sorts before any purchase date Apple gives.
+_NEVER = datetime.min.replace(tzinfo=UTC)
 
-def recency(txn: Transaction) -> tuple[int, int]:
+
+def recency(txn: Transaction) -> tuple[datetime, int]:
     """Sort key for "the latest transaction of a purchase": purchase date, then transaction ID.
 
     Every field of a transaction is optional, so missing or odd values sort first.
     """
-    purchased = txn.raw.get("purchaseDate")
-    digits = str(txn.raw.get("transactionId") or "")
+    digits = txn.transaction_id or ""
     return (
-        purchased if isinstance(purchased, int) and not isinstance(purchased, bool) else 0,
+        txn.purchase_date or _NEVER,
         int(digits) if digits.isascii() and digits.isdigit() else 0,
     )
 

@@ -22,8 +22,9 @@ Both are idempotent: the same notification delivered twice opens or closes once.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
@@ -32,8 +33,9 @@ from django.db.models import Count, Exists, OuterRef, Subquery
 from django.tasks import task
 from django.utils import timezone
 
-from lookups.appstore import AppStoreError
+from lookups.appstore import AppStoreError, Notification, Transaction
 from lookups.appstore.client import ConsumptionInformation
+from lookups.appstore.transactions import DecodingError
 from lookups.models import AppStoreNotification, ConsumptionAnswer, CustomerAccount, RefundRequest
 from lookups.services.apple_actions import ActionRefused, engine
 from lookups.services.apple_actions.consumption_answer import KIND as CONSUMPTION_ANSWER
@@ -57,10 +59,11 @@ class StoredNotification(Protocol):
     payload: dict[str, Any]
 
 
-def _transaction_of(notification: StoredNotification) -> dict[str, Any]:
+def _transaction_of(notification: StoredNotification) -> Transaction:
     """The notification's decoded transaction: stored beside the payload, or inside its data."""
     stored = getattr(notification, "transaction", None)
-    return stored or (notification.payload.get("data") or {}).get("transaction") or {}
+    raw = stored or (notification.payload.get("data") or {}).get("transaction") or {}
+    return Transaction.from_payload(raw)
 
 
 class AnswerRefused(ActionRefused):
@@ -85,21 +88,21 @@ def open_refund_request(notification: StoredNotification) -> RefundRequest | Non
         return None
     data = payload.get("data") or {}
     txn = _transaction_of(notification)
-    requested_at = _moment(payload["signedDate"])
-    token = txn.get("appAccountToken")
-    transaction_id = str(txn.get("transactionId", ""))
+    requested_at = _signed_at(payload)
+    token = txn.app_account_token
+    transaction_id = txn.transaction_id or ""
     # Apple may have decided already (its decision can arrive first): the case opens decided.
     decided = _decision_signed_after(transaction_id, requested_at)
     try:
         with transaction.atomic():
             case = RefundRequest.objects.create(
                 notification_uuid=payload["notificationUUID"],
-                environment=txn.get("environment") or settings.APPSTORE_ENVIRONMENT,
-                transaction_id=str(txn.get("transactionId", "")),
-                original_transaction_id=str(txn.get("originalTransactionId", "")),
-                product_id=txn.get("productId") or "",
-                price_milliunits=txn.get("price"),
-                currency=txn.get("currency") or "",
+                environment=txn.environment or settings.APPSTORE_ENVIRONMENT,
+                transaction_id=transaction_id,
+                original_transaction_id=txn.original_transaction_id or "",
+                product_id=txn.product_id or "",
+                price_milliunits=txn.price_milliunits,
+                currency=txn.currency or "",
                 account=CustomerAccount.objects.owner_of(token),
                 reason=data.get("consumptionRequestReason") or "",
                 requested_at=requested_at,
@@ -120,12 +123,12 @@ def close_refund_request(notification: StoredNotification) -> RefundRequest | No
     if decision is None:
         return None
     txn = _transaction_of(notification)
-    decided_at = _moment(payload["signedDate"])
+    decided_at = _signed_at(payload)
     # The latest case Apple asked about before it decided: a request signed after the decision
     # is about another refund, whatever order the two arrived in.
     case = (
         RefundRequest.objects.filter(
-            transaction_id=str(txn.get("transactionId", "")), requested_at__lte=decided_at
+            transaction_id=txn.transaction_id or "", requested_at__lte=decided_at
         )
         .order_by("-requested_at")
         .first()
@@ -137,7 +140,7 @@ def close_refund_request(notification: StoredNotification) -> RefundRequest | No
     if case.status == Status.OPEN and timezone.now() > case.deadline:
         case.status = Status.MISSED
     case.decision = decision
-    case.decided_at = _moment(payload["signedDate"])
+    case.decided_at = decided_at
     case.decision_notification_uuid = payload.get("notificationUUID") or ""
     case.save(update_fields=["status", "decision", "decided_at", "decision_notification_uuid"])
     return case
@@ -166,9 +169,14 @@ def _decision_fields(decided: Any) -> dict[str, Any]:
     }
 
 
-def answer_refund_request(agent: User, case: RefundRequest, answer: Answer) -> ConsumptionAnswer:
-    """Send the agent's answer to Apple, audited: pending before the call, settled after."""
-    return _send(case, answer, agent=agent)
+def answer_refund_request(
+    agent: User, case: RefundRequest, answer: Answer, request_id: uuid.UUID | None = None
+) -> ConsumptionAnswer:
+    """Send the agent's answer to Apple, audited: pending before the call, settled after.
+
+    The same form submitted again (the same `request_id`) gets the first answer, with no call.
+    """
+    return _send(case, answer, agent=agent, request_id=request_id)
 
 
 def answer_by_policy(refund_request_id: int) -> str:
@@ -269,18 +277,24 @@ def refund_counts(cases: list[RefundRequest]) -> dict[str, int]:
     return {row["original_transaction_id"]: row["refunds"] for row in refunded}
 
 
-def _send(case: RefundRequest, answer: Answer, *, agent) -> ConsumptionAnswer:
+def _send(
+    case: RefundRequest, answer: Answer, *, agent, request_id: uuid.UUID | None = None
+) -> ConsumptionAnswer:
     """Write the pending answer under the case's lock, then call Apple through the engine.
 
     Under the lock the case is read again: of agents answering at once, the first writes the
     answer, and the others are told it is answered (or being answered), with nothing sent.
     """
+    if earlier := _first_submission(case, request_id):
+        return earlier
     try:
         information = ConsumptionInformation(**answer.__dict__)
     except AppStoreError as error:
         raise AnswerRefused(error.describe(), status=400) from None
     try:
         with locked(case_key(case.pk)):
+            if earlier := _first_submission(case, request_id):
+                return earlier
             case.refresh_from_db()
             _refuse_unless_answerable(case)
             sent = ConsumptionAnswer.objects.create(
@@ -289,13 +303,25 @@ def _send(case: RefundRequest, answer: Answer, *, agent) -> ConsumptionAnswer:
                 transaction_id=case.transaction_id,
                 answered_by=agent,
                 by_policy=agent is None,
+                request_id=request_id,
                 body=information.body(),
             )
     except IntegrityError:
+        if earlier := _first_submission(case, request_id):
+            return earlier
         raise AnswerRefused("An answer to this refund request is already being sent.") from None
     engine.perform(CONSUMPTION_ANSWER, sent)
     case.refresh_from_db()
     return sent
+
+
+def _first_submission(
+    case: RefundRequest, request_id: uuid.UUID | None
+) -> ConsumptionAnswer | None:
+    earlier = engine.first_submission(CONSUMPTION_ANSWER, request_id)
+    if earlier is not None and earlier.refund_request_id != case.pk:
+        raise AnswerRefused("This form was sent for another refund request.", status=400)
+    return earlier
 
 
 def _refuse_unless_answerable(case: RefundRequest) -> None:
@@ -326,5 +352,9 @@ def _plan_policy_answer(case: RefundRequest) -> None:
     enqueue_at(answer_refund_request_by_policy, case.deadline - margin, refund_request_id=case.pk)
 
 
-def _moment(milliseconds: int) -> datetime:
-    return datetime.fromtimestamp(milliseconds / 1000, tz=UTC)
+def _signed_at(payload: dict[str, Any]) -> datetime:
+    """When Apple signed the notification: events are ordered by it, not by arrival."""
+    signed = Notification.from_payload(payload, data=None).signed_date
+    if signed is None:
+        raise DecodingError("signedDate is missing")
+    return signed

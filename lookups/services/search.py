@@ -227,7 +227,7 @@ def _purchases_by_transaction(digits: str, limit: int) -> list[PurchaseHit]:
     for purchase in found:
         if purchase.original_transaction_id == digits:
             matched = "original transaction"
-        elif purchase.latest_transaction.get("transactionId") == digits:
+        elif purchase.transaction.transaction_id == digits:
             matched = "transaction"
         else:
             matched = "appTransactionId"

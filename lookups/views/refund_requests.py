@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
@@ -66,6 +67,7 @@ def answer(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                     consumption_percentage=None if percent is None else percent * 1000,
                     refund_preference=data["refund_preference"] or None,
                 ),
+                data["request_id"],
             )
         except ActionRefused as refused:
             context["refusal"] = refused.sentence
@@ -100,3 +102,5 @@ def _annotate(case: RefundRequest, **known: object) -> None:
     else:
         case.refunds_before = refunds_before(case)
         case.purchase = stored_purchase(case.original_transaction_id)
+    # Each case's form carries its own request id: sent twice, it is one answer.
+    case.answer_request_id = uuid.uuid4()

@@ -21,7 +21,7 @@ from tests.fixtures.rows import (
     make_token_change,
     make_transfer_request,
 )
-from tests.models.test_audit_chain import execute, head, trigger_names, triggers_off, verify
+from tests.test_audit_chain import execute, head, trigger_names, triggers_off, verify
 
 pytestmark = pytest.mark.django_db
 

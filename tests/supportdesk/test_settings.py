@@ -108,7 +108,7 @@ def test_with_no_environment_at_all_check_deploy_refuses_naming_the_first_variab
 
 def test_production_settings_with_every_value_given_pass_check_deploy():
     """Everything but the database role passes; the role is checked where the database is
-    reachable (tests/models/test_deploy_checks.py), and this one is not."""
+    reachable (tests/test_deploy_checks.py), and this one is not."""
     result = check_deploy(PRODUCTION)
 
     assert result.returncode == 0, result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -55,6 +56,30 @@ def test_an_agent_answers_from_the_queue(agent_client, appstore_settings, simula
     [body] = simulator.store.consumption_answers[TRANSACTION]
     assert body["consumptionPercentage"] == 25_000
     assert ConsumptionAnswer.objects.get().outcome == ConsumptionAnswer.Outcome.SUCCEEDED
+
+
+def test_a_double_submitted_answer_gets_the_first_answer_and_apple_one_call(
+    agent_client, appstore_settings, simulator
+):
+    case = open_refund_request(consumption_request(simulator))
+    page = agent_client.get(reverse("lookups:refund_requests")).text
+    assert 'name="request_id"' in page
+    form = {
+        "customer_consented": "on",
+        "delivery_status": "DELIVERED",
+        "refund_preference": "DECLINE",
+        "request_id": str(uuid.uuid4()),
+    }
+    url = reverse("lookups:answer_refund_request", args=[case.pk])
+
+    first = agent_client.post(url, form, headers=HTMX)
+    again = agent_client.post(url, form, headers=HTMX)
+
+    assert first.status_code == again.status_code == 200
+    assert "Sent to Apple" in first.text and "Sent to Apple" in again.text
+    assert len(simulator.store.consumption_answers[TRANSACTION]) == 1
+    answer = ConsumptionAnswer.objects.get()
+    assert str(answer.request_id) == form["request_id"]
 
 
 def test_an_answer_without_consent_is_explained_and_not_sent(

@@ -21,10 +21,13 @@ Adding a kind
    tasks, never renamed), `label`, `audit_name`, `model`, `follow_up_model`, `describe(row)`,
    `call(row)` (the call to Apple, returning a `Settled`) and `read_back(row)` (ask Apple what
    became of it, returning a `Settled` or raising `StillUnknown`); optionally
-   `after_success`, `expired` and `on_give_up`. Add `KIND` to `engine.KINDS`.
+   `after_success`, `expired` and `on_give_up`, and `request_id_field` where the row keeps its
+   form's request id elsewhere than in its primary key. Add `KIND` to `engine.KINDS`.
 4. Its rules, in the service agents call: under `locks.locked(...)` with the subject's key (and
    `agent_key(...)` where a per-agent limit applies), check the rules and write the pending
-   row; then `engine.perform(KIND, row)` outside the lock. Refuse with `ActionRefused`.
+   row; then `engine.perform(KIND, row)` outside the lock. Refuse with `ActionRefused`. A
+   resubmitted form gets the row its first submission made (`engine.first_submission`,
+   asked before the rules, under the lock and after a unique-key clash).
 The engine does the rest: follow-up after a timeout, backoff, giving up, the sweep's rescue and
 the command.
 

@@ -29,6 +29,7 @@ class ConsumptionAnswerKind(ActionKind):
     audit_name = "consumption answer"
     model = ConsumptionAnswer
     follow_up_model = ConsumptionAnswerFollowUp
+    request_id_field = "request_id"
 
     def describe(self, row) -> str:
         return f"refund request {row.refund_request_id}, transaction {row.transaction_id}"

@@ -73,6 +73,17 @@ def first_check_time(now: datetime | None = None) -> datetime:
     return (now or timezone.now()) + answer_wait()
 
 
+def first_submission(kind: ActionKind, request_id: object) -> Any | None:
+    """The row an earlier submission of the same form made, if any: a resubmit gets its answer.
+
+    Asked before the rules, and again under the subject's lock and after a unique-key clash, so
+    two submissions at once make one row and one call.
+    """
+    if request_id is None:
+        return None
+    return kind.model.objects.filter(**{kind.request_id_field: request_id}).first()
+
+
 # --- The call ----------------------------------------------------------------------------------
 
 

@@ -61,6 +61,9 @@ class ActionKind:
     model: ClassVar[type[models.Model]]
     follow_up_model: ClassVar[type[models.Model]]
 
+    # The row's field holding the submitted form's request id (a resubmit gets the first row).
+    request_id_field: ClassVar[str] = "pk"
+
     # How many asks before giving up; None: settings.APPLE_FOLLOW_UP_ATTEMPTS.
     follow_up_attempts: ClassVar[int | None] = None
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from lookups.simulators.appstore.faults import ENDPOINTS, FAULT_KINDS, Fault
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[3] / "README.md"
 
 
 def _fault_section() -> str:
