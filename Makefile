@@ -4,13 +4,14 @@ PORT ?= 8000
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-# uv, where it is on PATH, installs in a second or two; pip does the same job otherwise.
-UV := $(shell command -v uv 2>/dev/null)
-ifdef UV
-INSTALL := $(UV) pip install --quiet --python $(PY)
-else
-INSTALL := $(PIP) install --quiet --no-compile
-endif
+# uv installs in a second or two where pip takes half a minute. Where uv isn't on PATH it is
+# bootstrapped from PyPI into the venv (one small wheel); if that fails, pip does the job.
+UV_PACKAGE ?= uv
+UV_ON_PATH := $(shell command -v uv 2>/dev/null)
+UV := $(or $(UV_ON_PATH),$(VENV)/bin/uv)
+PIP_INSTALL := $(PIP) install --quiet --no-compile --disable-pip-version-check
+# $(call INSTALL,requirements-file): with uv when it runs, with pip otherwise.
+INSTALL = { [ -x $(UV) ] && $(UV) pip install --quiet --python $(PY) -r $(1); } || $(PIP_INSTALL) -r $(1)
 # The requirements of pyproject.toml's [project] (serving) or of its extras, one a line, read
 # straight from the file: nothing is built, and each command installs only what it needs.
 REQUIREMENTS = $(PY) -c 'import sys, tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
@@ -27,18 +28,19 @@ $(PY):
 		echo "Supportdesk needs Python 3.12 or newer; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)."; \
 		echo "Install Python 3.13 (pyenv reads .python-version) or run: make PYTHON=python3.13 ..."; \
 		exit 1; }
-	$(if $(UV),$(UV) venv --quiet --seed --python $(PYTHON) $(VENV),$(PYTHON) -m venv $(VENV))
+	$(if $(UV_ON_PATH),$(UV) venv --quiet --seed --python $(PYTHON) $(VENV),$(PYTHON) -m venv $(VENV))
+	@[ -x $(UV) ] || $(PIP_INSTALL) $(UV_PACKAGE) || echo "uv could not be installed: pip installs instead."
 
 # What serving needs (make run).
 $(VENV)/.serving: pyproject.toml | $(PY)
 	$(REQUIREMENTS) serve > $(VENV)/requirements-serve.txt
-	$(INSTALL) -r $(VENV)/requirements-serve.txt
+	$(call INSTALL,$(VENV)/requirements-serve.txt)
 	@touch $@
 
 # Everything: serving, the tests and the developers' tools (make test, make lint).
 $(VENV)/.installed: $(VENV)/.serving
 	$(REQUIREMENTS) test dev > $(VENV)/requirements-dev.txt
-	$(INSTALL) -r $(VENV)/requirements-dev.txt
+	$(call INSTALL,$(VENV)/requirements-dev.txt)
 	@touch $@
 
 install: $(VENV)/.installed
