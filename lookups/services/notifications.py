@@ -25,6 +25,7 @@ from lookups.services.clients import app_store_client, transaction_verifier
 from lookups.services.purchase_picture import AppleStatus, learn_purchases
 from lookups.services.subscription_status import APPLE_STATUSES
 from lookups.services.task_queue import is_waiting, waiting_query
+from lookups.services.unlinked import remember_offer_code_news
 
 REFUND_DECIDED = {"REFUND", "REFUND_DECLINED", "REFUND_REVERSED"}
 # Outage compensation's progress and end (a SUMMARY carries no transaction).
@@ -264,6 +265,7 @@ def _apply(row: AppStoreNotification) -> str:
             done.append(f"status {status}")
         else:
             done.append("status older than the desk's, kept")
+    remember_offer_code_news(row)
     if row.notification_type == "CONSUMPTION_REQUEST":
         refund_requests.open_refund_request(row)
         done.append("refund request opened")
