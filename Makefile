@@ -4,13 +4,17 @@ PORT ?= 8000
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-# uv, where it is on PATH, installs in a second or two; pip does the same job otherwise.
-UV := $(shell command -v uv 2>/dev/null)
-ifdef UV
-INSTALL := $(UV) pip install --quiet --python $(PY)
-else
-INSTALL := $(PIP) install --quiet --no-compile
-endif
+# uv installs in a second or two where pip takes half a minute. Where uv isn't on PATH it is
+# bootstrapped from PyPI into the venv (one small wheel) by the interpreter's own pip, so the venv
+# is made without pip (ensurepip alone costs seconds); if that fails, pip does the job.
+UV_PACKAGE ?= uv
+UV_ON_PATH := $(shell command -v uv 2>/dev/null)
+UV := $(or $(UV_ON_PATH),$(VENV)/bin/uv)
+PIP_INSTALL := $(PIP) install --quiet --no-compile --disable-pip-version-check
+# $(call INSTALL,requirements-file): with uv when it runs, with pip otherwise.
+INSTALL = { [ -x $(UV) ] && $(UV) pip install --quiet --python $(PY) -r $(1); } || { \
+	$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --default-pip >/dev/null; \
+	$(PIP_INSTALL) -r $(1); }
 # The requirements of pyproject.toml's [project] (serving) or of its extras, one a line, read
 # straight from the file: nothing is built, and each command installs only what it needs.
 REQUIREMENTS = $(PY) -c 'import sys, tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
@@ -27,26 +31,26 @@ $(PY):
 		echo "Supportdesk needs Python 3.12 or newer; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)."; \
 		echo "Install Python 3.13 (pyenv reads .python-version) or run: make PYTHON=python3.13 ..."; \
 		exit 1; }
-	$(if $(UV),$(UV) venv --quiet --seed --python $(PYTHON) $(VENV),$(PYTHON) -m venv $(VENV))
+	$(if $(UV_ON_PATH),$(UV) venv --quiet --seed --python $(PYTHON) $(VENV),$(PYTHON) -m venv --without-pip $(VENV))
+	@[ -x $(UV) ] || $(PYTHON) -m pip --python $(PY) install --quiet --disable-pip-version-check \
+		$(UV_PACKAGE) || echo "uv could not be installed: pip installs instead."
 
 # What serving needs (make run).
 $(VENV)/.serving: pyproject.toml | $(PY)
 	$(REQUIREMENTS) serve > $(VENV)/requirements-serve.txt
-	$(INSTALL) -r $(VENV)/requirements-serve.txt
+	$(call INSTALL,$(VENV)/requirements-serve.txt)
 	@touch $@
 
 # Everything: serving, the tests and the developers' tools (make test, make lint).
 $(VENV)/.installed: $(VENV)/.serving
 	$(REQUIREMENTS) test dev > $(VENV)/requirements-dev.txt
-	$(INSTALL) -r $(VENV)/requirements-dev.txt
+	$(call INSTALL,$(VENV)/requirements-dev.txt)
 	@touch $@
 
 install: $(VENV)/.installed
 
 run: $(VENV)/.serving
-	$(PY) manage.py migrate --no-input
-	$(PY) manage.py setup_demo
-	$(PY) manage.py serve_demo --port $(PORT)
+	$(PY) manage.py serve_demo --prepare --port $(PORT)
 
 # Debian's Chromium for the browser tests; skipped quietly where apt-get can't run.
 browser:

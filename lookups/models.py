@@ -626,6 +626,10 @@ class Purchase(models.Model):
     latest_transaction = models.JSONField()
     product_id = models.CharField(max_length=200, blank=True)
     app_account_token = models.UUIDField(null=True, blank=True)
+    # When Apple first told of this purchase as an offer code redeemed (the notification's
+    # signedDate): the unlinked list's order, kept here so the list reads an index, not every
+    # notification.
+    offer_code_told_at = models.DateTimeField(null=True, blank=True)
     # Known only from a lookup of the order: transactions don't carry it.
     order_id = models.CharField(max_length=32, blank=True)
     learnt_at = models.DateTimeField()
@@ -671,6 +675,14 @@ class Purchase(models.Model):
                 name="purchase_by_app_transaction",
             ),
             # The admin's list, last learnt first, reads the top of this index instead of sorting.
+            # The unlinked offer codes, first told first (services/unlinked.py).
+            models.Index(
+                fields=["environment", "offer_code_told_at", "id"],
+                name="purchase_unlinked_offer_code",
+                condition=models.Q(
+                    app_account_token__isnull=True, offer_code_told_at__isnull=False
+                ),
+            ),
             models.Index(fields=["learnt_at"], name="purchase_learnt"),
         ]
 

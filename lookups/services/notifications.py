@@ -24,7 +24,8 @@ from lookups.services import notification_door, outage_compensation, refund_requ
 from lookups.services.clients import app_store_client, transaction_verifier
 from lookups.services.purchase_picture import AppleStatus, learn_purchases
 from lookups.services.subscription_status import APPLE_STATUSES
-from lookups.services.task_queue import is_waiting
+from lookups.services.task_queue import is_waiting, waiting_query
+from lookups.services.unlinked import remember_offer_code_news
 
 REFUND_DECIDED = {"REFUND", "REFUND_DECLINED", "REFUND_REVERSED"}
 # Outage compensation's progress and end (a SUMMARY carries no transaction).
@@ -96,9 +97,9 @@ def _store(notification: Notification, source: str) -> Receipt:
         received_from=source,
     )
     # One statement, committed on its own; then a worker is woken (see `wake_applier`).
-    created = _insert_once(row)
+    created, applier_waiting = _insert_once(row)
     if created:
-        wake_applier()
+        wake_applier(applier_waiting)
     if not created:
         # A retry, a history copy, or the same notification arriving twice at once.
         return Receipt(
@@ -107,11 +108,15 @@ def _store(notification: Notification, source: str) -> Receipt:
     return Receipt(row, created=True)
 
 
-def _insert_once(row: AppStoreNotification) -> bool:
-    """Store `row` unless its notification_uuid is kept already; says whether it stored it.
+def _insert_once(row: AppStoreNotification) -> tuple[bool, bool | None]:
+    """Store `row` unless its notification_uuid is kept already; says whether it stored it, and
+    whether an applier was waiting once it was committed (None: not asked).
 
     One INSERT ... ON CONFLICT DO NOTHING, so a retry costs no lookup first and two copies
-    arriving at once can't both be stored. Sets `row.pk` when it stored it.
+    arriving at once can't both be stored. Sets `row.pk` when it stored it. On PostgreSQL outside
+    a transaction, the queue is asked in the same round trip, after a COMMIT of the insert's own:
+    the question must come after the commit (see `wake_applier`), and asking it in a second
+    round trip cost a fifth of the endpoint's time.
     """
     meta = AppStoreNotification._meta
     fields = [field for field in meta.concrete_fields if not field.primary_key]
@@ -125,26 +130,51 @@ def _insert_once(row: AppStoreNotification) -> bool:
         f" ON CONFLICT ({unique}) DO NOTHING RETURNING {quote(meta.pk.column)}"
     )
     values = [field.get_db_prep_save(field.pre_save(row, True), connection) for field in fields]
+    ask_in_same_trip = _may_commit_in_statement()
+    if ask_in_same_trip:
+        # Several statements in one query need the values bound on the client, as Django's
+        # default PostgreSQL cursor does; psycopg quotes them.
+        waiting_sql, waiting_params = waiting_query(apply_notifications)
+        sql = f"{sql}; COMMIT; {waiting_sql}"
+        values += waiting_params
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         stored = cursor.fetchone()
+        applier_waiting = None
+        if ask_in_same_trip:
+            cursor.nextset()  # the COMMIT
+            cursor.nextset()
+            applier_waiting = cursor.fetchone() is not None
     if stored is None:
-        return False
+        return False, applier_waiting
     row.pk = stored[0]
     row._state.adding = False
     row._state.db = connection.alias
-    return True
+    return True, applier_waiting
 
 
-def wake_applier() -> bool:
+def _may_commit_in_statement() -> bool:
+    """Whether a COMMIT inside the insert's query commits the insert alone: PostgreSQL with
+    client-side binding, in autocommit, inside no transaction of the caller's."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return False
+    if connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"):
+        return False
+    return connection.get_autocommit()
+
+
+def wake_applier(waiting: bool | None = None) -> bool:
     """Queue the task that applies stored notifications, unless one is waiting for a worker.
 
     Called once a new row is committed: an applier still waiting then starts after the row is
     there, so it can't miss it. One task applies every stored notification, so a burst queues
     one task, not one each. A crash between the commit and this call leaves the row to the sweep.
-    Says whether it queued one.
+    `waiting` is the queue's answer when it was asked after the commit already. Says whether it
+    queued one.
     """
-    if is_waiting(apply_notifications):
+    if waiting is None:
+        waiting = is_waiting(apply_notifications)
+    if waiting:
         return False
     apply_notifications.enqueue()
     return True
@@ -235,6 +265,7 @@ def _apply(row: AppStoreNotification) -> str:
             done.append(f"status {status}")
         else:
             done.append("status older than the desk's, kept")
+    remember_offer_code_news(row)
     if row.notification_type == "CONSUMPTION_REQUEST":
         refund_requests.open_refund_request(row)
         done.append("refund request opened")

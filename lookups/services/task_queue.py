@@ -66,13 +66,18 @@ def is_waiting(task: Task) -> bool:
     Asked on every notification Apple posts, so it is one indexed query (the queue's own partial
     index on waiting rows), written out rather than built by the ORM each time.
     """
-    quote = connection.ops.quote_name
-    table = quote(DBTaskResult._meta.db_table)
+    sql, params = waiting_query(task)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone() is not None
+
+
+def waiting_query(task: Task) -> tuple[str, list[str]]:
+    """`is_waiting`'s query and parameters: a row when a run of `task` waits for a worker."""
+    table = connection.ops.quote_name(DBTaskResult._meta.db_table)
     # Only the model's own table name is spliced in; the values are parameters.
     sql = f"SELECT 1 FROM {table} WHERE status = %s AND task_path = %s LIMIT 1"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [TaskResultStatus.READY, task.module_path])
-        return cursor.fetchone() is not None
+    return sql, [TaskResultStatus.READY, task.module_path]
 
 
 def tasks_of(task: Task):

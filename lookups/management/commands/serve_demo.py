@@ -21,10 +21,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--prepare",
+            action="store_true",
+            help="migrate and run setup_demo first, in this process (make run does)",
+        )
 
-    def handle(self, *args: object, port: int, **options: object) -> None:
+    def handle(self, *args: object, port: int, prepare: bool, **options: object) -> None:
         if not settings.SUPPORTDESK_LOCAL:
             raise CommandError("serve_demo is for local runs: set SUPPORTDESK_LOCAL=true.")
+        if prepare:
+            # One interpreter and one Django start instead of three: seconds off a first run.
+            call_command("migrate", interactive=False)
+            call_command("setup_demo")
         simulator = appstore_simulator(
             notification_url=f"http://127.0.0.1:{port}/appstore/notifications/"
         )
