@@ -29,6 +29,7 @@ from lookups.services.extending import (
     renewal_date,
 )
 from lookups.services.purchase_picture import stored_purchase
+from lookups.views.approval_status import attach_purchases
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial, render_answer
 from lookups.views.permissions import extender_required, extension_approver_required
 
@@ -91,6 +92,7 @@ def decide(request: HtmxHttpRequest, pk: uuid.UUID, decision: str) -> HttpRespon
         context["refusal"] = refusal.sentence
         status = refusal.status
     extension.refresh_from_db()
+    attach_purchases([extension])
     if not request.htmx:
         context["extensions"] = _waiting()
     return render_answer(
@@ -99,13 +101,15 @@ def decide(request: HtmxHttpRequest, pk: uuid.UUID, decision: str) -> HttpRespon
 
 
 def _waiting() -> list[SubscriptionExtension]:
-    return list(
+    waiting = list(
         SubscriptionExtension.objects.filter(
             outcome=SubscriptionExtension.Outcome.AWAITING_APPROVAL
         )
         .select_related("agent", "account")
         .order_by("created_at")[:SHOWN]
     )
+    attach_purchases(waiting)
+    return waiting
 
 
 def _add_purchase(request, context: dict, original_transaction_id: str) -> None:
