@@ -64,6 +64,7 @@ def extend(request: HtmxHttpRequest, original_transaction_id: str) -> HttpRespon
     except ActionRefused as refusal:
         context["refusal"] = refusal.sentence
         status = refusal.status
+    _add_days_left(request, context)
     return render_answer(request, page_or_partial(request, PAGE, "outcome"), context, status=status)
 
 
@@ -116,8 +117,7 @@ def _add_purchase(request, context: dict, original_transaction_id: str) -> None:
     """What the desk knows of the subscription, and what Apple will refuse because of it."""
     purchase = stored_purchase(original_transaction_id)
     context["purchase"] = purchase
-    context["limit"] = settings.EXTENSION_DAYS_PER_AGENT_PER_DAY
-    context["granted_today"] = days_granted_today(request.user)
+    _add_days_left(request, context)
     if purchase is None:
         return
     context["is_subscription"] = is_subscription(purchase)
@@ -126,3 +126,9 @@ def _add_purchase(request, context: dict, original_transaction_id: str) -> None:
     context["past_extensions"] = SubscriptionExtension.objects.filter(
         environment=purchase.environment, original_transaction_id=original_transaction_id
     ).select_related("agent")[:20]
+
+
+def _add_days_left(request, context: dict) -> None:
+    """The agent's daily days, as "12 of 30 days left today"."""
+    context["limit"] = settings.EXTENSION_DAYS_PER_AGENT_PER_DAY
+    context["days_left"] = max(0, context["limit"] - days_granted_today(request.user))

@@ -185,6 +185,8 @@ ROUTES = [
         kwargs=lambda o: {"pk": o["refund_request"].pk},
         method="post",
     ),
+    # An agent's own transfers and extensions.
+    Route("lookups:my_requests", AGENTS_ONLY),
     Route("lookups:search", READERS),
     Route("lookups:accounts", READERS),
     Route("lookups:account", READERS, kwargs=lambda o: {"pk": o["account"].pk}),
