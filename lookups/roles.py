@@ -1,6 +1,6 @@
 """The staff roles, as Django groups, and the permissions each one holds.
 
-Migrations 0002_roles, 0005, 0012, 0014, 0016, 0051, 0033 and 0081 create these groups on a
+Migrations 0002_roles, 0005, 0012, 0014, 0016, 0051, 0033, 0081 and 0120 create these groups on a
 fresh database, each with its own frozen copy of this table (a migration must keep doing what it
 did when it was written); a test checks the result agrees with this table.
 A later change to a role needs a new migration as well as an edit here.
@@ -43,6 +43,8 @@ GROUP_PERMISSIONS: dict[str, tuple[str, ...]] = {
     AUDITORS: _AUDITOR_PERMISSIONS,
     MANAGERS: (
         *_AUDITOR_PERMISSIONS,
+        # Reading orders and customers, to decide approvals knowing the purchase.
+        "lookups.look_up_orders",
         "lookups.view_reports",
         "lookups.export_csv",
         "lookups.view_product",

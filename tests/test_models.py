@@ -44,7 +44,9 @@ def test_each_fixture_user_holds_exactly_its_roles_permissions(
     assert not auditor_user.has_perm("lookups.link_purchases")
     assert not auditor_user.has_perm("lookups.export_csv")
     assert manager_user.has_perms(["lookups.view_reports", "lookups.export_csv"])
-    assert not manager_user.has_perm("lookups.look_up_orders")
+    assert manager_user.has_perm("lookups.look_up_orders")
+    assert not manager_user.has_perm("lookups.link_purchases")
+    assert not manager_user.has_perm("lookups.extend_subscriptions")
 
 
 # --- CustomerAccount ---------------------------------------------------------------------------

@@ -134,14 +134,38 @@ def renews_or_expires(picture, txn: Transaction | None) -> str:
         # After a "Refunded" or "Revoked" badge the day alone reads on; without one, say it.
         said = status in ("revoked", "refunded")
         return f"{'on' if said else revocation_label(txn)} {txn.revocation_date:%Y-%m-%d}"
-    renews_on = getattr(picture, "next_renewal_date", None)
-    if getattr(picture, "auto_renew", None) and renews_on and status not in ("expired", "revoked"):
-        return f"Renews {renews_on:%Y-%m-%d}"
+    if said := renewal_phrase(picture):
+        return said
     expires = txn.expires_date if txn is not None else None
     if expires is None:
         return ""
     verb = "Expired" if expires <= datetime.now(UTC) else "Expires"
     return f"{verb} {expires:%Y-%m-%d}"
+
+
+# What a renewal date already past means, by Apple's status: the picture is true, but "Renews"
+# would put the renewal in the past.
+_PAST_RENEWALS = {
+    "billing_retry": "Renewal due {day} failed: Apple is retrying the charge",
+    "grace_period": "Renewal due {day} failed: the customer keeps access while Apple retries",
+}
+_PAST_RENEWAL = "Was due to renew {day}: Apple has not said it renewed"
+
+
+@register.filter
+def renewal_phrase(picture) -> str:
+    """ "Renews <day>" while that day is ahead; once it has passed, what Apple's state means now.
+    Empty when the purchase does not renew."""
+    status = getattr(picture, "status", "")
+    renews_on = getattr(picture, "next_renewal_date", None)
+    if not getattr(picture, "auto_renew", None) or not renews_on:
+        return ""
+    if status in ("expired", "revoked"):
+        return ""
+    day = f"{renews_on:%Y-%m-%d}"
+    if renews_on > datetime.now(UTC):
+        return f"Renews {day}"
+    return _PAST_RENEWALS.get(status, _PAST_RENEWAL).format(day=day)
 
 
 @register.simple_tag

@@ -18,7 +18,7 @@ from lookups.services.live import account_topic, purchase_topic
 from lookups.services.notes import NoteRefused, add_note, edit_note
 from lookups.services.recent_customers import recent_customers, touch
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial
-from lookups.views.permissions import agent_required
+from lookups.views.permissions import agent_required, agent_work_required
 from lookups.views.trainer import panel_context
 
 SEARCH_LIMIT = 20
@@ -62,7 +62,7 @@ def account(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-@agent_required
+@agent_work_required
 def new_note(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(CustomerAccount, pk=pk)
     form = NoteForm(request.POST)
@@ -84,7 +84,7 @@ def new_note(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-@agent_required
+@agent_work_required
 def change_note(request: HtmxHttpRequest, pk: int, note_pk: int) -> HttpResponse:
     note = get_object_or_404(CustomerNote.objects.select_related("account"), pk=note_pk, account=pk)
     form = NoteForm(request.POST)

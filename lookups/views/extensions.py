@@ -29,6 +29,7 @@ from lookups.services.extending import (
     renewal_date,
 )
 from lookups.services.purchase_picture import stored_purchase
+from lookups.views.approval_status import attach_purchases
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial, render_answer
 from lookups.views.permissions import extender_required, extension_approver_required
 
@@ -63,6 +64,7 @@ def extend(request: HtmxHttpRequest, original_transaction_id: str) -> HttpRespon
     except ActionRefused as refusal:
         context["refusal"] = refusal.sentence
         status = refusal.status
+    _add_days_left(request, context)
     return render_answer(request, page_or_partial(request, PAGE, "outcome"), context, status=status)
 
 
@@ -91,6 +93,7 @@ def decide(request: HtmxHttpRequest, pk: uuid.UUID, decision: str) -> HttpRespon
         context["refusal"] = refusal.sentence
         status = refusal.status
     extension.refresh_from_db()
+    attach_purchases([extension])
     if not request.htmx:
         context["extensions"] = _waiting()
     return render_answer(
@@ -99,21 +102,22 @@ def decide(request: HtmxHttpRequest, pk: uuid.UUID, decision: str) -> HttpRespon
 
 
 def _waiting() -> list[SubscriptionExtension]:
-    return list(
+    waiting = list(
         SubscriptionExtension.objects.filter(
             outcome=SubscriptionExtension.Outcome.AWAITING_APPROVAL
         )
         .select_related("agent", "account")
         .order_by("created_at")[:SHOWN]
     )
+    attach_purchases(waiting)
+    return waiting
 
 
 def _add_purchase(request, context: dict, original_transaction_id: str) -> None:
     """What the desk knows of the subscription, and what Apple will refuse because of it."""
     purchase = stored_purchase(original_transaction_id)
     context["purchase"] = purchase
-    context["limit"] = settings.EXTENSION_DAYS_PER_AGENT_PER_DAY
-    context["granted_today"] = days_granted_today(request.user)
+    _add_days_left(request, context)
     if purchase is None:
         return
     context["is_subscription"] = is_subscription(purchase)
@@ -122,3 +126,9 @@ def _add_purchase(request, context: dict, original_transaction_id: str) -> None:
     context["past_extensions"] = SubscriptionExtension.objects.filter(
         environment=purchase.environment, original_transaction_id=original_transaction_id
     ).select_related("agent")[:20]
+
+
+def _add_days_left(request, context: dict) -> None:
+    """The agent's daily days, as "12 of 30 days left today"."""
+    context["limit"] = settings.EXTENSION_DAYS_PER_AGENT_PER_DAY
+    context["days_left"] = max(0, context["limit"] - days_granted_today(request.user))

@@ -15,14 +15,14 @@ from lookups.services.apple_actions import ActionRefused
 from lookups.services.finishing import FinishRequest, finish_transaction
 from lookups.services.purchase_picture import stored_purchase
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial
-from lookups.views.permissions import agent_required
+from lookups.views.permissions import agent_work_required
 
 PAGE = "lookups/finish.html"
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
-@agent_required
+@agent_work_required
 def finish(request: HtmxHttpRequest, transaction_id: str) -> HttpResponse:
     if not is_transaction_id(transaction_id):
         raise Http404("Not a transaction ID")

@@ -25,7 +25,8 @@ from lookups.views.trainer import panel_context
 @require_GET
 @login_required
 def home(request: HtmxHttpRequest) -> HttpResponse:
-    if request.user.has_perm("lookups.look_up_orders"):
+    # Whoever links purchases works from the lookup box; managers read orders too, from home.
+    if request.user.has_perm("lookups.link_purchases"):
         return redirect("lookups:look_up")
     if request.user.has_perm("lookups.view_reports") or request.user.is_staff:
         # Managers and auditors: where their work is, not the admin's model list.

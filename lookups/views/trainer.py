@@ -17,7 +17,7 @@ from lookups.forms import TrainerStepForm
 from lookups.models import AppStoreNotification
 from lookups.services import trainer_life
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial, render_answer
-from lookups.views.permissions import agent_required
+from lookups.views.permissions import agent_work_required
 
 # The event the account and lookup pages listen for to show the purchase picture again.
 PICTURE_CHANGED = "purchase-picture-changed"
@@ -37,7 +37,7 @@ def _local_only() -> None:
 
 @require_POST
 @login_required
-@agent_required
+@agent_work_required
 def life_step(request: HtmxHttpRequest) -> HttpResponse:
     _local_only()
     form = TrainerStepForm(request.POST)
@@ -65,7 +65,7 @@ def life_step(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-@agent_required
+@agent_work_required
 def life_notification(request: HtmxHttpRequest, notification_uuid: str) -> HttpResponse:
     """Whether the desk has stored and applied the notification a step sent."""
     _local_only()

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from lookups.models import CustomerAccount, TransferRequest
 from lookups.services.apple_actions import ActionRefused
 from lookups.services.apple_actions.transfer_approval import approve_transfer, reject_transfer
+from lookups.views.approval_status import attach_purchases
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial, render_answer
 from lookups.views.permissions import approver_required
 
@@ -62,7 +63,9 @@ def _open_transfers() -> list[TransferRequest]:
 
 
 def _annotate(transfers: list[TransferRequest]) -> None:
-    """Name the customer each transfer moves the purchase away from, in one query."""
+    """Name the customer each transfer moves the purchase away from, and say what its purchase
+    is now: a query for each."""
+    attach_purchases(transfers)
     owners = CustomerAccount.objects.owners_of(transfer.token_before for transfer in transfers)
     for transfer in transfers:
         transfer.current_owner = owners.get(str(transfer.token_before))

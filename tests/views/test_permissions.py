@@ -77,6 +77,8 @@ def _statuses(anonymous, agent, auditor, manager, superuser) -> dict[str, int | 
 
 AGENTS_ONLY = _statuses(SIGN_IN, 200, 403, 403, 200)
 MANAGERS_ONLY = _statuses(SIGN_IN, 403, 403, 200, 200)
+# Orders and customers: agents, and managers reading them before they approve.
+READERS = _statuses(SIGN_IN, 200, 403, 200, 200)
 
 # Every named URL of our own. A URL added without a line here fails
 # test_every_url_in_the_urlconf_is_in_the_permission_table.
@@ -85,16 +87,16 @@ ROUTES = [
     Route("logout", _statuses(302, 302, 302, 302, 302), method="post"),
     # Agents go straight to Look up; auditors and managers get a home of their own.
     Route("lookups:home", _statuses(SIGN_IN, 302, 200, 200, 302)),
-    Route("lookups:look_up", AGENTS_ONLY),
+    Route("lookups:look_up", READERS),
     # Without a page's signed topics the poll has nothing to say: 204 for anyone signed in.
     Route("lookups:live", _statuses(SIGN_IN, 204, 204, 204, 204)),
     Route("lookups:menu_counts", _statuses(SIGN_IN, 200, 200, 200, 200)),
     # Agents link them, managers watch how many wait.
     Route("lookups:unlinked", _statuses(SIGN_IN, 200, 403, 200, 200)),
-    Route("lookups:history", AGENTS_ONLY, kwargs=lambda o: {"transaction_id": PURCHASE_OFFER_CODE}),
+    Route("lookups:history", READERS, kwargs=lambda o: {"transaction_id": PURCHASE_OFFER_CODE}),
     Route(
         "lookups:app_download",
-        AGENTS_ONLY,
+        READERS,
         kwargs=lambda o: {"transaction_id": PURCHASE_OFFER_CODE},
     ),
     Route(
@@ -183,9 +185,11 @@ ROUTES = [
         kwargs=lambda o: {"pk": o["refund_request"].pk},
         method="post",
     ),
-    Route("lookups:search", AGENTS_ONLY),
-    Route("lookups:accounts", AGENTS_ONLY),
-    Route("lookups:account", AGENTS_ONLY, kwargs=lambda o: {"pk": o["account"].pk}),
+    # An agent's own transfers and extensions.
+    Route("lookups:my_requests", AGENTS_ONLY),
+    Route("lookups:search", READERS),
+    Route("lookups:accounts", READERS),
+    Route("lookups:account", READERS, kwargs=lambda o: {"pk": o["account"].pk}),
     Route(
         "lookups:add_note",
         # An empty note: the agent is asked again, nothing is kept.
@@ -201,7 +205,7 @@ ROUTES = [
     ),
     Route(
         "lookups:account_refunds",
-        AGENTS_ONLY,
+        READERS,
         kwargs=lambda o: {
             "pk": o["account"].pk,
             "original_transaction_id": o["purchase"].original_transaction_id,
