@@ -33,6 +33,6 @@ def revoke(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("lookups", "0070_lists_newest_first")]
+    dependencies = [("lookups", "0110_unlinked_offer_codes_indexed")]
 
     operations = [migrations.RunPython(grant, revoke)]
