@@ -53,7 +53,7 @@ def newest_first[T](rows: Iterable[T]) -> list[T]:
     """
     return sorted(
         rows,
-        key=lambda row: recency(row.transaction) if row.transaction is not None else (-1, -1),
+        key=lambda row: recency(row.transaction) if row.transaction is not None else (_NEVER, -1),
         reverse=True,
     )
 
