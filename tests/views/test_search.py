@@ -27,8 +27,13 @@ def test_every_agent_page_carries_the_box_and_its_shortcuts(agent_client):
         assert "js/search.js" in page
 
 
-def test_a_manager_page_has_no_box(manager_client):
+def test_managers_who_read_orders_and_customers_search_too(manager_client):
     page = manager_client.get(reverse("lookups:reports")).text
+    assert 'id="search-box-q"' in page
+
+
+def test_an_auditor_page_has_no_box(auditor_client):
+    page = auditor_client.get(reverse("lookups:home")).text
     assert 'id="search-box-q"' not in page
 
 
