@@ -24,6 +24,7 @@ from tests.fixtures.rows import (
     make_token_change,
     make_transfer_request,
 )
+from tests.test_audit_chain import triggers_off
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -84,8 +85,8 @@ def test_a_recorded_name_changed_afterwards_breaks_the_chain(agent_user, make_ac
     change.settle(TokenChange.Outcome.SUCCEEDED)
     if connection.vendor == "postgresql":
         pytest.skip("the database itself refuses the change (tests/models/test_audit_roles.py)")
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TRIGGER lookups_tokenchange_settled_rows_stay")
+    # The test commits (transaction=True): the triggers come back for the tests after it.
+    with triggers_off("lookups_tokenchange"), connection.cursor() as cursor:
         cursor.execute("UPDATE lookups_tokenchange SET agent_username = 'someone'")
 
     with pytest.raises(CommandError, match="was changed after it settled"):
