@@ -11,7 +11,8 @@ Then both verifiers run again with online checks on (Apple recommends them in pr
 on one set of --tokens tokens of the same shape, signed by a simulator running in a process
 of its own (Apple's responder is another machine) whose certificates name its OCSP responder:
 both ask the responder about the leaf and the intermediate of the chain once and keep the
-answer (Apple's library keeps a checked chain for a while when online checks are on).
+answer (Apple's library keeps a checked chain for a while when online checks are on); the run
+stops if the responder did not see exactly those four requests.
 
     .venv/bin/python benchmarks/verify_throughput.py [--tokens 2000] [--rounds 5]
 
@@ -95,6 +96,7 @@ def serve_simulator(count: int, connection) -> None:
         root = simulator.chain.root.public_bytes(serialization.Encoding.DER)
         connection.send((root, tokens))
         connection.recv()
+        connection.send(simulator.ocsp_requests)
 
 
 def online_figures(count: int, rounds: int) -> dict[str, float]:
@@ -107,7 +109,11 @@ def online_figures(count: int, rounds: int) -> dict[str, float]:
             raise SystemExit("the simulator did not start within a minute")
         root_der, tokens = ours_end.recv()
         ours = TransactionVerifier(
-            [root_der], bundle_id=BUNDLE_ID, environment="Production", online_checks=OnlineChecks()
+            [root_der],
+            bundle_id=BUNDLE_ID,
+            environment="Production",
+            app_apple_id=APP_APPLE_ID,
+            online_checks=OnlineChecks(),
         )
         apple = SignedDataVerifier(
             [root_der], True, Environment.PRODUCTION, BUNDLE_ID, APP_APPLE_ID
@@ -119,12 +125,18 @@ def online_figures(count: int, rounds: int) -> dict[str, float]:
         )
     finally:
         ours_end.send("stop")
+        ocsp_requests = ours_end.recv() if ours_end.poll(10) else None
         process.join(timeout=10)
+    if ocsp_requests != 4:
+        # Each side asks about the leaf and the intermediate once; otherwise one of them did not
+        # check online (or kept asking), and the figures would compare different work.
+        raise SystemExit(f"the responder was asked {ocsp_requests} times, not 4")
     ours_per_s, apple_per_s = (
         len(tokens) / statistics.median(timings[name]) for name in ("ours", "apple")
     )
     return {
         "online_tokens": len(tokens),
+        "ocsp_requests": ocsp_requests,
         "ours_online_per_s": round(ours_per_s),
         "apple_online_per_s": round(apple_per_s),
         "ratio_vs_apple_online": round(ours_per_s / apple_per_s, 1),
@@ -214,7 +226,10 @@ def main() -> None:
     print(f"  Apple's SignedDataVerifier         {figures['apple_per_s']:>8}")
     print(f"  bare ECDSA P-256 verify            {figures['bare_ecdsa_per_s']:>8}")
     print(f"  ours / Apple {figures['ratio_vs_apple']}x, ours / bare {figures['ratio_vs_bare']}x")
-    print(f"with online checks (OCSP), {figures['online_tokens']} tokens, both sides:")
+    print(
+        f"with online checks (OCSP), {figures['online_tokens']} tokens, both sides"
+        f" ({figures['ocsp_requests']} OCSP requests in all):"
+    )
     print(f"  ours (TransactionVerifier)        {figures['ours_online_per_s']:>8}")
     print(f"  Apple's SignedDataVerifier         {figures['apple_online_per_s']:>8}")
     print(f"  ours / Apple {figures['ratio_vs_apple_online']}x")

@@ -70,6 +70,7 @@ class VerificationError(Exception):
 
 @dataclass(slots=True)
 class _TrustedChain:
+    header: bytes  # the exact base64url header that carried the chain
     leaf_key: ec.EllipticCurvePublicKey
     valid_from_ms: int
     valid_until_ms: int
@@ -128,6 +129,9 @@ class TransactionVerifier:
         self.app_apple_id = app_apple_id
         # The exact base64url header (x5c with every certificate's DER) -> its checked chain.
         self._chains: dict[bytes, _TrustedChain] = {}
+        # Apple signs with one leaf for a long while: the chain of the last token, compared
+        # byte for byte with the next token's header before hashing it for the dictionary.
+        self._recent: _TrustedChain | None = None
         self._lock = threading.Lock()
 
     def decode_transaction(self, signed: str) -> Transaction:
@@ -218,8 +222,11 @@ class TransactionVerifier:
     def _verified_payload(self, signed: str) -> dict:
         """The payload of a JWS whose chain, signature and signedDate validity all check out."""
         token, header_end, payload_end = _split(signed)
-        header_part = token[:header_end]
-        chain = self._chains.get(header_part) or self._trust_header(header_part)
+        chain = self._recent
+        if chain is None or len(chain.header) != header_end or not token.startswith(chain.header):
+            header_part = token[:header_end]
+            chain = self._chains.get(header_part) or self._trust_header(header_part)
+            self._recent = chain
         if self._online is not None and chain.revocation_checked_until <= self._clock():
             chain.revocation_checked_until = self._online.check_chain(*chain.certificates)
 
@@ -289,6 +296,7 @@ class TransactionVerifier:
 
         chain = (leaf, intermediate, root)
         trusted = _TrustedChain(
+            header=header_part,
             leaf_key=leaf_key,
             valid_from_ms=max(_millis(cert.not_valid_before_utc) for cert in chain),
             valid_until_ms=min(_millis(cert.not_valid_after_utc) for cert in chain),
@@ -333,7 +341,7 @@ def _split(signed: object) -> tuple[bytes, int, int]:
         raise VerificationError("format", "the token has characters outside base64url") from None
     header_end = token.find(b".")
     payload_end = token.find(b".", header_end + 1)
-    if header_end < 1 or payload_end <= header_end + 1 or b"." in token[payload_end + 1 :]:
+    if header_end < 1 or payload_end <= header_end + 1 or token.find(b".", payload_end + 1) >= 0:
         raise VerificationError("format", "not a compact JWS (three dot-separated parts)")
     return token, header_end, payload_end
 
@@ -368,7 +376,15 @@ _STRICT_JSON = json.JSONDecoder(parse_float=_finite_float, parse_constant=_no_co
 
 def _json_object(data: bytes, what: str) -> dict:
     try:
-        value = _STRICT_JSON.decode(data.decode("utf-8"))
+        text = data.decode("utf-8")
+        try:
+            # Apple's JSON has no whitespace around it: one scan reads it all. Anything else
+            # (whitespace, trailing data, not JSON at all) goes to the full decoder's rules.
+            value, end = _STRICT_JSON.scan_once(text, 0)
+        except StopIteration:
+            end = -1
+        if end != len(text):
+            value = _STRICT_JSON.decode(text)
     except (ValueError, RecursionError):
         raise VerificationError("format", f"the {what} is not JSON") from None
     if not isinstance(value, dict):

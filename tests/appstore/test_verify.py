@@ -8,6 +8,9 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from lookups.appstore import TransactionVerifier, VerificationError
 from lookups.appstore.transactions import OfferType, ProductType
@@ -15,6 +18,7 @@ from lookups.simulators.appstore.certificates import make_signing_chain
 from lookups.simulators.appstore.signing import sign_jws
 
 BUNDLE_ID = "com.example.verify"
+ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 
 
 def payload(**overrides) -> dict:
@@ -218,3 +222,41 @@ def test_a_cached_chain_still_verifies_every_tokens_signature(verifier, chain):
     verifier.decode_transaction(first)
     header, body, _ = first.split(".")
     assert check_of(verifier, f"{header}.{body}.{second.split('.')[2]}") == "signature"
+
+
+def test_tokens_of_two_chains_taking_turns_are_each_checked_against_their_own(verifier, chain):
+    other = make_signing_chain(root=chain)  # another leaf and intermediate under the same root
+    for signer in (chain, other, chain, other):
+        assert verifier.decode_transaction(sign_jws(payload(), signer)).bundle_id == BUNDLE_ID
+    # One chain's certificates over the other's signature: whichever chain came last, the
+    # signature is checked with the key of the leaf the token names.
+    for last, named, signer in ((chain, chain, other), (chain, other, chain)):
+        verifier.decode_transaction(sign_jws(payload(), last))
+        forged = sign_jws(payload(), signer, header={"alg": "ES256", "x5c": named.x5c})
+        assert check_of(verifier, forged) == "signature"
+
+
+def test_a_header_extending_the_cached_one_is_not_taken_for_it(verifier, chain):
+    token = sign_jws(payload(), chain)
+    verifier.decode_transaction(token)
+    header, body, signature = token.split(".")
+    # The signature covers the cached header, so only reading the whole header can refuse it.
+    assert check_of(verifier, f"{header}e30.{body}.{signature}") == "format"
+
+
+def signed_over(chain, body: bytes) -> str:
+    """A token whose payload is exactly these bytes, signed with the chain's leaf key."""
+    header = sign_jws(payload(), chain).split(".")[0]
+    signing_input = f"{header}.{b64url(body)}"
+    r, s = decode_dss_signature(chain.leaf_key.sign(signing_input.encode(), ECDSA_SHA256))
+    return f"{signing_input}.{b64url(r.to_bytes(32) + s.to_bytes(32))}"
+
+
+def test_a_payload_with_whitespace_around_its_json_is_read_and_trailing_data_refused(
+    verifier, chain
+):
+    compact = json.dumps(payload(), separators=(",", ":")).encode()
+    for body in (compact, b" \n" + compact + b"\r\n\t"):
+        assert verifier.decode_transaction(signed_over(chain, body)).bundle_id == BUNDLE_ID
+    for body in (compact + b"{}", compact + b" x", compact[:-1], b"[" + compact + b"]"):
+        assert check_of(verifier, signed_over(chain, body)) == "format"
