@@ -18,6 +18,8 @@ with the leaf's loaded public key and the validity window the three certificates
 online checks, also until when its revocation answers hold. A later token with the same header
 costs its own signature verification (SHA-256 of its signing input, continued from the header's),
 one JSON decode and integer comparisons: no certificate parsed, no key loaded, no datetime built.
+The header of the last token's chain is compared byte for byte with the next token's first, so a
+run of tokens from one chain doesn't even hash their few kilobytes of header for the lookup.
 """
 
 from __future__ import annotations
