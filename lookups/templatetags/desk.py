@@ -8,7 +8,7 @@ from typing import Any
 from babel.core import Locale, UnknownLocaleError
 from babel.numbers import format_currency, format_decimal
 from django import template
-from django.utils import dateformat, timezone, translation
+from django.utils import dateformat, formats, timezone, translation
 
 from lookups.appstore.transactions import ProductType, RevocationReason, Transaction
 from lookups.wording import refund_reason
@@ -213,9 +213,13 @@ def refund_reason_sentence(reason: str | None) -> str:
 
 
 @register.filter
-def moment(value: datetime | None) -> str:
-    """Every page's one way to show a moment: in the agent's own time zone, saying which
-    (`2026-12-07 07:00 EST`). Audit rows keep `utc_time`."""
+def moment(value: datetime | None, precision: str = "") -> str:
+    """Every page's one way to show a moment: in the reader's own time zone, saying which
+    (`2026-12-07 07:00 EST`), as the admin does too (supportdesk/formats/). An audit row
+    asks for "seconds" (`2026-12-07 07:00:05 EST`)."""
     if value is None:
         return "—"
-    return dateformat.format(timezone.localtime(value), "Y-m-d H:i T")
+    shown = formats.get_format("DATETIME_FORMAT")
+    if precision == "seconds":
+        shown = shown.replace("H:i", "H:i:s")
+    return dateformat.format(timezone.localtime(value), shown)

@@ -270,7 +270,7 @@ def test_ticket_search_ignores_case(auditor_client, agent_user, customer_account
         assert "ZD-4822" not in page, term
 
 
-def test_the_audit_list_shows_times_to_the_second_in_utc(
+def test_the_audit_list_shows_times_to_the_second_in_the_desks_one_style(
     auditor_client, agent_user, customer_account
 ):
     change = make_token_change(
