@@ -306,6 +306,7 @@ class ExtensionForm(forms.Form):
         label="Days to add",
         min_value=1,
         max_value=90,
+        widget=forms.NumberInput({"aria-describedby": "extend-days-help"}),
         error_messages={
             "required": "Enter how many days to add (1 to 90).",
             "min_value": "Add at least 1 day.",
@@ -317,11 +318,13 @@ class ExtensionForm(forms.Form):
         label="Reason",
         coerce=int,
         choices=SubscriptionExtension.Reason.choices,
+        widget=forms.Select({"aria-describedby": "extend-reason-help"}),
         error_messages={"invalid_choice": "Choose one of the App Store's reasons."},
     )
     ticket_reference = forms.CharField(
         label="Support ticket",
         max_length=100,
+        widget=forms.TextInput({"aria-describedby": "extend-ticket-help", "autocomplete": "off"}),
         error_messages={"required": "Enter the support ticket this extension is for."},
     )
     request_id = forms.UUIDField(widget=forms.HiddenInput)
@@ -393,6 +396,7 @@ class OutageCompensationForm(forms.Form):
         label="Days to add",
         min_value=1,
         max_value=90,
+        widget=forms.NumberInput({"aria-describedby": "extend-days-help"}),
         error_messages={
             "required": "Enter how many days to add (1 to 90).",
             "min_value": "Add at least 1 day.",
@@ -404,6 +408,7 @@ class OutageCompensationForm(forms.Form):
         label="Reason",
         coerce=int,
         choices=SubscriptionExtension.Reason.choices,
+        widget=forms.Select({"aria-describedby": "extend-reason-help"}),
         initial=SubscriptionExtension.Reason.SERVICE_ISSUE,
         error_messages={"invalid_choice": "Choose one of the App Store's reasons."},
     )
