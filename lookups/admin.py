@@ -46,7 +46,7 @@ from lookups.models import (
 from lookups.reporting import exports
 from lookups.services import audit_checks
 from lookups.services.account_import import token_conflict_for
-from lookups.templatetags.desk import utc_time
+from lookups.templatetags.desk import moment
 from lookups.views import notification_check
 
 admin.site.site_header = "Supportdesk administration"
@@ -81,10 +81,10 @@ class EstimatedCountPaginator(Paginator):
 class ReadOnlyAdmin(admin.ModelAdmin):
     """The app writes these rows; the admin only shows them, to whoever may view them."""
 
-    @admin.display(description="Created (UTC)", ordering="created_at")
+    @admin.display(description="Created", ordering="created_at")
     def created(self, obj: Lookup | TokenChange | AdaptyDelivery | Export) -> str:
-        # Audit times to the second, in UTC and saying so, whatever the viewer's time zone.
-        return utc_time(obj.created_at)
+        # Audit rows to the second, in the desk's one style.
+        return moment(obj.created_at, "seconds")
 
     # Counting a large audit table on every filtered page is slow and tells nobody much.
     show_full_result_count = False

@@ -245,10 +245,12 @@ class LinkForm(forms.Form):
 class ReportFilterForm(forms.Form):
     """The reports page's and the exports' filters: whole UTC days, both ends included.
 
-    Without dates it covers the last seven days up to today; the range is at most a year.
+    Without dates it covers the last 30 days up to today: a month, the span a manager reviews
+    and long enough to show a trend (a week shows only its weekend dip). The range is at most a
+    year.
     """
 
-    DEFAULT_DAYS = 7
+    DEFAULT_DAYS = 30
 
     start = forms.DateField(label="From", widget=forms.DateInput({"type": "date"}))
     end = forms.DateField(label="To", widget=forms.DateInput({"type": "date"}))
@@ -265,7 +267,7 @@ class ReportFilterForm(forms.Form):
         if not data.get("end"):
             data["end"] = today.isoformat()
         if not data.get("start"):
-            # Counted back from the end the user chose, so "To" alone still gives a week.
+            # Counted back from the end the user chose, so "To" alone still gives a month.
             end = _iso_date(data["end"]) or today
             if end > EARLIEST_DATE:
                 data["start"] = (end - timedelta(days=self.DEFAULT_DAYS - 1)).isoformat()
@@ -304,6 +306,7 @@ class ExtensionForm(forms.Form):
         label="Days to add",
         min_value=1,
         max_value=90,
+        widget=forms.NumberInput({"aria-describedby": "extend-days-help"}),
         error_messages={
             "required": "Enter how many days to add (1 to 90).",
             "min_value": "Add at least 1 day.",
@@ -315,11 +318,13 @@ class ExtensionForm(forms.Form):
         label="Reason",
         coerce=int,
         choices=SubscriptionExtension.Reason.choices,
+        widget=forms.Select({"aria-describedby": "extend-reason-help"}),
         error_messages={"invalid_choice": "Choose one of the App Store's reasons."},
     )
     ticket_reference = forms.CharField(
         label="Support ticket",
         max_length=100,
+        widget=forms.TextInput({"aria-describedby": "extend-ticket-help", "autocomplete": "off"}),
         error_messages={"required": "Enter the support ticket this extension is for."},
     )
     request_id = forms.UUIDField(widget=forms.HiddenInput)
@@ -391,6 +396,7 @@ class OutageCompensationForm(forms.Form):
         label="Days to add",
         min_value=1,
         max_value=90,
+        widget=forms.NumberInput({"aria-describedby": "extend-days-help"}),
         error_messages={
             "required": "Enter how many days to add (1 to 90).",
             "min_value": "Add at least 1 day.",
@@ -402,6 +408,7 @@ class OutageCompensationForm(forms.Form):
         label="Reason",
         coerce=int,
         choices=SubscriptionExtension.Reason.choices,
+        widget=forms.Select({"aria-describedby": "extend-reason-help"}),
         initial=SubscriptionExtension.Reason.SERVICE_ISSUE,
         error_messages={"invalid_choice": "Choose one of the App Store's reasons."},
     )

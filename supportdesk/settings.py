@@ -175,6 +175,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+# One way to write a moment on every page, the admin included (supportdesk/formats/).
+FORMAT_MODULE_PATH = ["supportdesk.formats"]
 USE_I18N = True
 USE_TZ = True
 

@@ -1,7 +1,9 @@
 """A few weeks of made-up desk work, so a fresh demo's reports have something to show.
 
-Everything made here says it is demo data: the agents are named demo-*, every order ID starts
-with DEMO, every ticket with DEMO-, and the transaction payloads carry "demo": true. Local runs
+Everything made here says it is demo data: the agents are named demo-*, the customers it links
+to are its own (account IDs demo-customer-*), every order ID starts with DEMO, every ticket with
+DEMO-, and the transaction payloads carry "demo": true. The hand-made demo customers (Maya Patel
+and the others), whose orders agents try at the simulator, are left as they are. Local runs
 only: `setup_demo`, which refuses to run with DEBUG off, calls it.
 """
 
@@ -25,6 +27,8 @@ from lookups.services.demo_products import DEMO_PRODUCT_NAMES
 ORDER_PREFIX = "DEMO"
 TICKET_PREFIX = "DEMO-"
 DEMO_AGENTS = ["demo-ana", "demo-ben", "demo-chen", "demo-dara"]
+CUSTOMER_PREFIX = "demo-customer-"
+_CUSTOMERS = 12
 # Request IDs of demo token changes come from this namespace, so a second run can't add rows.
 _NAMESPACE = uuid.UUID("6d656d6f-2d64-6573-6b2d-616374697679")
 
@@ -62,9 +66,7 @@ def create_demo_activity(*, days: int = 21, seed: int = 15) -> DemoActivity:
             ).count(),
             created=False,
         )
-    accounts = list(CustomerAccount.objects.order_by("external_id"))
-    if not accounts:
-        raise LookupError("Create the demo customer accounts first (setup_demo does).")
+    accounts = _demo_customers()
     rng = random.Random(seed)  # noqa: S311 - made-up activity, the same on every run
     agents = _demo_agents()
     products = sorted(DEMO_PRODUCT_NAMES)
@@ -90,6 +92,23 @@ def create_demo_activity(*, days: int = 21, seed: int = 15) -> DemoActivity:
         ).count(),
         created=True,
     )
+
+
+def _demo_customers() -> list[CustomerAccount]:
+    """Made-up customers for the made-up links: the simulator knows none of their purchases."""
+    customers = []
+    for n in range(1, _CUSTOMERS + 1):
+        external_id = f"{CUSTOMER_PREFIX}{n:02d}"
+        customer, _ = CustomerAccount.objects.get_or_create(
+            external_id=external_id,
+            defaults={
+                "email": f"{external_id}@example.com",
+                "display_name": f"Demo customer {n:02d}",
+                "app_account_token": uuid.uuid5(_NAMESPACE, external_id),
+            },
+        )
+        customers.append(customer)
+    return customers
 
 
 def _demo_agents() -> list[User]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
@@ -194,9 +194,35 @@ def transaction_history(
     rows = _verify_and_annotate(page.signed_transactions)
     record.outcome = Lookup.Outcome.FOUND
     with transaction.atomic():
-        learn_purchases(_verified(rows), source=Purchase.Source.HISTORY)
+        learnt = learn_purchases(_verified(rows), source=Purchase.Source.HISTORY)
         _save(record, rows, started)
+    rows = _owned_as_pictured(rows, learnt.purchases)
     return LookupResult(lookup=record, rows=rows, revision=page.revision, has_more=page.has_more)
+
+
+def _owned_as_pictured(
+    rows: list[TransactionRow], purchases: dict[str, Purchase]
+) -> list[TransactionRow]:
+    """Each row named by the customer its purchase belongs to now, as the order does.
+
+    Apple sets a token on a purchase's current transaction only, and a page of history may not
+    hold that transaction: the desk's picture, just brought up to date, knows its token.
+    """
+    owners = {
+        original_id: str(purchase.app_account_token)
+        for original_id, purchase in purchases.items()
+        if purchase.app_account_token
+    }
+    accounts = CustomerAccount.objects.owners_of(owners.values())
+    owned = []
+    for row in rows:
+        token = owners.get(row.transaction.original_transaction_id or "") if row.verified else None
+        if token is None:
+            owned.append(row)
+            continue
+        account = accounts.get(token.lower())
+        owned.append(replace(row, account=account, owner_token=token))
+    return owned
 
 
 def recorded_transactions(lookup: Lookup) -> list[Transaction]:

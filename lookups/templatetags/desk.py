@@ -8,7 +8,7 @@ from typing import Any
 from babel.core import Locale, UnknownLocaleError
 from babel.numbers import format_currency, format_decimal
 from django import template
-from django.utils import dateformat, timezone, translation
+from django.utils import dateformat, formats, timezone, translation
 
 from lookups.appstore.transactions import ProductType, RevocationReason, Transaction
 from lookups.wording import refund_reason
@@ -23,9 +23,9 @@ _PRODUCT_TYPES = {
     ProductType.CONSUMABLE: "Consumable",
     ProductType.NON_CONSUMABLE: "Non-consumable",
 }
-_REVOCATION_REASONS = {
-    RevocationReason.APP_ISSUE: "refunded for an issue in the app",
-    RevocationReason.OTHER: "refunded for another reason",
+_REFUND_REASONS = {
+    RevocationReason.APP_ISSUE: "for an issue in the app",
+    RevocationReason.OTHER: "for another reason",
 }
 
 
@@ -49,7 +49,26 @@ def revocation_reason_label(txn: Transaction) -> str:
     reason = txn.revocation_reason
     if reason is None:
         return ""
-    return _REVOCATION_REASONS.get(reason, f"reason {int(reason)}")
+    return f"refunded {refund_reason_words(reason)}"
+
+
+@register.filter
+def refund_reason_words(reason: int | None) -> str:
+    """Why Apple refunded, to follow "refunded": "for an issue in the app"."""
+    if reason is None:
+        return ""
+    return _REFUND_REASONS.get(reason, f"for reason {int(reason)}")
+
+
+@register.filter
+def refund_phrase(picture) -> str:
+    """When and why Apple refunded a purchase, from the desk's picture: "Refunded 2026-12-07
+    for an issue in the app". Empty unless Apple revoked it."""
+    refunded_on = getattr(picture, "revocation_date", None)
+    if getattr(picture, "status", "") != "revoked" or refunded_on is None:
+        return ""
+    why = refund_reason_words(picture.revocation_reason)
+    return f"Refunded {refunded_on:%Y-%m-%d}{' ' + why if why else ''}"
 
 
 @register.filter
@@ -134,6 +153,10 @@ def renews_or_expires(picture, txn: Transaction | None) -> str:
         # After a "Refunded" or "Revoked" badge the day alone reads on; without one, say it.
         said = status in ("revoked", "refunded")
         return f"{'on' if said else revocation_label(txn)} {txn.revocation_date:%Y-%m-%d}"
+    # Revoked by a refund of a transaction this page doesn't show (a later renewal): say so,
+    # rather than an expiry that reads as if it still gave access.
+    if refunded := refund_phrase(picture):
+        return refunded
     if said := renewal_phrase(picture):
         return said
     expires = txn.expires_date if txn is not None else None
@@ -190,9 +213,13 @@ def refund_reason_sentence(reason: str | None) -> str:
 
 
 @register.filter
-def moment(value: datetime | None) -> str:
-    """Every page's one way to show a moment: in the agent's own time zone, saying which
-    (`2026-12-07 07:00 EST`). Audit rows keep `utc_time`."""
+def moment(value: datetime | None, precision: str = "") -> str:
+    """Every page's one way to show a moment: in the reader's own time zone, saying which
+    (`2026-12-07 07:00 EST`), as the admin does too (supportdesk/formats/). An audit row
+    asks for "seconds" (`2026-12-07 07:00:05 EST`)."""
     if value is None:
         return "—"
-    return dateformat.format(timezone.localtime(value), "Y-m-d H:i T")
+    shown = formats.get_format("DATETIME_FORMAT")
+    if precision == "seconds":
+        shown = shown.replace("H:i", "H:i:s")
+    return dateformat.format(timezone.localtime(value), shown)

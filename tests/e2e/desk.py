@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.fixtures.users import PASSWORD
 
@@ -12,6 +12,7 @@ PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 768}
 # axe-core's impact levels the desk does not accept.
 BLOCKING_IMPACTS = {"serious", "critical"}
+LINK_ACTION = re.compile(r"^(Link to customer|Change link)$")
 
 
 def sign_in(page: Page, username: str, *, landing: str | re.Pattern = "Look up an order") -> None:
@@ -29,6 +30,18 @@ def look_up(page: Page, order_id: str) -> None:
     page.get_by_role("button", name="Look up").click()
     expect(page.get_by_role("heading", name=f"Order {order_id}")).to_be_visible()
     settled(page)
+
+
+def open_link_panel(page: Page, transaction_id: str) -> Locator:
+    """Open the link panel from an order's row; its customer search box once htmx listens to it.
+
+    htmx hears a field only once it has settled the swap that brought it (20 ms later), and
+    focuses the box as it does: a search typed sooner would go unheard, no "Choose" ever showing.
+    """
+    page.locator(f"#txn-{transaction_id}").get_by_role("link", name=LINK_ACTION).click()
+    search = page.get_by_label("Find the customer (email, account ID or name)")
+    expect(search).to_be_focused()
+    return search
 
 
 def settled(page: Page) -> None:

@@ -23,11 +23,15 @@ from lookups.simulators.demo_data import (
 )
 from tests.e2e.conftest import Screenshots
 from tests.e2e.desk import (
+    LAPTOP,
+    PHONE,
     accessibility_violations,
     forgive_page_status,
+    horizontal_overflow,
     look_up,
     settled,
     sign_in,
+    small_targets,
 )
 
 IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
@@ -212,3 +216,41 @@ def test_agent_answers_a_refund_request_that_apple_then_decides(
     screenshots.take(page, "decided")
     assert accessibility_violations(page) == []
     assert browser_errors == []
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["1366", "390"])
+def test_the_extend_form_is_laid_out_explained_and_leads_back_to_the_order(
+    new_page: Callable[..., Page],
+    agent_user: User,
+    screenshots: Screenshots,
+    viewport: dict[str, int],
+) -> None:
+    page = new_page()
+    page.set_viewport_size(viewport)
+    sign_in(page, agent_user.get_username())
+    open_extension_form(page, ORDER_OFFER_CODE)
+    form = page.locator("form.extend")
+    fields = {
+        "Days to add": "1 to 90",
+        "Reason": "sent to Apple",
+        "Support ticket": "like SD-4821",
+    }
+    for label, said in fields.items():
+        control = form.get_by_label(label)
+        # Each field says what it takes, and is a target a thumb can hit.
+        expect(control).to_have_accessible_description(re.compile(said))
+        box = control.bounding_box()
+        assert box is not None and box["height"] >= (44 if viewport == PHONE else 36), label
+    # The fields stack, each under its label, and the button comes after the last.
+    days, ticket = form.get_by_label("Days to add"), form.get_by_label("Support ticket")
+    button = form.get_by_role("button", name="Extend at the App Store")
+    assert (
+        button.bounding_box()["y"] >= ticket.bounding_box()["y"] + ticket.bounding_box()["height"]
+    )
+    assert days.bounding_box()["width"] >= 120
+    if viewport == PHONE:
+        assert small_targets(page) == []
+    assert horizontal_overflow(page) == 0
+    screenshots.take(page, f"extend-form-{viewport['width']}")
+    page.get_by_role("link", name=f"Back to order {ORDER_OFFER_CODE}").click()
+    expect(page.get_by_role("heading", name=f"Order {ORDER_OFFER_CODE}")).to_be_visible()

@@ -19,7 +19,7 @@ from lookups.simulators.demo_data import (
     PURCHASE_OFFER_CODE,
 )
 from tests.e2e.conftest import Screenshots
-from tests.e2e.desk import look_up, wait_past_timers
+from tests.e2e.desk import look_up, open_link_panel, wait_past_timers
 from tests.fixtures.users import PASSWORD
 
 # The demo's offer-code subscription: a free month and three renewals, none linked yet.
@@ -39,11 +39,7 @@ def sign_in(page: Page, user: User) -> None:
 
 def fill_link_to_maya_on_the_order(page: Page) -> None:
     """The latest offer-code row's link panel: Maya chosen, the ticket typed, not yet sent."""
-    page.locator(f"#txn-{OFFER_CODE_LATEST}").get_by_role("link", name="Link to customer").click()
-    search = page.get_by_label("Find the customer (email, account ID or name)")
-    # Focused once htmx has settled the panel, and so listens to what is typed.
-    expect(search).to_be_focused()
-    search.fill("maya.pat")
+    open_link_panel(page, OFFER_CODE_LATEST).fill("maya.pat")
     page.get_by_role("link", name="Choose").click()
     page.get_by_label("Support ticket").fill(TICKET)
 

@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, timedelta
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from lookups.models import CustomerAccount, SubscriptionExtension
 from lookups.services.demo_activity import create_demo_activity
-from lookups.simulators.demo_data import ORDER_OFFER_CODE
+from lookups.simulators.demo_data import DEMO_ACCOUNTS, MAYA, ORDER_OFFER_CODE
 from tests.e2e.conftest import Screenshots
-from tests.e2e.desk import LAPTOP, forgive_page_status, sign_in
+from tests.e2e.desk import LAPTOP, PHONE, forgive_page_status, horizontal_overflow, sign_in
+from tests.fixtures.rows import make_extension, make_refund_request
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("appstore_settings", "demo_customers")]
 WELCOME = re.compile(r"^Welcome, ")
+DEMO_CUSTOMER_IDS = [account["external_id"] for account in DEMO_ACCOUNTS]
 
 
 def test_a_manager_lands_on_a_home_with_reports_audit_trail_and_exports(
@@ -154,3 +159,63 @@ def test_reports_show_weeks_of_demo_life_and_clip_no_table(
     with open(download.value.path(), "rb") as csv_file:
         assert csv_file.read(3) == b"\xef\xbb\xbf"
     assert browser_errors == []
+
+
+def test_the_reports_open_on_all_three_weeks_of_demo_life(
+    new_page: Callable[..., Page], manager_user: User, screenshots: Screenshots
+) -> None:
+    create_demo_activity(days=21)
+    first_day = (timezone.now() - timedelta(days=21)).astimezone(UTC).date()
+    page = new_page()
+    sign_in(page, manager_user.get_username(), landing=WELCOME)
+    page.goto("/reports/")
+    lookups = page.locator("table.numbers", has_text="Lookups per day by outcome")
+    first_row = lookups.locator("tbody tr", has_text=first_day.isoformat())
+    expect(first_row).to_have_count(1)
+    expect(first_row.locator("td").last).not_to_have_text("0")
+    screenshots.take(page, "reports-by-default")
+
+
+def test_demo_activity_leaves_the_hand_made_demo_customers_alone(
+    new_page: Callable[..., Page], agent_user: User
+) -> None:
+    create_demo_activity(days=21)
+    page = new_page()
+    sign_in(page, agent_user.get_username())
+    for account in CustomerAccount.objects.filter(external_id__in=DEMO_CUSTOMER_IDS):
+        page.goto(f"/accounts/{account.pk}/")
+        expect(page.get_by_role("heading", name=account.display_name)).to_be_visible()
+        expect(page.locator("main")).not_to_contain_text("DEMO")
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["1366", "390"])
+def test_no_report_table_is_cut_off(
+    new_page: Callable[..., Page],
+    manager_user: User,
+    agent_user: User,
+    screenshots: Screenshots,
+    viewport: dict[str, int],
+) -> None:
+    create_demo_activity(days=21)
+    make_extension(agent_user).settle(SubscriptionExtension.Outcome.SUCCEEDED)
+    make_refund_request(account=CustomerAccount.objects.get(external_id=MAYA))
+    page = new_page()
+    page.set_viewport_size(viewport)
+    sign_in(page, manager_user.get_username(), landing=WELCOME)
+    page.goto("/reports/")
+    expect(page.locator("#refund-figures table")).to_be_visible()
+    screenshots.take(page, f"reports-{viewport['width']}")
+    # A table is cut off when it is wider than the box it sits in: its last columns are out of
+    # sight, behind a sideways scroll or past the card's edge.
+    cut_off = page.evaluate(
+        """[...document.querySelectorAll('#report table')]
+            .filter(table => {
+                const box = table.closest('.table-scroll') || table.parentElement;
+                return table.getBoundingClientRect().width > box.clientWidth + 1
+                    || box.scrollWidth > box.clientWidth + 1;
+            })
+            .map(table => table.querySelector('caption')?.textContent
+                          || table.closest('section')?.querySelector('h2')?.textContent)"""
+    )
+    assert cut_off == []
+    assert horizontal_overflow(page) == 0

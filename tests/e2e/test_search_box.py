@@ -3,8 +3,7 @@ reaches Apple, the shortcuts; then a customer's page and their notes."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import User
@@ -27,33 +26,6 @@ from tests.fixtures.rows import make_lookup, make_token_change
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("appstore_settings", "demo_customers")]
 
-HTMX_ERRORS = ("htmx:targetError", "htmx:responseError", "htmx:swapError", "htmx:sendError")
-# The box asks 250 ms after the last key; twice that and more before a test may end.
-QUIET_MS = 800
-
-
-@pytest.fixture
-def watched_page(
-    new_page: Callable[..., Page], browser_errors: list[str]
-) -> Iterator[Callable[[], Page]]:
-    """A page on which every htmx error event is a console error; checked when the test ends,
-    after waiting past the box's timer."""
-    pages: list[Page] = []
-
-    def open_page() -> Page:
-        page = new_page()
-        page.add_init_script(
-            f"for (const name of {json.dumps(HTMX_ERRORS)}) document.addEventListener(name, () =>"
-            " console.error('htmx error event ' + name));"
-        )
-        pages.append(page)
-        return page
-
-    yield open_page
-    for page in pages:
-        page.wait_for_timeout(QUIET_MS)
-    assert browser_errors == []
-
 
 def search(page: Page, typed: str, *, shortcut: str = "Control+k") -> None:
     """Go to the box with a shortcut, type, and wait for the answers under it. ("/" is a
@@ -72,13 +44,13 @@ def answers(page: Page, group: str):
 
 
 def test_every_kind_of_input_finds_its_answer_by_keyboard_alone(
-    watched_page, agent_user: User, screenshots: Screenshots
+    new_page: Callable[..., Page], agent_user: User, screenshots: Screenshots
 ) -> None:
     maya = CustomerAccount.objects.get(external_id=MAYA)
     sofia = CustomerAccount.objects.get(external_id=SOFIA)
     make_token_change(agent_user, maya, lookup=make_lookup(agent_user), ticket_reference="SD-4821")
     add_note(agent_user, sofia, "Travelling until March, call after", ticket="")
-    page = watched_page()
+    page = new_page()
     sign_in(page, agent_user.get_username())
     # Sofia's purchase is in the desk's picture once her order has been looked up.
     page.goto(f"/orders/?order_id={ORDER_LINKED_IN_APP}")
@@ -123,9 +95,12 @@ def test_every_kind_of_input_finds_its_answer_by_keyboard_alone(
 
 
 def test_a_name_or_an_email_never_reaches_apple(
-    watched_page, agent_user: User, simulator: AppStoreSimulator, screenshots: Screenshots
+    new_page: Callable[..., Page],
+    agent_user: User,
+    simulator: AppStoreSimulator,
+    screenshots: Screenshots,
 ) -> None:
-    page = watched_page()
+    page = new_page()
     sign_in(page, agent_user.get_username())
     asked = len(simulator.requests)
     search(page, "Maya Patel")
@@ -148,8 +123,8 @@ def test_a_name_or_an_email_never_reaches_apple(
     assert len(simulator.requests) == asked
 
 
-def test_question_mark_lists_the_shortcuts(watched_page, agent_user: User) -> None:
-    page = watched_page()
+def test_question_mark_lists_the_shortcuts(new_page: Callable[..., Page], agent_user: User) -> None:
+    page = new_page()
     sign_in(page, agent_user.get_username())
     page.locator("body").click(position={"x": 5, "y": 300})
     page.keyboard.press("?")
@@ -162,10 +137,10 @@ def test_question_mark_lists_the_shortcuts(watched_page, agent_user: User) -> No
 
 
 def test_a_customers_page_and_their_notes(
-    watched_page, agent_user: User, screenshots: Screenshots
+    new_page: Callable[..., Page], agent_user: User, screenshots: Screenshots
 ) -> None:
     sofia = CustomerAccount.objects.get(external_id=SOFIA)
-    page = watched_page()
+    page = new_page()
     sign_in(page, agent_user.get_username())
     page.goto(f"/orders/?order_id={ORDER_LINKED_IN_APP}")
     expect(page.locator("table.purchases")).to_be_visible()

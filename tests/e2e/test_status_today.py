@@ -13,7 +13,9 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from lookups.models import CustomerAccount, Purchase
-from tests.e2e.desk import sign_in
+from lookups.simulators.appstore.server import AppStoreSimulator
+from lookups.simulators.demo_data import OLIVER, ORDER_PAY_AS_YOU_GO, PURCHASE_PAY_AS_YOU_GO
+from tests.e2e.desk import look_up, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("appstore_settings", "demo_customers")]
 
@@ -45,3 +47,29 @@ def test_a_billing_retry_past_its_renewal_date_does_not_say_renews(
     line = page.locator(".purchase-status[data-status=billing_retry]")
     expect(line).to_contain_text(f"Renewal due {due:%Y-%m-%d} failed: Apple is retrying the charge")
     expect(line).not_to_contain_text(re.compile(r"Renews \d"))
+
+
+def test_a_subscription_refunded_after_its_order_says_so_on_the_order_and_the_customer(
+    new_page: Callable[..., Page], agent_user: User, simulator: AppStoreSimulator
+) -> None:
+    # Oliver's subscription renews, and Apple refunds the renewal, for an issue in the app: the
+    # refunded transaction is not one of the order's, so no row of the order carries it.
+    renewal = simulator.renew(PURCHASE_PAY_AS_YOU_GO)
+    simulator.revoke(renewal, reason=1)
+    page = new_page()
+    sign_in(page, agent_user.get_username())
+    look_up(page, ORDER_PAY_AS_YOU_GO)
+    lead = page.locator(f"#purchase-{PURCHASE_PAY_AS_YOU_GO}")
+    expect(lead.locator(".status-badge")).to_have_text("Revoked")
+    refunded_on = f"{timezone.now():%Y-%m-%d}"
+    expect(lead).to_contain_text(f"Refunded {refunded_on} for an issue in the app")
+    expect(lead).to_contain_text(
+        "The refunded transaction came after this order's: it is in History"
+    )
+
+    oliver = CustomerAccount.objects.get(external_id=OLIVER)
+    page.goto(f"/accounts/{oliver.pk}/")
+    line = page.locator(".purchase-status[data-status=revoked]")
+    expect(line).to_contain_text(
+        f"Refunded by Apple on {refunded_on} for an issue in the app: it gives no access now"
+    )

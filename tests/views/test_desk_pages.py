@@ -16,7 +16,7 @@ from lookups.appstore import Transaction
 from lookups.forms import OrderLookupForm, read_lookup_entry
 from lookups.models import Lookup, Product, TokenChange
 from lookups.services.demo_accounts import create_demo_accounts
-from lookups.services.demo_activity import TICKET_PREFIX, create_demo_activity
+from lookups.services.demo_activity import CUSTOMER_PREFIX, TICKET_PREFIX, create_demo_activity
 from lookups.services.demo_products import DEMO_PRODUCT_NAMES, create_demo_products
 from lookups.simulators.appstore.catalog import PRO_MONTHLY
 from lookups.simulators.demo_data import (
@@ -270,7 +270,7 @@ def test_ticket_search_ignores_case(auditor_client, agent_user, customer_account
         assert "ZD-4822" not in page, term
 
 
-def test_the_audit_list_shows_times_to_the_second_in_utc(
+def test_the_audit_list_shows_times_to_the_second_in_the_desks_one_style(
     auditor_client, agent_user, customer_account
 ):
     change = make_token_change(
@@ -351,6 +351,9 @@ def test_demo_activity_is_marked_and_made_once():
     assert outcomes == {"found", "not_found", "failed"}
     assert TokenChange.objects.filter(outcome="failed").exists()
     assert not TokenChange.objects.filter(outcome="pending").exists()
+    # Links go to the demo's own made-up customers, never to the hand-made ones agents try.
+    linked = set(TokenChange.objects.values_list("account__external_id", flat=True))
+    assert linked and all(external_id.startswith(CUSTOMER_PREFIX) for external_id in linked)
 
 
 @pytest.mark.django_db

@@ -49,20 +49,21 @@ def test_the_nav_links_to_it_for_managers_only(manager_client, agent_client):
 # --- Filters ---------------------------------------------------------------------------------
 
 
-def test_it_defaults_to_the_last_seven_days_up_to_today(manager_client, agent_user):
+def test_it_defaults_to_the_last_30_days_up_to_today(manager_client, agent_user):
     today = timezone.now().astimezone(UTC).date()
     make_lookup(agent_user)
-    make_lookup(agent_user, created_at=timezone.now() - timedelta(days=7))
+    make_lookup(agent_user, created_at=timezone.now() - timedelta(days=29))
+    make_lookup(agent_user, created_at=timezone.now() - timedelta(days=30))
 
     page = manager_client.get(URL).text
 
-    first = (today - timedelta(days=6)).isoformat()
+    first = (today - timedelta(days=29)).isoformat()
     assert f'name="start" value="{first}"' in page
     assert f'name="end" value="{today.isoformat()}"' in page
     rows = numbers_table(page, "Lookups per day by outcome")
     assert rows[1][0] == first
-    assert len(rows) == 1 + 7 + 1  # header, seven days, total
-    assert rows[-1][-1] == "1"
+    assert len(rows) == 1 + 30 + 1  # header, 30 days, total
+    assert rows[-1][-1] == "2"
 
 
 def test_days_are_whole_utc_days_both_ends_included(manager_client, agent_user):

@@ -1,0 +1,1 @@
+"""The desk's one way to write dates and moments, for its pages and the admin alike."""
