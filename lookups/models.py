@@ -90,6 +90,8 @@ class CustomerAccount(models.Model):
 
     class Meta:
         ordering = ["display_name"]
+        # The admin's list sorts by name: read in order, not sorted from every account.
+        indexes = [models.Index(fields=["display_name"], name="account_name")]
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.email})"
