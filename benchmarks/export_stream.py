@@ -174,6 +174,10 @@ def load(database_url: str, rows: int, agent_ids: list[int]) -> None:
                 "chain_previous_hash": "CASE WHEN n = 1 THEN repeat('0', 64) "
                 "ELSE md5((n - 1)::text) || md5('chain' || (n - 1)) END",
                 "chain_hash": "md5(n::text) || md5('chain' || n)",
+                # The names recorded at settling (recipe 2): the export doesn't show them.
+                "chain_version": "2",
+                "agent_username": f"'agent' || lpad(((n % {len(agent_ids)}))::text, 2, '0')",
+                "transfer_requested_by_username": "NULL",
             },
             rows,
         )

@@ -1,6 +1,8 @@
 """The managers' figures: what agents looked up and linked, day by day, in a date range.
 
 Every figure is one aggregate query, whatever the number of rows in the range; days are UTC days.
+On PostgreSQL the lookups' and token changes' figures read the daily tallies the database keeps
+(tallies.py), a few rows a day; elsewhere they count the rows of the range.
 """
 
 from __future__ import annotations
@@ -31,11 +33,13 @@ from lookups.appstore.errors import ERROR_CLASSES
 from lookups.models import (
     ConsumptionAnswer,
     CustomerAccount,
+    DailyTally,
     Lookup,
     RefundRequest,
     SubscriptionExtension,
     TokenChange,
 )
+from lookups.reporting import tallies
 from lookups.roles import AGENTS
 from lookups.services import task_queue
 from lookups.services.unlinked import unlinked_offer_code_purchases
@@ -205,23 +209,35 @@ def build_report(filters: ReportFilters) -> Report:
     """Every figure of the reports page: seven queries, whatever the range holds."""
     return Report(
         filters=filters,
-        lookups=daily_counts(filters.lookups(), filters, Lookup.Outcome.choices),
-        token_changes=daily_counts(filters.token_changes(), filters, TokenChange.Outcome.choices),
+        lookups=daily_counts(filters, DailyTally.Source.LOOKUP, Lookup.Outcome.choices),
+        token_changes=daily_counts(
+            filters, DailyTally.Source.TOKEN_CHANGE, TokenChange.Outcome.choices
+        ),
         agents=top_agents(filters),
         error_codes=error_codes(filters),
         offer_codes=offer_code_share(filters),
     )
 
 
+def _rows_of(filters: ReportFilters, source: str) -> QuerySet:
+    if source == DailyTally.Source.LOOKUP:
+        return filters.lookups()
+    return filters.token_changes()
+
+
 def daily_counts(
-    queryset: QuerySet, filters: ReportFilters, outcomes: list[tuple[str, str]]
+    filters: ReportFilters, source: str, outcomes: list[tuple[str, str]]
 ) -> DailyCounts:
-    grouped = (
-        queryset.annotate(day=TruncDate("created_at", tzinfo=UTC))
-        .values("day", "outcome")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
+    if tallies.kept():
+        grouped = tallies.by_day_and_outcome(filters, source)
+    else:
+        grouped = (
+            _rows_of(filters, source)
+            .annotate(day=TruncDate("created_at", tzinfo=UTC))
+            .values("day", "outcome")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
     counts: dict[date, dict[str, int]] = {day: {} for day in filters.days}
     known = {key for key, _ in outcomes}
     extra: list[tuple[str, str]] = []
@@ -238,19 +254,25 @@ def daily_counts(
 
 def top_agents(filters: ReportFilters, limit: int = TOP_AGENTS) -> list[AgentActivity]:
     """The agents with the most lookups and links (succeeded token changes) in the range."""
-    lookups = filters.lookups().values("agent__username").annotate(n=Count("pk")).order_by()
-    links = (
-        filters.token_changes()
-        .filter(outcome=TokenChange.Outcome.SUCCEEDED)
-        .values("agent__username")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
+    succeeded = TokenChange.Outcome.SUCCEEDED
+    if tallies.kept():
+        lookups = tallies.by_agent(filters, DailyTally.Source.LOOKUP)
+        links = tallies.by_agent(filters, DailyTally.Source.TOKEN_CHANGE, outcome=succeeded)
+    else:
+        lookups, links = (
+            dict(
+                rows.values("agent__username")
+                .annotate(n=Count("pk"))
+                .order_by()
+                .values_list("agent__username", "n")
+            )
+            for rows in (filters.lookups(), filters.token_changes().filter(outcome=succeeded))
+        )
     by_agent: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for row in lookups:
-        by_agent[row["agent__username"]][0] = row["n"]
-    for row in links:
-        by_agent[row["agent__username"]][1] = row["n"]
+    for username, n in lookups.items():
+        by_agent[username][0] = n
+    for username, n in links.items():
+        by_agent[username][1] = n
     ranked = sorted(by_agent.items(), key=lambda item: (-sum(item[1]), -item[1][1], item[0]))
     return [AgentActivity(name, looked, linked) for name, (looked, linked) in ranked[:limit]]
 
@@ -258,15 +280,20 @@ def top_agents(filters: ReportFilters, limit: int = TOP_AGENTS) -> list[AgentAct
 def error_codes(filters: ReportFilters) -> list[ErrorCodeCount]:
     """Apple's error codes on lookups and token changes in the range, most frequent first."""
     by_code: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for column, queryset in enumerate((filters.lookups(), filters.token_changes())):
-        grouped = (
-            queryset.filter(error_code__isnull=False)
-            .values("error_code")
-            .annotate(n=Count("pk"))
-            .order_by()
-        )
-        for row in grouped:
-            by_code[row["error_code"]][column] = row["n"]
+    for column, source in enumerate(DailyTally.Source.values):
+        if tallies.kept():
+            grouped = tallies.by_error_code(filters, source)
+        else:
+            grouped = dict(
+                _rows_of(filters, source)
+                .filter(error_code__isnull=False)
+                .values("error_code")
+                .annotate(n=Count("pk"))
+                .order_by()
+                .values_list("error_code", "n")
+            )
+        for code, n in grouped.items():
+            by_code[code][column] = n
     counts = [ErrorCodeCount(code, looked, changed) for code, (looked, changed) in by_code.items()]
     return sorted(counts, key=lambda count: (-count.total, count.code))
 
@@ -312,6 +339,9 @@ class ShowedOfferCode(Func):
 
 def offer_code_share(filters: ReportFilters) -> OfferCodeShare:
     """Linked purchases (succeeded token changes) in the range, and how many were offer codes."""
+    if tallies.kept():
+        linked, offer_codes = tallies.linked_and_offer_codes(filters, TokenChange.Outcome.SUCCEEDED)
+        return OfferCodeShare(linked=linked, offer_codes=offer_codes)
     counts = (
         filters.token_changes()
         .filter(outcome=TokenChange.Outcome.SUCCEEDED)
@@ -334,9 +364,14 @@ class BackgroundWork:
     too_long: bool
 
 
+# Past this many the reports say "more than": counting them all reads every one waiting.
+UNLINKED_COUNTED_UP_TO = 1000
+
+
 def unlinked_offer_codes() -> int:
-    """Now, whatever the report's dates: offer-code purchases waiting for a link."""
-    return unlinked_offer_code_purchases().count()
+    """Now, whatever the report's dates: offer-code purchases waiting for a link, counted up to
+    one past UNLINKED_COUNTED_UP_TO."""
+    return unlinked_offer_code_purchases()[: UNLINKED_COUNTED_UP_TO + 1].count()
 
 
 def background_work() -> BackgroundWork:

@@ -8,13 +8,15 @@ the agent's daily limit of days the row waits for a manager's approval and Apple
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError
-from django.db.models import Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from lookups.appstore import AppStoreError, VerificationError
@@ -72,8 +74,13 @@ def is_subscription(purchase: Purchase) -> bool:
     return purchase.is_subscription
 
 
-def expected_refusals(purchase: Purchase, *, now: datetime | None = None) -> list[ExpectedRefusal]:
-    """What Apple will refuse, from the purchase's known state and the desk's past extensions."""
+def expected_refusals(
+    purchase: Purchase, *, now: datetime | None = None, past_year: int | None = None
+) -> list[ExpectedRefusal]:
+    """What Apple will refuse, from the purchase's known state and the desk's past extensions.
+
+    `past_year`: its extensions in the past 365 days, when counted for many purchases at once.
+    """
     now = now or timezone.now()
     found: list[ExpectedRefusal] = []
     if purchase.is_family_shared:
@@ -107,7 +114,9 @@ def expected_refusals(purchase: Purchase, *, now: datetime | None = None) -> lis
                 "The customer is in a free offer period: Apple extends only paid periods.",
             )
         )
-    if past_year_extensions(purchase, now=now) >= EXTENSIONS_PER_YEAR:
+    if past_year is None:
+        past_year = past_year_extensions(purchase, now=now)
+    if past_year >= EXTENSIONS_PER_YEAR:
         found.append(
             ExpectedRefusal(
                 SubscriptionExtensionIneligibleError.error_code,
@@ -117,13 +126,43 @@ def expected_refusals(purchase: Purchase, *, now: datetime | None = None) -> lis
     return found
 
 
-def past_year_extensions(purchase: Purchase, *, now: datetime) -> int:
+def _past_year(now: datetime):
     return SubscriptionExtension.objects.filter(
-        environment=purchase.environment,
-        original_transaction_id=purchase.original_transaction_id,
-        outcome=Outcome.SUCCEEDED,
-        settled_at__gte=now - timedelta(days=365),
-    ).count()
+        outcome=Outcome.SUCCEEDED, settled_at__gte=now - timedelta(days=365)
+    )
+
+
+def past_year_extensions(purchase: Purchase, *, now: datetime) -> int:
+    return (
+        _past_year(now)
+        .filter(
+            environment=purchase.environment,
+            original_transaction_id=purchase.original_transaction_id,
+        )
+        .count()
+    )
+
+
+def past_year_extension_counts(
+    purchases: Iterable[Purchase], *, now: datetime
+) -> dict[tuple[str, str], int]:
+    """`past_year_extensions` of many purchases in one query, by (environment, original ID)."""
+    by_environment: dict[str, set[str]] = defaultdict(set)
+    for purchase in purchases:
+        by_environment[purchase.environment].add(purchase.original_transaction_id)
+    if not by_environment:
+        return {}
+    match = Q()
+    for environment, ids in by_environment.items():
+        match |= Q(environment=environment, original_transaction_id__in=ids)
+    counted = (
+        _past_year(now)
+        .filter(match)
+        .values("environment", "original_transaction_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {(row["environment"], row["original_transaction_id"]): row["n"] for row in counted}
 
 
 def days_granted_today(agent: User, *, now: datetime | None = None) -> int:

@@ -5,8 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.utils import timezone
+
 from lookups.models import Purchase
-from lookups.services.extending import expected_refusals, is_subscription
+from lookups.services.extending import (
+    expected_refusals,
+    is_subscription,
+    past_year_extension_counts,
+)
 
 
 @dataclass(frozen=True)
@@ -19,11 +25,14 @@ class ExtensionOffer:
 def extension_offers(purchases: Iterable[Purchase | None]) -> dict[str, ExtensionOffer]:
     """By original transaction ID, for each auto-renewable subscription among the purchases;
     a lifetime unlock, a credit pack or a season pass has no offer at all."""
+    subscriptions = [p for p in purchases if p is not None and is_subscription(p)]
+    now = timezone.now()
+    # One query for every purchase's past extensions, not one a purchase.
+    past_year = past_year_extension_counts(subscriptions, now=now)
     offers = {}
-    for purchase in purchases:
-        if purchase is None or not is_subscription(purchase):
-            continue
-        refusals = expected_refusals(purchase)
+    for purchase in subscriptions:
+        key = (purchase.environment, purchase.original_transaction_id)
+        refusals = expected_refusals(purchase, now=now, past_year=past_year.get(key, 0))
         offers[purchase.original_transaction_id] = ExtensionOffer(
             can_extend=not refusals, why_not=refusals[0].described if refusals else ""
         )

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 from django.tasks import task
 from django.utils import timezone
 
@@ -222,13 +222,21 @@ def mark_missed(now: datetime | None = None) -> int:
     )
 
 
+# The queue shows this many, the soonest deadlines first: each comes with its answer form.
+QUEUE_LIMIT = 50
+
+
+def _waiting() -> QuerySet[RefundRequest]:
+    return RefundRequest.objects.filter(status=Status.OPEN, decision="")
+
+
 def open_cases() -> list[RefundRequest]:
     mark_missed()
-    return list(
-        RefundRequest.objects.filter(status=Status.OPEN, decision="")
-        .select_related("account")
-        .order_by("deadline")[:200]
-    )
+    return list(_waiting().select_related("account").order_by("deadline")[:QUEUE_LIMIT])
+
+
+def open_case_count() -> int:
+    return _waiting().count()
 
 
 def recently_closed(*, days: int = 7, limit: int = 50) -> list[RefundRequest]:

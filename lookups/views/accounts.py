@@ -22,6 +22,8 @@ from lookups.views.permissions import agent_required, agent_work_required
 from lookups.views.trainer import panel_context
 
 SEARCH_LIMIT = 20
+# A customer may hold hundreds of purchases: the newest this many in the table, all on request.
+PURCHASES_SHOWN = 50
 # A refused note shows the whole page again with the reason: a page, not a failed load.
 REFUSED = 200
 
@@ -119,6 +121,7 @@ def _account_page(
     notes = list(customer.notes.select_related("author", "edited_by").order_by("-created_at"))
     purchases = purchases_of(customer)
     refund_requests = refund_requests_of(customer, purchases)
+    shown = purchases if request.GET.get("purchases") == "all" else purchases[:PURCHASES_SHOWN]
     context = {
         "account": customer,
         "changes": changes,
@@ -128,7 +131,8 @@ def _account_page(
         "note_form": note_form or NoteForm(),
         "edit_form": edit_form,
         "editing": editing,
-        "purchases": purchases,
+        "purchases": shown,
+        "purchase_total": len(purchases),
         "refund_requests": refund_requests,
         "revoked": [
             p for p in purchases if p.revocation_date or p.status in ("revoked", "refunded")

@@ -18,6 +18,7 @@ from lookups.services.purchase_picture import stored_purchase, stored_purchases
 from lookups.services.refund_requests import (
     Answer,
     answer_refund_request,
+    open_case_count,
     open_cases,
     recently_closed,
     refund_counts,
@@ -36,11 +37,13 @@ URGENT = timedelta(hours=2)
 def queue(request: HtmxHttpRequest) -> HttpResponse:
     cases = open_cases()
     _annotate_all(cases)
-    return render(
-        request,
-        PAGE,
-        {"cases": cases, "closed": recently_closed(), "form": ConsumptionAnswerForm()},
-    )
+    context = {
+        "cases": cases,
+        "open_total": open_case_count(),
+        "closed": recently_closed(),
+        "form": ConsumptionAnswerForm(),
+    }
+    return render(request, PAGE, context)
 
 
 @require_POST

@@ -14,7 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from lookups.forms import ReportFilterForm
 from lookups.models import Lookup, TokenChange
-from lookups.reporting import charts, exports
+from lookups.reporting import charts, exports, figures
 from lookups.reporting.figures import (
     Report,
     background_work,
@@ -54,6 +54,7 @@ def reports(request: HtmxHttpRequest) -> HttpResponse:
         "report": report,
         "background": background_work(),
         "unlinked": unlinked_offer_codes(),
+        "unlinked_counted_up_to": figures.UNLINKED_COUNTED_UP_TO,
     }
     if report is not None:
         filters = report.filters

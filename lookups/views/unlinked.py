@@ -11,7 +11,8 @@ from django.views.decorators.http import require_GET
 from lookups.services.unlinked import unlinked_offer_code_purchases
 from lookups.views.htmx import HtmxHttpRequest
 
-LIST_LIMIT = 200
+# The oldest first, a page an agent works through: each row is a status and a link form.
+LIST_LIMIT = 50
 
 
 @require_GET

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import html
+from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
+
+from lookups.models import Purchase
+from lookups.views import accounts
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +113,30 @@ def test_another_agent_may_not_edit_a_note(agent_user, make_user, maya):
     assert answer.status_code == 200 and "Only the note's author" in html.unescape(answer.text)
     note.refresh_from_db()
     assert note.text == "Mine"
+
+
+def test_a_customer_with_many_purchases_shows_the_newest_and_offers_them_all(
+    agent_client, customer_account, monkeypatch
+):
+    monkeypatch.setattr(accounts, "PURCHASES_SHOWN", 2)
+    for n, hours_ago in enumerate((3, 1, 2)):
+        original = f"20000009990000{n:02d}"
+        Purchase.objects.create(
+            environment=settings.APPSTORE_ENVIRONMENT,
+            original_transaction_id=original,
+            latest_transaction={"transactionId": original, "productId": "com.example.pro"},
+            product_id="com.example.pro",
+            app_account_token=customer_account.app_account_token,
+            learnt_at=timezone.now() - timedelta(hours=hours_ago),
+            learnt_from=Purchase.Source.LOOKUP,
+        )
+    url = reverse("lookups:account", args=[customer_account.pk])
+
+    page = agent_client.get(url).text
+    everything = agent_client.get(url, {"purchases": "all"}).text
+
+    assert "purchase-2000000999000001" in page and "purchase-2000000999000002" in page
+    assert "purchase-2000000999000000" not in page
+    assert "The 2 newest of 3 purchases." in page
+    assert "purchase-2000000999000000" in everything
+    assert "newest of" not in everything

@@ -190,7 +190,12 @@ def test_the_account_page_runs_the_same_queries_for_1_or_30_purchases(
             Purchase.objects.create(
                 environment=settings.APPSTORE_ENVIRONMENT,
                 original_transaction_id=original,
-                latest_transaction={"transactionId": original, "productId": "com.example.pro"},
+                # Subscriptions: each gets an "Extend" offer, weighed against its past year.
+                latest_transaction={
+                    "transactionId": original,
+                    "productId": "com.example.pro",
+                    "type": "Auto-Renewable Subscription",
+                },
                 product_id="com.example.pro",
                 order_id=f"MQ{n:04d}ABCD",
                 app_account_token=account.app_account_token,

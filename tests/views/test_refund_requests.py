@@ -7,12 +7,15 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from lookups.models import ConsumptionAnswer, RefundRequest
+from lookups.services import refund_requests
 from lookups.services.refund_requests import (
     open_refund_request,
 )
 from tests.fixtures.pages import HTMX
+from tests.fixtures.rows import make_refund_request
 from tests.services.test_refund_requests import (
     TRANSACTION,
     consumption_request,
@@ -33,6 +36,20 @@ def test_the_queue_lists_open_cases_by_deadline_and_flags_the_urgent(
     assert page.index(f'id="refund-{urgent.pk}"') < page.index(f'id="refund-{later.pk}"')
     assert page.count("refund-request urgent") == 1
     assert TRANSACTION in page and "bought it by mistake" in page
+
+
+def test_the_queue_shows_the_soonest_deadlines_and_how_many_wait(agent_client, monkeypatch):
+    # Each case comes with its answer form: thousands waiting would make a page nobody reads.
+    monkeypatch.setattr(refund_requests, "QUEUE_LIMIT", 2)
+    soon, sooner, later = (
+        make_refund_request(deadline=timezone.now() + timedelta(hours=hours)) for hours in (2, 1, 3)
+    )
+
+    page = agent_client.get(reverse("lookups:refund_requests")).text
+
+    assert page.index(f'id="refund-{sooner.pk}"') < page.index(f'id="refund-{soon.pk}"')
+    assert f'id="refund-{later.pk}"' not in page
+    assert "Showing the 2 soonest deadlines of 3 waiting" in page
 
 
 def test_an_agent_answers_from_the_queue(agent_client, appstore_settings, simulator):

@@ -10,6 +10,7 @@ import requests
 from django.urls import reverse
 
 from lookups.models import Purchase
+from lookups.reporting import figures
 from lookups.simulators.demo_data import (
     PURCHASE_FREE_TRIAL,
     PURCHASE_LINKED_IN_APP,
@@ -75,6 +76,14 @@ def test_the_reports_page_counts_them(post, manager_client):
     post("OFFER_REDEEMED", transaction_id=PURCHASE_OFFER_CODE)
     page = manager_client.get(reverse("lookups:reports")).text
     assert "1 offer-code purchase not linked yet" in page
+
+
+def test_the_reports_page_stops_counting_past_its_limit(post, manager_client, monkeypatch):
+    # Counting a million waiting purchases would read every one of them.
+    monkeypatch.setattr(figures, "UNLINKED_COUNTED_UP_TO", 0)
+    post("OFFER_REDEEMED", transaction_id=PURCHASE_OFFER_CODE)
+    page = manager_client.get(reverse("lookups:reports")).text
+    assert "More than 0 offer-code purchases not linked yet" in page
 
 
 def test_an_offer_code_redeemed_in_the_demo_life_reaches_the_list(
