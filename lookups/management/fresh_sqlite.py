@@ -2,15 +2,17 @@
 
 Replaying every migration on SQLite costs seconds of Python (Django renders the models again
 after each operation); loading their result costs milliseconds. `serve_demo --prepare` loads
-`fresh_sqlite.sql` into an empty SQLite database and then runs `migrate` as usual, which applies
-the migrations made after the file was written and nothing else. `manage.py write_fresh_sqlite`
-writes the file again; tests/management/test_fresh_sqlite.py builds a database both ways and
-compares them. PostgreSQL, and any database that has tables, always migrates.
+`fresh_sqlite.sql` into an empty SQLite database, and runs `migrate` only where a migration file
+has no row in django_migrations (one made after the file was written, on any database).
+`manage.py write_fresh_sqlite` writes the file again; tests/management/test_fresh_sqlite.py
+builds a database both ways and compares them. PostgreSQL is never loaded into.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 import re
 import sqlite3
 import subprocess
@@ -18,8 +20,11 @@ import sys
 from contextlib import closing
 from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.recorder import MigrationRecorder
 
 SNAPSHOT = Path(__file__).with_name("fresh_sqlite.sql")
 # A migration row's `applied` becomes the moment the file is loaded, as if migrated then.
@@ -42,6 +47,30 @@ def load_if_empty(connection: BaseDatabaseWrapper, snapshot: Path = SNAPSHOT) ->
             raw.rollback()
         raise
     return True
+
+
+def migrations_to_apply(connection: BaseDatabaseWrapper) -> set[tuple[str, str]]:
+    """The migration files no row of django_migrations names, read from the folders without
+    importing a migration (`migrate` would import all of them to find there is nothing to do).
+    A migration that replaces others is never recorded under its own name, so it counts here:
+    the answer may say "migrate" when there is nothing to do, never the other way round."""
+    on_disk = set()
+    for app in apps.get_app_configs():
+        module, _ = MigrationLoader.migrations_module(app.label)
+        try:
+            package = importlib.import_module(module)
+        except ImportError:
+            continue
+        for found in pkgutil.iter_modules(getattr(package, "__path__", [])):
+            if not found.ispkg and found.name[0] not in "_~":
+                on_disk.add((app.label, found.name))
+    recorded = set()
+    table = MigrationRecorder.Migration._meta.db_table
+    if table in connection.introspection.table_names():
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT app, name FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            recorded = set(cursor.fetchall())
+    return on_disk - recorded
 
 
 def dump(path: Path) -> str:

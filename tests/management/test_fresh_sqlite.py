@@ -11,8 +11,14 @@ import pytest
 from django.db import connection
 from django.db.utils import ConnectionHandler
 
-from lookups.management.fresh_sqlite import SNAPSHOT, load_if_empty, migrate_new_file
+from lookups.management.fresh_sqlite import (
+    SNAPSHOT,
+    load_if_empty,
+    migrate_new_file,
+    migrations_to_apply,
+)
 
+LAST = "0120_managers_read_orders_and_customers"
 _IN_LIST = re.compile(r"IN \(([^()]*)\)")
 # Rows whose ids depend on the order things were made in: compared by what they name.
 _BY_NAME = {
@@ -89,6 +95,23 @@ def test_a_database_loaded_from_the_file_and_migrated_is_the_one_migrating_makes
     # The file holds what the migrations make: the roles, and the audit chain's first link.
     assert "('Support agents',)" in contents(loaded)["auth_group"]
     assert "lookups_auditchainhead" in SNAPSHOT.read_text()
+
+
+def test_only_a_migration_without_its_row_is_left_to_apply(tmp_path, sqlite_connection):
+    fresh = sqlite_connection(tmp_path / "new.sqlite3")
+    everything = migrations_to_apply(fresh)
+    assert ("lookups", "0001_initial") in everything and ("auth", "0001_initial") in everything
+
+    load_if_empty(fresh)
+    with closing(sqlite3.connect(tmp_path / "new.sqlite3")) as loaded:
+        in_the_file = set(loaded.execute("SELECT app, name FROM django_migrations"))
+    assert ("lookups", "0001_initial") in in_the_file
+    # Nothing the file holds; only what was made after it (nothing, when it was just written).
+    assert migrations_to_apply(fresh) == everything - in_the_file
+
+    with fresh.cursor() as cursor:
+        cursor.execute("DELETE FROM django_migrations WHERE app = 'lookups' AND name = %s", [LAST])
+    assert migrations_to_apply(fresh) == everything - in_the_file | {("lookups", LAST)}
 
 
 def test_a_database_that_has_tables_is_left_alone(tmp_path, sqlite_connection):

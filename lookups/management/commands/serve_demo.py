@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.signals import request_finished
 from django.db import connection
 
-from lookups.management.fresh_sqlite import load_if_empty
+from lookups.management.fresh_sqlite import load_if_empty, migrations_to_apply
 from lookups.management.kept_process import KeptProcess
 from lookups.management.local_simulators import adapty_simulator, appstore_simulator
 from lookups.services.demo_accounts import DEMO_USERS
@@ -75,7 +75,8 @@ class Command(BaseCommand):
         step, and the demo's weeks of activity are left to the worker."""
         if load_if_empty(connection):
             self.stdout.write("New SQLite database: loaded whole from fresh_sqlite.sql")
-        call_command("migrate", interactive=False)
+        if migrations_to_apply(connection):
+            call_command("migrate", interactive=False)
         call_command("setup_demo", activity_later=True)
 
     def _worker(self) -> KeptProcess:
