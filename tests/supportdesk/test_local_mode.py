@@ -55,6 +55,7 @@ def serve_demo(tmp_path: Path) -> Iterator[str]:
         "APPSTORE_ROOT_CERTIFICATES": str(tmp_path / "appstore-simulator-root.pem"),
         "APPSTORE_SIMULATOR_PORT": str(free_port()),
         "ADAPTY_SIMULATOR_PORT": str(free_port()),
+        "PYTHONUNBUFFERED": "1",  # its log as it is written, for the test to read
     }
     log = (tmp_path / "serve_demo.log").open("w")
     server = manage(
