@@ -5,8 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 # uv installs in a second or two where pip takes half a minute. Where uv isn't on PATH it is
-# bootstrapped from PyPI into the venv (one small wheel) by the interpreter's own pip, so the venv
-# is made without pip (ensurepip alone costs seconds); if that fails, pip does the job.
+# bootstrapped from PyPI into the venv (one small wheel) by the interpreter's own pip while the
+# venv is made, without pip (ensurepip alone costs seconds); if that fails, pip does the job.
 UV_PACKAGE ?= uv
 UV_ON_PATH := $(shell command -v uv 2>/dev/null)
 UV := $(or $(UV_ON_PATH),$(VENV)/bin/uv)
@@ -31,9 +31,15 @@ $(PY):
 		echo "Supportdesk needs Python 3.12 or newer; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)."; \
 		echo "Install Python 3.13 (pyenv reads .python-version) or run: make PYTHON=python3.13 ..."; \
 		exit 1; }
-	$(if $(UV_ON_PATH),$(UV) venv --quiet --seed --python $(PYTHON) $(VENV),$(PYTHON) -m venv --without-pip $(VENV))
-	@[ -x $(UV) ] || $(PYTHON) -m pip --python $(PY) install --quiet --disable-pip-version-check \
-		$(UV_PACKAGE) || echo "uv could not be installed: pip installs instead."
+ifdef UV_ON_PATH
+	$(UV) venv --quiet --seed --python $(PYTHON) $(VENV)
+else
+	@# The venv and uv's bootstrap side by side, as neither needs the other: a second or two.
+	$(PYTHON) -m venv --without-pip $(VENV) & venv=$$!; \
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps --target $(VENV)/uv \
+		$(UV_PACKAGE) || echo "uv could not be installed: pip installs instead."; \
+	wait $$venv && if [ -x $(VENV)/uv/bin/uv ]; then ln -sf ../uv/bin/uv $(UV); fi
+endif
 
 # What serving needs (make run).
 $(VENV)/.serving: pyproject.toml | $(PY)

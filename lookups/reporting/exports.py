@@ -26,7 +26,6 @@ from django.db import DatabaseError, NotSupportedError, connections, models, tra
 from django.db.models import Func
 from django.http import StreamingHttpResponse
 from django.utils import timezone
-from psycopg import ClientCursor
 
 from lookups.models import (
     CustomerAccount,
@@ -174,6 +173,9 @@ class ExportTable:
             *(CopyCell(column.path, column.kind) for column in self.columns)
         )
         sql, params = cells.query.sql_with_params()
+        # Imported here, on PostgreSQL only: psycopg is most of a second of SQLite's start.
+        from psycopg import ClientCursor
+
         connection = connections[queryset.db]
         with transaction.atomic(using=queryset.db), connection.cursor() as cursor:
             # COPY takes no parameters: psycopg binds them into the statement on this side.

@@ -17,12 +17,14 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import transaction
+from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 
 from lookups.appstore.transactions import OfferType
 from lookups.models import CustomerAccount, Lookup, TokenChange
 from lookups.roles import AGENTS, ensure_groups
 from lookups.services.demo_products import DEMO_PRODUCT_NAMES
+from lookups.services.task_queue import tasks_of
 
 ORDER_PREFIX = "DEMO"
 TICKET_PREFIX = "DEMO-"
@@ -109,6 +111,24 @@ def _demo_customers() -> list[CustomerAccount]:
         )
         customers.append(customer)
     return customers
+
+
+def create_demo_activity_later() -> bool:
+    """Queue the demo activity for the background worker; False if it is there or queued.
+
+    `serve_demo --prepare` does this so its first page doesn't wait for three weeks of rows.
+    """
+    if demo_activity_exists():
+        return False
+    if tasks_of(make_demo_activity).filter(status=TaskResultStatus.READY).exists():
+        return False
+    make_demo_activity.enqueue()
+    return True
+
+
+@task()
+def make_demo_activity() -> None:
+    create_demo_activity()
 
 
 def _demo_agents() -> list[User]:

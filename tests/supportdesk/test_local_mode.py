@@ -6,11 +6,13 @@ from __future__ import annotations
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -53,6 +55,7 @@ def serve_demo(tmp_path: Path) -> Iterator[str]:
         "APPSTORE_ROOT_CERTIFICATES": str(tmp_path / "appstore-simulator-root.pem"),
         "APPSTORE_SIMULATOR_PORT": str(free_port()),
         "ADAPTY_SIMULATOR_PORT": str(free_port()),
+        "PYTHONUNBUFFERED": "1",  # its log as it is written, for the test to read
     }
     log = (tmp_path / "serve_demo.log").open("w")
     server = manage(
@@ -82,7 +85,13 @@ def serve_demo(tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
-def test_make_run_serves_the_demo_with_nothing_but_local_mode(serve_demo):
+def demo_lookups(database: Path) -> int:
+    with closing(sqlite3.connect(database)) as demo:
+        found = demo.execute("SELECT count(*) FROM lookups_lookup WHERE order_id LIKE 'DEMO%'")
+        return found.fetchone()[0]
+
+
+def test_make_run_serves_the_demo_with_nothing_but_local_mode(serve_demo, tmp_path):
     session = requests.Session()
     login = session.get(f"{serve_demo}/login/", timeout=10)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text).group(1)
@@ -100,6 +109,15 @@ def test_make_run_serves_the_demo_with_nothing_but_local_mode(serve_demo):
     assert page.status_code == 200
     assert "Offer code" in page.text and "Not linked" in page.text
     assert "Not verified" not in page.text and "failed signature verification" not in page.text
+
+    # A new SQLite database is loaded whole rather than migrated step by step.
+    assert "New SQLite database: loaded whole" in (tmp_path / "serve_demo.log").read_text()
+    # The weeks of demo activity for the reports come from the background worker, which starts
+    # once the first page has been served.
+    give_up = time.monotonic() + 120
+    while not demo_lookups(tmp_path / "demo.sqlite3"):
+        assert time.monotonic() < give_up, "the worker never made the demo activity"
+        time.sleep(0.5)
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ PRODUCTION = {
 
 # Prints the settings a process ended up with (no secrets: only whether they are what was given).
 SHOW_SETTINGS = """
-import json, django
+import json, sys, django
 from django.conf import settings
 django.setup()
 print(json.dumps({
@@ -56,6 +56,8 @@ print(json.dumps({
     "adapty_key_is_set": bool(settings.ADAPTY_SECRET_KEY),
     "secret_key_length": len(settings.SECRET_KEY),
     "secret_key_matches": settings.SECRET_KEY == EXPECTED_SECRET_KEY,
+    "postgres_app": "django.contrib.postgres" in settings.INSTALLED_APPS,
+    "psycopg_imported": "psycopg" in sys.modules,
 }))
 """
 
@@ -302,6 +304,15 @@ def test_local_mode_uses_sqlite_the_simulators_and_keys_under_var():
     assert shown["secret_key_length"] >= 50
     again = shown_settings({"SUPPORTDESK_LOCAL": "true"}, secret_key_file.read_text().strip())
     assert again["secret_key_matches"] is True
+
+
+def test_postgresqls_own_app_is_installed_on_postgresql_only():
+    """On SQLite it would only import psycopg: most of a second of a first `make run`."""
+    local = shown_settings({"SUPPORTDESK_LOCAL": "true"})
+    assert (local["postgres_app"], local["psycopg_imported"]) == (False, False)
+
+    deployed = shown_settings(PRODUCTION)
+    assert deployed["postgres_app"] is True
 
 
 def test_local_mode_follows_the_simulator_ports():

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import signal
 import sys
+import threading
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.signals import request_finished
+from django.db import connection
 
+from lookups.management.fresh_sqlite import load_if_empty, migrations_to_apply
 from lookups.management.kept_process import KeptProcess
 from lookups.management.local_simulators import adapty_simulator, appstore_simulator
 from lookups.services.demo_accounts import DEMO_USERS
 from lookups.simulators.demo_data import DEMO_ORDERS
+
+# The worker starts once the first page has been served, or after this long if nobody asks.
+WORKER_WAITS_AT_MOST_SECONDS = 10.0
 
 
 class Command(BaseCommand):
@@ -31,9 +38,7 @@ class Command(BaseCommand):
         if not settings.SUPPORTDESK_LOCAL:
             raise CommandError("serve_demo is for local runs: set SUPPORTDESK_LOCAL=true.")
         if prepare:
-            # One interpreter and one Django start instead of three: seconds off a first run.
-            call_command("migrate", interactive=False)
-            call_command("setup_demo")
+            self._prepare()
         simulator = appstore_simulator(
             notification_url=f"http://127.0.0.1:{port}/appstore/notifications/"
         )
@@ -54,7 +59,7 @@ class Command(BaseCommand):
                 f"({problem}). Set ADAPTY_SIMULATOR_PORT to a free port."
             ) from problem
         self._print_banner(simulator.url, adapty.url, port)
-        worker = self._start_worker()
+        worker = _AfterFirstPage(self._worker(), WORKER_WAITS_AT_MOST_SECONDS)
         # Stopped with SIGTERM as with Ctrl-C, the worker and the simulators go down with it.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
@@ -64,7 +69,17 @@ class Command(BaseCommand):
             adapty.stop()
             simulator.stop()
 
-    def _start_worker(self) -> KeptProcess:
+    def _prepare(self) -> None:
+        """Migrate and set up the demo, in this process: one interpreter and one Django start
+        instead of three. An empty SQLite database is loaded whole rather than migrated step by
+        step, and the demo's weeks of activity are left to the worker."""
+        if load_if_empty(connection):
+            self.stdout.write("New SQLite database: loaded whole from fresh_sqlite.sql")
+        if migrations_to_apply(connection):
+            call_command("migrate", interactive=False)
+        call_command("setup_demo", activity_later=True)
+
+    def _worker(self) -> KeptProcess:
         """A `db_worker` beside the server, so timed-out links and Adapty sends get done.
 
         It inherits this process's environment, so local mode's settings (the simulators' URLs
@@ -77,7 +92,6 @@ class Command(BaseCommand):
                 f"Background worker: db_worker, process {process.pid}\n"
             ),
         )
-        worker.start()
         return worker
 
     def _print_banner(self, simulator_url: str, adapty_url: str, port: int) -> None:
@@ -100,3 +114,31 @@ class Command(BaseCommand):
         else:
             write(f"Adapty step: on, with ADAPTY_SECRET_KEY, sending to {settings.ADAPTY_BASE_URL}")
         write("")
+
+
+class _AfterFirstPage:
+    """Starts `worker` after the server has answered its first request, or after `at_most`
+    seconds: its own start (a second Django) would otherwise compete with the first page."""
+
+    def __init__(self, worker: KeptProcess, at_most: float) -> None:
+        self.worker = worker
+        self._answered = threading.Event()
+        self._lock = threading.Lock()
+        self._stopped = False
+        request_finished.connect(self._first_answer, weak=False, dispatch_uid=id(self))
+        threading.Thread(target=self._start, args=(at_most,), daemon=True).start()
+
+    def _first_answer(self, **kwargs: object) -> None:
+        self._answered.set()
+
+    def _start(self, at_most: float) -> None:
+        self._answered.wait(at_most)
+        request_finished.disconnect(dispatch_uid=id(self))
+        with self._lock:
+            if not self._stopped:
+                self.worker.start()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+        self.worker.stop()
