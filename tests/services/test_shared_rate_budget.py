@@ -24,9 +24,10 @@ from lookups.appstore.client import AppStoreClient, RetryPolicy
 from lookups.appstore.errors import DeskRateHold, RateLimitExceededError
 from lookups.services.shared_rate_budget import WINDOW_SECONDS, SharedRateBudget
 from lookups.simulators.demo_data import ORDER_NOT_FOUND, ORDER_OFFER_CODE, PURCHASE_OFFER_CODE
+from tests.fixtures.parallel import redis_url
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("SUPPORTDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+REDIS_URL = redis_url()
 LOOKUP_PATH = "/inApps/v1/lookup/"
 
 
@@ -360,8 +361,12 @@ def test_after_one_worker_gets_a_429_the_others_fail_at_once_until_retry_after(
 
     workers.go("first")
     wait_for_retry_after_in_the_cache(redis_db)
+    [limited_at] = lookup_times(simulator)
     workers.go("others")
     reports = workers.reports()
+    # On a busy machine the others may reach the hold a few seconds after Apple's 429: what is
+    # left of the pause then is what they must say.
+    waited = math.ceil(time.time() - limited_at)
 
     assert len(lookup_times(simulator)) == 1
     [apples], *others = [report["outcomes"] for report in reports]
@@ -370,15 +375,17 @@ def test_after_one_worker_gets_a_429_the_others_fail_at_once_until_retry_after(
     held = [o for outcomes in others for o in outcomes]
     assert len(held) == 4
     # Never sent: the desk's hold, which names no Apple error.
-    assert all(not o["ok"] and o["code"] is None for o in held)
-    assert all(
+    assert all(not o["ok"] and o["code"] is None for o in held), held
+    pauses = [
         re.fullmatch(
-            r"The desk is pausing App Store calls for (29|30) s: Apple asked for a pause after"
+            r"The desk is pausing App Store calls for (\d+) s: Apple asked for a pause after"
             r" too many requests\. Try again then\.",
             o["message"],
         )
         for o in held
-    )
+    ]
+    assert all(pauses), held
+    assert all(30 - waited <= int(pause[1]) <= 30 for pause in pauses), (waited, held)
 
 
 def test_after_one_worker_gets_a_429_the_others_wait_for_retry_after(workers, simulator, redis_db):
