@@ -70,8 +70,12 @@ node:
 	@if command -v npm >/dev/null 2>&1; then cd tests/node && npm ci --no-audit --no-fund --silent; \
 	else echo "Node.js is not installed: the check with Apple's Node.js library will be skipped."; fi
 
+# The suite runs in TEST_WORKERS processes side by side (pytest-xdist), each with its own test
+# database, Redis database and servers; tests marked xdist_group share one. TEST_WORKERS=0: one
+# process.
+TEST_WORKERS ?= 3
 test: install browser node
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 lint: install
 	$(VENV)/bin/ruff check .

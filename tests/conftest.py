@@ -7,6 +7,7 @@ import pytest
 from django.core.cache import cache
 from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connection
+from django.test import override_settings
 from django.test.testcases import LiveServerThread
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -34,6 +35,15 @@ hypothesis_settings.register_profile(
     "thorough", parent=hypothesis_settings.get_profile("supportdesk"), max_examples=1000
 )
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "supportdesk"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashes():
+    """Production hashes passwords slowly on purpose (PBKDF2, a million rounds): a second or more
+    of CPU per sign-in on a busy machine, paid by every browser test's sign-in. The tests check
+    who may sign in, not how hard a stolen hash is to crack."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Response, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Error,
+    Page,
+    Response,
+    expect,
+    sync_playwright,
+)
 
 from lookups.services.demo_accounts import create_demo_accounts
 from lookups.views.htmx import EXPLAINED
@@ -27,6 +35,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 VIEWPORT = {"width": 1280, "height": 800}
+# How long an action (a click) or an expectation waits for the page: the suite runs in several
+# processes side by side, and on a busy machine a page can take seconds to answer.
+PAGE_TIMEOUT_MS = 10_000
+expect.set_options(timeout=PAGE_TIMEOUT_MS)
 
 screenshot_folders_key = pytest.StashKey[list[Path]]()
 open_pages_key = pytest.StashKey[list[Page]]()
@@ -117,7 +129,7 @@ def new_page(
             timezone_id=timezone_id,
             viewport=VIEWPORT,
         )
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(PAGE_TIMEOUT_MS)
         contexts.append(context)
         context.add_init_script(REPORT_HTMX_ERRORS)
         page = context.new_page()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from io import StringIO
 from pathlib import Path
@@ -331,10 +330,8 @@ def test_a_20000_row_file_imports_in_batches(csv_file):
     )
     path = csv_file(f"external_id,email,name,app_account_token\n{rows}")
 
-    started = time.monotonic()
     with CaptureQueriesContext(connection) as queries:
         out, err = run(path)
-    elapsed = time.monotonic() - started
 
     assert out.strip() == "created 20000, updated 0, unchanged 0, skipped 0, conflicts 0"
     assert err.splitlines() == ["10,000 rows read…", "20,000 rows read…"]
@@ -342,9 +339,9 @@ def test_a_20000_row_file_imports_in_batches(csv_file):
     assert CustomerAccount.objects.get(external_id="c-019999").app_account_token == uuid.UUID(
         int=20_000
     )
-    # Row by row would be 40,000 queries or more.
+    # Row by row would be 40,000 queries or more. The count keeps the import batched; a time
+    # limit here would only fail on a busy machine.
     assert len(queries) < 20_000 / 20
-    assert elapsed < 60
 
     out, _ = run(path)
     assert out.strip() == "created 0, updated 0, unchanged 20000, skipped 0, conflicts 0"

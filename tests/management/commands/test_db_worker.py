@@ -22,17 +22,13 @@ pytestmark = [
     ),
 ]
 
-RELAY_PORT = 8147
-
 
 def test_a_worker_rides_out_a_database_outage_and_works_after_it(settings, tmp_path):
     log = tmp_path / "worker.log"
     database = connection.settings_dict
-    relay = DatabaseRelay(
-        database["HOST"] or "127.0.0.1", int(database["PORT"] or 5432), port=RELAY_PORT
-    )
+    relay = DatabaseRelay(database["HOST"] or "127.0.0.1", int(database["PORT"] or 5432))
     relay.restore()
-    through_relay = database_url({**database, "HOST": "127.0.0.1", "PORT": RELAY_PORT})
+    through_relay = database_url({**database, "HOST": "127.0.0.1", "PORT": relay.port})
     settings.SWEEP_INTERVAL_SECONDS = 600
     worker = start_worker(log, DATABASE_URL=through_relay, DB_WORKER_RECONNECT_SECONDS="0.5")
     try:

@@ -21,6 +21,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import redis
@@ -29,6 +30,7 @@ from django.db import connection
 
 from tests.fixtures.cut_off_actions import SCENARIOS, Scenario
 from tests.fixtures.database_outage import DatabaseRelay
+from tests.fixtures.parallel import redis_url
 from tests.fixtures.worker_process import (
     PROJECT,
     database_url,
@@ -45,9 +47,6 @@ pytestmark = [
     pytest.mark.usefixtures("quick_tasks", "appstore_settings"),
 ]
 
-DATABASE_RELAY_PORT = 8851
-REDIS_RELAY_PORT = 8852
-REDIS_DATABASE = 8
 OUTAGE_SECONDS = 4.0
 
 
@@ -66,19 +65,19 @@ class Cut:
 
 def database_cut() -> Cut:
     database = connection.settings_dict
-    relay = DatabaseRelay(
-        database["HOST"] or "127.0.0.1", int(database["PORT"] or 5432), port=DATABASE_RELAY_PORT
-    )
-    through = database_url({**database, "HOST": "127.0.0.1", "PORT": DATABASE_RELAY_PORT})
+    relay = DatabaseRelay(database["HOST"] or "127.0.0.1", int(database["PORT"] or 5432))
+    through = database_url({**database, "HOST": "127.0.0.1", "PORT": relay.port})
     return Cut(relay, {"DATABASE_URL": through, "DB_WORKER_RECONNECT_SECONDS": "0.5"})
 
 
 def redis_cut() -> Cut:
     # An empty Redis, as after a restart: nothing cached by an earlier test (its simulator's
     # signing key, its bearer token) carries over.
-    redis.Redis(port=6379, db=REDIS_DATABASE).flushdb()
-    relay = DatabaseRelay("127.0.0.1", 6379, port=REDIS_RELAY_PORT)
-    return Cut(relay, {"CACHE_URL": f"redis://127.0.0.1:{REDIS_RELAY_PORT}/{REDIS_DATABASE}"})
+    url = urlsplit(redis_url())
+    redis.Redis.from_url(url.geturl()).flushdb()
+    relay = DatabaseRelay(url.hostname or "127.0.0.1", url.port or 6379)
+    through = url._replace(netloc=f"127.0.0.1:{relay.port}").geturl()
+    return Cut(relay, {"CACHE_URL": through})
 
 
 CUTS = {"database": database_cut, "redis": redis_cut}
