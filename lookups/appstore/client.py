@@ -690,6 +690,11 @@ class AppStoreClient:
             bearer = self.signer.token()
             self._take_budget(endpoint, deadline)
             remaining = deadline - time.monotonic()
+            if remaining <= 0 and previous is not None:
+                # Signing or waiting for the rate budget used up what was left: Apple said last.
+                raise previous
+            # requests refuses a timeout of zero or less; a spent budget still makes one try.
+            remaining = max(remaining, 0.01)
             timeout = (min(self.timeout[0], remaining), min(self.timeout[1], remaining))
             try:
                 return self._attempt(method, path, params, json, expect_body, timeout, bearer)

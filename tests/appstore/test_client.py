@@ -783,20 +783,22 @@ def test_the_call_budget_caps_retries_and_reports_apples_last_answer(
     with pytest.raises(GeneralInternalRetryableError):
         client.look_up_order(ORDER_OFFER_CODE)
 
-    assert time.monotonic() - started < 0.5
+    # Fifty attempts a twentieth of a second apart would take 2.5 s; the margin is for a busy host.
+    assert time.monotonic() - started < 2.0
     assert 1 < len(simulator.requests) < 50
 
 
 def test_the_call_budget_caps_a_slow_answer(simulator, appstore_credentials):
     budget = RetryPolicy(call_budget_seconds=0.4)
     client = make_client(appstore_credentials, simulator.url, retry=budget, read_timeout=10)
-    simulator.inject_fault("slow", delay_seconds=2)
+    simulator.inject_fault("slow", delay_seconds=6)
     started = time.monotonic()
 
     with pytest.raises(AppStoreTimeoutError):
         client.look_up_order(ORDER_OFFER_CODE)
 
-    assert time.monotonic() - started < 1.0
+    # Well before Apple's six seconds, with a margin for a busy host.
+    assert time.monotonic() - started < 3.0
     assert len(simulator.requests) == 1
 
 
