@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 from lookups.appstore.notifications import NotificationType
 from lookups.models import (
     AdaptyDelivery,
+    App,
     AppStoreNotification,
     AuditCheck,
     ConsumptionAnswer,
@@ -332,6 +333,52 @@ class AdaptyDeliveryInline(admin.TabularInline):
 
 # A search matching more customers than this is too vague to be useful in the audit log.
 MAX_ACCOUNTS_SEARCHED = 500
+
+
+class AppForm(forms.ModelForm):
+    class Meta:
+        model = App
+        fields = [
+            "name",
+            "bundle_id",
+            "app_apple_id",
+            "uses_production",
+            "uses_sandbox",
+            "issuer_id",
+            "key_id",
+            "private_key_source",
+            "follows_settings",
+            "rate_limits",
+            "limited_agents",
+        ]
+
+    def clean_private_key_source(self) -> str:
+        source = self.cleaned_data["private_key_source"].strip()
+        if "PRIVATE KEY" in source or "\n" in source:
+            raise forms.ValidationError(
+                "Name where the key is (an environment variable or a file), never the key itself."
+            )
+        return source
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not (cleaned.get("uses_production") or cleaned.get("uses_sandbox")):
+            raise forms.ValidationError("An app uses Production, Sandbox or both.")
+        return cleaned
+
+
+@admin.register(App)
+class AppAdmin(admin.ModelAdmin):
+    """Superusers register the apps; nobody else is granted anything on them."""
+
+    form = AppForm
+    list_display = ["name", "bundle_id", "app_apple_id", "environments_in_use", "follows_settings"]
+    search_fields = ["name", "bundle_id"]
+    filter_horizontal = ["limited_agents"]
+
+    @admin.display(description="Environments")
+    def environments_in_use(self, obj: App) -> str:
+        return ", ".join(obj.environments)
 
 
 @admin.register(Product)
