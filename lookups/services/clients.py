@@ -1,12 +1,16 @@
 """The App Store and Adapty clients and the verifier, wired from Django's settings.
 
 The App Store client and verifier are built once per process (and again when a test changes a
-setting); an Adapty client is cheap and made per use.
+setting); an Adapty client is cheap and made per use. Inside `using_app(app, environment)` they
+are that app's, in that environment (see `apps`); outside, the settings' app's.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
+from collections.abc import Iterator
 from pathlib import Path
 
 from django.conf import settings
@@ -22,8 +26,40 @@ from lookups.appstore import (
     load_root_certificates,
 )
 from lookups.appstore.revocation import OnlineChecks
+from lookups.models import App
+from lookups.services import apps
 from lookups.services.apple_pauses import DatabasePauses
 from lookups.services.shared_rate_budget import SharedRateBudget
+
+_current_app: contextvars.ContextVar[tuple[App, str] | None] = contextvars.ContextVar(
+    "current_app", default=None
+)
+
+
+@contextlib.contextmanager
+def using_app(app: App, environment: str) -> Iterator[None]:
+    """Calls to Apple and verification in this block are for `app` in `environment`."""
+    token = _current_app.set((app, environment))
+    try:
+        yield
+    finally:
+        _current_app.reset(token)
+
+
+def current_app() -> tuple[App | None, str]:
+    """The app and environment being served: `using_app`'s, or the settings' (no row named)."""
+    current = _current_app.get()
+    return current if current is not None else (None, settings.APPSTORE_ENVIRONMENT)
+
+
+def app_store_client() -> AppStoreClient:
+    current = _current_app.get()
+    return apps.client_for(*current) if current is not None else settings_app_client()
+
+
+def transaction_verifier() -> TransactionVerifier:
+    current = _current_app.get()
+    return apps.verifier_for(*current) if current is not None else settings_app_verifier()
 
 
 def _private_key_pem() -> str:
@@ -33,7 +69,7 @@ def _private_key_pem() -> str:
 
 
 @functools.cache
-def app_store_client() -> AppStoreClient:
+def settings_app_client() -> AppStoreClient:
     return AppStoreClient(
         issuer_id=settings.APPSTORE_ISSUER_ID,
         key_id=settings.APPSTORE_KEY_ID,
@@ -57,7 +93,7 @@ def app_store_client() -> AppStoreClient:
 
 
 @functools.cache
-def transaction_verifier() -> TransactionVerifier:
+def settings_app_verifier() -> TransactionVerifier:
     return TransactionVerifier(
         load_root_certificates(settings.APPSTORE_ROOT_CERTIFICATES),
         bundle_id=settings.APPSTORE_BUNDLE_ID,
@@ -83,5 +119,5 @@ def adapty_client() -> AdaptyClient:
 @receiver(setting_changed)
 def _forget_on_settings_change(*, setting: str, **kwargs) -> None:
     if setting.startswith("APPSTORE_"):
-        app_store_client.cache_clear()
-        transaction_verifier.cache_clear()
+        settings_app_client.cache_clear()
+        settings_app_verifier.cache_clear()
