@@ -684,6 +684,8 @@ class Purchase(models.Model):
         TRANSACTION = "transaction", "The purchase's transaction"
         NOTIFICATION = "notification", "App Store notification"
 
+    # The app it was bought in; null for purchases learnt before apps were registered.
+    app = models.ForeignKey("App", models.PROTECT, null=True, blank=True, related_name="+")
     environment = models.CharField(max_length=16)
     original_transaction_id = models.CharField(max_length=64)
     # The newest verified transaction's payload, as Apple signed it.

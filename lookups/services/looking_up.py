@@ -9,7 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connections, transaction
+from django.db import transaction
 
 from lookups.appstore import AppStoreError, HistoryFilters, Transaction, VerificationError
 from lookups.appstore.client import HistoryPage, OrderLookup
@@ -27,6 +27,7 @@ from lookups.services.purchase_picture import (
     first_subscription,
     learn_purchases,
     order_subscription,
+    seen_subscription,
 )
 from lookups.services.purchases import (
     is_uuid,
@@ -40,6 +41,8 @@ from lookups.services.subscription_status import (
     read_statuses_in_background,
 )
 
+# Apps are asked at once; the threads live on, as their database connections do.
+_APPS_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="app-lookup")
 # Apple's TransactionIdNotFoundError: this app, in this environment, has no such transaction.
 TRANSACTION_NOT_FOUND = 4040010
 
@@ -128,24 +131,67 @@ def look_up_order_in_apps(agent, order_id: str) -> list[AppLookup]:
 
     An order ID says nothing of its app: each app the agent may see is asked, in a thread of its
     own (Look Up Order ID exists in Production only), and every answer is recorded. With one app
-    this is `look_up_order` itself.
+    this is `look_up_order` itself. When the desk has seen a subscription of this order, its
+    app's status read starts beside the lookups, as with one app.
     """
     visible = [(app, _order_environment(app)) for app in apps_for(agent)]
     if len(visible) == 1:
         [(app, environment)] = visible
         return [_in_app(app, look_up_order, agent, order_id, environment=environment)]
     started = time.monotonic()
-    with ThreadPoolExecutor(len(visible), thread_name_prefix="order-lookup") as pool:
-        answers = [
-            pool.submit(contextvars.copy_context().run, _ask_in_app, app, env, order_id)
-            for app, env in visible
-        ]
-        return [
-            _in_app(
-                app, look_up_order, agent, order_id, environment=env, answer=answer, started=started
+    seen = seen_subscription(order_id)
+    answers, status_reads = [], []
+    for app, environment in visible:
+        answers.append(
+            _APPS_POOL.submit(
+                contextvars.copy_context().run, _ask_in_app, app, environment, order_id
             )
-            for (app, env), answer in zip(visible, answers, strict=True)
-        ]
+        )
+        status_reads.append(_seen_status_read(seen, app, environment))
+    return [
+        _in_app(
+            app,
+            look_up_order,
+            agent,
+            order_id,
+            environment=environment,
+            answer=answer,
+            status_read=status_read,
+            started=started,
+        )
+        for (app, environment), answer, status_read in zip(
+            visible, answers, status_reads, strict=True
+        )
+    ]
+
+
+def _seen_status_read(
+    seen: tuple[str, int | None] | None, app: App, environment: str
+) -> Future[StatusRead] | None:
+    """The status read of the subscription the desk saw in this order, if it was this app's.
+
+    A purchase learnt before apps were registered names none: it was the settings' app's.
+    """
+    if seen is None:
+        return None
+    original_id, app_id = seen
+    if app_id != app.pk and not (app_id is None and app.follows_settings):
+        return None
+    with using_app(app, environment):
+        return read_statuses_in_background(original_id)
+
+
+def _ask_in_app(app: App, environment: str, order_id: str) -> OrderLookup | AppStoreError:
+    with using_app(app, environment):
+        try:
+            return app_store_client().look_up_order(order_id)
+        except AppStoreError as error:
+            return error
+
+
+def _in_app(app: App, look_up, agent, *args, environment: str = PRODUCTION, **options):
+    with using_app(app, environment):
+        return AppLookup(app, look_up(agent, *args, **options))
 
 
 def shown_lookup(lookups: list[AppLookup]) -> AppLookup | None:
@@ -169,9 +215,6 @@ def _ask_in_app(app: App, environment: str, order_id: str) -> OrderLookup | AppS
             return app_store_client().look_up_order(order_id)
         except AppStoreError as error:
             return error
-        finally:
-            # This thread's own connection (the rate budget may read its pauses): not left open.
-            connections.close_all()
 
 
 def _in_app(app: App, look_up, agent, *args, environment: str = PRODUCTION, **options):
@@ -184,6 +227,7 @@ def look_up_order(
     order_id: str,
     *,
     answer: Future[OrderLookup | AppStoreError] | None = None,
+    status_read: Future[StatusRead] | None = None,
     started: float | None = None,
 ) -> LookupResult:
     """Look Up Order ID at Apple, verify every transaction, and record the lookup.
@@ -195,7 +239,8 @@ def look_up_order(
     # Apple's statuses are read in a thread: beside the lookup itself when the desk has seen a
     # subscription of this order before, else beside the verification of its transactions.
     seen = order_subscription(order_id) if answer is None else None
-    status_read = read_statuses_in_background(seen) if seen else None
+    if seen:
+        status_read = read_statuses_in_background(seen)
     try:
         answer = app_store_client().look_up_order(order_id) if answer is None else answer.result()
         if isinstance(answer, AppStoreError):
@@ -263,19 +308,18 @@ def history_in_apps(agent, transaction_id: str, **options) -> AppLookup:
             app, transaction_history, agent, transaction_id, environment=environment, **options
         )
     started = time.monotonic()
-    with ThreadPoolExecutor(len(places), thread_name_prefix="history") as pool:
-        pages = [
-            pool.submit(
-                contextvars.copy_context().run,
-                _ask_history_in_app,
-                app,
-                environment,
-                transaction_id,
-                options,
-            )
-            for app, environment in places
-        ]
-        wait(pages)
+    pages = [
+        _APPS_POOL.submit(
+            contextvars.copy_context().run,
+            _ask_history_in_app,
+            app,
+            environment,
+            transaction_id,
+            options,
+        )
+        for app, environment in places
+    ]
+    wait(pages)
     chosen = _first_telling([page.result() for page in pages])
     app, environment = places[chosen]
     return _in_app(
@@ -313,8 +357,6 @@ def _ask_history_in_app(
             )
         except AppStoreError as error:
             return error
-        finally:
-            connections.close_all()
 
 
 def transaction_history(
