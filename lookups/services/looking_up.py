@@ -209,19 +209,6 @@ def _order_environment(app: App) -> str:
     return PRODUCTION if PRODUCTION in environments else environments[0]
 
 
-def _ask_in_app(app: App, environment: str, order_id: str) -> OrderLookup | AppStoreError:
-    with using_app(app, environment):
-        try:
-            return app_store_client().look_up_order(order_id)
-        except AppStoreError as error:
-            return error
-
-
-def _in_app(app: App, look_up, agent, *args, environment: str = PRODUCTION, **options):
-    with using_app(app, environment):
-        return AppLookup(app, look_up(agent, *args, **options))
-
-
 def look_up_order(
     agent,
     order_id: str,
