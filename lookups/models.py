@@ -152,6 +152,12 @@ class App(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def notification_path(self, environment: str) -> str:
+        """Where Apple posts this app's notifications in `environment` (App Store Connect)."""
+        from django.urls import reverse
+
+        return reverse("lookups:app_notifications", args=[self.pk, environment.lower()])
+
     @property
     def environments(self) -> list[str]:
         return [
@@ -996,6 +1002,8 @@ class AppStoreNotification(models.Model):
         HISTORY = "history", "Get Notification History"
 
     notification_uuid = models.CharField(max_length=64, unique=True)
+    # The app whose URL it came to; null for the desk's one URL (the settings' app).
+    app = models.ForeignKey("App", models.PROTECT, null=True, blank=True, related_name="+")
     environment = models.CharField(max_length=16)
     notification_type = models.CharField(max_length=64)
     subtype = models.CharField(max_length=64, blank=True)

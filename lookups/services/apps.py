@@ -8,8 +8,11 @@ each with its own share of the rate budget. An app that follows the settings rea
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +34,27 @@ from lookups.services.shared_rate_budget import SharedRateBudget
 
 PRODUCTION = "Production"
 SANDBOX = "Sandbox"
+
+
+_current_app: contextvars.ContextVar[tuple[App, str] | None] = contextvars.ContextVar(
+    "current_app", default=None
+)
+
+
+@contextlib.contextmanager
+def using_app(app: App, environment: str) -> Iterator[None]:
+    """Calls to Apple and verification in this block are for `app` in `environment`."""
+    token = _current_app.set((app, environment))
+    try:
+        yield
+    finally:
+        _current_app.reset(token)
+
+
+def current_app() -> tuple[App | None, str]:
+    """The app and environment being served: `using_app`'s, or the settings' (no row named)."""
+    current = _current_app.get()
+    return current if current is not None else (None, settings.APPSTORE_ENVIRONMENT)
 
 
 class AppKeyMissing(Exception):

@@ -7,10 +7,7 @@ are that app's, in that environment (see `apps`); outside, the settings' app's.
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import functools
-from collections.abc import Iterator
 from pathlib import Path
 
 from django.conf import settings
@@ -26,40 +23,20 @@ from lookups.appstore import (
     load_root_certificates,
 )
 from lookups.appstore.revocation import OnlineChecks
-from lookups.models import App
 from lookups.services import apps
 from lookups.services.apple_pauses import DatabasePauses
+from lookups.services.apps import current_app, using_app
 from lookups.services.shared_rate_budget import SharedRateBudget
-
-_current_app: contextvars.ContextVar[tuple[App, str] | None] = contextvars.ContextVar(
-    "current_app", default=None
-)
-
-
-@contextlib.contextmanager
-def using_app(app: App, environment: str) -> Iterator[None]:
-    """Calls to Apple and verification in this block are for `app` in `environment`."""
-    token = _current_app.set((app, environment))
-    try:
-        yield
-    finally:
-        _current_app.reset(token)
-
-
-def current_app() -> tuple[App | None, str]:
-    """The app and environment being served: `using_app`'s, or the settings' (no row named)."""
-    current = _current_app.get()
-    return current if current is not None else (None, settings.APPSTORE_ENVIRONMENT)
 
 
 def app_store_client() -> AppStoreClient:
-    current = _current_app.get()
-    return apps.client_for(*current) if current is not None else settings_app_client()
+    app, environment = current_app()
+    return apps.client_for(app, environment) if app is not None else settings_app_client()
 
 
 def transaction_verifier() -> TransactionVerifier:
-    current = _current_app.get()
-    return apps.verifier_for(*current) if current is not None else settings_app_verifier()
+    app, environment = current_app()
+    return apps.verifier_for(app, environment) if app is not None else settings_app_verifier()
 
 
 def _private_key_pem() -> str:
@@ -114,6 +91,9 @@ def adapty_client() -> AdaptyClient:
         timeout=settings.ADAPTY_TIMEOUT_SECONDS,
         max_attempts=settings.ADAPTY_MAX_ATTEMPTS,
     )
+
+
+__all__ = ["current_app", "using_app"]
 
 
 @receiver(setting_changed)

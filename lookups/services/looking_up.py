@@ -148,7 +148,9 @@ def look_up_order_in_apps(agent, order_id: str) -> list[AppLookup]:
             )
         )
         status_reads.append(_seen_status_read(seen, app, environment))
-    return [
+    # The apps that have no such order are recorded together: one write, not one each.
+    not_found: list[Lookup] = []
+    asked = [
         _in_app(
             app,
             look_up_order,
@@ -158,11 +160,14 @@ def look_up_order_in_apps(agent, order_id: str) -> list[AppLookup]:
             answer=answer,
             status_read=status_read,
             started=started,
+            unsaved=not_found,
         )
         for (app, environment), answer, status_read in zip(
             visible, answers, status_reads, strict=True
         )
     ]
+    Lookup.objects.bulk_create(not_found)
+    return asked
 
 
 def _seen_status_read(
@@ -216,10 +221,12 @@ def look_up_order(
     answer: Future[OrderLookup | AppStoreError] | None = None,
     status_read: Future[StatusRead] | None = None,
     started: float | None = None,
+    unsaved: list[Lookup] | None = None,
 ) -> LookupResult:
     """Look Up Order ID at Apple, verify every transaction, and record the lookup.
 
-    `answer` is Apple's answer when it was asked already (in a thread, beside other apps).
+    `answer` is Apple's answer when it was asked already (in a thread, beside other apps);
+    `unsaved` collects a "not found" record instead of saving it, to be saved with the others.
     """
     started = time.monotonic() if started is None else started
     record = _new_record(agent, kind=Lookup.Kind.ORDER, order_id=order_id)
@@ -236,7 +243,7 @@ def look_up_order(
         return _record_failure(record, error, started)
     if not answer.found:
         record.outcome = Lookup.Outcome.NOT_FOUND
-        _save(record, [], started)
+        _save(record, [], started, unsaved=unsaved)
         return LookupResult(lookup=record)
 
     status_read = status_read or _start_status_read(answer.signed_transactions)
@@ -466,10 +473,15 @@ def _record_failure(record: Lookup, error: AppStoreError, started: float) -> Loo
     return LookupResult(lookup=record, error=error)
 
 
-def _save(record: Lookup, rows: list[TransactionRow], started: float) -> None:
+def _save(
+    record: Lookup, rows: list[TransactionRow], started: float, *, unsaved: list | None = None
+) -> None:
     record.duration_ms = round((time.monotonic() - started) * 1000)
     record.transactions = [row.as_record() for row in rows]
-    record.save()
+    if unsaved is None:
+        record.save()
+    else:
+        unsaved.append(record)
 
 
 def latest_shown_transaction(

@@ -239,9 +239,15 @@ ROUTES = [
     # Apple posts here without signing in; the signed payload is the proof. An empty body
     # is not a notification.
     Route("lookups:appstore_notifications", _statuses(400, 400, 400, 400, 400), method="post"),
+    Route(
+        "lookups:app_notifications",
+        _statuses(400, 400, 400, 400, 400),
+        method="post",
+        kwargs=lambda o: {"app_id": o["app"].pk, "environment": "production"},
+    ),
 ]
 # The URLs Apple calls: no session, no CSRF token.
-APPLE_CALLS = {"lookups:appstore_notifications"}
+APPLE_CALLS = {"lookups:appstore_notifications", "lookups:app_notifications"}
 
 # The admin: its own sign-in and index, and every page of every model it shows. Agents are not
 # staff, so the admin sends them to its sign-in page like anyone else.
