@@ -16,7 +16,7 @@ from django.shortcuts import redirect
 from django.urls import path, reverse_lazy
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
@@ -375,6 +375,17 @@ class AppAdmin(admin.ModelAdmin):
     list_display = ["name", "bundle_id", "app_apple_id", "environments_in_use", "follows_settings"]
     search_fields = ["name", "bundle_id"]
     filter_horizontal = ["limited_agents"]
+    readonly_fields = ["notification_urls"]
+
+    @admin.display(description="Notification URLs for App Store Connect")
+    def notification_urls(self, obj: App) -> str:
+        if obj.pk is None:
+            return "Shown once the app is saved."
+        return format_html_join(
+            mark_safe("<br>"),
+            "{}: {}",
+            ((env, obj.notification_path(env)) for env in obj.environments),
+        )
 
     @admin.display(description="Environments")
     def environments_in_use(self, obj: App) -> str:

@@ -52,3 +52,12 @@ def test_an_app_uses_at_least_one_environment(superuser_client):
     )
 
     assert "uses Production, Sandbox or both" in page.text
+
+
+def test_the_app_page_shows_where_apple_posts_each_environment(superuser_client):
+    app = App.objects.create(name="Trainer", bundle_id="com.example.trainer", uses_sandbox=True)
+
+    page = superuser_client.get(reverse("admin:lookups_app_change", args=[app.pk]))
+
+    assert f"/appstore/notifications/{app.pk}/production/" in page.text
+    assert f"/appstore/notifications/{app.pk}/sandbox/" in page.text
