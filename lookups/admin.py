@@ -163,6 +163,27 @@ class EnvironmentListFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AppListFilter(admin.SimpleListFilter):
+    """The registered apps (a short table), and the rows from before apps were registered."""
+
+    title = "app"
+    parameter_name = "app"
+    BEFORE_APPS = "none"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [
+            *((str(pk), name) for pk, name in App.objects.values_list("pk", "name")),
+            (self.BEFORE_APPS, "Before apps were registered"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == self.BEFORE_APPS:
+            return queryset.filter(app__isnull=True)
+        if self.value() and self.value().isdigit():
+            return queryset.filter(app_id=int(self.value()))
+        return queryset
+
+
 class NotificationTypeListFilter(admin.SimpleListFilter):
     """Apple's notification types, offered without reading every stored notification.
 
@@ -263,6 +284,7 @@ class LookupAdmin(CsvExportMixin, ReadOnlyAdmin):
         "kind",
         "order_id",
         "transaction_id",
+        "app",
         "environment",
         "outcome",
         "error_code",
@@ -273,9 +295,10 @@ class LookupAdmin(CsvExportMixin, ReadOnlyAdmin):
         "created_at",
         "outcome",
         EnvironmentListFilter,
+        AppListFilter,
         "kind",
     ]
-    list_select_related = ["agent"]
+    list_select_related = ["agent", "app"]
     search_fields = ["order_id", "transaction_id"]
     search_help_text = "An order ID or a transaction ID, exactly."
     date_hierarchy = "created_at"
@@ -603,7 +626,7 @@ class PurchaseAdmin(ReadOnlyAdmin):
         "learnt_at",
         "learnt_from",
     ]
-    list_filter = ["learnt_from", EnvironmentListFilter]
+    list_filter = ["learnt_from", EnvironmentListFilter, AppListFilter]
     search_fields = ["=original_transaction_id", "=order_id", "=app_account_token"]
     search_help_text = "A transaction ID, order ID or token, exactly."
 
@@ -622,7 +645,7 @@ class AppStoreNotificationAdmin(ReadOnlyAdmin):
         "state",
         "outcome",
     ]
-    list_filter = ["state", NotificationTypeListFilter, "received_from"]
+    list_filter = ["state", NotificationTypeListFilter, "received_from", AppListFilter]
     search_fields = ["=notification_uuid", "=original_transaction_id"]
     search_help_text = "A notification UUID or original transaction ID, exactly."
 
