@@ -558,7 +558,7 @@ class RefundRequestAdmin(ReadOnlyAdmin):
         "status",
         "decision",
     ]
-    list_filter = ["status", "decision", "requested_at", EnvironmentListFilter]
+    list_filter = ["status", "decision", "requested_at", EnvironmentListFilter, AppListFilter]
     search_fields = ["=transaction_id", "=original_transaction_id"]
     search_help_text = "A transaction ID, exactly."
 

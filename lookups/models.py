@@ -1265,6 +1265,8 @@ class RefundRequest(models.Model):
         REVERSED = "reversed", "Refund reversed"
 
     notification_uuid = models.CharField(max_length=64, unique=True)
+    # The app whose notification opened it; null for the desk's one URL (the settings' app).
+    app = models.ForeignKey("App", models.PROTECT, null=True, blank=True, related_name="+")
     environment = models.CharField(max_length=16)
     transaction_id = models.CharField(max_length=64, db_index=True)
     original_transaction_id = models.CharField(max_length=64, db_index=True)

@@ -16,6 +16,7 @@ from lookups.models import (
     Export,
     Lookup,
     Purchase,
+    RefundRequest,
     TokenChange,
 )
 from lookups.simulators.demo_data import ORDER_OFFER_CODE
@@ -205,7 +206,7 @@ def test_lookups_can_be_filtered(auditor_client, agent_user, make_user):
         assert list(response.context["cl"].result_list) == [mine], params
 
 
-@pytest.mark.parametrize("model", ["lookup", "purchase", "appstorenotification"])
+@pytest.mark.parametrize("model", ["lookup", "purchase", "appstorenotification", "refundrequest"])
 def test_rows_can_be_filtered_by_app(superuser_client, agent_user, model):
     coach = App.objects.create(name="Coach", bundle_id="com.example.supportdesk.coach")
     row_of = {
@@ -225,6 +226,14 @@ def test_rows_can_be_filtered_by_app(superuser_client, agent_user, model):
             notification_type="TEST",
             signed_date=timezone.now(),
             payload={},
+        ),
+        "refundrequest": lambda app: RefundRequest.objects.create(
+            app=app,
+            notification_uuid=str(uuid.uuid4()),
+            environment="Production",
+            transaction_id=str(uuid.uuid4().int)[:16],
+            requested_at=timezone.now(),
+            deadline=timezone.now(),
         ),
     }[model]
     coachs, older = row_of(coach), row_of(None)

@@ -7,7 +7,12 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from lookups.models import AppStoreNotification, Purchase, QuarantinedNotification
+from lookups.models import (
+    AppStoreNotification,
+    Purchase,
+    QuarantinedNotification,
+    RefundRequest,
+)
 from lookups.simulators.demo_apps import COACH_BUNDLE_ID, SANDBOX_TESTER_PURCHASE
 from lookups.simulators.demo_data import PURCHASE_OFFER_CODE
 from tests.fixtures.appstore_simulator import IMMEDIATE_TASKS
@@ -40,6 +45,25 @@ def test_the_sandbox_url_of_an_app_stores_and_applies_its_sandbox_news(
     assert row.state == AppStoreNotification.State.PROCESSED
     purchase = Purchase.objects.get(original_transaction_id=SANDBOX_TESTER_PURCHASE)
     assert (purchase.app, purchase.environment) == (three_apps.coach, "Sandbox")
+
+
+def test_a_refund_request_names_the_app_and_environment_it_came_from(
+    client, three_apps, simulator, settings
+):
+    settings.TASKS = IMMEDIATE_TASKS
+    coach_sandbox = simulator.app(COACH_BUNDLE_ID, "Sandbox")
+    body = signed(
+        coach_sandbox,
+        "CONSUMPTION_REQUEST",
+        transaction_id=SANDBOX_TESTER_PURCHASE,
+        data={"consumptionRequestReason": "UNINTENDED_PURCHASE"},
+    )
+
+    assert post(client, three_apps.coach, "Sandbox", body).status_code == 200
+
+    case = RefundRequest.objects.get()
+    assert (case.app, case.environment) == (three_apps.coach, "Sandbox")
+    assert case.transaction_id == SANDBOX_TESTER_PURCHASE
 
 
 @pytest.mark.parametrize(
