@@ -148,25 +148,27 @@ def look_up_order_in_apps(agent, order_id: str) -> list[AppLookup]:
             )
         )
         status_reads.append(_seen_status_read(seen, app, environment))
-    # The apps that have no such order are recorded together: one write, not one each.
+    # Every app's answer is recorded in one transaction, and those without the order in one
+    # write: one commit for the lookup, however many apps were asked.
     not_found: list[Lookup] = []
-    asked = [
-        _in_app(
-            app,
-            look_up_order,
-            agent,
-            order_id,
-            environment=environment,
-            answer=answer,
-            status_read=status_read,
-            started=started,
-            unsaved=not_found,
-        )
-        for (app, environment), answer, status_read in zip(
-            visible, answers, status_reads, strict=True
-        )
-    ]
-    Lookup.objects.bulk_create(not_found)
+    with transaction.atomic():
+        asked = [
+            _in_app(
+                app,
+                look_up_order,
+                agent,
+                order_id,
+                environment=environment,
+                answer=answer,
+                status_read=status_read,
+                started=started,
+                unsaved=not_found,
+            )
+            for (app, environment), answer, status_read in zip(
+                visible, answers, status_reads, strict=True
+            )
+        ]
+        Lookup.objects.bulk_create(not_found)
     return asked
 
 
