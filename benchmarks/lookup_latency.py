@@ -14,7 +14,7 @@ alternate (ours, Apple's, ours, ...) so a busy moment on the machine hits both a
 and the 95th percentile count.
 
     .venv/bin/python benchmarks/lookup_latency.py [--iterations 50] [--iterations-100 20]
-        [--profile 20]
+        [--iterations-apps 80] [--profile 20]
 
 Django runs with production settings (DEBUG off) on a throwaway SQLite file and the local-memory
 cache. The last line is JSON: ours_median_ms_N, apple_median_ms_N and ratio_N for N in 1, 20, 100.
@@ -24,6 +24,11 @@ same service call, checked to have written Apple's status onto the purchase; App
 and `SignedDataVerifier` making the two calls one after the other and verifying the same tokens
 (the statuses' signed transaction and renewal info too). Keys: ours_median_ms_20_with_status,
 apple_median_ms_20_with_status, ratio_20_with_status.
+
+Across apps: the same order of 20 looked up by `look_up_order_in_apps` for an agent limited to
+one app, and for one who sees three (the simulator serves two more apps of the team, which answer
+"no such order"), interleaved. Keys: one_app_median_ms_20, three_apps_median_ms_20 and
+ratio_3_apps_vs_1 (three over one; the target is 1.3 or less).
 """
 
 from __future__ import annotations
@@ -71,6 +76,9 @@ class AppleClientForSimulator(AppStoreServerAPIClient):
         self._base_url = base_url
 
 
+OTHER_APPS = ("com.example.bench.second", "com.example.bench.third")
+
+
 def serve_simulator(key_pem: str, orders: dict[str, int], connection) -> None:
     """In its own process: the simulator with `orders` added, serving until told to stop.
 
@@ -85,6 +93,16 @@ def serve_simulator(key_pem: str, orders: dict[str, int], connection) -> None:
         # The desk is measured here, not Apple's limits.
         rate_limits=False,
     )
+    # Two more apps of the same team, with no purchases: an order is asked of all three.
+    for bundle_id in OTHER_APPS:
+        simulator.add_app(
+            bundle_id=bundle_id,
+            app_apple_id=None,
+            bearer_public_key=key_pem,
+            issuer_id=ISSUER_ID,
+            key_id=KEY_ID,
+            demo_data=lambda store, now_ms: None,
+        )
     originals = {order_id: simulator.add_order(order_id, size) for order_id, size in orders.items()}
     with simulator:
         root = simulator.chain.root.public_bytes(serialization.Encoding.DER)
@@ -156,6 +174,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=50, help="for 1 and 20 transactions")
     parser.add_argument("--iterations-100", type=int, default=20, help="for 100 transactions")
+    parser.add_argument(
+        "--iterations-apps", type=int, default=80, help="for an order across 1 and 3 apps"
+    )
     parser.add_argument(
         "--profile", type=int, metavar="N", help="afterwards, profile ours on N transactions"
     )
@@ -243,6 +264,7 @@ def run(args, key_pem: str, url: str, root: bytes, originals: dict[str, list[str
     print("  ratio = Apple's median / ours; ours also writes the Lookup row, Apple's does not.")
     original_id = originals[STATUS_ORDER][0]
     figures.update(with_status(original_id, agent, apple_client, apple_verifier, args))
+    figures.update(across_apps(key_pem, args))
     if args.profile:
         profile_ours(ours, args.profile)
     print(json.dumps(figures))
@@ -300,6 +322,54 @@ def with_status(
         "ours_median_ms_20_with_status": round(ours_median, 2),
         "apple_median_ms_20_with_status": round(apple_median, 2),
         "ratio_20_with_status": ratio,
+    }
+
+
+def across_apps(key_pem: str, args) -> dict[str, float]:
+    """An order of 20 transactions looked up across 3 apps (two have no such order) vs 1 app."""
+    from django.contrib.auth.models import User
+
+    from lookups.models import App
+    from lookups.services.apps import desk_apps
+    from lookups.services.looking_up import look_up_order_in_apps, shown_lookup
+
+    os.environ["BENCHMARK_P8"] = key_pem
+    [first] = desk_apps()
+    for bundle_id in OTHER_APPS:
+        App.objects.create(
+            name=bundle_id,
+            bundle_id=bundle_id,
+            issuer_id=ISSUER_ID,
+            key_id=KEY_ID,
+            private_key_source="BENCHMARK_P8",
+            rate_limits={"lookup": 1000000, "statuses": 1000000},
+        )
+    one_app = User.objects.create(username="benchmark-one-app")
+    first.limited_agents.add(one_app)
+    all_apps = User.objects.create(username="benchmark-all-apps")
+    order_id = f"BENCH{20:05d}"
+
+    def lookup(agent) -> int:
+        shown = shown_lookup(look_up_order_in_apps(agent, order_id))
+        return sum(1 for row in shown.result.rows if row.verified)
+
+    for _ in range(3):
+        lookup(one_app)
+        lookup(all_apps)
+    timings: dict[str, list[float]] = {"one": [], "three": []}
+    for _ in range(args.iterations_apps):
+        timings["one"].append(timed_ms(lambda: lookup(one_app), 20))
+        timings["three"].append(timed_ms(lambda: lookup(all_apps), 20))
+    one, three = statistics.median(timings["one"]), statistics.median(timings["three"])
+    ratio = round(three / one, 2)
+    print(
+        f"an order of 20 across apps, ms: 1 app p50 {one:.2f}, 3 apps p50 {three:.2f}"
+        f" (p95 {percentile(timings['three'], 0.95):.2f}), ratio {ratio} (target 1.3 or less)"
+    )
+    return {
+        "one_app_median_ms_20": round(one, 2),
+        "three_apps_median_ms_20": round(three, 2),
+        "ratio_3_apps_vs_1": ratio,
     }
 
 

@@ -18,13 +18,14 @@ from django.shortcuts import redirect
 from django.urls import path, reverse_lazy
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from lookups.appstore.notifications import NotificationType
 from lookups.models import (
     AdaptyDelivery,
+    App,
     AppStoreNotification,
     AuditCheck,
     ConsumptionAnswer,
@@ -164,6 +165,27 @@ class EnvironmentListFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AppListFilter(admin.SimpleListFilter):
+    """The registered apps (a short table), and the rows from before apps were registered."""
+
+    title = "app"
+    parameter_name = "app"
+    BEFORE_APPS = "none"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [
+            *((str(pk), name) for pk, name in App.objects.values_list("pk", "name")),
+            (self.BEFORE_APPS, "Before apps were registered"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == self.BEFORE_APPS:
+            return queryset.filter(app__isnull=True)
+        if self.value() and self.value().isdigit():
+            return queryset.filter(app_id=int(self.value()))
+        return queryset
+
+
 class NotificationTypeListFilter(admin.SimpleListFilter):
     """Apple's notification types, offered without reading every stored notification.
 
@@ -281,6 +303,7 @@ class LookupAdmin(CsvExportMixin, ReadOnlyAdmin):
         "kind",
         "order_id",
         "transaction_id",
+        "app",
         "environment",
         "outcome",
         "error_code",
@@ -291,9 +314,10 @@ class LookupAdmin(CsvExportMixin, ReadOnlyAdmin):
         "created_at",
         "outcome",
         EnvironmentListFilter,
+        AppListFilter,
         "kind",
     ]
-    list_select_related = ["agent"]
+    list_select_related = ["agent", "app"]
     search_fields = ["order_id", "transaction_id"]
     search_help_text = "An order ID or a transaction ID, exactly."
     # No date_hierarchy, as on the token changes: its drill-down reads every lookup on each page
@@ -352,6 +376,63 @@ class AdaptyDeliveryInline(admin.TabularInline):
 
 # A search matching more customers than this is too vague to be useful in the audit log.
 MAX_ACCOUNTS_SEARCHED = 500
+
+
+class AppForm(forms.ModelForm):
+    class Meta:
+        model = App
+        fields = [
+            "name",
+            "bundle_id",
+            "app_apple_id",
+            "uses_production",
+            "uses_sandbox",
+            "issuer_id",
+            "key_id",
+            "private_key_source",
+            "follows_settings",
+            "rate_limits",
+            "limited_agents",
+        ]
+
+    def clean_private_key_source(self) -> str:
+        source = self.cleaned_data["private_key_source"].strip()
+        if "PRIVATE KEY" in source or "\n" in source:
+            raise forms.ValidationError(
+                "Name where the key is (an environment variable or a file), never the key itself."
+            )
+        return source
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not (cleaned.get("uses_production") or cleaned.get("uses_sandbox")):
+            raise forms.ValidationError("An app uses Production, Sandbox or both.")
+        return cleaned
+
+
+@admin.register(App)
+class AppAdmin(admin.ModelAdmin):
+    """Superusers register the apps; nobody else is granted anything on them."""
+
+    form = AppForm
+    list_display = ["name", "bundle_id", "app_apple_id", "environments_in_use", "follows_settings"]
+    search_fields = ["name", "bundle_id"]
+    filter_horizontal = ["limited_agents"]
+    readonly_fields = ["notification_urls"]
+
+    @admin.display(description="Notification URLs for App Store Connect")
+    def notification_urls(self, obj: App) -> str:
+        if obj.pk is None:
+            return "Shown once the app is saved."
+        return format_html_join(
+            mark_safe("<br>"),
+            "{}: {}",
+            ((env, obj.notification_path(env)) for env in obj.environments),
+        )
+
+    @admin.display(description="Environments")
+    def environments_in_use(self, obj: App) -> str:
+        return ", ".join(obj.environments)
 
 
 @admin.register(Product)
@@ -497,7 +578,7 @@ class RefundRequestAdmin(ReadOnlyAdmin):
         "status",
         "decision",
     ]
-    list_filter = ["status", "decision", "requested_at", EnvironmentListFilter]
+    list_filter = ["status", "decision", "requested_at", EnvironmentListFilter, AppListFilter]
     search_fields = ["=transaction_id", "=original_transaction_id"]
     search_help_text = "A transaction ID, exactly."
 
@@ -565,7 +646,7 @@ class PurchaseAdmin(ReadOnlyAdmin):
         "learnt_at",
         "learnt_from",
     ]
-    list_filter = ["learnt_from", EnvironmentListFilter]
+    list_filter = ["learnt_from", EnvironmentListFilter, AppListFilter]
     search_fields = ["=original_transaction_id", "=order_id", "=app_account_token"]
     search_help_text = "A transaction ID, order ID or token, exactly."
 
@@ -599,7 +680,7 @@ class AppStoreNotificationAdmin(ReadOnlyAdmin):
         "state",
         "outcome",
     ]
-    list_filter = ["state", NotificationTypeListFilter, "received_from"]
+    list_filter = ["state", NotificationTypeListFilter, "received_from", AppListFilter]
     search_fields = ["=notification_uuid", "=original_transaction_id"]
     search_help_text = "A notification UUID or original transaction ID, exactly."
 

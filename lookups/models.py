@@ -101,6 +101,74 @@ class CustomerAccount(models.Model):
         return self.adapty_customer_user_id or self.external_id
 
 
+class AppQuerySet(models.QuerySet):
+    def visible_to(self, user) -> AppQuerySet:
+        """The apps this user may see: those naming them, or every app when none does."""
+        limited = self.filter(limited_agents=user)
+        return limited if limited.exists() else self
+
+
+class App(models.Model):
+    """One App Store app the desk serves, registered by a superuser.
+
+    The .p8 key never enters the database: `private_key_source` names the environment variable
+    (its `_FILE` form works too) or the file that holds it. An app that follows the settings takes
+    its bundle ID, Apple ID, environment, issuer, key ID and key from the `APPSTORE_*` variables,
+    as a desk with one app always did.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    bundle_id = models.CharField("bundle ID", max_length=155, unique=True)
+    app_apple_id = models.BigIntegerField("Apple ID", null=True, blank=True)
+    uses_production = models.BooleanField("uses Production", default=True)
+    uses_sandbox = models.BooleanField("uses Sandbox", default=False)
+    issuer_id = models.CharField("issuer ID", max_length=64, blank=True)
+    key_id = models.CharField("key ID", max_length=32, blank=True)
+    private_key_source = models.CharField(
+        "where the .p8 key is",
+        max_length=300,
+        blank=True,
+        help_text="The name of an environment variable holding the key's PEM text (or of one "
+        "whose _FILE form names its file), or the absolute path of the .p8 file. Never the key.",
+    )
+    follows_settings = models.BooleanField(
+        default=False,
+        help_text="Take bundle ID, Apple ID, environment, issuer, key ID and key from the "
+        "APPSTORE_* settings (a desk upgraded from one app).",
+    )
+    # Apple's limits are per app: requests per second by endpoint; empty takes the settings'.
+    rate_limits = models.JSONField(default=dict, blank=True)
+    limited_agents = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="limited_to_apps",
+        help_text="Agents named on any app see only the apps naming them; the others see all.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AppQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def notification_path(self, environment: str) -> str:
+        """Where Apple posts this app's notifications in `environment` (App Store Connect)."""
+        from django.urls import reverse
+
+        return reverse("lookups:app_notifications", args=[self.pk, environment.lower()])
+
+    @property
+    def environments(self) -> list[str]:
+        return [
+            name
+            for name, used in (("Production", self.uses_production), ("Sandbox", self.uses_sandbox))
+            if used
+        ]
+
+
 class Lookup(models.Model):
     """One order lookup or transaction history page an agent opened, whatever came of it."""
 
@@ -128,6 +196,8 @@ class Lookup(models.Model):
     error_message = models.TextField(blank=True)
     duration_ms = models.PositiveIntegerField()
     transactions = models.JSONField(default=list, blank=True)
+    # Null only for lookups made before apps were registered.
+    app = models.ForeignKey(App, models.PROTECT, null=True, blank=True, related_name="lookups")
 
     class Meta:
         ordering = ["-created_at"]
@@ -622,6 +692,8 @@ class Purchase(models.Model):
         TRANSACTION = "transaction", "The purchase's transaction"
         NOTIFICATION = "notification", "App Store notification"
 
+    # The app it was bought in; null for purchases learnt before apps were registered.
+    app = models.ForeignKey("App", models.PROTECT, null=True, blank=True, related_name="+")
     environment = models.CharField(max_length=16)
     original_transaction_id = models.CharField(max_length=64)
     # The newest verified transaction's payload, as Apple signed it.
@@ -932,6 +1004,8 @@ class AppStoreNotification(models.Model):
         HISTORY = "history", "Get Notification History"
 
     notification_uuid = models.CharField(max_length=64, unique=True)
+    # The app whose URL it came to; null for the desk's one URL (the settings' app).
+    app = models.ForeignKey("App", models.PROTECT, null=True, blank=True, related_name="+")
     environment = models.CharField(max_length=16)
     notification_type = models.CharField(max_length=64)
     subtype = models.CharField(max_length=64, blank=True)
@@ -1193,6 +1267,8 @@ class RefundRequest(models.Model):
         REVERSED = "reversed", "Refund reversed"
 
     notification_uuid = models.CharField(max_length=64, unique=True)
+    # The app whose notification opened it; null for the desk's one URL (the settings' app).
+    app = models.ForeignKey("App", models.PROTECT, null=True, blank=True, related_name="+")
     environment = models.CharField(max_length=16)
     transaction_id = models.CharField(max_length=64, db_index=True)
     original_transaction_id = models.CharField(max_length=64, db_index=True)

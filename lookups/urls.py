@@ -85,4 +85,9 @@ urlpatterns = [
         notifications.app_store_notifications,
         name="appstore_notifications",
     ),
+    path(
+        "appstore/notifications/<int:app_id>/<str:environment>/",
+        notifications.app_notifications,
+        name="app_notifications",
+    ),
 ]

@@ -331,6 +331,11 @@ APPSTORE_BASE_URL = env.str(
     "APPSTORE_BASE_URL",
     default=f"http://127.0.0.1:{APPSTORE_SIMULATOR_PORT}" if SUPPORTDESK_LOCAL else "",
 )
+# The Sandbox's host for apps that use it (empty: Apple's); the simulator serves it under a path.
+APPSTORE_SANDBOX_BASE_URL = env.str(
+    "APPSTORE_SANDBOX_BASE_URL",
+    default=f"http://127.0.0.1:{APPSTORE_SIMULATOR_PORT}/sandbox" if SUPPORTDESK_LOCAL else "",
+)
 # Transactions are trusted only when their chain ends at one of these (DER or PEM files).
 APPSTORE_ROOT_CERTIFICATES = env.list(
     "APPSTORE_ROOT_CERTIFICATES", default=local([str(VAR_DIR / "appstore-simulator-root.pem")])

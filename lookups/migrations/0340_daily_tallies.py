@@ -143,7 +143,7 @@ def backwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("lookups", "0120_managers_read_orders_and_customers"),
+        ("lookups", "0203_refund_requests_name_their_app"),
     ]
 
     operations = [

@@ -229,6 +229,9 @@ LOOKUPS = ExportTable(
         Column("error_code", "error_code", NUMBER),
         Column("error_message", "error_message"),
         Column("duration_ms", "duration_ms", NUMBER),
+        # The bundle ID of the app asked (last, so the columns before keep their places); empty
+        # for lookups made before apps were registered.
+        Column("app", "app__bundle_id"),
     ),
 )
 

@@ -1,7 +1,8 @@
 """The App Store and Adapty clients and the verifier, wired from Django's settings.
 
 The App Store client and verifier are built once per process (and again when a test changes a
-setting); an Adapty client is cheap and made per use.
+setting); an Adapty client is cheap and made per use. Inside `using_app(app, environment)` they
+are that app's, in that environment (see `apps`); outside, the settings' app's.
 """
 
 from __future__ import annotations
@@ -22,8 +23,20 @@ from lookups.appstore import (
     load_root_certificates,
 )
 from lookups.appstore.revocation import OnlineChecks
+from lookups.services import apps
 from lookups.services.apple_pauses import DatabasePauses
+from lookups.services.apps import current_app, using_app
 from lookups.services.shared_rate_budget import SharedRateBudget
+
+
+def app_store_client() -> AppStoreClient:
+    app, environment = current_app()
+    return apps.client_for(app, environment) if app is not None else settings_app_client()
+
+
+def transaction_verifier() -> TransactionVerifier:
+    app, environment = current_app()
+    return apps.verifier_for(app, environment) if app is not None else settings_app_verifier()
 
 
 def _private_key_pem() -> str:
@@ -33,7 +46,7 @@ def _private_key_pem() -> str:
 
 
 @functools.cache
-def app_store_client() -> AppStoreClient:
+def settings_app_client() -> AppStoreClient:
     return AppStoreClient(
         issuer_id=settings.APPSTORE_ISSUER_ID,
         key_id=settings.APPSTORE_KEY_ID,
@@ -57,7 +70,7 @@ def app_store_client() -> AppStoreClient:
 
 
 @functools.cache
-def transaction_verifier() -> TransactionVerifier:
+def settings_app_verifier() -> TransactionVerifier:
     return TransactionVerifier(
         load_root_certificates(settings.APPSTORE_ROOT_CERTIFICATES),
         bundle_id=settings.APPSTORE_BUNDLE_ID,
@@ -80,8 +93,11 @@ def adapty_client() -> AdaptyClient:
     )
 
 
+__all__ = ["current_app", "using_app"]
+
+
 @receiver(setting_changed)
 def _forget_on_settings_change(*, setting: str, **kwargs) -> None:
     if setting.startswith("APPSTORE_"):
-        app_store_client.cache_clear()
-        transaction_verifier.cache_clear()
+        settings_app_client.cache_clear()
+        settings_app_verifier.cache_clear()

@@ -7,6 +7,7 @@ cryptography 50; with a release that keeps the lock, the split costs a little an
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -23,7 +24,7 @@ def decode_transactions(signed: Sequence[str]) -> list[Transaction | Verificatio
     if len(signed) < SPLIT_FROM:
         return _decode_each(signed)
     middle = len(signed) // 2
-    second_half = _POOL.submit(_decode_each, signed[middle:])
+    second_half = _POOL.submit(contextvars.copy_context().run, _decode_each, signed[middle:])
     first_half = _decode_each(signed[:middle])
     # Still queued behind other requests' halves: quicker done here.
     if second_half.cancel():

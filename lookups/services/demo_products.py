@@ -14,6 +14,7 @@ DEMO_PRODUCT_NAMES = {
     catalog.CREDITS_10: "10 credits",
     catalog.CREDITS_50: "50 credits",
     catalog.SEASON_PASS: "Season pass",
+    catalog.COACH_MONTHLY: "Coach, monthly",
 }
 
 

@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
+import contextvars
 import time
 from collections.abc import Iterable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 
 from lookups.appstore import AppStoreError, HistoryFilters, Transaction, VerificationError
+from lookups.appstore.client import HistoryPage, OrderLookup
 from lookups.appstore.errors import DeskRateHold
-from lookups.models import CustomerAccount, Lookup, Purchase
-from lookups.services.clients import app_store_client, transaction_verifier
+from lookups.models import App, CustomerAccount, Lookup, Purchase
+from lookups.services.apps import PRODUCTION, apps_for, environments_of
+from lookups.services.clients import (
+    app_store_client,
+    current_app,
+    transaction_verifier,
+    using_app,
+)
 from lookups.services.decoding import decode_transactions
 from lookups.services.purchase_picture import (
     first_subscription,
     learn_purchases,
     order_subscription,
+    seen_subscription,
 )
 from lookups.services.purchases import (
     is_uuid,
@@ -32,6 +40,11 @@ from lookups.services.subscription_status import (
     one_time_statuses,
     read_statuses_in_background,
 )
+
+# Apps are asked at once; the threads live on, as their database connections do.
+_APPS_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="app-lookup")
+# Apple's TransactionIdNotFoundError: this app, in this environment, has no such transaction.
+TRANSACTION_NOT_FOUND = 4040010
 
 
 @dataclass(frozen=True)
@@ -101,23 +114,139 @@ class LookupResult:
         return [row for row in self.rows if not row.verified]
 
 
-def look_up_order(agent, order_id: str) -> LookupResult:
-    """Look Up Order ID at Apple, verify every transaction, and record the lookup."""
+@dataclass(frozen=True)
+class AppLookup:
+    """One app's part of an order looked up in several: the app, and what Apple answered."""
+
+    app: App
+    result: LookupResult
+
+    @property
+    def environment(self) -> str:
+        return self.result.lookup.environment
+
+
+def look_up_order_in_apps(agent, order_id: str) -> list[AppLookup]:
+    """Look Up Order ID in every app the agent may see, at once, each app within its own budget.
+
+    An order ID says nothing of its app: each app the agent may see is asked, in a thread of its
+    own (Look Up Order ID exists in Production only), and every answer is recorded. With one app
+    this is `look_up_order` itself. When the desk has seen a subscription of this order, its
+    app's status read starts beside the lookups, as with one app.
+    """
+    visible = [(app, _order_environment(app)) for app in apps_for(agent)]
+    if len(visible) == 1:
+        [(app, environment)] = visible
+        return [_in_app(app, look_up_order, agent, order_id, environment=environment)]
     started = time.monotonic()
-    record = Lookup(
-        agent=agent,
-        kind=Lookup.Kind.ORDER,
-        order_id=order_id,
-        environment=settings.APPSTORE_ENVIRONMENT,
-    )
+    seen = seen_subscription(order_id)
+    answers, status_reads = [], []
+    for app, environment in visible:
+        answers.append(
+            _APPS_POOL.submit(
+                contextvars.copy_context().run, _ask_in_app, app, environment, order_id
+            )
+        )
+        status_reads.append(_seen_status_read(seen, app, environment))
+    # Every app's answer is recorded in one transaction, and those without the order in one
+    # write: one commit for the lookup, however many apps were asked.
+    not_found: list[Lookup] = []
+    with transaction.atomic():
+        asked = [
+            _in_app(
+                app,
+                look_up_order,
+                agent,
+                order_id,
+                environment=environment,
+                answer=answer,
+                status_read=status_read,
+                started=started,
+                unsaved=not_found,
+            )
+            for (app, environment), answer, status_read in zip(
+                visible, answers, status_reads, strict=True
+            )
+        ]
+        Lookup.objects.bulk_create(not_found)
+    return asked
+
+
+def _seen_status_read(
+    seen: tuple[str, int | None] | None, app: App, environment: str
+) -> Future[StatusRead] | None:
+    """The status read of the subscription the desk saw in this order, if it was this app's.
+
+    A purchase learnt before apps were registered names none: it was the settings' app's.
+    """
+    if seen is None:
+        return None
+    original_id, app_id = seen
+    if app_id != app.pk and not (app_id is None and app.follows_settings):
+        return None
+    with using_app(app, environment):
+        return read_statuses_in_background(original_id)
+
+
+def _ask_in_app(app: App, environment: str, order_id: str) -> OrderLookup | AppStoreError:
+    with using_app(app, environment):
+        try:
+            return app_store_client().look_up_order(order_id)
+        except AppStoreError as error:
+            return error
+
+
+def _in_app(app: App, look_up, agent, *args, environment: str = PRODUCTION, **options):
+    with using_app(app, environment):
+        return AppLookup(app, look_up(agent, *args, **options))
+
+
+def shown_lookup(lookups: list[AppLookup]) -> AppLookup | None:
+    """The app whose answer the page shows: one that found the order, else one that failed."""
+    for wanted in (Lookup.Outcome.FOUND, Lookup.Outcome.FAILED, Lookup.Outcome.HELD):
+        for app_lookup in lookups:
+            if app_lookup.result.lookup.outcome == wanted:
+                return app_lookup
+    return lookups[0] if lookups else None
+
+
+def _order_environment(app: App) -> str:
+    """Production, where Look Up Order ID lives; an app only in Sandbox is asked there."""
+    environments = environments_of(app)
+    return PRODUCTION if PRODUCTION in environments else environments[0]
+
+
+def look_up_order(
+    agent,
+    order_id: str,
+    *,
+    answer: Future[OrderLookup | AppStoreError] | None = None,
+    status_read: Future[StatusRead] | None = None,
+    started: float | None = None,
+    unsaved: list[Lookup] | None = None,
+) -> LookupResult:
+    """Look Up Order ID at Apple, verify every transaction, and record the lookup.
+
+    `answer` is Apple's answer when it was asked already (in a thread, beside other apps);
+    `unsaved` collects a "not found" record instead of saving it, to be saved with the others.
+    """
+    started = time.monotonic() if started is None else started
+    record = _new_record(agent, kind=Lookup.Kind.ORDER, order_id=order_id)
     # Apple's statuses are read in a thread: beside the lookup itself when the desk has seen a
     # subscription of this order before, else beside the verification of its transactions.
-    seen = order_subscription(order_id)
-    status_read = read_statuses_in_background(seen) if seen else None
+    seen = order_subscription(order_id) if answer is None else None
+    if seen:
+        status_read = read_statuses_in_background(seen)
     try:
-        answer = app_store_client().look_up_order(order_id)
+        answer = app_store_client().look_up_order(order_id) if answer is None else answer.result()
+        if isinstance(answer, AppStoreError):
+            raise answer
     except AppStoreError as error:
         return _record_failure(record, error, started)
+    if not answer.found:
+        record.outcome = Lookup.Outcome.NOT_FOUND
+        _save(record, [], started, unsaved=unsaved)
+        return LookupResult(lookup=record)
 
     status_read = status_read or _start_status_read(answer.signed_transactions)
     rows = _verify_and_annotate(answer.signed_transactions, owner_from_latest=True)
@@ -161,6 +290,71 @@ def _start_status_read(signed_transactions: Iterable[str]) -> Future[StatusRead]
     return None
 
 
+def history_in_apps(agent, transaction_id: str, **options) -> AppLookup:
+    """A page of a transaction's history from the app and environment that know it.
+
+    A transaction ID says nothing of its app either: every app the agent may see is asked at
+    once, in each environment it uses (Production and, where used, Sandbox). The page shown is
+    the first that answered, else the first refusal other than "no such transaction".
+    """
+    places = [(app, env) for app in apps_for(agent) for env in environments_of(app)]
+    if len(places) == 1:
+        [(app, environment)] = places
+        return _in_app(
+            app, transaction_history, agent, transaction_id, environment=environment, **options
+        )
+    started = time.monotonic()
+    pages = [
+        _APPS_POOL.submit(
+            contextvars.copy_context().run,
+            _ask_history_in_app,
+            app,
+            environment,
+            transaction_id,
+            options,
+        )
+        for app, environment in places
+    ]
+    wait(pages)
+    chosen = _first_telling([page.result() for page in pages])
+    app, environment = places[chosen]
+    return _in_app(
+        app,
+        transaction_history,
+        agent,
+        transaction_id,
+        environment=environment,
+        asked=pages[chosen],
+        started=started,
+        **options,
+    )
+
+
+def _first_telling(answers: list[HistoryPage | AppStoreError]) -> int:
+    for n, answer in enumerate(answers):
+        if not isinstance(answer, AppStoreError):
+            return n
+    for n, answer in enumerate(answers):
+        if answer.answered_code != TRANSACTION_NOT_FOUND:
+            return n
+    return 0
+
+
+def _ask_history_in_app(
+    app: App, environment: str, transaction_id: str, options: dict
+) -> HistoryPage | AppStoreError:
+    with using_app(app, environment):
+        try:
+            return app_store_client().transaction_history(
+                transaction_id,
+                revision=options.get("revision"),
+                filters=options["filters"],
+                version=options.get("version", 2),
+            )
+        except AppStoreError as error:
+            return error
+
+
 def transaction_history(
     agent,
     transaction_id: str,
@@ -168,20 +362,26 @@ def transaction_history(
     filters: HistoryFilters,
     revision: str | None = None,
     version: int = 2,
+    asked: Future[HistoryPage | AppStoreError] | None = None,
+    started: float | None = None,
 ) -> LookupResult:
-    """One page of Get Transaction History, verified, recorded like a lookup."""
-    started = time.monotonic()
-    record = Lookup(
-        agent=agent,
-        kind=Lookup.Kind.HISTORY,
-        transaction_id=transaction_id,
-        history_version=version,
-        environment=settings.APPSTORE_ENVIRONMENT,
+    """One page of Get Transaction History, verified, recorded like a lookup.
+
+    `asked` is Apple's answer when it was asked already (in a thread, beside other apps).
+    """
+    started = time.monotonic() if started is None else started
+    record = _new_record(
+        agent, kind=Lookup.Kind.HISTORY, transaction_id=transaction_id, history_version=version
     )
     try:
-        page = app_store_client().transaction_history(
-            transaction_id, revision=revision, filters=filters, version=version
-        )
+        if asked is None:
+            page = app_store_client().transaction_history(
+                transaction_id, revision=revision, filters=filters, version=version
+            )
+        else:
+            page = asked.result()
+            if isinstance(page, AppStoreError):
+                raise page
         transaction_verifier().check_app(bundle_id=page.bundle_id, app_apple_id=page.app_apple_id)
     except AppStoreError as error:
         return _record_failure(record, error, started)
@@ -223,6 +423,12 @@ def _owned_as_pictured(
         account = accounts.get(token.lower())
         owned.append(replace(row, account=account, owner_token=token))
     return owned
+
+
+def _new_record(agent, **fields) -> Lookup:
+    """A lookup naming the app and environment it asked."""
+    app, environment = current_app()
+    return Lookup(agent=agent, app=app, environment=environment, **fields)
 
 
 def recorded_transactions(lookup: Lookup) -> list[Transaction]:
@@ -295,10 +501,15 @@ def _record_failure(record: Lookup, error: AppStoreError, started: float) -> Loo
     return LookupResult(lookup=record, error=error)
 
 
-def _save(record: Lookup, rows: list[TransactionRow], started: float) -> None:
+def _save(
+    record: Lookup, rows: list[TransactionRow], started: float, *, unsaved: list | None = None
+) -> None:
     record.duration_ms = round((time.monotonic() - started) * 1000)
     record.transactions = [row.as_record() for row in rows]
-    record.save()
+    if unsaved is None:
+        record.save()
+    else:
+        unsaved.append(record)
 
 
 def latest_shown_transaction(

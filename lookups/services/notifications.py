@@ -11,7 +11,6 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.tasks import task
 from django.utils import timezone
@@ -21,7 +20,12 @@ from lookups.appstore.notification_history import NotificationHistoryQuery
 from lookups.appstore.notifications import Notification
 from lookups.models import AppStoreNotification, Purchase
 from lookups.services import notification_door, outage_compensation, refund_requests
-from lookups.services.clients import app_store_client, transaction_verifier
+from lookups.services.clients import (
+    app_store_client,
+    current_app,
+    transaction_verifier,
+    using_app,
+)
 from lookups.services.purchase_picture import AppleStatus, learn_purchases
 from lookups.services.subscription_status import APPLE_STATUSES
 from lookups.services.task_queue import is_waiting, waiting_query
@@ -86,7 +90,8 @@ def _store(notification: Notification, source: str) -> Receipt:
     )
     row = AppStoreNotification(
         notification_uuid=notification.notification_uuid,
-        environment=settings.APPSTORE_ENVIRONMENT,
+        app=current_app()[0],
+        environment=current_app()[1],
         notification_type=str(notification.notification_type),
         subtype=str(notification.subtype) if notification.subtype else "",
         signed_date=notification.signed_date,
@@ -222,13 +227,19 @@ def apply_one(notification_id: int) -> AppStoreNotification | None:
     """
     with transaction.atomic():
         row = (
-            AppStoreNotification.objects.select_for_update(skip_locked=True)
+            AppStoreNotification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("app")
             .filter(pk=notification_id, state=AppStoreNotification.State.RECEIVED)
             .first()
         )
         if row is None:
             return None
-        row.outcome = _apply(row)
+        if row.app is not None:
+            # Applied as the app and environment whose URL it came to.
+            with using_app(row.app, row.environment):
+                row.outcome = _apply(row)
+        else:
+            row.outcome = _apply(row)
         row.state = (
             AppStoreNotification.State.PROCESSED
             if row.transaction or row.notification_type in APPLIED_WITHOUT_TRANSACTION

@@ -17,13 +17,15 @@ from lookups.appstore import RenewalInfo, Transaction
 from lookups.appstore.transactions import ProductType
 from lookups.models import Purchase, TokenChange
 from lookups.services.apple_reads import latest_transaction_at_apple
+from lookups.services.apps import setup_of
+from lookups.services.clients import current_app
 from lookups.services.desk_links import current_link
 from lookups.services.purchases import is_uuid, latest_by_purchase, recency
 
 # How long the cache keeps which subscription an order holds (it never changes).
 ORDER_REMEMBERED_SECONDS = 30 * 24 * 3600
 # What a lookup knows that a history page doesn't: the order the purchase came from.
-_ALWAYS_UPDATED = ["latest_transaction", "product_id", "app_account_token", "learnt_at"]
+_ALWAYS_UPDATED = ["latest_transaction", "product_id", "app_account_token", "learnt_at", "app"]
 # What a status, from Apple's status read, a notification or a one-time purchase, writes.
 _STATUS_FIELDS = [
     "status",
@@ -88,7 +90,7 @@ def learn_purchases(
         return Learnt({})
     if order_id:
         _remember_order_subscription(order_id, latest)
-    environment = settings.APPSTORE_ENVIRONMENT
+    environment = current_app()[1]
     now = timezone.now()
     # Most lookups tell the desk what it holds already: then nothing is locked or written, so
     # agents looking up the same order don't queue behind each other's row locks. (A
@@ -248,6 +250,7 @@ def _take(
     purchase.order_id = order_id or purchase.order_id
     purchase.learnt_at = now
     purchase.learnt_from = source
+    purchase.app = current_app()[0] or purchase.app
     return purchase
 
 
@@ -288,12 +291,26 @@ def order_subscription(order_id: str) -> str | None:
         return known
     found = (
         Purchase.objects.filter(
-            environment=settings.APPSTORE_ENVIRONMENT,
+            environment=current_app()[1],
             order_id=order_id,
             latest_transaction__type=ProductType.AUTO_RENEWABLE,
         )
         .order_by()
         .values_list("original_transaction_id", flat=True)[:1]
+    )
+    return next(iter(found), None)
+
+
+def seen_subscription(order_id: str) -> tuple[str, int | None] | None:
+    """A subscription of this order a lookup has seen, and the app it was seen in (if named)."""
+    found = (
+        Purchase.objects.filter(
+            environment="Production",
+            order_id=order_id,
+            latest_transaction__type=ProductType.AUTO_RENEWABLE,
+        )
+        .order_by()
+        .values_list("original_transaction_id", "app_id")[:1]
     )
     return next(iter(found), None)
 
@@ -312,20 +329,22 @@ def _remember_order_subscription(order_id: str, latest: dict[str, Transaction]) 
 
 def order_subscription_key(order_id: str) -> str:
     """Where the cache keeps which subscription an order holds, for this app and environment."""
-    app = f"{settings.APPSTORE_BUNDLE_ID}:{settings.APPSTORE_ENVIRONMENT}"
+    app, environment = current_app()
+    bundle_id = setup_of(app).bundle_id if app else settings.APPSTORE_BUNDLE_ID
+    app = f"{bundle_id}:{environment}"
     return f"supportdesk:order-subscription:{app}:{order_id}"
 
 
 def stored_purchase(original_transaction_id: str) -> Purchase | None:
     """The picture as it stands, however old: for showing, not for deciding."""
     return Purchase.objects.filter(
-        environment=settings.APPSTORE_ENVIRONMENT, original_transaction_id=original_transaction_id
+        environment=current_app()[1], original_transaction_id=original_transaction_id
     ).first()
 
 
 def stored_purchases(original_transaction_ids: Iterable[str]) -> dict[str, Purchase]:
     """The pictures of these purchases, as they stand, by original transaction ID."""
-    return _stored(settings.APPSTORE_ENVIRONMENT, list(set(original_transaction_ids)))
+    return _stored(current_app()[1], list(set(original_transaction_ids)))
 
 
 def current_purchase(original_transaction_id: str) -> Purchase | None:

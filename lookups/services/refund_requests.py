@@ -40,6 +40,7 @@ from lookups.models import AppStoreNotification, ConsumptionAnswer, CustomerAcco
 from lookups.services.apple_actions import ActionRefused, engine
 from lookups.services.apple_actions.consumption_answer import KIND as CONSUMPTION_ANSWER
 from lookups.services.apple_actions.locks import case_key, locked
+from lookups.services.apps import current_app
 from lookups.services.task_queue import enqueue_at
 
 Status = RefundRequest.Status
@@ -97,7 +98,8 @@ def open_refund_request(notification: StoredNotification) -> RefundRequest | Non
         with transaction.atomic():
             case = RefundRequest.objects.create(
                 notification_uuid=payload["notificationUUID"],
-                environment=txn.environment or settings.APPSTORE_ENVIRONMENT,
+                app=current_app()[0],
+                environment=txn.environment or current_app()[1],
                 transaction_id=transaction_id,
                 original_transaction_id=txn.original_transaction_id or "",
                 product_id=txn.product_id or "",

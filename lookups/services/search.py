@@ -215,10 +215,10 @@ def _purchases_by_transaction(digits: str, limit: int) -> list[PurchaseHit]:
     indexes (PostgreSQL ORs them)."""
     found = (
         Purchase.objects.alias(
-            latest_id=_json_text("transactionId"), app_id=_json_text("appTransactionId")
+            latest_id=_json_text("transactionId"), app_transaction_id=_json_text("appTransactionId")
         )
         .filter(
-            Q(original_transaction_id=digits) | Q(latest_id=digits) | Q(app_id=digits),
+            Q(original_transaction_id=digits) | Q(latest_id=digits) | Q(app_transaction_id=digits),
             environment=settings.APPSTORE_ENVIRONMENT,
         )
         .order_by()[:limit]

@@ -7,6 +7,7 @@ verification; what it learnt is written to the picture afterwards, on the reques
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -98,7 +99,8 @@ def read_statuses(any_transaction_id: str) -> StatusRead:
 
 
 def read_statuses_in_background(any_transaction_id: str) -> Future[StatusRead]:
-    return _POOL.submit(read_statuses, any_transaction_id)
+    # In the caller's context, so the read asks the app the caller is serving.
+    return _POOL.submit(contextvars.copy_context().run, read_statuses, any_transaction_id)
 
 
 def one_time_statuses(transactions: Iterable[Transaction]) -> list[AppleStatus]:

@@ -6,16 +6,31 @@ view needs no session and no CSRF token. It only stores; applying happens in a t
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from lookups.models import App
 from lookups.services import notification_door
+from lookups.services.apps import PRODUCTION, SANDBOX, environments_of, using_app
 from lookups.services.notifications import receive
 from lookups.sign_in import client_address
 
 # Apple's notifications are a few kilobytes; anything much bigger is not one.
 BODY_LIMIT = 64 * 1024
+
+
+@csrf_exempt
+@require_POST
+def app_notifications(request: HttpRequest, app_id: int, environment: str) -> HttpResponse:
+    """One registered app's URL for one environment: a payload naming another bundle ID, Apple
+    ID or environment fails that app's verifier and is refused."""
+    environment = {"production": PRODUCTION, "sandbox": SANDBOX}.get(environment)
+    app = App.objects.filter(pk=app_id).first()
+    if app is None or environment not in environments_of(app):
+        raise Http404("No app here uses this URL.")
+    with using_app(app, environment):
+        return app_store_notifications(request)
 
 
 @csrf_exempt

@@ -15,7 +15,13 @@ from lookups.forms import HistoryForm, OrderLookupForm, is_transaction_id
 from lookups.models import Product
 from lookups.services.extension_offers import extension_offers
 from lookups.services.live import purchase_topic
-from lookups.services.looking_up import LookupResult, look_up_order, transaction_history
+from lookups.services.looking_up import (
+    AppLookup,
+    LookupResult,
+    history_in_apps,
+    look_up_order_in_apps,
+    shown_lookup,
+)
 from lookups.services.purchases import newest_first
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial
 from lookups.views.permissions import agent_required
@@ -40,11 +46,14 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 @agent_required
 def look_up(request: HtmxHttpRequest) -> HttpResponse:
     form = OrderLookupForm(request.GET or None)
-    result = None
+    result = shown = None
+    asked: list[AppLookup] = []
     if form.is_valid():
         if form.cleaned_data["transaction_id"]:
             return _open_history(request, form.cleaned_data["transaction_id"])
-        result = look_up_order(request.user, form.cleaned_data["order_id"])
+        asked = look_up_order_in_apps(request.user, form.cleaned_data["order_id"])
+        shown = shown_lookup(asked)
+        result = shown.result if shown else None
     # The order shown again after a link (the `orderChanged` event): if Apple can't be asked
     # now, the page keeps what it shows rather than trading the order for an error.
     refreshing = request.htmx and request.GET.get("refresh") == "1"
@@ -53,6 +62,9 @@ def look_up(request: HtmxHttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "result": result,
+        # Which app the order is in, and what every other app the agent may see answered.
+        "shown_app": shown,
+        "other_apps": [app_lookup for app_lookup in asked if app_lookup is not shown],
         "rows": _newest_first(result),
         "purchases": result.by_purchase() if result else [],
         # The link panels (and the outcome just shown in one) survive the refresh.
@@ -75,15 +87,16 @@ def history(request: HtmxHttpRequest, transaction_id: str) -> HttpResponse:
     if not is_transaction_id(transaction_id):
         raise Http404("Not a transaction ID")
     form = HistoryForm(request.GET)
-    result = None
+    result = shown = None
     if form.is_valid():
-        result = transaction_history(
+        shown = history_in_apps(
             request.user,
             transaction_id,
             filters=form.filters(),
             revision=form.cleaned_data.get("revision") or None,
             version=form.cleaned_data.get("version") or 2,
         )
+        result = shown.result
     query = request.GET.copy()
     query.pop("revision", None)
     query.pop("shown", None)
@@ -92,6 +105,7 @@ def history(request: HtmxHttpRequest, transaction_id: str) -> HttpResponse:
         "form": form,
         "transaction_id": transaction_id,
         "result": result,
+        "shown_app": shown,
         "query": query.urlencode(),
         # The order the agent came from, to go back to; only ever shown as an order ID.
         "order_id": _order_id_param(request.GET.get("order")),

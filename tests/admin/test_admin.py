@@ -6,8 +6,19 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from lookups.models import AdaptyDelivery, CustomerAccount, Export, Lookup, TokenChange
+from lookups.models import (
+    AdaptyDelivery,
+    App,
+    AppStoreNotification,
+    CustomerAccount,
+    Export,
+    Lookup,
+    Purchase,
+    RefundRequest,
+    TokenChange,
+)
 from lookups.simulators.demo_data import ORDER_OFFER_CODE
 from tests.fixtures.rows import make_lookup, make_token_change
 
@@ -193,6 +204,44 @@ def test_lookups_can_be_filtered(auditor_client, agent_user, make_user):
     for params in cases:
         response = auditor_client.get(changelist("lookup"), params)
         assert list(response.context["cl"].result_list) == [mine], params
+
+
+@pytest.mark.parametrize("model", ["lookup", "purchase", "appstorenotification", "refundrequest"])
+def test_rows_can_be_filtered_by_app(superuser_client, agent_user, model):
+    coach = App.objects.create(name="Coach", bundle_id="com.example.supportdesk.coach")
+    row_of = {
+        "lookup": lambda app: make_lookup(agent_user, app=app),
+        "purchase": lambda app: Purchase.objects.create(
+            app=app,
+            environment="Production",
+            original_transaction_id=str(uuid.uuid4().int)[:16],
+            latest_transaction={},
+            learnt_at=timezone.now(),
+            learnt_from=Purchase.Source.LOOKUP,
+        ),
+        "appstorenotification": lambda app: AppStoreNotification.objects.create(
+            app=app,
+            notification_uuid=str(uuid.uuid4()),
+            environment="Production",
+            notification_type="TEST",
+            signed_date=timezone.now(),
+            payload={},
+        ),
+        "refundrequest": lambda app: RefundRequest.objects.create(
+            app=app,
+            notification_uuid=str(uuid.uuid4()),
+            environment="Production",
+            transaction_id=str(uuid.uuid4().int)[:16],
+            requested_at=timezone.now(),
+            deadline=timezone.now(),
+        ),
+    }[model]
+    coachs, older = row_of(coach), row_of(None)
+
+    for value, expected in ((coach.pk, coachs), ("none", older)):
+        response = superuser_client.get(changelist(model), {"app": value})
+        assert list(response.context["cl"].result_list) == [expected]
+    assert "Coach" in superuser_client.get(changelist(model)).text
 
 
 def test_token_changes_can_be_filtered_by_outcome(auditor_client, token_change, customer_account):

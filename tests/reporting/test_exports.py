@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from lookups.models import CustomerAccount, Export, Lookup, TokenChange
+from lookups.models import App, CustomerAccount, Export, Lookup, TokenChange
 from lookups.reporting import exports
 from lookups.simulators.demo_data import ORDER_OFFER_CODE
 from tests.fixtures.rows import make_lookup, make_token_change, settle_token_change
@@ -206,6 +206,7 @@ def test_the_lookup_export_follows_the_agent_filter(manager_client, agent_user, 
         "error_code",
         "error_message",
         "duration_ms",
+        "app",
     ]
     assert [row[4] for row in rows[1:]] == ["BBBBBBBBBB", ""]
     assert rows[2] == [
@@ -221,6 +222,7 @@ def test_the_lookup_export_follows_the_agent_filter(manager_client, agent_user, 
         "4290000",
         "Too many requests",
         "845",
+        "",
     ]
     assert str(mine.pk) not in [row[0] for row in rows[1:]]
 
@@ -525,6 +527,7 @@ def test_the_lines_are_what_pythons_csv_module_writes(manager_client, agent_user
                 "",
                 safe,
                 120,
+                "",
             ]
         )
     assert text == expected.getvalue()
@@ -565,3 +568,15 @@ def test_the_account_export_holds_each_customers_notes_oldest_first(
         "Noted": f"{username}: First call\n{username}: =Second, risky",
         "Silent": "",
     }
+
+
+def test_the_lookup_export_names_each_lookups_app(manager_client, agent_user):
+    coach = App.objects.create(name="Coach", bundle_id="com.example.supportdesk.coach")
+    make_lookup(agent_user, created_at=at(18), app=coach, environment="Sandbox")
+
+    rows = parsed(body(manager_client.get(export_url("lookups"), WEEK)))
+
+    app, environment = rows[0].index("app"), rows[0].index("environment")
+    assert [(row[app], row[environment]) for row in rows[1:]] == [
+        ("com.example.supportdesk.coach", "Sandbox")
+    ]

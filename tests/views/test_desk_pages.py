@@ -311,7 +311,7 @@ def test_a_server_error_is_styled_with_a_way_back(production_errors, monkeypatch
     def broken(*args, **kwargs):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(orders, "look_up_order", broken)
+    monkeypatch.setattr(orders, "look_up_order_in_apps", broken)
     client = Client(raise_request_exception=False)
     client.force_login(agent_user)
     response = client.get(reverse("lookups:look_up"), {"order_id": ORDER_OFFER_CODE})

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from lookups.models import (
     AdaptyDelivery,
+    App,
     AppStoreNotification,
     AuditCheck,
     ConsumptionAnswer,
@@ -238,9 +239,15 @@ ROUTES = [
     # Apple posts here without signing in; the signed payload is the proof. An empty body
     # is not a notification.
     Route("lookups:appstore_notifications", _statuses(400, 400, 400, 400, 400), method="post"),
+    Route(
+        "lookups:app_notifications",
+        _statuses(400, 400, 400, 400, 400),
+        method="post",
+        kwargs=lambda o: {"app_id": o["app"].pk, "environment": "production"},
+    ),
 ]
 # The URLs Apple calls: no session, no CSRF token.
-APPLE_CALLS = {"lookups:appstore_notifications"}
+APPLE_CALLS = {"lookups:appstore_notifications", "lookups:app_notifications"}
 
 # The admin: its own sign-in and index, and every page of every model it shows. Agents are not
 # staff, so the admin sends them to its sign-in page like anyone else.
@@ -350,6 +357,17 @@ ADMIN_ROUTES += [
         ("delete", NOBODY, lambda o, obj=obj: {"object_id": o[obj].pk}),
     ]
 ]
+# The apps the desk serves: superusers register them; nobody else reads them.
+ADMIN_ROUTES += [
+    Route(f"admin:lookups_app_{page}", ADMIN_ONLY_SUPERUSER, kwargs=kwargs)
+    for page, kwargs in [
+        ("changelist", lambda o: {}),
+        ("add", lambda o: {}),
+        ("change", lambda o: {"object_id": o["app"].pk}),
+        ("history", lambda o: {"object_id": o["app"].pk}),
+        ("delete", lambda o: {"object_id": o["app"].pk}),
+    ]
+]
 ADMIN_ROUTES += [
     # Request a Test Notification: superusers only. With no notification URL at the simulator
     # the POST answers Apple's refusal on the page.
@@ -388,7 +406,7 @@ def test_every_url_in_the_urlconf_is_in_the_permission_table():
 def test_every_model_in_the_admin_is_in_the_permission_table():
     shown = {f"{m._meta.app_label}_{m._meta.model_name}" for m in admin.site._registry}
     in_table = {f"lookups_{model}" for model in DESK_MODELS} | set(OTHER_MODELS)
-    in_table |= {"lookups_tokenchangefollowup", "lookups_product"}
+    in_table |= {"lookups_tokenchangefollowup", "lookups_product", "lookups_app"}
     in_table |= {f"lookups_{model}" for model in APPLE_NOTIFICATION_MODELS}
     assert shown == in_table
 
@@ -430,6 +448,7 @@ def objects(agent_user, manager_user, customer_account) -> dict[str, Any]:
         ),
         "export": Export.objects.create(user=manager_user, table=Export.Table.LOOKUPS),
         "product": Product.objects.create(product_id="com.example.pro", display_name="Pro"),
+        "app": App.objects.create(name="Second app", bundle_id="com.example.second"),
         "purchase": Purchase.objects.create(
             environment="Production",
             original_transaction_id=PURCHASE_OFFER_CODE,

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from lookups.services.demo_accounts import create_demo_accounts, create_demo_users
 from lookups.services.demo_activity import create_demo_activity, create_demo_activity_later
+from lookups.services.demo_apps import create_demo_apps
 from lookups.services.demo_products import create_demo_products
 from lookups.simulators.appstore.local import ensure_private_key
 
@@ -30,6 +31,7 @@ class Command(BaseCommand):
         if not settings.APPSTORE_PRIVATE_KEY and settings.APPSTORE_PRIVATE_KEY_PATH:
             ensure_private_key(settings.APPSTORE_PRIVATE_KEY_PATH)
         users = create_demo_users()
+        self.stdout.write(f"Demo apps: {', '.join(create_demo_apps())}")
         count = create_demo_accounts()
         self.stdout.write(f"Demo customer accounts: {count}")
         self.stdout.write(f"Demo products named in the catalogue: {create_demo_products()}")

@@ -30,6 +30,12 @@ CREDITS_10 = "com.example.supportdesk.demo.credits.10"
 CREDITS_50 = "com.example.supportdesk.demo.credits.50"
 SEASON_PASS = "com.example.supportdesk.demo.seasonpass"
 
+# The studio's second app, sold beside the first under the same team.
+COACH_BUNDLE_ID = "com.example.supportdesk.coach"
+COACH_APP_APPLE_ID = 1234567891
+COACH_GROUP = "21482399"
+COACH_MONTHLY = "com.example.supportdesk.coach.monthly"
+
 
 @dataclass(frozen=True)
 class Product:
@@ -73,6 +79,13 @@ PRODUCTS = {
         Product(CREDITS_10, CONSUMABLE, {"USD": 1990, "GBP": 1790, "EUR": 1990, "JPY": 300000}),
         Product(CREDITS_50, CONSUMABLE, {"USD": 7990, "GBP": 6990, "EUR": 7990, "JPY": 1200000}),
         Product(SEASON_PASS, NON_RENEWING, {"USD": 14990, "EUR": 14990}),
+        Product(
+            COACH_MONTHLY,
+            AUTO_RENEWABLE,
+            {"USD": 4990, "GBP": 3990, "EUR": 4990},
+            subscription_group=COACH_GROUP,
+            period_months=1,
+        ),
     ]
 }
 

@@ -18,6 +18,7 @@ from lookups.simulators.appstore.certificates import (
     make_signing_chain,
 )
 from lookups.simulators.appstore.server import AppStoreSimulator
+from lookups.simulators.demo_apps import serve_coach
 
 CHAIN_FILE_NAME = "appstore-simulator-chain.pem"
 # A kept chain is replaced this long before its leaf expires, so a demo never signs with a dead one.
@@ -95,7 +96,7 @@ def local_simulator(
     root_path = Path(root_certificate_path)
     chain = load_or_create_signing_chain(root_path.parent / CHAIN_FILE_NAME)
     chain.write_root(root_path)
-    return AppStoreSimulator(
+    simulator = AppStoreSimulator(
         bearer_public_key=private_key_pem,
         issuer_id=issuer_id,
         key_id=key_id,
@@ -108,3 +109,6 @@ def local_simulator(
         notification_url=notification_url,
         rate_limits=rate_limits,
     )
+    # The studio's second app, signed for by the same team key, as App Store Connect does.
+    serve_coach(simulator, bearer_public_key=private_key_pem, issuer_id=issuer_id, key_id=key_id)
+    return simulator

@@ -23,10 +23,12 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+import jwt
 
 from lookups.appstore.revocation import responder_url
 from lookups.simulators.appstore import demo_life, errors, faults, ocsp_responder
@@ -91,6 +93,8 @@ class AppStoreSimulator(BackgroundServer):
         notification_url: str | None = None,
         notification_retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
         rate_limits: bool = True,
+        demo_data: Callable[[TransactionStore, int], None] | None = None,
+        first_transaction_id: int = 2000000900000001,
     ) -> None:
         super().__init__(handler_class=_Handler, host=host, port=port)
         self.bundle_id = bundle_id
@@ -99,7 +103,12 @@ class AppStoreSimulator(BackgroundServer):
         self.chain = chain or make_signing_chain()
         # Same shape as the real chain, under a root no client has been told to trust.
         self.untrusted_chain = make_signing_chain()
-        self.store = TransactionStore(bundle_id=bundle_id, environment=environment)
+        self.store = TransactionStore(
+            bundle_id=bundle_id,
+            environment=environment,
+            demo_data=demo_data,
+            first_transaction_id=first_transaction_id,
+        )
         self.faults = FaultBook()
         self._bearer = BearerCheck(
             public_key=load_public_key(bearer_public_key),
@@ -123,11 +132,69 @@ class AppStoreSimulator(BackgroundServer):
         )
         # The store's events are what Apple announces: each becomes a notification.
         self.store.add_listener(self._announce)
+        # Every app this host serves, by environment and bundle ID; the bearer token's `bid`
+        # picks one, and a path under /sandbox/ asks the Sandbox, as Apple's other host would.
+        self.apps: dict[tuple[str, str], AppStoreSimulator] = {(environment, bundle_id): self}
+
+    def add_app(
+        self,
+        *,
+        bundle_id: str,
+        app_apple_id: int | None,
+        bearer_public_key: object,
+        issuer_id: str,
+        key_id: str,
+        environment: str = "Production",
+        demo_data: Callable[[TransactionStore, int], None] | None = None,
+        first_transaction_id: int = 2000000900000001,
+    ) -> AppStoreSimulator:
+        """Serve another app, or another environment of an app, from this host.
+
+        It has its own store, key, rate limits and notification URL; it shares this host's
+        signing chain, OCSP responder and faults.
+        """
+        app = AppStoreSimulator(
+            bearer_public_key=bearer_public_key,
+            issuer_id=issuer_id,
+            key_id=key_id,
+            bundle_id=bundle_id,
+            app_apple_id=app_apple_id,
+            environment=environment,
+            chain=self.chain,
+            notification_retry_delays=self.notifications.retry_delays,
+            rate_limits=self._rate_limits_on,
+            demo_data=demo_data,
+            first_transaction_id=first_transaction_id,
+        )
+        app.untrusted_chain = self.untrusted_chain
+        app.faults = self.faults
+        self.apps[(environment, bundle_id)] = app
+        if self._server is not None:
+            app.notifications.start()
+        return app
+
+    def app(self, bundle_id: str, environment: str = "Production") -> AppStoreSimulator:
+        return self.apps[(environment, bundle_id)]
+
+    def _others(self) -> list[AppStoreSimulator]:
+        return [app for app in self.apps.values() if app is not self]
+
+    def app_for(self, environment: str, authorization: str | None) -> AppStoreSimulator | None:
+        """The app a request's bearer token names (`bid`), before its signature is checked."""
+        _, _, token = (authorization or "").partition(" ")
+        try:
+            bundle_id = jwt.decode(token.strip(), options={"verify_signature": False}).get("bid")
+        except jwt.PyJWTError:
+            return None
+        return self.apps.get((environment, bundle_id)) if isinstance(bundle_id, str) else None
 
     def start(self) -> AppStoreSimulator:
         super().start()
         self._name_ocsp_responder()
         self.notifications.start()
+        for app in self._others():
+            app.chain, app.untrusted_chain = self.chain, self.untrusted_chain
+            app.notifications.start()
         return self
 
     @property
@@ -148,6 +215,9 @@ class AppStoreSimulator(BackgroundServer):
             )
 
     def stop(self) -> None:
+        for app in self._others():
+            app.mass_extensions.reset()
+            app.notifications.stop()
         self.mass_extensions.reset()
         self.notifications.stop()
         super().stop()
@@ -166,7 +236,9 @@ class AppStoreSimulator(BackgroundServer):
 
     def reset(self) -> None:
         """Demo data back, faults cleared, request log and notifications emptied, rate limits and
-        mass extensions as they started."""
+        mass extensions as they started; the same for every other app served here."""
+        for app in self._others():
+            app.reset()
         self.mass_extensions.reset()
         self.store.reset()
         self.life.reset()
@@ -559,10 +631,15 @@ class _Handler(TrackedHandler):
             return
 
         simulator._record(self.command, url.path)
-        if not simulator._bearer.accepts(self.headers.get("Authorization")):
+        api_path, environment = url.path, simulator.environment
+        if api_path.startswith("/sandbox/"):
+            api_path, environment = api_path[len("/sandbox") :], "Sandbox"
+        authorization = self.headers.get("Authorization")
+        simulator = simulator.app_for(environment, authorization)
+        if simulator is None or not simulator._bearer.accepts(authorization):
             self._send(401, b"")
             return
-        route = _route(url.path) or _route_more(url.path.split("/"))
+        route = _route(api_path) or _route_more(api_path.split("/"))
         if route is None:
             self._send_error(_UNKNOWN_PATH)
             return
@@ -581,7 +658,7 @@ class _Handler(TrackedHandler):
                 self._send_fault(fault)
                 return
             delay = DEFAULT_SLOW_SECONDS if fault.delay_seconds is None else fault.delay_seconds
-            if simulator._stopping.wait(delay):
+            if self.server.simulator._stopping.wait(delay):
                 self.close_connection = True
                 return
 
@@ -645,12 +722,22 @@ class _Handler(TrackedHandler):
             if not isinstance(options, dict) or "url" not in options:
                 self._send_json(400, {"error": 'Send {"url": "http://..."} or {"url": null}.'})
                 return
+            # Each app has its own URL per environment, as in App Store Connect.
+            app = simulator.apps.get(
+                (
+                    options.get("environment", simulator.environment),
+                    options.get("bundle_id", simulator.bundle_id),
+                )
+            )
+            if app is None:
+                self._send_json(404, {"error": "No app here has that bundle_id and environment."})
+                return
             try:
-                simulator.set_notification_url(options["url"])
+                app.set_notification_url(options["url"])
             except ValueError as problem:
                 self._send_json(400, {"error": str(problem)})
                 return
-            self._send_json(200, {"url": simulator.notification_url})
+            self._send_json(200, {"url": app.notification_url})
         elif path == "/simulator/settings" and self.command in ("POST", "PUT"):
             self._change_settings(json_or_none(body))
         elif path == "/simulator/notifications" and self.command == "POST":
@@ -722,13 +809,15 @@ class _Handler(TrackedHandler):
                 },
             )
             return
-        limits = simulator.rate_limits
-        limits.enabled = options.get("rate_limits", limits.enabled)
-        limits.window_seconds = options.get("rate_limit_window_seconds", limits.window_seconds)
-        extensions = simulator.mass_extensions
-        extensions.duration_seconds = options.get(
-            "mass_extension_seconds", extensions.duration_seconds
-        )
+        limits, extensions = simulator.rate_limits, simulator.mass_extensions
+        for app in simulator.apps.values():
+            app.rate_limits.enabled = options.get("rate_limits", limits.enabled)
+            app.rate_limits.window_seconds = options.get(
+                "rate_limit_window_seconds", limits.window_seconds
+            )
+            app.mass_extensions.duration_seconds = options.get(
+                "mass_extension_seconds", extensions.duration_seconds
+            )
         self._send_json(
             200,
             {

@@ -91,9 +91,14 @@ class TransactionStore:
         bundle_id: str,
         environment: str,
         clock: Callable[[], float] = time.time,
+        demo_data: Callable[[TransactionStore, int], None] | None = None,
+        first_transaction_id: int = 2000000900000001,
     ) -> None:
         self.bundle_id = bundle_id
         self.environment = environment
+        # Another app's demo, and its own range of new IDs: Apple's IDs are unique across apps.
+        self._demo_data = demo_data
+        self._first_transaction_id = first_transaction_id
         self._clock = clock
         self._lock = threading.RLock()
         self._listeners: list[EventListener] = []
@@ -124,10 +129,10 @@ class TransactionStore:
             self._by_original: dict[str, list[_Entry]] = {}
             self._customers: dict[str, str] = {}  # appTransactionId -> storefront code
             self._orders: dict[str, list[str]] = {}
-            self._next_transaction_id = 2000000900000001
+            self._next_transaction_id = self._first_transaction_id
             self._next_web_order_line_item_id = 2000000040000001
             self._next_app_transaction_id = 705000000000090001
-            load_demo_data(self, self.now_ms())
+            (self._demo_data or load_demo_data)(self, self.now_ms())
 
     def now_ms(self) -> int:
         return int(self._clock() * 1000)

@@ -1,0 +1,24 @@
+"""Refund requests name the app whose notification opened them (null: the desk's one URL)."""
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("lookups", "0202_notifications_name_their_app"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="refundrequest",
+            name="app",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="lookups.app",
+            ),
+        ),
+    ]
