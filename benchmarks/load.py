@@ -535,6 +535,13 @@ def main() -> None:
             )
             os.environ.update(settings)
             prepare_database(args.users)
+            if args.desk.resolve() != ROOT:
+                # The pages name their static files through the desk's own manifest.
+                subprocess.run(
+                    [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+                    cwd=args.desk,
+                    check=True,
+                )
 
             simulator_log = workdir / "simulator.log"
             simulator = subprocess.Popen(
