@@ -16,9 +16,11 @@ The run, in order:
    machine to itself; each round's rate and p50/p99 are kept and the median round counts.
    Before each burst, the anchor: Apple's `SignedDataVerifier.verify_and_decode_notification`
    alone, in this process, on the first 500 of the burst's payloads (it verifies the outer JWS
-   and its whole chain each time; the desk also verifies the transaction and renewal info inside,
-   against a chain it checked once, then stores). Side by side, so a busy moment on this shared
-   machine hits both; `ingest_vs_apple_decode` is the ratio of the medians.
+   and its whole chain each time; the desk verifies the notification's signature against a chain
+   it checked once, checks the transaction and renewal info inside (their chain, app and
+   environment; the notification's signature covers their bytes), then stores). Side by side,
+   so a busy moment on this shared machine hits both; `ingest_vs_apple_decode` is the ratio of
+   the medians.
 2. Processing: the workers start on the backlog of stored notifications;
    `process_per_s` = notifications applied / (last applied - first applier's start).
 3. A burst with the workers running: one worker is killed (SIGKILL) while it is applying
@@ -29,7 +31,10 @@ The run, in order:
 
     .venv/bin/python benchmarks/notifications_ingest.py [--notifications 1000] [--rounds 3]
         [--senders 16] [--workers 2] [--purchases 400] [--port 0]
-        [--postgres postgres://postgres@127.0.0.1:5432]
+        [--postgres postgres://postgres@127.0.0.1:5432] [--desk PATH]
+
+`--desk` serves another checkout's desk (an earlier commit, unpacked beside this one, with its
+.venv) with this script, to compare two commits in alternate runs.
 
 The stack's limit, in the same run: right after each burst, the same bodies go to a bare Django
 view on the same gunicorn and PostgreSQL (supportdesk/stack_limit.py, mounted only because this
@@ -66,7 +71,13 @@ from appstoreserverlibrary.models.Environment import Environment  # noqa: E402
 from appstoreserverlibrary.signed_data_verifier import SignedDataVerifier  # noqa: E402
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 
-from benchmarks.processes import free_port, production_settings, start_gunicorn, stop  # noqa: E402
+from benchmarks.processes import (  # noqa: E402
+    desk_option,
+    free_port,
+    production_settings,
+    start_gunicorn,
+    stop,
+)
 from lookups.simulators.appstore import AppStoreSimulator  # noqa: E402
 from lookups.simulators.appstore.local import generate_private_key_pem  # noqa: E402
 from lookups.simulators.demo_data import DEMO_APP_APPLE_ID, DEMO_BUNDLE_ID  # noqa: E402
@@ -239,11 +250,11 @@ def desk_environment(database_url: str, root_path: Path, key_pem: str) -> dict[s
     }
 
 
-def start_worker(name: str, log: Path) -> subprocess.Popen:
+def start_worker(name: str, log: Path, desk: Path = ROOT) -> subprocess.Popen:
     before = log.read_text().count("Starting worker") if log.exists() else 0
     worker = subprocess.Popen(
         [*WORKER_COMMAND, "--interval", "0.05", "--worker-id", name],
-        cwd=ROOT,
+        cwd=desk,
         stdout=log.open("a"),
         stderr=subprocess.STDOUT,
     )
@@ -378,7 +389,7 @@ def run(args, database_url: str, workdir: Path) -> dict:
     connections.close_all()
 
     port = args.port or free_port()
-    server = start_gunicorn(port, workdir / "gunicorn.log", "--workers", "4")
+    server = start_gunicorn(port, workdir / "gunicorn.log", "--workers", "4", desk=args.desk)
     workers: list[subprocess.Popen] = []
     log = workdir / "workers.log"
     try:
@@ -402,7 +413,7 @@ def run(args, database_url: str, workdir: Path) -> dict:
         apple_per_s = statistics.median(apple_rates)
 
         print(f"processing the backlog with {args.workers} worker(s):", flush=True)
-        workers = [start_worker(f"ingest-{n}", log) for n in range(args.workers)]
+        workers = [start_worker(f"ingest-{n}", log, args.desk) for n in range(args.workers)]
         wait_until_queue_empty()
         processed, process_per_s = process_rate()
         print(f"  {processed} applied, {process_per_s:.0f}/s", flush=True)
@@ -439,6 +450,7 @@ def run(args, database_url: str, workdir: Path) -> dict:
     ingest_per_s = statistics.median(burst.per_s for burst in rounds)
     stack_limit_per_s = statistics.median(burst.per_s for burst in bare_rounds)
     return {
+        "desk": str(args.desk),
         "ingest_per_s": round(ingest_per_s),
         "ingest_p50_ms": round(statistics.median(b.percentile_ms(0.5) for b in rounds), 1),
         "ingest_p99_ms": round(statistics.median(b.percentile_ms(0.99) for b in rounds), 1),
@@ -497,7 +509,7 @@ def burst_with_a_worker_killed(
                 time.sleep(0.002)
             victim.send_signal(signal.SIGKILL)
             victim.wait()
-            workers.append(start_worker("ingest-replacement", log))
+            workers.append(start_worker("ingest-replacement", log, args.desk))
         finally:
             connections.close_all()
             done.set()
@@ -518,6 +530,7 @@ def main() -> None:
     parser.add_argument("--purchases", type=int, default=400, help="subscriptions notified about")
     parser.add_argument("--port", type=int, default=0, help="gunicorn's port (0: a free one)")
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
+    desk_option(parser)
     args = parser.parse_args()
 
     import psycopg

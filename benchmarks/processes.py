@@ -60,14 +60,27 @@ def stop(process: subprocess.Popen | None, *, timeout: float = 15) -> None:
         process.wait()
 
 
-def start_gunicorn(port: int, log: Path, *options: str) -> subprocess.Popen:
-    """`gunicorn supportdesk.wsgi` (gunicorn.conf.py, and `options`) listening on `port`."""
+def start_gunicorn(port: int, log: Path, *options: str, desk: Path = ROOT) -> subprocess.Popen:
+    """`gunicorn supportdesk.wsgi` (gunicorn.conf.py, and `options`) listening on `port`.
+
+    `desk` is the checkout served: this one, or another commit's beside it for a comparison.
+    """
     command = [sys.executable, "-m", "gunicorn", "supportdesk.wsgi", *options]
     server = subprocess.Popen(
         [*command, "--bind", f"127.0.0.1:{port}"],
-        cwd=ROOT,
+        cwd=desk,
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
     )
     wait_for_port(port, server, "gunicorn", log)
     return server
+
+
+def desk_option(parser) -> None:
+    """`--desk PATH`: serve another checkout's desk (an earlier commit, say) with this script."""
+    parser.add_argument(
+        "--desk",
+        type=Path,
+        default=ROOT,
+        help="the checkout whose desk runs (default: this one), to compare commits side by side",
+    )

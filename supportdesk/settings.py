@@ -264,7 +264,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     # Refuses a sign-in while its username or address is locked out, before checking anything.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, with a user's permissions read in one query.
+    "lookups.permissions_backend.ModelBackendInOneQuery",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "lookups:home"

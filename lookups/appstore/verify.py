@@ -138,7 +138,9 @@ class TransactionVerifier:
 
     def decode_transaction(self, signed: str) -> Transaction:
         """Verify one signedTransaction and return it decoded."""
-        payload = self._verified_payload(signed)
+        return self._transaction_from(self._verified_payload(signed))
+
+    def _transaction_from(self, payload: dict) -> Transaction:
         if payload.get("bundleId") != self.bundle_id:
             raise VerificationError("bundle_id", f"signed for {payload.get('bundleId')!r}")
         if payload.get("environment") != self.environment:
@@ -170,7 +172,9 @@ class TransactionVerifier:
         Apple's renewal info names no bundle ID; the environment must match, and a bundle ID, if
         Apple ever adds one, must be ours.
         """
-        payload = self._verified_payload(signed)
+        return self._renewal_info_from(self._verified_payload(signed))
+
+    def _renewal_info_from(self, payload: dict) -> RenewalInfo:
         if "bundleId" in payload and payload["bundleId"] != self.bundle_id:
             raise VerificationError("bundle_id", f"signed for {payload.get('bundleId')!r}")
         if payload.get("environment") != self.environment:
@@ -200,15 +204,26 @@ class TransactionVerifier:
                 decoded_data = NotificationData.from_payload(
                     data,
                     transaction=_inner(
-                        self.decode_transaction, signed_transaction, "signedTransactionInfo"
+                        self._nested_transaction, signed_transaction, "signedTransactionInfo"
                     ),
                     renewal_info=_inner(
-                        self.decode_renewal_info, signed_renewal, "signedRenewalInfo"
+                        self._nested_renewal_info, signed_renewal, "signedRenewalInfo"
                     ),
                 )
             return Notification.from_payload(payload, data=decoded_data)
         except DecodingError as exc:
             raise VerificationError("payload", str(exc)) from exc
+
+    # A token inside a notification: its bytes are part of the notification's payload, whose
+    # signature was checked against a trusted chain already, so they are Apple's as they stand.
+    # Its own chain, validity at its signedDate, app and environment are checked as for any
+    # token; its signature is not computed a second time (Apple's library checks nested tokens
+    # not at all). That halves what verifying a notification costs the endpoint.
+    def _nested_transaction(self, signed: str) -> Transaction:
+        return self._transaction_from(self._verified_payload(signed, covered=True))
+
+    def _nested_renewal_info(self, signed: str) -> RenewalInfo:
+        return self._renewal_info_from(self._verified_payload(signed, covered=True))
 
     def _check_notification_app(self, about_app: dict) -> None:
         if about_app.get("bundleId") != self.bundle_id:
@@ -221,8 +236,12 @@ class TransactionVerifier:
         if about_app.get("environment") != self.environment:
             raise VerificationError("environment", f"sent for {about_app.get('environment')!r}")
 
-    def _verified_payload(self, signed: str) -> dict:
-        """The payload of a JWS whose chain, signature and signedDate validity all check out."""
+    def _verified_payload(self, signed: str, *, covered: bool = False) -> dict:
+        """The payload of a JWS whose chain, signature and signedDate validity all check out.
+
+        `covered`: the token came inside a payload whose signature checked out, which covers
+        these bytes; all but its own signature is checked.
+        """
         token, header_end, payload_end = _split(signed)
         chain = self._recent
         if chain is None or len(chain.header) != header_end or not token.startswith(chain.header):
@@ -235,15 +254,16 @@ class TransactionVerifier:
         signature = _b64url(token[payload_end + 1 :], "signature")
         if len(signature) != 64:
             raise VerificationError("signature", "an ES256 signature is 64 bytes")
-        der_signature = encode_dss_signature(
-            int.from_bytes(signature[:32]), int.from_bytes(signature[32:])
-        )
-        digest = chain.header_digest.copy()
-        digest.update(token[header_end:payload_end])
-        try:
-            chain.leaf_key.verify(der_signature, digest.digest(), _ECDSA_PREHASHED_SHA256)
-        except InvalidSignature:
-            raise VerificationError("signature", "the signature does not match") from None
+        if not covered:
+            der_signature = encode_dss_signature(
+                int.from_bytes(signature[:32]), int.from_bytes(signature[32:])
+            )
+            digest = chain.header_digest.copy()
+            digest.update(token[header_end:payload_end])
+            try:
+                chain.leaf_key.verify(der_signature, digest.digest(), _ECDSA_PREHASHED_SHA256)
+            except InvalidSignature:
+                raise VerificationError("signature", "the signature does not match") from None
 
         payload = _json_object(_b64url(token[header_end + 1 : payload_end], "payload"), "payload")
         signed_date = payload.get("signedDate")

@@ -232,6 +232,21 @@ def test_a_sandbox_desk_accepts_a_sandbox_notification_without_app_apple_id(chai
     assert decoded.data.environment == "Sandbox"
 
 
+def test_a_nested_token_is_vouched_for_by_the_notifications_signature(verifier, chain):
+    # The nested tokens' bytes are part of the signed payload: checked once, with it. Their own
+    # chain, app and environment are still checked (the test below).
+    inner = sign_jws(transaction(), chain)
+    header, payload, _ = inner.split(".")
+    other_signature = sign_jws(transaction(transactionId="2000000000000009"), chain).split(".")[2]
+    carried = notification(
+        chain, data={"signedTransactionInfo": f"{header}.{payload}.{other_signature}"}
+    )
+    decoded = verifier.decode_notification(sign_jws(carried, chain))
+    assert decoded.data.transaction.transaction_id == "2000000000000002"
+    unsigned = notification(chain, data={"signedTransactionInfo": f"{header}.{payload}."})
+    assert refusal(verifier, sign_jws(unsigned, chain)) == "signature"
+
+
 def test_a_nested_transaction_of_another_app_or_chain_is_refused(verifier, chain):
     foreign = notification(
         chain,
