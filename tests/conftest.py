@@ -19,6 +19,7 @@ pytest_plugins = [
     "tests.fixtures.appstore_api",
     "tests.fixtures.apple_library",
     "tests.fixtures.database_roles",
+    "tests.fixtures.background_work",
 ]
 
 # Property-based tests: modest by default so the suite stays fast; HYPOTHESIS_PROFILE=thorough
