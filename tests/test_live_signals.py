@@ -33,9 +33,7 @@ def test_a_link_bumps_its_purchase_and_its_customer_after_commit(
     before = stamps(purchase, customer, live.REFUNDS, live.APPROVALS)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        make_token_change(
-            agent_user, customer_account, original_transaction_id="2000000000000777"
-        )
+        make_token_change(agent_user, customer_account, original_transaction_id="2000000000000777")
         assert moved(before) == set()  # not before the commit
     assert callbacks
 
@@ -74,8 +72,6 @@ def test_a_change_rolled_back_bumps_nothing(agent_user, customer_account):
     purchase = live.purchase_topic("2000000000000778")
     before = stamps(purchase)
     with pytest.raises(RuntimeError), transaction.atomic():
-        make_token_change(
-            agent_user, customer_account, original_transaction_id="2000000000000778"
-        )
+        make_token_change(agent_user, customer_account, original_transaction_id="2000000000000778")
         raise RuntimeError("rolled back")
     assert moved(before) == set()
