@@ -3,11 +3,9 @@ input, where each role lands, the admin's audit list, error pages, demo activity
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
@@ -15,9 +13,6 @@ from django.utils import translation
 from lookups.appstore import Transaction
 from lookups.forms import OrderLookupForm, read_lookup_entry
 from lookups.models import Lookup, Product, TokenChange
-from lookups.services.demo_accounts import create_demo_accounts
-from lookups.services.demo_activity import TICKET_PREFIX, create_demo_activity
-from lookups.services.demo_products import DEMO_PRODUCT_NAMES, create_demo_products
 from lookups.simulators.appstore.catalog import PRO_MONTHLY
 from lookups.simulators.demo_data import (
     OFFER_CODE_TRANSACTIONS,
@@ -77,15 +72,6 @@ def test_the_catalogue_names_products_and_falls_back_to_the_id():
     assert product_name("com.example.unknown", names) == "com.example.unknown"
     assert product_name(None, names) == "Unknown product"
     assert Product.objects.names_for([]) == {}
-
-
-@pytest.mark.django_db
-def test_demo_products_are_named_once_and_a_renamed_one_keeps_its_name():
-    assert create_demo_products() == len(DEMO_PRODUCT_NAMES)
-    Product.objects.filter(product_id=PRO_MONTHLY).update(display_name="Pro (monthly plan)")
-    create_demo_products()
-    assert Product.objects.count() == len(DEMO_PRODUCT_NAMES)
-    assert Product.objects.get(product_id=PRO_MONTHLY).display_name == "Pro (monthly plan)"
 
 
 def test_an_order_shows_product_names_and_newest_first(agent_client, appstore_settings):
@@ -322,48 +308,6 @@ def test_a_server_error_is_styled_with_a_way_back(production_errors, monkeypatch
 
 
 # --- 9. Demo activity and CSV files -------------------------------------------------------------
-
-
-@pytest.mark.django_db
-def test_demo_activity_is_marked_and_made_once():
-    create_demo_accounts()
-    first = create_demo_activity(days=21)
-    assert first.created and first.lookups > 50 and first.token_changes > 10
-    again = create_demo_activity(days=21)
-    assert not again.created
-    assert Lookup.objects.count() == first.lookups
-    assert TokenChange.objects.count() == first.token_changes
-
-    assert all(
-        order.startswith("DEMO") for order in Lookup.objects.values_list("order_id", flat=True)
-    )
-    assert all(
-        ticket.startswith(TICKET_PREFIX)
-        for ticket in TokenChange.objects.values_list("ticket_reference", flat=True)
-    )
-    assert set(Lookup.objects.values_list("agent__username", flat=True)) <= {
-        "demo-ana",
-        "demo-ben",
-        "demo-chen",
-        "demo-dara",
-    }
-    outcomes = set(Lookup.objects.values_list("outcome", flat=True))
-    assert outcomes == {"found", "not_found", "failed"}
-    assert TokenChange.objects.filter(outcome="failed").exists()
-    assert not TokenChange.objects.filter(outcome="pending").exists()
-
-
-@pytest.mark.django_db
-def test_setup_demo_makes_the_activity_and_a_second_run_adds_nothing(settings):
-    settings.DEBUG = True
-    settings.APPSTORE_PRIVATE_KEY = "set"
-    call_command("setup_demo", stdout=io.StringIO())
-    counts = (Lookup.objects.count(), TokenChange.objects.count(), Product.objects.count())
-    output = io.StringIO()
-    call_command("setup_demo", stdout=output)
-    assert counts[0] > 0 and counts[1] > 0 and counts[2] == len(DEMO_PRODUCT_NAMES)
-    assert (Lookup.objects.count(), TokenChange.objects.count(), Product.objects.count()) == counts
-    assert "already there" in output.getvalue() and "marked DEMO" in output.getvalue()
 
 
 def test_a_csv_download_starts_with_a_byte_order_mark_unless_asked_not_to(
