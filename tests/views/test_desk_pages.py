@@ -8,9 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
 
-from lookups.appstore import Transaction
 from lookups.forms import OrderLookupForm, read_lookup_entry
 from lookups.models import Lookup, Product, TokenChange
 from lookups.simulators.appstore.catalog import PRO_MONTHLY
@@ -23,55 +21,13 @@ from lookups.simulators.demo_data import (
     ORDER_REFUNDED,
     PURCHASE_OFFER_CODE,
 )
-from lookups.templatetags.desk import TIMES, price_line, product_name, utc_time
+from lookups.templatetags.desk import TIMES, utc_time
 from tests.fixtures.rows import make_lookup, make_token_change
 
 HTMX = {"HX-Request": "true"}
 
 
-def transaction(**payload) -> Transaction:
-    return Transaction.from_payload({"transactionId": "1", "originalTransactionId": "1", **payload})
-
-
 # --- 1. Product names and prices ----------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("language", "quantity", "price", "currency", "expected"),
-    [
-        ("en-us", 2, 1990, "EUR", f"2 {TIMES} €1.99"),
-        ("de", 2, 1990, "EUR", f"2 {TIMES} 1,99\xa0€"),
-        ("en-us", 1, 1500000, "JPY", "¥1,500"),
-        ("de", 1, 1500000, "JPY", "1.500\xa0¥"),
-        ("en-us", 1, 9990, "USD", "$9.99"),
-        ("en-gb", 1, 7990, "GBP", "£7.99"),
-        ("en-us", 1, 0, "USD", "$0.00"),
-        ("en-us", 3, 4990, "XTS", f"3 {TIMES} XTS4.99"),
-    ],
-)
-def test_a_price_reads_as_the_locale_writes_its_currency(
-    language, quantity, price, currency, expected
-):
-    txn = transaction(quantity=quantity, price=price, currency=currency)
-    with translation.override(language):
-        assert price_line(txn) == expected
-
-
-def test_a_price_without_a_currency_is_still_a_number():
-    with translation.override("en-us"):
-        assert price_line(transaction(price=1990)) == "1.99"
-    assert price_line(transaction()) == ""
-
-
-@pytest.mark.django_db
-def test_the_catalogue_names_products_and_falls_back_to_the_id():
-    Product.objects.create(product_id=PRO_MONTHLY, display_name="Pro, monthly")
-    names = Product.objects.names_for([PRO_MONTHLY, "com.example.unknown", None])
-    assert names == {PRO_MONTHLY: "Pro, monthly"}
-    assert product_name(PRO_MONTHLY, names) == "Pro, monthly"
-    assert product_name("com.example.unknown", names) == "com.example.unknown"
-    assert product_name(None, names) == "Unknown product"
-    assert Product.objects.names_for([]) == {}
 
 
 def test_an_order_shows_product_names_and_newest_first(agent_client, appstore_settings):
