@@ -119,26 +119,6 @@ def test_a_failed_load_more_offers_retry_in_place(agent_client, appstore_setting
 # --- 5. Input that forgives ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("typed", "expected"),
-    [
-        ("mk5t ttvwjh", ("order", "MK5TTTVWJH")),
-        ("2000000815627301", ("transaction", "2000000815627301")),
-        (" 2000 0008 1562 7301 ", ("transaction", "2000000815627301")),
-        ("Order ID: MK5TTTVWJH   Document No.: 164839210571", ("order", "MK5TTTVWJH")),
-        ("ORDER ID MK5TTTVWJH", ("order", "MK5TTTVWJH")),
-        ("https://reportaproblem.apple.com/?orderId=mk5tttvwjh&s=1", ("order", "MK5TTTVWJH")),
-        ("Your order MK5TTTVWJH from 28 Nov 2026", ("order", "MK5TTTVWJH")),
-        ("Transaction ID 2000000815627301", ("transaction", "2000000815627301")),
-        ("Orders MK5TTTVWJH and ML8QRW2ZTN", None),
-        ("12", None),
-        ("your receipt is below", None),
-    ],
-)
-def test_look_up_reads_what_an_agent_pastes(typed, expected):
-    assert read_lookup_entry(typed) == expected
-
-
 def test_a_transaction_id_opens_its_history(agent_client, appstore_settings):
     url = reverse("lookups:look_up")
     history = reverse("lookups:history", args=[PURCHASE_OFFER_CODE])
