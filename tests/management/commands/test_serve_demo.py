@@ -3,11 +3,7 @@ but SUPPORTDESK_LOCAL=true."""
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,23 +13,9 @@ import requests
 
 from lookups.services.demo_accounts import DEMO_USERS
 from lookups.simulators.demo_data import ORDER_OFFER_CODE
+from tests.fixtures.manage_process import free_port, manage
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def manage(*args: str, environment: dict[str, str], **popen: object) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={"PATH": os.environ["PATH"], **environment},
-        **popen,
-    )
 
 
 @pytest.fixture
