@@ -15,8 +15,6 @@ from lookups.services.demo_accounts import DEMO_USERS
 from lookups.simulators.demo_data import ORDER_OFFER_CODE
 from tests.fixtures.manage_process import free_port, manage
 
-ROOT = Path(__file__).resolve().parents[3]
-
 
 @pytest.fixture
 def serve_demo(tmp_path: Path) -> Iterator[str]:
