@@ -9,25 +9,17 @@ from lookups import roles
 from lookups.models import RefusedLink, TokenChange, TransferRequest
 from lookups.services.apple_actions.transfer_approval import approve_transfer, reject_transfer
 from lookups.services.linking import LinkRefused
-from lookups.simulators.demo_data import ORDER_LINKED_IN_APP
 from tests.fixtures.links import (
     SOFIAS_LATEST,
-    SOFIAS_PURCHASE,
-    look_up,
-    post_link,
     puts,
     token_at_apple,
 )
+from tests.views import test_transfers
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def transfer(agent_client, appstore_settings, simulator, sofia, maya) -> TransferRequest:
-    """The agent asked to move Sofia's purchase (linked to her in the app) to Maya."""
-    look_up(agent_client, ORDER_LINKED_IN_APP)
-    assert post_link(agent_client, SOFIAS_PURCHASE, maya, confirm_relink="on").status_code == 202
-    return TransferRequest.objects.get()
+# The agent's request to move Sofia's purchase to Maya, made through the pages.
+transfer = test_transfers.transfer
 
 
 def test_an_approval_links_the_purchase_to_the_new_customer_with_one_call(
