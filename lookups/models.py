@@ -267,6 +267,12 @@ class SettledOnceRecord(models.Model):
         "chain_previous_hash",
         "chain_hash",
     )
+    # Each kind names what Apple's answer may settle it as, the columns its hash covers, its
+    # name in the chain (audit_chain's *_KIND; None for a link) and what it is called in errors.
+    SETTLED_OUTCOMES: tuple[str, ...] = ("succeeded", "failed")
+    CHAIN_HASHED_FIELDS: tuple[str, ...] = ()
+    CHAIN_KIND: str | None = None
+    KIND_NAME = "An Apple action"
 
     class Meta:
         abstract = True
@@ -300,6 +306,36 @@ class SettledOnceRecord(models.Model):
 
     delete.alters_data = True  # type: ignore[attr-defined]
 
+    def settle(
+        self,
+        outcome: str,
+        *,
+        error_code: int | None = None,
+        error_message: str = "",
+        **answer: Any,
+    ) -> bool:
+        """Record how Apple answered, if nobody has yet. Return whether this call settled it.
+
+        One conditional UPDATE (settle_into_chain), so of two settlers racing on one row exactly
+        one wins; the loser's instance is refreshed to show what the winner recorded. `answer`
+        holds what a kind keeps of Apple's answer besides the outcome (`settled_values`).
+        """
+        if outcome not in self.SETTLED_OUTCOMES:
+            allowed = " or ".join(self.SETTLED_OUTCOMES)
+            raise ValueError(f"{self.KIND_NAME} settles as {allowed}, not {outcome!r}.")
+        values: dict[str, Any] = {
+            "outcome": outcome,
+            "error_code": error_code,
+            "error_message": error_message or "",
+            **self.settled_values(outcome, **answer),
+            "settled_at": timezone.now(),
+        }
+        return settle_into_chain(self, values, self.CHAIN_HASHED_FIELDS, kind=self.CHAIN_KIND)
+
+    def settled_values(self, outcome: str) -> dict[str, Any]:
+        """The columns a kind writes from Apple's answer besides the outcome and the error."""
+        return {}
+
 
 class TokenChange(SettledOnceRecord):
     """One attempt to set a purchase's appAccountToken: written pending, settled once."""
@@ -308,6 +344,9 @@ class TokenChange(SettledOnceRecord):
         PENDING = "pending", "Pending"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
+
+    CHAIN_HASHED_FIELDS = HASHED_FIELDS
+    KIND_NAME = "A token change"
 
     # One per rendered confirm form: a second submission of the same form can't add a row.
     request_id = models.UUIDField(unique=True)
@@ -384,27 +423,6 @@ class TokenChange(SettledOnceRecord):
     @property
     def is_settled(self) -> bool:
         return self.outcome != self.Outcome.PENDING
-
-    def settle(
-        self, outcome: str, *, error_code: int | None = None, error_message: str = ""
-    ) -> bool:
-        """Record how Apple answered, if nobody has yet. Return whether this call settled it.
-
-        A single conditional UPDATE, so of two settlers racing on one row exactly one wins. It
-        also links the row into the audit log's hash chain: the chain head stays locked until
-        the transaction commits, so settlements join the chain one at a time, in order.
-        The loser's instance is refreshed to show what the winner recorded.
-        """
-        if outcome not in (self.Outcome.SUCCEEDED, self.Outcome.FAILED):
-            raise ValueError(f"A token change settles as succeeded or failed, not {outcome!r}.")
-
-        values: dict[str, Any] = {
-            "outcome": outcome,
-            "error_code": error_code,
-            "error_message": error_message or "",
-            "settled_at": timezone.now(),
-        }
-        return settle_into_chain(self, values, HASHED_FIELDS, kind=None)
 
 
 def settle_into_chain(
@@ -1097,6 +1115,10 @@ class SubscriptionExtension(SettledOnceRecord):
         FAILED = "failed", "Failed"
         REJECTED = "rejected", "Rejected by a manager"
 
+    CHAIN_HASHED_FIELDS = EXTENSION_HASHED_FIELDS
+    CHAIN_KIND = EXTENSION_KIND
+    KIND_NAME = "An extension"
+
     class Reason(models.IntegerChoices):
         # Apple's extendReasonCode values.
         UNDECLARED = 0, "Not declared"
@@ -1208,25 +1230,8 @@ class SubscriptionExtension(SettledOnceRecord):
             self.Outcome.REJECTED,
         )
 
-    def settle(
-        self,
-        outcome: str,
-        *,
-        error_code: int | None = None,
-        error_message: str = "",
-        effective_date: Any = None,
-    ) -> bool:
-        """Record how Apple answered, if nobody has yet. Return whether this call settled it."""
-        if outcome not in (self.Outcome.SUCCEEDED, self.Outcome.FAILED):
-            raise ValueError(f"An extension settles as succeeded or failed, not {outcome!r}.")
-        values: dict[str, Any] = {
-            "outcome": outcome,
-            "error_code": error_code,
-            "error_message": error_message or "",
-            "effective_date": effective_date,
-            "settled_at": timezone.now(),
-        }
-        return settle_into_chain(self, values, EXTENSION_HASHED_FIELDS, kind=EXTENSION_KIND)
+    def settled_values(self, outcome: str, effective_date: Any = None) -> dict[str, Any]:
+        return {"effective_date": effective_date}
 
     def reject(self, manager: Any) -> bool:
         """A manager said no to an extension above the daily limit: it settles unsent."""
@@ -1321,6 +1326,9 @@ class ConsumptionAnswer(SettledOnceRecord):
         UNCONFIRMED = "unconfirmed", "Never confirmed by Apple"
 
     SETTLED_OUTCOMES = ("succeeded", "failed", "unconfirmed")
+    CHAIN_HASHED_FIELDS = CONSUMPTION_HASHED_FIELDS
+    CHAIN_KIND = CONSUMPTION_KIND
+    KIND_NAME = "A consumption answer"
 
     refund_request = models.ForeignKey(RefundRequest, models.PROTECT, related_name="answers")
     # What Apple was told about, copied from the case so the audited row says it by itself.
@@ -1402,23 +1410,6 @@ class ConsumptionAnswer(SettledOnceRecord):
     @property
     def is_settled(self) -> bool:
         return self.outcome != self.Outcome.PENDING
-
-    def settle(
-        self, outcome: str, *, error_code: int | None = None, error_message: str = ""
-    ) -> bool:
-        """Record Apple's answer once and give the row its place in the chain.
-
-        Return whether this call settled it; a loser's instance shows what the winner recorded.
-        """
-        if outcome not in self.SETTLED_OUTCOMES:
-            raise ValueError(f"A consumption answer can't settle as {outcome!r}.")
-        values: dict[str, Any] = {
-            "outcome": outcome,
-            "error_code": error_code,
-            "error_message": error_message or "",
-            "settled_at": timezone.now(),
-        }
-        return settle_into_chain(self, values, CONSUMPTION_HASHED_FIELDS, kind=CONSUMPTION_KIND)
 
 
 class ConsumptionAnswerFollowUp(ActionFollowUp):
@@ -1612,6 +1603,10 @@ class OutageCompensation(SettledOnceRecord):
         FAILED = "failed", "Failed"
         REJECTED = "rejected", "Rejected by a manager"
 
+    CHAIN_HASHED_FIELDS = OUTAGE_HASHED_FIELDS
+    CHAIN_KIND = OUTAGE_KIND
+    KIND_NAME = "Outage compensation"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="outage_compensations"
@@ -1695,34 +1690,21 @@ class OutageCompensation(SettledOnceRecord):
     def is_settled(self) -> bool:
         return self.outcome not in self.OPEN_OUTCOMES
 
-    def settle(
+    def settled_values(
         self,
         outcome: str,
-        *,
-        error_code: int | None = None,
-        error_message: str = "",
         succeeded_count: int | None = None,
         failed_count: int | None = None,
         completed_at: Any = None,
-    ) -> bool:
-        """Record how Apple's run ended, if nobody has yet. Return whether this call settled it."""
-        if outcome not in (self.Outcome.SUCCEEDED, self.Outcome.FAILED):
-            raise ValueError(
-                f"Outage compensation settles as succeeded or failed, not {outcome!r}."
-            )
-        values: dict[str, Any] = {
-            "outcome": outcome,
-            "error_code": error_code,
-            "error_message": error_message or "",
-            "settled_at": timezone.now(),
+    ) -> dict[str, Any]:
+        """How Apple's run ended: its counts are kept only for a run that completed."""
+        if outcome != self.Outcome.SUCCEEDED:
+            return {}
+        return {
+            "succeeded_count": succeeded_count,
+            "failed_count": failed_count,
+            "completed_at": completed_at,
         }
-        if outcome == self.Outcome.SUCCEEDED:
-            values.update(
-                succeeded_count=succeeded_count,
-                failed_count=failed_count,
-                completed_at=completed_at,
-            )
-        return settle_into_chain(self, values, OUTAGE_HASHED_FIELDS, kind=OUTAGE_KIND)
 
     def reject(self, manager: Any) -> bool:
         """A second manager said no: it settles unsent."""
@@ -1763,6 +1745,10 @@ class TransactionFinish(SettledOnceRecord):
         SUCCEEDED = "succeeded", "Finished"
         FAILED = "failed", "Failed"
 
+    CHAIN_HASHED_FIELDS = FINISH_HASHED_FIELDS
+    CHAIN_KIND = FINISH_KIND
+    KIND_NAME = "A finish"
+
     # One per rendered form: a second submission is the same request.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     agent = models.ForeignKey(
@@ -1802,19 +1788,6 @@ class TransactionFinish(SettledOnceRecord):
     @property
     def is_settled(self) -> bool:
         return self.outcome != self.Outcome.PENDING
-
-    def settle(
-        self, outcome: str, *, error_code: int | None = None, error_message: str = ""
-    ) -> bool:
-        if outcome not in (self.Outcome.SUCCEEDED, self.Outcome.FAILED):
-            raise ValueError(f"A finish settles as succeeded or failed, not {outcome!r}.")
-        values: dict[str, Any] = {
-            "outcome": outcome,
-            "error_code": error_code,
-            "error_message": error_message or "",
-            "settled_at": timezone.now(),
-        }
-        return settle_into_chain(self, values, FINISH_HASHED_FIELDS, kind=FINISH_KIND)
 
 
 class TransactionFinishFollowUp(ActionFollowUp):

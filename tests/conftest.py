@@ -21,6 +21,8 @@ pytest_plugins = [
     "tests.fixtures.apple_library",
     "tests.fixtures.database_roles",
     "tests.fixtures.registered_apps",
+    "tests.fixtures.background_work",
+    "tests.fixtures.simulator_api",
 ]
 
 # Property-based tests: modest by default so the suite stays fast; HYPOTHESIS_PROFILE=thorough

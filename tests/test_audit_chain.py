@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, timedelta
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from lookups.audit_chain import GENESIS_HASH, canonical_document, chain_hash, every_field_of
 from lookups.models import AuditChainHead, TokenChange
+from tests.fixtures.audit_log import (
+    execute,
+    head,
+    settled,
+    trigger_names,
+    verify,
+)
 from tests.fixtures.rows import make_token_change
 
 pytestmark = pytest.mark.django_db
@@ -43,64 +45,6 @@ def skip_unless_concurrent_writers_wait() -> None:
     if connection.vendor == "sqlite" and connection.is_in_memory_db():
         # A shared-cache in-memory database answers "table is locked" instead of waiting.
         pytest.skip("needs a database that lets concurrent writers wait (PostgreSQL)")
-
-
-def settled(agent, account, outcome: str = TokenChange.Outcome.SUCCEEDED, **fields) -> TokenChange:
-    change = make_token_change(agent, account, **fields)
-    assert change.settle(outcome)
-    return change
-
-
-def execute(sql: str, params: list | dict | None = None) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
-def head() -> AuditChainHead:
-    return AuditChainHead.objects.get()
-
-
-def verify(*args: str) -> str:
-    out = StringIO()
-    call_command("verify_audit_log", *args, stdout=out)
-    return out.getvalue()
-
-
-@contextmanager
-def triggers_off(table: str) -> Iterator[None]:
-    """Do what only the database's owner can: take the table's triggers away for a moment."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Foreign-key checks still pending on the table would make ALTER TABLE refuse.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-            try:
-                yield
-            finally:
-                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
-                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        else:
-            cursor.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
-                [table],
-            )
-            triggers = cursor.fetchall()
-            for name, _ in triggers:
-                cursor.execute(f'DROP TRIGGER "{name}"')
-            try:
-                yield
-            finally:
-                for _, sql in triggers:
-                    cursor.execute(sql)
-
-
-def trigger_names() -> set[str]:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
-        else:
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        return {name for (name,) in cursor.fetchall()}
 
 
 # --- The database refuses ----------------------------------------------------------------------
@@ -210,25 +154,6 @@ def test_postgresql_refuses_to_truncate_the_audit_log(agent_user, customer_accou
     with pytest.raises(IntegrityError, match=refused), transaction.atomic():
         execute(f"TRUNCATE {table} CASCADE")
     assert TokenChange.objects.count() == AuditChainHead.objects.count() == 1
-
-
-@pytest.mark.django_db(transaction=True)
-def test_flush_empties_the_audit_log_and_leaves_it_guarded(make_user, make_account):
-    agent, account = make_user("flusher"), make_account()
-    settled(agent, account)
-    make_token_change(agent, account)
-
-    call_command("flush", interactive=False, verbosity=0)
-
-    assert not TokenChange.objects.exists()
-    assert not AuditChainHead.objects.exists()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM lookups_auditlogflush")
-        assert cursor.fetchone() == (0,)
-    change = make_token_change(make_user("after-flush"), make_account())
-    with pytest.raises(IntegrityError, match=DELETE_REFUSED):
-        execute("DELETE FROM lookups_tokenchange WHERE id = %s", [change.pk])
-    assert verify().startswith("Checked 0 settled token changes: OK")
 
 
 # --- The hash chain ----------------------------------------------------------------------------
@@ -362,125 +287,3 @@ def test_rows_settled_before_the_chain_existed_join_it_in_the_order_they_settled
     }
     assert verify().startswith("Checked 2 settled token changes: OK")
     assert trigger_names() >= TRIGGERS
-
-
-# --- verify_audit_log --------------------------------------------------------------------------
-
-
-def test_verify_checks_every_settled_row_and_says_ok(agent_user, customer_account):
-    for _ in range(5):
-        settled(agent_user, customer_account)
-    make_token_change(agent_user, customer_account)
-
-    output = verify("--chunk-size", "2")
-
-    assert output.startswith("Checked 5 settled token changes: OK")
-    assert f"(chain head 5:{head().last_hash})" in output
-
-
-def test_verify_says_ok_for_an_empty_log():
-    assert verify().startswith("Checked 0 settled token changes: OK")
-
-
-@pytest.mark.parametrize(
-    "change",
-    [
-        "error_message = 'nothing to see here'",
-        "outcome = 'failed'",
-        "ticket_reference = 'ZD-0000'",
-        "account_id = %(other_account)s",
-        "created_at = settled_at",
-        "swap places",
-    ],
-)
-def test_verify_names_a_row_changed_behind_the_triggers_back(
-    agent_user, customer_account, make_account, change
-):
-    rows = [settled(agent_user, customer_account) for _ in range(3)]
-    tampered = rows[2] if change == "swap places" else rows[1]
-
-    with triggers_off("lookups_tokenchange"):
-        if change == "swap places":
-            # A hash can't be moved onto other content: give two rows each other's places.
-            execute("UPDATE lookups_tokenchange SET chain_sequence = chain_sequence + 100")
-            execute(
-                "UPDATE lookups_tokenchange SET chain_sequence = CASE id "
-                "WHEN %s THEN 1 WHEN %s THEN 3 WHEN %s THEN 2 END",
-                [rows[0].pk, rows[1].pk, rows[2].pk],
-            )
-        else:
-            execute(
-                f"UPDATE lookups_tokenchange SET {change} WHERE id = %(id)s",
-                {"id": tampered.pk, "other_account": make_account().pk},
-            )
-
-    with pytest.raises(CommandError) as failure:
-        verify()
-    message = str(failure.value)
-    assert f"token change id={tampered.pk} (sequence 2)" in message
-    assert "after 1 good rows" in message
-    if change != "swap places":
-        assert "was changed after it settled" in message
-
-
-def test_verify_names_the_row_after_one_that_was_deleted(agent_user, customer_account):
-    rows = [settled(agent_user, customer_account) for _ in range(3)]
-
-    with triggers_off("lookups_tokenchange"):
-        execute("DELETE FROM lookups_tokenchange WHERE id = %s", [rows[1].pk])
-
-    with pytest.raises(CommandError, match="settled rows 2 to 2 are missing") as failure:
-        verify()
-    assert f"token change id={rows[2].pk} (sequence 3) comes where sequence 2" in str(failure.value)
-
-
-def test_verify_notices_the_newest_row_deleted(agent_user, customer_account):
-    rows = [settled(agent_user, customer_account) for _ in range(3)]
-
-    with triggers_off("lookups_tokenchange"):
-        execute("DELETE FROM lookups_tokenchange WHERE id = %s", [rows[2].pk])
-
-    with pytest.raises(CommandError, match="records 3 settled rows, but the chain ends at "):
-        verify()
-
-
-def test_verify_notices_a_row_rehashed_to_match_its_new_content(agent_user, customer_account):
-    rows = [settled(agent_user, customer_account) for _ in range(3)]
-    forged = TokenChange.objects.filter(pk=rows[1].pk).values(*every_field_of(None)).get()
-    forged["error_message"] = "rewritten"
-    forged_hash = chain_hash(forged, sequence=2, previous_hash=rows[0].chain_hash)
-
-    with triggers_off("lookups_tokenchange"):
-        execute(
-            "UPDATE lookups_tokenchange SET error_message = %s, chain_hash = %s WHERE id = %s",
-            ["rewritten", forged_hash, rows[1].pk],
-        )
-
-    with pytest.raises(CommandError, match="does not follow the row before it") as failure:
-        verify()
-    assert f"token change id={rows[2].pk} (sequence 3)" in str(failure.value)
-
-
-def test_verify_holds_the_chain_to_a_recorded_anchor(agent_user, customer_account):
-    rows = [settled(agent_user, customer_account) for _ in range(3)]
-    anchor = f"3:{rows[2].chain_hash}"
-    assert verify("--anchor", anchor).startswith("Checked 3 settled token changes: OK")
-
-    # Someone with the owner's rights removes the newest row and moves the head back to match.
-    with triggers_off("lookups_tokenchange"), triggers_off("lookups_auditchainhead"):
-        execute("DELETE FROM lookups_tokenchange WHERE id = %s", [rows[2].pk])
-        execute(
-            "UPDATE lookups_auditchainhead SET last_sequence = 2, last_hash = %s",
-            [rows[1].chain_hash],
-        )
-
-    assert verify().startswith("Checked 2 settled token changes: OK")
-    with pytest.raises(CommandError, match="recorded sequence 3 is gone"):
-        verify("--anchor", anchor)
-    with pytest.raises(CommandError, match="does not have the hash recorded for it earlier"):
-        verify("--anchor", f"2:{'c' * 64}")
-
-
-def test_verify_refuses_a_malformed_anchor():
-    with pytest.raises(CommandError):
-        verify("--anchor", "three:abc")

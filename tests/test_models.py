@@ -1,15 +1,13 @@
-"""The desk's rules kept by its models: roles, accounts and their search, the audit rows."""
+"""The desk's rules kept by its models: accounts and their search, the audit rows."""
 
 from __future__ import annotations
 
 import threading
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 
-from lookups import roles
 from lookups.models import AuditLogIsAppendOnly, CustomerAccount, Lookup, TokenChange
 from lookups.simulators.demo_data import ORDER_OFFER_CODE
 from tests.fixtures.rows import make_lookup, make_token_change
@@ -18,35 +16,6 @@ from tests.fixtures.rows import make_lookup, make_token_change
 @pytest.fixture
 def token_change(agent_user, customer_account) -> TokenChange:
     return make_token_change(agent_user, customer_account)
-
-
-# --- Roles -------------------------------------------------------------------------------------
-
-
-@pytest.mark.django_db
-def test_migration_creates_each_role_with_its_permissions():
-    made = {
-        group.name: {
-            f"{p.content_type.app_label}.{p.codename}"
-            for p in group.permissions.select_related("content_type")
-        }
-        for group in Group.objects.all()
-    }
-    assert made == {name: set(perms) for name, perms in roles.GROUP_PERMISSIONS.items()}
-
-
-def test_each_fixture_user_holds_exactly_its_roles_permissions(
-    agent_user, auditor_user, manager_user
-):
-    assert agent_user.has_perms(["lookups.look_up_orders", "lookups.link_purchases"])
-    assert not agent_user.has_perm("lookups.view_tokenchange")
-    assert auditor_user.has_perm("lookups.view_tokenchange")
-    assert not auditor_user.has_perm("lookups.link_purchases")
-    assert not auditor_user.has_perm("lookups.export_csv")
-    assert manager_user.has_perms(["lookups.view_reports", "lookups.export_csv"])
-    assert manager_user.has_perm("lookups.look_up_orders")
-    assert not manager_user.has_perm("lookups.link_purchases")
-    assert not manager_user.has_perm("lookups.extend_subscriptions")
 
 
 # --- CustomerAccount ---------------------------------------------------------------------------

@@ -476,7 +476,10 @@ def error_for_response(
         http_status=http_status,
         error_code=code,
         apple_message=message,
-        agent_message=f"The App Store refused the request: {message or 'no reason given'}.",
+        # Apple's own sentence usually ends with a full stop already.
+        agent_message=(
+            f"The App Store refused the request: {message.rstrip('.') or 'no reason given'}."
+        ),
     )
 
 

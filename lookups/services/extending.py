@@ -19,7 +19,6 @@ from django.db import IntegrityError
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from lookups.appstore import AppStoreError, VerificationError
 from lookups.appstore.errors import (
     FamilySharedSubscriptionExtensionIneligibleError,
     SubscriptionExtensionIneligibleError,
@@ -28,7 +27,7 @@ from lookups.models import CustomerAccount, Purchase, SubscriptionExtension
 from lookups.services.apple_actions import ActionRefused, engine
 from lookups.services.apple_actions.extension import KIND as EXTENSION
 from lookups.services.apple_actions.locks import agent_key, locked, purchase_key
-from lookups.services.purchase_picture import current_purchase
+from lookups.services.purchase_picture import purchase_to_act_on
 
 Outcome = SubscriptionExtension.Outcome
 # Apple allows two extensions of one subscription in any 365 days.
@@ -191,7 +190,7 @@ def extend_subscription(agent: User, request: ExtensionRequest) -> SubscriptionE
     earlier = SubscriptionExtension.objects.filter(pk=request.request_id).first()
     if earlier is not None:
         return earlier
-    purchase = _purchase(request.original_transaction_id)
+    purchase = purchase_to_act_on(request.original_transaction_id, ExtensionRefused)
     if not is_subscription(purchase):
         raise ExtensionRefused("Only auto-renewable subscriptions can be extended.")
     locks = (
@@ -291,22 +290,6 @@ def _pending_sentence(pending: SubscriptionExtension | None) -> str:
 def _check_approver(manager: User, extension: SubscriptionExtension) -> None:
     if extension.agent_id == manager.pk:
         raise ExtensionRefused("Someone else must approve your own extension.", status=403)
-
-
-def _purchase(original_transaction_id: str) -> Purchase:
-    try:
-        purchase = current_purchase(original_transaction_id)
-    except AppStoreError as error:
-        raise ExtensionRefused(
-            f"Apple could not be read, so nothing was sent: {error.describe()}", status=502
-        ) from None
-    except VerificationError:
-        raise ExtensionRefused(
-            "Apple's answer could not be verified, so nothing was sent.", status=502
-        ) from None
-    if purchase is None:
-        raise ExtensionRefused("Apple lists no purchase with this ID.", status=404)
-    return purchase
 
 
 def _account_of(purchase: Purchase) -> CustomerAccount | None:

@@ -13,13 +13,12 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError
 
-from lookups.appstore import AppStoreError, VerificationError
 from lookups.appstore.transactions import ProductType
 from lookups.models import Purchase, TransactionFinish
 from lookups.services.apple_actions import ActionRefused, engine
 from lookups.services.apple_actions.locks import locked, transaction_key
 from lookups.services.apple_actions.transaction_finish import KIND as FINISH
-from lookups.services.purchase_picture import current_purchase
+from lookups.services.purchase_picture import purchase_to_act_on
 
 Outcome = TransactionFinish.Outcome
 
@@ -100,18 +99,7 @@ def _refuse_if_finished_or_pending(environment: str, transaction_id: str) -> Non
 
 
 def _consumable(transaction_id: str) -> Purchase:
-    try:
-        purchase = current_purchase(transaction_id)
-    except AppStoreError as error:
-        raise FinishRefused(
-            f"Apple could not be read, so nothing was sent: {error.describe()}", status=502
-        ) from None
-    except VerificationError:
-        raise FinishRefused(
-            "Apple's answer could not be verified, so nothing was sent.", status=502
-        ) from None
-    if purchase is None:
-        raise FinishRefused("Apple lists no purchase with this ID.", status=404)
+    purchase = purchase_to_act_on(transaction_id, FinishRefused)
     if purchase.transaction.type != ProductType.CONSUMABLE:
         raise FinishRefused("Only consumables are finished by hand.", status=400)
     if purchase.is_revoked:

@@ -13,9 +13,10 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from lookups.appstore import RenewalInfo, Transaction
+from lookups.appstore import AppStoreError, RenewalInfo, Transaction, VerificationError
 from lookups.appstore.transactions import ProductType
 from lookups.models import Purchase, TokenChange
+from lookups.services.apple_actions.refusal import ActionRefused
 from lookups.services.apple_reads import latest_transaction_at_apple
 from lookups.services.apps import setup_of
 from lookups.services.clients import current_app
@@ -361,6 +362,27 @@ def current_purchase(original_transaction_id: str) -> Purchase | None:
         return None
     learnt = learn_purchases([latest], source=Purchase.Source.APPLE_READ)
     return learnt.purchases.get(original_transaction_id) or stored_purchase(original_transaction_id)
+
+
+def purchase_to_act_on(original_transaction_id: str, refused: type[ActionRefused]) -> Purchase:
+    """The purchase as Apple shows it now, read before an action on it.
+
+    Raises `refused` (nothing is sent) when Apple can't be read or trusted, or lists no such
+    purchase.
+    """
+    try:
+        purchase = current_purchase(original_transaction_id)
+    except AppStoreError as error:
+        raise refused(
+            f"Apple could not be read, so nothing was sent: {error.describe()}", status=502
+        ) from None
+    except VerificationError:
+        raise refused(
+            "Apple's answer could not be verified, so nothing was sent.", status=502
+        ) from None
+    if purchase is None:
+        raise refused("Apple lists no purchase with this ID.", status=404)
+    return purchase
 
 
 def is_fresh(purchase: Purchase) -> bool:

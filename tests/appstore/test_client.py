@@ -62,6 +62,7 @@ from lookups.simulators.demo_data import (
     LONG_HISTORY_CREDIT_PACKS,
     LONG_HISTORY_FINISHED_CREDIT_PACKS,
     LONG_HISTORY_RENEWALS,
+    LUKAS,
     LUKAS_FINISHED_CONSUMABLES,
     LUKAS_TRANSACTIONS,
     MAYA,
@@ -871,3 +872,10 @@ def test_it_refuses_an_order_lookup_in_sandbox_without_calling_apple(
         client.look_up_order(ORDER_OFFER_CODE)
     assert "Production" in refused.value.describe()
     assert simulator.requests == []
+
+
+def test_finish_transaction(api_client, simulator):
+    assert api_client.finish_transaction(CREDITS_UNFINISHED) is None
+    assert simulator.store.is_finished(CREDITS_UNFINISHED)
+    with pytest.raises(AppTransactionIdNotSupportedError):
+        api_client.finish_transaction(APP_TRANSACTION_IDS[LUKAS])

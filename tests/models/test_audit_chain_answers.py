@@ -15,13 +15,13 @@ from django.utils import timezone
 from lookups.audit_chain import CONSUMPTION_KIND, chain_hash, every_field_of
 from lookups.models import ConsumptionAnswer, RefusedLink, TokenChange, TransferRequest
 from lookups.services.refused_links import record_refusal
+from tests.fixtures.audit_log import execute, head, trigger_names, triggers_off, verify
 from tests.fixtures.rows import (
     make_consumption_answer,
     make_refund_request,
     make_token_change,
     make_transfer_request,
 )
-from tests.test_audit_chain import execute, head, trigger_names, triggers_off, verify
 
 pytestmark = pytest.mark.django_db
 

@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from lookups import audit_chain
 from lookups.models import ConsumptionAnswer, SubscriptionExtension, TokenChange
+from tests.fixtures.audit_log import triggers_off
 from tests.fixtures.database_roles import verify
 from tests.fixtures.rows import (
     make_consumption_answer,
@@ -24,7 +25,6 @@ from tests.fixtures.rows import (
     make_token_change,
     make_transfer_request,
 )
-from tests.test_audit_chain import triggers_off
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from lookups.models import OutageCompensation, TransactionFinish
-from tests.test_audit_chain import execute, verify
+from tests.fixtures.audit_log import execute, verify
 
 pytestmark = pytest.mark.django_db
 

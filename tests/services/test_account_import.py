@@ -12,7 +12,6 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from lookups.management.commands.import_accounts import Command
 from lookups.models import CustomerAccount, TokenChange
 from lookups.services.account_import import UnreadableFile, import_accounts
 
@@ -307,18 +306,6 @@ def test_a_missing_file_is_refused(tmp_path):
         run(tmp_path / "nowhere.csv")
 
 
-@pytest.mark.django_db
-def test_exit_status_is_nonzero_only_when_the_file_cannot_be_read(csv_file, capsys):
-    with_bad_rows = csv_file("external_id,email,name\nc-1,bad,Ann\n", name="bad-rows.csv")
-    Command().run_from_argv(["manage.py", "import_accounts", str(with_bad_rows)])
-
-    not_utf8 = csv_file("external_id,email,name\nc-1,a@example.com,Zoë\n", encoding="latin-1")
-    with pytest.raises(SystemExit) as exited:
-        Command().run_from_argv(["manage.py", "import_accounts", str(not_utf8)])
-    assert exited.value.code == 1
-    assert "CommandError" in capsys.readouterr().err
-
-
 # --- A large file ------------------------------------------------------------------------------
 
 
@@ -359,18 +346,3 @@ def test_a_csv_import_larger_than_the_limit_is_refused_before_anything_is_writte
     with pytest.raises(UnreadableFile, match=r"has more than 50 rows, more than one import takes"):
         import_accounts(path, report_problem=print, report_progress=print, max_rows=50)
     assert not CustomerAccount.objects.exists()
-
-
-@pytest.mark.django_db
-def test_the_import_command_names_its_limits(tmp_path):
-    from django.core.management import CommandError, call_command
-
-    path = tmp_path / "accounts.csv"
-    path.write_text(
-        "external_id,email,name\n"
-        + "".join(f"c-{n},c{n}@example.com,Customer {n}\n" for n in range(20))
-    )
-    with pytest.raises(CommandError, match="more than 10 rows"):
-        call_command("import_accounts", str(path), "--max-rows", "10")
-    call_command("import_accounts", str(path), "--max-rows", "20")
-    assert CustomerAccount.objects.count() == 20

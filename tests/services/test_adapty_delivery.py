@@ -6,10 +6,16 @@ import uuid
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from lookups import tasks
 from lookups.adapty.client import AdaptyClient
-from lookups.models import AdaptyDelivery, TokenChange
-from lookups.services.adapty_delivery import send_to_adapty
+from lookups.models import (
+    AdaptyDelivery,
+    Lookup,
+    TokenChange,
+)
+from lookups.services.adapty_delivery import deliver, send_to_adapty
 from lookups.simulators.demo_data import (
     JAMES,
     LUKAS,
@@ -20,8 +26,12 @@ from lookups.simulators.demo_data import (
     ORDER_REFUNDED,
     PURCHASE_OFFER_CODE,
 )
-from tests.fixtures.pages import link, look_up
-from tests.fixtures.rows import make_lookup, make_token_change
+from tests.fixtures.background_work import MAYA_ORIGINAL, queued
+from tests.fixtures.pages import HTMX, link, look_up
+from tests.fixtures.rows import (
+    make_lookup,
+    make_token_change,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -467,3 +477,92 @@ def test_a_link_superseded_by_a_later_one_is_not_sent_again(
     assert retry(agent_client, first).status_code == 404
     assert not AdaptyDelivery.objects.exists()
     assert adapty.requests == []
+
+
+def test_the_link_page_polls_the_delivery_until_it_settles(
+    agent_client, appstore_settings, queued_adapty, adapty, make_account
+):
+    maya = make_account(external_id="acct-1001", display_name="Maya Patel")
+    assert agent_client.get(reverse("lookups:look_up"), {"order_id": ORDER_OFFER_CODE})
+    lookup = Lookup.objects.get()
+    data = {"account": maya.pk, "ticket_reference": "ZD-1", "request_id": str(uuid.uuid4())}
+
+    response = agent_client.post(
+        reverse("lookups:link", args=[MAYA_ORIGINAL]), {**data, "lookup": lookup.pk}, headers=HTMX
+    )
+
+    change = TokenChange.objects.get()
+    delivery = AdaptyDelivery.objects.get()
+    assert delivery.outcome == AdaptyDelivery.Outcome.QUEUED and adapty.requests == []
+    (task,) = queued(tasks.deliver_to_adapty)
+    assert task.args_kwargs["kwargs"] == {"delivery_id": delivery.pk}
+    status_url = reverse("lookups:link_status", args=[change.pk])
+    assert "Adapty: queued for customer user ID acct-1001" in response.text
+    assert f'hx-get="{status_url}"' in response.text and 'hx-trigger="every 2s"' in response.text
+    assert f'href="{status_url}"' in response.text
+
+    deliver(delivery.pk)
+    polled = agent_client.get(status_url, headers=HTMX)
+
+    assert "Adapty: access granted to customer user ID <strong>acct-1001</strong>" in polled.text
+    assert "hx-trigger" not in polled.text and "<html" not in polled.text
+    whole = agent_client.get(status_url)
+    assert "<html" in whole.text and "Adapty: access granted" in whole.text
+
+
+def test_a_delivery_run_twice_is_sent_once(agent_user, queued_adapty, adapty, linked):
+    delivery = send_to_adapty(agent_user, linked)
+
+    deliver(delivery.pk)
+    deliver(delivery.pk)
+
+    assert len(adapty.requests) == 1
+    assert AdaptyDelivery.objects.get().outcome == AdaptyDelivery.Outcome.SUCCEEDED
+
+
+def test_an_outage_is_sent_again_later_then_left_to_the_agent(
+    agent_user, agent_client, queued_adapty, adapty, linked
+):
+    adapty.inject_fault("server_error", http_status=503, times=9)
+    first = send_to_adapty(agent_user, linked)
+
+    deliver(first.pk)
+
+    failed, second = linked.adapty_deliveries.order_by("pk")
+    assert failed.outcome == AdaptyDelivery.Outcome.FAILED and failed.attempts == 3
+    assert (second.outcome, second.attempt) == (AdaptyDelivery.Outcome.QUEUED, 2)
+    assert second.not_before > timezone.now()
+    (_, retry_task) = queued(tasks.deliver_to_adapty)
+    assert retry_task.run_after == second.not_before
+    page = agent_client.get(reverse("lookups:link_status", args=[linked.pk]), headers=HTMX)
+    assert "attempt 2, not before" in page.text and 'hx-trigger="every 2s"' in page.text
+
+    # Not due yet: a worker that runs it early sends nothing.
+    deliver(second.pk)
+    assert len(adapty.requests) == 3
+
+    for attempt in (2, 3):
+        row = linked.adapty_deliveries.get(attempt=attempt)
+        AdaptyDelivery.objects.filter(pk=row.pk).update(not_before=timezone.now())
+        deliver(row.pk)
+
+    assert list(linked.adapty_deliveries.values_list("attempt", "outcome")) == [
+        (3, "failed"),
+        (2, "failed"),
+        (1, "failed"),
+    ]
+    assert len(adapty.requests) == 9
+    page = agent_client.get(reverse("lookups:link_status", args=[linked.pk]), headers=HTMX)
+    assert "Send to Adapty again" in page.text and "hx-trigger" not in page.text
+
+
+def test_the_retry_button_queues_a_new_first_attempt_once(
+    agent_client, agent_user, queued_adapty, adapty, linked
+):
+    url = reverse("lookups:adapty_retry", args=[linked.pk])
+
+    agent_client.post(url, headers=HTMX)
+    again = agent_client.post(url, headers=HTMX)
+
+    assert again.status_code == 200 and "Adapty: queued" in again.text
+    assert list(linked.adapty_deliveries.values_list("outcome", "attempt")) == [("queued", 1)]

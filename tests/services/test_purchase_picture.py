@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from lookups.appstore import HistoryFilters
 from lookups.models import Purchase, TokenChange
+from lookups.services.apple_actions.refusal import ActionRefused
 from lookups.services.looking_up import look_up_order, transaction_history
 from lookups.services.purchase_picture import (
     AppleStatus,
@@ -21,8 +22,14 @@ from lookups.services.purchase_picture import (
     is_fresh,
     learn_purchases,
     order_subscription_key,
+    purchase_to_act_on,
 )
-from lookups.simulators.demo_data import ORDER_LINKED_IN_APP, ORDER_OFFER_CODE
+from lookups.simulators.demo_data import (
+    ORDER_LINKED_IN_APP,
+    ORDER_OFFER_CODE,
+    PURCHASE_OFFER_CODE,
+    TRANSACTION_NOT_FOUND,
+)
 from tests.fixtures.links import (
     OFFER_CODE_LATEST,
     OFFER_CODE_PURCHASE,
@@ -305,3 +312,36 @@ def test_a_held_picture_is_refreshed_halfway_through_its_freshness(
     look_up_order(agent_user, ORDER_OFFER_CODE)
 
     assert not Purchase.objects.filter(learnt_at__lte=half_stale).exists()
+
+
+# --- Read before an action ----------------------------------------------------------------------
+
+
+def test_an_action_reads_the_purchase_as_apple_shows_it(appstore_settings, simulator):
+    purchase = purchase_to_act_on(PURCHASE_OFFER_CODE, ActionRefused)
+    assert purchase.original_transaction_id == PURCHASE_OFFER_CODE
+
+
+@pytest.mark.parametrize(
+    ("fault", "purchase", "status", "sentence"),
+    [
+        # Apple's own "no such transaction" comes as its error, with its code.
+        (None, TRANSACTION_NOT_FOUND, 502, "Apple could not be read, so nothing was sent: The"),
+        ("internal_error", PURCHASE_OFFER_CODE, 502, "Apple could not be read, so nothing was"),
+        ("untrusted_chain", PURCHASE_OFFER_CODE, 502, "Apple's answer could not be verified"),
+    ],
+)
+def test_an_action_on_a_purchase_apple_cannot_vouch_for_is_refused_in_its_own_words(
+    appstore_settings, simulator, fault, purchase, status, sentence
+):
+    class Refused(ActionRefused):
+        pass
+
+    if fault:
+        simulator.inject_fault(fault, endpoint="history")
+
+    with pytest.raises(Refused) as refused:
+        purchase_to_act_on(purchase, Refused)
+
+    assert refused.value.status == status
+    assert refused.value.message.startswith(sentence)

@@ -3,21 +3,14 @@ input, where each role lands, the admin's audit list, error pages, demo activity
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
 
-from lookups.appstore import Transaction
 from lookups.forms import OrderLookupForm, read_lookup_entry
 from lookups.models import Lookup, Product, TokenChange
-from lookups.services.demo_accounts import create_demo_accounts
-from lookups.services.demo_activity import CUSTOMER_PREFIX, TICKET_PREFIX, create_demo_activity
-from lookups.services.demo_products import DEMO_PRODUCT_NAMES, create_demo_products
 from lookups.simulators.appstore.catalog import PRO_MONTHLY
 from lookups.simulators.demo_data import (
     OFFER_CODE_TRANSACTIONS,
@@ -28,64 +21,13 @@ from lookups.simulators.demo_data import (
     ORDER_REFUNDED,
     PURCHASE_OFFER_CODE,
 )
-from lookups.templatetags.desk import TIMES, price_line, product_name, utc_time
+from lookups.templatetags.desk import TIMES, utc_time
 from tests.fixtures.rows import make_lookup, make_token_change
 
 HTMX = {"HX-Request": "true"}
 
 
-def transaction(**payload) -> Transaction:
-    return Transaction.from_payload({"transactionId": "1", "originalTransactionId": "1", **payload})
-
-
 # --- 1. Product names and prices ----------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("language", "quantity", "price", "currency", "expected"),
-    [
-        ("en-us", 2, 1990, "EUR", f"2 {TIMES} €1.99"),
-        ("de", 2, 1990, "EUR", f"2 {TIMES} 1,99\xa0€"),
-        ("en-us", 1, 1500000, "JPY", "¥1,500"),
-        ("de", 1, 1500000, "JPY", "1.500\xa0¥"),
-        ("en-us", 1, 9990, "USD", "$9.99"),
-        ("en-gb", 1, 7990, "GBP", "£7.99"),
-        ("en-us", 1, 0, "USD", "$0.00"),
-        ("en-us", 3, 4990, "XTS", f"3 {TIMES} XTS4.99"),
-    ],
-)
-def test_a_price_reads_as_the_locale_writes_its_currency(
-    language, quantity, price, currency, expected
-):
-    txn = transaction(quantity=quantity, price=price, currency=currency)
-    with translation.override(language):
-        assert price_line(txn) == expected
-
-
-def test_a_price_without_a_currency_is_still_a_number():
-    with translation.override("en-us"):
-        assert price_line(transaction(price=1990)) == "1.99"
-    assert price_line(transaction()) == ""
-
-
-@pytest.mark.django_db
-def test_the_catalogue_names_products_and_falls_back_to_the_id():
-    Product.objects.create(product_id=PRO_MONTHLY, display_name="Pro, monthly")
-    names = Product.objects.names_for([PRO_MONTHLY, "com.example.unknown", None])
-    assert names == {PRO_MONTHLY: "Pro, monthly"}
-    assert product_name(PRO_MONTHLY, names) == "Pro, monthly"
-    assert product_name("com.example.unknown", names) == "com.example.unknown"
-    assert product_name(None, names) == "Unknown product"
-    assert Product.objects.names_for([]) == {}
-
-
-@pytest.mark.django_db
-def test_demo_products_are_named_once_and_a_renamed_one_keeps_its_name():
-    assert create_demo_products() == len(DEMO_PRODUCT_NAMES)
-    Product.objects.filter(product_id=PRO_MONTHLY).update(display_name="Pro (monthly plan)")
-    create_demo_products()
-    assert Product.objects.count() == len(DEMO_PRODUCT_NAMES)
-    assert Product.objects.get(product_id=PRO_MONTHLY).display_name == "Pro (monthly plan)"
 
 
 def test_an_order_shows_product_names_and_newest_first(agent_client, appstore_settings):
@@ -175,26 +117,6 @@ def test_a_failed_load_more_offers_retry_in_place(agent_client, appstore_setting
 
 
 # --- 5. Input that forgives ---------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("typed", "expected"),
-    [
-        ("mk5t ttvwjh", ("order", "MK5TTTVWJH")),
-        ("2000000815627301", ("transaction", "2000000815627301")),
-        (" 2000 0008 1562 7301 ", ("transaction", "2000000815627301")),
-        ("Order ID: MK5TTTVWJH   Document No.: 164839210571", ("order", "MK5TTTVWJH")),
-        ("ORDER ID MK5TTTVWJH", ("order", "MK5TTTVWJH")),
-        ("https://reportaproblem.apple.com/?orderId=mk5tttvwjh&s=1", ("order", "MK5TTTVWJH")),
-        ("Your order MK5TTTVWJH from 28 Nov 2026", ("order", "MK5TTTVWJH")),
-        ("Transaction ID 2000000815627301", ("transaction", "2000000815627301")),
-        ("Orders MK5TTTVWJH and ML8QRW2ZTN", None),
-        ("12", None),
-        ("your receipt is below", None),
-    ],
-)
-def test_look_up_reads_what_an_agent_pastes(typed, expected):
-    assert read_lookup_entry(typed) == expected
 
 
 def test_a_transaction_id_opens_its_history(agent_client, appstore_settings):
@@ -322,51 +244,6 @@ def test_a_server_error_is_styled_with_a_way_back(production_errors, monkeypatch
 
 
 # --- 9. Demo activity and CSV files -------------------------------------------------------------
-
-
-@pytest.mark.django_db
-def test_demo_activity_is_marked_and_made_once():
-    create_demo_accounts()
-    first = create_demo_activity(days=21)
-    assert first.created and first.lookups > 50 and first.token_changes > 10
-    again = create_demo_activity(days=21)
-    assert not again.created
-    assert Lookup.objects.count() == first.lookups
-    assert TokenChange.objects.count() == first.token_changes
-
-    assert all(
-        order.startswith("DEMO") for order in Lookup.objects.values_list("order_id", flat=True)
-    )
-    assert all(
-        ticket.startswith(TICKET_PREFIX)
-        for ticket in TokenChange.objects.values_list("ticket_reference", flat=True)
-    )
-    assert set(Lookup.objects.values_list("agent__username", flat=True)) <= {
-        "demo-ana",
-        "demo-ben",
-        "demo-chen",
-        "demo-dara",
-    }
-    outcomes = set(Lookup.objects.values_list("outcome", flat=True))
-    assert outcomes == {"found", "not_found", "failed"}
-    assert TokenChange.objects.filter(outcome="failed").exists()
-    assert not TokenChange.objects.filter(outcome="pending").exists()
-    # Links go to the demo's own made-up customers, never to the hand-made ones agents try.
-    linked = set(TokenChange.objects.values_list("account__external_id", flat=True))
-    assert linked and all(external_id.startswith(CUSTOMER_PREFIX) for external_id in linked)
-
-
-@pytest.mark.django_db
-def test_setup_demo_makes_the_activity_and_a_second_run_adds_nothing(settings):
-    settings.DEBUG = True
-    settings.APPSTORE_PRIVATE_KEY = "set"
-    call_command("setup_demo", stdout=io.StringIO())
-    counts = (Lookup.objects.count(), TokenChange.objects.count(), Product.objects.count())
-    output = io.StringIO()
-    call_command("setup_demo", stdout=output)
-    assert counts[0] > 0 and counts[1] > 0 and counts[2] == len(DEMO_PRODUCT_NAMES)
-    assert (Lookup.objects.count(), TokenChange.objects.count(), Product.objects.count()) == counts
-    assert "already there" in output.getvalue() and "marked DEMO" in output.getvalue()
 
 
 def test_a_csv_download_starts_with_a_byte_order_mark_unless_asked_not_to(

@@ -10,9 +10,20 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
-from lookups.models import Lookup, TokenChange
-from tests.fixtures.rows import make_lookup, make_token_change, offer_lookup, settled_change
+from lookups import tasks
+from lookups.models import (
+    Lookup,
+    TokenChange,
+)
+from lookups.services import settling
+from tests.fixtures.rows import (
+    make_lookup,
+    make_token_change,
+    offer_lookup,
+    settled_change,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -297,3 +308,19 @@ def test_dates_far_outside_the_app_stores_years_get_a_message(manager_client, da
     response = manager_client.get(reverse("lookups:reports"), dates)
     assert response.status_code == 200
     assert "Choose dates between" in response.text
+
+
+def test_the_reports_page_counts_waiting_work_and_turns_red_when_it_waits_too_long(
+    manager_client, pending, settings
+):
+    settling.follow_up(pending, first_check_at=timezone.now() - timedelta(minutes=2))
+    tasks.deliver_to_adapty.enqueue(delivery_id=0)
+
+    calm = manager_client.get(reverse("lookups:reports"))
+    DBTaskResult.objects.update(run_after=timezone.now() - timedelta(minutes=30))
+    late = manager_client.get(reverse("lookups:reports"))
+
+    assert "Background work: 2 waiting, oldest 2 minutes." in calm.text
+    assert 'class="background-work"' in calm.text
+    assert "Background work: 2 waiting, oldest 30 minutes" in late.text
+    assert 'class="background-work notice error" role="alert"' in late.text

@@ -11,10 +11,12 @@ Apple's code when Apple's answer is the reason.
 
 Adding a kind
 -------------
-1. The audit row: a `SettledOnceRecord` with `outcome` ("pending" while open), `created_at`
-   and a `settle(outcome, *, error_code, error_message, **extra)` that calls
-   `settle_into_chain` with its hashed fields and its own chain kind (`lookups/audit_chain.py`);
-   a partial unique constraint of one pending row per subject backs the lock.
+1. The audit row: a `SettledOnceRecord` with `outcome` ("pending" while open) and
+   `created_at`, naming its `CHAIN_HASHED_FIELDS`, its own `CHAIN_KIND`
+   (`lookups/audit_chain.py`), its `KIND_NAME` and, where Apple's answer may settle it as more
+   than succeeded or failed, its `SETTLED_OUTCOMES`; `settled_values(outcome, **extra)` returns
+   what else it keeps of Apple's answer (the shared `settle` writes it). A partial unique
+   constraint of one pending row per subject backs the lock.
 2. Its follow-up: an `ActionFollowUp` subclass whose primary key is a one-to-one to the row,
    with `related_name="follow_up"`.
 3. A module here defining `KIND`, an `ActionKind` (see `kind.py`): `name` (stored in queued

@@ -1,19 +1,23 @@
-"""`setup_demo`: the demo logins, customers, products, and the demo activity now or later."""
+"""manage.py setup_demo: the demo logins, customers, product names, and the demo activity once,
+now or later."""
 
 from __future__ import annotations
+
+import io
 
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.contrib.auth.models import User
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.tasks import TaskResultStatus
 from django.test import Client
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
-from lookups.models import CustomerAccount, Lookup
+from lookups.models import CustomerAccount, Lookup, Product, TokenChange
 from lookups.services.demo_accounts import DEMO_USERS
 from lookups.services.demo_activity import ORDER_PREFIX, make_demo_activity
+from lookups.services.demo_products import DEMO_PRODUCT_NAMES
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +68,22 @@ def test_the_activity_later_is_queued_once_and_made_by_the_task():
     assert Lookup.objects.filter(order_id__startswith=ORDER_PREFIX).exists()
     call_command("setup_demo", activity_later=True)
     assert queued.count() == 1
+
+
+def test_setup_demo_makes_the_activity_and_a_second_run_adds_nothing(settings):
+    settings.DEBUG = True
+    settings.APPSTORE_PRIVATE_KEY = "set"
+    call_command("setup_demo", stdout=io.StringIO())
+    counts = (Lookup.objects.count(), TokenChange.objects.count(), Product.objects.count())
+    output = io.StringIO()
+    call_command("setup_demo", stdout=output)
+    assert counts[0] > 0 and counts[1] > 0 and counts[2] == len(DEMO_PRODUCT_NAMES)
+    assert (Lookup.objects.count(), TokenChange.objects.count(), Product.objects.count()) == counts
+    assert "already there" in output.getvalue() and "marked DEMO" in output.getvalue()
+
+
+def test_setup_demo_refuses_outside_local_mode(settings):
+    settings.SUPPORTDESK_LOCAL = False
+    with pytest.raises(CommandError, match="SUPPORTDESK_LOCAL=true"):
+        call_command("setup_demo", stdout=io.StringIO())
+    assert not Lookup.objects.exists()

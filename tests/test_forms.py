@@ -1,4 +1,5 @@
-"""The history and reports filters share one date-range rule, each with its own longest range."""
+"""The desk's forms: what an agent pastes into the lookup box read as they meant it; the history
+and reports filters' one date-range rule, each with its own longest range."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.http import QueryDict
 
-from lookups.forms import HistoryForm, ReportFilterForm
+from lookups.forms import HistoryForm, ReportFilterForm, read_lookup_entry
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +65,23 @@ def test_dates_before_the_app_store_or_over_a_year_ahead_are_refused(errors):
     assert errors(date(2008, 1, 1), date(2008, 1, 1)) == []
     assert errors(latest, latest) == []
     assert errors(latest + timedelta(days=1), latest + timedelta(days=1)) == [message]
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("mk5t ttvwjh", ("order", "MK5TTTVWJH")),
+        ("2000000815627301", ("transaction", "2000000815627301")),
+        (" 2000 0008 1562 7301 ", ("transaction", "2000000815627301")),
+        ("Order ID: MK5TTTVWJH   Document No.: 164839210571", ("order", "MK5TTTVWJH")),
+        ("ORDER ID MK5TTTVWJH", ("order", "MK5TTTVWJH")),
+        ("https://reportaproblem.apple.com/?orderId=mk5tttvwjh&s=1", ("order", "MK5TTTVWJH")),
+        ("Your order MK5TTTVWJH from 28 Nov 2026", ("order", "MK5TTTVWJH")),
+        ("Transaction ID 2000000815627301", ("transaction", "2000000815627301")),
+        ("Orders MK5TTTVWJH and ML8QRW2ZTN", None),
+        ("12", None),
+        ("your receipt is below", None),
+    ],
+)
+def test_look_up_reads_what_an_agent_pastes(typed, expected):
+    assert read_lookup_entry(typed) == expected

@@ -1,0 +1,84 @@
+"""A transaction decoded from Apple's payload: typed fields, values Apple adds later kept, and a
+field of the wrong type refused."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from lookups.appstore.transactions import (
+    DecodingError,
+    OfferType,
+    OwnershipType,
+    ProductType,
+    Transaction,
+)
+
+PAYLOAD = {
+    "transactionId": "2000000815627310",
+    "originalTransactionId": "2000000815627301",
+    "productId": "com.example.pro.monthly",
+    "purchaseDate": 1_764_547_200_000,
+    "type": "Auto-Renewable Subscription",
+    "inAppOwnershipType": "PURCHASED",
+    "offerType": 3,
+    "price": 4990,
+    "currency": "EUR",
+    "quantity": 1,
+    "isUpgraded": False,
+}
+
+
+def test_apples_fields_become_typed_values():
+    transaction = Transaction.from_payload(PAYLOAD)
+
+    assert transaction.purchase_date == datetime(2025, 12, 1, tzinfo=UTC)
+    assert transaction.type is ProductType.AUTO_RENEWABLE and transaction.is_subscription
+    assert transaction.price == Decimal("4.99") and transaction.currency == "EUR"
+    assert transaction.is_offer_code and transaction.offer_type is OfferType.OFFER_CODE
+    assert transaction.can_take_account_token and not transaction.is_revoked
+    assert transaction.expires_date is None and transaction.app_account_token is None
+
+
+def test_a_family_shared_purchase_cannot_take_an_account_token():
+    shared = Transaction.from_payload({**PAYLOAD, "inAppOwnershipType": "FAMILY_SHARED"})
+    assert shared.in_app_ownership_type is OwnershipType.FAMILY_SHARED
+    assert not shared.can_take_account_token
+
+
+def test_values_and_fields_apple_adds_later_are_kept():
+    transaction = Transaction.from_payload(
+        {**PAYLOAD, "type": "Something New", "offerType": 9, "advancedCommerceInfo": {"a": 1}}
+    )
+
+    assert transaction.type == "Something New" and not transaction.is_subscription
+    assert transaction.offer_type == 9 and not transaction.is_offer_code
+    assert transaction.unknown_fields == {"advancedCommerceInfo": {"a": 1}}
+
+
+def test_a_null_field_reads_as_absent():
+    assert Transaction.from_payload({**PAYLOAD, "price": None}).price is None
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("purchaseDate", "yesterday"),
+        ("purchaseDate", 10**20),
+        ("price", True),
+        ("price", float("inf")),
+        ("isUpgraded", "false"),
+        ("productId", ["a"]),
+        ("offerType", 2.5),
+    ],
+)
+def test_a_field_of_the_wrong_type_is_refused_by_name(key, value):
+    with pytest.raises(DecodingError, match=key):
+        Transaction.from_payload({**PAYLOAD, key: value})
+
+
+def test_a_payload_that_is_not_an_object_is_refused():
+    with pytest.raises(DecodingError):
+        Transaction.from_payload(["not", "an", "object"])

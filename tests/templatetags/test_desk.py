@@ -1,0 +1,96 @@
+"""The desk's template filters: prices as the locale writes them, product names, moments and waits
+in words."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone, translation
+
+from lookups.appstore import Transaction
+from lookups.models import Product
+from lookups.simulators.appstore.catalog import PRO_MONTHLY
+from lookups.templatetags.desk import (
+    TIMES,
+    expiration_intent_label,
+    in_minutes,
+    moment,
+    of,
+    price_line,
+    product_name,
+    utc_time,
+)
+
+
+def transaction(**payload) -> Transaction:
+    return Transaction.from_payload({"transactionId": "1", "originalTransactionId": "1", **payload})
+
+
+@pytest.mark.parametrize(
+    ("language", "quantity", "price", "currency", "expected"),
+    [
+        ("en-us", 2, 1990, "EUR", f"2 {TIMES} €1.99"),
+        ("de", 2, 1990, "EUR", f"2 {TIMES} 1,99\xa0€"),
+        ("en-us", 1, 1500000, "JPY", "¥1,500"),
+        ("de", 1, 1500000, "JPY", "1.500\xa0¥"),
+        ("en-us", 1, 9990, "USD", "$9.99"),
+        ("en-gb", 1, 7990, "GBP", "£7.99"),
+        ("en-us", 1, 0, "USD", "$0.00"),
+        ("en-us", 3, 4990, "XTS", f"3 {TIMES} XTS4.99"),
+    ],
+)
+def test_a_price_reads_as_the_locale_writes_its_currency(
+    language, quantity, price, currency, expected
+):
+    txn = transaction(quantity=quantity, price=price, currency=currency)
+    with translation.override(language):
+        assert price_line(txn) == expected
+
+
+def test_a_price_without_a_currency_is_still_a_number():
+    with translation.override("en-us"):
+        assert price_line(transaction(price=1990)) == "1.99"
+    assert price_line(transaction()) == ""
+
+
+@pytest.mark.django_db
+def test_the_catalogue_names_products_and_falls_back_to_the_id():
+    Product.objects.create(product_id=PRO_MONTHLY, display_name="Pro, monthly")
+    names = Product.objects.names_for([PRO_MONTHLY, "com.example.unknown", None])
+    assert names == {PRO_MONTHLY: "Pro, monthly"}
+    assert product_name(PRO_MONTHLY, names) == "Pro, monthly"
+    assert product_name("com.example.unknown", names) == "com.example.unknown"
+    assert product_name(None, names) == "Unknown product"
+    assert Product.objects.names_for([]) == {}
+
+
+@pytest.mark.parametrize(
+    ("wait", "said"),
+    [(timedelta(minutes=15), "15 minutes"), (timedelta(seconds=20), "1 minute"), (None, "a while")],
+)
+def test_a_wait_is_said_in_whole_minutes(wait, said):
+    assert in_minutes(wait) == said
+
+
+def test_an_audit_moment_is_in_utc_to_the_second_and_says_so():
+    moment_in_paris = datetime(2026, 12, 7, 8, 30, 5, tzinfo=ZoneInfo("Europe/Paris"))
+    assert utc_time(moment_in_paris) == "2026-12-07 07:30:05 UTC"
+
+
+def test_a_page_moment_is_in_the_agents_zone_and_names_it():
+    with timezone.override(ZoneInfo("America/New_York")):
+        assert moment(datetime(2026, 12, 7, 12, 0, tzinfo=UTC)) == "2026-12-07 07:00 EST"
+    assert moment(None) == "—"
+
+
+def test_apples_expiration_intent_in_words_and_an_unknown_one_said_as_such():
+    assert expiration_intent_label(1) == "The customer cancelled it"
+    assert expiration_intent_label(9) == "Reason 9, not known to the desk"
+    assert expiration_intent_label(None) == ""
+
+
+def test_one_entry_of_a_views_mapping_or_none():
+    assert of({"2000": "offer"}, "2000") == "offer"
+    assert of(None, "2000") is None
