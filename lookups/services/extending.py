@@ -24,6 +24,7 @@ from lookups.appstore.errors import (
 )
 from lookups.models import CustomerAccount, Purchase, SubscriptionExtension
 from lookups.services.apple_actions import ActionRefused, engine
+from lookups.services.apple_actions.acting_app import refuse_unless_purchase_acted_on
 from lookups.services.apple_actions.extension import KIND as EXTENSION
 from lookups.services.apple_actions.locks import agent_key, locked, purchase_key
 from lookups.services.purchase_picture import current_purchase
@@ -255,6 +256,7 @@ def _check_approver(manager: User, extension: SubscriptionExtension) -> None:
 
 
 def _purchase(original_transaction_id: str) -> Purchase:
+    refuse_unless_purchase_acted_on(original_transaction_id)
     try:
         purchase = current_purchase(original_transaction_id)
     except AppStoreError as error:

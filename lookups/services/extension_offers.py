@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from lookups.models import Purchase
+from lookups.services.apple_actions.acting_app import why_not_acted_on
 from lookups.services.extending import expected_refusals, is_subscription
 
 
@@ -22,6 +23,9 @@ def extension_offers(purchases: Iterable[Purchase | None]) -> dict[str, Extensio
     offers = {}
     for purchase in purchases:
         if purchase is None or not is_subscription(purchase):
+            continue
+        if why := why_not_acted_on(purchase.app, purchase.environment):
+            offers[purchase.original_transaction_id] = ExtensionOffer(can_extend=False, why_not=why)
             continue
         refusals = expected_refusals(purchase)
         offers[purchase.original_transaction_id] = ExtensionOffer(

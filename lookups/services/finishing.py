@@ -17,6 +17,7 @@ from lookups.appstore import AppStoreError, VerificationError
 from lookups.appstore.transactions import ProductType
 from lookups.models import Purchase, TransactionFinish
 from lookups.services.apple_actions import ActionRefused, engine
+from lookups.services.apple_actions.acting_app import refuse_unless_purchase_acted_on
 from lookups.services.apple_actions.locks import locked, transaction_key
 from lookups.services.apple_actions.transaction_finish import KIND as FINISH
 from lookups.services.purchase_picture import current_purchase
@@ -100,6 +101,7 @@ def _refuse_if_finished_or_pending(environment: str, transaction_id: str) -> Non
 
 
 def _consumable(transaction_id: str) -> Purchase:
+    refuse_unless_purchase_acted_on(transaction_id)
     try:
         purchase = current_purchase(transaction_id)
     except AppStoreError as error:
