@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from lookups.models import Purchase
+from lookups.services.apple_actions.acting_app import why_not_acted_on
 from lookups.services.extending import (
     expected_refusals,
     is_subscription,
@@ -31,6 +32,9 @@ def extension_offers(purchases: Iterable[Purchase | None]) -> dict[str, Extensio
     past_year = past_year_extension_counts(subscriptions, now=now)
     offers = {}
     for purchase in subscriptions:
+        if why := why_not_acted_on(purchase.app, purchase.environment):
+            offers[purchase.original_transaction_id] = ExtensionOffer(can_extend=False, why_not=why)
+            continue
         key = (purchase.environment, purchase.original_transaction_id)
         refusals = expected_refusals(purchase, now=now, past_year=past_year.get(key, 0))
         offers[purchase.original_transaction_id] = ExtensionOffer(

@@ -32,6 +32,7 @@ from lookups.models import (
     TransferRequest,
 )
 from lookups.services.apple_actions import ActionRefused, engine
+from lookups.services.apple_actions.acting_app import refuse_unless_purchase_acted_on
 from lookups.services.apple_actions.link import KIND as LINK
 from lookups.services.apple_actions.locks import locked, purchase_key
 from lookups.services.desk_links import current_link, current_links, still_current_links
@@ -167,6 +168,7 @@ def _decide(agent: User, request: LinkRequest) -> TokenChange | TransferRequest 
 
 def purchase_for_link(original_transaction_id: str) -> Purchase:
     """The purchase as Apple shows it now, or a refusal saying why it can't be known."""
+    refuse_unless_purchase_acted_on(original_transaction_id)
     try:
         purchase = current_purchase(original_transaction_id)
     except (

@@ -16,6 +16,7 @@ from django.utils import timezone
 from lookups.appstore import AppStoreError, RenewalInfo, Transaction, VerificationError
 from lookups.appstore.transactions import ProductType
 from lookups.models import Purchase, TokenChange
+from lookups.services.apple_actions.acting_app import refuse_unless_purchase_acted_on
 from lookups.services.apple_actions.refusal import ActionRefused
 from lookups.services.apple_reads import latest_transaction_at_apple
 from lookups.services.apps import setup_of
@@ -368,8 +369,10 @@ def purchase_to_act_on(original_transaction_id: str, refused: type[ActionRefused
     """The purchase as Apple shows it now, read before an action on it.
 
     Raises `refused` (nothing is sent) when Apple can't be read or trusted, or lists no such
-    purchase.
+    purchase; and ActionRefused, before Apple is read, for a purchase of an app or environment
+    the desk does not act for.
     """
+    refuse_unless_purchase_acted_on(original_transaction_id)
     try:
         purchase = current_purchase(original_transaction_id)
     except AppStoreError as error:

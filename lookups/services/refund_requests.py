@@ -38,6 +38,7 @@ from lookups.appstore.client import ConsumptionInformation
 from lookups.appstore.transactions import DecodingError
 from lookups.models import AppStoreNotification, ConsumptionAnswer, CustomerAccount, RefundRequest
 from lookups.services.apple_actions import ActionRefused, engine
+from lookups.services.apple_actions.acting_app import refuse_unless_acted_on
 from lookups.services.apple_actions.consumption_answer import KIND as CONSUMPTION_ANSWER
 from lookups.services.apple_actions.locks import case_key, locked
 from lookups.services.apps import current_app
@@ -200,7 +201,7 @@ def answer_by_policy(refund_request_id: int) -> str:
         return f"refund request {case.pk} missed its deadline"
     try:
         sent = _send(case, Answer(**policy), agent=None)
-    except AnswerRefused as refused:
+    except ActionRefused as refused:
         return f"refund request {case.pk}: {refused.message}"
     return f"refund request {case.pk} answered by the policy: {sent.outcome}"
 
@@ -297,6 +298,7 @@ def _send(
     """
     if earlier := _first_submission(case, request_id):
         return earlier
+    refuse_unless_acted_on(case.app, case.environment)
     try:
         information = ConsumptionInformation(**answer.__dict__)
     except AppStoreError as error:

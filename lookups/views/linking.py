@@ -33,9 +33,9 @@ from lookups.services.adapty_delivery import (
     deliver_unless_granted,
     latest_adapty_delivery,
 )
+from lookups.services.apple_actions import ActionRefused
 from lookups.services.linking import (
     AlreadyLinked,
-    LinkRefused,
     LinkRequest,
     LinkStillBeingSent,
     is_still_being_sent,
@@ -88,7 +88,7 @@ def _add_purchase(context: dict[str, Any], original_transaction_id: str) -> None
     """The purchase as Apple shows it now (fresh picture or a read), and whom it points at."""
     try:
         purchase = purchase_for_link(original_transaction_id)
-    except LinkRefused as refusal:
+    except ActionRefused as refusal:
         context.update(purchase=stored_purchase(original_transaction_id), apple_problem=refusal)
         _add_owner(context, context["purchase"])
         return
@@ -155,11 +155,12 @@ def _submit(request: HtmxHttpRequest, context: dict[str, Any]) -> HttpResponse:
         answer = link_purchase(request.user, link_request)
     except LinkStillBeingSent as still:
         return _outcome(request, context, change=still.change, still_sending=True, status=202)
-    except LinkRefused as refusal:
+    except ActionRefused as refusal:
+        # A link's own refusal, or the engine's (another app's purchase): nothing reached Apple.
         purchase = stored_purchase(original_transaction_id)
         context["purchase"] = purchase
         _add_owner(context, purchase)
-        if refusal.reason == RefusedLink.Reason.NEEDS_CONFIRMATION:
+        if getattr(refusal, "reason", None) == RefusedLink.Reason.NEEDS_CONFIRMATION:
             form.add_error("confirm_relink", refusal.message)
             context.update(form=form, account=data["account"])
             return render_answer(

@@ -13,6 +13,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from lookups.forms import HistoryForm, OrderLookupForm, is_transaction_id
 from lookups.models import Product
+from lookups.services.apple_actions.acting_app import why_not_acted_on
 from lookups.services.extension_offers import extension_offers
 from lookups.services.live import purchase_topic
 from lookups.services.looking_up import (
@@ -69,6 +70,8 @@ def look_up(request: HtmxHttpRequest) -> HttpResponse:
         "purchases": result.by_purchase() if result else [],
         # The link panels (and the outcome just shown in one) survive the refresh.
         "keep_link_panels": refreshing,
+        # Why this app's purchases can't be changed at Apple from here, shown for the buttons.
+        "not_acted_on": why_not_acted_on(shown.app, shown.environment) if shown else "",
     }
     context["product_names"] = _product_names(context["rows"])
     context["extension_offers"] = extension_offers(group.picture for group in context["purchases"])

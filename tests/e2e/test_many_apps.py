@@ -1,5 +1,6 @@
-"""One desk, three apps: an order found in its app among three, Sandbox labelled, and an agent
-limited to one app who never sees or asks the others; in Chromium."""
+"""One desk, three apps: an order found in its app among three (with no action offered at Apple
+but the reason), Sandbox labelled, and an agent limited to one app who never sees or asks the
+others; in Chromium."""
 
 from __future__ import annotations
 
@@ -31,7 +32,15 @@ def test_an_order_is_found_in_its_app_among_three(
     expect(line).to_contain_text("Production")
     expect(line).to_contain_text("Journal (not found)")
     expect(line).to_contain_text(f"{three_apps.demo.name} (not found)")
-    expect(page.locator(f"#txn-{COACH_LATEST}")).to_be_visible()
+    row = page.locator(f"#txn-{COACH_LATEST}")
+    expect(row).to_be_visible()
+    # Actions still call Apple as the desk's own app: the reason stands where the buttons were.
+    expect(row.locator(".why-not-act")).to_have_text(
+        "Coach's purchases can be looked up here but not changed at Apple yet: "
+        "change it in Coach's own tools."
+    )
+    expect(page.get_by_role("link", name="Link to customer")).to_have_count(0)
+    expect(page.get_by_role("link", name="Extend")).to_have_count(0)
     screenshots.take(page, "found-in-coach")
 
 

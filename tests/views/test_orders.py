@@ -7,7 +7,8 @@ import json
 import pytest
 from django.urls import reverse
 
-from lookups.models import Lookup
+from lookups.models import Lookup, TokenChange
+from lookups.simulators.demo_apps import COACH_LATEST, COACH_TRANSACTIONS, ORDER_COACH
 from lookups.simulators.demo_data import (
     LONG_HISTORY_CREDIT_PACKS,
     LONG_HISTORY_RENEWALS,
@@ -18,6 +19,7 @@ from lookups.simulators.demo_data import (
     ORDER_TRANSACTIONS,
     PURCHASE_OFFER_CODE,
 )
+from tests.fixtures.links import post_link
 from tests.fixtures.pages import HTMX, link, look_up
 
 pytestmark = pytest.mark.django_db
@@ -174,3 +176,41 @@ def test_a_name_typed_into_look_up_is_never_sent_to_apple(
     assert "search box" in response.text
     assert simulator.requests == []
     assert Lookup.objects.count() == 0
+
+
+def test_a_coach_order_shows_why_it_is_not_changed_here_instead_of_the_buttons(
+    agent_client, three_apps
+):
+    page = agent_client.get(reverse("lookups:look_up"), {"order_id": ORDER_COACH}).text
+
+    assert f'id="txn-{COACH_LATEST}"' in page
+    assert (
+        "Coach&#x27;s purchases can be looked up here but not changed at Apple yet: "
+        "change it in Coach&#x27;s own tools." in page
+    )
+    assert "Link to customer" not in page
+    assert reverse("lookups:link", args=[COACH_TRANSACTIONS[0]]) not in page
+    assert reverse("lookups:extend", args=[COACH_TRANSACTIONS[0]]) not in page
+
+
+def test_the_acting_apps_order_still_offers_the_link_beside_other_apps(agent_client, three_apps):
+    page = agent_client.get(reverse("lookups:look_up"), {"order_id": ORDER_OFFER_CODE}).text
+
+    assert "Link to customer" in page
+    assert "not changed at Apple yet" not in page
+
+
+def test_a_link_posted_for_a_coach_purchase_is_refused_with_the_reason(
+    agent_client, three_apps, maya, simulator
+):
+    agent_client.get(reverse("lookups:look_up"), {"order_id": ORDER_COACH})
+    asked_before = len(simulator.requests)
+
+    panel = agent_client.get(reverse("lookups:link", args=[COACH_TRANSACTIONS[0]]))
+    response = post_link(agent_client, COACH_TRANSACTIONS[0], maya)
+
+    assert "not changed at Apple yet" in panel.text
+    assert response.status_code == 409
+    assert "Coach&#x27;s purchases can be looked up here" in response.text
+    assert len(simulator.requests) == asked_before
+    assert not TokenChange.objects.exists()

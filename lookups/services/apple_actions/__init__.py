@@ -29,7 +29,9 @@ Adding a kind
    `agent_key(...)` where a per-agent limit applies), check the rules and write the pending
    row; then `engine.perform(KIND, row)` outside the lock. Refuse with `ActionRefused`. A
    resubmitted form gets the row its first submission made (`engine.first_submission`,
-   asked before the rules, under the lock and after a unique-key clash).
+   asked before the rules, under the lock and after a unique-key clash). Before anything else,
+   refuse a subject of another app or environment than the desk's Apple client acts for
+   (`acting_app`): one check and one sentence for every kind, which the pages show too.
 The engine does the rest: follow-up after a timeout, backoff, giving up, the sweep's rescue and
 the command.
 
