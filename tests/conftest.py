@@ -4,6 +4,7 @@ import os
 import threading
 
 import pytest
+from django.conf import global_settings
 from django.core.cache import cache
 from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connection
@@ -45,7 +46,9 @@ def _fast_password_hashes():
     """Production hashes passwords slowly on purpose (PBKDF2, a million rounds): a second or more
     of CPU per sign-in on a busy machine, paid by every browser test's sign-in. The tests check
     who may sign in, not how hard a stolen hash is to crack."""
-    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+    # Hashes made the production way (the demo logins' among them) still check.
+    hashers = ["django.contrib.auth.hashers.MD5PasswordHasher", *global_settings.PASSWORD_HASHERS]
+    with override_settings(PASSWORD_HASHERS=hashers):
         yield
 
 

@@ -395,7 +395,7 @@ def test_a_short_list_is_counted_exactly(auditor_client, two_changes):
 
 def test_the_audit_log_has_no_date_drill_down_scan(auditor_client, two_changes):
     page, queries = changelist_queries(auditor_client)
-    assert not any("DISTINCT" in sql for sql in queries)
+    assert not any(scans_distinct(sql, "lookups_tokenchange") for sql in queries)
     assert "?created_at__gte=" in page  # the date filter is still there
 
 
@@ -429,8 +429,17 @@ def test_the_notification_list_offers_apples_types_without_reading_the_table(
         page = superuser_client.get(reverse("admin:lookups_appstorenotification_changelist"))
 
     assert page.status_code == 200
-    assert not any("DISTINCT" in query["sql"] for query in captured.captured_queries)
+    assert not any(
+        scans_distinct(query["sql"], "lookups_appstorenotification")
+        for query in captured.captured_queries
+    )
     assert "?notification_type=OFFER_REDEEMED" in page.text
+
+
+def scans_distinct(sql: str, table: str) -> bool:
+    """A SELECT DISTINCT over a list's own table: a drill-down or choice list that reads it all.
+    (The user's permissions are read with a DISTINCT of their own, over small tables.)"""
+    return "DISTINCT" in sql and f'FROM "{table}"' in sql
 
 
 def searched(client, model: str, term: str) -> tuple[list, list[str]]:
@@ -516,5 +525,7 @@ def test_the_lookup_list_has_no_date_drill_down_scan(auditor_client, agent_user)
         page = auditor_client.get(reverse("admin:lookups_lookup_changelist"))
 
     assert page.status_code == 200
-    assert not any("DISTINCT" in query["sql"] for query in captured.captured_queries)
+    assert not any(
+        scans_distinct(query["sql"], "lookups_lookup") for query in captured.captured_queries
+    )
     assert "?created_at__gte=" in page.text

@@ -29,6 +29,11 @@ _BY_NAME = {
         "JOIN django_content_type t ON t.id = p.content_type_id"
     ),
     "auth_group": "SELECT name FROM auth_group",
+    # The settings' app, registered when the migration ran.
+    "lookups_app": (
+        "SELECT name, bundle_id, app_apple_id, uses_production, uses_sandbox, issuer_id, key_id, "
+        "private_key_source, follows_settings, rate_limits FROM lookups_app"
+    ),
     "auth_group_permissions": (
         "SELECT g.name, t.app_label, p.codename FROM auth_group_permissions gp "
         "JOIN auth_group g ON g.id = gp.group_id JOIN auth_permission p ON p.id = gp.permission_id "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.conf import global_settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
@@ -41,7 +42,8 @@ def test_setup_demo_makes_everything_now_by_default():
     assert not DBTaskResult.objects.filter(task_path=make_demo_activity.module_path).exists()
 
 
-def test_a_demo_login_signs_in_and_its_quick_hash_becomes_full_strength():
+def test_a_demo_login_signs_in_and_its_quick_hash_becomes_full_strength(settings):
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS  # the production hashers
     call_command("setup_demo", activity_later=True)
     username, password, _, _ = DEMO_USERS[0]
     user = User.objects.get(username=username)
