@@ -30,6 +30,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("appstore_settings", "dem
 def search(page: Page, typed: str, *, shortcut: str = "Control+k") -> None:
     """Go to the box with a shortcut, type, and wait for the answers under it. ("/" is a
     character where the focus is in a field, as on Look up, which focuses its own box.)"""
+    # A page still loading has no shortcut yet, and its own autofocus could take the focus back.
+    page.wait_for_load_state("load")
     page.keyboard.press(shortcut)
     box = page.locator("#search-box-q")
     expect(box).to_be_focused()
