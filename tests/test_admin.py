@@ -388,6 +388,10 @@ def two_changes(agent_user, customer_account) -> None:
 
 
 def test_a_short_list_is_counted_exactly(auditor_client, two_changes):
+    if connection.vendor == "postgresql":
+        # Rows an earlier test rolled back leave pages behind that the planner would count in.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE lookups_tokenchange")
     page, queries = changelist_queries(auditor_client)
     assert "2 token changes" in page
     assert any("COUNT(*)" in sql for sql in queries)
