@@ -66,6 +66,7 @@ def prepare(agents: int) -> list[str]:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.contrib.auth.models import Group, User
     from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
@@ -82,7 +83,8 @@ def prepare(agents: int) -> list[str]:
         group.user_set.add(user)
         session = SessionStore()
         session["_auth_user_id"] = str(user.pk)
-        session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+        # As a real sign-in records it: the backend that checks passwords.
+        session["_auth_user_backend"] = settings.AUTHENTICATION_BACKENDS[-1]
         session["_auth_user_hash"] = user.get_session_auth_hash()
         session.create()
         keys.append(session.session_key)
