@@ -363,6 +363,8 @@ class TokenChange(SettledOnceRecord):
     account = models.ForeignKey(CustomerAccount, models.PROTECT, related_name="token_changes")
     original_transaction_id = models.CharField(max_length=64, db_index=True)
     product_id = models.CharField(max_length=200)
+    # The app the purchase belongs to; null for rows written before apps were registered.
+    app = models.ForeignKey("App", models.PROTECT, null=True, blank=True, related_name="+")
     environment = models.CharField(max_length=16)
     order_id = models.CharField(max_length=32, blank=True)
     token_before = models.UUIDField(null=True, blank=True)
@@ -844,6 +846,8 @@ class RefusedLink(models.Model):
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="refused_links"
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The app the purchase belongs to; null for rows written before apps were registered.
+    app = models.ForeignKey("App", models.PROTECT, null=True, blank=True, related_name="+")
     environment = models.CharField(max_length=16)
     original_transaction_id = models.CharField(max_length=64, db_index=True)
     # The customer the purchase was to be linked to, when the form named one that exists.
@@ -896,6 +900,8 @@ class TransferRequest(models.Model):
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="transfer_requests"
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The app the purchase belongs to; null for rows written before apps were registered.
+    app = models.ForeignKey("App", models.PROTECT, null=True, blank=True, related_name="+")
     environment = models.CharField(max_length=16)
     original_transaction_id = models.CharField(max_length=64, db_index=True)
     product_id = models.CharField(max_length=200, blank=True)
@@ -1131,6 +1137,8 @@ class SubscriptionExtension(SettledOnceRecord):
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="subscription_extensions"
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The app the purchase belongs to; null for rows written before apps were registered.
+    app = models.ForeignKey("App", models.PROTECT, null=True, blank=True, related_name="+")
     environment = models.CharField(max_length=16)
     original_transaction_id = models.CharField(max_length=64, db_index=True)
     product_id = models.CharField(max_length=200, blank=True)
@@ -1332,6 +1340,8 @@ class ConsumptionAnswer(SettledOnceRecord):
 
     refund_request = models.ForeignKey(RefundRequest, models.PROTECT, related_name="answers")
     # What Apple was told about, copied from the case so the audited row says it by itself.
+    # The app the purchase belongs to; null for rows written before apps were registered.
+    app = models.ForeignKey("App", models.PROTECT, null=True, blank=True, related_name="+")
     environment = models.CharField(max_length=16, default="")
     transaction_id = models.CharField(max_length=64, default="")
     answered_by = models.ForeignKey(
@@ -1612,6 +1622,8 @@ class OutageCompensation(SettledOnceRecord):
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="outage_compensations"
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The app the purchase belongs to; null for rows written before apps were registered.
+    app = models.ForeignKey("App", models.PROTECT, null=True, blank=True, related_name="+")
     environment = models.CharField(max_length=16)
     product_id = models.CharField(max_length=200)
     # ISO 3166 alpha-3 codes, comma-joined; empty for every storefront.
@@ -1757,6 +1769,8 @@ class TransactionFinish(SettledOnceRecord):
     # The agent's username as it was when the row settled, in its hash.
     agent_username = models.CharField(max_length=150, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The app the purchase belongs to; null for rows written before apps were registered.
+    app = models.ForeignKey("App", models.PROTECT, null=True, blank=True, related_name="+")
     environment = models.CharField(max_length=16)
     transaction_id = models.CharField(max_length=64, db_index=True)
     original_transaction_id = models.CharField(max_length=64)
