@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models, router, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.fields.json import KT
 from django.db.models.functions import Upper
 from django.utils import timezone
@@ -102,10 +102,14 @@ class CustomerAccount(models.Model):
 
 
 class AppQuerySet(models.QuerySet):
-    def visible_to(self, user) -> AppQuerySet:
-        """The apps this user may see: those naming them, or every app when none does."""
-        limited = self.filter(limited_agents=user)
-        return limited if limited.exists() else self
+    def marked_for(self, user) -> AppQuerySet:
+        """Every app, each with `names_agent`: whether it names this user among its agents.
+
+        A user named on any app sees only the apps naming them, the others every app: one
+        query tells which (read on every lookup).
+        """
+        naming = App.limited_agents.through.objects.filter(app=OuterRef("pk"), user=user.pk)
+        return self.annotate(names_agent=Exists(naming))
 
 
 class App(models.Model):

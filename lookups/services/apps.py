@@ -109,9 +109,13 @@ def desk_apps() -> list[App]:
 
 
 def apps_for(user) -> list[App]:
-    """The apps this user may see: all of them, unless some apps name the user."""
-    desk_apps()
-    return list(App.objects.visible_to(user))
+    """The apps this user may see: all of them, unless some apps name the user.
+
+    Read on every lookup and history page: one query (a desk with no app registered yet makes
+    the settings' app first, which names no one).
+    """
+    apps = list(App.objects.marked_for(user)) or desk_apps()
+    return [app for app in apps if getattr(app, "names_agent", False)] or apps
 
 
 def environments_of(app: App) -> tuple[str, ...]:

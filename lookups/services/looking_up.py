@@ -248,8 +248,12 @@ def look_up_order(
         _save(record, [], started, unsaved=unsaved)
         return LookupResult(lookup=record)
 
-    status_read = status_read or _start_status_read(answer.signed_transactions)
-    rows = _verify_and_annotate(answer.signed_transactions, owner_from_latest=True)
+    signed = list(answer.signed_transactions)
+    if status_read is None:
+        decoded, status_read = _decode_starting_status_read(signed)
+    else:
+        decoded = decode_transactions(signed)
+    rows = _annotated(decoded, owner_from_latest=True)
     latest = latest_by_purchase(_verified(rows))
     if seen is not None and seen not in latest:
         # What the desk remembered is not this order's: ask with one of its own.
@@ -273,21 +277,29 @@ def look_up_order(
     )
 
 
-def _start_status_read(signed_transactions: Iterable[str]) -> Future[StatusRead] | None:
-    """Start Get All Subscription Statuses if the order holds a subscription that verifies.
+def _decode_starting_status_read(
+    signed: list[str],
+) -> tuple[list[Transaction | VerificationError], Future[StatusRead] | None]:
+    """Every transaction verified and decoded, Get All Subscription Statuses started as soon as
+    one verified subscription is among them (its answer names every subscription of the
+    customer, so one ID is enough), to run beside the verification of the rest.
 
-    Its answer names every subscription of the customer, so one verified subscription's ID is
-    enough to ask with.
+    Each transaction is verified once: those before the first subscription one by one, the rest
+    together.
     """
     verifier = transaction_verifier()
-    for signed in signed_transactions:
+    decoded: list[Transaction | VerificationError] = []
+    for n, item in enumerate(signed):
         try:
-            txn = verifier.decode_transaction(signed)
-        except VerificationError:
+            txn = verifier.decode_transaction(item)
+        except VerificationError as error:
+            decoded.append(error)
             continue
+        decoded.append(txn)
         if txn.is_subscription and txn.original_transaction_id:
-            return read_statuses_in_background(txn.original_transaction_id)
-    return None
+            status_read = read_statuses_in_background(txn.original_transaction_id)
+            return decoded + decode_transactions(signed[n + 1 :]), status_read
+    return decoded, None
 
 
 def history_in_apps(agent, transaction_id: str, **options) -> AppLookup:
@@ -444,16 +456,20 @@ def _verified(rows: list[TransactionRow]) -> list[Transaction]:
     return [row.transaction for row in rows if row.transaction is not None]
 
 
-def _verify_and_annotate(
-    signed_transactions: Iterable[str], *, owner_from_latest: bool = False
+def _verify_and_annotate(signed_transactions: Iterable[str]) -> list[TransactionRow]:
+    """Verify and decode each transaction, and name the customer its token points to."""
+    return _annotated(decode_transactions(list(signed_transactions)), owner_from_latest=False)
+
+
+def _annotated(
+    decoded: list[Transaction | VerificationError], *, owner_from_latest: bool
 ) -> list[TransactionRow]:
-    """Verify and decode each transaction, and name the customer its token points to.
+    """Rows of transactions already verified (or refused), each naming its token's customer.
 
     With `owner_from_latest` (an order, where every transaction of a purchase is shown), each
     row names the customer of its purchase's newest transaction: Apple sets a token on the
     purchase's current transaction only, and that is whose the purchase is.
     """
-    decoded = decode_transactions(list(signed_transactions))
     verified = [item for item in decoded if isinstance(item, Transaction)]
     tokens = {txn.app_account_token for txn in verified if is_uuid(txn.app_account_token)}
     # Most purchases carry no token; building even an empty query costs more than verifying one.

@@ -152,12 +152,21 @@ def learn_purchases(
 
 
 def _stored(environment: str, original_ids: list[str]) -> dict[str, Purchase]:
-    return {
-        purchase.original_transaction_id: purchase
-        for purchase in Purchase.objects.filter(
-            environment=environment, original_transaction_id__in=original_ids
-        )
-    }
+    return _by_original_id(
+        Purchase.objects.filter(environment=environment, original_transaction_id__in=original_ids)
+    )
+
+
+def _by_original_id(purchases: Iterable[Purchase]) -> dict[str, Purchase]:
+    """The purchases by original transaction ID; those of the app being served hold its row, so
+    a page reading `purchase.app` (the lookup's extension offers) asks no query of its own."""
+    app = current_app()[0]
+    found = {}
+    for purchase in purchases:
+        if app is not None and purchase.app_id == app.pk:
+            purchase.app = app
+        found[purchase.original_transaction_id] = purchase
+    return found
 
 
 def _all_held(
@@ -227,14 +236,11 @@ def _locked(environment: str, original_ids: list[str]) -> dict[str, Purchase]:
     """The stored purchases among these, locked until the transaction ends (PostgreSQL; SQLite
     has one writer at a time anyway), in one order, so a notification applied at the same
     moment waits instead of being overwritten."""
-    return {
-        purchase.original_transaction_id: purchase
-        for purchase in Purchase.objects.filter(
-            environment=environment, original_transaction_id__in=original_ids
-        )
+    return _by_original_id(
+        Purchase.objects.filter(environment=environment, original_transaction_id__in=original_ids)
         .order_by("original_transaction_id")
         .select_for_update()
-    }
+    )
 
 
 def _take(

@@ -81,3 +81,16 @@ def test_each_app_has_its_own_rate_budget(settings):
     assert apps.rate_limits_for(setup_of(second), "Production")["lookup"] == 3
     assert apps.rate_limits_for(setup_of(first), "Production")["lookup"] == 10
     assert apps.rate_limits_for(setup_of(first), "Sandbox")["lookup"] == 1
+
+
+def test_which_apps_an_agent_sees_is_told_by_one_query(
+    agent_user, manager_user, django_assert_num_queries
+):
+    first = desk_apps()[0]
+    second = App.objects.create(name="Second", bundle_id="com.example.second")
+    second.limited_agents.add(agent_user)
+
+    with django_assert_num_queries(1):
+        assert apps_for(agent_user) == [second]
+    with django_assert_num_queries(1):
+        assert set(apps_for(manager_user)) == {first, second}

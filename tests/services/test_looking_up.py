@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from lookups.appstore import HistoryFilters
+from lookups.appstore import HistoryFilters, TransactionVerifier
 from lookups.models import Lookup
 from lookups.services.looking_up import (
     history_in_apps,
@@ -133,3 +133,32 @@ def test_a_transaction_signed_by_a_stranger_is_flagged_and_the_rest_shown(agent_
 
     assert result.unverified_count == 1 and result.unverified_rows[0].problem
     assert len(result.rows) == len(ids)
+
+
+@pytest.mark.usefixtures("appstore_settings")
+def test_every_signed_transaction_of_an_order_is_verified_once(agent_user, simulator, monkeypatch):
+    verified: list[str] = []
+    decode = TransactionVerifier.decode_transaction
+
+    def counted(verifier, signed):
+        verified.append(signed)
+        return decode(verifier, signed)
+
+    monkeypatch.setattr(TransactionVerifier, "decode_transaction", counted)
+    [asked] = look_up_order_in_apps(agent_user, ORDER_OFFER_CODE)
+
+    ids = simulator.order_transaction_ids(ORDER_OFFER_CODE)
+    assert {row.transaction.transaction_id for row in asked.result.rows} == set(ids)
+    # The order's tokens once each (the status read's own tokens are Apple's other answer).
+    assert len(verified) == len(set(verified)) >= len(ids)
+    assert asked.result.purchases[PURCHASE_OFFER_CODE].status is not None
+
+
+@pytest.mark.usefixtures("appstore_settings")
+def test_the_orders_purchases_carry_their_app(agent_user, simulator, django_assert_num_queries):
+    [asked] = look_up_order_in_apps(agent_user, ORDER_OFFER_CODE)
+    [asked] = look_up_order_in_apps(agent_user, ORDER_OFFER_CODE)  # the picture held already
+
+    purchase = asked.result.purchases[PURCHASE_OFFER_CODE]
+    with django_assert_num_queries(0):
+        assert purchase.app == asked.app
