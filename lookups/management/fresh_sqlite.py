@@ -6,6 +6,10 @@ after each operation); loading their result costs milliseconds. `serve_demo --pr
 has no row in django_migrations (one made after the file was written, on any database).
 `manage.py write_fresh_sqlite` writes the file again; tests/management/test_fresh_sqlite.py
 builds a database both ways and compares them. PostgreSQL is never loaded into.
+
+The file is the same on every machine: the settings' app (migration 0200 writes it from the
+`APPSTORE_*` settings, its key's path among them) is left out, and written from this machine's
+settings in the same transaction as the load.
 """
 
 from __future__ import annotations
@@ -25,8 +29,15 @@ from django.conf import settings
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
+from django.utils import timezone
 
 SNAPSHOT = Path(__file__).with_name("fresh_sqlite.sql")
+# The one row the migrations write from this machine's settings: the settings' app, which names
+# where its key is. The file holds none of it (nor its id's counter); loading writes it afresh.
+_MACHINE_LOCAL = re.compile(
+    r"""^INSERT INTO "(lookups_app"|sqlite_sequence" VALUES\('lookups_app')"""
+)
+_SETTINGS_APP_MIGRATION = "lookups.migrations.0200_registered_apps"
 # A migration row's `applied` becomes the moment the file is loaded, as if migrated then.
 _APPLIED = re.compile(r"""^(INSERT INTO "django_migrations" VALUES\(.*),'[^']*'\);$""")
 _NOW = "strftime('%Y-%m-%d %H:%M:%f','now')"
@@ -40,13 +51,38 @@ def load_if_empty(connection: BaseDatabaseWrapper, snapshot: Path = SNAPSHOT) ->
         return False
     connection.ensure_connection()
     raw = connection.connection
+    script = snapshot.read_text()
+    if not script.rstrip().endswith("COMMIT;"):
+        raise sqlite3.DatabaseError(f"{snapshot} does not end its transaction")
     try:
-        raw.executescript(snapshot.read_text())  # its own BEGIN ... COMMIT: all or nothing
+        # Its own BEGIN; the settings' app joins the transaction before its COMMIT: all or nothing.
+        raw.executescript(script.rstrip().removesuffix("COMMIT;"))
+        _register_the_settings_app(raw)
+        raw.execute("COMMIT")
     except sqlite3.Error:
         if raw.in_transaction:
             raw.rollback()
         raise
     return True
+
+
+def _register_the_settings_app(raw: sqlite3.Connection) -> None:
+    """The settings' app as migration 0200 registers it, from this machine's settings, if the
+    file holds that migration (else `migrate` runs it after loading)."""
+    recorded = raw.execute(
+        "SELECT 1 FROM django_migrations WHERE app = 'lookups' AND name = ?",
+        [_SETTINGS_APP_MIGRATION.rpartition(".")[2]],
+    ).fetchone()
+    if recorded is None or raw.execute("SELECT 1 FROM lookups_app").fetchone():
+        return
+    row = {
+        **importlib.import_module(_SETTINGS_APP_MIGRATION).the_settings_app(),
+        "rate_limits": "{}",
+        "created_at": timezone.now().strftime("%Y-%m-%d %H:%M:%S.%f"),
+    }
+    columns = ", ".join(f'"{column}"' for column in row)
+    places = ", ".join("?" for _ in row)
+    raw.execute(f"INSERT INTO lookups_app ({columns}) VALUES ({places})", list(row.values()))  # noqa: S608
 
 
 def migrations_to_apply(connection: BaseDatabaseWrapper) -> set[tuple[str, str]]:
@@ -76,7 +112,11 @@ def migrations_to_apply(connection: BaseDatabaseWrapper) -> set[tuple[str, str]]
 def dump(path: Path) -> str:
     """The SQL that makes the SQLite database at `path` again: tables, rows, indexes, triggers."""
     with closing(sqlite3.connect(path)) as database:
-        statements = [_APPLIED.sub(rf"\1,{_NOW});", line) for line in database.iterdump()]
+        statements = [
+            _APPLIED.sub(rf"\1,{_NOW});", line)
+            for line in database.iterdump()
+            if not _MACHINE_LOCAL.match(line)
+        ]
     # Every table before any row, so a row never names a table that isn't there yet (Django's
     # connection checks foreign keys).
     begin, *rest = statements

@@ -11,22 +11,31 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def the_settings_app() -> dict:
+    """The row of the settings' app, as this machine's `APPSTORE_*` settings name it.
+
+    It holds machine-local values (the key's path): `fresh_sqlite` keeps it out of the snapshot
+    and writes it with these same values where the snapshot is loaded.
+    """
+    environment = settings.APPSTORE_ENVIRONMENT
+    return {
+        "name": settings.APPSTORE_BUNDLE_ID or "The desk's app",
+        "bundle_id": settings.APPSTORE_BUNDLE_ID or "unnamed",
+        "app_apple_id": settings.APPSTORE_APP_APPLE_ID,
+        "uses_production": environment == "Production",
+        "uses_sandbox": environment == "Sandbox",
+        "issuer_id": settings.APPSTORE_ISSUER_ID,
+        "key_id": settings.APPSTORE_KEY_ID,
+        "private_key_source": settings.APPSTORE_PRIVATE_KEY_PATH or "APPSTORE_PRIVATE_KEY",
+        "follows_settings": True,
+    }
+
+
 def register_the_settings_app(apps, schema_editor) -> None:
     App = apps.get_model("lookups", "App")
     if App.objects.using(schema_editor.connection.alias).exists():
         return
-    environment = settings.APPSTORE_ENVIRONMENT
-    App.objects.using(schema_editor.connection.alias).create(
-        name=settings.APPSTORE_BUNDLE_ID or "The desk's app",
-        bundle_id=settings.APPSTORE_BUNDLE_ID or "unnamed",
-        app_apple_id=settings.APPSTORE_APP_APPLE_ID,
-        uses_production=environment == "Production",
-        uses_sandbox=environment == "Sandbox",
-        issuer_id=settings.APPSTORE_ISSUER_ID,
-        key_id=settings.APPSTORE_KEY_ID,
-        private_key_source=settings.APPSTORE_PRIVATE_KEY_PATH or "APPSTORE_PRIVATE_KEY",
-        follows_settings=True,
-    )
+    App.objects.using(schema_editor.connection.alias).create(**the_settings_app())
 
 
 class Migration(migrations.Migration):

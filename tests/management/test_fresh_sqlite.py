@@ -18,7 +18,7 @@ from lookups.management.fresh_sqlite import (
     migrations_to_apply,
 )
 
-LAST = "0120_managers_read_orders_and_customers"
+LAST = "0342_action_rows_name_their_app"
 _IN_LIST = re.compile(r"IN \(([^()]*)\)")
 # Rows whose ids depend on the order things were made in: compared by what they name.
 _BY_NAME = {
@@ -141,3 +141,62 @@ def test_a_file_that_fails_halfway_leaves_the_database_empty(tmp_path, sqlite_co
     with pytest.raises(sqlite3.Error):
         load_if_empty(fresh, broken)
     assert fresh.introspection.table_names() == []
+
+
+def test_the_file_holds_nothing_of_the_machine_it_was_written_on(
+    tmp_path, sqlite_connection, settings
+):
+    """The settings' app (its key's path) is written where the file is loaded, from the settings
+    there, in the same transaction."""
+    snapshot = SNAPSHOT.read_text()
+    assert 'INSERT INTO "lookups_app"' not in snapshot
+    assert "VALUES('lookups_app'" not in snapshot
+    assert ("lookups", "0200_registered_apps") not in migrations_to_apply_after_loading(
+        tmp_path / "probe.sqlite3", sqlite_connection
+    )
+
+    settings.APPSTORE_PRIVATE_KEY_PATH = str(tmp_path / "here" / "AuthKey.p8")
+    settings.APPSTORE_BUNDLE_ID = "com.example.here"
+    settings.APPSTORE_ENVIRONMENT = "Sandbox"
+    fresh = sqlite_connection(tmp_path / "new.sqlite3")
+    assert load_if_empty(fresh)
+    with closing(sqlite3.connect(tmp_path / "new.sqlite3")) as loaded:
+        apps = loaded.execute(
+            "SELECT id, name, bundle_id, private_key_source, uses_production, uses_sandbox, "
+            "follows_settings, rate_limits FROM lookups_app"
+        ).fetchall()
+    assert apps == [
+        (
+            1,
+            "com.example.here",
+            "com.example.here",
+            str(tmp_path / "here" / "AuthKey.p8"),
+            0,
+            1,
+            1,
+            "{}",
+        )
+    ]
+
+
+def test_a_file_from_before_the_apps_were_registered_leaves_the_app_to_its_migration(
+    tmp_path, sqlite_connection
+):
+    older = tmp_path / "older.sql"
+    older.write_text(
+        "BEGIN TRANSACTION;\n"
+        'CREATE TABLE "django_migrations" ("id" integer PRIMARY KEY, "app" varchar(255), '
+        '"name" varchar(255), "applied" datetime);\n'
+        "INSERT INTO \"django_migrations\" VALUES(1,'lookups','0120_managers_read_orders',"
+        "'2026-01-01');\n"
+        "COMMIT;\n"
+    )
+    fresh = sqlite_connection(tmp_path / "new.sqlite3")
+    assert load_if_empty(fresh, older)
+    assert ("lookups", "0200_registered_apps") in migrations_to_apply(fresh)
+
+
+def migrations_to_apply_after_loading(path: Path, sqlite_connection) -> set[tuple[str, str]]:
+    fresh = sqlite_connection(path)
+    load_if_empty(fresh)
+    return migrations_to_apply(fresh)
