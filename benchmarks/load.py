@@ -503,6 +503,11 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--redis-db", type=int, default=11)
     parser.add_argument(
+        "--database-prefix",
+        default="supportdesk_load",
+        help="the run's PostgreSQL database is named PREFIX_<pid>, created and dropped by the run",
+    )
+    parser.add_argument(
         "--port", type=int, default=0, help="gunicorn's port, the simulator's the next (free ones)"
     )
     parser.add_argument(
@@ -519,7 +524,7 @@ def main() -> None:
     cache = redis.Redis(host="127.0.0.1", port=6379, db=args.redis_db)
     if cache.dbsize():
         raise SystemExit(f"Redis database {args.redis_db} is not empty: choose another --redis-db")
-    database = f"supportdesk_load_{os.getpid()}"
+    database = f"{args.database_prefix}_{os.getpid()}"
     admin = psycopg.connect(f"{args.postgres}/postgres", autocommit=True)
     admin.execute(f'CREATE DATABASE "{database}"')
     Desk.password = secrets.token_urlsafe(16)
