@@ -262,14 +262,13 @@ def look_up_order(
     status = status_read.result() if status_read is not None else StatusRead([])
     record.outcome = Lookup.Outcome.FOUND if answer.found else Lookup.Outcome.NOT_FOUND
     # The picture and the record of what the agent was shown: committed together, once.
-    with transaction.atomic():
-        learnt = learn_purchases(
-            latest.values(),
-            source=Purchase.Source.LOOKUP,
-            order_id=order_id,
-            statuses=[*one_time_statuses(latest.values()), *status.states],
-        )
-        _save(record, rows, started)
+    learnt = learn_purchases(
+        latest.values(),
+        source=Purchase.Source.LOOKUP,
+        order_id=order_id,
+        statuses=[*one_time_statuses(latest.values()), *status.states],
+        along=lambda: _save(record, rows, started),
+    )
     # Apple's status read names the customer's other subscriptions too: only this order's show.
     purchases = {key: learnt.purchases[key] for key in latest if key in learnt.purchases}
     return LookupResult(
@@ -405,9 +404,11 @@ def transaction_history(
 
     rows = _verify_and_annotate(page.signed_transactions)
     record.outcome = Lookup.Outcome.FOUND
-    with transaction.atomic():
-        learnt = learn_purchases(_verified(rows), source=Purchase.Source.HISTORY)
-        _save(record, rows, started)
+    learnt = learn_purchases(
+        _verified(rows),
+        source=Purchase.Source.HISTORY,
+        along=lambda: _save(record, rows, started),
+    )
     rows = _owned_as_pictured(rows, learnt.purchases)
     return LookupResult(lookup=record, rows=rows, revision=page.revision, has_more=page.has_more)
 

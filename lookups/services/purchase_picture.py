@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -69,13 +69,13 @@ class Learnt:
     statuses_written: frozenset[str] = frozenset()
 
 
-@transaction.atomic(savepoint=False)
 def learn_purchases(
     transactions: Iterable[Transaction],
     *,
     source: str,
     order_id: str = "",
     statuses: Iterable[AppleStatus] = (),
+    along: Callable[[], None] | None = None,
 ) -> Learnt:
     """Update the picture of every purchase among these verified transactions, and write each
     status onto its purchase (one the desk doesn't know yet, and not among the transactions,
@@ -85,22 +85,55 @@ def learn_purchases(
     replace a newer transaction already known, and a status signed before the one the desk
     holds is ignored. The purchases are read locked, new ones stored first; then one write for
     each kind of change (transaction, status, both), whatever the number of purchases.
+
+    `along` writes what goes with the picture (the lookup's record): in the picture's
+    transaction when the picture changes; alone when the desk held all of it already, as most
+    lookups find, so that a lookup's one write is one statement, without BEGIN and COMMIT.
     """
     latest = latest_by_purchase(transactions)
     statuses = {status.original_transaction_id: status for status in statuses}
+    held = _held(latest, statuses, source=source, order_id=order_id)
+    if held is not None:
+        if along is not None:
+            along()
+        return held
+    with transaction.atomic(savepoint=False):
+        learnt = _learn(latest, statuses, source=source, order_id=order_id)
+        if along is not None:
+            along()
+    return learnt
+
+
+def _held(
+    latest: dict[str, Transaction],
+    statuses: dict[str, AppleStatus],
+    *,
+    source: str,
+    order_id: str,
+) -> Learnt | None:
+    """What was learnt, when the picture held all of it already (nothing to write); else None."""
     if not latest and not statuses:
         return Learnt({})
     if order_id:
         _remember_order_subscription(order_id, latest)
-    environment = current_app()[1]
-    now = timezone.now()
     # Most lookups tell the desk what it holds already: then nothing is locked or written, so
     # agents looking up the same order don't queue behind each other's row locks. (A
     # notification or a read of a stale picture nearly always brings news: no extra read.)
-    if source in _OFTEN_HELD:
-        stored = _stored(environment, [*latest, *statuses])
-        if held := _all_held(stored, latest, statuses, order_id=order_id, source=source, now=now):
-            return held
+    if source not in _OFTEN_HELD:
+        return None
+    stored = _stored(current_app()[1], [*latest, *statuses])
+    return _all_held(stored, latest, statuses, order_id=order_id, source=source, now=timezone.now())
+
+
+def _learn(
+    latest: dict[str, Transaction],
+    statuses: dict[str, AppleStatus],
+    *,
+    source: str,
+    order_id: str,
+) -> Learnt:
+    environment = current_app()[1]
+    now = timezone.now()
     known = _locked(environment, [*latest, *statuses])
     if new := sorted(key for key in latest if key not in known):
         # Stored first (a row another writer stored meanwhile is kept), then locked like the

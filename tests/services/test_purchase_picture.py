@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lookups.appstore import HistoryFilters
-from lookups.models import Purchase, TokenChange
+from lookups.models import Lookup, Purchase, TokenChange
 from lookups.services.apple_actions.refusal import ActionRefused
 from lookups.services.looking_up import look_up_order, transaction_history
 from lookups.services.purchase_picture import (
@@ -345,3 +345,27 @@ def test_an_action_on_a_purchase_apple_cannot_vouch_for_is_refused_in_its_own_wo
 
     assert refused.value.status == status
     assert refused.value.message.startswith(sentence)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lookup_writes_its_record_with_the_picture_and_alone_when_the_picture_held_it(
+    agent_user, appstore_settings, simulator, monkeypatch
+):
+    """A changed picture and the record commit together; a picture held already (most
+    lookups) leaves the record as the lookup's one write, a statement of its own."""
+    in_transaction = []
+    save = Lookup.save
+
+    def saved(lookup, *args, **kwargs):
+        in_transaction.append(connection.in_atomic_block)
+        return save(lookup, *args, **kwargs)
+
+    monkeypatch.setattr(Lookup, "save", saved)
+    look_up_order(agent_user, ORDER_OFFER_CODE)
+    look_up_order(agent_user, ORDER_OFFER_CODE)
+
+    assert in_transaction == [True, False]
+    assert Lookup.objects.count() == 2
+    assert Purchase.objects.get(original_transaction_id=OFFER_CODE_PURCHASE).order_id == (
+        ORDER_OFFER_CODE
+    )
