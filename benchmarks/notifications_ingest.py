@@ -530,12 +530,17 @@ def main() -> None:
     parser.add_argument("--purchases", type=int, default=400, help="subscriptions notified about")
     parser.add_argument("--port", type=int, default=0, help="gunicorn's port (0: a free one)")
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument(
+        "--database-prefix",
+        default="supportdesk_ingest",
+        help="the run's PostgreSQL database is named PREFIX_<pid>, created and dropped by the run",
+    )
     desk_option(parser)
     args = parser.parse_args()
 
     import psycopg
 
-    database = f"supportdesk_ingest_{os.getpid()}"
+    database = f"{args.database_prefix}_{os.getpid()}"
     admin = psycopg.connect(f"{args.postgres}/postgres", autocommit=True)
     admin.execute(f'CREATE DATABASE "{database}"')
     load_before = os.getloadavg()
