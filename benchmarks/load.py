@@ -26,8 +26,8 @@ lookups queue for their turn inside the request (the client waits up to the next
 sync workers every waiting lookup holds a worker, so every other page waits too; `--threads 8`
 (gthread workers) keeps the other pages fast while lookups queue.
 
-    .venv/bin/python benchmarks/load.py [--seconds 60] [--users 50] [--workers 4] [--threads 1]
-        [--apple-limits] [--desk PATH]
+    .venv/bin/python benchmarks/load.py [--seconds 60] [--users 50] [--workers 4] [--threads 8]
+        [--apple-limits] [--desk PATH] [--redis-db 11] [--database-prefix supportdesk_load]
 
 `--desk` serves another checkout's desk (an earlier commit, unpacked beside this one) with this
 script, so that two commits are measured the same way in alternate runs.

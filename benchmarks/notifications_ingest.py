@@ -31,7 +31,8 @@ The run, in order:
 
     .venv/bin/python benchmarks/notifications_ingest.py [--notifications 1000] [--rounds 3]
         [--senders 16] [--workers 2] [--purchases 400] [--port 0]
-        [--postgres postgres://postgres@127.0.0.1:5432] [--desk PATH]
+        [--postgres postgres://postgres@127.0.0.1:5432] [--database-prefix supportdesk_ingest]
+        [--desk PATH]
 
 `--desk` serves another checkout's desk (an earlier commit, unpacked beside this one, with its
 .venv) with this script, to compare two commits in alternate runs.
