@@ -18,6 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 from lookups.forms import ExtensionForm, is_transaction_id
 from lookups.models import SubscriptionExtension
 from lookups.services.apple_actions import ActionRefused
+from lookups.services.apple_actions.acting_app import seen_by
 from lookups.services.extending import (
     ExtensionRequest,
     approve_extension,
@@ -72,7 +73,7 @@ def extend(request: HtmxHttpRequest, original_transaction_id: str) -> HttpRespon
 @login_required
 @extension_approver_required
 def approvals(request: HtmxHttpRequest) -> HttpResponse:
-    return render(request, APPROVALS, {"extensions": _waiting()})
+    return render(request, APPROVALS, {"extensions": _waiting(request.user)})
 
 
 @require_POST
@@ -95,16 +96,17 @@ def decide(request: HtmxHttpRequest, pk: uuid.UUID, decision: str) -> HttpRespon
     extension.refresh_from_db()
     attach_purchases([extension])
     if not request.htmx:
-        context["extensions"] = _waiting()
+        context["extensions"] = _waiting(request.user)
     return render_answer(
         request, page_or_partial(request, APPROVALS, "row"), context, status=status
     )
 
 
-def _waiting() -> list[SubscriptionExtension]:
+def _waiting(manager) -> list[SubscriptionExtension]:
+    """Extensions waiting for approval, of the apps this manager may see."""
     waiting = list(
         SubscriptionExtension.objects.filter(
-            outcome=SubscriptionExtension.Outcome.AWAITING_APPROVAL
+            seen_by(manager), outcome=SubscriptionExtension.Outcome.AWAITING_APPROVAL
         )
         .select_related("agent", "account")
         .order_by("created_at")[:SHOWN]

@@ -71,7 +71,9 @@ def look_up(request: HtmxHttpRequest) -> HttpResponse:
         # The link panels (and the outcome just shown in one) survive the refresh.
         "keep_link_panels": refreshing,
         # Why this app's purchases can't be changed at Apple from here, shown for the buttons.
-        "not_acted_on": why_not_acted_on(shown.app, shown.environment) if shown else "",
+        "not_acted_on": (
+            why_not_acted_on(shown.app, shown.environment, request.user) if shown else ""
+        ),
     }
     context["product_names"] = _product_names(context["rows"])
     context["extension_offers"] = extension_offers(group.picture for group in context["purchases"])
