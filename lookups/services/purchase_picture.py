@@ -344,6 +344,17 @@ def stored_purchase(original_transaction_id: str) -> Purchase | None:
     ).first()
 
 
+def pictured_purchase(original_transaction_id: str) -> Purchase | None:
+    """The picture shown beside an action: in the environment served, else the latest learnt in
+    any (a Sandbox purchase is acted on in Sandbox). For showing, not for deciding."""
+    return (
+        stored_purchase(original_transaction_id)
+        or Purchase.objects.filter(original_transaction_id=original_transaction_id)
+        .order_by("-learnt_at", "-pk")
+        .first()
+    )
+
+
 def stored_purchases(original_transaction_ids: Iterable[str]) -> dict[str, Purchase]:
     """The pictures of these purchases, as they stand, by original transaction ID."""
     return _stored(current_app()[1], list(set(original_transaction_ids)))

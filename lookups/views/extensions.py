@@ -29,7 +29,7 @@ from lookups.services.extending import (
     reject_extension,
     renewal_date,
 )
-from lookups.services.purchase_picture import stored_purchase
+from lookups.services.purchase_picture import pictured_purchase
 from lookups.views.approval_status import attach_purchases
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial, render_answer
 from lookups.views.permissions import extender_required, extension_approver_required
@@ -117,7 +117,7 @@ def _waiting(manager) -> list[SubscriptionExtension]:
 
 def _add_purchase(request, context: dict, original_transaction_id: str) -> None:
     """What the desk knows of the subscription, and what Apple will refuse because of it."""
-    purchase = stored_purchase(original_transaction_id)
+    purchase = pictured_purchase(original_transaction_id)
     context["purchase"] = purchase
     _add_days_left(request, context)
     if purchase is None:
