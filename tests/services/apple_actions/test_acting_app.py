@@ -23,6 +23,7 @@ from lookups.models import (
     RefundRequest,
     RefusedLink,
     SubscriptionExtension,
+    SubscriptionExtensionFollowUp,
     TokenChange,
     TokenChangeFollowUp,
     TransactionFinish,
@@ -247,6 +248,52 @@ def test_an_extension_of_a_coach_purchase_is_made_at_coach(
 
     assert (extension.outcome, extension.app) == ("succeeded", three_apps.coach)
     assert extension.effective_date >= before + timedelta(days=3)
+
+
+def test_a_sandbox_subscription_is_extended_in_sandbox(three_apps, agent_user, simulator):
+    history_in_apps(agent_user, SANDBOX_TESTER_PURCHASE, filters=HistoryFilters())
+
+    extension = extend_subscription(
+        agent_user,
+        ExtensionRequest(
+            original_transaction_id=SANDBOX_TESTER_PURCHASE,
+            extend_by_days=3,
+            reason_code=1,
+            ticket_reference="ZD-2404",
+            request_id=uuid.uuid4(),
+        ),
+    )
+
+    assert (extension.outcome, extension.app, extension.environment) == (
+        "succeeded",
+        three_apps.coach,
+        "Sandbox",
+    )
+    assert any(
+        path.startswith("/sandbox/") and "/extend/" in path for _, path in simulator.requests
+    )
+
+
+def test_a_timed_out_coach_extension_is_read_back_from_coachs_renewal_date(
+    coach_order_seen, agent_user, simulator, three_apps, settings
+):
+    settings.APPSTORE_TIMEOUT_SECONDS = 0.3
+    settings.APPSTORE_CALL_BUDGET_SECONDS = 0.6
+    simulator.inject_fault("slow", endpoint="extend", delay_seconds=0.8)
+
+    extension = extend(agent_user)
+
+    assert extension.outcome == SubscriptionExtension.Outcome.PENDING
+    time.sleep(1.0)  # Apple carries the held call out once it answers.
+    SubscriptionExtensionFollowUp.objects.filter(pk=extension.pk).update(
+        next_check_at=timezone.now()
+    )
+
+    summary = engine.check_action.call(kind="extension", action_id=str(extension.pk))
+
+    extension.refresh_from_db()
+    assert (extension.outcome, extension.app) == ("succeeded", three_apps.coach), summary
+    assert extension.effective_date >= coach_order_seen.expires_at + timedelta(days=3)
 
 
 def test_an_extension_above_the_limit_is_approved_only_by_a_manager_seeing_coach(
