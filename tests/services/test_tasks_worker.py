@@ -34,7 +34,6 @@ from lookups.models import (
 from lookups.services import settling
 from lookups.services.adapty_delivery import send_to_adapty
 from lookups.services.apple_actions import engine
-from lookups.services.linking import LinkRequest, link_purchase
 from lookups.services.looking_up import history_in_apps
 from lookups.services.refund_requests import answer_refund_request, open_refund_request
 from lookups.simulators.demo_apps import SANDBOX_TESTER_PURCHASE
@@ -47,6 +46,7 @@ from tests.fixtures.worker_process import (
     stop,
     wait_for,
 )
+from tests.services.apple_actions.test_acting_app import link
 from tests.services.test_refund_requests import AGENTS_ANSWER, POLICY, consumption_request
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -139,15 +139,7 @@ def test_a_timed_out_link_of_a_coach_sandbox_purchase_is_read_back_there_by_the_
     history_in_apps(agent_user, SANDBOX_TESTER_PURCHASE, filters=HistoryFilters())
     simulator.inject_fault("slow", endpoint="set_token", delay_seconds=1.5)
 
-    change = link_purchase(
-        agent_user,
-        LinkRequest(
-            original_transaction_id=SANDBOX_TESTER_PURCHASE,
-            account=maya,
-            ticket_reference="ZD-4243",
-            request_id=uuid.uuid4(),
-        ),
-    )
+    change = link(agent_user, SANDBOX_TESTER_PURCHASE, maya)
 
     assert (change.outcome, change.app, change.environment) == (
         TokenChange.Outcome.PENDING,
