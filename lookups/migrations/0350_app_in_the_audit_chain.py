@@ -4,9 +4,35 @@
 
 Nullable columns, added without rebuilding a table, so the append-only triggers of every chained
 table stay as they are (SQLite's too). Rows settled before keep their recipe version and hashes.
+Backwards, the columns would go with what rows settled with version 3 recorded in them, and the
+chain would no longer verify: refused while any such row exists.
 """
 
 from django.db import migrations, models
+
+CHAINED = (
+    "ConsumptionAnswer",
+    "OutageCompensation",
+    "SubscriptionExtension",
+    "TokenChange",
+    "TransactionFinish",
+    "TransferRequest",
+)
+
+
+def refuse_to_forget_recorded_apps(apps, schema_editor):
+    alias = schema_editor.connection.alias
+    for name in CHAINED:
+        if (
+            apps.get_model("lookups", name)
+            .objects.using(alias)
+            .filter(chain_version__gte=3)
+            .exists()
+        ):
+            raise RuntimeError(
+                f"{name} rows settled with audit chain recipe 3 record their app in "
+                "app_bundle_id: taking the column away would break the chain. Not migrated back."
+            )
 
 
 class Migration(migrations.Migration):
@@ -45,4 +71,6 @@ class Migration(migrations.Migration):
             name="app_bundle_id",
             field=models.CharField(blank=True, max_length=155, null=True),
         ),
+        # Backwards, this runs first.
+        migrations.RunPython(migrations.RunPython.noop, refuse_to_forget_recorded_apps),
     ]

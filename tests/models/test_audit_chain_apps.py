@@ -166,3 +166,22 @@ def test_a_chain_settled_with_version_2_verifies_after_the_migration(
         assert (kept.chain_version, kept.chain_hash) == (2, chain_hash)
     assert {(row.chain_version, row.app_bundle_id) for row in after} == {(3, COACH_BUNDLE_ID)}
     assert verify().startswith("Checked 12 settled ")
+
+
+def test_migrating_back_past_the_recorded_apps_is_refused_once_a_row_records_one(
+    agent_user, make_account, coach
+):
+    change = make_token_change(agent_user, make_account(), app=coach)
+    change.settle(TokenChange.Outcome.SUCCEEDED)
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes("lookups")
+
+    try:
+        with pytest.raises(RuntimeError, match="would break the chain"):
+            executor.migrate(BEFORE_APPS_IN_THE_CHAIN)
+    finally:
+        MigrationExecutor(connection).migrate(latest)
+
+    change.refresh_from_db()
+    assert change.app_bundle_id == COACH_BUNDLE_ID
+    assert verify().startswith("Checked 1 settled ")
