@@ -34,6 +34,7 @@ from lookups.models import (
 from lookups.services.apple_actions import ActionRefused, engine
 from lookups.services.apple_actions.acting_app import (
     bundle_id_of,
+    home_among,
     refuse_unless_acted_on,
     refuse_unless_seen,
     settings_app,
@@ -222,11 +223,23 @@ def _complete_from_summary(summary: dict, within: Q) -> str:
     return "outage compensation complete" if won else "outage compensation already complete"
 
 
-def app_products(app: App) -> list[str]:
-    """The product IDs the desk has seen bought in `app`, for the form to offer."""
-    return sorted(
-        Purchase.objects.filter(_within_app(app)).values_list("product_id", flat=True).distinct()
+def products_of(apps: list[App]) -> list[tuple[App, str]]:
+    """Each app's product IDs the desk has seen bought in it, for the form to offer (one query;
+    purchases naming no app are the settings' app's)."""
+    home = home_among(apps)
+    by_id = {app.pk: app for app in apps}
+    seen = (
+        Purchase.objects.filter(Q(app__in=list(by_id)) | Q(app__isnull=True))
+        .values_list("app_id", "product_id")
+        .distinct()
+        .order_by("app_id", "product_id")
     )
+    found = {
+        (by_id[app_id or (home.pk if home else 0)], product_id)
+        for app_id, product_id in seen
+        if (app_id or (home.pk if home else 0)) in by_id
+    }
+    return sorted(found, key=lambda pair: (pair[0].name, pair[1]))
 
 
 def _refuse_another_apps_product(app: App, product_id: str) -> None:

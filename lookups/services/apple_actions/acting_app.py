@@ -45,6 +45,24 @@ def settings_app() -> App | None:
     )
 
 
+def home_among(apps: list[App]) -> App | None:
+    """The settings' app among `apps` (already read), if there."""
+    return next(
+        (
+            app
+            for app in apps
+            if app.follows_settings or app.bundle_id == settings.APPSTORE_BUNDLE_ID
+        ),
+        None,
+    )
+
+
+def rows_of(apps: list[App]) -> Q:
+    """Action rows of `apps` (already read); a row naming no app is the settings' app's."""
+    mine = Q(app__in=[app.pk for app in apps])
+    return mine | Q(app__isnull=True) if home_among(apps) is not None else mine
+
+
 def bundle_id_of(app: App | None) -> str:
     """The bundle ID Apple is called with for `app` (None: the settings')."""
     return setup_of(app).bundle_id if app is not None else settings.APPSTORE_BUNDLE_ID
@@ -146,7 +164,9 @@ def acting_for(row: Any) -> contextlib.AbstractContextManager[None]:
 
 
 def _sees(user: Any, app: App) -> bool:
-    return App.objects.visible_to(user).filter(pk=app.pk).exists()
+    """`App.objects.visible_to`, asked of one app in one query."""
+    limited = set(App.objects.filter(limited_agents=user).values_list("pk", flat=True))
+    return not limited or app.pk in limited
 
 
 def _not_seen(app: App) -> str:
