@@ -344,7 +344,8 @@ def test_a_coach_consumable_is_finished_at_coach(three_apps, agent_user, simulat
     assert store.is_finished(bought)
 
 
-def test_a_coach_refund_case_is_answered_at_coach(three_apps, agent_user, simulator):
+def coach_refund_case(three_apps, simulator) -> RefundRequest:
+    """A CONSUMPTION_REQUEST about Maya's Coach renewal, as Coach's notification URL opens it."""
     coach = coach_at_apple(simulator)
     coach.store.request_refund(COACH_TRANSACTIONS[-1])
     notification = Stored(
@@ -359,7 +360,12 @@ def test_a_coach_refund_case_is_answered_at_coach(three_apps, agent_user, simula
         }
     )
     with using_app(three_apps.coach, "Production"):
-        case = open_refund_request(notification)
+        return open_refund_request(notification)
+
+
+def test_a_coach_refund_case_is_answered_at_coach(three_apps, agent_user, simulator):
+    coach = coach_at_apple(simulator)
+    case = coach_refund_case(three_apps, simulator)
     assert case.app == three_apps.coach
 
     answer = answer_refund_request(agent_user, case, SUBSCRIPTION_ANSWER)
