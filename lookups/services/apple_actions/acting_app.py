@@ -135,7 +135,9 @@ def app_to_act_on(original_transaction_id: str, user: Any = None) -> ActingApp:
         .order_by("-learnt_at", "-pk")
     )
     if not pictures:
-        return ActingApp(settings_app(), settings.APPSTORE_ENVIRONMENT)
+        where = ActingApp(settings_app(), settings.APPSTORE_ENVIRONMENT)
+        refuse_unless_acted_on(where.app, where.environment, user)
+        return where
     reasons = [why_not_acted_on(p.app, p.environment, user) for p in pictures]
     for picture, reason in zip(pictures, reasons, strict=True):
         if not reason:

@@ -476,3 +476,14 @@ def test_a_purchase_with_no_picture_is_the_settings_apps(three_apps, settings):
     assert (where.app, where.environment) == (settings_app(), settings.APPSTORE_ENVIRONMENT)
     assert settings_app() == three_apps.demo
     assert not TransactionFinish.objects.exists() and not ConsumptionAnswer.objects.exists()
+
+
+def test_a_purchase_with_no_picture_is_refused_to_an_agent_not_on_the_settings_app(
+    three_apps, agent_user
+):
+    three_apps.coach.limited_agents.add(agent_user)
+
+    with pytest.raises(ActionRefused) as refused:
+        app_to_act_on("2000000999999999", agent_user)
+
+    assert refused.value.status == 403
