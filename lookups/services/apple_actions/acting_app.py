@@ -113,7 +113,7 @@ def seen_by(user: Any) -> Q:
 
     A row naming no app is the settings' app's. One query, for a user named on no app none.
     """
-    limited = set(App.objects.filter(limited_agents=user).values_list("pk", flat=True))
+    limited = _limited_to(user)
     if not limited:
         return Q()
     home = settings_app()
@@ -165,9 +165,13 @@ def acting_for(row: Any) -> contextlib.AbstractContextManager[None]:
     return acting_as(ActingApp(app, row.environment))
 
 
+def _limited_to(user: Any) -> set[int]:
+    """The apps naming `user`; none: the user sees every app (`App.objects.visible_to`)."""
+    return set(App.objects.filter(limited_agents=user).values_list("pk", flat=True))
+
+
 def _sees(user: Any, app: App) -> bool:
-    """`App.objects.visible_to`, asked of one app in one query."""
-    limited = set(App.objects.filter(limited_agents=user).values_list("pk", flat=True))
+    limited = _limited_to(user)
     return not limited or app.pk in limited
 
 
