@@ -161,9 +161,11 @@ FIELDS_OF_KIND = {
 
 # The hash recipe rows settle with now. Version 2 adds the people's usernames as text at the
 # moment the row settled (ids alone let a rename, or two usernames swapped, change who a row
-# names), and the version itself. Rows settled before keep version 1 (chain_version NULL) and
-# their stored hashes: the verifier hashes each row by its own version.
-CHAIN_VERSION = 2
+# names), and the version itself. Version 3 adds the app the call was made for: its id, and the
+# bundle ID Apple was called with, recorded as text at settling like the usernames (a row naming
+# no app records the settings' bundle ID). Rows settled before keep their version (version 1:
+# chain_version NULL) and their stored hashes: the verifier hashes each row by its own version.
+CHAIN_VERSION = 3
 # Per kind: the column that records a username at settling -> the column holding that user's id.
 RECORDED_NAMES: dict[str | None, dict[str, str]] = {
     None: {"agent_username": "agent_id"},
@@ -191,11 +193,18 @@ _VERSION_2_EXTRA = {
 }
 
 
+# Every kind, from version 3: the app's id and the bundle ID recorded at settling.
+RECORDED_APP = ("app_id", "app_bundle_id")
+
+
 def fields_of(kind: str | None, version: int | None) -> tuple[str, ...]:
     """The columns a row of `kind` settled with hash recipe `version` (None: 1) is hashed over."""
-    if (version or 1) < 2:
+    version = version or 1
+    if version < 2:
         return FIELDS_OF_KIND[kind]
-    return (*FIELDS_OF_KIND[kind], *_VERSION_2_EXTRA[kind])
+    if version < 3:
+        return (*FIELDS_OF_KIND[kind], *_VERSION_2_EXTRA[kind])
+    return (*FIELDS_OF_KIND[kind], *_VERSION_2_EXTRA[kind], *RECORDED_APP)
 
 
 def every_field_of(kind: str | None) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ from django import forms
 from django.http import QueryDict
 
 from lookups.appstore import HistoryFilters
-from lookups.models import CustomerAccount, SubscriptionExtension
+from lookups.models import App, CustomerAccount, SubscriptionExtension
 from lookups.reporting import figures as reports
 from lookups.services import trainer_life
 
@@ -385,8 +385,26 @@ class TrainerStepForm(forms.Form):
 
 
 class OutageCompensationForm(forms.Form):
-    """A manager's request to extend every active subscriber of a product after an outage."""
+    """A manager's request to extend every active subscriber of a product after an outage.
 
+    The app is one of those the manager may see, the environment one of Apple's two; whether the
+    app uses it is the service's rule (its refusal says so in words).
+    """
+
+    # Not required: a form posted without them asks for the settings' app in its environment.
+    app = forms.ModelChoiceField(
+        label="App",
+        queryset=App.objects.none(),
+        required=False,
+        empty_label=None,
+        error_messages={"invalid_choice": "Choose one of the apps you work on."},
+    )
+    environment = forms.ChoiceField(
+        label="Environment",
+        choices=[("Production", "Production"), ("Sandbox", "Sandbox")],
+        required=False,
+        initial="Production",
+    )
     product_id = forms.CharField(
         label="Product",
         max_length=200,
@@ -425,6 +443,10 @@ class OutageCompensationForm(forms.Form):
         error_messages={"required": "Say what happened: the approver and the audit log read it."},
     )
     request_id = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, apps: list[App], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["app"].queryset = App.objects.filter(pk__in=[app.pk for app in apps])
 
     def clean_product_id(self) -> str:
         return self.cleaned_data["product_id"].strip()

@@ -369,6 +369,9 @@ class TokenChange(SettledOnceRecord):
     product_id = models.CharField(max_length=200)
     # The app the purchase belongs to; null for rows written before apps were registered.
     app = models.ForeignKey("App", models.PROTECT, null=True, blank=True, related_name="+")
+    # The bundle ID Apple was called with, as it was when the row settled, in its hash
+    # (audit_chain.CHAIN_VERSION 3); NULL on rows settled before.
+    app_bundle_id = models.CharField(max_length=155, null=True, blank=True)  # noqa: DJ001
     environment = models.CharField(max_length=16)
     order_id = models.CharField(max_length=32, blank=True)
     token_before = models.UUIDField(null=True, blank=True)
@@ -456,7 +459,7 @@ def settle_into_chain(
         stored = (
             rows.select_for_update()
             .filter(pk=row.pk, **{f"{state}__in": unsettled})
-            .values(*hashed_fields)
+            .values(*hashed_fields, "app_id")
             .first()
         )
         updated = 0
@@ -487,11 +490,13 @@ def settle_into_chain(
 def _recorded_names(
     row: models.Model, stored: dict[str, Any], kind: str | None, using: str
 ) -> dict[str, Any]:
-    """The chain version and the people's usernames as they are now, for the row settling."""
+    """The chain version, the people's usernames and the app's bundle ID as they are now."""
     if audit_chain.CHAIN_VERSION < 2:
         return {}
     users = get_user_model()._base_manager.using(using)
     names: dict[str, Any] = {"chain_version": audit_chain.CHAIN_VERSION}
+    if audit_chain.CHAIN_VERSION >= 3:
+        names["app_bundle_id"] = _bundle_id_of(stored.get("app_id"), using)
     for name_column, id_column in audit_chain.RECORDED_NAMES[kind].items():
         user_id = stored.get(id_column)
         username = None
@@ -508,6 +513,18 @@ def _recorded_names(
         )
         names[audit_chain.TRANSFER_REQUESTER_NAME] = requester
     return names
+
+
+def _bundle_id_of(app_id: int | None, using: str) -> str:
+    """The bundle ID Apple is called with for the app (None, or one following the settings:
+    the settings')."""
+    found = None
+    if app_id is not None:
+        found = (
+            App.objects.using(using).filter(pk=app_id).values_list("bundle_id", "follows_settings")
+        )
+    bundle_id, follows_settings = (found.first() if found is not None else None) or ("", True)
+    return settings.APPSTORE_BUNDLE_ID if follows_settings else bundle_id
 
 
 class AuditChainHead(models.Model):
@@ -906,6 +923,9 @@ class TransferRequest(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # The app the purchase belongs to; null for rows written before apps were registered.
     app = models.ForeignKey("App", models.PROTECT, null=True, blank=True, related_name="+")
+    # The bundle ID Apple was called with, as it was when the row settled, in its hash
+    # (audit_chain.CHAIN_VERSION 3); NULL on rows settled before.
+    app_bundle_id = models.CharField(max_length=155, null=True, blank=True)  # noqa: DJ001
     environment = models.CharField(max_length=16)
     original_transaction_id = models.CharField(max_length=64, db_index=True)
     product_id = models.CharField(max_length=200, blank=True)
@@ -1143,6 +1163,9 @@ class SubscriptionExtension(SettledOnceRecord):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # The app the purchase belongs to; null for rows written before apps were registered.
     app = models.ForeignKey("App", models.PROTECT, null=True, blank=True, related_name="+")
+    # The bundle ID Apple was called with, as it was when the row settled, in its hash
+    # (audit_chain.CHAIN_VERSION 3); NULL on rows settled before.
+    app_bundle_id = models.CharField(max_length=155, null=True, blank=True)  # noqa: DJ001
     environment = models.CharField(max_length=16)
     original_transaction_id = models.CharField(max_length=64, db_index=True)
     product_id = models.CharField(max_length=200, blank=True)
@@ -1346,6 +1369,9 @@ class ConsumptionAnswer(SettledOnceRecord):
     # What Apple was told about, copied from the case so the audited row says it by itself.
     # The app the purchase belongs to; null for rows written before apps were registered.
     app = models.ForeignKey("App", models.PROTECT, null=True, blank=True, related_name="+")
+    # The bundle ID Apple was called with, as it was when the row settled, in its hash
+    # (audit_chain.CHAIN_VERSION 3); NULL on rows settled before.
+    app_bundle_id = models.CharField(max_length=155, null=True, blank=True)  # noqa: DJ001
     environment = models.CharField(max_length=16, default="")
     transaction_id = models.CharField(max_length=64, default="")
     answered_by = models.ForeignKey(
@@ -1628,6 +1654,9 @@ class OutageCompensation(SettledOnceRecord):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # The app the purchase belongs to; null for rows written before apps were registered.
     app = models.ForeignKey("App", models.PROTECT, null=True, blank=True, related_name="+")
+    # The bundle ID Apple was called with, as it was when the row settled, in its hash
+    # (audit_chain.CHAIN_VERSION 3); NULL on rows settled before.
+    app_bundle_id = models.CharField(max_length=155, null=True, blank=True)  # noqa: DJ001
     environment = models.CharField(max_length=16)
     product_id = models.CharField(max_length=200)
     # ISO 3166 alpha-3 codes, comma-joined; empty for every storefront.
@@ -1775,6 +1804,9 @@ class TransactionFinish(SettledOnceRecord):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # The app the purchase belongs to; null for rows written before apps were registered.
     app = models.ForeignKey("App", models.PROTECT, null=True, blank=True, related_name="+")
+    # The bundle ID Apple was called with, as it was when the row settled, in its hash
+    # (audit_chain.CHAIN_VERSION 3); NULL on rows settled before.
+    app_bundle_id = models.CharField(max_length=155, null=True, blank=True)  # noqa: DJ001
     environment = models.CharField(max_length=16)
     transaction_id = models.CharField(max_length=64, db_index=True)
     original_transaction_id = models.CharField(max_length=64)

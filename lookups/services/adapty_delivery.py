@@ -19,11 +19,10 @@ from django.utils import timezone
 
 from lookups.adapty import AdaptyError, TransactionBodyError, transaction_body
 from lookups.appstore.transactions import DecodingError, Transaction
-from lookups.models import AdaptyDelivery, TokenChange
+from lookups.models import AdaptyDelivery, Purchase, TokenChange
 from lookups.services.clients import adapty_client
 from lookups.services.desk_links import still_current_links
 from lookups.services.looking_up import latest_shown_transaction
-from lookups.services.purchase_picture import stored_purchase
 from lookups.services.task_queue import enqueue_at, retry_delay
 
 logger = logging.getLogger(__name__)
@@ -203,7 +202,7 @@ def _adapty_body(token_change: TokenChange) -> dict[str, Any]:
         # codes) has the desk's verified picture of the purchase instead.
         txn = latest_shown_transaction(
             token_change.lookup, original_transaction_id
-        ) or _pictured_transaction(original_transaction_id)
+        ) or _pictured_transaction(token_change.environment, original_transaction_id)
     except DecodingError as problem:
         raise TransactionBodyError(
             f"The recorded App Store transaction could not be read ({problem})."
@@ -216,8 +215,11 @@ def _adapty_body(token_change: TokenChange) -> dict[str, Any]:
     return transaction_body(txn)
 
 
-def _pictured_transaction(original_transaction_id: str) -> Transaction | None:
-    purchase = stored_purchase(original_transaction_id)
+def _pictured_transaction(environment: str, original_transaction_id: str) -> Transaction | None:
+    """The picture of the purchase in the environment it was linked in (any app's)."""
+    purchase = Purchase.objects.filter(
+        environment=environment, original_transaction_id=original_transaction_id
+    ).first()
     return Transaction.from_payload(purchase.latest_transaction) if purchase else None
 
 

@@ -25,6 +25,7 @@ from lookups.appstore.errors import (
 )
 from lookups.models import CustomerAccount, Purchase, SubscriptionExtension
 from lookups.services.apple_actions import ActionRefused, engine
+from lookups.services.apple_actions.acting_app import refuse_unless_acted_on, refuse_unless_seen
 from lookups.services.apple_actions.extension import KIND as EXTENSION
 from lookups.services.apple_actions.locks import agent_key, locked, purchase_key
 from lookups.services.purchase_picture import purchase_to_act_on
@@ -190,7 +191,7 @@ def extend_subscription(agent: User, request: ExtensionRequest) -> SubscriptionE
     earlier = SubscriptionExtension.objects.filter(pk=request.request_id).first()
     if earlier is not None:
         return earlier
-    purchase = purchase_to_act_on(request.original_transaction_id, ExtensionRefused)
+    purchase = purchase_to_act_on(request.original_transaction_id, ExtensionRefused, agent)
     if not is_subscription(purchase):
         raise ExtensionRefused("Only auto-renewable subscriptions can be extended.")
     locks = (
@@ -207,6 +208,7 @@ def extend_subscription(agent: User, request: ExtensionRequest) -> SubscriptionE
             extension = SubscriptionExtension.objects.create(
                 id=request.request_id,
                 agent=agent,
+                app=purchase.app,
                 environment=purchase.environment,
                 original_transaction_id=purchase.original_transaction_id,
                 product_id=purchase.product_id,
@@ -228,8 +230,13 @@ def extend_subscription(agent: User, request: ExtensionRequest) -> SubscriptionE
 
 
 def approve_extension(manager: User, extension: SubscriptionExtension) -> SubscriptionExtension:
-    """A manager lets an extension above the daily limit go to Apple."""
+    """A manager lets an extension above the daily limit go to Apple, as the purchase's app.
+
+    Whether its app can be acted on (and by this manager) is asked again at approval: an app's
+    environment or key may have changed since the agent asked.
+    """
     _check_approver(manager, extension)
+    refuse_unless_acted_on(extension.app, extension.environment, manager)
     with locked(purchase_key(extension.environment, extension.original_transaction_id)):
         _refuse_while_pending(extension.environment, extension.original_transaction_id)
         updated = SubscriptionExtension.objects.filter(
@@ -243,6 +250,7 @@ def approve_extension(manager: User, extension: SubscriptionExtension) -> Subscr
 
 def reject_extension(manager: User, extension: SubscriptionExtension) -> SubscriptionExtension:
     _check_approver(manager, extension)
+    refuse_unless_seen(manager, extension.app)
     if not extension.reject(manager):
         raise ExtensionRefused(f"This extension is already {extension.get_outcome_display()}.")
     return extension

@@ -46,7 +46,7 @@ def finish_transaction(agent, request: FinishRequest) -> TransactionFinish:
         raise FinishRefused(
             "Say what you delivered by hand (and the ticket): the audit log keeps it.", status=400
         )
-    purchase = _consumable(request.transaction_id)
+    purchase = _consumable(request.transaction_id, agent)
     try:
         with locked(transaction_key(purchase.environment, request.transaction_id)):
             earlier = TransactionFinish.objects.filter(pk=request.request_id).first()
@@ -56,6 +56,7 @@ def finish_transaction(agent, request: FinishRequest) -> TransactionFinish:
             row = TransactionFinish.objects.create(
                 id=request.request_id,
                 agent=agent,
+                app=purchase.app,
                 environment=purchase.environment,
                 transaction_id=request.transaction_id,
                 original_transaction_id=purchase.original_transaction_id,
@@ -98,8 +99,8 @@ def _refuse_if_finished_or_pending(environment: str, transaction_id: str) -> Non
     raise FinishRefused(f"{who} already marked this purchase finished.")
 
 
-def _consumable(transaction_id: str) -> Purchase:
-    purchase = purchase_to_act_on(transaction_id, FinishRefused)
+def _consumable(transaction_id: str, agent) -> Purchase:
+    purchase = purchase_to_act_on(transaction_id, FinishRefused, agent)
     if purchase.transaction.type != ProductType.CONSUMABLE:
         raise FinishRefused("Only consumables are finished by hand.", status=400)
     if purchase.is_revoked:

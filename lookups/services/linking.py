@@ -32,12 +32,12 @@ from lookups.models import (
     TransferRequest,
 )
 from lookups.services.apple_actions import ActionRefused, engine
-from lookups.services.apple_actions.acting_app import refuse_unless_purchase_acted_on
+from lookups.services.apple_actions.acting_app import acting_as, app_to_act_on
 from lookups.services.apple_actions.link import KIND as LINK
 from lookups.services.apple_actions.locks import locked, purchase_key
 from lookups.services.desk_links import current_link, current_links, still_current_links
 from lookups.services.looking_up import recorded_transactions
-from lookups.services.purchase_picture import changed_outside_the_desk, current_purchase
+from lookups.services.purchase_picture import changed_outside_the_desk, current_purchase, named_app
 from lookups.services.purchases import latest_transaction
 from lookups.services.refused_links import record_refusal
 from lookups.services.settling import waiting_sentence
@@ -134,7 +134,7 @@ def link_purchase(
 
 
 def _decide(agent: User, request: LinkRequest) -> TokenChange | TransferRequest | AlreadyLinked:
-    purchase = purchase_for_link(request.original_transaction_id)
+    purchase = purchase_for_link(request.original_transaction_id, agent)
     current = purchase.app_account_token
     if purchase.is_family_shared:
         raise LinkRefused(
@@ -166,11 +166,16 @@ def _decide(agent: User, request: LinkRequest) -> TokenChange | TransferRequest 
     return _request_transfer(agent, request, purchase, lookup)
 
 
-def purchase_for_link(original_transaction_id: str) -> Purchase:
-    """The purchase as Apple shows it now, or a refusal saying why it can't be known."""
-    refuse_unless_purchase_acted_on(original_transaction_id)
+def purchase_for_link(original_transaction_id: str, user=None) -> Purchase:
+    """The purchase as Apple shows it now, read as its own app, or a refusal saying why not.
+
+    Its app and environment are its picture's (`acting_app.app_to_act_on`); a purchase `user`
+    may not act on is refused (`ActionRefused`, not recorded) before Apple is read.
+    """
+    where = app_to_act_on(original_transaction_id, user)
     try:
-        purchase = current_purchase(original_transaction_id)
+        with acting_as(where):
+            purchase = current_purchase(original_transaction_id)
     except (
         InvalidTransactionIdError,
         InvalidOriginalTransactionIdError,
@@ -199,7 +204,7 @@ def purchase_for_link(original_transaction_id: str) -> Purchase:
             f"{original_transaction_id}. Link the purchase from its original transaction.",
             Reason.UNKNOWN_PURCHASE,
         )
-    return purchase
+    return named_app(purchase, where)
 
 
 def claimed_by_message(purchase: Purchase) -> str:
@@ -274,6 +279,7 @@ def _write_pending_change(
             account=account,
             original_transaction_id=purchase.original_transaction_id,
             product_id=purchase.product_id,
+            app=purchase.app,
             environment=purchase.environment,
             order_id=purchase.order_id,
             token_before=purchase.app_account_token,
@@ -316,6 +322,7 @@ def _request_transfer(
             return TransferRequest.objects.create(
                 request_id=request.request_id,
                 requested_by=agent,
+                app=purchase.app,
                 environment=purchase.environment,
                 original_transaction_id=purchase.original_transaction_id,
                 product_id=purchase.product_id,

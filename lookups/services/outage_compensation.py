@@ -1,12 +1,14 @@
 """Outage compensation: a manager asks to extend every active subscriber of a product, a second
 manager approves, and Apple does it in the background (`apple_actions.outage_compensation`).
 
-Who may: managers and superusers. The one who asked can't decide. Of managers approving at
-once, the first to take the product's lock sends it; the others are told who did, and Apple is
-called once. Apple's RENEWAL_EXTENSION notifications are followed here too: FAILURE is counted
-on the run under way for its product, SUMMARY completes the run it names. Each RENEWAL_EXTENDED
-carries the extended transaction, which the notification applier writes into the purchase
-picture like any other.
+Each run is for one app in one environment, chosen by the requesting manager among the apps they
+may see; Apple is called as that app (the engine calls as the row's app), and its notifications
+are matched within that app. Who may: managers and superusers. The one who asked can't decide.
+Of managers approving at once, the first to take the product's lock sends it; the others are
+told who did, and Apple is called once. Apple's RENEWAL_EXTENSION notifications are followed
+here too: FAILURE is counted on the run under way for its product, SUMMARY completes the run
+it names. Each RENEWAL_EXTENDED carries the extended transaction, which the notification
+applier writes into the purchase picture like any other.
 """
 
 from __future__ import annotations
@@ -18,12 +20,25 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import IntegrityError
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from lookups import roles
-from lookups.models import AppStoreNotification, OutageCompensation, SubscriptionExtension
+from lookups.models import (
+    App,
+    AppStoreNotification,
+    OutageCompensation,
+    Purchase,
+    SubscriptionExtension,
+)
 from lookups.services.apple_actions import ActionRefused, engine
+from lookups.services.apple_actions.acting_app import (
+    bundle_id_of,
+    home_among,
+    refuse_unless_acted_on,
+    refuse_unless_seen,
+    settings_app,
+)
 from lookups.services.apple_actions.locks import locked, product_key
 from lookups.services.apple_actions.outage_compensation import KIND as OUTAGE
 from lookups.services.apple_actions.outage_compensation import completed, record_acceptance
@@ -48,6 +63,10 @@ class CompensationRequest:
     storefronts: tuple[str, ...] | None
     # Rendered into the form: the row's id and Apple's requestIdentifier.
     request_id: uuid.UUID
+    # The app whose subscribers are owed days, and the environment they bought in; unnamed,
+    # the settings' app in the settings' environment.
+    app: App | None = None
+    environment: str = ""
 
 
 def is_manager(user) -> bool:
@@ -92,11 +111,17 @@ def request_compensation(manager, request: CompensationRequest) -> OutageCompens
             "audit log read it.",
             status=400,
         )
+    app = request.app or settings_app()
+    environment = request.environment or settings.APPSTORE_ENVIRONMENT
+    refuse_unless_acted_on(app, environment, manager)
+    if app is not None:
+        _refuse_another_apps_product(app, product_id)
     try:
         return OutageCompensation.objects.create(
             id=request.request_id,
             requested_by=manager,
-            environment=settings.APPSTORE_ENVIRONMENT,
+            app=app,
+            environment=environment,
             product_id=product_id,
             storefronts=",".join(request.storefronts or ()),
             extend_by_days=request.extend_by_days,
@@ -111,12 +136,21 @@ def request_compensation(manager, request: CompensationRequest) -> OutageCompens
 
 
 def approve_compensation(manager, row: OutageCompensation) -> OutageCompensation:
-    """A second manager lets it go to Apple: one call, whoever else approves at the same time."""
+    """A second manager lets it go to Apple: one call, whoever else approves at the same time.
+
+    Whether the run's app can be acted on (and by this manager) is asked again: its environments
+    or key may have changed since it was asked for.
+    """
     _check_decider(manager, row)
-    with locked(product_key(row.environment, row.product_id)):
+    refuse_unless_acted_on(row.app, row.environment, manager)
+    # One run per product of an app at a time: the lock names the app as Apple knows it.
+    with locked(product_key(row.environment, f"{bundle_id_of(row.app)}:{row.product_id}")):
         running = (
             OutageCompensation.objects.filter(
-                environment=row.environment, product_id=row.product_id, outcome=Outcome.PENDING
+                _within_app(row.app),
+                environment=row.environment,
+                product_id=row.product_id,
+                outcome=Outcome.PENDING,
             )
             .exclude(pk=row.pk)
             .first()
@@ -138,20 +172,26 @@ def approve_compensation(manager, row: OutageCompensation) -> OutageCompensation
 def reject_compensation(manager, row: OutageCompensation) -> OutageCompensation:
     """A second manager says no: nothing is sent to Apple; the decision joins the chain."""
     _check_decider(manager, row)
+    refuse_unless_seen(manager, row.app)
     if not row.reject(manager):
         raise CompensationRefused(_decided_message(row))
     return row
 
 
 def follow_notification(notification: AppStoreNotification) -> str:
-    """What a RENEWAL_EXTENSION notification changes in a run under way; '' if nothing."""
+    """What a RENEWAL_EXTENSION notification changes in a run under way; '' if nothing.
+
+    Only runs of the app whose address the notification came to are matched.
+    """
     if notification.notification_type != "RENEWAL_EXTENSION":
         return ""
+    within = _within_app(notification.app)
     if notification.subtype == "SUMMARY":
-        return _complete_from_summary(notification.payload.get("summary") or {})
+        return _complete_from_summary(notification.payload.get("summary") or {}, within)
     if notification.subtype == "FAILURE":
         product_id = (notification.transaction or {}).get("productId")
         counted = OutageCompensation.objects.filter(
+            within,
             environment=notification.environment,
             product_id=product_id,
             outcome=Outcome.PENDING,
@@ -160,12 +200,12 @@ def follow_notification(notification: AppStoreNotification) -> str:
     return ""
 
 
-def _complete_from_summary(summary: dict) -> str:
+def _complete_from_summary(summary: dict, within: Q) -> str:
     try:
         identifier = uuid.UUID(str(summary.get("requestIdentifier")))
     except ValueError:
         return "summary of a mass extension the desk did not ask for"
-    row = OutageCompensation.objects.filter(pk=identifier).first()
+    row = OutageCompensation.objects.filter(within, pk=identifier).first()
     if row is None or row.outcome != Outcome.PENDING:
         return "summary of a mass extension the desk did not ask for, or already complete"
     # A summary is Apple's word that it had the request, even if the call's answer was lost.
@@ -181,6 +221,47 @@ def _complete_from_summary(summary: dict) -> str:
         ),
     )
     return "outage compensation complete" if won else "outage compensation already complete"
+
+
+def products_of(apps: list[App]) -> list[tuple[App, str]]:
+    """Each app's product IDs the desk has seen bought in it, for the form to offer (one query;
+    purchases naming no app are the settings' app's)."""
+    home = home_among(apps)
+    by_id = {app.pk: app for app in apps}
+    seen = (
+        Purchase.objects.filter(Q(app__in=list(by_id)) | Q(app__isnull=True))
+        .values_list("app_id", "product_id")
+        .distinct()
+        .order_by("app_id", "product_id")
+    )
+    found = {
+        (by_id[app_id or (home.pk if home else 0)], product_id)
+        for app_id, product_id in seen
+        if (app_id or (home.pk if home else 0)) in by_id
+    }
+    return sorted(found, key=lambda pair: (pair[0].name, pair[1]))
+
+
+def _refuse_another_apps_product(app: App, product_id: str) -> None:
+    """Refuse a product the desk knows only from another app's purchases."""
+    elsewhere = Purchase.objects.filter(product_id=product_id).exclude(_within_app(app))
+    if (
+        elsewhere.exists()
+        and not Purchase.objects.filter(_within_app(app), product_id=product_id).exists()
+    ):
+        raise CompensationRefused(
+            f"{product_id} is sold in another app, not in {app.name}: choose one of "
+            f"{app.name}'s products.",
+            status=400,
+        )
+
+
+def _within_app(app: App | None) -> Q:
+    """Rows of `app`; those naming no app are the settings' app's (written before apps)."""
+    home = settings_app()
+    if app is not None and (home is None or app.pk != home.pk):
+        return Q(app=app)
+    return Q(app__isnull=True) | Q(app=home) if home is not None else Q(app__isnull=True)
 
 
 def _check_manager(user) -> None:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from lookups.appstore import AppStoreError, RenewalInfo, Transaction, VerificationError
 from lookups.appstore.transactions import ProductType
 from lookups.models import Purchase, TokenChange
-from lookups.services.apple_actions.acting_app import refuse_unless_purchase_acted_on
+from lookups.services.apple_actions.acting_app import ActingApp, acting_as, app_to_act_on
 from lookups.services.apple_actions.refusal import ActionRefused
 from lookups.services.apple_reads import latest_transaction_at_apple
 from lookups.services.apps import setup_of
@@ -383,6 +383,17 @@ def stored_purchase(original_transaction_id: str) -> Purchase | None:
     ).first()
 
 
+def pictured_purchase(original_transaction_id: str) -> Purchase | None:
+    """The picture shown beside an action: in the environment served, else the latest learnt in
+    any (a Sandbox purchase is acted on in Sandbox). For showing, not for deciding."""
+    return (
+        stored_purchase(original_transaction_id)
+        or Purchase.objects.filter(original_transaction_id=original_transaction_id)
+        .order_by("-learnt_at", "-pk")
+        .first()
+    )
+
+
 def stored_purchases(original_transaction_ids: Iterable[str]) -> dict[str, Purchase]:
     """The pictures of these purchases, as they stand, by original transaction ID."""
     return _stored(current_app()[1], list(set(original_transaction_ids)))
@@ -404,16 +415,21 @@ def current_purchase(original_transaction_id: str) -> Purchase | None:
     return learnt.purchases.get(original_transaction_id) or stored_purchase(original_transaction_id)
 
 
-def purchase_to_act_on(original_transaction_id: str, refused: type[ActionRefused]) -> Purchase:
-    """The purchase as Apple shows it now, read before an action on it.
+def purchase_to_act_on(
+    original_transaction_id: str, refused: type[ActionRefused], user: Any = None
+) -> Purchase:
+    """The purchase as Apple shows it now, read before an action on it, as its own app.
 
-    Raises `refused` (nothing is sent) when Apple can't be read or trusted, or lists no such
-    purchase; and ActionRefused, before Apple is read, for a purchase of an app or environment
-    the desk does not act for.
+    The app and environment are its picture's (`acting_app.app_to_act_on`), and the purchase
+    returned names them. Raises `refused` (nothing is sent) when Apple can't be read or trusted,
+    or lists no such purchase; and ActionRefused, before Apple is read, for a purchase that
+    can't be acted on (an environment its app does not use, its key unreadable, an app `user`
+    may not see).
     """
-    refuse_unless_purchase_acted_on(original_transaction_id)
+    where = app_to_act_on(original_transaction_id, user)
     try:
-        purchase = current_purchase(original_transaction_id)
+        with acting_as(where):
+            purchase = current_purchase(original_transaction_id)
     except AppStoreError as error:
         raise refused(
             f"Apple could not be read, so nothing was sent: {error.describe()}", status=502
@@ -424,6 +440,13 @@ def purchase_to_act_on(original_transaction_id: str, refused: type[ActionRefused
         ) from None
     if purchase is None:
         raise refused("Apple lists no purchase with this ID.", status=404)
+    return named_app(purchase, where)
+
+
+def named_app(purchase: Purchase, where: ActingApp) -> Purchase:
+    """The purchase naming the app it was read as (an older picture may name none)."""
+    if purchase.app_id is None and where.app is not None:
+        purchase.app = where.app
     return purchase
 
 

@@ -298,7 +298,8 @@ def _send(
     """
     if earlier := _first_submission(case, request_id):
         return earlier
-    refuse_unless_acted_on(case.app, case.environment)
+    # Answered as the case's app, in its environment (the engine calls Apple as the row's).
+    refuse_unless_acted_on(case.app, case.environment, agent)
     try:
         information = ConsumptionInformation(**answer.__dict__)
     except AppStoreError as error:
@@ -311,6 +312,7 @@ def _send(
             _refuse_unless_answerable(case)
             sent = ConsumptionAnswer.objects.create(
                 refund_request=case,
+                app=case.app,
                 environment=case.environment,
                 transaction_id=case.transaction_id,
                 answered_by=agent,

@@ -6,7 +6,7 @@ import uuid
 
 from django.conf import settings
 
-from lookups.models import CustomerAccount, RefusedLink
+from lookups.models import CustomerAccount, Purchase, RefusedLink
 
 
 def record_refusal(
@@ -20,9 +20,17 @@ def record_refusal(
     ticket_reference: str = "",
     request_id: uuid.UUID | None = None,
 ) -> RefusedLink:
+    """Record the refusal, naming the purchase's app and environment as its picture does."""
+    picture = (
+        Purchase.objects.filter(original_transaction_id=original_transaction_id)
+        .order_by("-learnt_at", "-pk")
+        .values("app_id", "environment")
+        .first()
+    )
     return RefusedLink.objects.create(
         agent=agent,
-        environment=settings.APPSTORE_ENVIRONMENT,
+        app_id=picture["app_id"] if picture else None,
+        environment=picture["environment"] if picture else settings.APPSTORE_ENVIRONMENT,
         original_transaction_id=original_transaction_id,
         account=account,
         token_before=token_before,

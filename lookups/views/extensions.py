@@ -18,6 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 from lookups.forms import ExtensionForm, is_transaction_id
 from lookups.models import SubscriptionExtension
 from lookups.services.apple_actions import ActionRefused
+from lookups.services.apple_actions.acting_app import seen_by
 from lookups.services.extending import (
     ExtensionRequest,
     approve_extension,
@@ -28,7 +29,7 @@ from lookups.services.extending import (
     reject_extension,
     renewal_date,
 )
-from lookups.services.purchase_picture import stored_purchase
+from lookups.services.purchase_picture import pictured_purchase
 from lookups.views.approval_status import attach_purchases
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial, render_answer
 from lookups.views.permissions import extender_required, extension_approver_required
@@ -72,7 +73,7 @@ def extend(request: HtmxHttpRequest, original_transaction_id: str) -> HttpRespon
 @login_required
 @extension_approver_required
 def approvals(request: HtmxHttpRequest) -> HttpResponse:
-    return render(request, APPROVALS, {"extensions": _waiting()})
+    return render(request, APPROVALS, {"extensions": _waiting(request.user)})
 
 
 @require_POST
@@ -95,16 +96,17 @@ def decide(request: HtmxHttpRequest, pk: uuid.UUID, decision: str) -> HttpRespon
     extension.refresh_from_db()
     attach_purchases([extension])
     if not request.htmx:
-        context["extensions"] = _waiting()
+        context["extensions"] = _waiting(request.user)
     return render_answer(
         request, page_or_partial(request, APPROVALS, "row"), context, status=status
     )
 
 
-def _waiting() -> list[SubscriptionExtension]:
+def _waiting(manager) -> list[SubscriptionExtension]:
+    """Extensions waiting for approval, of the apps this manager may see."""
     waiting = list(
         SubscriptionExtension.objects.filter(
-            outcome=SubscriptionExtension.Outcome.AWAITING_APPROVAL
+            seen_by(manager), outcome=SubscriptionExtension.Outcome.AWAITING_APPROVAL
         )
         .select_related("agent", "account")
         .order_by("created_at")[:SHOWN]
@@ -115,7 +117,7 @@ def _waiting() -> list[SubscriptionExtension]:
 
 def _add_purchase(request, context: dict, original_transaction_id: str) -> None:
     """What the desk knows of the subscription, and what Apple will refuse because of it."""
-    purchase = stored_purchase(original_transaction_id)
+    purchase = pictured_purchase(original_transaction_id)
     context["purchase"] = purchase
     _add_days_left(request, context)
     if purchase is None:

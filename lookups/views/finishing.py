@@ -13,7 +13,7 @@ from lookups.forms import FinishForm, is_transaction_id
 from lookups.models import TransactionFinish
 from lookups.services.apple_actions import ActionRefused
 from lookups.services.finishing import FinishRequest, finish_transaction
-from lookups.services.purchase_picture import stored_purchase
+from lookups.services.purchase_picture import pictured_purchase
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial
 from lookups.views.permissions import agent_work_required
 
@@ -28,7 +28,7 @@ def finish(request: HtmxHttpRequest, transaction_id: str) -> HttpResponse:
         raise Http404("Not a transaction ID")
     context: dict = {
         "transaction_id": transaction_id,
-        "purchase": stored_purchase(transaction_id),
+        "purchase": pictured_purchase(transaction_id),
         "earlier": TransactionFinish.objects.filter(transaction_id=transaction_id).select_related(
             "agent"
         )[:10],

@@ -43,7 +43,7 @@ from lookups.services.linking import (
     purchase_for_link,
     still_current_links,
 )
-from lookups.services.purchase_picture import changed_outside_the_desk, stored_purchase
+from lookups.services.purchase_picture import changed_outside_the_desk, pictured_purchase
 from lookups.services.refused_links import record_refusal
 from lookups.services.settling import waiting_for_apple
 from lookups.views.accounts import SEARCH_LIMIT, search_accounts
@@ -67,7 +67,7 @@ def link(request: HtmxHttpRequest, original_transaction_id: str) -> HttpResponse
         return _submit(request, context)
     if "q" in request.GET:
         return _choices(request, context)
-    _add_purchase(context, original_transaction_id)
+    _add_purchase(request, context, original_transaction_id)
     if _as_pk(request.GET.get("account")) is not None:
         return _confirm(request, context)
     return _panel(request, context)
@@ -84,12 +84,12 @@ def _link_context(request: HtmxHttpRequest, original_transaction_id: str) -> dic
     return {"original_transaction_id": original_transaction_id, "lookup": lookup}
 
 
-def _add_purchase(context: dict[str, Any], original_transaction_id: str) -> None:
+def _add_purchase(request, context: dict[str, Any], original_transaction_id: str) -> None:
     """The purchase as Apple shows it now (fresh picture or a read), and whom it points at."""
     try:
-        purchase = purchase_for_link(original_transaction_id)
+        purchase = purchase_for_link(original_transaction_id, request.user)
     except ActionRefused as refusal:
-        context.update(purchase=stored_purchase(original_transaction_id), apple_problem=refusal)
+        context.update(purchase=pictured_purchase(original_transaction_id), apple_problem=refusal)
         _add_owner(context, context["purchase"])
         return
     context["purchase"] = purchase
@@ -136,7 +136,7 @@ def _submit(request: HtmxHttpRequest, context: dict[str, Any]) -> HttpResponse:
     form = LinkForm(request.POST)
     if not form.is_valid():
         _record_form_refusal(request, original_transaction_id, form)
-        context["purchase"] = stored_purchase(original_transaction_id)
+        context["purchase"] = pictured_purchase(original_transaction_id)
         _add_owner(context, context["purchase"])
         context.update(form=form, account=form.cleaned_data.get("account"))
         return render_answer(
@@ -157,7 +157,7 @@ def _submit(request: HtmxHttpRequest, context: dict[str, Any]) -> HttpResponse:
         return _outcome(request, context, change=still.change, still_sending=True, status=202)
     except ActionRefused as refusal:
         # A link's own refusal, or the engine's (another app's purchase): nothing reached Apple.
-        purchase = stored_purchase(original_transaction_id)
+        purchase = pictured_purchase(original_transaction_id)
         context["purchase"] = purchase
         _add_owner(context, purchase)
         if getattr(refusal, "reason", None) == RefusedLink.Reason.NEEDS_CONFIRMATION:
@@ -172,7 +172,7 @@ def _submit(request: HtmxHttpRequest, context: dict[str, Any]) -> HttpResponse:
         return render_answer(
             request, page_or_partial(request, PAGE, "outcome"), context, status=refusal.status
         )
-    context["purchase"] = stored_purchase(original_transaction_id)
+    context["purchase"] = pictured_purchase(original_transaction_id)
     if isinstance(answer, AlreadyLinked):
         delivery = deliver_unless_granted(request.user, original_transaction_id, answer.account)
         context.update(already_linked=answer.account)
@@ -205,7 +205,7 @@ def _outcome(
     context.update(
         _outcome_context(change, still_sending=still_sending, delivery=context.get("delivery"))
     )
-    context.setdefault("purchase", stored_purchase(change.original_transaction_id))
+    context.setdefault("purchase", pictured_purchase(change.original_transaction_id))
     return render_answer(request, page_or_partial(request, PAGE, "outcome"), context, status=status)
 
 

@@ -15,6 +15,7 @@ from django_htmx.http import trigger_client_event
 
 from lookups.models import RefundRequest, SubscriptionExtension, TransferRequest
 from lookups.services import live
+from lookups.services.apple_actions.acting_app import seen_by
 from lookups.views.htmx import HtmxHttpRequest
 
 POLLER = "lookups/live_poller.html"
@@ -58,12 +59,16 @@ def menu_counts(request: HtmxHttpRequest) -> HttpResponse:
         )
         context["refunds"] = due.count()
         context["refunds_soon"] = due.filter(deadline__lte=timezone.now() + SOON).count()
-    if user.has_perm("lookups.approve_extensions"):
+    approves_extensions = user.has_perm("lookups.approve_extensions")
+    approves_transfers = user.has_perm("lookups.approve_transfers")
+    # Only the apps this person sees: asked once for both counts.
+    seen = seen_by(user) if approves_extensions or approves_transfers else None
+    if approves_extensions:
         context["extensions"] = SubscriptionExtension.objects.filter(
-            outcome=SubscriptionExtension.Outcome.AWAITING_APPROVAL
+            seen, outcome=SubscriptionExtension.Outcome.AWAITING_APPROVAL
         ).count()
-    if user.has_perm("lookups.approve_transfers"):
+    if approves_transfers:
         context["transfers"] = TransferRequest.objects.filter(
-            status=TransferRequest.Status.OPEN
+            seen, status=TransferRequest.Status.OPEN
         ).count()
     return render(request, "lookups/menu_counts.html", context)

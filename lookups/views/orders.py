@@ -70,7 +70,8 @@ def look_up(request: HtmxHttpRequest) -> HttpResponse:
         "purchases": result.by_purchase() if result else [],
         # The link panels (and the outcome just shown in one) survive the refresh.
         "keep_link_panels": refreshing,
-        # Why this app's purchases can't be changed at Apple from here, shown for the buttons.
+        # Why this app's purchases can't be changed at Apple from here, shown for the buttons
+        # (only apps the agent may see are asked, so the app is theirs).
         "not_acted_on": why_not_acted_on(shown.app, shown.environment) if shown else "",
     }
     context["product_names"] = _product_names(context["rows"])

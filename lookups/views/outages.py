@@ -17,13 +17,16 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lookups.forms import OutageCompensationForm
-from lookups.models import OutageCompensation, Product
+from lookups.models import App, OutageCompensation, Product
 from lookups.services.apple_actions import ActionRefused
+from lookups.services.apple_actions.acting_app import rows_of, seen_by
+from lookups.services.apps import apps_for
 from lookups.services.outage_compensation import (
     CompensationRequest,
     approve_compensation,
     is_manager,
     parse_storefronts,
+    products_of,
     reject_compensation,
     request_compensation,
 )
@@ -50,8 +53,8 @@ def manager_required(view):
 @manager_required
 def outages(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "GET":
-        return _page(request, OutageCompensationForm(initial={"request_id": uuid.uuid4()}))
-    form = OutageCompensationForm(request.POST)
+        return _page(request, _fresh_form(request))
+    form = OutageCompensationForm(request.POST, apps=_apps(request))
     if not form.is_valid():
         return _page(request, form, status=400)
     data = form.cleaned_data
@@ -65,12 +68,13 @@ def outages(request: HtmxHttpRequest) -> HttpResponse:
                 note=data["note"],
                 storefronts=parse_storefronts(data["storefronts"]),
                 request_id=data["request_id"],
+                app=data["app"],
+                environment=data["environment"],
             ),
         )
     except ActionRefused as refusal:
         return _page(request, form, refusal=refusal.sentence, status=refusal.status)
-    fresh = OutageCompensationForm(initial={"request_id": uuid.uuid4()})
-    return _page(request, fresh, asked=True)
+    return _page(request, _fresh_form(request), asked=True)
 
 
 @require_POST
@@ -79,7 +83,7 @@ def outages(request: HtmxHttpRequest) -> HttpResponse:
 def decide(request: HtmxHttpRequest, pk: uuid.UUID, decision: str) -> HttpResponse:
     if decision not in ("approve", "reject"):
         raise Http404("Approve or reject")
-    row = get_object_or_404(OutageCompensation, pk=pk)
+    row = get_object_or_404(OutageCompensation.objects.filter(seen_by(request.user)), pk=pk)
     context: dict = {"row": row, "poll_seconds": PROGRESS_POLL_SECONDS}
     status = 200
     try:
@@ -92,7 +96,7 @@ def decide(request: HtmxHttpRequest, pk: uuid.UUID, decision: str) -> HttpRespon
         status = refusal.status
     row.refresh_from_db()
     if not request.htmx:
-        return _page(request, OutageCompensationForm(initial={"request_id": uuid.uuid4()}))
+        return _page(request, _fresh_form(request))
     return render(request, f"{PAGE}#row", context, status=status)
 
 
@@ -100,16 +104,35 @@ def decide(request: HtmxHttpRequest, pk: uuid.UUID, decision: str) -> HttpRespon
 @login_required
 @manager_required
 def progress(request: HtmxHttpRequest, pk: uuid.UUID) -> HttpResponse:
-    row = get_object_or_404(OutageCompensation, pk=pk)
+    row = get_object_or_404(OutageCompensation.objects.filter(seen_by(request.user)), pk=pk)
     return render(request, f"{PAGE}#row", {"row": row, "poll_seconds": PROGRESS_POLL_SECONDS})
 
 
+def _apps(request) -> list[App]:
+    """The apps this manager may see, read once for the request."""
+    if not hasattr(request, "_outage_apps"):
+        request._outage_apps = apps_for(request.user)
+    return request._outage_apps
+
+
+def _fresh_form(request) -> OutageCompensationForm:
+    return OutageCompensationForm(initial={"request_id": uuid.uuid4()}, apps=_apps(request))
+
+
 def _page(request, form, *, status: int = 200, **context) -> HttpResponse:
-    rows = OutageCompensation.objects.select_related("requested_by", "approved_by")[:SHOWN]
+    # Runs of the apps this manager may see.
+    rows = OutageCompensation.objects.filter(rows_of(_apps(request))).select_related(
+        "requested_by", "approved_by", "app"
+    )
+    names = dict(Product.objects.values_list("product_id", "display_name"))
     context.update(
         form=form,
-        rows=list(rows),
-        products=Product.objects.all(),
+        rows=list(rows[:SHOWN]),
+        # Each app's products the desk has seen bought, named by the catalogue where it can.
+        products=[
+            (product_id, f"{names.get(product_id, product_id)} · {app.name}")
+            for app, product_id in products_of(_apps(request))
+        ],
         poll_seconds=PROGRESS_POLL_SECONDS,
     )
     return render(request, page_or_partial(request, PAGE, "content"), context, status=status)

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from lookups.models import CustomerAccount, TransferRequest
 from lookups.services.apple_actions import ActionRefused
+from lookups.services.apple_actions.acting_app import seen_by
 from lookups.services.apple_actions.transfer_approval import approve_transfer, reject_transfer
 from lookups.views.approval_status import attach_purchases
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial, render_answer
@@ -23,7 +24,7 @@ SHOWN = 200
 @login_required
 @approver_required
 def transfers(request: HtmxHttpRequest) -> HttpResponse:
-    return render(request, PAGE, {"transfers": _open_transfers()})
+    return render(request, PAGE, {"transfers": _open_transfers(request.user)})
 
 
 @require_POST
@@ -48,13 +49,14 @@ def decide(request: HtmxHttpRequest, pk: int, decision: str) -> HttpResponse:
     transfer.refresh_from_db()
     _annotate([transfer])
     if not request.htmx:
-        context["transfers"] = _open_transfers()
+        context["transfers"] = _open_transfers(request.user)
     return render_answer(request, page_or_partial(request, PAGE, "row"), context, status=status)
 
 
-def _open_transfers() -> list[TransferRequest]:
+def _open_transfers(approver) -> list[TransferRequest]:
+    """Open transfers of the apps this approver may see."""
     waiting = list(
-        TransferRequest.objects.filter(status=TransferRequest.Status.OPEN)
+        TransferRequest.objects.filter(seen_by(approver), status=TransferRequest.Status.OPEN)
         .select_related("account", "requested_by")
         .order_by("created_at")[:SHOWN]
     )

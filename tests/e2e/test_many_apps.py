@@ -1,6 +1,6 @@
-"""One desk, three apps: an order found in its app among three (with no action offered at Apple
-but the reason), Sandbox labelled, and an agent limited to one app who never sees or asks the
-others; in Chromium."""
+"""One desk, three apps: an order found in its app among three and linked there (Apple called as
+that app), Sandbox labelled, and an agent limited to one app who never sees or asks the others;
+in Chromium."""
 
 from __future__ import annotations
 
@@ -10,9 +10,17 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
-from lookups.simulators.demo_apps import COACH_LATEST, ORDER_COACH, SANDBOX_TESTER_PURCHASE
+from lookups.models import CustomerAccount, TokenChange
+from lookups.simulators.demo_apps import (
+    COACH_BUNDLE_ID,
+    COACH_LATEST,
+    COACH_TRANSACTIONS,
+    ORDER_COACH,
+    SANDBOX_TESTER_PURCHASE,
+)
+from lookups.simulators.demo_data import MAYA
 from tests.e2e.conftest import Screenshots
-from tests.e2e.desk import look_up, settled
+from tests.e2e.desk import look_up, open_link_panel, settled, wait_past_timers
 from tests.e2e.test_link_flow import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("appstore_settings", "demo_customers")]
@@ -34,14 +42,45 @@ def test_an_order_is_found_in_its_app_among_three(
     expect(line).to_contain_text(f"{three_apps.demo.name} (not found)")
     row = page.locator(f"#txn-{COACH_LATEST}")
     expect(row).to_be_visible()
-    # Actions still call Apple as the desk's own app: the reason stands where the buttons were.
-    expect(row.locator(".why-not-act")).to_have_text(
-        "Coach's purchases can be looked up here but not changed at Apple yet: "
-        "change it in Coach's own tools."
-    )
-    expect(page.get_by_role("link", name="Link to customer")).to_have_count(0)
-    expect(page.get_by_role("link", name="Extend")).to_have_count(0)
+    # Actions call Apple as Coach: its buttons are offered like the desk's own app's.
+    expect(row.get_by_role("link", name="Link to customer")).to_be_visible()
+    expect(row.locator(".why-not-act")).to_have_count(0)
     screenshots.take(page, "found-in-coach")
+
+
+def test_a_coach_purchase_is_linked_from_the_order_page_at_coach(
+    new_page: Callable[..., Page],
+    agent_user: User,
+    three_apps,
+    simulator,
+    screenshots: Screenshots,
+    browser_errors: list[str],
+) -> None:
+    maya = CustomerAccount.objects.get(external_id=MAYA)
+    page = new_page()
+    page.goto("/")
+    sign_in(page, agent_user)
+    look_up(page, ORDER_COACH)
+
+    open_link_panel(page, COACH_LATEST).press_sequentially("maya.pat", delay=40)
+    page.get_by_role("link", name="Choose").click()
+    confirm = page.locator("form.confirm")
+    confirm.get_by_label("Support ticket").fill("SD-5120")
+    confirm.get_by_role("button", name="Link purchase").click()
+    expect(page.get_by_role("status").filter(has_text="Linked to Maya Patel")).to_be_visible()
+    wait_past_timers(page)
+    screenshots.take(page, "linked-in-coach")
+
+    change = TokenChange.objects.get(original_transaction_id=COACH_TRANSACTIONS[0])
+    assert (change.outcome, change.app, change.environment) == (
+        TokenChange.Outcome.SUCCEEDED,
+        three_apps.coach,
+        "Production",
+    )
+    # Coach's own store holds the token: Apple was called with Coach's key and bundle ID.
+    at_coach = simulator.app(COACH_BUNDLE_ID).store.latest_transaction(COACH_TRANSACTIONS[0])
+    assert at_coach["appAccountToken"] == str(maya.app_account_token)
+    assert browser_errors == []
 
 
 def test_a_sandbox_purchase_is_plainly_labelled(

@@ -7,10 +7,13 @@ place, verify_audit_log still passes, and the one app follows the settings it ca
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from lookups import audit_chain
 from lookups.models import App, AuditChainHead, TokenChange
 from tests.fixtures.database_roles import verify
 from tests.fixtures.rows import make_token_change
@@ -34,8 +37,10 @@ def test_an_existing_chain_survives_the_upgrade_to_registered_apps(
     settings.APPSTORE_BUNDLE_ID = "com.example.upgraded"
     settings.APPSTORE_ISSUER_ID = "9f3c1f0e-upgraded-issuer"
     settings.APPSTORE_KEY_ID = "UPGRADED01"
-    for outcome in (TokenChange.Outcome.SUCCEEDED, TokenChange.Outcome.FAILED):
-        make_token_change(agent_user, make_account()).settle(outcome)
+    # Settled as a desk without registered apps settled them: recipe 2 at most.
+    with mock.patch.object(audit_chain, "CHAIN_VERSION", 2):
+        for outcome in (TokenChange.Outcome.SUCCEEDED, TokenChange.Outcome.FAILED):
+            make_token_change(agent_user, make_account()).settle(outcome)
     assert verify().startswith("Checked 2 settled ")
     before, head = chained_rows(), AuditChainHead.objects.get()
 

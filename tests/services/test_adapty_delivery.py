@@ -10,12 +10,15 @@ from django.utils import timezone
 
 from lookups import tasks
 from lookups.adapty.client import AdaptyClient
+from lookups.appstore import HistoryFilters
 from lookups.models import (
     AdaptyDelivery,
     Lookup,
     TokenChange,
 )
 from lookups.services.adapty_delivery import deliver, send_to_adapty
+from lookups.services.looking_up import history_in_apps
+from lookups.simulators.demo_apps import SANDBOX_TESTER_PURCHASE
 from lookups.simulators.demo_data import (
     JAMES,
     LUKAS,
@@ -357,6 +360,26 @@ def test_a_link_made_without_a_lookup_sends_the_desks_picture_of_the_purchase(
     (request,) = adapty.requests
     assert request.body["store_original_transaction_id"] == PURCHASE_OFFER_CODE
     assert adapty.profile(MAYA) is not None
+
+
+def test_a_sandbox_purchase_of_another_app_linked_there_is_sent_from_its_picture(
+    agent_user, appstore_settings, adapty_settings, adapty, maya, three_apps
+):
+    history_in_apps(agent_user, SANDBOX_TESTER_PURCHASE, filters=HistoryFilters())
+    change = make_token_change(
+        agent_user,
+        maya,
+        original_transaction_id=SANDBOX_TESTER_PURCHASE,
+        app=three_apps.coach,
+        environment="Sandbox",
+    )
+    change.settle(TokenChange.Outcome.SUCCEEDED)
+
+    delivery = send_to_adapty(agent_user, change)
+
+    assert delivery.outcome == AdaptyDelivery.Outcome.SUCCEEDED
+    (request,) = adapty.requests
+    assert request.body["store_original_transaction_id"] == SANDBOX_TESTER_PURCHASE
 
 
 def test_a_transaction_adapty_cannot_take_is_not_sent(

@@ -8,18 +8,22 @@ import uuid
 
 import pytest
 
-from lookups.models import OutageCompensation, Purchase
+from lookups.models import AppStoreNotification, OutageCompensation, Purchase
 from lookups.roles import AGENTS, MANAGERS
+from lookups.services.apple_actions import ActionRefused
 from lookups.services.outage_compensation import (
     CompensationRefused,
     CompensationRequest,
     approve_compensation,
+    follow_notification,
     parse_storefronts,
     reject_compensation,
     request_compensation,
 )
 from lookups.simulators.appstore.catalog import PRO_MONTHLY
+from lookups.simulators.demo_apps import COACH_BUNDLE_ID, COACH_MONTHLY
 from lookups.simulators.demo_data import PURCHASE_FREE_TRIAL
+from tests.fixtures.appstore_simulator import IMMEDIATE_TASKS
 
 pytestmark = pytest.mark.django_db
 Outcome = OutageCompensation.Outcome
@@ -38,6 +42,7 @@ def ask(**options) -> CompensationRequest:
         note=options.pop("note", "Sync was down on Saturday, 10:00 to 16:00 UTC (INC-12)."),
         storefronts=options.pop("storefronts", None),
         request_id=options.pop("request_id", None) or uuid.uuid4(),
+        **options,
     )
 
 
@@ -171,3 +176,68 @@ def test_apples_notifications_follow_the_run_to_its_end(
             purchase.latest_transaction["expiresDate"]
             == simulator.transaction(latest)["expiresDate"]
         )
+
+
+def test_a_coach_run_is_made_at_coach_and_followed_by_coachs_notifications(
+    three_apps, live_server, appstore_settings, simulator, manager_user, second_manager
+):
+    appstore_settings.TASKS = IMMEDIATE_TASKS
+    coach = simulator.app(COACH_BUNDLE_ID)
+    coach.mass_extensions.duration_seconds = 1.0
+    coach.set_notification_url(live_server.url + three_apps.coach.notification_path("Production"))
+    try:
+        row = request_compensation(
+            manager_user, ask(product_id=COACH_MONTHLY, app=three_apps.coach)
+        )
+        assert (row.app, row.environment) == (three_apps.coach, "Production")
+
+        approve_compensation(second_manager, row)
+
+        # Coach's SUMMARY, posted to Coach's address, settles Coach's run.
+        settled = wait_for_outcome(row)
+    finally:
+        coach.set_notification_url(None)
+    assert settled.outcome == Outcome.SUCCEEDED
+    assert settled.succeeded_count == 1 and settled.follow_up.checks == 0
+
+
+def test_another_apps_notifications_leave_the_run_alone(
+    three_apps, appstore_settings, manager_user, second_manager
+):
+    row = request_compensation(manager_user, ask(product_id=COACH_MONTHLY, app=three_apps.coach))
+    OutageCompensation.objects.filter(pk=row.pk).update(outcome=Outcome.PENDING)
+
+    def arriving(app, subtype: str, **payload) -> AppStoreNotification:
+        return AppStoreNotification(
+            app=app,
+            environment="Production",
+            notification_type="RENEWAL_EXTENSION",
+            subtype=subtype,
+            payload=payload,
+            transaction={"productId": COACH_MONTHLY},
+        )
+
+    summary = {"requestIdentifier": str(row.pk), "succeededCount": 9, "failedCount": 0}
+    assert follow_notification(arriving(three_apps.journal, "FAILURE")) == ""
+    assert "did not ask for" in follow_notification(
+        arriving(three_apps.journal, "SUMMARY", summary=summary)
+    )
+    row.refresh_from_db()
+    assert (row.outcome, row.failures_notified) == (Outcome.PENDING, 0)
+
+    assert follow_notification(arriving(three_apps.coach, "FAILURE")) != ""
+    row.refresh_from_db()
+    assert row.failures_notified == 1
+
+
+def test_a_manager_asks_only_for_an_app_they_see_in_an_environment_it_uses(
+    three_apps, appstore_settings, manager_user
+):
+    with pytest.raises(ActionRefused, match="Journal is set up for Production only"):
+        request_compensation(manager_user, ask(app=three_apps.journal, environment="Sandbox"))
+    three_apps.journal.limited_agents.add(manager_user)
+    with pytest.raises(ActionRefused) as refused:
+        request_compensation(manager_user, ask(product_id=COACH_MONTHLY, app=three_apps.coach))
+
+    assert refused.value.status == 403
+    assert not OutageCompensation.objects.exists()

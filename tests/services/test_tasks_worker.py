@@ -21,6 +21,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from lookups import tasks
+from lookups.appstore import HistoryFilters
 from lookups.models import (
     AdaptyDelivery,
     ConsumptionAnswer,
@@ -33,7 +34,9 @@ from lookups.models import (
 from lookups.services import settling
 from lookups.services.adapty_delivery import send_to_adapty
 from lookups.services.apple_actions import engine
+from lookups.services.looking_up import history_in_apps
 from lookups.services.refund_requests import answer_refund_request, open_refund_request
+from lookups.simulators.demo_apps import SANDBOX_TESTER_PURCHASE
 from lookups.simulators.demo_data import ORDER_OFFER_CODE
 from tests.fixtures.rows import make_token_change
 from tests.fixtures.worker_process import (
@@ -43,6 +46,7 @@ from tests.fixtures.worker_process import (
     stop,
     wait_for,
 )
+from tests.services.apple_actions.test_acting_app import link
 from tests.services.test_refund_requests import AGENTS_ANSWER, POLICY, consumption_request
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -124,6 +128,40 @@ def test_a_timed_out_link_is_settled_by_the_worker_with_no_command_run(
     verified = StringIO()
     call_command("verify_audit_log", stdout=verified)
     assert verified.getvalue().startswith("Checked 1 settled token changes: OK")
+
+
+def test_a_timed_out_link_of_a_coach_sandbox_purchase_is_read_back_there_by_the_worker(
+    agent_user, appstore_settings, quick_tasks, simulator, three_apps, maya, tmp_path
+):
+    """The worker, a process of its own, asks Coach's Sandbox with Coach's key (from the
+    environment variable the app names), never the desk's own app."""
+    log = tmp_path / "worker.log"
+    history_in_apps(agent_user, SANDBOX_TESTER_PURCHASE, filters=HistoryFilters())
+    simulator.inject_fault("slow", endpoint="set_token", delay_seconds=1.5)
+
+    change = link(agent_user, SANDBOX_TESTER_PURCHASE, maya)
+
+    assert (change.outcome, change.app, change.environment) == (
+        TokenChange.Outcome.PENDING,
+        three_apps.coach,
+        "Sandbox",
+    )
+    with running_worker(log):
+        wait_for(
+            lambda: TokenChange.objects.get(pk=change.pk).is_settled,
+            seconds=60,
+            what="the worker to settle the Coach link",
+            log=log,
+        )
+    change.refresh_from_db()
+    assert change.outcome == TokenChange.Outcome.SUCCEEDED
+    assert change.error_message == f"reconciled: Apple shows token {maya.app_account_token}"
+    read_back = [
+        path
+        for _, path in simulator.requests
+        if path.startswith(f"/sandbox/inApps/v2/history/{SANDBOX_TESTER_PURCHASE}")
+    ]
+    assert read_back, simulator.requests
 
 
 def test_a_worker_killed_mid_delivery_leaves_it_to_the_sweep(

@@ -178,39 +178,44 @@ def test_a_name_typed_into_look_up_is_never_sent_to_apple(
     assert Lookup.objects.count() == 0
 
 
-def test_a_coach_order_shows_why_it_is_not_changed_here_instead_of_the_buttons(
-    agent_client, three_apps
-):
+def test_a_coach_order_offers_the_actions_at_apple_like_the_desks_own(agent_client, three_apps):
     page = agent_client.get(reverse("lookups:look_up"), {"order_id": ORDER_COACH}).text
 
     assert f'id="txn-{COACH_LATEST}"' in page
-    assert (
-        "Coach&#x27;s purchases can be looked up here but not changed at Apple yet: "
-        "change it in Coach&#x27;s own tools." in page
-    )
-    assert "Link to customer" not in page
-    assert reverse("lookups:link", args=[COACH_TRANSACTIONS[0]]) not in page
-    assert reverse("lookups:extend", args=[COACH_TRANSACTIONS[0]]) not in page
+    assert reverse("lookups:link", args=[COACH_TRANSACTIONS[0]]) in page
+    assert reverse("lookups:extend", args=[COACH_TRANSACTIONS[0]]) in page
+    assert "why-not-act" not in page
 
 
 def test_the_acting_apps_order_still_offers_the_link_beside_other_apps(agent_client, three_apps):
     page = agent_client.get(reverse("lookups:look_up"), {"order_id": ORDER_OFFER_CODE}).text
 
     assert "Link to customer" in page
-    assert "not changed at Apple yet" not in page
+    assert "why-not-act" not in page
 
 
-def test_a_link_posted_for_a_coach_purchase_is_refused_with_the_reason(
+def test_a_link_posted_for_a_coach_purchase_is_made_at_coach(
     agent_client, three_apps, maya, simulator
 ):
     agent_client.get(reverse("lookups:look_up"), {"order_id": ORDER_COACH})
-    asked_before = len(simulator.requests)
 
-    panel = agent_client.get(reverse("lookups:link", args=[COACH_TRANSACTIONS[0]]))
     response = post_link(agent_client, COACH_TRANSACTIONS[0], maya)
 
-    assert "not changed at Apple yet" in panel.text
-    assert response.status_code == 409
-    assert "Coach&#x27;s purchases can be looked up here" in response.text
+    assert response.status_code == 200
+    change = TokenChange.objects.get()
+    assert (change.outcome, change.app) == ("succeeded", three_apps.coach)
+
+
+def test_a_link_posted_by_an_agent_not_on_coach_is_refused_with_the_reason(
+    agent_client, agent_user, three_apps, maya, simulator
+):
+    agent_client.get(reverse("lookups:look_up"), {"order_id": ORDER_COACH})
+    three_apps.journal.limited_agents.add(agent_user)
+    asked_before = len(simulator.requests)
+
+    response = post_link(agent_client, COACH_TRANSACTIONS[0], maya)
+
+    assert response.status_code == 403
+    assert "You don&#x27;t work on Coach&#x27;s purchases" in response.text
     assert len(simulator.requests) == asked_before
     assert not TokenChange.objects.exists()

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lookups.models import OutageCompensation
+from lookups.roles import MANAGERS
 
 pytestmark = pytest.mark.django_db
 
@@ -75,3 +76,51 @@ def test_only_a_run_under_way_re_reads_itself(manager_client, manager_user):
     under_way = manager_client.get(progress).content.decode()
     assert 'hx-trigger="every 2s"' in under_way
     assert "0 extended, 0 failed so far" in under_way
+
+
+def test_the_manager_picks_one_of_their_apps_and_its_environment(
+    manager_client, manager_user, appstore_settings, three_apps
+):
+    three_apps.coach.limited_agents.add(manager_user)
+    page = manager_client.get(reverse("lookups:outages")).content.decode()
+    assert f'<option value="{three_apps.coach.pk}">Coach</option>' in page
+    assert ">Journal</option>" not in page
+
+    response = manager_client.post(
+        reverse("lookups:outages"),
+        form(
+            product_id="com.example.supportdesk.coach.monthly",
+            app=str(three_apps.coach.pk),
+            environment="Sandbox",
+        ),
+    )
+
+    assert response.status_code == 200
+    row = OutageCompensation.objects.get()
+    assert (row.app, row.environment) == (three_apps.coach, "Sandbox")
+    assert "Coach · Sandbox" in response.content.decode()
+
+
+def test_another_apps_runs_are_neither_listed_nor_decided(
+    manager_client, manager_user, make_user, appstore_settings, three_apps
+):
+    journal_run = OutageCompensation.objects.create(
+        requested_by=make_user("other", MANAGERS),
+        app=three_apps.journal,
+        environment="Production",
+        product_id="com.example.supportdesk.journal.yearly",
+        extend_by_days=1,
+        reason_code=3,
+        note="Journal down",
+    )
+    three_apps.coach.limited_agents.add(manager_user)
+
+    page = manager_client.get(reverse("lookups:outages")).content.decode()
+    decided = manager_client.post(
+        reverse("lookups:decide_outage", args=[journal_run.pk, "approve"])
+    )
+
+    assert "Journal down" not in page
+    assert decided.status_code == 404
+    journal_run.refresh_from_db()
+    assert journal_run.outcome == OutageCompensation.Outcome.AWAITING_APPROVAL

@@ -14,8 +14,10 @@ from lookups.services import refund_requests
 from lookups.services.refund_requests import (
     open_refund_request,
 )
+from lookups.simulators.demo_apps import COACH_BUNDLE_ID
 from tests.fixtures.pages import HTMX
 from tests.fixtures.rows import make_refund_request
+from tests.services.apple_actions.test_acting_app import coach_refund_case
 from tests.services.test_refund_requests import (
     TRANSACTION,
     consumption_request,
@@ -150,3 +152,23 @@ def test_the_queue_lists_what_was_answered_and_decided_lately(
     assert "Refunded" in rows[answered.pk]
     assert "Answered by the policy" in rows[by_policy.pk] and "not yet" in rows[by_policy.pk]
     assert "Deadline missed" in rows[missed.pk]
+
+
+def test_a_coach_case_is_answered_from_the_queue_at_coach(agent_client, three_apps, simulator):
+    case = coach_refund_case(three_apps, simulator)
+    assert f'id="refund-{case.pk}"' in agent_client.get(reverse("lookups:refund_requests")).text
+
+    response = agent_client.post(
+        reverse("lookups:answer_refund_request", args=[case.pk]),
+        {
+            "customer_consented": "on",
+            "delivery_status": "DELIVERED",
+            "refund_preference": "DECLINE",
+        },
+        headers=HTMX,
+    )
+
+    assert response.status_code == 200 and "Sent to Apple" in response.text
+    answer = ConsumptionAnswer.objects.get()
+    assert (answer.outcome, answer.app) == (ConsumptionAnswer.Outcome.SUCCEEDED, three_apps.coach)
+    assert simulator.app(COACH_BUNDLE_ID).store.consumption_answers[case.transaction_id]

@@ -225,3 +225,23 @@ def test_the_migration_gives_managers_the_approval_permission():
     for name in (roles.AGENTS, roles.AUDITORS):
         codenames = Group.objects.get(name=name).permissions.values_list("codename", flat=True)
         assert "approve_transfers" not in codenames
+
+
+def test_a_manager_sees_and_decides_only_the_transfers_of_apps_they_see(
+    transfer, manager_client, manager_user, three_apps, simulator
+):
+    """The demo app's transfer, and a manager named on Coach only."""
+    assert transfer.app == three_apps.demo
+    three_apps.coach.limited_agents.add(manager_user)
+
+    listed = manager_client.get(reverse("lookups:transfers")).content.decode()
+    counts = manager_client.get(reverse("lookups:menu_counts")).content.decode()
+    response = decide(manager_client, transfer, "approve")
+
+    assert transfer.ticket_reference not in listed
+    assert '<span id="count-transfers" class="menu-count" hx-swap-oob="true"></span>' in counts
+    assert response.status_code == 403
+    assert f"You don&#x27;t work on {three_apps.demo.name}&#x27;s purchases" in response.text
+    transfer.refresh_from_db()
+    assert transfer.status == TransferRequest.Status.OPEN
+    assert not puts(simulator)

@@ -29,11 +29,16 @@ Adding a kind
    `agent_key(...)` where a per-agent limit applies), check the rules and write the pending
    row; then `engine.perform(KIND, row)` outside the lock. Refuse with `ActionRefused`. A
    resubmitted form gets the row its first submission made (`engine.first_submission`,
-   asked before the rules, under the lock and after a unique-key clash). Before anything else,
-   refuse a subject of another app or environment than the desk's Apple client acts for
-   (`acting_app`): one check and one sentence for every kind, which the pages show too.
-The engine does the rest: follow-up after a timeout, backoff, giving up, the sweep's rescue and
-the command.
+   asked before the rules, under the lock and after a unique-key clash). The subject's app and
+   environment come from the purchase's picture (`acting_app.app_to_act_on`; a refund case or
+   the manager's choice names its own): the rules read Apple as that app
+   (`acting_app.acting_as`), the pending row records it in `app` and `environment`, and what
+   truly can't be acted on (an environment the app does not use, its key unreadable, an app the
+   person may not see) is refused in one sentence the pages show too. A decision on a waiting
+   row (an approval) asks `acting_app` again, for the approver.
+The engine does the rest: it calls Apple as the row's app in the row's environment
+(`acting_app.acting_for`, in `perform`, `check` and `reconcile`), follows up after a timeout,
+backs off, gives up, and the sweep's rescue and the command reach every app's rows alike.
 
 | kind               | lock (rules checked, row written)     | read back from Apple            |
 |--------------------|---------------------------------------|---------------------------------|

@@ -1,58 +1,193 @@
-"""Which purchases the desk may change at Apple: those of the app its Apple client acts for.
+"""Which app and environment an action at Apple is for, and calling Apple as that app.
 
-Lookups reach every registered app, but actions still call Apple as the settings' app in the
-settings' environment. Until they route per app, an action on another app's purchase (or on one
-in the other environment) is refused here, before any row is written or Apple is called, and
-the pages show the same sentence instead of the button.
+Every registered app is acted on with its own key and bundle ID, in the environment its purchase
+was bought in: the purchase's picture names both, the action's row records them, and the engine
+calls Apple inside `acting_for(row)`. What remains refused is what truly can't be acted on: an
+environment the app does not use, an app whose key can't be read, an app the acting person may
+not see. Refused before any row is written or Apple is called; the pages show the same sentence
+instead of the button.
 """
 
 from __future__ import annotations
 
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+
 from django.conf import settings
+from django.db.models import Q
 
 from lookups.models import App, Purchase
 from lookups.services.apple_actions.refusal import ActionRefused
+from lookups.services.apps import (
+    AppKeyMissing,
+    environments_of,
+    private_key_pem,
+    setup_of,
+    using_app,
+)
 
 
-def why_not_acted_on(app: App | None, environment: str) -> str:
-    """Why a purchase of `app` in `environment` can't be changed at Apple here; "" if it can."""
-    acting_environment = settings.APPSTORE_ENVIRONMENT
-    if app is not None and not _is_acting_app(app):
+@dataclass(frozen=True)
+class ActingApp:
+    """The app (None: the settings' one, for rows written before apps) and the environment."""
+
+    app: App | None
+    environment: str
+
+
+def settings_app() -> App | None:
+    """The registered app the settings describe, if registered (rows naming none are its)."""
+    return (
+        App.objects.filter(Q(follows_settings=True) | Q(bundle_id=settings.APPSTORE_BUNDLE_ID))
+        .order_by("-follows_settings", "pk")
+        .first()
+    )
+
+
+def home_among(apps: list[App]) -> App | None:
+    """The settings' app among `apps` (already read), if there."""
+    return next(
+        (
+            app
+            for app in apps
+            if app.follows_settings or app.bundle_id == settings.APPSTORE_BUNDLE_ID
+        ),
+        None,
+    )
+
+
+def rows_of(apps: list[App]) -> Q:
+    """Action rows of `apps` (already read); a row naming no app is the settings' app's."""
+    mine = Q(app__in=[app.pk for app in apps])
+    return mine | Q(app__isnull=True) if home_among(apps) is not None else mine
+
+
+def bundle_id_of(app: App | None) -> str:
+    """The bundle ID Apple is called with for `app` (None: the settings')."""
+    return setup_of(app).bundle_id if app is not None else settings.APPSTORE_BUNDLE_ID
+
+
+def why_not_acted_on(app: App | None, environment: str, user: Any = None) -> str:
+    """Why a purchase of `app` in `environment` can't be changed at Apple by `user`; "" if it can.
+
+    `user` None: nobody in particular (the worker, the desk's policy).
+    """
+    if app is None:
+        if environment != settings.APPSTORE_ENVIRONMENT:
+            return (
+                f"This {environment} purchase was recorded before apps were registered, and the "
+                f"desk's app is set up for {settings.APPSTORE_ENVIRONMENT} only: look the order "
+                "up again to change it."
+            )
+        return ""
+    if user is not None and not _sees(user, app):
+        return _not_seen(app)
+    if environment not in environments_of(app):
+        used = " and ".join(environments_of(app)) or "no environment"
         return (
-            f"{app.name}'s purchases can be looked up here but not changed at Apple yet: "
-            f"change it in {app.name}'s own tools."
+            f"{app.name} is set up for {used} only, so its {environment} purchases can be "
+            "looked up but not changed at Apple. An administrator can add the environment."
         )
-    if environment != acting_environment:
-        whose = f"{app.name}'s " if app is not None else ""
-        return (
-            f"{whose}{environment} purchases can be looked up here but not changed at Apple "
-            f"yet: the desk acts at Apple in {acting_environment} only."
-        )
+    if why := _unreadable_key(app):
+        return why
     return ""
 
 
-def refuse_unless_acted_on(app: App | None, environment: str) -> None:
-    """Raise `ActionRefused` for a subject of another app or environment than the desk acts for."""
+def refuse_unless_acted_on(app: App | None, environment: str, user: Any = None) -> None:
+    """Raise `ActionRefused` with `why_not_acted_on`'s sentence (403 for an app not seen)."""
+    if user is not None:
+        refuse_unless_seen(user, app)
     if why := why_not_acted_on(app, environment):
         raise ActionRefused(why)
 
 
-def refuse_unless_purchase_acted_on(original_transaction_id: str) -> None:
-    """The same, for a purchase known only by its ID: decided on the desk's picture of it.
+def refuse_unless_seen(user: Any, app: App | None) -> None:
+    """Raise `ActionRefused` (403) when `user` may not see `app` (deciding on its rows)."""
+    if app is not None and not _sees(user, app):
+        raise ActionRefused(_not_seen(app), status=403)
 
-    A purchase the desk pictures in the environment it acts in, for the app it acts for, passes;
-    one it pictures only elsewhere is refused; one it doesn't picture at all is left to the
-    kind's own rules (Apple is asked about it as before).
+
+def seen_by(user: Any) -> Q:
+    """Action rows of the apps `user` may see: every row, unless some apps name the user.
+
+    A row naming no app is the settings' app's. One query, for a user named on no app none.
+    """
+    limited = _limited_to(user)
+    if not limited:
+        return Q()
+    home = settings_app()
+    if home is not None and home.pk in limited:
+        return Q(app__in=limited) | Q(app__isnull=True)
+    return Q(app__in=limited)
+
+
+def app_to_act_on(original_transaction_id: str, user: Any = None) -> ActingApp:
+    """The app and environment to act on a purchase known by its ID: its picture's.
+
+    Of its pictures (one per environment), the latest learnt one that can be acted on; if none
+    can, refused with the reason of the latest. A purchase the desk doesn't picture at all is
+    the settings' app's, in the settings' environment (Apple is asked about it as before).
     """
     pictures = list(
         Purchase.objects.filter(original_transaction_id=original_transaction_id)
         .select_related("app")
-        .order_by("pk")
+        .order_by("-learnt_at", "-pk")
     )
-    reasons = [why_not_acted_on(picture.app, picture.environment) for picture in pictures]
-    if reasons and all(reasons):
-        raise ActionRefused(reasons[0])
+    if not pictures:
+        where = ActingApp(settings_app(), settings.APPSTORE_ENVIRONMENT)
+        refuse_unless_acted_on(where.app, where.environment, user)
+        return where
+    reasons = [why_not_acted_on(p.app, p.environment, user) for p in pictures]
+    for picture, reason in zip(pictures, reasons, strict=True):
+        if not reason:
+            return ActingApp(picture.app or settings_app(), picture.environment)
+    first = pictures[0]
+    seen = user is None or first.app is None or _sees(user, first.app)
+    raise ActionRefused(reasons[0], status=409 if seen else 403)
 
 
-def _is_acting_app(app: App) -> bool:
-    return app.follows_settings or app.bundle_id == settings.APPSTORE_BUNDLE_ID
+def acting_as(where: ActingApp) -> contextlib.AbstractContextManager[None]:
+    """Calls to Apple in this block are `where`'s app's, in its environment.
+
+    The settings' app in the settings' environment is the desk's own client (`clients`), as
+    for a row naming no app (written before apps were registered).
+    """
+    app = where.app
+    if app is None or (app.follows_settings and where.environment == settings.APPSTORE_ENVIRONMENT):
+        return contextlib.nullcontext()
+    return using_app(app, where.environment)
+
+
+def acting_for(row: Any) -> contextlib.AbstractContextManager[None]:
+    """Calls to Apple for an action row go to the app it names, in its environment."""
+    app = row.app if getattr(row, "app_id", None) is not None else None
+    return acting_as(ActingApp(app, row.environment))
+
+
+def _limited_to(user: Any) -> set[int]:
+    """The apps naming `user`; none: the user sees every app (`App.objects.visible_to`)."""
+    return set(App.objects.filter(limited_agents=user).values_list("pk", flat=True))
+
+
+def _sees(user: Any, app: App) -> bool:
+    limited = _limited_to(user)
+    return not limited or app.pk in limited
+
+
+def _not_seen(app: App) -> str:
+    return f"You don't work on {app.name}'s purchases, so you can't change them at Apple."
+
+
+def _unreadable_key(app: App) -> str:
+    if app.follows_settings:
+        return ""
+    try:
+        private_key_pem(app.private_key_source)
+    except (AppKeyMissing, OSError):
+        where = app.private_key_source or "the settings"
+        return (
+            f"{app.name}'s App Store key can't be read (from {where}), so nothing can be changed "
+            f"at Apple for {app.name}. An administrator can fix where its key is."
+        )
+    return ""

@@ -3,8 +3,9 @@
 1. A kind's service writes the pending row under `locked(...)` (its rules checked there), and
    the row is committed before Apple is called: the audit log knows of the call first.
 2. `perform` makes the call (`kind.call`) and settles the row into the hash chain with Apple's
-   answer. A timeout leaves the row pending and plans a follow-up for when the call budget and
-   a margin have run out (`follow_up`).
+   answer. Apple is called as the row's app in the row's environment (`acting_app.acting_for`),
+   here and in `check` and `reconcile`. A timeout leaves the row pending and plans a follow-up
+   for when the call budget and a margin have run out (`follow_up`).
 3. `check` (the `check_action` task) asks Apple what became of the call (`kind.read_back`) and
    settles the row, or plans the next ask with backoff, APPLE_FOLLOW_UP_ATTEMPTS times at most.
 4. `rescue_pending` (run by the sweep) follows up any pending row of any kind older than the
@@ -31,6 +32,7 @@ from django.utils import timezone
 
 from lookups.appstore import AppStoreError
 from lookups.appstore.errors import AppStoreTimeoutError
+from lookups.services.apple_actions.acting_app import acting_for
 from lookups.services.apple_actions.consumption_answer import KIND as CONSUMPTION_ANSWER
 from lookups.services.apple_actions.extension import KIND as EXTENSION
 from lookups.services.apple_actions.kind import FAILED, ActionKind, Settled, StillUnknown
@@ -90,7 +92,8 @@ def first_submission(kind: ActionKind, request_id: object) -> Any | None:
 def perform(kind: ActionKind, row: Any) -> Any:
     """Call Apple for a committed pending row and settle it; a timeout leaves it followed up."""
     try:
-        settled = kind.call(row)
+        with acting_for(row):
+            settled = kind.call(row)
     except AppStoreTimeoutError:
         # Apple has the request and may still carry it out: nobody knows the outcome yet.
         follow_up(kind, row)
@@ -175,7 +178,8 @@ def check(kind: ActionKind, action_id: object) -> Check:
     follow.refresh_from_db()
 
     try:
-        settled = kind.read_back(row)
+        with acting_for(row):
+            settled = kind.read_back(row)
     except StillUnknown as unknown:
         detail = str(unknown)
         if follow.checks >= _attempts(kind):
@@ -300,7 +304,8 @@ class Reconciliation:
 def reconcile(kind: ActionKind, row: Any) -> Reconciliation:
     """Settle a pending row now from what Apple shows (a person's command, not the queue)."""
     try:
-        settled = kind.read_back(row)
+        with acting_for(row):
+            settled = kind.read_back(row)
     except StillUnknown as unknown:
         return Reconciliation(kind, row, Settlement.LEFT_PENDING, str(unknown))
     if settle(kind, row, settled):

@@ -35,7 +35,9 @@ class LinkKind(ActionKind):
 
     def read_back(self, row: TokenChange) -> Settled:
         """Succeeded if the purchase's latest transaction at Apple carries the row's token."""
-        if row.environment != settings.APPSTORE_ENVIRONMENT:
+        # The engine asks as the row's app in its environment; a row naming no app can only be
+        # asked about in the settings' environment.
+        if row.app_id is None and row.environment != settings.APPSTORE_ENVIRONMENT:
             raise StillUnknown(
                 f"written against {row.environment}, and this server asks "
                 f"{settings.APPSTORE_ENVIRONMENT}"

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from django.utils import timezone
 
 from lookups.models import RefusedLink, TokenChange, TransferRequest
+from lookups.services.apple_actions.acting_app import refuse_unless_acted_on, refuse_unless_seen
 from lookups.services.linking import LinkRefused, purchase_for_link, send_link
 from lookups.services.refused_links import record_refusal
 
@@ -28,9 +29,11 @@ def approve_transfer(approver: User, transfer: TransferRequest) -> TokenChange:
     Refused if the approver asked for it, if it is decided already, or if Apple's token on the
     purchase is no longer the one the transfer was asked for.
     """
+    # An app the approver may not see (or can't be acted on) is refused before anything else.
+    refuse_unless_acted_on(transfer.app, transfer.environment, approver)
     try:
         _check_decider(approver, transfer)
-        purchase = purchase_for_link(transfer.original_transaction_id)
+        purchase = purchase_for_link(transfer.original_transaction_id, approver)
         if purchase.app_account_token != transfer.token_before:
             raise LinkRefused(
                 "The purchase's token has changed since this transfer was asked for, so it was "
@@ -68,6 +71,7 @@ def approve_transfer(approver: User, transfer: TransferRequest) -> TokenChange:
 
 def reject_transfer(approver: User, transfer: TransferRequest) -> TransferRequest:
     """A second person rejects a transfer: nothing is sent to Apple; the decision is kept."""
+    refuse_unless_seen(approver, transfer.app)
     try:
         _check_decider(approver, transfer)
         _close(transfer, TransferRequest.Status.REJECTED, approver)
