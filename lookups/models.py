@@ -616,27 +616,62 @@ class AdaptyDelivery(models.Model):
 
 
 class ProductQuerySet(models.QuerySet):
-    def names_for(self, product_ids: Iterable[str | None]) -> dict[str, str]:
-        """Display names of these product IDs, for those in the catalogue; one query."""
+    def names_for(self, product_ids: Iterable[str | None], app: Any = None) -> dict[str, str]:
+        """Display names of these product IDs in `app`'s catalogue; one query.
+
+        An app's own name for a product wins over the one every app shares (no app named);
+        `app` None (a row from before apps were registered) reads the shared names only.
+        """
         wanted = {product_id for product_id in product_ids if product_id}
         if not wanted:
             return {}
-        return dict(self.filter(product_id__in=wanted).values_list("product_id", "display_name"))
+        return {
+            product_id: name
+            for product_id, name, _ in self.for_app(app)
+            .filter(product_id__in=wanted)
+            .order_by(models.F("app").asc(nulls_first=True))
+            .values_list("product_id", "display_name", "app")
+        }
+
+    def for_app(self, app: Any) -> ProductQuerySet:
+        """The catalogue as `app` reads it: its own products and those of every app."""
+        shared = models.Q(app__isnull=True)
+        return self.filter(shared | models.Q(app=app)) if app is not None else self.filter(shared)
 
 
 class Product(models.Model):
-    """The name agents read for one of the app's App Store product IDs.
+    """The name agents read for one of an app's App Store product IDs.
 
-    Apple sends only the product ID; a product missing here is shown by its ID.
+    Apple sends only the product ID; a product missing here is shown by its ID. A product naming
+    no app is named so in every app; one naming an app, only in that app (and wins there).
     """
 
-    product_id = models.CharField(max_length=200, unique=True)
+    product_id = models.CharField(max_length=200)
     display_name = models.CharField(max_length=200)
+    app = models.ForeignKey(
+        App,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="products",
+        help_text="The app this name is for; empty for every app.",
+    )
 
     objects = ProductQuerySet.as_manager()
 
     class Meta:
         ordering = ["display_name"]
+        constraints = [
+            # Once for every app, and once more at most per app.
+            models.UniqueConstraint(
+                fields=["product_id"], condition=models.Q(app__isnull=True), name="product_shared"
+            ),
+            models.UniqueConstraint(
+                fields=["product_id", "app"],
+                condition=models.Q(app__isnull=False),
+                name="product_once_per_app",
+            ),
+        ]
         verbose_name = "product in the catalogue"
         verbose_name_plural = "product catalogue"
 
@@ -1835,13 +1870,25 @@ class DailyTally(models.Model):
     error_code = models.IntegerField()
     # A token change whose lookup showed its purchase as redeemed with an offer code.
     offer_code = models.BooleanField()
+    # The row's app (0 for a row naming none: the settings' app's) and environment.
+    app_id = models.BigIntegerField(default=0)
+    environment = models.CharField(max_length=16, default="")
     row_count = models.BigIntegerField()
 
     class Meta:
         default_permissions = ()
         constraints = [
             models.UniqueConstraint(
-                fields=["source", "day", "agent_id", "outcome", "error_code", "offer_code"],
+                fields=[
+                    "source",
+                    "day",
+                    "agent_id",
+                    "outcome",
+                    "error_code",
+                    "offer_code",
+                    "app_id",
+                    "environment",
+                ],
                 name="dailytally_key",
             )
         ]
