@@ -738,7 +738,13 @@ class AppStoreNotificationAdmin(AppScopedAdmin, ReadOnlyAdmin):
         "state",
         "outcome",
     ]
-    list_filter = ["state", NotificationTypeListFilter, "received_from", AppListFilter]
+    list_filter = [
+        "state",
+        NotificationTypeListFilter,
+        "received_from",
+        EnvironmentListFilter,
+        AppListFilter,
+    ]
     search_fields = ["=notification_uuid", "=original_transaction_id"]
     search_help_text = "A notification UUID or original transaction ID, exactly."
 
