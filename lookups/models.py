@@ -616,27 +616,53 @@ class AdaptyDelivery(models.Model):
 
 
 class ProductQuerySet(models.QuerySet):
+    """The catalogue. A product naming an app names it there only, and wins over the name every
+    app shares (no app named). A row naming no app was the settings' app's: it reads that app's
+    names, if it is registered."""
+
     def names_for(self, product_ids: Iterable[str | None], app: Any = None) -> dict[str, str]:
-        """Display names of these product IDs in `app`'s catalogue; one query.
+        """Display names of these product IDs in `app`'s catalogue; one query."""
+        app_id = app.pk if app is not None else None
+        names = self.names_in_apps((app_id, product_id) for product_id in product_ids)
+        return {key[1]: name for key, name in names.items() if isinstance(key, tuple)}
 
-        An app's own name for a product wins over the one every app shares (no app named);
-        `app` None (a row from before apps were registered) reads the shared names only.
+    def names_in_apps(self, pairs: Iterable[tuple[int | None, str | None]]) -> dict:
+        """Names of (app ID, product ID) pairs, each in its own app's catalogue; one query.
+
+        Keyed by the pair, and by the product ID alone for templates that know no app (the name
+        in the app of its first pair).
         """
-        wanted = {product_id for product_id in product_ids if product_id}
-        if not wanted:
+        pairs = [(app_id, product_id) for app_id, product_id in pairs if product_id]
+        if not pairs:
             return {}
-        return {
-            product_id: name
-            for product_id, name, _ in self.for_app(app)
-            .filter(product_id__in=wanted)
-            .order_by(models.F("app").asc(nulls_first=True))
-            .values_list("product_id", "display_name", "app")
-        }
+        known: dict[tuple[int | None, str], str] = {}
+        settings_names: dict[str, str] = {}
+        rows = self.filter(product_id__in={product_id for _, product_id in pairs}).values_list(
+            "product_id", "display_name", "app", "app__follows_settings", "app__bundle_id"
+        )
+        for product_id, name, app_id, follows, bundle_id in rows:
+            known[(app_id, product_id)] = name
+            if app_id is not None and (follows or bundle_id == settings.APPSTORE_BUNDLE_ID):
+                settings_names[product_id] = name
+        names: dict = {}
+        for app_id, product_id in pairs:
+            own = known.get((app_id, product_id)) if app_id is not None else None
+            if app_id is None:
+                own = settings_names.get(product_id)
+            name = own or known.get((None, product_id))
+            if name:
+                names[(app_id, product_id)] = name
+                names.setdefault(product_id, name)
+        return names
 
-    def for_app(self, app: Any) -> ProductQuerySet:
-        """The catalogue as `app` reads it: its own products and those of every app."""
-        shared = models.Q(app__isnull=True)
-        return self.filter(shared | models.Q(app=app)) if app is not None else self.filter(shared)
+    def of_settings_app(self) -> ProductQuerySet:
+        """The names a row naming no app reads: every app's, then the settings' app's own."""
+        own = models.Q(app__follows_settings=True) | models.Q(
+            app__bundle_id=settings.APPSTORE_BUNDLE_ID
+        )
+        return self.filter(models.Q(app__isnull=True) | own).order_by(
+            models.F("app").asc(nulls_first=True)
+        )
 
 
 class Product(models.Model):

@@ -22,6 +22,7 @@ from lookups.models import (
     RefundRequest,
     SubscriptionExtension,
 )
+from lookups.services.app_scope import EVERY_APP, AppScope
 from lookups.wording import notification_sentence
 
 TIMELINE_LIMIT = 100
@@ -46,12 +47,17 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def purchases_of(account: CustomerAccount) -> list[Purchase]:
-    """Every purchase whose current token, as the picture holds it, is this customer's."""
+def purchases_of(account: CustomerAccount, apps: AppScope = EVERY_APP) -> list[Purchase]:
+    """Every purchase whose current token, as the picture holds it, is this customer's, in the
+    apps of `apps` (those the agent may see), each with its app."""
     return list(
         Purchase.objects.filter(
-            environment=settings.APPSTORE_ENVIRONMENT, app_account_token=account.app_account_token
-        ).order_by("-learnt_at")
+            apps.rows(),
+            environment=settings.APPSTORE_ENVIRONMENT,
+            app_account_token=account.app_account_token,
+        )
+        .select_related("app")
+        .order_by("-learnt_at")
     )
 
 
