@@ -9,8 +9,8 @@ from lookups.models import Product
 
 
 def product_catalogue(request: HttpRequest) -> dict:
-    """`product_names`: the settings' app's catalogue names by product ID, read (in one query) only by a page
-    that shows a product; a view that names its own products passes them itself."""
+    """`product_names`: the settings' app's catalogue names by product ID, read (in one query)
+    only by a page that shows a product; a view that names its own products passes them itself."""
     return {"product_names": SimpleLazyObject(lambda: dict(_names()))}
 
 
