@@ -125,7 +125,7 @@ def _account_page(
     succeeded = [c for c in changes if c.outcome == TokenChange.Outcome.SUCCEEDED]
     notes = list(customer.notes.select_related("author", "edited_by").order_by("-created_at"))
     purchases = purchases_of(customer, apps)
-    refund_requests = refund_requests_of(customer, purchases)
+    refund_requests = refund_requests_of(customer, purchases, apps)
     shown = purchases if request.GET.get("purchases") == "all" else purchases[:PURCHASES_SHOWN]
     context = {
         "account": customer,
@@ -142,7 +142,9 @@ def _account_page(
         "revoked": [
             p for p in purchases if p.revocation_date or p.status in ("revoked", "refunded")
         ],
-        "timeline": timeline(customer, purchases, refund_requests=refund_requests, notes=notes),
+        "timeline": timeline(
+            customer, purchases, refund_requests=refund_requests, notes=notes, apps=apps
+        ),
     }
     # Each purchase's product by its own app's name for it.
     context["product_names"] = Product.objects.names_in_apps(
