@@ -386,10 +386,10 @@ class BackgroundWork:
 UNLINKED_COUNTED_UP_TO = 1000
 
 
-def unlinked_offer_codes() -> int:
-    """Now, whatever the report's dates: offer-code purchases waiting for a link, counted up to
-    one past UNLINKED_COUNTED_UP_TO."""
-    return unlinked_offer_code_purchases()[: UNLINKED_COUNTED_UP_TO + 1].count()
+def unlinked_offer_codes(apps: AppScope = EVERY_APP) -> int:
+    """Now, whatever the report's dates: offer-code purchases of `apps` waiting for a link,
+    counted up to one past UNLINKED_COUNTED_UP_TO."""
+    return unlinked_offer_code_purchases(apps)[: UNLINKED_COUNTED_UP_TO + 1].count()
 
 
 def background_work() -> BackgroundWork:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
+from django.utils.functional import SimpleLazyObject
 
 from lookups.models import App
 
@@ -29,6 +30,11 @@ def settings_app_name() -> str:
     """What a row naming no app is shown as: the settings' app's name, else its bundle ID."""
     app = settings_app()
     return app.name if app is not None else settings.APPSTORE_BUNDLE_ID
+
+
+def settings_app_name_when_shown() -> SimpleLazyObject:
+    """`settings_app_name`, read only if a page shows a row naming no app, and then once."""
+    return SimpleLazyObject(settings_app_name)
 
 
 def app_name_of(field: str = "app") -> Coalesce:

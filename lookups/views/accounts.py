@@ -12,7 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 from lookups.forms import AccountSearchForm, NoteForm
 from lookups.models import CustomerAccount, CustomerNote, Product, TokenChange
 from lookups.services.account_timeline import purchases_of, refund_requests_of, timeline
-from lookups.services.app_scope import scope_of, settings_app_name
+from lookups.services.app_scope import scope_of, settings_app_name_when_shown
 from lookups.services.extension_offers import extension_offers
 from lookups.services.linking import still_current_links
 from lookups.services.live import account_topic, purchase_topic
@@ -152,7 +152,7 @@ def _account_page(
         + [(p.app_id, p.product_id) for p in purchases]
         + [(p.app_id, p.next_renewal_product_id) for p in purchases]
     )
-    context["settings_app_name"] = settings_app_name()
+    context["settings_app_name"] = settings_app_name_when_shown()
     context["extension_offers"] = extension_offers(purchases)
     context["live_topics"] = [account_topic(customer.pk)] + [
         purchase_topic(purchase.original_transaction_id) for purchase in purchases

@@ -53,7 +53,7 @@ def reports(request: HtmxHttpRequest) -> HttpResponse:
         "form": form,
         "report": report,
         "background": background_work(),
-        "unlinked": unlinked_offer_codes(),
+        "unlinked": unlinked_offer_codes(form.scope),
         "unlinked_counted_up_to": figures.UNLINKED_COUNTED_UP_TO,
     }
     if report is not None:
