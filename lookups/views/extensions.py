@@ -17,6 +17,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from lookups.forms import ExtensionForm, is_transaction_id
 from lookups.models import SubscriptionExtension
+from lookups.services.app_scope import AppScope, scope_of
 from lookups.services.apple_actions import ActionRefused
 from lookups.services.extending import (
     ExtensionRequest,
@@ -72,7 +73,7 @@ def extend(request: HtmxHttpRequest, original_transaction_id: str) -> HttpRespon
 @login_required
 @extension_approver_required
 def approvals(request: HtmxHttpRequest) -> HttpResponse:
-    return render(request, APPROVALS, {"extensions": _waiting()})
+    return render(request, APPROVALS, {"extensions": _waiting(scope_of(request.user))})
 
 
 @require_POST
@@ -81,7 +82,10 @@ def approvals(request: HtmxHttpRequest) -> HttpResponse:
 def decide(request: HtmxHttpRequest, pk: uuid.UUID, decision: str) -> HttpResponse:
     if decision not in ("approve", "reject"):
         raise Http404("Approve or reject")
-    extension = get_object_or_404(SubscriptionExtension.objects.select_related("agent"), pk=pk)
+    extension = get_object_or_404(
+        SubscriptionExtension.objects.filter(scope_of(request.user).rows()).select_related("agent"),
+        pk=pk,
+    )
     context: dict = {"extension": extension}
     status = 200
     try:
@@ -95,16 +99,17 @@ def decide(request: HtmxHttpRequest, pk: uuid.UUID, decision: str) -> HttpRespon
     extension.refresh_from_db()
     attach_purchases([extension])
     if not request.htmx:
-        context["extensions"] = _waiting()
+        context["extensions"] = _waiting(scope_of(request.user))
     return render_answer(
         request, page_or_partial(request, APPROVALS, "row"), context, status=status
     )
 
 
-def _waiting() -> list[SubscriptionExtension]:
+def _waiting(apps: AppScope) -> list[SubscriptionExtension]:
+    """The extensions awaiting approval of the apps the approver may see, the oldest first."""
     waiting = list(
         SubscriptionExtension.objects.filter(
-            outcome=SubscriptionExtension.Outcome.AWAITING_APPROVAL
+            apps.rows(), outcome=SubscriptionExtension.Outcome.AWAITING_APPROVAL
         )
         .select_related("agent", "account")
         .order_by("created_at")[:SHOWN]

@@ -225,3 +225,18 @@ def test_the_migration_gives_managers_the_approval_permission():
     for name in (roles.AGENTS, roles.AUDITORS):
         codenames = Group.objects.get(name=name).permissions.values_list("codename", flat=True)
         assert "approve_transfers" not in codenames
+
+
+def test_a_manager_limited_to_another_app_neither_sees_nor_decides_the_transfer(
+    transfer, manager_client, manager_user, simulator
+):
+    from lookups.models import App
+
+    App.objects.create(name="Coach", bundle_id="com.example.coach").limited_agents.add(manager_user)
+
+    page = manager_client.get(reverse("lookups:transfers")).text
+    response = decide(manager_client, transfer, "approve")
+
+    assert transfer.original_transaction_id not in page
+    assert response.status_code == 404
+    assert puts(simulator) == 0
