@@ -8,6 +8,8 @@ migration 0340 are replaced by ones keying on both, and the tallies are counted 
 
 # ruff: noqa: S608 (the schema is the connection's own, quoted; every other name a constant)
 
+import importlib
+
 import django.db.models.deletion
 from django.db import migrations, models
 
@@ -112,6 +114,33 @@ def forwards(apps, schema_editor):
             cursor.execute(statement)
 
 
+def backwards(apps, schema_editor):
+    """Migration 0340's triggers and tallies again, before the new columns go."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    before = importlib.import_module("lookups.migrations.0340_daily_tallies")
+    schema = _schema(schema_editor)
+    statements = []
+    for table, source in SOURCES:
+        statements += [
+            f"DROP TRIGGER IF EXISTS {table}_tally_changed ON {schema}.{table}",
+            before._tally_function(schema, table, source),
+            before._triggers(schema, table)[1],
+        ]
+    statements += [
+        # 0340's rows name neither column; both go once this has run.
+        f"ALTER TABLE {schema}.{TALLY} ALTER COLUMN app_id SET DEFAULT 0, "
+        "ALTER COLUMN environment SET DEFAULT ''",
+        f"DELETE FROM {schema}.{TALLY}",
+        before._count_existing(schema),
+    ]
+    with schema_editor.connection.cursor() as cursor:
+        for table, _ in SOURCES:
+            cursor.execute(f"LOCK TABLE {schema}.{table} IN SHARE MODE")
+        for statement in statements:
+            cursor.execute(statement)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("lookups", "0342_action_rows_name_their_app"),
@@ -181,6 +210,5 @@ class Migration(migrations.Migration):
                 name="product_once_per_app",
             ),
         ),
-        # One way: the old triggers would name columns gone.
-        migrations.RunPython(forwards),
+        migrations.RunPython(forwards, backwards),
     ]
