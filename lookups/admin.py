@@ -3,6 +3,7 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from django import forms
@@ -49,6 +50,7 @@ from lookups.models import (
 from lookups.reporting import exports
 from lookups.services import audit_checks
 from lookups.services.account_import import token_conflict_for
+from lookups.services.app_scope import AppScope, scope_of
 from lookups.templatetags.desk import moment
 from lookups.views import notification_check
 
@@ -165,18 +167,32 @@ class EnvironmentListFilter(admin.SimpleListFilter):
         return queryset
 
 
+def app_scope(request: HttpRequest) -> AppScope:
+    """The apps whose rows this person may see, worked out once per request."""
+    if not hasattr(request, "_app_scope"):
+        request._app_scope = scope_of(request.user)
+    return request._app_scope
+
+
 class AppListFilter(admin.SimpleListFilter):
-    """The registered apps (a short table), and the rows from before apps were registered."""
+    """The apps the viewer may see (a short table), and the rows from before apps were
+    registered, which were the settings' app's."""
 
     title = "app"
     parameter_name = "app"
     BEFORE_APPS = "none"
+    before_label = "Before apps were registered"
+    # Whether a row naming no app is every app's (a product), not the settings' app's.
+    unnamed_is_shared = False
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [
-            *((str(pk), name) for pk, name in App.objects.values_list("pk", "name")),
-            (self.BEFORE_APPS, "Before apps were registered"),
-        ]
+        scope = app_scope(request)
+        apps = App.objects.all()
+        if not scope.is_everything:
+            apps = apps.filter(pk__in=scope.app_ids)
+        shown = scope.includes_unnamed or self.unnamed_is_shared
+        before = [(self.BEFORE_APPS, self.before_label)] if shown else []
+        return [*((str(pk), name) for pk, name in apps.values_list("pk", "name")), *before]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() == self.BEFORE_APPS:
@@ -184,6 +200,19 @@ class AppListFilter(admin.SimpleListFilter):
         if self.value() and self.value().isdigit():
             return queryset.filter(app_id=int(self.value()))
         return queryset
+
+
+class ProductAppListFilter(AppListFilter):
+    before_label = "Every app"
+    unnamed_is_shared = True
+
+
+class AppScopedAdmin(admin.ModelAdmin):
+    """Rows naming an app: only those of the apps the viewer may see, in the list, its CSV and
+    each row's page (an auditor limited to some apps finds no other app's row by its URL)."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).filter(app_scope(request).rows())
 
 
 class NotificationTypeListFilter(admin.SimpleListFilter):
@@ -296,7 +325,7 @@ class CustomerAccountAdmin(CsvExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Lookup)
-class LookupAdmin(CsvExportMixin, ReadOnlyAdmin):
+class LookupAdmin(CsvExportMixin, AppScopedAdmin, ReadOnlyAdmin):
     list_display = [
         "created",
         "agent",
@@ -437,13 +466,35 @@ class AppAdmin(admin.ModelAdmin):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["display_name", "product_id"]
+    """The catalogue, edited per app: a product naming no app is named so in every app."""
+
+    list_display = ["display_name", "product_id", "app_or_every_app"]
+    list_filter = [ProductAppListFilter]
+    list_select_related = ["app"]
+    fields = ["app", "product_id", "display_name"]
+
+    @admin.display(description="App", ordering="app__name")
+    def app_or_every_app(self, obj: Product) -> str:
+        return obj.app.name if obj.app is not None else "Every app"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # Someone limited to some apps sees the names shared by every app and their apps' own.
+        scope = replace(app_scope(request), includes_unnamed=True)
+        return super().get_queryset(request).filter(scope.rows())
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any):
+        if db_field.name == "app":
+            scope = app_scope(request)
+            if not scope.is_everything:
+                kwargs["queryset"] = App.objects.filter(pk__in=scope.app_ids)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     search_fields = ["display_name", "product_id"]
     search_help_text = "Part of the name or of the App Store product ID."
 
 
 @admin.register(TokenChange)
-class TokenChangeAdmin(CsvExportMixin, RecordedNamesAdmin):
+class TokenChangeAdmin(CsvExportMixin, AppScopedAdmin, RecordedNamesAdmin):
     inlines = [AdaptyDeliveryInline]
     readonly_fields = ["recorded_agent"]
     # Narrow columns, so the list fits a 1366-pixel screen with Outcome and Ticket in view:
@@ -462,6 +513,7 @@ class TokenChangeAdmin(CsvExportMixin, RecordedNamesAdmin):
         ("agent", AgentListFilter),
         "created_at",
         EnvironmentListFilter,
+        AppListFilter,
     ]
     list_select_related = ["agent", "account"]
     search_fields = [
@@ -547,7 +599,7 @@ class ExportAdmin(ReadOnlyAdmin):
 
 
 @admin.register(RefusedLink)
-class RefusedLinkAdmin(ReadOnlyAdmin):
+class RefusedLinkAdmin(AppScopedAdmin, ReadOnlyAdmin):
     """Links the desk refused before calling Apple: part of the audit trail."""
 
     list_display = [
@@ -559,14 +611,20 @@ class RefusedLinkAdmin(ReadOnlyAdmin):
         "ticket_reference",
         "message",
     ]
-    list_filter = ["reason", ("agent", AgentListFilter), "created_at", EnvironmentListFilter]
+    list_filter = [
+        "reason",
+        ("agent", AgentListFilter),
+        "created_at",
+        EnvironmentListFilter,
+        AppListFilter,
+    ]
     list_select_related = ["agent", "account"]
     search_fields = ["=original_transaction_id", "=ticket_reference"]
     search_help_text = "A transaction ID or ticket, exactly."
 
 
 @admin.register(RefundRequest)
-class RefundRequestAdmin(ReadOnlyAdmin):
+class RefundRequestAdmin(AppScopedAdmin, ReadOnlyAdmin):
     """Apple's refund requests and how each ended; answered on the desk's queue page."""
 
     list_display = [
@@ -584,7 +642,7 @@ class RefundRequestAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ConsumptionAnswer)
-class ConsumptionAnswerAdmin(RecordedNamesAdmin):
+class ConsumptionAnswerAdmin(AppScopedAdmin, RecordedNamesAdmin):
     """Every answer sent to Apple for a refund request, by an agent or by the policy."""
 
     readonly_fields = ["recorded_answerer"]
@@ -596,12 +654,12 @@ class ConsumptionAnswerAdmin(RecordedNamesAdmin):
         "outcome",
         "chain_sequence",
     ]
-    list_filter = ["outcome", "by_policy", "created_at"]
+    list_filter = ["outcome", "by_policy", "created_at", EnvironmentListFilter, AppListFilter]
     list_select_related = ["refund_request", "answered_by"]
 
 
 @admin.register(TransferRequest)
-class TransferRequestAdmin(ReadOnlyAdmin):
+class TransferRequestAdmin(AppScopedAdmin, ReadOnlyAdmin):
     """Transfers asked for and how each was decided; decided on the desk's transfers page.
 
     A decision settles the request into the audit chain with both people's usernames, shown as
@@ -619,7 +677,7 @@ class TransferRequestAdmin(ReadOnlyAdmin):
         "decided_at",
         "ticket_reference",
     ]
-    list_filter = ["status", "created_at", EnvironmentListFilter]
+    list_filter = ["status", "created_at", EnvironmentListFilter, AppListFilter]
     list_select_related = ["requested_by", "decided_by", "account"]
     search_fields = ["=original_transaction_id", "=ticket_reference", "=order_id"]
     search_help_text = "A transaction ID, ticket or order ID, exactly."
@@ -634,7 +692,7 @@ class TransferRequestAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Purchase)
-class PurchaseAdmin(ReadOnlyAdmin):
+class PurchaseAdmin(AppScopedAdmin, ReadOnlyAdmin):
     """What Apple last told the desk about each purchase, from verified transactions only."""
 
     list_display = [
@@ -667,7 +725,7 @@ class PurchaseAdmin(ReadOnlyAdmin):
 
 
 @admin.register(AppStoreNotification)
-class AppStoreNotificationAdmin(ReadOnlyAdmin):
+class AppStoreNotificationAdmin(AppScopedAdmin, ReadOnlyAdmin):
     """Every App Store notification the desk verified and stored, and what applying it did."""
 
     list_display = [
@@ -680,7 +738,13 @@ class AppStoreNotificationAdmin(ReadOnlyAdmin):
         "state",
         "outcome",
     ]
-    list_filter = ["state", NotificationTypeListFilter, "received_from", AppListFilter]
+    list_filter = [
+        "state",
+        NotificationTypeListFilter,
+        "received_from",
+        EnvironmentListFilter,
+        AppListFilter,
+    ]
     search_fields = ["=notification_uuid", "=original_transaction_id"]
     search_help_text = "A notification UUID or original transaction ID, exactly."
 
@@ -722,7 +786,7 @@ class RefusedNotificationCountAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SubscriptionExtension)
-class SubscriptionExtensionAdmin(RecordedNamesAdmin):
+class SubscriptionExtensionAdmin(AppScopedAdmin, RecordedNamesAdmin):
     """Goodwill extensions asked of Apple and its answers; sent from the desk's extension form."""
 
     readonly_fields = ["recorded_agent", "recorded_approver"]
@@ -738,7 +802,13 @@ class SubscriptionExtensionAdmin(RecordedNamesAdmin):
         "recorded_approver",
         "ticket_reference",
     ]
-    list_filter = ["outcome", "reason_code", "created_at", EnvironmentListFilter]
+    list_filter = [
+        "outcome",
+        "reason_code",
+        "created_at",
+        EnvironmentListFilter,
+        AppListFilter,
+    ]
     list_select_related = ["agent", "approved_by"]
     search_fields = ["=original_transaction_id", "=ticket_reference"]
     search_help_text = "A transaction ID or ticket, exactly."
@@ -818,7 +888,7 @@ class AuditCheckAdmin(ReadOnlyAdmin):
 
 
 @admin.register(OutageCompensation)
-class OutageCompensationAdmin(ReadOnlyAdmin):
+class OutageCompensationAdmin(AppScopedAdmin, ReadOnlyAdmin):
     """Every outage compensation asked for, who approved it, and Apple's final counts."""
 
     list_display = [
@@ -833,12 +903,12 @@ class OutageCompensationAdmin(ReadOnlyAdmin):
         "failed_count",
         "chain_sequence",
     ]
-    list_filter = ["outcome", "created_at"]
+    list_filter = ["outcome", "created_at", EnvironmentListFilter, AppListFilter]
     list_select_related = ["requested_by", "approved_by"]
 
 
 @admin.register(TransactionFinish)
-class TransactionFinishAdmin(ReadOnlyAdmin):
+class TransactionFinishAdmin(AppScopedAdmin, ReadOnlyAdmin):
     """Every consumable an agent marked finished at Apple after delivering it by hand."""
 
     list_display = [
@@ -849,7 +919,7 @@ class TransactionFinishAdmin(ReadOnlyAdmin):
         "outcome",
         "chain_sequence",
     ]
-    list_filter = ["outcome", "created_at"]
+    list_filter = ["outcome", "created_at", EnvironmentListFilter, AppListFilter]
     list_select_related = ["agent"]
     search_fields = ["=transaction_id", "=order_id"]
     search_help_text = "A transaction ID or order ID, exactly."

@@ -9,10 +9,11 @@ from lookups.models import Product
 
 
 def product_catalogue(request: HttpRequest) -> dict:
-    """`product_names`: the catalogue's names by product ID, read (in one query) only by a page
-    that shows a product; a view that names its own products passes them itself."""
+    """`product_names`: the settings' app's catalogue names by product ID, read (in one query)
+    only by a page that shows a product; a view that names its own products passes them itself."""
     return {"product_names": SimpleLazyObject(lambda: dict(_names()))}
 
 
 def _names():
-    return Product.objects.values_list("product_id", "display_name")
+    # Rows naming no app were the settings' app's: its names win over those every app shares.
+    return Product.objects.of_settings_app().values_list("product_id", "display_name")

@@ -10,6 +10,7 @@ from lookups.appstore import HistoryFilters
 from lookups.models import App, CustomerAccount, SubscriptionExtension
 from lookups.reporting import figures as reports
 from lookups.services import trainer_life
+from lookups.services.app_scope import EVERY_APP, scope_of
 
 ORDER_ID_HELP = (
     "An order ID is the code of about 10 letters and digits on the customer's Apple receipt "
@@ -261,8 +262,21 @@ class ReportFilterForm(forms.Form):
         empty_label="All agents",
         error_messages={"invalid_choice": "Choose one of the agents listed."},
     )
+    app = forms.ModelChoiceField(
+        label="App",
+        queryset=App.objects.none(),
+        required=False,
+        empty_label="All my apps",
+        error_messages={"invalid_choice": "Choose one of the apps listed."},
+    )
+    environment = forms.ChoiceField(
+        label="Environment",
+        choices=[("", "Both"), ("Production", "Production"), ("Sandbox", "Sandbox")],
+        required=False,
+        error_messages={"invalid_choice": "Choose Production or Sandbox."},
+    )
 
-    def __init__(self, query: QueryDict, *, today: date) -> None:
+    def __init__(self, query: QueryDict, *, today: date, user=None) -> None:
         data = query.copy()
         if not data.get("end"):
             data["end"] = today.isoformat()
@@ -275,6 +289,12 @@ class ReportFilterForm(forms.Form):
                 data["start"] = data["end"]
         super().__init__(data)
         self.today = today
+        # Only the apps this person may see are offered, and every figure stays within them.
+        self.scope = scope_of(user) if user is not None else EVERY_APP
+        apps = App.objects.all()
+        self.fields["app"].queryset = (
+            apps if self.scope.is_everything else apps.filter(pk__in=self.scope.app_ids)
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -289,7 +309,14 @@ class ReportFilterForm(forms.Form):
 
     def filters(self) -> reports.ReportFilters:
         data = self.cleaned_data
-        return reports.ReportFilters(start=data["start"], end=data["end"], agent=data["agent"])
+        return reports.ReportFilters(
+            start=data["start"],
+            end=data["end"],
+            agent=data["agent"],
+            apps=self.scope.narrowed_to(data["app"]),
+            app=data["app"],
+            environment=data["environment"],
+        )
 
 
 def _iso_date(value: str) -> date | None:

@@ -637,27 +637,88 @@ class AdaptyDelivery(models.Model):
 
 
 class ProductQuerySet(models.QuerySet):
-    def names_for(self, product_ids: Iterable[str | None]) -> dict[str, str]:
-        """Display names of these product IDs, for those in the catalogue; one query."""
-        wanted = {product_id for product_id in product_ids if product_id}
-        if not wanted:
+    """The catalogue. A product naming an app names it there only, and wins over the name every
+    app shares (no app named). A row naming no app was the settings' app's: it reads that app's
+    names, if it is registered."""
+
+    def names_for(self, product_ids: Iterable[str | None], app: Any = None) -> dict[str, str]:
+        """Display names of these product IDs in `app`'s catalogue; one query."""
+        app_id = app.pk if app is not None else None
+        names = self.names_in_apps((app_id, product_id) for product_id in product_ids)
+        return {key[1]: name for key, name in names.items() if isinstance(key, tuple)}
+
+    def names_in_apps(self, pairs: Iterable[tuple[int | None, str | None]]) -> dict:
+        """Names of (app ID, product ID) pairs, each in its own app's catalogue; one query.
+
+        Keyed by the pair, and by the product ID alone for templates that know no app (the name
+        in the app of its first pair).
+        """
+        pairs = [(app_id, product_id) for app_id, product_id in pairs if product_id]
+        if not pairs:
             return {}
-        return dict(self.filter(product_id__in=wanted).values_list("product_id", "display_name"))
+        known: dict[tuple[int | None, str], str] = {}
+        settings_names: dict[str, str] = {}
+        rows = self.filter(product_id__in={product_id for _, product_id in pairs}).values_list(
+            "product_id", "display_name", "app", "app__follows_settings", "app__bundle_id"
+        )
+        for product_id, name, app_id, follows, bundle_id in rows:
+            known[(app_id, product_id)] = name
+            if app_id is not None and (follows or bundle_id == settings.APPSTORE_BUNDLE_ID):
+                settings_names[product_id] = name
+        names: dict = {}
+        for app_id, product_id in pairs:
+            own = known.get((app_id, product_id)) if app_id is not None else None
+            if app_id is None:
+                own = settings_names.get(product_id)
+            name = own or known.get((None, product_id))
+            if name:
+                names[(app_id, product_id)] = name
+                names.setdefault(product_id, name)
+        return names
+
+    def of_settings_app(self) -> ProductQuerySet:
+        """The names a row naming no app reads: every app's, then the settings' app's own."""
+        own = models.Q(app__follows_settings=True) | models.Q(
+            app__bundle_id=settings.APPSTORE_BUNDLE_ID
+        )
+        return self.filter(models.Q(app__isnull=True) | own).order_by(
+            models.F("app").asc(nulls_first=True)
+        )
 
 
 class Product(models.Model):
-    """The name agents read for one of the app's App Store product IDs.
+    """The name agents read for one of an app's App Store product IDs.
 
-    Apple sends only the product ID; a product missing here is shown by its ID.
+    Apple sends only the product ID; a product missing here is shown by its ID. A product naming
+    no app is named so in every app; one naming an app, only in that app (and wins there).
     """
 
-    product_id = models.CharField(max_length=200, unique=True)
+    product_id = models.CharField(max_length=200)
     display_name = models.CharField(max_length=200)
+    app = models.ForeignKey(
+        App,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="products",
+        help_text="The app this name is for; empty for every app.",
+    )
 
     objects = ProductQuerySet.as_manager()
 
     class Meta:
         ordering = ["display_name"]
+        constraints = [
+            # Once for every app, and once more at most per app.
+            models.UniqueConstraint(
+                fields=["product_id"], condition=models.Q(app__isnull=True), name="product_shared"
+            ),
+            models.UniqueConstraint(
+                fields=["product_id", "app"],
+                condition=models.Q(app__isnull=False),
+                name="product_once_per_app",
+            ),
+        ]
         verbose_name = "product in the catalogue"
         verbose_name_plural = "product catalogue"
 
@@ -1871,13 +1932,25 @@ class DailyTally(models.Model):
     error_code = models.IntegerField()
     # A token change whose lookup showed its purchase as redeemed with an offer code.
     offer_code = models.BooleanField()
+    # The row's app (0 for a row naming none: the settings' app's) and environment.
+    app_id = models.BigIntegerField(default=0)
+    environment = models.CharField(max_length=16, default="")
     row_count = models.BigIntegerField()
 
     class Meta:
         default_permissions = ()
         constraints = [
             models.UniqueConstraint(
-                fields=["source", "day", "agent_id", "outcome", "error_code", "offer_code"],
+                fields=[
+                    "source",
+                    "day",
+                    "agent_id",
+                    "outcome",
+                    "error_code",
+                    "offer_code",
+                    "app_id",
+                    "environment",
+                ],
                 name="dailytally_key",
             )
         ]

@@ -20,6 +20,7 @@ from lookups.models import (
     CustomerAccount,
     Export,
     Lookup,
+    Product,
     Purchase,
     RefundRequest,
     TokenChange,
@@ -533,3 +534,94 @@ def test_the_lookup_list_has_no_date_drill_down_scan(auditor_client, agent_user)
         scans_distinct(query["sql"], "lookups_lookup") for query in captured.captured_queries
     )
     assert "?created_at__gte=" in page.text
+
+
+# --- Apps ---------------------------------------------------------------------------------------
+
+
+def _row_of(model: str, agent, account):
+    from tests.fixtures.rows import (
+        make_consumption_answer,
+        make_extension,
+        make_refund_request,
+        make_transfer_request,
+    )
+
+    return {
+        "lookup": lambda: make_lookup(agent),
+        "tokenchange": lambda: make_token_change(agent, account),
+        "subscriptionextension": lambda: make_extension(agent),
+        "refundrequest": lambda: make_refund_request(),
+        "transferrequest": lambda: make_transfer_request(agent, account),
+        "consumptionanswer": lambda: make_consumption_answer(agent),
+    }[model]()
+
+
+APP_MODELS = [
+    "lookup",
+    "tokenchange",
+    "subscriptionextension",
+    "refundrequest",
+    "transferrequest",
+    "consumptionanswer",
+]
+
+
+@pytest.fixture
+def coach():
+    from lookups.services.apps import desk_apps
+
+    desk_apps()
+    return App.objects.create(name="Coach", bundle_id="com.example.supportdesk.coach")
+
+
+@pytest.mark.parametrize("model", APP_MODELS)
+def test_an_auditor_limited_to_one_app_sees_only_its_rows(
+    auditor_client, auditor_user, agent_user, customer_account, coach, model
+):
+    coach.limited_agents.add(auditor_user)
+    theirs = _row_of(model, agent_user, customer_account)
+    type(theirs).objects.filter(pk=theirs.pk).update(app=coach)
+    other = _row_of(model, agent_user, customer_account)  # names no app: the settings' app's
+
+    listed = auditor_client.get(changelist(model)).text
+    hidden = auditor_client.get(reverse(f"admin:lookups_{model}_change", args=[other.pk]))
+
+    assert reverse(f"admin:lookups_{model}_change", args=[theirs.pk]) in listed
+    assert reverse(f"admin:lookups_{model}_change", args=[other.pk]) not in listed
+    assert hidden.status_code == 302  # "doesn't exist", as for a row never made
+    # The app filter offers Coach alone, with no "before apps" choice (that was another app).
+    assert f"?app={coach.pk}" in listed
+    assert "?app=none" not in listed
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        *APP_MODELS,
+        "purchase",
+        "appstorenotification",
+        "refusedlink",
+        "outagecompensation",
+        "transactionfinish",
+    ],
+)
+def test_every_list_of_rows_naming_an_app_filters_by_app_and_environment(
+    superuser_client, coach, model
+):
+    page = superuser_client.get(changelist(model)).text
+
+    assert f"?app={coach.pk}" in page
+    assert "?app=none" in page
+    assert "?environment=Sandbox" in page
+
+
+def test_the_catalogue_names_a_product_per_app(superuser_client, coach):
+    Product.objects.create(product_id="com.example.pro", display_name="Pro")
+    Product.objects.create(product_id="com.example.pro", display_name="Coach Pro", app=coach)
+
+    page = superuser_client.get(changelist("product")).text
+    only_coach = superuser_client.get(changelist("product"), {"app": coach.pk}).text
+
+    assert "Every app" in page and "Coach Pro" in page
+    assert "Coach Pro" in only_coach and ">Pro<" not in only_coach

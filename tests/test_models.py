@@ -229,3 +229,20 @@ def test_concurrent_settlers_have_exactly_one_winner(agent_user, customer_accoun
 
     assert sorted(results) == [False] * (settlers - 1) + [True]
     assert TokenChange.objects.get(pk=pk).is_settled
+
+
+@pytest.mark.django_db
+def test_a_product_is_named_once_for_every_app_and_once_more_per_app():
+    from lookups.models import App, Product
+
+    coach = App.objects.create(name="Coach", bundle_id="com.example.coach")
+    Product.objects.create(product_id="com.example.pro", display_name="Pro")
+    Product.objects.create(product_id="com.example.pro", display_name="Coach Pro", app=coach)
+
+    for app in (None, coach):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Product.objects.create(product_id="com.example.pro", display_name="Again", app=app)
+    assert Product.objects.names_for(["com.example.pro"], app=coach) == {
+        "com.example.pro": "Coach Pro"
+    }
+    assert Product.objects.names_for(["com.example.pro"]) == {"com.example.pro": "Pro"}

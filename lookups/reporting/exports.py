@@ -36,6 +36,7 @@ from lookups.models import (
     SubscriptionExtension,
     TokenChange,
 )
+from lookups.services.app_scope import app_name_of
 
 CHUNK_ROWS = 2000
 BOM = "\ufeff"
@@ -50,6 +51,9 @@ TEXT = "text"  # as stored, made safe for spreadsheets and quoted where needed
 TIME = "time"  # ISO 8601 in UTC, to the second: 2026-11-23T15:04:05Z
 UUID = "uuid"  # hyphenated hex
 NUMBER = "number"  # digits, negative ones included: numbers are never text, never escaped
+# The app's name through the row's app column, the settings' app's for a row naming none: text
+# once named, the name of "none" read once per export, not once per row.
+APP = "app"
 
 _SQLITE_UUID = " || '-' || ".join(
     f"substr(%(expressions)s, {start}, {length})"
@@ -112,6 +116,13 @@ class CopyCell(Func):
     def __init__(self, expression: Any, kind: str) -> None:
         super().__init__(expression, template=_COPY_TEMPLATES[kind])
 
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list]:
+        # The template names its cell more than once: an expression with parameters (an app's
+        # name for rows naming none) repeats them as often.
+        sql, params = compiler.compile(self.source_expressions[0])
+        template = self.extra["template"]
+        return template % {"expressions": sql}, [*params] * template.count("%(expressions)s")
+
 
 @dataclass(frozen=True)
 class Column:
@@ -135,16 +146,20 @@ class ExportTable:
     def headers(self) -> list[str]:
         return [column.header for column in self.columns]
 
+    def cells(self) -> list[tuple[Any, str]]:
+        """Each column's path or expression and its kind, an app's name as a text expression."""
+        return [
+            (app_name_of(column.path), TEXT) if column.kind == APP else (column.path, column.kind)
+            for column in self.columns
+        ]
+
     def values(self, queryset: models.QuerySet) -> models.QuerySet:
         """The export's query: the columns as value tuples, oldest first.
 
         Joins are made in SQL, and every column comes back as the text of its cell.
         """
         return queryset.order_by("created_at", "pk").values_list(
-            *(
-                column.path if column.kind == TEXT else CsvText(column.path, column.kind)
-                for column in self.columns
-            )
+            *(path if kind == TEXT else CsvText(path, kind) for path, kind in self.cells())
         )
 
     def rows(self, queryset: models.QuerySet) -> Generator[tuple]:
@@ -170,7 +185,7 @@ class ExportTable:
         stays as it was. One transaction, as with the cursor; close the generator to end it.
         """
         cells = queryset.order_by("created_at", "pk").values_list(
-            *(CopyCell(column.path, column.kind) for column in self.columns)
+            *(CopyCell(path, kind) for path, kind in self.cells())
         )
         sql, params = cells.query.sql_with_params()
         # Imported here, on PostgreSQL only: psycopg is most of a second of SQLite's start.
@@ -229,9 +244,9 @@ LOOKUPS = ExportTable(
         Column("error_code", "error_code", NUMBER),
         Column("error_message", "error_message"),
         Column("duration_ms", "duration_ms", NUMBER),
-        # The bundle ID of the app asked (last, so the columns before keep their places); empty
-        # for lookups made before apps were registered.
-        Column("app", "app__bundle_id"),
+        # The name of the app asked (last, so the columns before keep their places); lookups
+        # made before apps were registered were the settings' app's.
+        Column("app", "app", APP),
     ),
 )
 
@@ -262,6 +277,7 @@ TOKEN_CHANGES = ExportTable(
         # Where each settled row sits in the audit log's hash chain, to check it against.
         Column("chain_sequence", "chain_sequence", NUMBER),
         Column("chain_hash", "chain_hash"),
+        Column("app", "app", APP),
     ),
 )
 
@@ -339,6 +355,7 @@ SUBSCRIPTION_EXTENSIONS = ExportTable(
         Column("error_message", "error_message"),
         Column("chain_sequence", "chain_sequence", NUMBER),
         Column("chain_hash", "chain_hash"),
+        Column("app", "app", APP),
     ),
 )
 
@@ -360,6 +377,7 @@ REFUND_REQUESTS = ExportTable(
         Column("status", "status"),
         Column("decision", "decision"),
         Column("decided_at", "decided_at", TIME),
+        Column("app", "app", APP),
     ),
 )
 
@@ -436,7 +454,7 @@ def _recorded(
 
 def csv_chunks(table: ExportTable, rows: Iterable[tuple]) -> Iterator[tuple[str, int]]:
     """The header line, then the rows CHUNK_ROWS at a time, each as (CSV text, rows in it)."""
-    text_at = [n for n, column in enumerate(table.columns) if column.kind == TEXT]
+    text_at = [n for n, column in enumerate(table.columns) if column.kind in (TEXT, APP)]
     yield _lines([table.headers]), 0
     for chunk in batched(rows, CHUNK_ROWS):
         yield _lines(_with_safe_text(chunk, text_at)), len(chunk)

@@ -42,6 +42,7 @@ from lookups.models import (
 from lookups.reporting import tallies
 from lookups.roles import AGENTS
 from lookups.services import task_queue
+from lookups.services.app_scope import EVERY_APP, AppScope
 from lookups.services.unlinked import unlinked_offer_code_purchases
 
 # A year and a leap day: enough for "the last twelve months", small enough to chart by day.
@@ -51,11 +52,16 @@ TOP_AGENTS = 10
 
 @dataclass(frozen=True)
 class ReportFilters:
-    """A range of whole UTC days, both ends included, and optionally one agent."""
+    """A range of whole UTC days, both ends included, optionally one agent and one environment,
+    within the apps in `apps` (those the manager may see, or the one app chosen)."""
 
     start: date
     end: date
     agent: Any = None
+    apps: AppScope = EVERY_APP
+    # The app chosen, if one was, and the environment ("" for both).
+    app: Any = None
+    environment: str = ""
 
     @property
     def since(self) -> datetime:
@@ -78,6 +84,12 @@ class ReportFilters:
         record: dict[str, Any] = {"start": self.start.isoformat(), "end": self.end.isoformat()}
         if with_agent and self.agent is not None:
             record.update(agent_id=self.agent.pk, agent=self.agent.get_username())
+        if self.app is not None:
+            record.update(app_id=self.app.pk, app=self.app.name)
+        if not self.apps.is_everything:
+            record.update(apps_in_view=list(self.apps.app_ids or ()))
+        if self.environment:
+            record.update(environment=self.environment)
         return record
 
     def rows_of(self, model: type[Model]) -> QuerySet:
@@ -86,8 +98,8 @@ class ReportFilters:
             return self.customer_accounts()
         if model is RefundRequest:
             # Cases belong to no agent: Apple opens them.
-            return RefundRequest.objects.filter(
-                created_at__gte=self.since, created_at__lt=self.until
+            return self._of_apps(
+                RefundRequest.objects.filter(created_at__gte=self.since, created_at__lt=self.until)
             )
         return self._in_range(model._default_manager.all())
 
@@ -105,6 +117,12 @@ class ReportFilters:
         queryset = queryset.filter(created_at__gte=self.since, created_at__lt=self.until)
         if self.agent is not None:
             queryset = queryset.filter(agent=self.agent)
+        return self._of_apps(queryset)
+
+    def _of_apps(self, queryset: QuerySet) -> QuerySet:
+        queryset = queryset.filter(self.apps.rows())
+        if self.environment:
+            queryset = queryset.filter(environment=self.environment)
         return queryset
 
 
@@ -368,10 +386,10 @@ class BackgroundWork:
 UNLINKED_COUNTED_UP_TO = 1000
 
 
-def unlinked_offer_codes() -> int:
-    """Now, whatever the report's dates: offer-code purchases waiting for a link, counted up to
-    one past UNLINKED_COUNTED_UP_TO."""
-    return unlinked_offer_code_purchases()[: UNLINKED_COUNTED_UP_TO + 1].count()
+def unlinked_offer_codes(apps: AppScope = EVERY_APP) -> int:
+    """Now, whatever the report's dates: offer-code purchases of `apps` waiting for a link,
+    counted up to one past UNLINKED_COUNTED_UP_TO."""
+    return unlinked_offer_code_purchases(apps)[: UNLINKED_COUNTED_UP_TO + 1].count()
 
 
 def background_work() -> BackgroundWork:

@@ -29,6 +29,11 @@ def in_range(filters: ReportFilters, source: str) -> QuerySet[DailyTally]:
     tallies = DailyTally.objects.filter(source=source, day__gte=filters.start, day__lte=filters.end)
     if filters.agent is not None:
         tallies = tallies.filter(agent_id=filters.agent.pk)
+    app_ids = filters.apps.tally_ids()
+    if app_ids is not None:
+        tallies = tallies.filter(app_id__in=app_ids)
+    if filters.environment:
+        tallies = tallies.filter(environment=filters.environment)
     return tallies
 
 

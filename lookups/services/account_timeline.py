@@ -22,6 +22,7 @@ from lookups.models import (
     RefundRequest,
     SubscriptionExtension,
 )
+from lookups.services.app_scope import EVERY_APP, AppScope
 from lookups.wording import notification_sentence
 
 TIMELINE_LIMIT = 100
@@ -46,21 +47,29 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def purchases_of(account: CustomerAccount) -> list[Purchase]:
-    """Every purchase whose current token, as the picture holds it, is this customer's."""
+def purchases_of(account: CustomerAccount, apps: AppScope = EVERY_APP) -> list[Purchase]:
+    """Every purchase whose current token, as the picture holds it, is this customer's, in the
+    apps of `apps` (those the agent may see), each with its app."""
     return list(
         Purchase.objects.filter(
-            environment=settings.APPSTORE_ENVIRONMENT, app_account_token=account.app_account_token
-        ).order_by("-learnt_at")
+            apps.rows(),
+            environment=settings.APPSTORE_ENVIRONMENT,
+            app_account_token=account.app_account_token,
+        )
+        .select_related("app")
+        .order_by("-learnt_at")
     )
 
 
-def refund_requests_of(account: CustomerAccount, purchases: list[Purchase]) -> list[RefundRequest]:
+def refund_requests_of(
+    account: CustomerAccount, purchases: list[Purchase], apps: AppScope = EVERY_APP
+) -> list[RefundRequest]:
     """Apple's refund requests for the customer's purchases, newest first."""
     ids = [purchase.original_transaction_id for purchase in purchases]
     return list(
         RefundRequest.objects.filter(
             Q(original_transaction_id__in=ids) | Q(account=account),
+            apps.rows(),
             environment=settings.APPSTORE_ENVIRONMENT,
         ).order_by("-requested_at")[:TIMELINE_LIMIT]
     )
@@ -72,22 +81,24 @@ def timeline(
     *,
     refund_requests: list[RefundRequest] | None = None,
     notes: list[CustomerNote] | None = None,
+    apps: AppScope = EVERY_APP,
 ) -> list[Event]:
-    """Newest first, at most TIMELINE_LIMIT events."""
+    """Newest first, at most TIMELINE_LIMIT events, of the apps in `apps` (notes are the
+    customer's, of no app)."""
     ids = [purchase.original_transaction_id for purchase in purchases]
     if refund_requests is None:
-        refund_requests = refund_requests_of(account, purchases)
-    events = _apple_events(ids)
-    events += _lookups(purchases)
-    events += _links_refusals_transfers(account)
-    events += _extensions(account, ids)
+        refund_requests = refund_requests_of(account, purchases, apps)
+    events = _apple_events(ids, apps)
+    events += _lookups(purchases, apps)
+    events += _links_refusals_transfers(account, apps)
+    events += _extensions(account, ids, apps)
     events += _refunds(refund_requests)
     events += _notes(account if notes is None else notes)
     events.sort(key=lambda event: event.at, reverse=True)
     return events[:TIMELINE_LIMIT]
 
 
-def _apple_events(ids: list[str]) -> list[Event]:
+def _apple_events(ids: list[str], apps: AppScope) -> list[Event]:
     return [
         Event(
             at=note.signed_date or note.received_at,
@@ -97,18 +108,19 @@ def _apple_events(ids: list[str]) -> list[Event]:
             code=note.notification_type + (f" ({note.subtype})" if note.subtype else ""),
         )
         for note in AppStoreNotification.objects.filter(
-            environment=settings.APPSTORE_ENVIRONMENT, original_transaction_id__in=ids
+            apps.rows(), environment=settings.APPSTORE_ENVIRONMENT, original_transaction_id__in=ids
         ).order_by("-signed_date")[:TIMELINE_LIMIT]
     ]
 
 
-def _lookups(purchases: list[Purchase]) -> list[Event]:
+def _lookups(purchases: list[Purchase], apps: AppScope) -> list[Event]:
     orders = {p.order_id for p in purchases if p.order_id}
     ids = [p.original_transaction_id for p in purchases]
     found = (
         Lookup.objects.filter(
             Q(kind=Lookup.Kind.ORDER, order_id__in=orders)
             | Q(kind=Lookup.Kind.HISTORY, transaction_id__in=ids),
+            apps.rows(),
             environment=settings.APPSTORE_ENVIRONMENT,
         )
         .select_related("agent")
@@ -133,7 +145,7 @@ def _lookups(purchases: list[Purchase]) -> list[Event]:
     ]
 
 
-def _links_refusals_transfers(account: CustomerAccount) -> list[Event]:
+def _links_refusals_transfers(account: CustomerAccount, apps: AppScope) -> list[Event]:
     events = [
         Event(
             at=change.created_at,
@@ -142,9 +154,9 @@ def _links_refusals_transfers(account: CustomerAccount) -> list[Event]:
             what=f"Link {change.get_outcome_display().lower()}",
             by=change.agent.get_username(),
         )
-        for change in account.token_changes.select_related("agent").order_by("-created_at")[
-            :TIMELINE_LIMIT
-        ]
+        for change in account.token_changes.filter(apps.rows())
+        .select_related("agent")
+        .order_by("-created_at")[:TIMELINE_LIMIT]
     ]
     events += [
         Event(
@@ -154,9 +166,9 @@ def _links_refusals_transfers(account: CustomerAccount) -> list[Event]:
             what=f"Link refused: {refusal.get_reason_display()}",
             by=refusal.agent.get_username(),
         )
-        for refusal in account.refused_links.select_related("agent").order_by("-created_at")[
-            :TIMELINE_LIMIT
-        ]
+        for refusal in account.refused_links.filter(apps.rows())
+        .select_related("agent")
+        .order_by("-created_at")[:TIMELINE_LIMIT]
     ]
     events += [
         Event(
@@ -166,17 +178,18 @@ def _links_refusals_transfers(account: CustomerAccount) -> list[Event]:
             what=f"Transfer to this customer: {_lower_first(transfer.get_status_display())}",
             by=transfer.requested_by.get_username(),
         )
-        for transfer in account.transfer_requests.select_related("requested_by").order_by(
-            "-created_at"
-        )[:TIMELINE_LIMIT]
+        for transfer in account.transfer_requests.filter(apps.rows())
+        .select_related("requested_by")
+        .order_by("-created_at")[:TIMELINE_LIMIT]
     ]
     return events
 
 
-def _extensions(account: CustomerAccount, ids: list[str]) -> list[Event]:
+def _extensions(account: CustomerAccount, ids: list[str], apps: AppScope) -> list[Event]:
     found = (
         SubscriptionExtension.objects.filter(
             Q(original_transaction_id__in=ids) | Q(account=account),
+            apps.rows(),
             environment=settings.APPSTORE_ENVIRONMENT,
         )
         .select_related("agent")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import UTC, datetime
 
@@ -43,8 +44,16 @@ class DatabasePauses:
         running = ApplePause.objects.filter(
             scope=scope, until__gt=datetime.fromtimestamp(now, tz=UTC)
         )
+        # Inside a caller's transaction, a savepoint keeps a failure from spoiling it. Outside
+        # one (a lookup's thread) a read needs no transaction: one would begin IMMEDIATE on
+        # SQLite and wait for the write lock of the request that is waiting for this thread.
+        reading = (
+            transaction.atomic()
+            if transaction.get_connection().in_atomic_block
+            else contextlib.nullcontext()
+        )
         try:
-            with transaction.atomic():
+            with reading:
                 return {pause.endpoint: pause.until.timestamp() for pause in running}
         except DatabaseError as error:
             logger.warning("Apple's pauses could not be read from the database: %s", error)

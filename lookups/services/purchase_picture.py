@@ -19,7 +19,7 @@ from lookups.models import Purchase, TokenChange
 from lookups.services.apple_actions.acting_app import ActingApp, acting_as, app_to_act_on
 from lookups.services.apple_actions.refusal import ActionRefused
 from lookups.services.apple_reads import latest_transaction_at_apple
-from lookups.services.apps import setup_of
+from lookups.services.apps import setup_of, using_app
 from lookups.services.clients import current_app
 from lookups.services.desk_links import current_link
 from lookups.services.purchases import is_uuid, latest_by_purchase, recency
@@ -342,8 +342,20 @@ def order_subscription(order_id: str) -> str | None:
     return next(iter(found), None)
 
 
-def seen_subscription(order_id: str) -> tuple[str, int | None] | None:
-    """A subscription of this order a lookup has seen, and the app it was seen in (if named)."""
+def seen_subscription(
+    order_id: str, places: Iterable[tuple[Any, str]] = ()
+) -> tuple[str, int | None] | None:
+    """A subscription of this order a lookup has seen, and the app it was seen in (if named).
+
+    What a lookup of one of `places` (app, environment) learnt is in the cache, all read at once;
+    the picture is asked only when none of them holds it.
+    """
+    keys = {}
+    for app, environment in places:
+        with using_app(app, environment):
+            keys[order_subscription_key(order_id)] = app.pk
+    for key, original_id in cache.get_many(list(keys)).items():
+        return original_id, keys[key]
     found = (
         Purchase.objects.filter(
             environment="Production",

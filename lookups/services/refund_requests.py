@@ -37,6 +37,7 @@ from lookups.appstore import AppStoreError, Notification, Transaction
 from lookups.appstore.client import ConsumptionInformation
 from lookups.appstore.transactions import DecodingError
 from lookups.models import AppStoreNotification, ConsumptionAnswer, CustomerAccount, RefundRequest
+from lookups.services.app_scope import EVERY_APP, AppScope
 from lookups.services.apple_actions import ActionRefused, engine
 from lookups.services.apple_actions.acting_app import refuse_unless_acted_on
 from lookups.services.apple_actions.consumption_answer import KIND as CONSUMPTION_ANSWER
@@ -229,20 +230,23 @@ def mark_missed(now: datetime | None = None) -> int:
 QUEUE_LIMIT = 50
 
 
-def _waiting() -> QuerySet[RefundRequest]:
-    return RefundRequest.objects.filter(status=Status.OPEN, decision="")
+def _waiting(apps: AppScope = EVERY_APP) -> QuerySet[RefundRequest]:
+    return RefundRequest.objects.filter(apps.rows(), status=Status.OPEN, decision="")
 
 
-def open_cases() -> list[RefundRequest]:
+def open_cases(apps: AppScope = EVERY_APP) -> list[RefundRequest]:
+    """The open cases of the apps in `apps`, the nearest deadline first."""
     mark_missed()
-    return list(_waiting().select_related("account").order_by("deadline")[:QUEUE_LIMIT])
+    return list(_waiting(apps).select_related("account").order_by("deadline")[:QUEUE_LIMIT])
 
 
-def open_case_count() -> int:
-    return _waiting().count()
+def open_case_count(apps: AppScope = EVERY_APP) -> int:
+    return _waiting(apps).count()
 
 
-def recently_closed(*, days: int = 7, limit: int = 50) -> list[RefundRequest]:
+def recently_closed(
+    *, days: int = 7, limit: int = 50, apps: AppScope = EVERY_APP
+) -> list[RefundRequest]:
     """Cases answered, missed or decided lately, newest first, with who answered each.
 
     `answerer` is the agent's username, or empty when the policy answered or nobody did.
@@ -251,7 +255,9 @@ def recently_closed(*, days: int = 7, limit: int = 50) -> list[RefundRequest]:
         refund_request=OuterRef("pk"), outcome=ConsumptionAnswer.Outcome.SUCCEEDED
     )
     return list(
-        RefundRequest.objects.filter(requested_at__gte=timezone.now() - timedelta(days=days))
+        RefundRequest.objects.filter(
+            apps.rows(), requested_at__gte=timezone.now() - timedelta(days=days)
+        )
         .exclude(status=Status.OPEN, decision="")
         .annotate(
             answerer=Subquery(confirmed.values("answered_by__username")[:1]),

@@ -26,6 +26,7 @@ from lookups.models import (
     TokenChange,
     TransferRequest,
 )
+from lookups.services.app_scope import EVERY_APP, AppScope
 
 LIMIT = 10
 TICKETS_SHOWN = 5
@@ -73,7 +74,8 @@ class SearchResults:
         return not (self.customers or self.purchases or self.apple)
 
 
-def search(query: str, *, limit: int = LIMIT) -> SearchResults:
+def search(query: str, *, limit: int = LIMIT, apps: AppScope = EVERY_APP) -> SearchResults:
+    """Customers and, of the apps in `apps`, purchases matching what was typed."""
     typed = " ".join(query.split())
     results = SearchResults(query=typed)
     if not typed:
@@ -82,16 +84,16 @@ def search(query: str, *, limit: int = LIMIT) -> SearchResults:
     token = _as_uuid(typed)
     if token is not None:
         customers.add(CustomerAccount.objects.filter(app_account_token=token), "token", EXACT)
-        results.purchases = _purchases(Q(app_account_token=token), limit, "token")
+        results.purchases = _purchases(Q(app_account_token=token) & apps.rows(), limit, "token")
     elif "@" in typed:
         customers.add(CustomerAccount.objects.filter(email__iexact=typed), "email", EXACT)
         customers.add(CustomerAccount.objects.filter(email__istartswith=typed), "email", PREFIX)
     else:
         results.apple = offer = apple_offer(typed)
         if offer is not None and offer.kind == "transaction":
-            results.purchases = _purchases_by_transaction(offer.value, limit)
+            results.purchases = _purchases_by_transaction(offer.value, limit, apps)
         elif offer is not None:
-            results.purchases = _purchases(Q(order_id=offer.value), limit, "order")
+            results.purchases = _purchases(Q(order_id=offer.value) & apps.rows(), limit, "order")
         _text_searches(customers, typed)
     for hit in results.purchases:
         if hit.account is not None:
@@ -205,12 +207,14 @@ def _add_tickets(hits: list[CustomerHit]) -> None:
 
 def _purchases(match: Q, limit: int, matched: str) -> list[PurchaseHit]:
     found = list(
-        Purchase.objects.filter(match, environment=settings.APPSTORE_ENVIRONMENT).order_by()[:limit]
+        Purchase.objects.filter(match, environment=settings.APPSTORE_ENVIRONMENT)
+        .select_related("app")
+        .order_by()[:limit]
     )
     return _with_accounts([(purchase, matched) for purchase in found])
 
 
-def _purchases_by_transaction(digits: str, limit: int) -> list[PurchaseHit]:
+def _purchases_by_transaction(digits: str, limit: int, apps: AppScope) -> list[PurchaseHit]:
     """The purchases an original, a latest or an app transaction ID names: one query, three
     indexes (PostgreSQL ORs them)."""
     found = (
@@ -219,8 +223,10 @@ def _purchases_by_transaction(digits: str, limit: int) -> list[PurchaseHit]:
         )
         .filter(
             Q(original_transaction_id=digits) | Q(latest_id=digits) | Q(app_transaction_id=digits),
+            apps.rows(),
             environment=settings.APPSTORE_ENVIRONMENT,
         )
+        .select_related("app")
         .order_by()[:limit]
     )
     hits = []

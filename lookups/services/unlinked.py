@@ -7,10 +7,11 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from lookups.appstore.transactions import OfferType
 from lookups.models import AppStoreNotification, Purchase, TokenChange
+from lookups.services.app_scope import EVERY_APP, AppScope
 
 
-def unlinked_offer_code_purchases() -> QuerySet[Purchase]:
-    """Carrying no token yet, the one Apple told about first at the top.
+def unlinked_offer_code_purchases(apps: AppScope = EVERY_APP) -> QuerySet[Purchase]:
+    """Carrying no token yet, the one Apple told about first at the top; of the apps in `apps`.
 
     Read from each purchase's `offer_code_told_at` (set as notifications are applied) through
     its partial index, so the list costs the same with a thousand purchases or millions.
@@ -26,6 +27,7 @@ def unlinked_offer_code_purchases() -> QuerySet[Purchase]:
     )
     return (
         Purchase.objects.filter(
+            apps.rows(),
             environment=settings.APPSTORE_ENVIRONMENT,
             app_account_token__isnull=True,
             offer_code_told_at__isnull=False,

@@ -88,6 +88,13 @@ def product_name(product_id: str | None, names: dict[str, str] | None) -> str:
     return (names.get(product_id) if names else None) or product_id
 
 
+@register.filter
+def app_product_name(row: Any, names: dict | None) -> str:
+    """The name of a purchase's product in its own app's catalogue (`names_in_apps`)."""
+    key = (getattr(row, "app_id", None), row.product_id)
+    return (names.get(key) if names else None) or product_name(row.product_id, names)
+
+
 def _babel_locale() -> Locale:
     """The active language as Babel's locale: "de" reads 1,99 €, "en-us" reads €1.99."""
     try:

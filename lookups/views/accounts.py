@@ -12,6 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 from lookups.forms import AccountSearchForm, NoteForm
 from lookups.models import CustomerAccount, CustomerNote, Product, TokenChange
 from lookups.services.account_timeline import purchases_of, refund_requests_of, timeline
+from lookups.services.app_scope import scope_of, settings_app_name_when_shown
 from lookups.services.extension_offers import extension_offers
 from lookups.services.linking import still_current_links
 from lookups.services.live import account_topic, purchase_topic
@@ -114,13 +115,17 @@ def _account_page(
     editing: int | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    # Only the apps this agent may see: another app's purchases are not theirs to see.
+    apps = scope_of(request.user)
     changes = list(
-        TokenChange.objects.filter(account=customer).select_related("agent").order_by("-created_at")
+        TokenChange.objects.filter(apps.rows(), account=customer)
+        .select_related("agent", "app")
+        .order_by("-created_at")
     )
     succeeded = [c for c in changes if c.outcome == TokenChange.Outcome.SUCCEEDED]
     notes = list(customer.notes.select_related("author", "edited_by").order_by("-created_at"))
-    purchases = purchases_of(customer)
-    refund_requests = refund_requests_of(customer, purchases)
+    purchases = purchases_of(customer, apps)
+    refund_requests = refund_requests_of(customer, purchases, apps)
     shown = purchases if request.GET.get("purchases") == "all" else purchases[:PURCHASES_SHOWN]
     context = {
         "account": customer,
@@ -137,13 +142,17 @@ def _account_page(
         "revoked": [
             p for p in purchases if p.revocation_date or p.status in ("revoked", "refunded")
         ],
-        "timeline": timeline(customer, purchases, refund_requests=refund_requests, notes=notes),
+        "timeline": timeline(
+            customer, purchases, refund_requests=refund_requests, notes=notes, apps=apps
+        ),
     }
-    context["product_names"] = Product.objects.names_for(
-        [c.product_id for c in context["linked"]]
-        + [p.product_id for p in purchases]
-        + [p.next_renewal_product_id for p in purchases]
+    # Each purchase's product by its own app's name for it.
+    context["product_names"] = Product.objects.names_in_apps(
+        [(c.app_id, c.product_id) for c in context["linked"]]
+        + [(p.app_id, p.product_id) for p in purchases]
+        + [(p.app_id, p.next_renewal_product_id) for p in purchases]
     )
+    context["settings_app_name"] = settings_app_name_when_shown()
     context["extension_offers"] = extension_offers(purchases)
     context["live_topics"] = [account_topic(customer.pk)] + [
         purchase_topic(purchase.original_transaction_id) for purchase in purchases

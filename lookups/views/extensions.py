@@ -17,8 +17,8 @@ from django.views.decorators.vary import vary_on_headers
 
 from lookups.forms import ExtensionForm, is_transaction_id
 from lookups.models import SubscriptionExtension
+from lookups.services.app_scope import AppScope, scope_of
 from lookups.services.apple_actions import ActionRefused
-from lookups.services.apple_actions.acting_app import seen_by
 from lookups.services.extending import (
     ExtensionRequest,
     approve_extension,
@@ -73,7 +73,7 @@ def extend(request: HtmxHttpRequest, original_transaction_id: str) -> HttpRespon
 @login_required
 @extension_approver_required
 def approvals(request: HtmxHttpRequest) -> HttpResponse:
-    return render(request, APPROVALS, {"extensions": _waiting(request.user)})
+    return render(request, APPROVALS, {"extensions": _waiting(scope_of(request.user))})
 
 
 @require_POST
@@ -82,7 +82,10 @@ def approvals(request: HtmxHttpRequest) -> HttpResponse:
 def decide(request: HtmxHttpRequest, pk: uuid.UUID, decision: str) -> HttpResponse:
     if decision not in ("approve", "reject"):
         raise Http404("Approve or reject")
-    extension = get_object_or_404(SubscriptionExtension.objects.select_related("agent"), pk=pk)
+    extension = get_object_or_404(
+        SubscriptionExtension.objects.filter(scope_of(request.user).rows()).select_related("agent"),
+        pk=pk,
+    )
     context: dict = {"extension": extension}
     status = 200
     try:
@@ -96,17 +99,17 @@ def decide(request: HtmxHttpRequest, pk: uuid.UUID, decision: str) -> HttpRespon
     extension.refresh_from_db()
     attach_purchases([extension])
     if not request.htmx:
-        context["extensions"] = _waiting(request.user)
+        context["extensions"] = _waiting(scope_of(request.user))
     return render_answer(
         request, page_or_partial(request, APPROVALS, "row"), context, status=status
     )
 
 
-def _waiting(manager) -> list[SubscriptionExtension]:
-    """Extensions waiting for approval, of the apps this manager may see."""
+def _waiting(apps: AppScope) -> list[SubscriptionExtension]:
+    """The extensions awaiting approval of the apps the approver may see, the oldest first."""
     waiting = list(
         SubscriptionExtension.objects.filter(
-            seen_by(manager), outcome=SubscriptionExtension.Outcome.AWAITING_APPROVAL
+            apps.rows(), outcome=SubscriptionExtension.Outcome.AWAITING_APPROVAL
         )
         .select_related("agent", "account")
         .order_by("created_at")[:SHOWN]

@@ -74,7 +74,7 @@ def look_up(request: HtmxHttpRequest) -> HttpResponse:
         # (only apps the agent may see are asked, so the app is theirs).
         "not_acted_on": why_not_acted_on(shown.app, shown.environment) if shown else "",
     }
-    context["product_names"] = _product_names(context["rows"])
+    context["product_names"] = _product_names(context["rows"], shown.app if shown else None)
     context["extension_offers"] = extension_offers(group.picture for group in context["purchases"])
     context["live_topics"] = [
         purchase_topic(group.original_transaction_id) for group in context["purchases"]
@@ -114,7 +114,7 @@ def history(request: HtmxHttpRequest, transaction_id: str) -> HttpResponse:
         # The order the agent came from, to go back to; only ever shown as an order ID.
         "order_id": _order_id_param(request.GET.get("order")),
         "shown": _count_param(request.GET.get("shown")) + len(rows),
-        "product_names": _product_names(rows),
+        "product_names": _product_names(rows, shown.app if shown else None),
     }
     partial = "rows" if request.GET.get("revision") else "results"
     return render(request, page_or_partial(request, "lookups/history.html", partial), context)
@@ -134,9 +134,10 @@ def _newest_first(result: LookupResult | None) -> list:
     return newest_first(result.rows)
 
 
-def _product_names(rows: list) -> dict[str, str]:
+def _product_names(rows: list, app) -> dict[str, str]:
+    """The names the app the rows are from gives its products."""
     return Product.objects.names_for(
-        row.transaction.product_id for row in rows if row.transaction is not None
+        (row.transaction.product_id for row in rows if row.transaction is not None), app=app
     )
 
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from lookups.forms import ConsumptionAnswerForm
 from lookups.models import RefundRequest
+from lookups.services.app_scope import scope_of
 from lookups.services.apple_actions import ActionRefused
 from lookups.services.purchase_picture import stored_purchase, stored_purchases
 from lookups.services.refund_requests import (
@@ -35,12 +36,14 @@ URGENT = timedelta(hours=2)
 @login_required
 @refund_answerer_required
 def queue(request: HtmxHttpRequest) -> HttpResponse:
-    cases = open_cases()
+    # Only the cases of the apps this agent may see.
+    apps = scope_of(request.user)
+    cases = open_cases(apps)
     _annotate_all(cases)
     context = {
         "cases": cases,
-        "open_total": open_case_count(),
-        "closed": recently_closed(),
+        "open_total": open_case_count(apps),
+        "closed": recently_closed(apps=apps),
         "form": ConsumptionAnswerForm(),
     }
     return render(request, PAGE, context)
@@ -50,7 +53,10 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 @refund_answerer_required
 def answer(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    case = get_object_or_404(RefundRequest.objects.select_related("account"), pk=pk)
+    case = get_object_or_404(
+        RefundRequest.objects.filter(scope_of(request.user).rows()).select_related("account"),
+        pk=pk,
+    )
     form = ConsumptionAnswerForm(request.POST)
     context: dict = {"case": case, "form": form}
     status = 200
@@ -78,7 +84,7 @@ def answer(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     case.refresh_from_db()
     _annotate(case)
     if not request.htmx:
-        context["cases"] = [c for c in open_cases() if c.pk != case.pk]
+        context["cases"] = [c for c in open_cases(scope_of(request.user)) if c.pk != case.pk]
         _annotate_all(context["cases"])
     return render_answer(request, page_or_partial(request, PAGE, "case"), context, status=status)
 

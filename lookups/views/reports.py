@@ -47,26 +47,31 @@ def _today() -> date:
 @login_required
 @reports_required
 def reports(request: HtmxHttpRequest) -> HttpResponse:
-    form = ReportFilterForm(request.GET, today=_today())
+    form = ReportFilterForm(request.GET, today=_today(), user=request.user)
     report = build_report(form.filters()) if form.is_valid() else None
     context = {
         "form": form,
         "report": report,
         "background": background_work(),
-        "unlinked": unlinked_offer_codes(),
+        "unlinked": unlinked_offer_codes(form.scope),
         "unlinked_counted_up_to": figures.UNLINKED_COUNTED_UP_TO,
     }
     if report is not None:
         filters = report.filters
         dates = {"start": filters.start.isoformat(), "end": filters.end.isoformat()}
         agent = {"agent": filters.agent.pk} if filters.agent else {}
+        apps = {
+            **({"app": filters.app.pk} if filters.app else {}),
+            **({"environment": filters.environment} if filters.environment else {}),
+        }
         context.update(
             charts=_charts(report),
             extensions=extension_days(filters),
             refund_weeks=refund_weeks(filters),
             # Explicit dates, so a download made after midnight still matches the page.
-            export_query=urlencode({**dates, **agent}),
+            export_query=urlencode({**dates, **agent, **apps}),
             accounts_query=urlencode(dates),
+            refunds_query=urlencode({**dates, **apps}),
         )
     return render(request, page_or_partial(request, "lookups/reports.html", "report"), context)
 
@@ -78,7 +83,7 @@ def export(request: HtmxHttpRequest, table: str) -> HttpResponse:
     spec = exports.TABLES.get(table)
     if spec is None:
         raise Http404("No such export")
-    form = ReportFilterForm(request.GET, today=_today())
+    form = ReportFilterForm(request.GET, today=_today(), user=request.user)
     if not form.is_valid():
         problems = [error for errors in form.errors.values() for error in errors]
         return HttpResponseBadRequest(" ".join(problems), content_type="text/plain")

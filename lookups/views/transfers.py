@@ -8,8 +8,8 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
 from lookups.models import CustomerAccount, TransferRequest
+from lookups.services.app_scope import AppScope, scope_of
 from lookups.services.apple_actions import ActionRefused
-from lookups.services.apple_actions.acting_app import seen_by
 from lookups.services.apple_actions.transfer_approval import approve_transfer, reject_transfer
 from lookups.views.approval_status import attach_purchases
 from lookups.views.htmx import HtmxHttpRequest, page_or_partial, render_answer
@@ -24,7 +24,7 @@ SHOWN = 200
 @login_required
 @approver_required
 def transfers(request: HtmxHttpRequest) -> HttpResponse:
-    return render(request, PAGE, {"transfers": _open_transfers(request.user)})
+    return render(request, PAGE, {"transfers": _open_transfers(scope_of(request.user))})
 
 
 @require_POST
@@ -34,7 +34,10 @@ def decide(request: HtmxHttpRequest, pk: int, decision: str) -> HttpResponse:
     if decision not in ("approve", "reject"):
         raise Http404("Approve or reject")
     transfer = get_object_or_404(
-        TransferRequest.objects.select_related("account", "requested_by"), pk=pk
+        TransferRequest.objects.filter(scope_of(request.user).rows()).select_related(
+            "account", "requested_by"
+        ),
+        pk=pk,
     )
     context: dict = {"transfer": transfer}
     status = 200
@@ -49,14 +52,14 @@ def decide(request: HtmxHttpRequest, pk: int, decision: str) -> HttpResponse:
     transfer.refresh_from_db()
     _annotate([transfer])
     if not request.htmx:
-        context["transfers"] = _open_transfers(request.user)
+        context["transfers"] = _open_transfers(scope_of(request.user))
     return render_answer(request, page_or_partial(request, PAGE, "row"), context, status=status)
 
 
-def _open_transfers(approver) -> list[TransferRequest]:
-    """Open transfers of the apps this approver may see."""
+def _open_transfers(apps: AppScope) -> list[TransferRequest]:
+    """The open transfers of the apps the approver may see, the oldest first."""
     waiting = list(
-        TransferRequest.objects.filter(seen_by(approver), status=TransferRequest.Status.OPEN)
+        TransferRequest.objects.filter(apps.rows(), status=TransferRequest.Status.OPEN)
         .select_related("account", "requested_by")
         .order_by("created_at")[:SHOWN]
     )

@@ -8,6 +8,8 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from lookups.models import Product
+from lookups.services.app_scope import scope_of, settings_app_name_when_shown
 from lookups.services.unlinked import unlinked_offer_code_purchases
 from lookups.views.htmx import HtmxHttpRequest
 
@@ -24,6 +26,17 @@ def unlinked(request: HtmxHttpRequest) -> HttpResponse:
         or request.user.has_perm("lookups.view_reports")
     ):
         raise PermissionDenied
-    purchases = list(unlinked_offer_code_purchases()[:LIST_LIMIT])
-    context = {"purchases": purchases, "limit": LIST_LIMIT}
+    # Only the apps this person may see.
+    purchases = list(
+        unlinked_offer_code_purchases(scope_of(request.user)).select_related("app")[:LIST_LIMIT]
+    )
+    context = {
+        "purchases": purchases,
+        "limit": LIST_LIMIT,
+        # Each purchase by its own app's name for its product.
+        "product_names": Product.objects.names_in_apps(
+            (purchase.app_id, purchase.product_id) for purchase in purchases
+        ),
+        "settings_app_name": settings_app_name_when_shown(),
+    }
     return render(request, "lookups/unlinked.html", context)

@@ -4,6 +4,7 @@ in Chromium."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -21,6 +22,7 @@ from lookups.simulators.demo_apps import (
 from lookups.simulators.demo_data import MAYA
 from tests.e2e.conftest import Screenshots
 from tests.e2e.desk import look_up, open_link_panel, settled, wait_past_timers
+from tests.e2e.desk import sign_in as sign_in_as
 from tests.e2e.test_link_flow import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("appstore_settings", "demo_customers")]
@@ -116,3 +118,115 @@ def test_an_agent_limited_to_one_app_sees_and_asks_only_that_one(
     expect(page.get_by_text("Coach")).to_have_count(0)
     assert len([path for _, path in simulator.requests if "/lookup/" in path]) == 1
     screenshots.take(page, "limited-to-journal")
+
+
+def _lookups_of_two_apps(agent: User, three_apps) -> None:
+    """Today: two of the demo app's lookups (naming no app, as before apps) and three of Coach's,
+    one of them in Sandbox."""
+    from tests.fixtures.rows import make_lookup
+
+    for app, environment in (
+        (None, "Production"),
+        (None, "Production"),
+        (three_apps.coach, "Production"),
+        (three_apps.coach, "Production"),
+        (three_apps.coach, "Sandbox"),
+    ):
+        make_lookup(agent, app=app, environment=environment)
+
+
+def _csv_rows(download) -> list[dict[str, str]]:
+    import csv
+    import io
+
+    with open(download.value.path(), encoding="utf-8-sig", newline="") as csv_file:
+        return list(csv.DictReader(io.StringIO(csv_file.read())))
+
+
+def test_a_manager_reports_and_exports_one_app_and_environment(
+    new_page: Callable[..., Page],
+    manager_user: User,
+    agent_user: User,
+    three_apps,
+    screenshots: Screenshots,
+) -> None:
+    _lookups_of_two_apps(agent_user, three_apps)
+    page = new_page()
+    sign_in_as(page, manager_user.get_username(), landing=re.compile(r"^Welcome, "))
+    page.goto("/reports/")
+    totals = page.locator("table.numbers", has_text="Lookups per day by outcome").locator(
+        "tbody tr td:last-child"
+    )
+    expect(totals.last).to_have_text("5")
+
+    page.get_by_label("App", exact=True).select_option(label="Coach")
+    settled(page)
+    expect(totals.last).to_have_text("3")
+    expect(page.get_by_text("Coach only")).to_be_visible()
+    screenshots.take(page, "reports-of-coach")
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Lookups", exact=True).click()
+    rows = _csv_rows(download)
+    assert [(row["app"], row["environment"]) for row in rows] == [
+        ("Coach", "Production"),
+        ("Coach", "Production"),
+        ("Coach", "Sandbox"),
+    ]
+
+    page.get_by_label("Environment").select_option(label="Sandbox")
+    settled(page)
+    expect(totals.last).to_have_text("1")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Lookups", exact=True).click()
+    assert [(row["app"], row["environment"]) for row in _csv_rows(download)] == [
+        ("Coach", "Sandbox")
+    ]
+    screenshots.take(page, "reports-of-coach-in-sandbox")
+
+
+def test_an_agent_limited_to_coach_never_sees_the_other_apps_purchases_or_rows(
+    new_page: Callable[..., Page],
+    agent_user: User,
+    auditor_user: User,
+    three_apps,
+    screenshots: Screenshots,
+) -> None:
+    from django.conf import settings
+    from django.utils import timezone
+
+    from lookups.models import CustomerAccount, Purchase
+    from lookups.simulators.demo_data import MAYA
+
+    maya = CustomerAccount.objects.get(external_id=MAYA)
+    for original, app in (("2000000999200001", None), ("2000000999200002", three_apps.coach)):
+        Purchase.objects.create(
+            environment=settings.APPSTORE_ENVIRONMENT,
+            original_transaction_id=original,
+            latest_transaction={"transactionId": original, "productId": "com.example.pro"},
+            product_id="com.example.pro",
+            app=app,
+            app_account_token=maya.app_account_token,
+            learnt_at=timezone.now(),
+            learnt_from=Purchase.Source.LOOKUP,
+        )
+    _lookups_of_two_apps(agent_user, three_apps)
+    three_apps.coach.limited_agents.add(agent_user, auditor_user)
+
+    page = new_page()
+    page.goto("/")
+    sign_in(page, agent_user)
+    page.goto(f"/accounts/{maya.pk}/")
+    coach_row = page.locator("#purchase-2000000999200002")
+    expect(coach_row.locator(".row-app")).to_have_text("Coach")
+    expect(page.locator("#purchase-2000000999200001")).to_have_count(0)
+    screenshots.take(page, "customer-page-of-coach-only")
+
+    auditor = new_page()
+    sign_in_as(auditor, auditor_user.get_username(), landing=re.compile(r"^Welcome, "))
+    auditor.goto("/admin/lookups/lookup/")
+    rows = auditor.locator("#result_list tbody tr")
+    expect(rows).to_have_count(3)
+    expect(auditor.locator("#changelist-filter")).to_contain_text("Coach")
+    expect(auditor.locator("#changelist-filter")).not_to_contain_text("Journal")
+    screenshots.take(auditor, "admin-lookups-of-coach-only")

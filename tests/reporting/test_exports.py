@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from django.conf import settings
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -24,6 +25,8 @@ pytestmark = pytest.mark.django_db
 WEEK = {"start": "2026-11-16", "end": "2026-11-22"}
 TOKEN = uuid.UUID("6f1c2a9e-3b7d-4e8f-9a0b-1c2d3e4f5a6b")
 OLD_TOKEN = uuid.UUID("0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d")
+# Rows naming no app were the settings' app's, registered under its bundle ID.
+SETTINGS_APP = settings.APPSTORE_BUNDLE_ID
 
 
 def export_url(table: str) -> str:
@@ -155,20 +158,21 @@ def test_the_token_change_export_is_exactly_the_rows_in_range(manager_client, ag
     assert body(response) == (
         "id,created_at,settled_at,agent,outcome,original_transaction_id,product_id,environment,"
         "order_id,account_external_id,account_email,token_before,token_after,ticket_reference,"
-        "lookup_id,error_code,error_message,request_id,chain_sequence,chain_hash\r\n"
+        "lookup_id,error_code,error_message,request_id,chain_sequence,chain_hash,app\r\n"
         f"{linked.pk},2026-11-16T00:00:00Z,2026-11-16T00:00:02Z,agent,succeeded,"
         f"2000000000000001,com.example.pro.yearly,Production,{ORDER_OFFER_CODE},cust-42,jo@example.com,,"
-        f"{TOKEN},ZD-1,,,,11111111-2222-4333-8444-555555555555,1,{linked.chain_hash}\r\n"
+        f"{TOKEN},ZD-1,,,,11111111-2222-4333-8444-555555555555,1,{linked.chain_hash},"
+        f"{SETTINGS_APP}\r\n"
         f"{pending.pk},2026-11-22T06:00:00Z,,agent,pending,"
         f"2000000000000003,com.example.premium.yearly,Production,{ORDER_OFFER_CODE},cust-42,"
-        f"jo@example.com,,{TOKEN},'-,,,,99999999-8888-4777-a666-555555555555,,\r\n"
+        f"jo@example.com,,{TOKEN},'-,,,,99999999-8888-4777-a666-555555555555,,,{SETTINGS_APP}\r\n"
         f"{refused.pk},2026-11-22T23:59:59Z,2026-11-23T00:00:01Z,agent,failed,"
         "2000000000000002,com.example.pro.monthly,Production,,cust-42,jo@example.com,"
         f"{OLD_TOKEN},{TOKEN},"
         '"\'=HYPERLINK(""http://evil.example"",""help"")",'
         f"{refused.lookup_id},4040010,"
         '"Apple said ""no"",\nthen stopped. Prix: 9,99 €",'
-        f"66666666-7777-4888-9999-000000000000,2,{refused.chain_hash}\r\n"
+        f"66666666-7777-4888-9999-000000000000,2,{refused.chain_hash},{SETTINGS_APP}\r\n"
     )
     assert len(linked.chain_hash) == 64
 
@@ -222,7 +226,7 @@ def test_the_lookup_export_follows_the_agent_filter(manager_client, agent_user, 
         "4290000",
         "Too many requests",
         "845",
-        "",
+        SETTINGS_APP,
     ]
     assert str(mine.pk) not in [row[0] for row in rows[1:]]
 
@@ -527,7 +531,7 @@ def test_the_lines_are_what_pythons_csv_module_writes(manager_client, agent_user
                 "",
                 safe,
                 120,
-                "",
+                SETTINGS_APP,
             ]
         )
     assert text == expected.getvalue()
@@ -577,6 +581,102 @@ def test_the_lookup_export_names_each_lookups_app(manager_client, agent_user):
     rows = parsed(body(manager_client.get(export_url("lookups"), WEEK)))
 
     app, environment = rows[0].index("app"), rows[0].index("environment")
-    assert [(row[app], row[environment]) for row in rows[1:]] == [
-        ("com.example.supportdesk.coach", "Sandbox")
-    ]
+    assert [(row[app], row[environment]) for row in rows[1:]] == [("Coach", "Sandbox")]
+
+
+# --- Exports per app ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_apps(agent_user, account) -> dict[str, App]:
+    """The settings' app and Coach, each with one row of every exported table in the week."""
+    from lookups.services.apps import desk_apps
+    from tests.fixtures.rows import make_extension, make_refund_request
+
+    [own] = desk_apps()
+    coach = App.objects.create(name="Coach", bundle_id="com.example.supportdesk.coach")
+    for app, environment in ((None, "Production"), (coach, "Sandbox")):
+        make_lookup(agent_user, created_at=at(17), app=app, environment=environment)
+        make_token_change(agent_user, account, created_at=at(17), app=app, environment=environment)
+        make_extension(agent_user, created_at=at(17), app=app, environment=environment)
+        make_refund_request(created_at=at(17), app=app, environment=environment)
+    return {"own": own, "coach": coach}
+
+
+PER_APP_TABLES = ["lookups", "token-changes", "extensions", "refund-requests"]
+
+
+def _apps_and_environments(rows: list[list[str]]) -> list[tuple[str, str]]:
+    app, environment = rows[0].index("app"), rows[0].index("environment")
+    return sorted((row[app], row[environment]) for row in rows[1:])
+
+
+@pytest.mark.parametrize("slug", PER_APP_TABLES)
+def test_every_per_app_export_names_each_rows_app_and_environment(manager_client, two_apps, slug):
+    rows = parsed(body(manager_client.get(export_url(slug), WEEK)))
+
+    assert _apps_and_environments(rows) == [("Coach", "Sandbox"), (SETTINGS_APP, "Production")]
+
+
+@pytest.mark.parametrize("slug", PER_APP_TABLES)
+def test_the_app_and_environment_filters_narrow_every_per_app_export(
+    manager_client, two_apps, slug
+):
+    coach, own = two_apps["coach"], two_apps["own"]
+
+    only_coach = parsed(body(manager_client.get(export_url(slug), {**WEEK, "app": coach.pk})))
+    only_own = parsed(body(manager_client.get(export_url(slug), {**WEEK, "app": own.pk})))
+    sandbox = parsed(body(manager_client.get(export_url(slug), {**WEEK, "environment": "Sandbox"})))
+
+    assert _apps_and_environments(only_coach) == [("Coach", "Sandbox")]
+    # The row naming no app was the settings' app's.
+    assert _apps_and_environments(only_own) == [(SETTINGS_APP, "Production")]
+    assert _apps_and_environments(sandbox) == [("Coach", "Sandbox")]
+    assert Export.objects.filter(filters__app="Coach").count() == 1
+
+
+@pytest.mark.parametrize("slug", PER_APP_TABLES)
+def test_a_manager_limited_to_one_app_exports_only_its_rows(
+    manager_client, manager_user, two_apps, slug
+):
+    two_apps["coach"].limited_agents.add(manager_user)
+
+    rows = parsed(body(manager_client.get(export_url(slug), WEEK)))
+    refused = manager_client.get(export_url(slug), {**WEEK, "app": two_apps["own"].pk})
+
+    assert _apps_and_environments(rows) == [("Coach", "Sandbox")]
+    assert refused.status_code == 400
+    assert "Choose one of the apps listed." in refused.text
+
+
+def test_a_limited_managers_admin_export_holds_only_their_apps_rows(
+    manager_client, manager_user, two_apps
+):
+    two_apps["coach"].limited_agents.add(manager_user)
+    every_lookup = [str(pk) for pk in Lookup.objects.values_list("pk", flat=True)]
+
+    response = manager_client.post(
+        changelist("lookup"),
+        {
+            "action": "export_selected_as_csv",
+            "select_across": "1",
+            ACTION_CHECKBOX_NAME: every_lookup,
+        },
+    )
+
+    assert _apps_and_environments(parsed(body(response))) == [("Coach", "Sandbox")]
+
+
+def test_the_app_column_costs_no_query_per_row(manager_client, agent_user, two_apps):
+    def export() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as queries:
+            rows = parsed(body(manager_client.get(export_url("lookups"), WEEK)))
+        return len(rows), len(queries)
+
+    few, queries_for_few = export()
+    for n in range(30):
+        make_lookup(agent_user, created_at=at(18, 1, n), app=two_apps["coach"] if n % 2 else None)
+    many, queries_for_many = export()
+
+    assert (few, many) == (1 + 2, 1 + 2 + 30)
+    assert queries_for_many == queries_for_few

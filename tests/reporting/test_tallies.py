@@ -112,3 +112,61 @@ def test_a_days_tally_reads_a_few_rows_however_many_lookups_it_held(agent_user):
 
     assert DailyTally.objects.filter(day=day.date()).count() == 1
     assert DailyTally.objects.get(day=day.date()).row_count == 500
+
+
+@pytest.fixture
+def coach():
+    from lookups.models import App
+
+    return App.objects.create(name="Coach", bundle_id="com.example.supportdesk.coach")
+
+
+@pytest.fixture
+def activity_in_two_apps(activity, agent_user, make_account, coach):
+    """Beside the settings' app's activity (rows naming no app), Coach's, partly in Sandbox."""
+    account = make_account(email="coach@example.com")
+    for day in (16, 17, 21):
+        make_lookup(agent_user, created_at=at(day), app=coach)
+        make_lookup(agent_user, created_at=at(day), app=coach, environment="Sandbox")
+    settled_change(agent_user, account, TokenChange.Outcome.SUCCEEDED, created_at=at(17), app=coach)
+    moved = make_lookup(agent_user, created_at=at(18))
+    # A row later found to be Coach's moves to Coach's tally.
+    Lookup.objects.filter(pk=moved.pk).update(app=coach)
+
+
+def _scopes(coach) -> dict[str, object]:
+    from lookups.services.app_scope import EVERY_APP
+
+    return {
+        "Coach": EVERY_APP.narrowed_to(coach),
+        "no app named": type(EVERY_APP)(app_ids=(), includes_unnamed=True),
+        "both": type(EVERY_APP)(app_ids=(coach.pk,), includes_unnamed=True),
+    }
+
+
+@pytest.mark.usefixtures("activity_in_two_apps")
+@pytest.mark.parametrize("scope", ["Coach", "no app named", "both"])
+@pytest.mark.parametrize("environment", ["", "Sandbox"])
+def test_one_apps_report_from_tallies_is_the_report_from_its_rows(
+    coach, scope, environment, monkeypatch
+):
+    filters = ReportFilters(
+        start=at(16).date(),
+        end=at(22).date(),
+        apps=_scopes(coach)[scope],
+        environment=environment,
+    )
+
+    assert build_report(filters) == counted(filters, monkeypatch)
+
+
+@pytest.mark.usefixtures("activity_in_two_apps")
+def test_coachs_tallies_count_coachs_lookups_only(coach):
+    filters = ReportFilters(start=at(16).date(), end=at(22).date(), apps=_scopes(coach)["Coach"])
+
+    report = build_report(filters)
+
+    assert report.lookups.total == 7
+    assert report.offer_codes.linked == 1
+    sandbox = build_report(ReportFilters(**{**filters.__dict__, "environment": "Sandbox"}))
+    assert sandbox.lookups.total == 3

@@ -145,3 +145,27 @@ def test_each_purchase_leads_with_its_status_line(agent_client, maya):
     page = agent_client.get(reverse("lookups:account", args=[maya.pk])).text
     row = page[page.index('id="purchase-2000000999000003"') :]
     assert "status-active" in row and "Auto-renew on" in row
+
+
+def test_the_timeline_holds_only_the_apps_in_view(agent_user, make_account):
+    from lookups.models import App
+    from lookups.services.account_timeline import timeline
+    from lookups.services.app_scope import EVERY_APP
+    from lookups.services.apps import desk_apps
+
+    desk_apps()
+    coach = App.objects.create(name="Coach", bundle_id="com.example.supportdesk.coach")
+    customer = make_account()
+    ours = make_token_change(agent_user, customer, original_transaction_id="2000000999300001")
+    theirs = make_token_change(
+        agent_user, customer, original_transaction_id="2000000999300002", app=coach
+    )
+
+    everything = timeline(customer, [])
+    only_coach = timeline(customer, [], apps=EVERY_APP.narrowed_to(coach))
+
+    ids = {event.original_transaction_id for event in everything if event.kind == "link"}
+    assert ids == {ours.original_transaction_id, theirs.original_transaction_id}
+    assert [e.original_transaction_id for e in only_coach if e.kind == "link"] == [
+        theirs.original_transaction_id
+    ]

@@ -162,3 +162,36 @@ def test_the_orders_purchases_carry_their_app(agent_user, simulator, django_asse
     purchase = asked.result.purchases[PURCHASE_OFFER_CODE]
     with django_assert_num_queries(0):
         assert purchase.app == asked.app
+
+
+def test_the_threads_read_apples_pauses_without_waiting_for_the_lookups_write(
+    three_apps, agent_user, simulator, caplog
+):
+    from django.core.cache import cache
+
+    look_up_order_in_apps(agent_user, ORDER_COACH)
+    # A cache that restarted empty: each app's thread reads the pauses back from the database.
+    cache.clear()
+
+    with caplog.at_level("WARNING", logger="lookups.services.apple_pauses"):
+        asked = look_up_order_in_apps(agent_user, ORDER_COACH)
+
+    assert not [r.getMessage() for r in caplog.records if "database" in r.getMessage()]
+    assert shown_lookup(asked).app == three_apps.coach
+
+
+def test_an_order_seen_before_is_known_to_its_app_from_the_cache(
+    three_apps, agent_user, simulator, django_assert_num_queries
+):
+    from lookups.services.looking_up import _order_environment
+    from lookups.services.purchase_picture import seen_subscription
+
+    look_up_order_in_apps(agent_user, ORDER_COACH)
+    places = [(app, _order_environment(app)) for app in three_apps.__dict__.values()]
+
+    with django_assert_num_queries(0):
+        seen = seen_subscription(ORDER_COACH, places)
+
+    assert seen == (COACH_TRANSACTIONS[0], three_apps.coach.pk)
+    asked = look_up_order_in_apps(agent_user, ORDER_COACH)
+    assert {a.app.name: a.result.lookup.outcome for a in asked}["Coach"] == "found"

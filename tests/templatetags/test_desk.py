@@ -94,3 +94,22 @@ def test_apples_expiration_intent_in_words_and_an_unknown_one_said_as_such():
 def test_one_entry_of_a_views_mapping_or_none():
     assert of({"2000": "offer"}, "2000") == "offer"
     assert of(None, "2000") is None
+
+
+@pytest.mark.django_db
+def test_a_purchase_reads_its_own_apps_name_for_a_product():
+    from types import SimpleNamespace
+
+    from lookups.models import App
+    from lookups.templatetags.desk import app_product_name
+
+    coach = App.objects.create(name="Coach", bundle_id="com.example.coach")
+    Product.objects.create(product_id=PRO_MONTHLY, display_name="Pro, monthly")
+    Product.objects.create(product_id=PRO_MONTHLY, display_name="Coach Pro", app=coach)
+    names = Product.objects.names_in_apps([(coach.pk, PRO_MONTHLY), (None, PRO_MONTHLY)])
+
+    of_coach = SimpleNamespace(app_id=coach.pk, product_id=PRO_MONTHLY)
+    of_none = SimpleNamespace(app_id=None, product_id=PRO_MONTHLY)
+    assert app_product_name(of_coach, names) == "Coach Pro"
+    assert app_product_name(of_none, names) == "Pro, monthly"
+    assert app_product_name(SimpleNamespace(app_id=None, product_id="x"), names) == "x"

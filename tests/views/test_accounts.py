@@ -140,3 +140,78 @@ def test_a_customer_with_many_purchases_shows_the_newest_and_offers_them_all(
     assert "The 2 newest of 3 purchases." in page
     assert "purchase-2000000999000000" in everything
     assert "newest of" not in everything
+
+
+# --- Apps ---------------------------------------------------------------------------------------
+
+
+def _purchase(account, original: str, app, product_id: str = "com.example.pro") -> Purchase:
+    return Purchase.objects.create(
+        environment=settings.APPSTORE_ENVIRONMENT,
+        original_transaction_id=original,
+        latest_transaction={"transactionId": original, "productId": product_id},
+        product_id=product_id,
+        app=app,
+        app_account_token=account.app_account_token,
+        learnt_at=timezone.now(),
+        learnt_from=Purchase.Source.LOOKUP,
+    )
+
+
+@pytest.fixture
+def coach():
+    from lookups.models import App
+    from lookups.services.apps import desk_apps
+
+    [own] = desk_apps()
+    own.name = "Supportdesk Demo"
+    own.save()
+    return App.objects.create(name="Coach", bundle_id="com.example.supportdesk.coach")
+
+
+def test_the_customer_page_names_each_purchases_app_and_its_products_there(
+    agent_client, customer_account, coach
+):
+    from lookups.models import Product
+
+    Product.objects.create(product_id="com.example.pro", display_name="Pro")
+    Product.objects.create(product_id="com.example.pro", display_name="Coach Pro", app=coach)
+    _purchase(customer_account, "2000000999100001", None)
+    _purchase(customer_account, "2000000999100002", coach)
+
+    page = agent_client.get(reverse("lookups:account", args=[customer_account.pk])).text
+
+    def row(original: str) -> str:
+        start = page.index(f'id="purchase-{original}"')
+        return page[start : page.index("</tr>", start)]
+
+    assert "Supportdesk Demo" in row("2000000999100001") and ">Pro<" in row("2000000999100001")
+    assert "Coach" in row("2000000999100002") and "Coach Pro" in row("2000000999100002")
+    assert "Sandbox" not in page
+
+
+def test_a_sandbox_purchase_is_labelled_plainly(agent_client, customer_account, coach, settings):
+    settings.APPSTORE_ENVIRONMENT = "Sandbox"
+    _purchase(customer_account, "2000000999100003", coach)
+
+    page = agent_client.get(reverse("lookups:account", args=[customer_account.pk])).text
+
+    assert "Sandbox: a test purchase, no money moved" in page
+
+
+def test_an_agent_limited_to_one_app_sees_only_its_purchases(
+    agent_client, agent_user, customer_account, coach
+):
+    coach.limited_agents.add(agent_user)
+    _purchase(customer_account, "2000000999100004", None)  # the settings' app's
+    _purchase(customer_account, "2000000999100005", coach)
+
+    url = reverse("lookups:account", args=[customer_account.pk])
+    page = agent_client.get(url).text
+    refunds = agent_client.get(
+        reverse("lookups:account_refunds", args=[customer_account.pk, "2000000999100004"])
+    )
+
+    assert "purchase-2000000999100005" in page
+    assert "2000000999100004" not in page
+    assert refunds.status_code == 404

@@ -174,3 +174,20 @@ def test_a_manager_approves_an_extension_beyond_the_daily_limit(
     assert extension.outcome == Outcome.SUCCEEDED
     assert "Approved by" in decided.text
     assert len(simulator.store.renewal_state(PURCHASE_OFFER_CODE).extensions) == 1
+
+
+def test_an_approver_limited_to_another_app_neither_sees_nor_decides_the_extension(
+    agent_user, manager_client, manager_user
+):
+    from lookups.models import App
+    from tests.fixtures.rows import make_waiting_extension
+
+    waiting = make_waiting_extension(agent_user)
+    url = reverse("lookups:extension_approvals")
+    assert waiting.original_transaction_id in manager_client.get(url).text
+
+    App.objects.create(name="Coach", bundle_id="com.example.coach").limited_agents.add(manager_user)
+
+    assert waiting.original_transaction_id not in manager_client.get(url).text
+    decided = manager_client.post(reverse("lookups:decide_extension", args=[waiting.pk, "approve"]))
+    assert decided.status_code == 404

@@ -172,3 +172,24 @@ def test_a_coach_case_is_answered_from_the_queue_at_coach(agent_client, three_ap
     answer = ConsumptionAnswer.objects.get()
     assert (answer.outcome, answer.app) == (ConsumptionAnswer.Outcome.SUCCEEDED, three_apps.coach)
     assert simulator.app(COACH_BUNDLE_ID).store.consumption_answers[case.transaction_id]
+
+
+def test_an_agent_limited_to_one_app_sees_and_answers_only_its_cases(agent_client, agent_user):
+    from django.urls import reverse
+
+    from lookups.models import App
+    from lookups.services.apps import desk_apps
+    from tests.fixtures.rows import make_refund_request
+
+    desk_apps()
+    coach = App.objects.create(name="Coach", bundle_id="com.example.supportdesk.coach")
+    coach.limited_agents.add(agent_user)
+    theirs = make_refund_request(app=coach)
+    other = make_refund_request()  # the settings' app's
+
+    page = agent_client.get(reverse("lookups:refund_requests")).text
+    answered = agent_client.post(reverse("lookups:answer_refund_request", args=[other.pk]), {})
+
+    assert theirs.transaction_id in page
+    assert other.transaction_id not in page
+    assert answered.status_code == 404

@@ -324,3 +324,59 @@ def test_the_reports_page_counts_waiting_work_and_turns_red_when_it_waits_too_lo
     assert 'class="background-work"' in calm.text
     assert "Background work: 2 waiting, oldest 30 minutes" in late.text
     assert 'class="background-work notice error" role="alert"' in late.text
+
+
+# --- Per app ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def coach(agent_user):
+    from lookups.models import App
+    from lookups.services.apps import desk_apps
+
+    desk_apps()
+    coach = App.objects.create(name="Coach", bundle_id="com.example.supportdesk.coach")
+    make_lookup(agent_user, created_at=at(17))
+    make_lookup(agent_user, created_at=at(17), app=coach, environment="Sandbox")
+    make_lookup(agent_user, created_at=at(18), app=coach, environment="Sandbox")
+    return coach
+
+
+def test_the_app_filter_narrows_every_figure_and_the_downloads(manager_client, coach):
+    page = manager_client.get(URL, {**WEEK, "app": coach.pk}).text
+
+    assert numbers_table(page, "Lookups per day by outcome")[-1][-1] == "2"
+    assert f'<option value="{coach.pk}" selected>Coach</option>' in page
+    assert f"app={coach.pk}" in page  # the downloads carry the filter
+    assert "Coach only" in page
+
+
+def test_the_environment_filter_narrows_every_figure(manager_client, coach):
+    page = manager_client.get(URL, {**WEEK, "environment": "Production"}).text
+
+    assert numbers_table(page, "Lookups per day by outcome")[-1][-1] == "1"
+    assert "environment=Production" in page
+
+
+def test_a_manager_limited_to_one_app_is_offered_and_shown_only_that_app(
+    manager_client, manager_user, coach
+):
+    coach.limited_agents.add(manager_user)
+
+    page = manager_client.get(URL, WEEK).text
+
+    assert numbers_table(page, "Lookups per day by outcome")[-1][-1] == "2"
+    options = re.findall(r'<select name="app"[^>]*>(.*?)</select>', page, re.S)[0]
+    assert re.findall(r"<option[^>]*>([^<]*)</option>", options) == ["All my apps", "Coach"]
+
+
+def test_an_app_the_manager_may_not_see_is_refused_with_a_message(
+    manager_client, manager_user, coach
+):
+    from lookups.services.app_scope import settings_app
+
+    coach.limited_agents.add(manager_user)
+
+    page = manager_client.get(URL, {**WEEK, "app": settings_app().pk}).text
+
+    assert "App: Choose one of the apps listed." in page

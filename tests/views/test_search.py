@@ -92,3 +92,30 @@ def test_nothing_found_says_so(agent_client, maya):
 def test_too_long_a_query_is_refused_plainly(agent_client):
     page = agent_client.get(URL, {"q": "x" * 300}).text
     assert "at most 200 characters" in page
+
+
+def test_an_agent_limited_to_another_app_finds_no_purchase_of_this_one(
+    agent_client, agent_user, maya, appstore_settings
+):
+    from django.utils import timezone
+
+    from lookups.models import App, Purchase
+    from lookups.services.apps import desk_apps
+
+    desk_apps()
+    Purchase.objects.create(
+        environment=appstore_settings.APPSTORE_ENVIRONMENT,
+        original_transaction_id="2000000999400001",
+        latest_transaction={"transactionId": "2000000999400001", "productId": "com.example.pro"},
+        product_id="com.example.pro",
+        app_account_token=maya.app_account_token,
+        learnt_from=Purchase.Source.LOOKUP,
+        learnt_at=timezone.now(),
+    )
+    url = reverse("lookups:search")
+    assert "2000000999400001" in agent_client.get(url, {"q": "2000000999400001"}).text
+
+    App.objects.create(name="Coach", bundle_id="com.example.coach").limited_agents.add(agent_user)
+
+    page = agent_client.get(url, {"q": "2000000999400001"}).text
+    assert "original transaction 2000000999400001" not in page

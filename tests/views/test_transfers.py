@@ -240,8 +240,23 @@ def test_a_manager_sees_and_decides_only_the_transfers_of_apps_they_see(
 
     assert transfer.ticket_reference not in listed
     assert '<span id="count-transfers" class="menu-count" hx-swap-oob="true"></span>' in counts
-    assert response.status_code == 403
-    assert f"You don&#x27;t work on {three_apps.demo.name}&#x27;s purchases" in response.text
+    # Another app's transfer is not there for them at all.
+    assert response.status_code == 404
     transfer.refresh_from_db()
     assert transfer.status == TransferRequest.Status.OPEN
     assert not puts(simulator)
+
+
+def test_a_manager_limited_to_another_app_neither_sees_nor_decides_the_transfer(
+    transfer, manager_client, manager_user, simulator
+):
+    from lookups.models import App
+
+    App.objects.create(name="Coach", bundle_id="com.example.coach").limited_agents.add(manager_user)
+
+    page = manager_client.get(reverse("lookups:transfers")).text
+    response = decide(manager_client, transfer, "approve")
+
+    assert transfer.original_transaction_id not in page
+    assert response.status_code == 404
+    assert puts(simulator) == 0

@@ -101,3 +101,22 @@ def test_an_offer_code_redeemed_in_the_demo_life_reaches_the_list(
     page = agent_client.get(reverse("lookups:unlinked")).text
     assert f"unlinked-{purchase.original_transaction_id}" in page
     assert answer
+
+
+def test_an_agent_limited_to_one_app_lists_only_its_unlinked_purchases(
+    post, agent_client, agent_user
+):
+    from lookups.models import App
+    from lookups.services.apps import desk_apps
+
+    post("OFFER_REDEEMED", transaction_id=PURCHASE_OFFER_CODE)
+    [own] = desk_apps()
+    coach = App.objects.create(name="Coach", bundle_id="com.example.supportdesk.coach")
+    url = reverse("lookups:unlinked")
+    assert f"unlinked-{PURCHASE_OFFER_CODE}" in agent_client.get(url).text
+
+    coach.limited_agents.add(agent_user)
+
+    assert f"unlinked-{PURCHASE_OFFER_CODE}" not in agent_client.get(url).text
+    assert figures.unlinked_offer_codes(figures.EVERY_APP.narrowed_to(coach)) == 0
+    assert figures.unlinked_offer_codes(figures.EVERY_APP.narrowed_to(own)) == 1

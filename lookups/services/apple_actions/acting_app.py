@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from lookups.models import App, Purchase
+from lookups.services.app_scope import scope_of, settings_app
 from lookups.services.apple_actions.refusal import ActionRefused
 from lookups.services.apps import (
     AppKeyMissing,
@@ -34,15 +35,6 @@ class ActingApp:
 
     app: App | None
     environment: str
-
-
-def settings_app() -> App | None:
-    """The registered app the settings describe, if registered (rows naming none are its)."""
-    return (
-        App.objects.filter(Q(follows_settings=True) | Q(bundle_id=settings.APPSTORE_BUNDLE_ID))
-        .order_by("-follows_settings", "pk")
-        .first()
-    )
 
 
 def home_among(apps: list[App]) -> App | None:
@@ -109,17 +101,8 @@ def refuse_unless_seen(user: Any, app: App | None) -> None:
 
 
 def seen_by(user: Any) -> Q:
-    """Action rows of the apps `user` may see: every row, unless some apps name the user.
-
-    A row naming no app is the settings' app's. One query, for a user named on no app none.
-    """
-    limited = _limited_to(user)
-    if not limited:
-        return Q()
-    home = settings_app()
-    if home is not None and home.pk in limited:
-        return Q(app__in=limited) | Q(app__isnull=True)
-    return Q(app__in=limited)
+    """Action rows of the apps `user` may see (`app_scope`'s one rule, for action rows)."""
+    return scope_of(user).rows()
 
 
 def app_to_act_on(original_transaction_id: str, user: Any = None) -> ActingApp:
@@ -165,14 +148,9 @@ def acting_for(row: Any) -> contextlib.AbstractContextManager[None]:
     return acting_as(ActingApp(app, row.environment))
 
 
-def _limited_to(user: Any) -> set[int]:
-    """The apps naming `user`; none: the user sees every app (`App.objects.visible_to`)."""
-    return set(App.objects.filter(limited_agents=user).values_list("pk", flat=True))
-
-
 def _sees(user: Any, app: App) -> bool:
-    limited = _limited_to(user)
-    return not limited or app.pk in limited
+    scope = scope_of(user)
+    return scope.is_everything or app.pk in scope.app_ids
 
 
 def _not_seen(app: App) -> str:
