@@ -178,6 +178,8 @@ def load(database_url: str, rows: int, agent_ids: list[int]) -> None:
                 "chain_version": "2",
                 "agent_username": f"'agent' || lpad(((n % {len(agent_ids)}))::text, 2, '0')",
                 "transfer_requested_by_username": "NULL",
+                # Rows written before apps were registered name none; the export doesn't show it.
+                "app_id": "NULL",
             },
             rows,
         )

@@ -38,6 +38,14 @@ from lookups.models import (
 )
 
 CHUNK_ROWS = 2000
+# For COPY the planner weighs only the total cost, and for a long range it picks the plan that
+# joins everything and sorts it (on disk) before the first row goes out: a quarter of a second
+# to the first byte at a hundred thousand rows, seconds at millions, with the download idle
+# while the database sorts and the database idle while Python sends. Without sorts it walks
+# the created_at index in order: rows flow at once, and both work at the same time. For the
+# export's transaction only.
+WALK_THE_INDEX = "SET LOCAL enable_sort = off"
+SORT_AGAIN = "RESET enable_sort"
 BOM = "\ufeff"
 
 # A spreadsheet reads a cell starting with one of these as a formula (tab and carriage return
@@ -169,6 +177,18 @@ class ExportTable:
         as RFC 4180 (and Python's csv module) have them, and a line break inside a quoted cell
         stays as it was. One transaction, as with the cursor; close the generator to end it.
         """
+        connection = connections[queryset.db]
+        with transaction.atomic(using=queryset.db), connection.cursor() as cursor:
+            cursor.execute(WALK_THE_INDEX)
+            with cursor.copy(
+                f"COPY ({self.copy_query(queryset)}) TO STDOUT WITH (FORMAT csv)"
+            ) as copy:
+                yield from _crlf_chunks(copy, connection)
+            # Inside an outer transaction (a test's), the setting would outlive this one.
+            cursor.execute(SORT_AGAIN)
+
+    def copy_query(self, queryset: models.QuerySet) -> str:
+        """PostgreSQL: the SELECT whose rows COPY writes, every cell formatted, oldest first."""
         cells = queryset.order_by("created_at", "pk").values_list(
             *(CopyCell(column.path, column.kind) for column in self.columns)
         )
@@ -177,11 +197,9 @@ class ExportTable:
         from psycopg import ClientCursor
 
         connection = connections[queryset.db]
-        with transaction.atomic(using=queryset.db), connection.cursor() as cursor:
-            # COPY takes no parameters: psycopg binds them into the statement on this side.
-            query = ClientCursor(connection.connection).mogrify(sql, params)
-            with cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)") as copy:
-                yield from _crlf_chunks(copy, connection)
+        connection.ensure_connection()
+        # COPY takes no parameters: psycopg binds them into the statement on this side.
+        return ClientCursor(connection.connection).mogrify(sql, params)
 
     def filename(self, qualifier: str) -> str:
         return f"{self.slug}_{qualifier}.csv"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -580,3 +580,36 @@ def test_the_lookup_export_names_each_lookups_app(manager_client, agent_user):
     assert [(row[app], row[environment]) for row in rows[1:]] == [
         ("com.example.supportdesk.coach", "Sandbox")
     ]
+
+
+def _plan_nodes(plan: dict) -> list[str]:
+    return [plan["Node Type"]] + [
+        node for child in plan.get("Plans", []) for node in _plan_nodes(child)
+    ]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+@pytest.mark.parametrize("slug", sorted(exports.TABLES))
+def test_on_postgresql_each_export_walks_an_index_instead_of_sorting_first(slug, agent_user):
+    # A plan that sorts the whole range sends nothing until it is sorted (seconds at millions);
+    # walking the created_at index sends the first rows at once.
+    table = exports.TABLES[slug]
+    rows = table.model._default_manager.filter(created_at__gte=at(16), created_at__lt=at(23))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(exports.WALK_THE_INDEX)
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {table.copy_query(rows)}")
+        (plan,) = cursor.fetchone()[0]
+
+    assert "Sort" not in _plan_nodes(plan["Plan"])
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_on_postgresql_the_connection_sorts_again_after_an_export(manager_client, agent_user):
+    make_lookup(agent_user, created_at=at(17))
+
+    text = body(manager_client.get(export_url("lookups"), WEEK))
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_sort")
+        assert cursor.fetchone()[0] == "on"
+    assert len(parsed(text)) == 2
