@@ -42,10 +42,11 @@ CHUNK_ROWS = 2000
 # joins everything and sorts it (on disk) before the first row goes out: a quarter of a second
 # to the first byte at a hundred thousand rows, seconds at millions, with the download idle
 # while the database sorts and the database idle while Python sends. Without sorts it walks
-# the created_at index in order: rows flow at once, and both work at the same time. For the
-# export's transaction only.
-WALK_THE_INDEX = "SET LOCAL enable_sort = off"
-SORT_AGAIN = "RESET enable_sort"
+# the created_at index in order: rows flow at once, and both work at the same time. A plan
+# that costly also gets compiled first (JIT), tens of milliseconds more before the first row
+# for no faster a stream. For the export's transaction only.
+FIRST_ROWS_AT_ONCE = "SET LOCAL enable_sort = off; SET LOCAL jit = off"
+AS_BEFORE = "RESET enable_sort; RESET jit"
 BOM = "\ufeff"
 
 # A spreadsheet reads a cell starting with one of these as a formula (tab and carriage return
@@ -179,13 +180,13 @@ class ExportTable:
         """
         connection = connections[queryset.db]
         with transaction.atomic(using=queryset.db), connection.cursor() as cursor:
-            cursor.execute(WALK_THE_INDEX)
+            cursor.execute(FIRST_ROWS_AT_ONCE)
             with cursor.copy(
                 f"COPY ({self.copy_query(queryset)}) TO STDOUT WITH (FORMAT csv)"
             ) as copy:
                 yield from _crlf_chunks(copy, connection)
-            # Inside an outer transaction (a test's), the setting would outlive this one.
-            cursor.execute(SORT_AGAIN)
+            # Inside an outer transaction (a test's), the settings would outlive this one.
+            cursor.execute(AS_BEFORE)
 
     def copy_query(self, queryset: models.QuerySet) -> str:
         """PostgreSQL: the SELECT whose rows COPY writes, every cell formatted, oldest first."""
