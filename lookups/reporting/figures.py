@@ -371,7 +371,9 @@ UNLINKED_COUNTED_UP_TO = 1000
 def unlinked_offer_codes() -> int:
     """Now, whatever the report's dates: offer-code purchases waiting for a link, counted up to
     one past UNLINKED_COUNTED_UP_TO."""
-    return unlinked_offer_code_purchases()[: UNLINKED_COUNTED_UP_TO + 1].count()
+    # Unordered: any thousand and one will do, and asked for them in order PostgreSQL starts
+    # parallel workers to merge, twenty times the milliseconds of one walk down the index.
+    return unlinked_offer_code_purchases().order_by()[: UNLINKED_COUNTED_UP_TO + 1].count()
 
 
 def background_work() -> BackgroundWork:
