@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from lookups.models import App, CustomerAccount, Export, Lookup, TokenChange
 from lookups.reporting import exports
+from lookups.reporting.figures import ReportFilters
 from lookups.simulators.demo_data import ORDER_OFFER_CODE
 from tests.fixtures.rows import make_lookup, make_token_change, settle_token_change
 
@@ -595,12 +597,26 @@ def test_on_postgresql_each_export_walks_an_index_instead_of_sorting_first(slug,
     # walking the created_at index sends the first rows at once.
     table = exports.TABLES[slug]
     rows = table.model._default_manager.filter(created_at__gte=at(16), created_at__lt=at(23))
+
+    assert "Sort" not in _plan_nodes(_export_plan(table, rows))
+
+
+def _export_plan(table: exports.ExportTable, rows) -> dict:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(exports.FIRST_ROWS_AT_ONCE)
         cursor.execute(f"EXPLAIN (FORMAT JSON) {table.copy_query(rows)}")
         (plan,) = cursor.fetchone()[0]
+    return plan["Plan"]
 
-    assert "Sort" not in _plan_nodes(plan["Plan"])
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_on_postgresql_one_agents_token_changes_are_read_through_their_own_index(agent_user):
+    rows = ReportFilters(date(2026, 11, 16), date(2026, 11, 22), agent_user).token_changes()
+
+    plan = _export_plan(exports.TOKEN_CHANGES, rows)
+
+    assert "tokenchange_agent_created" in json.dumps(plan)
+    assert "Sort" not in _plan_nodes(plan)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
