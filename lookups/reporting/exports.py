@@ -39,6 +39,15 @@ from lookups.models import (
 from lookups.services.app_scope import app_name_of
 
 CHUNK_ROWS = 2000
+# For COPY the planner weighs only the total cost, and for a long range it picks the plan that
+# joins everything and sorts it (on disk) before the first row goes out: a quarter of a second
+# to the first byte at a hundred thousand rows, seconds at millions, with the download idle
+# while the database sorts and the database idle while Python sends. Without sorts it walks
+# the created_at index in order: rows flow at once, and both work at the same time. A plan
+# that costly also gets compiled first (JIT), tens of milliseconds more before the first row
+# for no faster a stream. For the export's transaction only.
+FIRST_ROWS_AT_ONCE = "SET LOCAL enable_sort = off; SET LOCAL jit = off"
+AS_BEFORE = "RESET enable_sort; RESET jit"
 BOM = "\ufeff"
 
 # A spreadsheet reads a cell starting with one of these as a formula (tab and carriage return
@@ -184,6 +193,18 @@ class ExportTable:
         as RFC 4180 (and Python's csv module) have them, and a line break inside a quoted cell
         stays as it was. One transaction, as with the cursor; close the generator to end it.
         """
+        connection = connections[queryset.db]
+        with transaction.atomic(using=queryset.db), connection.cursor() as cursor:
+            cursor.execute(FIRST_ROWS_AT_ONCE)
+            with cursor.copy(
+                f"COPY ({self.copy_query(queryset)}) TO STDOUT WITH (FORMAT csv)"
+            ) as copy:
+                yield from _crlf_chunks(copy, connection)
+            # Inside an outer transaction (a test's), the settings would outlive this one.
+            cursor.execute(AS_BEFORE)
+
+    def copy_query(self, queryset: models.QuerySet) -> str:
+        """PostgreSQL: the SELECT whose rows COPY writes, every cell formatted, oldest first."""
         cells = queryset.order_by("created_at", "pk").values_list(
             *(CopyCell(path, kind) for path, kind in self.cells())
         )
@@ -192,11 +213,9 @@ class ExportTable:
         from psycopg import ClientCursor
 
         connection = connections[queryset.db]
-        with transaction.atomic(using=queryset.db), connection.cursor() as cursor:
-            # COPY takes no parameters: psycopg binds them into the statement on this side.
-            query = ClientCursor(connection.connection).mogrify(sql, params)
-            with cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)") as copy:
-                yield from _crlf_chunks(copy, connection)
+        connection.ensure_connection()
+        # COPY takes no parameters: psycopg binds them into the statement on this side.
+        return ClientCursor(connection.connection).mogrify(sql, params)
 
     def filename(self, qualifier: str) -> str:
         return f"{self.slug}_{qualifier}.csv"

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from django.conf import settings
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from lookups.models import App, CustomerAccount, Export, Lookup, TokenChange
 from lookups.reporting import exports
+from lookups.reporting.figures import ReportFilters
 from lookups.simulators.demo_data import ORDER_OFFER_CODE
 from tests.fixtures.rows import make_lookup, make_token_change, settle_token_change
 
@@ -680,3 +682,55 @@ def test_the_app_column_costs_no_query_per_row(manager_client, agent_user, two_a
 
     assert (few, many) == (1 + 2, 1 + 2 + 30)
     assert queries_for_many == queries_for_few
+
+
+def _plan_nodes(plan: dict) -> list[str]:
+    return [plan["Node Type"]] + [
+        node for child in plan.get("Plans", []) for node in _plan_nodes(child)
+    ]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+@pytest.mark.parametrize("slug", sorted(exports.TABLES))
+def test_on_postgresql_each_export_walks_an_index_instead_of_sorting_first(slug, agent_user):
+    # A plan that sorts the whole range sends nothing until it is sorted (seconds at millions);
+    # walking the created_at index sends the first rows at once.
+    table = exports.TABLES[slug]
+    rows = table.model._default_manager.filter(created_at__gte=at(16), created_at__lt=at(23))
+
+    assert "Sort" not in _plan_nodes(_export_plan(table, rows))
+
+
+def _export_plan(table: exports.ExportTable, rows) -> dict:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(exports.FIRST_ROWS_AT_ONCE)
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {table.copy_query(rows)}")
+        (plan,) = cursor.fetchone()[0]
+    return plan["Plan"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_on_postgresql_one_agents_token_changes_are_read_through_their_own_index(agent_user):
+    rows = ReportFilters(date(2026, 11, 16), date(2026, 11, 22), agent_user).token_changes()
+
+    plan = _export_plan(exports.TOKEN_CHANGES, rows)
+
+    assert "tokenchange_agent_created" in json.dumps(plan)
+    assert "Sort" not in _plan_nodes(plan)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_on_postgresql_the_connection_plans_as_before_after_an_export(manager_client, agent_user):
+    make_lookup(agent_user, created_at=at(17))
+    settings = "SELECT current_setting('enable_sort'), current_setting('jit')"
+    with connection.cursor() as cursor:
+        cursor.execute(settings)
+        before = cursor.fetchone()
+
+    text = body(manager_client.get(export_url("lookups"), WEEK))
+
+    with connection.cursor() as cursor:
+        cursor.execute(settings)
+        assert cursor.fetchone() == before
+    assert before[0] == "on"
+    assert len(parsed(text)) == 2
