@@ -8,7 +8,8 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
-from lookups.models import CustomerAccount
+from lookups.models import App, CustomerAccount
+from lookups.services.apps import desk_apps
 from lookups.services.demo_products import create_demo_products
 from lookups.simulators.appstore.catalog import PRO_MONTHLY
 from lookups.simulators.demo_data import MAYA, ORDER_LINKED_IN_APP, SOFIA
@@ -32,6 +33,9 @@ def test_no_page_shows_a_product_id_or_an_apple_code(
     new_page: Callable[..., Page], agent_user: User, simulator, screenshots: Screenshots
 ) -> None:
     create_demo_products()
+    # The app is named in the admin, as the demo names its own: the pages name rows by it.
+    [app] = desk_apps()
+    App.objects.filter(pk=app.pk).update(name="Supportdesk Demo")
     maya = CustomerAccount.objects.get(external_id=MAYA)
     make_refund_request(product_id=PRO_MONTHLY, account=maya, reason="UNINTENDED_PURCHASE")
     page = new_page()
