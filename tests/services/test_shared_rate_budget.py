@@ -234,6 +234,8 @@ def worker_environment(simulator, appstore_credentials, simulator_root_path, red
         APPSTORE_ENVIRONMENT=appstore_credentials.environment,
         APPSTORE_ROOT_CERTIFICATES=str(simulator_root_path),
         APPSTORE_RATE_LIMITS="lookup=5,set_token=20,history=50",
+        # Above the tests' 5-second Retry-After, however late a busy machine reads it.
+        APPSTORE_MAX_RETRY_AFTER_SECONDS="10",
     )
     return env
 
