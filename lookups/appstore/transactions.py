@@ -311,4 +311,4 @@ def _takes_as_it_is(payload: dict[str, Any]) -> bool:
         return False
     # The times are integers or null now; filter(None) leaves out null and 0 (a valid time).
     moments = tuple(filter(None, map(payload.get, _MOMENT_KEYS)))
-    return not moments or (MIN_MOMENT_MS <= min(moments) and max(moments) <= MAX_MOMENT_MS)
+    return not moments or (min(moments) >= MIN_MOMENT_MS and max(moments) <= MAX_MOMENT_MS)

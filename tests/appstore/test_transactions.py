@@ -3,6 +3,8 @@ field of the wrong type refused."""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -171,3 +173,13 @@ def test_the_time_range_taken_as_it_is_is_the_one_datetime_takes(millis, valid):
 def test_a_wrong_value_is_refused_when_decoded_not_when_read(key, value):
     with pytest.raises(DecodingError, match=key):
         Transaction.from_payload({**PAYLOAD, key: value})
+
+
+def test_a_copy_or_a_replacement_made_before_any_field_is_read_holds_every_field():
+    transaction = Transaction.from_payload(PAYLOAD)
+    changed = dataclasses.replace(transaction, quantity=2)
+    copied = copy.copy(Transaction.from_payload(PAYLOAD))
+
+    assert changed.quantity == 2 and changed.purchase_date == transaction.purchase_date
+    assert copied == transaction and copied.offer_type is OfferType.OFFER_CODE
+    assert hash(copied) == hash(transaction)
