@@ -3,6 +3,10 @@
 Apple adds fields and enum values without notice, so nothing unknown is dropped: unknown enum
 values become members named `UNKNOWN_<value>` that compare equal to the raw value, and the whole
 payload stays available as `raw`.
+
+Every field's type is checked when the payload is decoded, so a malformed payload is refused
+there; most fields are converted (a datetime built, an enum member looked up) only when read, as a
+verified token is often decoded for one or two of its thirty fields.
 """
 
 from __future__ import annotations
@@ -130,7 +134,12 @@ def _choice(enum: type[StrEnum] | type[IntEnum]) -> Callable[[str, Any], Any]:
         except ValueError as exc:
             raise DecodingError(f"{key} has a value of the wrong type") from exc
 
+    _CHOICE_ENUMS[convert] = enum
     return convert
+
+
+# Each converter _choice made -> its enum (to know which JSON type it takes as it is).
+_CHOICE_ENUMS: dict[Callable[[str, Any], Any], type[StrEnum] | type[IntEnum]] = {}
 
 
 @dataclass(frozen=True)
@@ -171,17 +180,36 @@ class Transaction:
         """Build from a decoded payload; raises DecodingError on a field of the wrong type."""
         if not isinstance(payload, dict):
             raise DecodingError("the payload is not a JSON object")
+        # Filled through __dict__ rather than __init__'s thirty frozen setattr calls: a lookup
+        # decodes up to hundreds of these. The instance stays frozen.
+        transaction = object.__new__(cls)
+        raw = MappingProxyType(dict(payload))
+        if _takes_as_it_is(payload):
+            # Every field's converter takes its value as it is (the check that refuses a
+            # malformed payload is done): each is converted when first read, by __getattr__.
+            transaction.__dict__["raw"] = raw
+            return transaction
         values: dict[str, Any] = dict.fromkeys(_ATTRIBUTES)
         for key, value in payload.items():
             field_spec = _FIELDS.get(key)
             if field_spec is not None and value is not None:
                 values[field_spec[0]] = field_spec[1](key, value)
-        values["raw"] = MappingProxyType(dict(payload))
-        # Filled through __dict__ rather than __init__'s thirty frozen setattr calls: a lookup
-        # decodes up to hundreds of these. The instance stays frozen.
-        transaction = object.__new__(cls)
+        values["raw"] = raw
         transaction.__dict__.update(values)
         return transaction
+
+    def __getattr__(self, name: str) -> Any:
+        # Reached only for an attribute not in the instance's __dict__: a field from_payload
+        # left to convert when read. The value was checked then, so converting it can't fail.
+        field_spec = _LAZY.get(name)
+        if field_spec is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        key, convert = field_spec
+        value = self.raw.get(key)
+        if value is not None:
+            value = convert(key, value)
+        self.__dict__[name] = value
+        return value
 
     @property
     def price(self) -> Decimal | None:
@@ -249,3 +277,38 @@ _FIELDS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "appTransactionId": ("app_transaction_id", _text),
 }
 _ATTRIBUTES = tuple(attribute for attribute, _ in _FIELDS.values())
+_LAZY = {attribute: (key, convert) for key, (attribute, convert) in _FIELDS.items()}
+
+# Which JSON types each converter takes without fail, giving the same value whenever it is
+# called: text fields take text (str() of a number is not taken here: it can fail on a huge
+# integer), numbers and times integers (times also in range, see below), flags booleans, and
+# open enums their own kind of value (an unknown one becomes an UNKNOWN_ member). Null is absent.
+_NONE = type(None)
+_TAKES: dict[Callable[[str, Any], Any], frozenset[type]] = {
+    _text: frozenset((_NONE, str)),
+    _integer: frozenset((_NONE, int)),
+    _moment: frozenset((_NONE, int)),
+    _flag: frozenset((_NONE, bool)),
+}
+_CHECKED_KEYS = tuple(_FIELDS)
+_TAKEN_TYPES = tuple(
+    _TAKES.get(convert)
+    or frozenset((_NONE, int if issubclass(_CHOICE_ENUMS[convert], IntEnum) else str))
+    for _, convert in _FIELDS.values()
+)
+_MOMENT_KEYS = tuple(key for key, (_, convert) in _FIELDS.items() if convert is _moment)
+# The milliseconds datetime.fromtimestamp turns into a time (years 1 to 9999, UTC); a test
+# checks both ends and one past each against _moment itself.
+MIN_MOMENT_MS = -62_135_596_800_000
+MAX_MOMENT_MS = 253_402_300_799_999
+
+
+def _takes_as_it_is(payload: dict[str, Any]) -> bool:
+    """True when every field's converter takes its value without fail (see _TAKES)."""
+    # Built-in map and all: no Python bytecode runs per field.
+    types = map(type, map(payload.get, _CHECKED_KEYS))
+    if not all(map(frozenset.__contains__, _TAKEN_TYPES, types)):
+        return False
+    # The times are integers or null now; filter(None) leaves out null and 0 (a valid time).
+    moments = tuple(filter(None, map(payload.get, _MOMENT_KEYS)))
+    return not moments or (min(moments) >= MIN_MOMENT_MS and max(moments) <= MAX_MOMENT_MS)

@@ -189,6 +189,24 @@ def test_it_refuses_a_payload_field_of_the_wrong_type(verifier, chain):
     assert check_of(verifier, sign_jws(payload(signedDate="now"), chain)) == "payload"
 
 
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("expiresDate", 10**15),
+        ("quantity", "one"),
+        ("type", 1),
+        ("offerType", "3"),
+        ("isUpgraded", "yes"),
+        ("currency", ["USD"]),
+    ],
+)
+def test_a_field_of_the_wrong_type_is_refused_when_verified_not_when_read(
+    verifier, chain, key, value
+):
+    # Fields are converted when read, but their values are checked before the token is taken.
+    assert check_of(verifier, sign_jws(payload(**{key: value}), chain)) == "payload"
+
+
 def test_it_refuses_a_certificate_that_is_not_der(verifier, chain):
     header = {"alg": "ES256", "x5c": ["bm90IGEgY2VydA==", *chain.x5c[1:]]}
     assert check_of(verifier, sign_jws(payload(), chain, header=header)) == "certificate"
