@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.db.models import Q
 
 from lookups.models import (
@@ -23,6 +22,7 @@ from lookups.models import (
     SubscriptionExtension,
 )
 from lookups.services.app_scope import EVERY_APP, AppScope
+from lookups.services.apps import PRODUCTION, SANDBOX
 from lookups.wording import notification_sentence
 
 TIMELINE_LIMIT = 100
@@ -40,6 +40,11 @@ class Event:
     code: str = ""
 
 
+# A customer's page shows their purchases of both environments: a tester's Sandbox purchase is
+# listed beside the real ones, labelled (the index on environment and token takes both).
+BOTH_ENVIRONMENTS = (PRODUCTION, SANDBOX)
+
+
 # Apple's notification types and subtypes in plain words; anything else shows Apple's name.
 
 
@@ -53,7 +58,7 @@ def purchases_of(account: CustomerAccount, apps: AppScope = EVERY_APP) -> list[P
     return list(
         Purchase.objects.filter(
             apps.rows(),
-            environment=settings.APPSTORE_ENVIRONMENT,
+            environment__in=BOTH_ENVIRONMENTS,
             app_account_token=account.app_account_token,
         )
         .select_related("app")
@@ -70,7 +75,7 @@ def refund_requests_of(
         RefundRequest.objects.filter(
             Q(original_transaction_id__in=ids) | Q(account=account),
             apps.rows(),
-            environment=settings.APPSTORE_ENVIRONMENT,
+            environment__in=BOTH_ENVIRONMENTS,
         ).order_by("-requested_at")[:TIMELINE_LIMIT]
     )
 
@@ -108,7 +113,7 @@ def _apple_events(ids: list[str], apps: AppScope) -> list[Event]:
             code=note.notification_type + (f" ({note.subtype})" if note.subtype else ""),
         )
         for note in AppStoreNotification.objects.filter(
-            apps.rows(), environment=settings.APPSTORE_ENVIRONMENT, original_transaction_id__in=ids
+            apps.rows(), environment__in=BOTH_ENVIRONMENTS, original_transaction_id__in=ids
         ).order_by("-signed_date")[:TIMELINE_LIMIT]
     ]
 
@@ -121,7 +126,7 @@ def _lookups(purchases: list[Purchase], apps: AppScope) -> list[Event]:
             Q(kind=Lookup.Kind.ORDER, order_id__in=orders)
             | Q(kind=Lookup.Kind.HISTORY, transaction_id__in=ids),
             apps.rows(),
-            environment=settings.APPSTORE_ENVIRONMENT,
+            environment__in=BOTH_ENVIRONMENTS,
         )
         .select_related("agent")
         .order_by("-created_at")[:TIMELINE_LIMIT]
@@ -190,7 +195,7 @@ def _extensions(account: CustomerAccount, ids: list[str], apps: AppScope) -> lis
         SubscriptionExtension.objects.filter(
             Q(original_transaction_id__in=ids) | Q(account=account),
             apps.rows(),
-            environment=settings.APPSTORE_ENVIRONMENT,
+            environment__in=BOTH_ENVIRONMENTS,
         )
         .select_related("agent")
         .order_by("-created_at")[:TIMELINE_LIMIT]

@@ -63,8 +63,8 @@ def picture_purchase(account, original_transaction_id: str, **fields):
 
     from lookups.models import Purchase
 
+    fields.setdefault("environment", settings.APPSTORE_ENVIRONMENT)
     return Purchase.objects.create(
-        environment=settings.APPSTORE_ENVIRONMENT,
         original_transaction_id=original_transaction_id,
         latest_transaction={
             "transactionId": original_transaction_id,
@@ -169,3 +169,15 @@ def test_the_timeline_holds_only_the_apps_in_view(agent_user, make_account):
     assert [e.original_transaction_id for e in only_coach if e.kind == "link"] == [
         theirs.original_transaction_id
     ]
+
+
+def test_a_testers_sandbox_purchase_is_listed_beside_the_real_ones_and_labelled(agent_client, maya):
+    picture_purchase(maya, "2000000999000004", status="active")
+    picture_purchase(maya, "2000000999000005", status="active", environment="Sandbox")
+
+    page = agent_client.get(reverse("lookups:account", args=[maya.pk])).text
+
+    real = page[page.index('id="purchase-2000000999000004"') :].split("</tr>")[0]
+    sandbox = page[page.index('id="purchase-2000000999000005"') :].split("</tr>")[0]
+    assert "Sandbox: a test purchase, no money moved" in sandbox
+    assert "Sandbox" not in real
