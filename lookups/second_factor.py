@@ -16,6 +16,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django_otp import user_has_device
 
+from lookups.permissions_backend import second_factor_groups
+
 SUPERUSERS = "superusers"
 # Reachable before the second factor: its own pages, signing out, and files.
 _OPEN_PATHS = ("second_factor", "second_factor_enrol")
@@ -27,7 +29,10 @@ def required_for(user) -> bool:
         return False
     if SUPERUSERS in groups and user.is_superuser:
         return True
-    return user.groups.filter(name__in=groups).exists()
+    if not user.is_active:
+        return user.groups.filter(name__in=groups).exists()
+    # Read with the user's permissions, which the page asks for next: one query for both.
+    return bool(second_factor_groups(user) & groups)
 
 
 class SecondFactorRequired:

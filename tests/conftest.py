@@ -24,6 +24,7 @@ pytest_plugins = [
     "tests.fixtures.registered_apps",
     "tests.fixtures.background_work",
     "tests.fixtures.simulator_api",
+    "tests.fixtures.counted_redis",
 ]
 
 # Property-based tests: modest by default so the suite stays fast; HYPOTHESIS_PROFILE=thorough

@@ -45,3 +45,24 @@ def test_superusers_have_every_permission_and_inactive_users_none(agent_with_an_
     agent_with_an_own_permission.is_active = False
     assert ModelBackendInOneQuery().get_all_permissions(agent_with_an_own_permission) == set()
     assert not agent_with_an_own_permission.has_perm("lookups.link_purchases")
+
+
+def test_the_second_factor_groups_come_with_the_permissions_in_the_same_query(
+    settings, agent_with_an_own_permission, django_assert_num_queries
+):
+    from lookups.permissions_backend import second_factor_groups
+    from lookups.roles import MANAGERS
+
+    settings.SECOND_FACTOR_GROUPS = [MANAGERS, AGENTS, "superusers"]
+    user = fresh(agent_with_an_own_permission)
+    with django_assert_num_queries(1):
+        assert second_factor_groups(user) == {AGENTS}
+        assert user.has_perm("lookups.link_purchases")
+        assert user.has_perm("admin.view_logentry")
+    assert user.get_all_permissions() == ModelBackend().get_all_permissions(
+        fresh(agent_with_an_own_permission)
+    )
+
+    # A group joined later counts from the next request on (each request loads its user).
+    user.groups.add(Group.objects.get(name=MANAGERS))
+    assert second_factor_groups(fresh(user)) == {AGENTS, MANAGERS}

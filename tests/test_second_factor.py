@@ -59,3 +59,27 @@ def test_the_second_factor_pages_signing_out_and_files_stay_reachable(
     for path in (reverse("logout"), settings.STATIC_URL + "css/none.css"):
         answer = manager_client.get(path)
         assert not answer.get("Location", "").startswith(reverse("lookups:second_factor_enrol"))
+
+
+def test_a_page_asks_who_must_pass_one_and_what_they_may_do_in_one_query(
+    managers_and_superusers, agent_client, django_assert_num_queries
+):
+    agent_client.get(reverse("lookups:look_up"))
+    # The user, then their permissions with their second-factor groups (the page's own reads
+    # come after: none here, the bare orders page reads nothing else).
+    with django_assert_num_queries(2):
+        assert agent_client.get(reverse("lookups:look_up")).status_code == 200
+
+
+def test_joining_a_named_group_asks_for_a_second_factor_on_the_next_page(
+    managers_and_superusers, agent_client, agent_user
+):
+    from django.contrib.auth.models import Group
+
+    assert agent_client.get(reverse("lookups:look_up")).status_code == 200
+
+    agent_user.groups.add(Group.objects.get(name=roles.MANAGERS))
+
+    response = agent_client.get(reverse("lookups:look_up"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("lookups:second_factor_enrol"))

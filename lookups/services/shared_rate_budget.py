@@ -5,8 +5,10 @@ in the cache the workers share (Redis in production). It is a rolling window: a 
 only if fewer than the limit went out in the window before it, so no span of one second holds
 more than the limit, across a clock second's edge too. In Redis the window is a sorted set of send
 times per endpoint, checked and added to by one Lua script (atomic for every worker, and timed by
-Redis's own clock, so the workers' clocks need not agree). Another cache (the local-memory one of
-local runs and tests) keeps the same window under a lock, which holds within one process only.
+Redis's own clock, so the workers' clocks need not agree); the same script reads the endpoint's
+pause, so a request to Apple costs the desk one round trip to Redis. Another cache (the
+local-memory one of local runs and tests) keeps the same window under a lock, which holds within
+one process only.
 
 A request that would go over the budget is refused with the moment the oldest request in the
 window leaves it. After Apple answers 429, the time in its `Retry-After` is stored per endpoint
@@ -41,21 +43,32 @@ WINDOW_SECONDS = 1.0 + 0.15
 # How long the budget goes on without the store's pauses when the store can't be read.
 PAUSES_RETRY_SECONDS = 5
 
-# KEYS[1]: the endpoint's window, a sorted set of send times in microseconds.
-# ARGV: the limit, the window in microseconds, a member unique to this request.
-# Returns {1, now} when the request may go, {0, when the oldest send leaves the window} if not.
+# One round trip per request to Apple: the endpoint's pause, whether the pauses were loaded, and
+# (when the endpoint has a budget) one request from its window, all in one script.
+# KEYS[1]: the endpoint's window, a sorted set of send times in microseconds; KEYS[2]: its pause
+# (as the cache stores it); KEYS[3]: the marker that says the pauses were loaded.
+# ARGV: the limit (0: no per-second budget), the window in microseconds, a member unique to this
+# request.
+# Returns {taken (1 or 0), now or when the oldest send leaves the window, the pause, the marker}.
+# A request the pause then holds back has taken its place in the window: no worker sends during
+# a pause anyway, and the place is free again a window later.
 _TAKE_FROM_WINDOW = """
+local pause = redis.call('GET', KEYS[2])
+local loaded = redis.call('EXISTS', KEYS[3])
 local now = redis.call('TIME')
 local now_us = tonumber(now[1]) * 1000000 + tonumber(now[2])
+if tonumber(ARGV[1]) == 0 then
+    return {1, now_us, pause, loaded}
+end
 local window_us = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_us - window_us)
 if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
     redis.call('ZADD', KEYS[1], now_us, ARGV[3])
     redis.call('PEXPIRE', KEYS[1], math.ceil(window_us / 1000) + 1000)
-    return {1, now_us}
+    return {1, now_us, pause, loaded}
 end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return {0, tonumber(oldest[2]) + window_us}
+return {0, tonumber(oldest[2]) + window_us, pause, loaded}
 """
 
 # Guards the window of a cache that is not Redis; such a cache is one process's own anyway.
@@ -103,21 +116,18 @@ class SharedRateBudget:
     def acquire(self, endpoint: str) -> None:
         """Take one request from the endpoint's budget, or raise DeskRateHold saying until when."""
         now = self._clock()
-        blocked = self._pause_of(endpoint, now)
-        if isinstance(blocked, (int, float)) and blocked > now:
-            # Apple's own 429, honoured by every worker until its Retry-After. This request was
-            # never sent, so it is the desk's hold, not another answer from Apple.
-            raise DeskRateHold(retry_at=_utc_from_unix(blocked), after_apple_429=True)
-        limit = self._limits.get(endpoint)
-        if limit is None:
-            return
-        key = f"{self._prefix}:{endpoint}:window"
         # Django's Redis cache keeps its redis-py client behind `_cache` (through the `cache`
         # proxy too); the script needs that client.
         if isinstance(getattr(self._cache, "_cache", None), RedisCacheClient):
-            free_at = self._take_in_redis(key, limit)
+            blocked, free_at = self._take_in_redis(endpoint, now)
         else:
-            free_at = self._take_locally(key, limit, now)
+            blocked, free_at = self._pause_of(endpoint, now), None
+            if not _paused(blocked, now):
+                free_at = self._take_locally(endpoint, now)
+        if _paused(blocked, now):
+            # Apple's own 429, honoured by every worker until its Retry-After. This request was
+            # never sent, so it is the desk's hold, not another answer from Apple.
+            raise DeskRateHold(retry_at=_utc_from_unix(blocked), after_apple_429=True)
         if free_at is not None:
             raise DeskRateHold(retry_at=_utc_from_unix(free_at))
 
@@ -139,31 +149,47 @@ class SharedRateBudget:
         """The endpoint's pause from the cache, read back from the store if the cache lost it."""
         if self._pauses is None:
             return self._cache.get(self._blocked_key(endpoint))
-        loaded_key = f"{self._prefix}:pauses-loaded"
-        found = self._cache.get_many([self._blocked_key(endpoint), loaded_key])
-        if loaded_key in found:
+        found = self._cache.get_many([self._blocked_key(endpoint), self._loaded_key])
+        if self._loaded_key in found:
             return found.get(self._blocked_key(endpoint))
-        # The cache is new (restarted, or never used): the pauses it held are in the store.
+        return self._load_pauses(endpoint, now, found.get(self._blocked_key(endpoint)))
+
+    def _load_pauses(self, endpoint: str, now: float, cached: object) -> object:
+        """The cache is new (restarted, or never used): the pauses it held are in the store."""
         pauses = self._pauses.load(self._scope, now)
         if pauses is None:
             # The store can't be read now: ask it again in a few seconds, not on every call.
-            self._cache.set(loaded_key, True, PAUSES_RETRY_SECONDS)
-            return found.get(self._blocked_key(endpoint))
+            self._cache.set(self._loaded_key, True, PAUSES_RETRY_SECONDS)
+            return cached
         for paused, until in pauses.items():
             self._cache.set(self._blocked_key(paused), until, math.ceil(until - now) + 1)
-        self._cache.set(loaded_key, True, None)
+        self._cache.set(self._loaded_key, True, None)
         return pauses.get(endpoint)
 
-    def _take_in_redis(self, key: str, limit: int) -> float | None:
-        """One request from the window in Redis; None if taken, else when to try again."""
-        cache_key = self._cache.make_key(key)
-        client = self._cache._cache.get_client(cache_key, write=True)
-        taken, moment_us = client.register_script(_TAKE_FROM_WINDOW)(
-            keys=[cache_key], args=[limit, round(WINDOW_SECONDS * 1_000_000), uuid.uuid4().hex]
+    def _take_in_redis(self, endpoint: str, now: float) -> tuple[object, float | None]:
+        """The endpoint's pause, and one request from its window in one round trip: the window
+        is taken (None) or when to try again."""
+        keys = [
+            self._cache.make_key(f"{self._prefix}:{endpoint}:window"),
+            self._cache.make_key(self._blocked_key(endpoint)),
+            self._cache.make_key(self._loaded_key),
+        ]
+        redis_cache = self._cache._cache
+        client = redis_cache.get_client(keys[0], write=True)
+        limit = self._limits.get(endpoint) or 0
+        taken, moment_us, pause, loaded = client.register_script(_TAKE_FROM_WINDOW)(
+            keys=keys, args=[limit, round(WINDOW_SECONDS * 1_000_000), uuid.uuid4().hex]
         )
-        return None if taken else moment_us / 1_000_000
+        blocked = None if pause is None else redis_cache._serializer.loads(pause)
+        if self._pauses is not None and not loaded:
+            blocked = self._load_pauses(endpoint, now, blocked)
+        return blocked, None if taken else moment_us / 1_000_000
 
-    def _take_locally(self, key: str, limit: int, now: float) -> float | None:
+    def _take_locally(self, endpoint: str, now: float) -> float | None:
+        limit = self._limits.get(endpoint)
+        if limit is None:
+            return None
+        key = f"{self._prefix}:{endpoint}:window"
         with _LOCAL_WINDOWS:
             sent = [at for at in self._cache.get(key, []) if at > now - WINDOW_SECONDS]
             if len(sent) >= limit:
@@ -171,8 +197,16 @@ class SharedRateBudget:
             self._cache.set(key, [*sent, now], math.ceil(WINDOW_SECONDS) + 1)
             return None
 
+    @property
+    def _loaded_key(self) -> str:
+        return f"{self._prefix}:pauses-loaded"
+
     def _blocked_key(self, endpoint: str) -> str:
         return f"{self._prefix}:{endpoint}:retry-after"
+
+
+def _paused(blocked: object, now: float) -> bool:
+    return isinstance(blocked, (int, float)) and blocked > now
 
 
 def _utc_from_unix(timestamp: float) -> datetime:

@@ -207,6 +207,30 @@ def test_a_subscription_remembered_wrongly_for_an_order_gives_way_to_the_orders_
     assert list(result.purchases) == [OFFER_CODE_PURCHASE]
 
 
+def test_an_order_looked_up_again_writes_nothing_back_to_the_cache(
+    redis_trips, agent_user, appstore_settings, simulator
+):
+    look_up_order(agent_user, ORDER_OFFER_CODE)
+    assert cache.get(order_subscription_key(ORDER_OFFER_CODE)) == OFFER_CODE_PURCHASE
+    redis_trips.clear()
+
+    look_up_order(agent_user, ORDER_OFFER_CODE)
+
+    assert "SET" not in redis_trips.commands, redis_trips.commands
+    assert cache.get(order_subscription_key(ORDER_OFFER_CODE)) == OFFER_CODE_PURCHASE
+
+
+def test_a_wrong_memory_of_an_order_is_written_over(
+    redis_trips, agent_user, appstore_settings, simulator
+):
+    look_up_order(agent_user, ORDER_LINKED_IN_APP)
+    cache.set(order_subscription_key(ORDER_OFFER_CODE), SOFIAS_PURCHASE, 60)
+
+    look_up_order(agent_user, ORDER_OFFER_CODE)
+
+    assert cache.get(order_subscription_key(ORDER_OFFER_CODE)) == OFFER_CODE_PURCHASE
+
+
 def _status(original_transaction_id: str, status: str, signed_at: datetime) -> AppleStatus:
     return AppleStatus(
         original_transaction_id,

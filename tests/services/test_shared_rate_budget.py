@@ -24,6 +24,7 @@ from lookups.appstore.client import AppStoreClient, RetryPolicy
 from lookups.appstore.errors import DeskRateHold, RateLimitExceededError
 from lookups.services.shared_rate_budget import WINDOW_SECONDS, SharedRateBudget
 from lookups.simulators.demo_data import ORDER_NOT_FOUND, ORDER_OFFER_CODE, PURCHASE_OFFER_CODE
+from tests.fixtures.counted_redis import emptied_redis
 from tests.fixtures.parallel import redis_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -202,13 +203,7 @@ def test_apples_pause_outlives_the_cache_being_emptied(appstore_settings, simula
 @pytest.fixture
 def redis_db():
     """The dedicated Redis database these tests use, emptied; skipped without a Redis server."""
-    redis = pytest.importorskip("redis")
-    connection = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        connection.ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}: these tests need a shared cache")
-    connection.flushdb()
+    connection = emptied_redis(REDIS_URL)
     yield connection
     connection.flushdb()
     connection.close()
@@ -412,3 +407,40 @@ def test_after_one_worker_gets_a_429_the_others_wait_for_retry_after(workers, si
     assert first == limited_at and len(later) == 3
     # Nothing reached the endpoint between the 429 and its Retry-After.
     assert min(later) >= limited_at + retry_after - 0.05
+
+
+@pytest.mark.django_db
+def test_in_redis_each_request_costs_one_round_trip_and_every_budget_sees_a_pause_at_once(
+    redis_trips,
+):
+    from django.core.cache import cache
+
+    from lookups.services.apple_pauses import DatabasePauses
+
+    budget = SharedRateBudget(cache, {"lookup": 2}, scope="app", pauses=DatabasePauses())
+    other_worker = SharedRateBudget(cache, {"lookup": 2}, scope="app", pauses=DatabasePauses())
+    budget.acquire("lookup")  # the first loads the script and the pauses
+    redis_trips.clear()
+
+    budget.acquire("lookup")
+    assert redis_trips.commands == ["EVALSHA"]
+    with pytest.raises(DeskRateHold) as full:
+        other_worker.acquire("lookup")
+    assert not full.value.after_apple_429
+
+    # Apple's 429 to one worker holds the other back from its very next call, in one trip.
+    other_worker.blocked_until("history", datetime.now(UTC) + timedelta(seconds=30))
+    redis_trips.clear()
+    with pytest.raises(DeskRateHold) as paused:
+        budget.acquire("history")
+    assert paused.value.after_apple_429
+    assert redis_trips.commands == ["EVALSHA"]
+
+    # Redis restarted empty: the pause is read back from the database before any call goes out.
+    cache.clear()
+    with pytest.raises(DeskRateHold) as still_paused:
+        budget.acquire("history")
+    assert still_paused.value.after_apple_429
+    assert still_paused.value.retry_at.timestamp() == pytest.approx(
+        paused.value.retry_at.timestamp(), abs=1e-3
+    )

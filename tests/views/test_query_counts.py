@@ -234,3 +234,24 @@ def test_the_refund_queue_runs_the_same_queries_for_1_or_30_open_cases(agent_cli
     thirty = queries_for(agent_client, reverse("lookups:refund_requests"))
 
     assert thirty == one
+
+
+def test_a_lookup_seen_before_pays_seven_queries_and_five_redis_trips(
+    redis_trips, agent_client, appstore_settings, simulator, django_assert_num_queries
+):
+    from lookups import roles, second_factor
+
+    # As in production: a second factor is named for some, so every page asks who must pass one.
+    appstore_settings.SECOND_FACTOR_GROUPS = [roles.MANAGERS, second_factor.SUPERUSERS]
+    simulator.add_order("QCTRIPS001", 1)
+    queries_for_lookup(agent_client, "QCTRIPS001")  # the desk learns the order's purchase
+    redis_trips.clear()
+
+    # The user; their permissions with their second-factor groups; the apps they see; the
+    # purchase's picture; the lookup's record; the products' names; the extensions of the year.
+    with django_assert_num_queries(7):
+        queries_for_lookup(agent_client, "QCTRIPS001")
+
+    # The session; the order's remembered subscription; the rate budget (pause included) for
+    # each of the two calls to Apple; the page's live stamp. Nothing written back.
+    assert sorted(redis_trips.commands) == ["EVALSHA", "EVALSHA", "GET", "GET", "MGET"]
