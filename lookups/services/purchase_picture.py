@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from lookups.appstore import AppStoreError, RenewalInfo, Transaction, VerificationError
@@ -418,9 +419,22 @@ def pictured_purchase(original_transaction_id: str) -> Purchase | None:
     )
 
 
-def stored_purchases(original_transaction_ids: Iterable[str]) -> dict[str, Purchase]:
-    """The pictures of these purchases, as they stand, by original transaction ID."""
-    return _stored(current_app()[1], list(set(original_transaction_ids)))
+def pictures_of(rows: Iterable) -> dict[tuple[str, str], Purchase]:
+    """The pictures of the purchases `rows` are about (anything with an `environment` and an
+    `original_transaction_id`), each in the row's own environment: a Sandbox case shows its
+    Sandbox purchase. One query, by (environment, original transaction ID)."""
+    wanted: dict[str, set[str]] = {}
+    for row in rows:
+        wanted.setdefault(row.environment, set()).add(row.original_transaction_id)
+    if not wanted:
+        return {}
+    where = Q()
+    for environment, ids in wanted.items():
+        where |= Q(environment=environment, original_transaction_id__in=ids)
+    return {
+        (purchase.environment, purchase.original_transaction_id): purchase
+        for purchase in Purchase.objects.filter(where).select_related("app")
+    }
 
 
 def current_purchase(original_transaction_id: str) -> Purchase | None:

@@ -15,7 +15,7 @@ from lookups.forms import ConsumptionAnswerForm
 from lookups.models import RefundRequest
 from lookups.services.app_scope import scope_of
 from lookups.services.apple_actions import ActionRefused
-from lookups.services.purchase_picture import stored_purchase, stored_purchases
+from lookups.services.purchase_picture import pictures_of
 from lookups.services.refund_requests import (
     Answer,
     answer_refund_request,
@@ -92,12 +92,12 @@ def answer(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def _annotate_all(cases: list[RefundRequest]) -> None:
     """`_annotate` for a whole queue: two queries for all the cases, not two a case."""
     refunded = refund_counts(cases)
-    purchases = stored_purchases(case.original_transaction_id for case in cases)
+    purchases = pictures_of(cases)
     for case in cases:
         _annotate(
             case,
             refunds=refunded.get(case.original_transaction_id, 0),
-            purchase=purchases.get(case.original_transaction_id),
+            purchase=purchases.get((case.environment, case.original_transaction_id)),
         )
 
 
@@ -110,6 +110,6 @@ def _annotate(case: RefundRequest, **known: object) -> None:
         case.refunds_before, case.purchase = known["refunds"], known["purchase"]
     else:
         case.refunds_before = refunds_before(case)
-        case.purchase = stored_purchase(case.original_transaction_id)
+        case.purchase = pictures_of([case]).get((case.environment, case.original_transaction_id))
     # Each case's form carries its own request id: sent twice, it is one answer.
     case.answer_request_id = uuid.uuid4()

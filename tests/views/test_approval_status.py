@@ -32,3 +32,29 @@ def test_each_request_gets_its_purchases_picture_or_none_in_one_query(
     assert len(queries) == 1
     assert known.purchase == Purchase.objects.get(original_transaction_id=SOFIAS_PURCHASE)
     assert unknown.purchase is None
+
+
+def test_a_sandbox_request_gets_its_sandbox_purchases_picture(agent_user, customer_account):
+    from django.utils import timezone
+
+    sandbox = Purchase.objects.create(
+        environment="Sandbox",
+        original_transaction_id="2000000000000777",
+        latest_transaction={"transactionId": "2000000000000777"},
+        product_id="com.example.pro.monthly",
+        learnt_at=timezone.now(),
+        learnt_from=Purchase.Source.LOOKUP,
+    )
+    request = make_transfer_request(
+        agent_user,
+        customer_account,
+        original_transaction_id="2000000000000777",
+        environment="Sandbox",
+    )
+    in_production = make_waiting_extension(agent_user, original_transaction_id="2000000000000777")
+
+    attach_purchases([request, in_production])
+
+    assert request.purchase == sandbox
+    # The same ID in the other environment is another purchase, which the desk has no picture of.
+    assert in_production.purchase is None

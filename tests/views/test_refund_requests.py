@@ -193,3 +193,25 @@ def test_an_agent_limited_to_one_app_sees_and_answers_only_its_cases(agent_clien
     assert theirs.transaction_id in page
     assert other.transaction_id not in page
     assert answered.status_code == 404
+
+
+def test_a_sandbox_case_is_shown_beside_its_sandbox_purchase(agent_client):
+    from lookups.models import Purchase
+
+    case = make_refund_request(environment="Sandbox")
+    Purchase.objects.create(
+        environment="Sandbox",
+        original_transaction_id=case.original_transaction_id,
+        latest_transaction={
+            "transactionId": case.transaction_id,
+            "revocationDate": int(timezone.now().timestamp() * 1000),
+            "revocationReason": 0,
+        },
+        product_id="com.example.pro.monthly",
+        learnt_at=timezone.now(),
+        learnt_from=Purchase.Source.LOOKUP,
+    )
+
+    page = agent_client.get(reverse("lookups:refund_requests")).text
+
+    assert "Apple shows it refunded" in page[page.index(f'id="refund-{case.pk}"') :]
