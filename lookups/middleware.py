@@ -68,8 +68,11 @@ class NotificationDoorMiddleware:
         timezone.deactivate()
         rest = path[len(self.path) :]
         if not rest:
-            return notifications.app_store_notifications(request)
-        match = self.APP_URL.fullmatch(rest)
-        if match is None:
+            answer = notifications.app_store_notifications(request)
+        elif match := self.APP_URL.fullmatch(rest):
+            answer = notifications.app_notifications(request, int(match[1]), match[2])
+        else:
             return self.get_response(request)
-        return notifications.app_notifications(request, int(match[1]), match[2])
+        # As CommonMiddleware would: a sized answer, not a chunked one.
+        answer.headers["Content-Length"] = str(len(answer.content))
+        return answer

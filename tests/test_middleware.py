@@ -77,6 +77,7 @@ def test_a_notification_post_goes_straight_to_its_view(settings):
 
     # The view itself refused it, counted and kept it: no session, user or lockout was asked.
     assert answer.status_code == 400
+    assert answer["Content-Length"] == str(len(answer.content))
     assert QuarantinedNotification.objects.get().reason == "The body is not JSON."
     assert not hasattr(request, "session") and not hasattr(request, "user")
     assert timezone.get_current_timezone_name() == "UTC"
