@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import zoneinfo
 from urllib.parse import unquote
 
@@ -8,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lookups.services import live
+from lookups.views import notifications
 
 TIMEZONE_COOKIE = "agent_tz"
 
@@ -43,3 +45,34 @@ class UnchangedPageMiddleware:
             if topics is not None and request.GET.get("v") == live.stamp(topics):
                 return HttpResponse(status=204)
         return self.get_response(request)
+
+
+class NotificationDoorMiddleware:
+    """Apple's notification posts go straight to their view, past sessions, users, second
+    factors, messages, htmx, time zones and lockouts: the endpoint signs no one in and trusts
+    the signed payload alone, so that machinery would only cost each notification its time.
+    Placed after SecurityMiddleware, whose redirect to HTTPS still holds."""
+
+    # The converters of the per-app URL (<int:app_id>/<str:environment>/), after the prefix.
+    APP_URL = re.compile(r"([0-9]+)/([^/]+)/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.path = reverse("lookups:appstore_notifications")
+
+    def __call__(self, request):
+        path = request.path_info
+        if request.method != "POST" or not path.startswith(self.path):
+            return self.get_response(request)
+        # A thread serves many requests; the time zone an agent's page set is not Apple's.
+        timezone.deactivate()
+        rest = path[len(self.path) :]
+        if not rest:
+            answer = notifications.app_store_notifications(request)
+        elif match := self.APP_URL.fullmatch(rest):
+            answer = notifications.app_notifications(request, int(match[1]), match[2])
+        else:
+            return self.get_response(request)
+        # As CommonMiddleware would: a sized answer, not a chunked one.
+        answer.headers["Content-Length"] = str(len(answer.content))
+        return answer

@@ -129,6 +129,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # An open page's "nothing changed?" is answered here, before everything below.
     "lookups.middleware.UnchangedPageMiddleware",
+    # Apple's notification posts, answered before the signed-in machinery below.
+    "lookups.middleware.NotificationDoorMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -1,15 +1,18 @@
-"""The agent's time zone from the browser's cookie, and the poll answered before the database."""
+"""The agent's time zone from the browser's cookie, the poll answered before the database, and
+Apple's notification posts answered before the signed-in machinery."""
 
 from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.http import Http404, HttpResponse
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from lookups.middleware import TIMEZONE_COOKIE, AgentTimezoneMiddleware
+from lookups.middleware import TIMEZONE_COOKIE, AgentTimezoneMiddleware, NotificationDoorMiddleware
+from lookups.models import QuarantinedNotification
 from lookups.services import live
 
 
@@ -56,3 +59,60 @@ def test_a_changed_pages_poll_goes_on_to_the_view(client, agent_user):
     response = client.get(reverse("lookups:live"), {"t": token, "v": "an-old-stamp"})
     # The view wants a signed-in person: the middleware let it through to say so.
     assert response.status_code == 302
+
+
+def _past_the_door(request):
+    raise AssertionError(f"{request.method} {request.path} went on past the door")
+
+
+@pytest.mark.django_db
+def test_a_notification_post_goes_straight_to_its_view(settings):
+    settings.TIME_ZONE = "UTC"
+    timezone.activate("Asia/Tokyo")  # what an agent's page left on this thread
+    request = RequestFactory().post(
+        reverse("lookups:appstore_notifications"), data=b"not json", content_type="text/plain"
+    )
+
+    answer = NotificationDoorMiddleware(_past_the_door)(request)
+
+    # The view itself refused it, counted and kept it: no session, user or lockout was asked.
+    assert answer.status_code == 400
+    assert answer["Content-Length"] == str(len(answer.content))
+    assert QuarantinedNotification.objects.get().reason == "The body is not JSON."
+    assert not hasattr(request, "session") and not hasattr(request, "user")
+    assert timezone.get_current_timezone_name() == "UTC"
+
+
+@pytest.mark.django_db
+def test_a_post_to_an_app_url_goes_to_that_apps_view(client):
+    url = reverse("lookups:app_notifications", args=[987654, "production"])
+    request = RequestFactory().post(url, data=b"{}", content_type="application/json")
+
+    with pytest.raises(Http404):  # answered 404 by the handler around the middleware
+        NotificationDoorMiddleware(_past_the_door)(request)
+    assert client.post(url, data=b"{}", content_type="application/json").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/appstore/notifications/"),
+        ("post", "/appstore/notifications/12/production/extra/"),
+        ("post", "/appstore/notifications/twelve/production/"),
+        ("post", "/appstore/notifications-not/"),
+        ("post", "/lookups/"),
+    ],
+)
+def test_every_other_request_goes_the_ordinary_way(method, path):
+    request = getattr(RequestFactory(), method)(path)
+
+    answer = NotificationDoorMiddleware(lambda _: HttpResponse("ordinary"))(request)
+
+    assert answer.content == b"ordinary"
+
+
+def test_the_door_stands_after_the_https_redirect(settings):
+    order = settings.MIDDLEWARE
+    door = order.index("lookups.middleware.NotificationDoorMiddleware")
+    assert order.index("django.middleware.security.SecurityMiddleware") < door
+    assert door < order.index("django.contrib.sessions.middleware.SessionMiddleware")

@@ -131,10 +131,12 @@ class Notification:
     # Mass renewal extensions (RENEWAL_EXTENSION with SUMMARY) carry this instead of `data`.
     summary: MappingProxyType[str, Any] | None
     raw: MappingProxyType[str, Any] = field(repr=False, compare=False)
+    # The JSON text `raw` was read from, as signed: storing it needs no encoding again.
+    text: str = field(default="", repr=False, compare=False)
 
     @classmethod
     def from_payload(
-        cls, payload: dict[str, Any], *, data: NotificationData | None
+        cls, payload: dict[str, Any], *, data: NotificationData | None, text: str = ""
     ) -> Notification:
         """Build from a verified payload; raises DecodingError on a missing or mistyped field."""
         values = _convert(payload, _NOTIFICATION_FIELDS)
@@ -150,6 +152,7 @@ class Notification:
             data=data,
             summary=MappingProxyType(dict(summary)) if summary is not None else None,
             raw=MappingProxyType(dict(payload)),
+            text=text,
         )
 
     @property

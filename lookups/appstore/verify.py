@@ -190,7 +190,7 @@ class TransactionVerifier:
         The notification's own app and environment (in `data`, or `summary` for mass
         extensions) must be ours; a signed transaction or renewal info inside is verified too.
         """
-        payload = self._verified_payload(signed_payload)
+        payload, text = self._verified(signed_payload)
         data = payload.get("data")
         about_app = data if data is not None else payload.get("summary", payload.get("appData"))
         if not isinstance(about_app, dict):
@@ -210,7 +210,7 @@ class TransactionVerifier:
                         self._nested_renewal_info, signed_renewal, "signedRenewalInfo"
                     ),
                 )
-            return Notification.from_payload(payload, data=decoded_data)
+            return Notification.from_payload(payload, data=decoded_data, text=text)
         except DecodingError as exc:
             raise VerificationError("payload", str(exc)) from exc
 
@@ -242,6 +242,10 @@ class TransactionVerifier:
         `covered`: the token came inside a payload whose signature checked out, which covers
         these bytes; all but its own signature is checked.
         """
+        return self._verified(signed, covered=covered)[0]
+
+    def _verified(self, signed: str, *, covered: bool = False) -> tuple[dict, str]:
+        """`_verified_payload`'s payload, and the JSON text it was read from."""
         token, header_end, payload_end = _split(signed)
         chain = self._recent
         if chain is None or len(chain.header) != header_end or not token.startswith(chain.header):
@@ -265,7 +269,8 @@ class TransactionVerifier:
             except InvalidSignature:
                 raise VerificationError("signature", "the signature does not match") from None
 
-        payload = _json_object(_b64url(token[header_end + 1 : payload_end], "payload"), "payload")
+        text = _json_text(_b64url(token[header_end + 1 : payload_end], "payload"), "payload")
+        payload = _json_object_from(text, "payload")
         signed_date = payload.get("signedDate")
         if signed_date is None:
             signed_date = int(self._clock() * 1000)
@@ -275,7 +280,7 @@ class TransactionVerifier:
             raise VerificationError(
                 "validity", "a certificate in the chain was not valid at signedDate"
             )
-        return payload
+        return payload, text
 
     def check_app(self, *, bundle_id: str | None, app_apple_id: int | None) -> None:
         """Check the app named by an unsigned envelope (a history page) is ours."""
@@ -397,8 +402,18 @@ _STRICT_JSON = json.JSONDecoder(parse_float=_finite_float, parse_constant=_no_co
 
 
 def _json_object(data: bytes, what: str) -> dict:
+    return _json_object_from(_json_text(data, what), what)
+
+
+def _json_text(data: bytes, what: str) -> str:
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
+    except ValueError:
+        raise VerificationError("format", f"the {what} is not JSON") from None
+
+
+def _json_object_from(text: str, what: str) -> dict:
+    try:
         try:
             # Apple's JSON has no whitespace around it: one scan reads it all. Anything else
             # (whitespace, trailing data, not JSON at all) goes to the full decoder's rules.

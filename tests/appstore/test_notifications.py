@@ -335,3 +335,13 @@ def test_any_signed_field_values_decode_or_are_refused(chain, top, data):
     else:
         assert decoded.notification_uuid
         assert decoded.notification_type is not None
+
+
+def test_the_decoded_notification_keeps_the_json_text_apple_signed(verifier, chain):
+    signed = sign_jws(notification(chain), chain)
+    payload_part = signed.split(".")[1]
+
+    decoded = verifier.decode_notification(signed)
+
+    assert decoded.text == base64.urlsafe_b64decode(payload_part + "==").decode()
+    assert json.loads(decoded.text) == dict(decoded.raw)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from datetime import timedelta
 from unittest import mock
@@ -42,6 +44,18 @@ def test_storing_queues_the_task_and_applies_nothing_yet(appstore_settings, simu
     receipt.notification.refresh_from_db()
     assert receipt.notification.state == AppStoreNotification.State.PROCESSED
     assert Purchase.objects.get(original_transaction_id=PURCHASE_OFFER_CODE).status
+
+
+def test_the_stored_payload_is_the_one_apple_signed(appstore_settings, simulator):
+    signed = _signed(simulator, "DID_RENEW", transaction_id=PURCHASE_OFFER_CODE)
+    sent = json.loads(base64.urlsafe_b64decode(signed.split(".")[1] + "=="))
+
+    receipt = notifications.receive_signed(signed)
+
+    stored = AppStoreNotification.objects.get(pk=receipt.notification.pk)
+    assert stored.payload == sent == receipt.notification.payload
+    assert stored.transaction["originalTransactionId"] == PURCHASE_OFFER_CODE
+    assert stored.original_transaction_id == PURCHASE_OFFER_CODE
 
 
 def test_a_notification_stored_again_is_kept_once_and_queued_once(appstore_settings, simulator):
