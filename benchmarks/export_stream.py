@@ -181,6 +181,8 @@ def load(database_url: str, rows: int, agent_ids: list[int]) -> None:
                 "transfer_requested_by_username": "NULL",
                 # Rows written before apps were registered name none; the export doesn't show it.
                 "app_id": "NULL",
+                # Recipe 3 records the bundle ID Apple was called with; recipe 2 rows have none.
+                "app_bundle_id": "NULL",
             },
             rows,
         )
