@@ -1,17 +1,17 @@
 """Fixtures for every test: the simulators over real HTTP, users per role, demo customers."""
 
 import os
-import threading
 
 import pytest
 from django.conf import global_settings
 from django.core.cache import cache
-from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connection
 from django.test import override_settings
 from django.test.testcases import LiveServerThread
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
+
+from tests.live_server import OneRequestAtATime
 
 pytest_plugins = [
     "tests.fixtures.appstore_simulator",
@@ -60,21 +60,5 @@ def _empty_cache():
     yield
 
 
-class _OneRequestAtATime(ThreadedWSGIServer):
-    """The live server for SQLite: its test database lives in one in-memory connection that every
-    request thread shares, and two requests using it at once (a page's live poll beside a click,
-    Apple's simulator posting a notification) make sqlite3 fail with "bad parameter or other API
-    misuse". Requests still arrive on their own threads; the application runs one at a time."""
-
-    def set_app(self, application):
-        lock = threading.Lock()
-
-        def one_at_a_time(environ, start_response):
-            with lock:
-                return application(environ, start_response)
-
-        super().set_app(one_at_a_time)
-
-
 if connection.vendor == "sqlite":
-    LiveServerThread.server_class = _OneRequestAtATime
+    LiveServerThread.server_class = OneRequestAtATime

@@ -32,6 +32,7 @@ from tests.e2e.desk import (
     small_targets,
 )
 from tests.fixtures.rows import make_refund_request, make_transfer_request, make_waiting_extension
+from tests.live_server import between_requests
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("appstore_settings", "demo_customers")]
 
@@ -195,16 +196,18 @@ def test_focus_shows_on_every_control_the_keyboard_reaches_and_answers_are_annou
 def work_waiting(agent: User, simulator_page: Page) -> None:
     """Something on every page: an unlinked offer code, a refund request, a transfer and an
     extension waiting for a manager, and weeks of demo activity for the reports."""
-    create_demo_activity(days=14)
-    maya = CustomerAccount.objects.get(external_id=MAYA)
-    make_refund_request(
-        original_transaction_id=PURCHASE_OFFER_CODE,
-        product_id="com.example.supportdesk.demo.pro.monthly",
-        account=maya,
-        reason="UNINTENDED_PURCHASE",
-    )
-    make_transfer_request(agent, maya)
-    make_waiting_extension(agent)
+    # The agent's page is open and polls the menu counts: the rows go in between its requests.
+    with between_requests():
+        create_demo_activity(days=14)
+        maya = CustomerAccount.objects.get(external_id=MAYA)
+        make_refund_request(
+            original_transaction_id=PURCHASE_OFFER_CODE,
+            product_id="com.example.supportdesk.demo.pro.monthly",
+            account=maya,
+            reason="UNINTENDED_PURCHASE",
+        )
+        make_transfer_request(agent, maya)
+        make_waiting_extension(agent)
     trainer = simulator_page.locator("section.trainer")
     trainer.get_by_role("button", name="Redeem an offer code").click()
     expect(simulator_page.locator('#trainer-step [data-state="applied"]')).to_be_visible()

@@ -22,6 +22,7 @@ from lookups.simulators.demo_data import (
 from tests.e2e.conftest import Screenshots
 from tests.e2e.desk import look_up, open_link_panel, sign_in, wait_past_timers
 from tests.fixtures.rows import make_refund_request, make_waiting_extension
+from tests.live_server import between_requests
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("appstore_settings", "demo_customers")]
 WITHIN = 5_000  # ms, the promise
@@ -76,11 +77,14 @@ def test_the_refund_queue_and_the_menu_count_new_work(
     manager = new_page()
     sign_in(manager, manager_user.get_username(), landing=re.compile(WELCOME))
 
-    case = make_refund_request(deadline=timezone.now() + timedelta(hours=1))
+    # Both pages poll: the new work goes in between their requests.
+    with between_requests():
+        case = make_refund_request(deadline=timezone.now() + timedelta(hours=1))
     expect(agent.locator(f"#refund-{case.pk}")).to_be_visible(timeout=WITHIN)
     expect(agent.locator("#count-refunds")).to_have_text("1, 1 due within 2 h", timeout=WITHIN)
     screenshots.take(agent, "queue-live")
 
-    make_waiting_extension(agent_user)
+    with between_requests():
+        make_waiting_extension(agent_user)
     expect(manager.locator("#count-extensions")).to_have_text("1 waiting", timeout=WITHIN)
     screenshots.take(manager, "menu-counts")
