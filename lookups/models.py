@@ -111,6 +111,16 @@ class AppQuerySet(models.QuerySet):
         naming = App.limited_agents.through.objects.filter(app=OuterRef("pk"), user=user.pk)
         return self.annotate(names_agent=Exists(naming))
 
+    def using_environment(self, environment: str) -> AppQuerySet:
+        """The apps that use `environment` (Production or Sandbox): what `App.environments`
+        says, but an app following the settings uses the settings' environment alone, as
+        `services.apps.setup_of` reads it."""
+        flag = Q(uses_production=True) if environment == "Production" else Q(uses_sandbox=True)
+        own = Q(follows_settings=False) & flag
+        if environment == settings.APPSTORE_ENVIRONMENT:
+            own |= Q(follows_settings=True)
+        return self.filter(own)
+
 
 class App(models.Model):
     """One App Store app the desk serves, registered by a superuser.
@@ -854,9 +864,11 @@ class Purchase(models.Model):
                 name="purchase_by_app_transaction",
             ),
             # The admin's list, last learnt first, reads the top of this index instead of sorting.
-            # The unlinked offer codes, first told first (services/unlinked.py).
+            # The unlinked offer codes, first told first (services/unlinked.py): of both
+            # environments, so not led by the environment; read in the list's order, the page's
+            # fifty are the index's first rows, not a sort of every waiting purchase.
             models.Index(
-                fields=["environment", "offer_code_told_at", "id"],
+                fields=["offer_code_told_at", "id"],
                 name="purchase_unlinked_offer_code",
                 condition=models.Q(
                     app_account_token__isnull=True, offer_code_told_at__isnull=False

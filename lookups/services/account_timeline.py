@@ -21,8 +21,7 @@ from lookups.models import (
     RefundRequest,
     SubscriptionExtension,
 )
-from lookups.services.app_scope import EVERY_APP, AppScope
-from lookups.services.apps import PRODUCTION, SANDBOX
+from lookups.services.app_scope import BOTH_ENVIRONMENTS, EVERY_APP, AppScope
 from lookups.wording import notification_sentence
 
 TIMELINE_LIMIT = 100
@@ -40,11 +39,6 @@ class Event:
     code: str = ""
 
 
-# A customer's page shows their purchases of both environments: a tester's Sandbox purchase is
-# listed beside the real ones, labelled (the index on environment and token takes both).
-BOTH_ENVIRONMENTS = (PRODUCTION, SANDBOX)
-
-
 # Apple's notification types and subtypes in plain words; anything else shows Apple's name.
 
 
@@ -55,6 +49,8 @@ def _lower_first(text: str) -> str:
 def purchases_of(account: CustomerAccount, apps: AppScope = EVERY_APP) -> list[Purchase]:
     """Every purchase whose current token, as the picture holds it, is this customer's, in the
     apps of `apps` (those the agent may see), each with its app."""
+    # A tester's Sandbox purchase is listed beside the real ones, labelled (the index on
+    # environment and token takes both).
     return list(
         Purchase.objects.filter(
             apps.rows(),

@@ -7,6 +7,8 @@ see that app sees those rows; someone limited to other apps does not.
 
 from __future__ import annotations
 
+import functools
+import operator
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -15,6 +17,11 @@ from django.db.models.functions import Coalesce
 from django.utils.functional import SimpleLazyObject
 
 from lookups.models import App
+from lookups.services.apps import PRODUCTION, SANDBOX
+
+# Agents' lists show both of Apple's environments: a tester's Sandbox purchase beside the real
+# ones, labelled (templates/lookups/row_app.html).
+BOTH_ENVIRONMENTS = (PRODUCTION, SANDBOX)
 
 
 def settings_app() -> App | None:
@@ -60,6 +67,26 @@ class AppScope:
             return Q()
         named = Q(**{f"{field}__in": self.app_ids})
         return named | Q(**{f"{field}__isnull": True}) if self.includes_unnamed else named
+
+    def rows_of_both_environments(self, field: str = "app") -> Q:
+        """A filter for the rows in view of either environment: each in an environment its app
+        uses (a row naming no app in the settings' one, where it was written).
+
+        No query of its own: the apps using each environment are a subquery. The environments
+        are named as a list too, so an index led by the environment still finds the rows.
+        """
+        in_use = []
+        for environment in BOTH_ENVIRONMENTS:
+            apps = App.objects.using_environment(environment).values("pk")
+            used = Q(**{f"{field}__in": apps})
+            if environment == settings.APPSTORE_ENVIRONMENT:
+                used |= Q(**{f"{field}__isnull": True})
+            in_use.append(Q(environment=environment) & used)
+        return (
+            Q(environment__in=BOTH_ENVIRONMENTS)
+            & self.rows(field)
+            & functools.reduce(operator.or_, in_use)
+        )
 
     def tally_ids(self) -> list[int] | None:
         """The app IDs as the daily tallies key them (0 for none), or None for every app."""

@@ -12,7 +12,6 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db.models import Q, QuerySet, TextField
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
@@ -84,7 +83,7 @@ def search(query: str, *, limit: int = LIMIT, apps: AppScope = EVERY_APP) -> Sea
     token = _as_uuid(typed)
     if token is not None:
         customers.add(CustomerAccount.objects.filter(app_account_token=token), "token", EXACT)
-        results.purchases = _purchases(Q(app_account_token=token) & apps.rows(), limit, "token")
+        results.purchases = _purchases(Q(app_account_token=token), limit, "token", apps)
     elif "@" in typed:
         customers.add(CustomerAccount.objects.filter(email__iexact=typed), "email", EXACT)
         customers.add(CustomerAccount.objects.filter(email__istartswith=typed), "email", PREFIX)
@@ -93,7 +92,7 @@ def search(query: str, *, limit: int = LIMIT, apps: AppScope = EVERY_APP) -> Sea
         if offer is not None and offer.kind == "transaction":
             results.purchases = _purchases_by_transaction(offer.value, limit, apps)
         elif offer is not None:
-            results.purchases = _purchases(Q(order_id=offer.value) & apps.rows(), limit, "order")
+            results.purchases = _purchases(Q(order_id=offer.value), limit, "order", apps)
         _text_searches(customers, typed)
     for hit in results.purchases:
         if hit.account is not None:
@@ -205,9 +204,10 @@ def _add_tickets(hits: list[CustomerHit]) -> None:
         hit.tickets = tuple(sorted(tickets.get(hit.account.pk, ()))[:TICKETS_SHOWN])
 
 
-def _purchases(match: Q, limit: int, matched: str) -> list[PurchaseHit]:
+def _purchases(match: Q, limit: int, matched: str, apps: AppScope) -> list[PurchaseHit]:
+    # Both environments: a tester's Sandbox purchase is found too, labelled as such.
     found = list(
-        Purchase.objects.filter(match, environment=settings.APPSTORE_ENVIRONMENT)
+        Purchase.objects.filter(match, apps.rows_of_both_environments())
         .select_related("app")
         .order_by()[:limit]
     )
@@ -223,8 +223,7 @@ def _purchases_by_transaction(digits: str, limit: int, apps: AppScope) -> list[P
         )
         .filter(
             Q(original_transaction_id=digits) | Q(latest_id=digits) | Q(app_transaction_id=digits),
-            apps.rows(),
-            environment=settings.APPSTORE_ENVIRONMENT,
+            apps.rows_of_both_environments(),
         )
         .select_related("app")
         .order_by()[:limit]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from lookups.appstore.transactions import OfferType
@@ -11,10 +10,12 @@ from lookups.services.app_scope import EVERY_APP, AppScope
 
 
 def unlinked_offer_code_purchases(apps: AppScope = EVERY_APP) -> QuerySet[Purchase]:
-    """Carrying no token yet, the one Apple told about first at the top; of the apps in `apps`.
+    """Carrying no token yet, the one Apple told about first at the top; of the apps in `apps`,
+    in both environments (a tester's Sandbox redemption waits beside the customers').
 
     Read from each purchase's `offer_code_told_at` (set as notifications are applied) through
-    its partial index, so the list costs the same with a thousand purchases or millions.
+    its partial index, in the list's order across both environments, so the list costs the same
+    with a thousand purchases or millions.
     """
     # A link sent since the desk last learnt the purchase (or on its way now) has taken it: the
     # picture learns the token only when Apple next tells, and a second agent must not take it.
@@ -27,8 +28,7 @@ def unlinked_offer_code_purchases(apps: AppScope = EVERY_APP) -> QuerySet[Purcha
     )
     return (
         Purchase.objects.filter(
-            apps.rows(),
-            environment=settings.APPSTORE_ENVIRONMENT,
+            apps.rows_of_both_environments(),
             app_account_token__isnull=True,
             offer_code_told_at__isnull=False,
         )

@@ -1,6 +1,6 @@
 """One desk, three apps: an order found in its app among three and linked there (Apple called as
-that app), Sandbox labelled, and an agent limited to one app who never sees or asks the others;
-in Chromium."""
+that app), Sandbox labelled (on an order and in the unlinked offer codes), and an agent limited to
+one app who never sees or asks the others; in Chromium."""
 
 from __future__ import annotations
 
@@ -19,11 +19,11 @@ from lookups.simulators.demo_apps import (
     ORDER_COACH,
     SANDBOX_TESTER_PURCHASE,
 )
-from lookups.simulators.demo_data import MAYA
+from lookups.simulators.demo_data import MAYA, PURCHASE_OFFER_CODE
 from tests.e2e.conftest import Screenshots
 from tests.e2e.desk import look_up, open_link_panel, settled, wait_past_timers
 from tests.e2e.desk import sign_in as sign_in_as
-from tests.e2e.test_link_flow import sign_in
+from tests.e2e.test_link_flow import link_on_its_own_page, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("appstore_settings", "demo_customers")]
 
@@ -230,3 +230,56 @@ def test_an_agent_limited_to_coach_never_sees_the_other_apps_purchases_or_rows(
     expect(auditor.locator("#changelist-filter")).to_contain_text("Coach")
     expect(auditor.locator("#changelist-filter")).not_to_contain_text("Journal")
     screenshots.take(auditor, "admin-lookups-of-coach-only")
+
+
+def test_a_sandbox_offer_code_waits_in_the_unlinked_list_labelled_sandbox(
+    new_page: Callable[..., Page],
+    agent_user: User,
+    three_apps,
+    simulator,
+    live_server,
+    notification_endpoint,
+    screenshots: Screenshots,
+    browser_errors: list[str],
+) -> None:
+    # Apple tells of an offer code redeemed in the desk's app, then of a tester's in Coach's
+    # Sandbox, each at the URL of its app and environment.
+    simulator.emit_notification("OFFER_REDEEMED", transaction_id=PURCHASE_OFFER_CODE)
+    assert simulator.notifications.wait_until_settled(timeout=10)
+    coach_sandbox = simulator.app(COACH_BUNDLE_ID, "Sandbox")
+    coach_sandbox.set_notification_url(
+        live_server.url + three_apps.coach.notification_path("Sandbox")
+    )
+    try:
+        coach_sandbox.emit_notification("OFFER_REDEEMED", transaction_id=SANDBOX_TESTER_PURCHASE)
+        assert coach_sandbox.notifications.wait_until_settled(timeout=10)
+    finally:
+        coach_sandbox.set_notification_url(None)
+
+    page = new_page()
+    page.goto("/")
+    sign_in(page, agent_user)
+    page.goto("/purchases/unlinked/")
+
+    sandbox = page.locator(f"#unlinked-{SANDBOX_TESTER_PURCHASE}")
+    expect(sandbox.locator(".row-app")).to_have_text("Coach")
+    expect(sandbox.get_by_text("Sandbox: a test purchase, no money moved")).to_be_visible()
+    production = page.locator(f"#unlinked-{PURCHASE_OFFER_CODE}")
+    expect(production.locator(".row-app")).to_have_text(three_apps.demo.name)
+    expect(production.locator(".badge.sandbox")).to_have_count(0)
+    screenshots.take(page, "unlinked-sandbox")
+
+    # Linked from the list, at Coach's Sandbox, where the tester bought it.
+    sandbox.get_by_role("link", name="Link to customer").click()
+    link_on_its_own_page(page)
+    expect(page.get_by_role("status").filter(has_text="Linked to Maya Patel")).to_be_visible()
+    change = TokenChange.objects.get(original_transaction_id=SANDBOX_TESTER_PURCHASE)
+    assert (change.outcome, change.app, change.environment) == (
+        TokenChange.Outcome.SUCCEEDED,
+        three_apps.coach,
+        "Sandbox",
+    )
+    page.goto("/purchases/unlinked/")
+    expect(page.locator(f"#unlinked-{PURCHASE_OFFER_CODE}")).to_be_visible()
+    expect(sandbox).to_have_count(0)
+    assert browser_errors == []

@@ -102,3 +102,66 @@ def test_the_app_name_is_read_in_the_same_query(agent_user, apps, django_assert_
         names = sorted(Lookup.objects.annotate(app_name=name).values_list("app_name", flat=True))
 
     assert names == sorted(["Coach", settings_app_name()])
+
+
+def environments_seen(scope, agent) -> set[tuple[str, str]]:
+    """(app, environment) of the lookups `scope` shows of both environments."""
+    rows = Lookup.objects.filter(scope.rows_of_both_environments(), agent=agent)
+    return {(row.app.name if row.app else "none", row.environment) for row in rows}
+
+
+@pytest.fixture
+def rows_everywhere(agent_user, apps) -> None:
+    """A lookup of each app, and of no app, in each environment."""
+    _, coach = apps
+    coach.uses_sandbox = True
+    coach.save()
+    App.objects.create(name="Journal", bundle_id="com.example.journal")
+    for app in [None, *App.objects.all()]:
+        for environment in ("Production", "Sandbox"):
+            make_lookup(agent_user, app=app, environment=environment)
+
+
+def test_both_environments_show_where_each_app_uses_them(settings, agent_user, rows_everywhere):
+    own = settings_app()
+
+    seen = environments_seen(EVERY_APP, agent_user)
+
+    # The settings' app and the rows naming none live in the settings' environment; Coach uses
+    # both; Journal only Production: a Sandbox row of an app not using Sandbox is not in view.
+    assert settings.APPSTORE_ENVIRONMENT == "Production"
+    assert seen == {
+        ("none", "Production"),
+        (own.name, "Production"),
+        ("Coach", "Production"),
+        ("Coach", "Sandbox"),
+        ("Journal", "Production"),
+    }
+
+
+def test_an_app_following_settings_of_sandbox_shows_its_sandbox_rows(
+    settings, agent_user, rows_everywhere
+):
+    settings.APPSTORE_ENVIRONMENT = "Sandbox"
+    own = settings_app()
+
+    seen = environments_seen(EVERY_APP, agent_user)
+
+    assert ("none", "Sandbox") in seen and (own.name, "Sandbox") in seen
+    assert ("none", "Production") not in seen and (own.name, "Production") not in seen
+
+
+def test_both_environments_stay_within_the_persons_apps(agent_user, apps, rows_everywhere):
+    _, coach = apps
+    coach.limited_agents.add(agent_user)
+
+    seen = environments_seen(scope_of(agent_user), agent_user)
+
+    assert seen == {("Coach", "Production"), ("Coach", "Sandbox")}
+
+
+def test_the_environments_an_app_uses_are_read_in_the_same_query(
+    agent_user, rows_everywhere, django_assert_num_queries
+):
+    with django_assert_num_queries(1):
+        list(Lookup.objects.filter(EVERY_APP.rows_of_both_environments()))

@@ -8,7 +8,8 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from lookups.models import CustomerNote, Purchase
+from lookups.models import App, CustomerNote, Purchase
+from lookups.services.app_scope import scope_of
 from lookups.services.search import search
 from tests.fixtures.rows import make_lookup, make_token_change
 
@@ -20,7 +21,7 @@ def make_purchase(account=None, **fields) -> Purchase:
     latest = fields.pop("transaction_id", original)
     app_transaction_id = fields.pop("app_transaction_id", "705000000000009999")
     return Purchase.objects.create(
-        environment=settings.APPSTORE_ENVIRONMENT,
+        environment=fields.pop("environment", settings.APPSTORE_ENVIRONMENT),
         original_transaction_id=original,
         latest_transaction={
             "transactionId": latest,
@@ -185,3 +186,67 @@ def test_a_transaction_id_typed_in_groups_of_digits_finds_its_purchase(ana):
     found = search("2000 0001 1111 1111")
     assert [hit.purchase.original_transaction_id for hit in found.purchases] == ["2000000111111111"]
     assert (found.apple.kind, found.apple.value) == ("transaction", "2000000111111111")
+
+
+@pytest.fixture
+def coach_and_journal() -> tuple[App, App]:
+    """Coach uses both environments, Journal only Production."""
+    coach = App.objects.create(name="Coach", bundle_id="com.example.coach", uses_sandbox=True)
+    journal = App.objects.create(name="Journal", bundle_id="com.example.journal")
+    return coach, journal
+
+
+def found_purchases(found) -> list[tuple[str, str]]:
+    return sorted(
+        (hit.purchase.original_transaction_id, hit.purchase.environment) for hit in found.purchases
+    )
+
+
+def test_a_token_finds_its_customers_purchases_of_both_environments(ana, coach_and_journal):
+    coach, _ = coach_and_journal
+    make_purchase(ana, app=coach, original_transaction_id="2000000111111111")
+    make_purchase(ana, app=coach, environment="Sandbox", original_transaction_id="2000000222222222")
+
+    found = search(str(ana.app_account_token))
+
+    assert found_purchases(found) == [
+        ("2000000111111111", "Production"),
+        ("2000000222222222", "Sandbox"),
+    ]
+    assert names(found) == ["Ana Lindqvist"]
+
+
+@pytest.mark.parametrize("typed", ["2000000222222222", "2000000222229999", "MK5SANDBOX1"])
+def test_an_id_or_order_finds_a_sandbox_purchase(ana, coach_and_journal, typed):
+    coach, _ = coach_and_journal
+    make_purchase(
+        ana,
+        app=coach,
+        environment="Sandbox",
+        original_transaction_id="2000000222222222",
+        transaction_id="2000000222229999",
+        order_id="MK5SANDBOX1",
+    )
+
+    assert found_purchases(search(typed)) == [("2000000222222222", "Sandbox")]
+
+
+def test_a_sandbox_purchase_of_an_app_not_using_sandbox_is_not_found(ana, coach_and_journal):
+    _, journal = coach_and_journal
+    make_purchase(ana, app=journal, environment="Sandbox", order_id="MK5SANDBOX1")
+    make_purchase(ana, environment="Sandbox", original_transaction_id="2000000333333333")
+
+    assert search("MK5SANDBOX1").purchases == []
+    assert search("2000000333333333").purchases == []
+    assert search(str(ana.app_account_token)).purchases == []
+
+
+def test_an_agent_finds_both_environments_of_their_apps_only(ana, agent_user, coach_and_journal):
+    coach, journal = coach_and_journal
+    journal.limited_agents.add(agent_user)
+    make_purchase(ana, app=coach, environment="Sandbox", original_transaction_id="2000000222222222")
+    make_purchase(ana, app=journal, original_transaction_id="2000000111111111")
+
+    found = search(str(ana.app_account_token), apps=scope_of(agent_user))
+
+    assert found_purchases(found) == [("2000000111111111", "Production")]

@@ -255,3 +255,76 @@ def test_a_lookup_seen_before_pays_seven_queries_and_five_redis_trips(
     # The session; the order's remembered subscription; the rate budget (pause included) for
     # each of the two calls to Apple; the page's live stamp. Nothing written back.
     assert sorted(redis_trips.commands) == ["EVALSHA", "EVALSHA", "GET", "GET", "MGET"]
+
+
+def _offer_code_purchases(count: int, apps, start: int, **fields) -> None:
+    """`count` purchases of both environments and of each app, told of as offer codes."""
+    from django.utils import timezone
+
+    from lookups.models import Purchase
+
+    now = timezone.now()
+    for n in range(count):
+        app = apps[n % len(apps)]
+        original = f"{start + n:016d}"
+        in_sandbox = app is not None and app.uses_sandbox and n % 2
+        Purchase.objects.create(
+            app=app,
+            environment="Sandbox" if in_sandbox else "Production",
+            original_transaction_id=original,
+            latest_transaction={"transactionId": original, "productId": f"com.example.p{n % 3}"},
+            product_id=f"com.example.p{n % 3}",
+            learnt_from=Purchase.Source.NOTIFICATION,
+            learnt_at=now,
+            offer_code_told_at=now,
+            **fields,
+        )
+
+
+@pytest.fixture
+def apps_of_both_environments():
+    from lookups.models import App
+    from lookups.services.apps import desk_apps
+
+    [own] = desk_apps()
+    coach = App.objects.create(name="Coach", bundle_id="com.example.coach", uses_sandbox=True)
+    return [None, own, coach]
+
+
+def test_the_unlinked_list_runs_the_same_queries_for_1_or_30_rows_of_both_environments(
+    agent_client, apps_of_both_environments
+):
+    url = reverse("lookups:unlinked")
+    _offer_code_purchases(1, apps_of_both_environments, 2000000700000000)
+    queries_for(agent_client, url)  # warm per-process caches
+
+    one = queries_for(agent_client, url)
+    _offer_code_purchases(29, apps_of_both_environments, 2000000700001000)
+    page = agent_client.get(url).text
+    thirty = queries_for(agent_client, url)
+
+    assert page.count('<tr id="unlinked-') == 30
+    assert "Sandbox: a test purchase, no money moved" in page
+    assert thirty == one
+
+
+def test_the_search_runs_the_same_queries_for_1_or_10_purchases_of_both_environments(
+    agent_client, make_account, apps_of_both_environments
+):
+    few, many = make_account(), make_account()
+    _offer_code_purchases(
+        1, apps_of_both_environments, 2000000710000000, app_account_token=few.app_account_token
+    )
+    _offer_code_purchases(
+        10, apps_of_both_environments, 2000000710001000, app_account_token=many.app_account_token
+    )
+    url = reverse("lookups:search")
+    queries_for(agent_client, url, {"q": str(few.app_account_token)})
+
+    one = queries_for(agent_client, url, {"q": str(few.app_account_token)})
+    ten = queries_for(agent_client, url, {"q": str(many.app_account_token)})
+
+    page = agent_client.get(url, {"q": str(many.app_account_token)}).text
+    assert page.count("original transaction 2000000710001") == 10
+    assert "Sandbox: a test purchase, no money moved" in page
+    assert ten == one

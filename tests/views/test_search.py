@@ -119,3 +119,38 @@ def test_an_agent_limited_to_another_app_finds_no_purchase_of_this_one(
 
     page = agent_client.get(url, {"q": "2000000999400001"}).text
     assert "original transaction 2000000999400001" not in page
+
+
+def test_a_token_finds_the_sandbox_purchase_too_labelled_and_named_by_its_app(
+    agent_client, maya, appstore_settings
+):
+    from django.utils import timezone
+
+    from lookups.models import App, Purchase
+    from lookups.services.apps import desk_apps
+
+    desk_apps()
+    coach = App.objects.create(name="Coach", bundle_id="com.example.coach", uses_sandbox=True)
+    for original_id, environment in (
+        ("2000000999400001", "Production"),
+        ("2000000999400002", "Sandbox"),
+    ):
+        Purchase.objects.create(
+            app=coach,
+            environment=environment,
+            original_transaction_id=original_id,
+            latest_transaction={"transactionId": original_id, "productId": "com.example.pro"},
+            product_id="com.example.pro",
+            app_account_token=maya.app_account_token,
+            learnt_from=Purchase.Source.LOOKUP,
+            learnt_at=timezone.now(),
+        )
+
+    page = agent_client.get(URL, {"q": str(maya.app_account_token)}).text
+
+    hits = page[page.index('id="search-purchases"') :].split("<li>")[1:]
+    [sandbox] = [hit for hit in hits if "original transaction 2000000999400002" in hit]
+    [production] = [hit for hit in hits if "original transaction 2000000999400001" in hit]
+    assert "Sandbox: a test purchase, no money moved" in sandbox
+    assert "Coach" in sandbox and "Coach" in production
+    assert "Sandbox" not in production

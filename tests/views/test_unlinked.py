@@ -120,3 +120,38 @@ def test_an_agent_limited_to_one_app_lists_only_its_unlinked_purchases(
     assert f"unlinked-{PURCHASE_OFFER_CODE}" not in agent_client.get(url).text
     assert figures.unlinked_offer_codes(figures.EVERY_APP.narrowed_to(coach)) == 0
     assert figures.unlinked_offer_codes(figures.EVERY_APP.narrowed_to(own)) == 1
+
+
+def row_of(page: str, original_id: str) -> str:
+    start = page.index(f'<tr id="unlinked-{original_id}"')
+    return page[start : page.index("</tr>", start)]
+
+
+def test_a_sandbox_offer_code_is_listed_beside_production_ones_labelled_sandbox(
+    post, live_server, simulator, three_apps, agent_client
+):
+    from lookups.simulators.demo_apps import COACH_BUNDLE_ID, SANDBOX_TESTER_PURCHASE
+
+    post("OFFER_REDEEMED", transaction_id=PURCHASE_OFFER_CODE)
+    coach_sandbox = simulator.app(COACH_BUNDLE_ID, "Sandbox")
+    coach_sandbox.set_notification_url(None)
+    sent = coach_sandbox.emit_notification("OFFER_REDEEMED", transaction_id=SANDBOX_TESTER_PURCHASE)
+    answer = requests.post(
+        live_server.url + three_apps.coach.notification_path("Sandbox"),
+        json={"signedPayload": sent.signed_payload},
+        timeout=5,
+    )
+    assert answer.status_code == 200
+
+    page = agent_client.get(reverse("lookups:unlinked")).text
+
+    sandbox = row_of(page, SANDBOX_TESTER_PURCHASE)
+    assert "Sandbox: a test purchase, no money moved" in sandbox
+    assert "Coach" in sandbox
+    production = row_of(page, PURCHASE_OFFER_CODE)
+    assert "Sandbox" not in production
+    assert three_apps.demo.name in production
+    # The one Apple told of first comes first, whatever its environment.
+    assert page.index(f"unlinked-{PURCHASE_OFFER_CODE}") < page.index(
+        f"unlinked-{SANDBOX_TESTER_PURCHASE}"
+    )
