@@ -159,3 +159,22 @@ def test_a_link_under_way_takes_a_sandbox_purchase_off_the_list_in_its_own_envir
         agent_user, customer_account, original_transaction_id="1001", environment="Sandbox"
     )
     assert listed() == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the plan checked is PostgreSQL's")
+def test_both_environments_are_read_in_the_lists_order_from_its_index(agent_user, three_apps):
+    told_of("1001", app=three_apps.coach, environment="Sandbox", minutes_ago=2)
+    told_of("1002", app=three_apps.demo, minutes_ago=1)
+    page = unlinked_offer_code_purchases(scope_of(agent_user)).select_related("app")[:50]
+    sql, params = page.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # Priced out, a sort or a full read still shows in the plan if no index gives the order.
+        cursor.execute("SET enable_sort = off")
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("RESET enable_sort")
+        cursor.execute("RESET enable_seqscan")
+
+    assert "Index Scan using purchase_unlinked_offer_code" in plan
+    assert "Sort" not in plan
