@@ -131,8 +131,8 @@ class AdaptySimulator(BackgroundServer):
     `known_customers`: the customer user IDs that have a profile; None (the default) creates a
     profile for any customer on first sight, as when every customer has opened the app once.
     Products in `consumable_products` grant no access level; every other product grants
-    "premium" while it lasts. `secret_key` is the first app's key; `add_app` adds another app,
-    with its own key and profiles.
+    "premium" while it lasts. `secret_key` is the first app's key, `other_app_keys` those of
+    the other apps it starts with; `add_app` adds another app, with its own key and profiles.
     """
 
     name = "Adapty simulator"
@@ -146,10 +146,12 @@ class AdaptySimulator(BackgroundServer):
         known_customers: Iterable[str] | None = None,
         consumable_products: Iterable[str] = (),
         app_id: str = DEMO_APP_ID,
+        other_app_keys: Iterable[str] = (),
     ) -> None:
         super().__init__(handler_class=_Handler, host=host, port=port)
         self.secret_key = secret_key
         self.app_id = app_id
+        self._other_app_keys = tuple(other_app_keys)
         self.consumable_products = frozenset(consumable_products)
         self._initial_customers = None if known_customers is None else frozenset(known_customers)
         self.known_customers: set[str] | None = None
@@ -165,10 +167,13 @@ class AdaptySimulator(BackgroundServer):
     # --- state for tests and demos ---------------------------------------------------------------
 
     def reset(self) -> None:
-        """No profiles, no faults, an empty request log, no app but the first; known customers
-        as first configured."""
+        """No profiles, no faults, an empty request log; apps and known customers as first
+        configured."""
         with self._lock:
             self._apps = {self.secret_key: self.app_id}
+            for key in self._other_app_keys:
+                # The same app ID for the same key, across resets and runs.
+                self._apps[key] = str(uuid.uuid5(uuid.NAMESPACE_OID, key))
             self._profiles.clear()
             self._faults.clear()
             self._requests.clear()

@@ -76,3 +76,13 @@ def test_an_unknown_key_is_refused_and_reset_forgets_added_apps(adapty):
         client.set_transaction(LUKAS, {})
 
     assert (refused.value.http_status, refused.value.error_code) == (401, "not_authenticated")
+
+
+def test_the_apps_it_starts_with_are_kept_across_resets(simulator):
+    body = transaction_body(demo_transaction(simulator, PURCHASE_LIFETIME))
+    with AdaptySimulator(other_app_keys=["secret_test_coach"]) as local:
+        first = AdaptyClient("secret_test_coach", local.url).set_transaction(LUKAS, body)
+        local.reset()
+        again = AdaptyClient("secret_test_coach", local.url).set_transaction(LUKAS, body)
+
+    assert first.profile["app_id"] == again.profile["app_id"] != local.app_id
