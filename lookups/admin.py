@@ -48,7 +48,7 @@ from lookups.models import (
     TransferRequest,
 )
 from lookups.reporting import exports
-from lookups.services import audit_checks
+from lookups.services import adapty_keys, audit_checks
 from lookups.services.account_import import token_conflict_for
 from lookups.services.app_scope import AppScope, scope_of
 from lookups.templatetags.desk import moment
@@ -419,6 +419,7 @@ class AppForm(forms.ModelForm):
             "issuer_id",
             "key_id",
             "private_key_source",
+            "adapty_key_source",
             "follows_settings",
             "rate_limits",
             "limited_agents",
@@ -429,6 +430,16 @@ class AppForm(forms.ModelForm):
         if "PRIVATE KEY" in source or "\n" in source:
             raise forms.ValidationError(
                 "Name where the key is (an environment variable or a file), never the key itself."
+            )
+        return source
+
+    def clean_adapty_key_source(self) -> str:
+        source = self.cleaned_data["adapty_key_source"].strip()
+        # Adapty's secret keys start "secret_live_" or "secret_test_"; a name has no spaces.
+        if source.lower().startswith("secret_") or any(c.isspace() for c in source):
+            raise forms.ValidationError(
+                "Name where the Adapty key is (an environment variable or a file), never the "
+                "key itself."
             )
         return source
 
@@ -447,7 +458,7 @@ class AppAdmin(admin.ModelAdmin):
     list_display = ["name", "bundle_id", "app_apple_id", "environments_in_use", "follows_settings"]
     search_fields = ["name", "bundle_id"]
     filter_horizontal = ["limited_agents"]
-    readonly_fields = ["notification_urls"]
+    readonly_fields = ["notification_urls", "adapty_step"]
 
     @admin.display(description="Notification URLs for App Store Connect")
     def notification_urls(self, obj: App) -> str:
@@ -458,6 +469,11 @@ class AppAdmin(admin.ModelAdmin):
             "{}: {}",
             ((env, obj.notification_path(env)) for env in obj.environments),
         )
+
+    @admin.display(description="Adapty")
+    def adapty_step(self, obj: App) -> str:
+        """Whether this app's links go to Adapty and whether its key can be read, never the key."""
+        return adapty_keys.adapty_step_of(obj)
 
     @admin.display(description="Environments")
     def environments_in_use(self, obj: App) -> str:

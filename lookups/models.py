@@ -126,9 +126,10 @@ class App(models.Model):
     """One App Store app the desk serves, registered by a superuser.
 
     The .p8 key never enters the database: `private_key_source` names the environment variable
-    (its `_FILE` form works too) or the file that holds it. An app that follows the settings takes
-    its bundle ID, Apple ID, environment, issuer, key ID and key from the `APPSTORE_*` variables,
-    as a desk with one app always did.
+    (its `_FILE` form works too) or the file that holds it; `adapty_key_source` names where the
+    app's Adapty secret key is the same way. An app that follows the settings takes its bundle
+    ID, Apple ID, environment, issuer, key ID and key from the `APPSTORE_*` variables (and its
+    Adapty key, unless it names one, from `ADAPTY_SECRET_KEY`), as a desk with one app always did.
     """
 
     name = models.CharField(max_length=100, unique=True)
@@ -144,6 +145,15 @@ class App(models.Model):
         blank=True,
         help_text="The name of an environment variable holding the key's PEM text (or of one "
         "whose _FILE form names its file), or the absolute path of the .p8 file. Never the key.",
+    )
+    adapty_key_source = models.CharField(
+        "where the Adapty secret key is",
+        max_length=300,
+        blank=True,
+        help_text="The name of an environment variable holding this app's Adapty secret API key "
+        "(or of one whose _FILE form names its file), or the absolute path of a file holding it. "
+        "Never the key. Empty: this app's purchases are not sent to Adapty (an app that follows "
+        "the settings uses ADAPTY_SECRET_KEY).",
     )
     follows_settings = models.BooleanField(
         default=False,

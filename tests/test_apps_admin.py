@@ -61,3 +61,48 @@ def test_the_app_page_shows_where_apple_posts_each_environment(superuser_client)
 
     assert f"/appstore/notifications/{app.pk}/production/" in page.text
     assert f"/appstore/notifications/{app.pk}/sandbox/" in page.text
+
+
+def test_a_superuser_names_where_the_apps_adapty_key_is(superuser_client, monkeypatch):
+    page = superuser_client.post(
+        reverse("admin:lookups_app_add"),
+        {
+            **FORM,
+            "private_key_source": "TRAINER_P8",
+            "adapty_key_source": " TRAINER_ADAPTY_KEY ",
+        },
+    )
+
+    assert page.status_code == 302
+    app = App.objects.get(bundle_id="com.example.trainer")
+    assert app.adapty_key_source == "TRAINER_ADAPTY_KEY"
+    monkeypatch.setenv("TRAINER_ADAPTY_KEY", "secret_live_trainer")
+    shown = superuser_client.get(reverse("admin:lookups_app_change", args=[app.pk]))
+    assert "On: links are sent with the key in TRAINER_ADAPTY_KEY." in shown.text
+    assert "secret_live_trainer" not in shown.text
+
+
+def test_the_adapty_key_itself_is_refused(superuser_client):
+    page = superuser_client.post(
+        reverse("admin:lookups_app_add"),
+        {
+            **FORM,
+            "private_key_source": "TRAINER_P8",
+            "adapty_key_source": "secret_live_BEHrYLTr.ce5zuDEWz06lFCLSTp6S",
+        },
+    )
+
+    assert page.status_code == 200
+    assert "Name where the Adapty key is" in page.text
+    assert not App.objects.filter(bundle_id="com.example.trainer").exists()
+
+
+def test_the_app_page_says_when_its_adapty_key_cannot_be_read(superuser_client):
+    app = App.objects.create(
+        name="Trainer", bundle_id="com.example.trainer", adapty_key_source="TRAINER_ADAPTY_KEY"
+    )
+
+    page = superuser_client.get(reverse("admin:lookups_app_change", args=[app.pk]))
+
+    assert "On, but failing: Trainer&#x27;s Adapty key can&#x27;t be read" in page.text
+    assert "neither TRAINER_ADAPTY_KEY nor TRAINER_ADAPTY_KEY_FILE is set" in page.text

@@ -93,12 +93,15 @@ class AdaptyClient:
         backoff_seconds: float = 0.25,
         backoff_cap_seconds: float = 2.0,
         session: requests.Session | None = None,
+        key_name: str = "ADAPTY_SECRET_KEY",
     ) -> None:
         if not secret_key:
             raise ValueError("an Adapty secret key is required")
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.secret_key = secret_key
+        # Where the key came from, named when Adapty refuses it: never the key itself.
+        self.key_name = key_name
         self.url = (base_url or PRODUCTION_URL).rstrip("/") + SET_TRANSACTION_PATH
         self.timeout = (connect_timeout, timeout)
         self.max_attempts = max_attempts
@@ -190,11 +193,11 @@ class AdaptyClient:
                 http_status=status,
                 attempts=attempt,
             )
-        raise _error_for(status, answer, request_id, customer_user_id, attempt)
+        raise _error_for(status, answer, request_id, customer_user_id, attempt, self.key_name)
 
 
 def _error_for(
-    status: int, answer: Any, request_id: str, customer_user_id: str, attempt: int
+    status: int, answer: Any, request_id: str, customer_user_id: str, attempt: int, key_name: str
 ) -> AdaptyError:
     error_code, messages = _read_error(answer)
     retryable = status >= 500
@@ -204,9 +207,7 @@ def _error_for(
             "Try again in a few minutes."
         )
     elif status == 401 or error_code == "not_authenticated":
-        message = (
-            "Adapty refused Supportdesk's API key. Ask an administrator to check ADAPTY_SECRET_KEY."
-        )
+        message = f"Adapty refused Supportdesk's API key. Ask an administrator to check {key_name}."
     elif error_code == "profile_does_not_exist" or status == 404:
         message = (
             f"Adapty has no profile for customer user ID {customer_user_id}. The customer "

@@ -80,6 +80,10 @@ def _register_the_settings_app(raw: sqlite3.Connection) -> None:
         "rate_limits": "{}",
         "created_at": timezone.now().strftime("%Y-%m-%d %H:%M:%S.%f"),
     }
+    # Text columns later migrations added (blank by default, as AddField fills them).
+    for _, column, kind, not_null, default, _ in raw.execute("PRAGMA table_info(lookups_app)"):
+        if column not in row and not_null and default is None and kind.startswith("varchar"):
+            row[column] = ""
     columns = ", ".join(f'"{column}"' for column in row)
     places = ", ".join("?" for _ in row)
     raw.execute(f"INSERT INTO lookups_app ({columns}) VALUES ({places})", list(row.values()))  # noqa: S608

@@ -2,7 +2,8 @@
 
 The App Store simulator trusts the key the desk signs its bearer tokens with and signs with a
 chain whose root it writes where the desk reads its root certificates from; the Adapty simulator
-takes the key local mode gives the desk. So the desk talks to them with nothing else configured.
+takes the key local mode gives the desk, and Coach's own. So the desk talks to them with nothing
+else configured.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from lookups.simulators.adapty import AdaptySimulator
 from lookups.simulators.appstore.catalog import CREDITS_10, CREDITS_50
 from lookups.simulators.appstore.local import ensure_private_key, local_simulator
 from lookups.simulators.appstore.server import AppStoreSimulator
+from lookups.simulators.demo_apps import COACH_ADAPTY_SECRET_KEY
 
 
 def appstore_simulator(
@@ -52,4 +54,5 @@ def adapty_simulator(*, port: int | None = None) -> AdaptySimulator:
         secret_key=settings.ADAPTY_SIMULATOR_SECRET_KEY,
         port=settings.ADAPTY_SIMULATOR_PORT if port is None else port,
         consumable_products=[CREDITS_10, CREDITS_50],
+        other_app_keys=[COACH_ADAPTY_SECRET_KEY],
     )

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("lookups", "0370_tokenchange_agent_created"),
+        ("lookups", "0380_app_adapty_key_source"),
     ]
 
     operations = [

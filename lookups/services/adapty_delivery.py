@@ -1,5 +1,8 @@
 """Sending a linked purchase to Adapty's "Set transaction", each attempt recorded by its link.
 
+Each purchase goes with its own app's Adapty key (`adapty_keys`), read when it is sent: a first
+send, a worker's retry, the sweep's and the agent's "Send to Adapty again" alike.
+
 The agent's request only queues the delivery (a "queued" row and a task in the same
 transaction); a worker claims the row, calls Adapty and records the answer. A timeout or a 5xx
 that outlasts the client's own quick retries is sent again later, in a new row, with backoff.
@@ -20,6 +23,13 @@ from django.utils import timezone
 from lookups.adapty import AdaptyError, TransactionBodyError, transaction_body
 from lookups.appstore.transactions import DecodingError, Transaction
 from lookups.models import AdaptyDelivery, Purchase, TokenChange
+from lookups.services.adapty_keys import (
+    AdaptyKeyUnreadable,
+    adapty_key_of,
+    adapty_key_source,
+    desk_sends_to_adapty,
+    sends_to_adapty,
+)
 from lookups.services.clients import adapty_client
 from lookups.services.desk_links import still_current_links
 from lookups.services.looking_up import latest_shown_transaction
@@ -28,9 +38,23 @@ from lookups.services.task_queue import enqueue_at, retry_delay
 logger = logging.getLogger(__name__)
 
 
-def adapty_enabled() -> bool:
-    """Adapty is optional: the step runs only when a secret key is configured."""
-    return bool(settings.ADAPTY_SECRET_KEY)
+def adapty_enabled_for(token_change: TokenChange) -> bool:
+    """Adapty is optional: a link is sent only when its app has an Adapty key."""
+    return sends_to_adapty(token_change.app)
+
+
+def why_not_sent_to_adapty(token_change: TokenChange) -> str:
+    """In plain words, why a link the desk sends other apps' links to Adapty for was not sent;
+    "" when it was, or when the desk does not use Adapty at all (then nothing is said)."""
+    if token_change.outcome != TokenChange.Outcome.SUCCEEDED or adapty_enabled_for(token_change):
+        return ""
+    if not desk_sends_to_adapty():
+        return ""
+    name = token_change.app.name if token_change.app else "This app"
+    return (
+        f"Adapty: not sent. {name} has no Adapty key on this desk, so its purchases are not "
+        "sent to Adapty."
+    )
 
 
 def latest_adapty_delivery(change: TokenChange) -> AdaptyDelivery | None:
@@ -100,7 +124,9 @@ def deliver(delivery_id: int) -> AdaptyDelivery | None:
         .update(outcome=AdaptyDelivery.Outcome.SENT, sent_at=now)
     )
     delivery = (
-        AdaptyDelivery.objects.select_related("token_change__account", "token_change__lookup")
+        AdaptyDelivery.objects.select_related(
+            "token_change__account", "token_change__lookup", "token_change__app"
+        )
         .filter(pk=delivery_id)
         .first()
     )
@@ -129,9 +155,12 @@ def may_send_again(delivery: AdaptyDelivery) -> bool:
 def _send(delivery: AdaptyDelivery) -> bool:
     """Call Adapty for a claimed row and settle it; True if the failure may pass with time."""
     token_change = delivery.token_change
+    app = token_change.app
     try:
         body = _adapty_body(token_change)
-    except TransactionBodyError as problem:
+        secret_key = adapty_key_of(app)
+    except (TransactionBodyError, AdaptyKeyUnreadable) as problem:
+        # Neither passes with time: the agent (or an administrator, for a key) acts first.
         _settle_delivery(
             delivery,
             AdaptyDelivery.Outcome.FAILED,
@@ -139,8 +168,9 @@ def _send(delivery: AdaptyDelivery) -> bool:
         )
         return False
 
+    key_name = f"{app.name}'s Adapty key ({adapty_key_source(app)})" if app else "ADAPTY_SECRET_KEY"
     try:
-        with adapty_client() as client:
+        with adapty_client(secret_key, key_name) as client:
             result = client.set_transaction(delivery.customer_user_id, body)
     except AdaptyError as error:
         _settle_delivery(
@@ -175,10 +205,9 @@ def _send(delivery: AdaptyDelivery) -> bool:
 def deliver_unless_granted(agent, original_transaction_id: str, account) -> AdaptyDelivery | None:
     """A purchase linked again to the customer Apple already has it on: if the desk's link to
     them never reached Adapty, it is sent now, or the customer would never get access."""
-    if not adapty_enabled():
-        return None
     change = (
-        TokenChange.objects.filter(
+        TokenChange.objects.select_related("app")
+        .filter(
             original_transaction_id=original_transaction_id,
             account=account,
             outcome=TokenChange.Outcome.SUCCEEDED,
@@ -188,6 +217,8 @@ def deliver_unless_granted(agent, original_transaction_id: str, account) -> Adap
     )
     if change is None:
         # Linked outside the desk (by the app itself), which tells Adapty on its own.
+        return None
+    if not adapty_enabled_for(change):
         return None
     latest = latest_adapty_delivery(change)
     if latest is not None and latest.outcome == AdaptyDelivery.Outcome.SUCCEEDED:

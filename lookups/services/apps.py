@@ -58,7 +58,7 @@ def current_app() -> tuple[App | None, str]:
 
 
 class AppKeyMissing(Exception):
-    """The place an app names for its .p8 key holds nothing."""
+    """The place an app names for one of its keys holds nothing."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +128,13 @@ def private_key_pem(source: str) -> str:
         if settings.APPSTORE_PRIVATE_KEY:
             return settings.APPSTORE_PRIVATE_KEY
         return Path(settings.APPSTORE_PRIVATE_KEY_PATH).read_text()
+    return secret_at(source)
+
+
+def secret_at(source: str) -> str:
+    """A key an app names the place of: a file by its absolute path, or an environment variable
+    (or the file its `_FILE` form names). AppKeyMissing if the variable is unset; OSError if the
+    file can't be read."""
     if os.path.isabs(source):
         return Path(source).read_text()
     if os.environ.get(source):

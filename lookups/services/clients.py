@@ -1,8 +1,9 @@
 """The App Store and Adapty clients and the verifier, wired from Django's settings.
 
 The App Store client and verifier are built once per process (and again when a test changes a
-setting); an Adapty client is cheap and made per use. Inside `using_app(app, environment)` they
-are that app's, in that environment (see `apps`); outside, the settings' app's.
+setting); an Adapty client is cheap and made per use, with the key of the app it sends for.
+Inside `using_app(app, environment)` the App Store's are that app's, in that environment (see
+`apps`); outside, the settings' app's.
 """
 
 from __future__ import annotations
@@ -84,12 +85,15 @@ def settings_app_verifier() -> TransactionVerifier:
     )
 
 
-def adapty_client() -> AdaptyClient:
+def adapty_client(secret_key: str, key_name: str = "ADAPTY_SECRET_KEY") -> AdaptyClient:
+    """A client sending with one app's Adapty key (`adapty_keys`); every app's goes to the one
+    Adapty host of the settings."""
     return AdaptyClient(
-        settings.ADAPTY_SECRET_KEY,
+        secret_key,
         settings.ADAPTY_BASE_URL,
         timeout=settings.ADAPTY_TIMEOUT_SECONDS,
         max_attempts=settings.ADAPTY_MAX_ATTEMPTS,
+        key_name=key_name,
     )
 
 

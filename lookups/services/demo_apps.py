@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.conf import settings
 from django.db import transaction
 
 from lookups.models import App
 from lookups.services.apps import desk_apps
-from lookups.simulators.demo_apps import COACH_APP_APPLE_ID, COACH_BUNDLE_ID
+from lookups.simulators.demo_apps import (
+    COACH_ADAPTY_SECRET_KEY,
+    COACH_APP_APPLE_ID,
+    COACH_BUNDLE_ID,
+)
 
 
 @transaction.atomic
@@ -27,6 +33,20 @@ def create_demo_apps() -> list[str]:
             "issuer_id": settings.APPSTORE_ISSUER_ID,
             "key_id": settings.APPSTORE_KEY_ID,
             "private_key_source": settings.APPSTORE_PRIVATE_KEY_PATH or "APPSTORE_PRIVATE_KEY",
+            "adapty_key_source": _coach_adapty_key_file(),
         },
     )
     return list(App.objects.values_list("name", flat=True))
+
+
+def _coach_adapty_key_file() -> str:
+    """Where Coach's key at the local Adapty is kept, when the desk sends to the local Adapty
+    (its simulator's key); "" otherwise, leaving Coach off Adapty. Written to a file, as a
+    deploy would hand it over: the key never enters the database."""
+    if settings.ADAPTY_SECRET_KEY != settings.ADAPTY_SIMULATOR_SECRET_KEY:
+        return ""
+    path = Path(settings.VAR_DIR) / "coach-adapty-key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(COACH_ADAPTY_SECRET_KEY)
+    path.chmod(0o600)
+    return str(path)

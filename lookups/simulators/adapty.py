@@ -3,9 +3,10 @@
 It checks the secret key and the profile headers, validates the body for each purchase type
 (required fields, enums, the 50-character transaction ID), keeps each customer's transactions,
 and answers with Adapty's profile shape built from them, with a `Request-Id` header on every
-answer. Faults can be injected from Python or over HTTP at /simulator/faults, and `requests`
-logs what arrived, so tests can count a client's attempts. No Django: the demo, the tests and
-anyone else can run it.
+answer. As at Adapty, each app has its own secret key and its own profiles: a key sees only the
+profiles of its app. Faults can be injected from Python or over HTTP at /simulator/faults, and
+`requests` logs what arrived, so tests can count a client's attempts. No Django: the demo, the
+tests and anyone else can run it.
 """
 
 from __future__ import annotations
@@ -98,6 +99,12 @@ class ReceivedRequest:
     def customer_user_id(self) -> str | None:
         return self.headers.get("adapty-customer-user-id")
 
+    @property
+    def secret_key(self) -> str | None:
+        """The key the request was sent with (which app it was for)."""
+        scheme, _, key = self.headers.get("authorization", "").partition(" ")
+        return key if scheme == "Api-Key" and key else None
+
 
 @dataclass
 class _Profile:
@@ -124,7 +131,8 @@ class AdaptySimulator(BackgroundServer):
     `known_customers`: the customer user IDs that have a profile; None (the default) creates a
     profile for any customer on first sight, as when every customer has opened the app once.
     Products in `consumable_products` grant no access level; every other product grants
-    "premium" while it lasts.
+    "premium" while it lasts. `secret_key` is the first app's key, `other_app_keys` those of
+    the other apps it starts with; `add_app` adds another app, with its own key and profiles.
     """
 
     name = "Adapty simulator"
@@ -138,15 +146,20 @@ class AdaptySimulator(BackgroundServer):
         known_customers: Iterable[str] | None = None,
         consumable_products: Iterable[str] = (),
         app_id: str = DEMO_APP_ID,
+        other_app_keys: Iterable[str] = (),
     ) -> None:
         super().__init__(handler_class=_Handler, host=host, port=port)
         self.secret_key = secret_key
         self.app_id = app_id
+        self._other_app_keys = tuple(other_app_keys)
         self.consumable_products = frozenset(consumable_products)
         self._initial_customers = None if known_customers is None else frozenset(known_customers)
         self.known_customers: set[str] | None = None
         self._lock = threading.RLock()
-        self._profiles: dict[str, _Profile] = {}
+        # Adapty's app ID by secret key: the first app's, and those added.
+        self._apps: dict[str, str] = {}
+        # Each app's profiles by customer user ID, under the app's key.
+        self._profiles: dict[str, dict[str, _Profile]] = {}
         self._faults: list[AdaptyFault] = []
         self._requests: list[ReceivedRequest] = []
         self.reset()
@@ -154,14 +167,26 @@ class AdaptySimulator(BackgroundServer):
     # --- state for tests and demos ---------------------------------------------------------------
 
     def reset(self) -> None:
-        """No profiles, no faults, an empty request log; known customers as first configured."""
+        """No profiles, no faults, an empty request log; apps and known customers as first
+        configured."""
         with self._lock:
+            self._apps = {self.secret_key: self.app_id}
+            for key in self._other_app_keys:
+                # The same app ID for the same key, across resets and runs.
+                self._apps[key] = str(uuid.uuid5(uuid.NAMESPACE_OID, key))
             self._profiles.clear()
             self._faults.clear()
             self._requests.clear()
             self.known_customers = (
                 None if self._initial_customers is None else set(self._initial_customers)
             )
+
+    def add_app(self, secret_key: str, app_id: str | None = None) -> str:
+        """Another app at Adapty, answering to its own key with its own profiles; its app ID."""
+        if not secret_key:
+            raise ValueError("an app's secret key is required")
+        with self._lock:
+            return self._apps.setdefault(secret_key, app_id or str(uuid.uuid4()))
 
     @property
     def requests(self) -> list[ReceivedRequest]:
@@ -183,11 +208,15 @@ class AdaptySimulator(BackgroundServer):
         with self._lock:
             return list(self._faults)
 
-    def profile(self, customer_user_id: str) -> dict[str, Any] | None:
-        """The profile as "Set transaction" would answer with it now, or None if there is none."""
+    def profile(
+        self, customer_user_id: str, secret_key: str | None = None
+    ) -> dict[str, Any] | None:
+        """The profile in the app of `secret_key` (the first app's by default) as "Set
+        transaction" would answer with it now, or None if there is none."""
+        key = secret_key or self.secret_key
         with self._lock:
-            stored = self._profiles.get(customer_user_id)
-            return None if stored is None else self._profile_data(stored)
+            stored = self._profiles.get(key, {}).get(customer_user_id)
+            return None if stored is None else self._profile_data(key, stored)
 
     # --- the endpoint --------------------------------------------------------------------------
 
@@ -206,7 +235,10 @@ class AdaptySimulator(BackgroundServer):
             return fault
 
     def _set_transaction(self, headers: dict[str, str], body: Any) -> dict[str, Any]:
-        if headers.get("authorization") != f"Api-Key {self.secret_key}":
+        scheme, _, key = headers.get("authorization", "").partition(" ")
+        with self._lock:
+            known_key = scheme == "Api-Key" and key in self._apps
+        if not known_key:
             raise _Rejected(
                 401,
                 "not_authenticated",
@@ -222,19 +254,22 @@ class AdaptySimulator(BackgroundServer):
             )
         transaction = _validated(body)
         with self._lock:
-            profile = self._find_profile(customer_user_id, profile_id)
+            profile = self._find_profile(key, customer_user_id, profile_id)
             profile.transactions[transaction["store_transaction_id"]] = transaction
-            return self._profile_data(profile)
+            return self._profile_data(key, profile)
 
-    def _find_profile(self, customer_user_id: str | None, profile_id: str | None) -> _Profile:
+    def _find_profile(
+        self, secret_key: str, customer_user_id: str | None, profile_id: str | None
+    ) -> _Profile:
+        profiles = self._profiles.setdefault(secret_key, {})
         if customer_user_id:
-            profile = self._profiles.get(customer_user_id)
+            profile = profiles.get(customer_user_id)
             if profile is None and (
                 self.known_customers is None or customer_user_id in self.known_customers
             ):
-                profile = self._profiles[customer_user_id] = _Profile(customer_user_id)
+                profile = profiles[customer_user_id] = _Profile(customer_user_id)
         else:
-            found = [p for p in self._profiles.values() if p.profile_id == profile_id]
+            found = [p for p in profiles.values() if p.profile_id == profile_id]
             profile = found[0] if found else None
         if profile is None:
             raise _Rejected(404, "profile_does_not_exist", ["Profile not found."])
@@ -242,7 +277,7 @@ class AdaptySimulator(BackgroundServer):
 
     # --- the profile it answers with ----------------------------------------------------------
 
-    def _profile_data(self, profile: _Profile) -> dict[str, Any]:
+    def _profile_data(self, secret_key: str, profile: _Profile) -> dict[str, Any]:
         now = datetime.now(UTC)
         transactions = sorted(profile.transactions.values(), key=lambda t: t["purchased_at"])
         latest: dict[str, dict[str, Any]] = {}
@@ -262,7 +297,7 @@ class AdaptySimulator(BackgroundServer):
             json.dumps([profile.profile_id, access_levels], sort_keys=True).encode()
         ).hexdigest()
         return {
-            "app_id": self.app_id,
+            "app_id": self._apps.get(secret_key, self.app_id),
             "profile_id": profile.profile_id,
             "customer_user_id": profile.customer_user_id,
             "total_revenue_usd": round(revenue, 2),

@@ -21,6 +21,8 @@ COACH_LATEST = COACH_TRANSACTIONS[-1]
 COACH_CUSTOMER = "705000000000095101"
 SANDBOX_TESTER_PURCHASE = "2000000960000101"  # a tester's Coach subscription, in Sandbox
 SANDBOX_TESTER = "705000000000096101"
+# Coach's own secret key at the local Adapty, beside the demo app's: it opens nothing else.
+COACH_ADAPTY_SECRET_KEY = "secret_local_coach.supportdesk-adapty-simulator"
 
 
 def load_coach(store: TransactionStore, now_ms: int) -> None:

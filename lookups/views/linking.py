@@ -28,10 +28,11 @@ from lookups.models import (
     TransferRequest,
 )
 from lookups.services.adapty_delivery import (
-    adapty_enabled,
+    adapty_enabled_for,
     deliver_again,
     deliver_unless_granted,
     latest_adapty_delivery,
+    why_not_sent_to_adapty,
 )
 from lookups.services.apple_actions import ActionRefused
 from lookups.services.linking import (
@@ -223,6 +224,7 @@ def _outcome_context(
         "change": change,
         "still_sending": still_sending,
         "delivery": delivery,
+        "adapty_not_sent": "" if delivery else why_not_sent_to_adapty(change),
         "wait": wait,
         # The page asks again until nothing is on its way; a wait given up on is settled too.
         "polling": (change.outcome == TokenChange.Outcome.PENDING and not (wait and wait.gave_up))
@@ -256,7 +258,7 @@ def link_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
     The same address is the outcome's "Check again" link, so it works without JavaScript too.
     """
-    changes = TokenChange.objects.select_related("account", "agent", "lookup")
+    changes = TokenChange.objects.select_related("account", "agent", "lookup", "app")
     change = get_object_or_404(changes, pk=pk)
     lookup = change.lookup
     own_lookup = lookup if lookup is not None and lookup.agent_id == request.user.pk else None
@@ -268,7 +270,7 @@ def link_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 def _adapty_delivery(change: TokenChange) -> AdaptyDelivery | None:
-    if change.outcome != TokenChange.Outcome.SUCCEEDED or not adapty_enabled():
+    if change.outcome != TokenChange.Outcome.SUCCEEDED or not adapty_enabled_for(change):
         return None
     return latest_adapty_delivery(change)
 
@@ -284,14 +286,15 @@ def _as_pk(value: str | None) -> int | None:
 @login_required
 @linker_required
 def adapty_retry(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """Send a linked purchase to Adapty again, alone; the App Store link is not touched."""
-    if not adapty_enabled():
-        raise Http404("Adapty is not configured")
+    """Send a linked purchase to Adapty again, alone, with its app's key; the App Store link is
+    not touched."""
     change = get_object_or_404(
-        TokenChange.objects.select_related("account", "lookup"),
+        TokenChange.objects.select_related("account", "lookup", "app"),
         pk=pk,
         outcome=TokenChange.Outcome.SUCCEEDED,
     )
+    if not adapty_enabled_for(change):
+        raise Http404("Adapty is not configured for this purchase's app")
     if not still_current_links([change]):
         # Granting access again to the customer the purchase was moved away from would be wrong.
         raise Http404("The purchase has been linked to another customer since")

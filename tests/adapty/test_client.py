@@ -141,6 +141,18 @@ def test_a_wrong_key_is_not_authenticated_and_not_retried(simulator, adapty, sle
     assert len(adapty.requests) == 1 and sleeps == []
 
 
+def test_a_refused_key_is_named_by_where_it_came_from(simulator, adapty):
+    client = AdaptyClient("secret_wrong", adapty.url, key_name="Coach's key (COACH_ADAPTY_KEY)")
+
+    with pytest.raises(AdaptyError) as caught:
+        client.set_transaction(LUKAS, lifetime_body(simulator))
+
+    assert caught.value.agent_message == (
+        "Adapty refused Supportdesk's API key. Ask an administrator to check "
+        "Coach's key (COACH_ADAPTY_KEY)."
+    )
+
+
 def test_validation_errors_come_as_objects_with_a_source(simulator, adapty, adapty_client):
     body = lifetime_body(simulator)
     del body["price"]

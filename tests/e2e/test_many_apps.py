@@ -1,6 +1,6 @@
 """One desk, three apps: an order found in its app among three and linked there (Apple called as
-that app), Sandbox labelled (on an order and in the unlinked offer codes), and an agent limited to
-one app who never sees or asks the others; in Chromium."""
+that app, Adapty with that app's key), Sandbox labelled (on an order and in the unlinked offer
+codes), and an agent limited to one app who never sees or asks the others; in Chromium."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from tests.e2e.conftest import Screenshots
 from tests.e2e.desk import look_up, open_link_panel, settled, wait_past_timers
 from tests.e2e.desk import sign_in as sign_in_as
 from tests.e2e.test_link_flow import link_on_its_own_page, sign_in
+from tests.fixtures.adapty_simulator import COACH_ADAPTY_KEY
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("appstore_settings", "demo_customers")]
 
@@ -50,14 +51,16 @@ def test_an_order_is_found_in_its_app_among_three(
     screenshots.take(page, "found-in-coach")
 
 
-def test_a_coach_purchase_is_linked_from_the_order_page_at_coach(
+def test_a_coach_purchase_is_linked_from_the_order_page_at_coach_and_at_coachs_adapty(
     new_page: Callable[..., Page],
     agent_user: User,
-    three_apps,
+    coach_on_adapty,
     simulator,
+    adapty,
     screenshots: Screenshots,
     browser_errors: list[str],
 ) -> None:
+    three_apps = coach_on_adapty
     maya = CustomerAccount.objects.get(external_id=MAYA)
     page = new_page()
     page.goto("/")
@@ -70,6 +73,8 @@ def test_a_coach_purchase_is_linked_from_the_order_page_at_coach(
     confirm.get_by_label("Support ticket").fill("SD-5120")
     confirm.get_by_role("button", name="Link purchase").click()
     expect(page.get_by_role("status").filter(has_text="Linked to Maya Patel")).to_be_visible()
+    granted = f"Adapty: access granted to customer user ID {maya.adapty_user_id}"
+    expect(page.get_by_role("status").filter(has_text=granted)).to_be_visible()
     wait_past_timers(page)
     screenshots.take(page, "linked-in-coach")
 
@@ -82,6 +87,13 @@ def test_a_coach_purchase_is_linked_from_the_order_page_at_coach(
     # Coach's own store holds the token: Apple was called with Coach's key and bundle ID.
     at_coach = simulator.app(COACH_BUNDLE_ID).store.latest_transaction(COACH_TRANSACTIONS[0])
     assert at_coach["appAccountToken"] == str(maya.app_account_token)
+    # Adapty was sent it with Coach's own key: Maya's profile in Coach's Adapty app holds it,
+    # the desk's first app's holds nothing.
+    assert [request.secret_key for request in adapty.requests] == [COACH_ADAPTY_KEY]
+    in_coach = adapty.profile(maya.adapty_user_id, COACH_ADAPTY_KEY)
+    assert [sub["store_transaction_id"] for sub in in_coach["subscriptions"]] == [COACH_LATEST]
+    assert in_coach["access_levels"][0]["access_level_id"] == "premium"
+    assert adapty.profile(maya.adapty_user_id) is None
     assert browser_errors == []
 
 

@@ -18,7 +18,12 @@ from lookups.models import (
 )
 from lookups.services.adapty_delivery import deliver, send_to_adapty
 from lookups.services.looking_up import history_in_apps
-from lookups.simulators.demo_apps import SANDBOX_TESTER_PURCHASE
+from lookups.simulators.demo_apps import (
+    COACH_LATEST,
+    COACH_TRANSACTIONS,
+    ORDER_COACH,
+    SANDBOX_TESTER_PURCHASE,
+)
 from lookups.simulators.demo_data import (
     JAMES,
     LUKAS,
@@ -29,6 +34,7 @@ from lookups.simulators.demo_data import (
     ORDER_REFUNDED,
     PURCHASE_OFFER_CODE,
 )
+from tests.fixtures.adapty_simulator import ADAPTY_TEST_KEY, COACH_ADAPTY_KEY
 from tests.fixtures.background_work import MAYA_ORIGINAL, queued
 from tests.fixtures.pages import HTMX, link, look_up
 from tests.fixtures.rows import (
@@ -107,6 +113,124 @@ def test_without_a_key_adapty_is_left_alone(
     assert TokenChange.objects.get().outcome == TokenChange.Outcome.SUCCEEDED
     assert not AdaptyDelivery.objects.exists()
     assert adapty.requests == []
+
+
+# --- Each app with its own Adapty key ------------------------------------------------------------
+
+
+def link_coach_purchase(agent_client, maya):
+    lookup = look_up(agent_client, ORDER_COACH)
+    return link(agent_client, COACH_TRANSACTIONS[0], maya, lookup)
+
+
+def coach_sandbox_link(agent_user, account, coach) -> TokenChange:
+    """A Sandbox purchase of Coach's, in the desk's picture, linked by the desk."""
+    history_in_apps(agent_user, SANDBOX_TESTER_PURCHASE, filters=HistoryFilters())
+    change = make_token_change(
+        agent_user,
+        account,
+        original_transaction_id=SANDBOX_TESTER_PURCHASE,
+        app=coach,
+        environment="Sandbox",
+    )
+    change.settle(TokenChange.Outcome.SUCCEEDED)
+    return change
+
+
+def test_each_apps_purchase_reaches_adapty_under_its_own_key(
+    agent_client, appstore_settings, adapty, maya, coach_on_adapty
+):
+    link(agent_client, PURCHASE_OFFER_CODE, maya, look_up(agent_client, ORDER_OFFER_CODE))
+
+    response = link_coach_purchase(agent_client, maya)
+
+    assert f"Adapty: access granted to customer user ID <strong>{MAYA}</strong>" in response.text
+    assert TokenChange.objects.latest("pk").app == coach_on_adapty.coach
+    assert [d.outcome for d in AdaptyDelivery.objects.order_by("pk")] == ["succeeded"] * 2
+    assert [(r.secret_key, r.body["store_original_transaction_id"]) for r in adapty.requests] == [
+        (ADAPTY_TEST_KEY, PURCHASE_OFFER_CODE),
+        (COACH_ADAPTY_KEY, COACH_TRANSACTIONS[0]),
+    ]
+    # Each key sees its own app's profile of Maya, holding that app's purchase only.
+    in_demo = adapty.profile(MAYA)["subscriptions"]
+    in_coach = adapty.profile(MAYA, COACH_ADAPTY_KEY)["subscriptions"]
+    assert [sub["store_transaction_id"] for sub in in_demo] == [OFFER_CODE_LATEST]
+    assert [sub["store_transaction_id"] for sub in in_coach] == [COACH_LATEST]
+
+
+def test_an_app_without_an_adapty_key_is_not_sent_and_the_page_says_so(
+    agent_client, appstore_settings, adapty_settings, adapty, maya, three_apps
+):
+    response = link_coach_purchase(agent_client, maya)
+
+    assert "Linked to <strong>Maya Patel</strong>" in response.text
+    assert (
+        "Adapty: not sent. Coach has no Adapty key on this desk, so its purchases are not sent "
+        "to Adapty." in response.text
+    )
+    assert "Send to Adapty again" not in response.text
+    assert TokenChange.objects.get().outcome == TokenChange.Outcome.SUCCEEDED
+    assert not AdaptyDelivery.objects.exists()
+    assert adapty.requests == []
+    assert retry(agent_client, TokenChange.objects.get()).status_code == 404
+
+
+def test_an_app_whose_adapty_key_cannot_be_read_is_a_recorded_failure(
+    agent_client, appstore_settings, adapty, maya, coach_on_adapty, monkeypatch
+):
+    monkeypatch.delenv("COACH_TEST_ADAPTY_KEY")
+
+    response = link_coach_purchase(agent_client, maya)
+
+    assert response.status_code == 200
+    assert "Linked to <strong>Maya Patel</strong>" in response.text
+    delivery = AdaptyDelivery.objects.get()
+    assert delivery.outcome == AdaptyDelivery.Outcome.FAILED
+    assert delivery.error_message == (
+        "Nothing was sent to Adapty. Coach's Adapty key can't be read (neither "
+        "COACH_TEST_ADAPTY_KEY nor COACH_TEST_ADAPTY_KEY_FILE is set). An administrator can fix "
+        "where its key is on the app's page in the admin."
+    )
+    assert "Adapty: access not granted. Nothing was sent to Adapty." in response.text
+    assert "Send to Adapty again" in response.text
+    assert adapty.requests == []
+
+    # Once the key is back, the agent's retry sends it under Coach's key.
+    monkeypatch.setenv("COACH_TEST_ADAPTY_KEY", COACH_ADAPTY_KEY)
+    again = retry(agent_client, delivery.token_change, **HTMX)
+
+    assert "Adapty: access granted" in again.text
+    assert [r.secret_key for r in adapty.requests] == [COACH_ADAPTY_KEY]
+
+
+def test_a_key_adapty_refuses_is_named_by_where_it_is(
+    agent_client, appstore_settings, adapty, maya, coach_on_adapty, monkeypatch
+):
+    monkeypatch.setenv("COACH_TEST_ADAPTY_KEY", "secret_test_revoked")
+
+    link_coach_purchase(agent_client, maya)
+
+    delivery = AdaptyDelivery.objects.get()
+    assert (delivery.outcome, delivery.http_status) == (AdaptyDelivery.Outcome.FAILED, 401)
+    assert "check Coach's Adapty key (COACH_TEST_ADAPTY_KEY)" in delivery.error_message
+    assert "secret_test_revoked" not in delivery.error_message
+
+
+def test_the_workers_next_attempt_goes_with_the_rows_apps_key(
+    agent_user, appstore_settings, queued_adapty, adapty, maya, coach_on_adapty
+):
+    change = coach_sandbox_link(agent_user, maya, coach_on_adapty.coach)
+    adapty.inject_fault("server_error", times=3)
+    deliver(send_to_adapty(agent_user, change).pk)
+
+    second = change.adapty_deliveries.get(attempt=2)
+    AdaptyDelivery.objects.filter(pk=second.pk).update(not_before=timezone.now())
+    deliver(second.pk)
+
+    assert change.adapty_deliveries.get(attempt=2).outcome == AdaptyDelivery.Outcome.SUCCEEDED
+    assert {r.secret_key for r in adapty.requests} == {COACH_ADAPTY_KEY}
+    assert adapty.profile(MAYA) is None
+    assert adapty.profile(MAYA, COACH_ADAPTY_KEY) is not None
 
 
 def test_a_failed_apple_link_is_not_sent_to_adapty(
@@ -363,23 +487,16 @@ def test_a_link_made_without_a_lookup_sends_the_desks_picture_of_the_purchase(
 
 
 def test_a_sandbox_purchase_of_another_app_linked_there_is_sent_from_its_picture(
-    agent_user, appstore_settings, adapty_settings, adapty, maya, three_apps
+    agent_user, appstore_settings, adapty, maya, coach_on_adapty
 ):
-    history_in_apps(agent_user, SANDBOX_TESTER_PURCHASE, filters=HistoryFilters())
-    change = make_token_change(
-        agent_user,
-        maya,
-        original_transaction_id=SANDBOX_TESTER_PURCHASE,
-        app=three_apps.coach,
-        environment="Sandbox",
-    )
-    change.settle(TokenChange.Outcome.SUCCEEDED)
+    change = coach_sandbox_link(agent_user, maya, coach_on_adapty.coach)
 
     delivery = send_to_adapty(agent_user, change)
 
     assert delivery.outcome == AdaptyDelivery.Outcome.SUCCEEDED
     (request,) = adapty.requests
     assert request.body["store_original_transaction_id"] == SANDBOX_TESTER_PURCHASE
+    assert request.secret_key == COACH_ADAPTY_KEY
 
 
 def test_a_transaction_adapty_cannot_take_is_not_sent(

@@ -39,10 +39,13 @@ def test_the_client_reads_its_key_from_the_file_when_none_is_given(
 def test_an_adapty_client_takes_the_settings_as_they_are_now(adapty_settings):
     adapty_settings.ADAPTY_BASE_URL = "http://127.0.0.1:9201"
     adapty_settings.ADAPTY_MAX_ATTEMPTS = 2
-    first = adapty_client()
+    first = adapty_client("secret_test_first")
     adapty_settings.ADAPTY_BASE_URL = "http://127.0.0.1:9202/"
 
-    second = adapty_client()
+    second = adapty_client("secret_test_second", "Coach's Adapty key (COACH_ADAPTY_KEY)")
 
     assert first.url.startswith("http://127.0.0.1:9201/") and first.max_attempts == 2
     assert second.url.startswith("http://127.0.0.1:9202/")
+    # Each client sends with the key it was given: each app's own.
+    assert (first.secret_key, second.secret_key) == ("secret_test_first", "secret_test_second")
+    assert second.key_name == "Coach's Adapty key (COACH_ADAPTY_KEY)"

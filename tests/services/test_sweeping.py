@@ -19,11 +19,13 @@ from lookups.models import (
     TokenChangeFollowUp,
 )
 from lookups.services import consumption_follow_up, settling, sweeping
-from lookups.services.adapty_delivery import send_to_adapty
+from lookups.services.adapty_delivery import deliver, send_to_adapty
 from lookups.services.apple_actions import engine
 from lookups.services.refund_requests import answer_refund_request, open_refund_request
+from tests.fixtures.adapty_simulator import COACH_ADAPTY_KEY
 from tests.fixtures.background_work import DATABASE_BACKEND, queued
 from tests.fixtures.rows import make_consumption_answer, make_refund_request, make_token_change
+from tests.services.test_adapty_delivery import coach_sandbox_link
 from tests.services.test_refund_requests import AGENTS_ANSWER, consumption_request
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +64,21 @@ def test_the_sweep_sends_again_a_delivery_cut_off_mid_call(agent_user, queued_ad
     assert cut_off.outcome == "failed" and cut_off.settled_at is not None
     assert (resent.outcome, resent.attempt) == ("queued", 2)
     assert sweeping.sweep() == {}
+
+
+def test_the_sweeps_next_attempt_goes_with_the_rows_apps_adapty_key(
+    agent_user, appstore_settings, queued_adapty, adapty, maya, coach_on_adapty
+):
+    change = coach_sandbox_link(agent_user, maya, coach_on_adapty.coach)
+    delivery = send_to_adapty(agent_user, change)
+    long_ago = timezone.now() - timedelta(hours=1)
+    AdaptyDelivery.objects.filter(pk=delivery.pk).update(outcome="sent", sent_at=long_ago)
+
+    sweeping.sweep()
+    deliver(change.adapty_deliveries.get(attempt=2).pk)
+
+    assert change.adapty_deliveries.get(attempt=2).outcome == "succeeded"
+    assert [request.secret_key for request in adapty.requests] == [COACH_ADAPTY_KEY]
 
 
 def test_the_sweep_marks_a_refund_request_past_its_deadline_missed(

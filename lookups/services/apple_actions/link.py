@@ -12,7 +12,7 @@ from django.conf import settings
 from lookups.appstore import AppStoreError, VerificationError
 from lookups.appstore.errors import InvalidTransactionIdError, TransactionIdNotFoundError
 from lookups.models import TokenChange, TokenChangeFollowUp
-from lookups.services.adapty_delivery import adapty_enabled, send_to_adapty
+from lookups.services.adapty_delivery import adapty_enabled_for, send_to_adapty
 from lookups.services.apple_actions.kind import FAILED, SUCCEEDED, ActionKind, Settled, StillUnknown
 from lookups.services.apple_reads import latest_transaction_at_apple
 from lookups.services.clients import app_store_client
@@ -65,7 +65,7 @@ class LinkKind(ActionKind):
         )
 
     def after_success(self, row: TokenChange) -> None:
-        if adapty_enabled():
+        if adapty_enabled_for(row):
             send_to_adapty(row.agent, row)
 
 
