@@ -284,6 +284,7 @@ class CustomerAccountAdmin(CsvExportMixin, BigTableAdmin):
     search_help_text = "Part of the email, account ID or name, or the whole app account token."
     list_filter = ["created_at"]
     readonly_fields = ["created_at", "updated_at"]
+
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str
     ) -> tuple[QuerySet, bool]:

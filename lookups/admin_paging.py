@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin
+from django.contrib.admin.utils import quote
 from django.contrib.admin.views.main import PAGE_VAR, SEARCH_VAR, ChangeList
 from django.core.paginator import Page, Paginator
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.functional import cached_property
 
 
@@ -78,7 +80,9 @@ class SearchPaginator(Paginator):
         return self._get_page(self.rows_of(pks), number, self)
 
 
-class SearchOnceChangeList(ChangeList):
+class BigTableChangeList(ChangeList):
+    """Searches once (see SearchPaginator), and links each row without resolving a URL per row."""
+
     def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)
         one_page = (self.show_all and self.can_show_all) or not self.multi_page
@@ -87,15 +91,34 @@ class SearchOnceChangeList(ChangeList):
             # not searched again.
             self.result_list = self.paginator.rows_of(self.paginator.matched_pks)
 
+    @cached_property
+    def _change_url(self) -> str:
+        return reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+            args=(ROW_KEY,),
+            current_app=self.model_admin.admin_site.name,
+        )
+
+    def url_for_result(self, result: Model) -> str:
+        # One reverse() for the page rather than one a row: a tenth of a list's time.
+        return self._change_url.replace(ROW_KEY, quote(str(getattr(result, self.pk_attname))))
+
+
+# Stands for the row's key in the change URL resolved once; no key looks like it.
+ROW_KEY = "row-key-placeholder"
+
 
 class BigTableAdmin(admin.ModelAdmin):
     """The lists of a table of millions: estimated when whole, searched once when searched."""
 
     show_full_result_count = False
     paginator = EstimatedCountPaginator
+    # Django's list writes each cell through its display machinery: a hundred rows cost more
+    # than the queries that read them. Fifty fill a screen; search and filters find the rest.
+    list_per_page = 50
 
     def get_changelist(self, request: HttpRequest, **kwargs) -> type[ChangeList]:
-        return SearchOnceChangeList
+        return BigTableChangeList
 
     def get_paginator(
         self,

@@ -133,8 +133,17 @@ def test_an_unsearched_list_keeps_its_exact_count(superuser_client, agent_user, 
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE lookups_tokenchange")
 
-    page, cl, queries = searched(superuser_client, TOKEN_CHANGES, {})
+    page, cl, _ = searched(superuser_client, TOKEN_CHANGES, {})
 
     assert not isinstance(cl.paginator, SearchPaginator)
     assert "2 token changes" in page
     assert TokenChange.objects.count() == 2
+
+
+def test_each_row_links_to_its_own_change_page(superuser_client, accounts):
+    made = accounts(2)
+    page, _, _ = searched(superuser_client, ACCOUNTS, {"q": "robin"})
+
+    for account in made:
+        change = reverse("admin:lookups_customeraccount_change", args=[account.pk])
+        assert f'href="{change}?_changelist_filters=q%3Drobin"' in page
