@@ -274,8 +274,12 @@ def top_agents(filters: ReportFilters, limit: int = TOP_AGENTS) -> list[AgentAct
     """The agents with the most lookups and links (succeeded token changes) in the range."""
     succeeded = TokenChange.Outcome.SUCCEEDED
     if tallies.kept():
-        lookups = tallies.by_agent(filters, DailyTally.Source.LOOKUP)
-        links = tallies.by_agent(filters, DailyTally.Source.TOKEN_CHANGE, outcome=succeeded)
+        looked = tallies.by_agent(filters, DailyTally.Source.LOOKUP)
+        linked = tallies.by_agent(filters, DailyTally.Source.TOKEN_CHANGE, outcome=succeeded)
+        names = tallies.usernames(looked, linked)
+        lookups, links = (
+            {names[pk]: n for pk, n in totals.items() if pk in names} for totals in (looked, linked)
+        )
     else:
         lookups, links = (
             dict(
