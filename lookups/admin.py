@@ -10,19 +10,17 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db import connections
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Upper
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.urls import path, reverse_lazy
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
+from lookups.admin_paging import BigTableAdmin
 from lookups.appstore.notifications import NotificationType
 from lookups.models import (
     AdaptyDelivery,
@@ -63,37 +61,13 @@ admin.site.site_url = reverse_lazy("lookups:home")
 admin.site.enable_nav_sidebar = False
 
 
-class EstimatedCountPaginator(Paginator):
-    """Counts exactly up to ESTIMATE_ABOVE rows; past that, on PostgreSQL, trusts the planner.
-
-    The admin counts the list on every page, and an exact COUNT(*) reads every matching row:
-    over 100 ms a million, to print a number nobody needs to the last digit.
-    """
-
-    ESTIMATE_ABOVE = 50_000
-
-    @cached_property
-    def count(self) -> int:
-        queryset = self.object_list
-        if connections[queryset.db].vendor == "postgresql":
-            plan = json.loads(queryset.order_by().explain(format="json"))
-            estimate = int(plan[0]["Plan"]["Plan Rows"])
-            if estimate > self.ESTIMATE_ABOVE:
-                return estimate
-        return super().count
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(BigTableAdmin):
     """The app writes these rows; the admin only shows them, to whoever may view them."""
 
     @admin.display(description="Created", ordering="created_at")
     def created(self, obj: Lookup | TokenChange | AdaptyDelivery | Export) -> str:
         # Audit rows to the second, in the desk's one style.
         return moment(obj.created_at, "seconds")
-
-    # Counting a large audit table on every filtered page is slow and tells nobody much.
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -303,16 +277,13 @@ ENVIRONMENTS = ["Production", "Sandbox"]
 
 
 @admin.register(CustomerAccount)
-class CustomerAccountAdmin(CsvExportMixin, admin.ModelAdmin):
+class CustomerAccountAdmin(CsvExportMixin, BigTableAdmin):
     form = CustomerAccountForm
     list_display = ["display_name", "email", "external_id", "app_account_token", "created_at"]
     search_fields = ["email", "external_id", "display_name", "app_account_token"]
     search_help_text = "Part of the email, account ID or name, or the whole app account token."
     list_filter = ["created_at"]
     readonly_fields = ["created_at", "updated_at"]
-    # A million accounts: counted twice on every page, exactly, they cost more than the page.
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from lookups.admin import EstimatedCountPaginator
+from lookups.admin_paging import EstimatedCountPaginator
 from lookups.models import (
     AdaptyDelivery,
     App,

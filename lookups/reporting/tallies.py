@@ -48,9 +48,9 @@ def by_day_and_outcome(filters: ReportFilters, source: str) -> list[dict]:
     )
 
 
-def by_agent(filters: ReportFilters, source: str, **only: str) -> dict[str, int]:
-    """Rows per agent's username."""
-    totals = dict(
+def by_agent(filters: ReportFilters, source: str, **only: str) -> dict[int, int]:
+    """Rows per agent's user ID; `usernames` names them."""
+    return dict(
         in_range(filters, source)
         .filter(**only)
         .values("agent_id")
@@ -59,8 +59,12 @@ def by_agent(filters: ReportFilters, source: str, **only: str) -> dict[str, int]
         .order_by()
         .values_list("agent_id", "n")
     )
-    names = dict(get_user_model().objects.filter(pk__in=totals).values_list("pk", "username"))
-    return {names[pk]: n for pk, n in totals.items() if pk in names}
+
+
+def usernames(*totals: dict[int, int]) -> dict[int, str]:
+    """The usernames of the agents these totals count, in one query."""
+    agent_ids = set().union(*totals)
+    return dict(get_user_model().objects.filter(pk__in=agent_ids).values_list("pk", "username"))
 
 
 def by_error_code(filters: ReportFilters, source: str) -> dict[int, int]:

@@ -20,6 +20,7 @@ from lookups.models import (
     Purchase,
     RefundRequest,
     SubscriptionExtension,
+    TokenChange,
 )
 from lookups.services.app_scope import BOTH_ENVIRONMENTS, EVERY_APP, AppScope
 from lookups.wording import notification_sentence
@@ -82,16 +83,25 @@ def timeline(
     *,
     refund_requests: list[RefundRequest] | None = None,
     notes: list[CustomerNote] | None = None,
+    changes: list[TokenChange] | None = None,
     apps: AppScope = EVERY_APP,
 ) -> list[Event]:
     """Newest first, at most TIMELINE_LIMIT events, of the apps in `apps` (notes are the
-    customer's, of no app)."""
+    customer's, of no app). A page that has read the customer's token changes (newest first,
+    with their agents) or notes already passes them in: each is read once."""
     ids = [purchase.original_transaction_id for purchase in purchases]
     if refund_requests is None:
         refund_requests = refund_requests_of(account, purchases, apps)
     events = _apple_events(ids, apps)
     events += _lookups(purchases, apps)
-    events += _links_refusals_transfers(account, apps)
+    if changes is None:
+        changes = list(
+            account.token_changes.filter(apps.rows())
+            .select_related("agent")
+            .order_by("-created_at")[:TIMELINE_LIMIT]
+        )
+    events += _links(changes[:TIMELINE_LIMIT])
+    events += _refusals_transfers(account, apps)
     events += _extensions(account, ids, apps)
     events += _refunds(refund_requests)
     events += _notes(account if notes is None else notes)
@@ -146,8 +156,8 @@ def _lookups(purchases: list[Purchase], apps: AppScope) -> list[Event]:
     ]
 
 
-def _links_refusals_transfers(account: CustomerAccount, apps: AppScope) -> list[Event]:
-    events = [
+def _links(changes: list[TokenChange]) -> list[Event]:
+    return [
         Event(
             at=change.created_at,
             kind="link",
@@ -155,11 +165,12 @@ def _links_refusals_transfers(account: CustomerAccount, apps: AppScope) -> list[
             what=f"Link {change.get_outcome_display().lower()}",
             by=change.agent.get_username(),
         )
-        for change in account.token_changes.filter(apps.rows())
-        .select_related("agent")
-        .order_by("-created_at")[:TIMELINE_LIMIT]
+        for change in changes
     ]
-    events += [
+
+
+def _refusals_transfers(account: CustomerAccount, apps: AppScope) -> list[Event]:
+    events = [
         Event(
             at=refusal.created_at,
             kind="refused",

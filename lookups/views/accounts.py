@@ -143,7 +143,12 @@ def _account_page(
             p for p in purchases if p.revocation_date or p.status in ("revoked", "refunded")
         ],
         "timeline": timeline(
-            customer, purchases, refund_requests=refund_requests, notes=notes, apps=apps
+            customer,
+            purchases,
+            refund_requests=refund_requests,
+            notes=notes,
+            changes=changes,
+            apps=apps,
         ),
     }
     # Each purchase's product by its own app's name for it.

@@ -67,3 +67,16 @@ def test_the_offer_code_share_reads_what_the_lookup_showed(agent_user, make_acco
     assert report.offer_codes.linked == 5
     assert report.offer_codes.offer_codes == 1
     assert report.offer_codes.percent == 20
+
+
+def test_the_unlinked_offer_codes_are_counted_by_one_process():
+    # Counted up to a bound down the partial index: parallel workers' start-up cost more than
+    # the walk, so the purchases are never scanned in parallel.
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("parallel plans are PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'lookups_purchase'")
+        (options,) = cursor.fetchone()
+    assert "parallel_workers=0" in options

@@ -170,3 +170,17 @@ def test_coachs_tallies_count_coachs_lookups_only(coach):
     assert report.offer_codes.linked == 1
     sandbox = build_report(ReportFilters(**{**filters.__dict__, "environment": "Sandbox"}))
     assert sandbox.lookups.total == 3
+
+
+@pytest.mark.usefixtures("activity")
+def test_the_top_agents_lookups_and_links_are_named_in_one_query():
+    from django.test.utils import CaptureQueriesContext
+
+    from lookups.reporting.figures import top_agents
+
+    filters = ReportFilters(start=at(16).date(), end=at(22).date())
+    with CaptureQueriesContext(connection) as captured:
+        ranked = top_agents(filters)
+
+    assert {agent.username for agent in ranked} == {"agent", "second-agent"}
+    assert len([q for q in captured.captured_queries if 'FROM "auth_user"' in q["sql"]]) == 1

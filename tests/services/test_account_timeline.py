@@ -181,3 +181,24 @@ def test_a_testers_sandbox_purchase_is_listed_beside_the_real_ones_and_labelled(
     sandbox = page[page.index('id="purchase-2000000999000005"') :].split("</tr>")[0]
     assert "Sandbox: a test purchase, no money moved" in sandbox
     assert "Sandbox" not in real
+
+
+def test_the_timeline_tells_the_links_it_is_given_without_reading_them_again(
+    agent_user, make_account
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from lookups.services.account_timeline import timeline
+
+    customer = make_account()
+    change = make_token_change(agent_user, customer)
+    read = list(customer.token_changes.select_related("agent").order_by("-created_at"))
+
+    with CaptureQueriesContext(connection) as captured:
+        events = timeline(customer, [], changes=read)
+
+    assert [e.original_transaction_id for e in events if e.kind == "link"] == [
+        change.original_transaction_id
+    ]
+    assert not any('FROM "lookups_tokenchange"' in q["sql"] for q in captured.captured_queries)

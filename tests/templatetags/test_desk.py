@@ -85,6 +85,37 @@ def test_a_page_moment_is_in_the_agents_zone_and_names_it():
     assert moment(None) == "—"
 
 
+@pytest.mark.parametrize("zone", ["America/New_York", "Europe/Paris", "Asia/Kolkata", "UTC"])
+@pytest.mark.parametrize("precision", ["", "seconds"])
+def test_a_moment_reads_as_djangos_formatter_writes_the_desks_format(zone, precision):
+    from django.utils import dateformat, formats
+
+    shown = formats.get_format("DATETIME_FORMAT")
+    if precision:
+        shown = shown.replace("H:i", "H:i:s")
+    with timezone.override(ZoneInfo(zone)):
+        for at in (
+            datetime(2026, 3, 29, 0, 59, 7, tzinfo=UTC),
+            datetime(2026, 11, 2, 6, 5, tzinfo=UTC),
+        ):
+            assert moment(at, precision) == dateformat.format(timezone.localtime(at), shown)
+
+
+def test_a_moment_in_the_hour_a_clock_repeats_still_names_its_zone():
+    # Django's formatter leaves the zone out there; the desk says which of the two it was.
+    with timezone.override(ZoneInfo("America/New_York")):
+        assert moment(datetime(2026, 11, 1, 5, 5, tzinfo=UTC)) == "2026-11-01 01:05 EDT"
+        assert moment(datetime(2026, 11, 1, 6, 5, tzinfo=UTC)) == "2026-11-01 01:05 EST"
+
+
+def test_a_format_with_letters_strftime_lacks_is_left_to_django(settings):
+    from lookups.templatetags.desk import _as_strftime
+
+    assert _as_strftime("Y-m-d H:i T") == "%Y-%m-%d %H:%M %Z"
+    assert _as_strftime("N j, Y") is None
+    assert _as_strftime("\\a\\t H:i") is None
+
+
 def test_apples_expiration_intent_in_words_and_an_unknown_one_said_as_such():
     assert expiration_intent_label(1) == "The customer cancelled it"
     assert expiration_intent_label(9) == "Reason 9, not known to the desk"
