@@ -19,7 +19,7 @@ def _set_parallel_workers(value: str):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("lookups", "0370_tokenchange_agent_created")]
+    dependencies = [("lookups", "0390_unlinked_offer_codes_of_both_environments")]
 
     operations = [
         migrations.RunPython(
