@@ -157,9 +157,9 @@ def look_up_order_in_apps(agent, order_id: str) -> list[AppLookup]:
     # Every answer is in before the write starts: no thread waits on this one's write lock
     # (SQLite's), and the verifying that follows shares the interpreter with no one.
     wait(answers)
-    # Every app's answer is recorded in one transaction, and those without the order in one
-    # write: one commit for the lookup, however many apps were asked.
-    not_found: list[Lookup] = []
+    # Every app's answer is recorded in one transaction and one write, after the picture's: one
+    # INSERT and one commit for the lookup, however many apps were asked.
+    records: list[Lookup] = []
     with transaction.atomic():
         asked = [
             _in_app(
@@ -171,13 +171,13 @@ def look_up_order_in_apps(agent, order_id: str) -> list[AppLookup]:
                 answer=answer,
                 status_read=status_read,
                 started=started,
-                unsaved=not_found,
+                unsaved=records,
             )
             for (app, environment), answer, status_read in zip(
                 visible, answers, status_reads, strict=True
             )
         ]
-        Lookup.objects.bulk_create(not_found)
+        Lookup.objects.bulk_create(records)
     return asked
 
 
@@ -242,7 +242,7 @@ def look_up_order(
     """Look Up Order ID at Apple, verify every transaction, and record the lookup.
 
     `answer` is Apple's answer when it was asked already (in a thread, beside other apps);
-    `unsaved` collects a "not found" record instead of saving it, to be saved with the others.
+    `unsaved` collects the record instead of saving it, to be saved with the other apps'.
     """
     started = time.monotonic() if started is None else started
     record = _new_record(agent, kind=Lookup.Kind.ORDER, order_id=order_id)
@@ -256,7 +256,7 @@ def look_up_order(
         if isinstance(answer, AppStoreError):
             raise answer
     except AppStoreError as error:
-        return _record_failure(record, error, started)
+        return _record_failure(record, error, started, unsaved=unsaved)
     if not answer.found:
         record.outcome = Lookup.Outcome.NOT_FOUND
         _save(record, [], started, unsaved=unsaved)
@@ -281,7 +281,7 @@ def look_up_order(
         source=Purchase.Source.LOOKUP,
         order_id=order_id,
         statuses=[*one_time_statuses(latest.values()), *status.states],
-        along=lambda: _save(record, rows, started),
+        along=lambda: _save(record, rows, started, unsaved=unsaved),
     )
     # Apple's status read names the customer's other subscriptions too: only this order's show.
     purchases = {key: learnt.purchases[key] for key in latest if key in learnt.purchases}
@@ -522,13 +522,15 @@ def _verification_message(error: VerificationError) -> str:
     )
 
 
-def _record_failure(record: Lookup, error: AppStoreError, started: float) -> LookupResult:
+def _record_failure(
+    record: Lookup, error: AppStoreError, started: float, *, unsaved: list | None = None
+) -> LookupResult:
     record.outcome = (
         Lookup.Outcome.HELD if isinstance(error, DeskRateHold) else Lookup.Outcome.FAILED
     )
     record.error_code = error.answered_code
     record.error_message = error.describe()
-    _save(record, [], started)
+    _save(record, [], started, unsaved=unsaved)
     return LookupResult(lookup=record, error=error)
 
 

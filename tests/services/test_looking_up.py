@@ -42,6 +42,37 @@ def test_an_order_is_found_in_its_app_among_three(three_apps, agent_user, simula
     assert set(Lookup.objects.values_list("app__name", "outcome")) == set(outcomes.items())
 
 
+def test_every_apps_record_of_an_order_is_written_in_one_statement(
+    three_apps, agent_user, simulator
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    look_up_order_in_apps(agent_user, ORDER_COACH)  # the desk learns the order's purchase
+
+    with CaptureQueriesContext(connection) as queries:
+        asked = look_up_order_in_apps(agent_user, ORDER_COACH)
+
+    inserts = [q["sql"] for q in queries if q["sql"].startswith('INSERT INTO "lookups_lookup"')]
+    assert len(inserts) == 1
+    # Each record is saved, the found one with what the agent was shown.
+    shown = shown_lookup(asked)
+    assert all(a.result.lookup.pk is not None for a in asked)
+    assert len(Lookup.objects.get(pk=shown.result.lookup.pk).transactions) == len(
+        COACH_TRANSACTIONS
+    )
+
+
+def test_an_apps_failure_is_recorded_with_the_other_apps_records(three_apps, agent_user, simulator):
+    simulator.inject_fault("internal_error", endpoint="lookup", times=1)
+
+    asked = look_up_order_in_apps(agent_user, ORDER_COACH)
+
+    outcomes = sorted(a.result.lookup.outcome for a in asked)
+    assert Lookup.Outcome.FAILED in outcomes
+    assert sorted(Lookup.objects.values_list("outcome", flat=True)) == outcomes
+
+
 def test_the_apps_are_asked_at_once(three_apps, agent_user, simulator):
     simulator.inject_fault("slow", endpoint="lookup", delay_seconds=1.0, times=3)
 
