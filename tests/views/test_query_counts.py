@@ -255,3 +255,22 @@ def test_a_lookup_seen_before_pays_seven_queries_and_five_redis_trips(
     # The session; the order's remembered subscription; the rate budget (pause included) for
     # each of the two calls to Apple; the page's live stamp. Nothing written back.
     assert sorted(redis_trips.commands) == ["EVALSHA", "EVALSHA", "GET", "GET", "MGET"]
+
+
+def test_a_lookup_in_three_apps_seen_before_pays_one_apps_queries_in_one_transaction(
+    redis_trips, agent_client, three_apps, simulator, django_assert_num_queries
+):
+    from lookups.simulators.demo_apps import ORDER_COACH
+
+    queries_for_lookup(agent_client, ORDER_COACH)  # the desk learns the order's purchase
+    redis_trips.clear()
+
+    # One app's seven (the user; their permissions; the apps they see; the purchase's picture;
+    # the lookup's records, every app's in one statement; the products' names; the extensions
+    # of the year) and the transaction around the records (a savepoint in a test).
+    with django_assert_num_queries(9):
+        queries_for_lookup(agent_client, ORDER_COACH)
+
+    # The session; which app saw the order, every app's key at once; the rate budget of each
+    # app's lookup and of the status read; the page's live stamp. Nothing written back.
+    assert sorted(redis_trips.commands) == ["EVALSHA"] * 4 + ["GET", "MGET", "MGET"]
