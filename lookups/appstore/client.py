@@ -267,6 +267,20 @@ class RateLimiter(Protocol):
         """Apple answered 429: send nothing more to the endpoint before `retry_at`."""
 
 
+def _session_for(base_url: str) -> requests.Session:
+    """A session holding the environment's proxy and CA bundle for Apple's host, read once.
+
+    requests otherwise reads them again on every request (a quarter of a call's own work), and
+    a ~/.netrc entry for the host would replace the bearer token with a password.
+    """
+    session = requests.Session()
+    environment = session.merge_environment_settings(base_url, {}, None, None, None)
+    session.trust_env = False
+    session.proxies = environment["proxies"]
+    session.verify = environment["verify"]
+    return session
+
+
 class AppStoreClient:
     def __init__(
         self,
@@ -300,7 +314,7 @@ class AppStoreClient:
         )
         self.timeout = (connect_timeout, read_timeout)
         self.retry = retry or RetryPolicy()
-        self.session = session or requests.Session()
+        self.session = session or _session_for(self.base_url)
         self.session.headers["User-Agent"] = "Supportdesk/1.0"
         self._sleep = sleep
         self.rate_limiter = rate_limiter

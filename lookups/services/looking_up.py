@@ -9,8 +9,6 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from django.db import transaction
-
 from lookups.appstore import AppStoreError, HistoryFilters, Transaction, VerificationError
 from lookups.appstore.client import HistoryPage, OrderLookup
 from lookups.appstore.errors import DeskRateHold
@@ -157,28 +155,33 @@ def look_up_order_in_apps(agent, order_id: str) -> list[AppLookup]:
     # Every answer is in before the write starts: no thread waits on this one's write lock
     # (SQLite's), and the verifying that follows shares the interpreter with no one.
     wait(answers)
-    # Every app's answer is recorded in one transaction, and those without the order in one
-    # write: one commit for the lookup, however many apps were asked.
-    not_found: list[Lookup] = []
-    with transaction.atomic():
-        asked = [
-            _in_app(
-                app,
-                look_up_order,
-                agent,
-                order_id,
-                environment=environment,
-                answer=answer,
-                status_read=status_read,
-                started=started,
-                unsaved=not_found,
-            )
-            for (app, environment), answer, status_read in zip(
-                visible, answers, status_reads, strict=True
-            )
-        ]
-        Lookup.objects.bulk_create(not_found)
-    return asked
+    # Every app's answer is recorded in one write: the apps without the order first, their
+    # records unsaved, then the app that found it, whose write (with its picture's, when that
+    # changes) takes them along. One INSERT for the lookup, and a transaction only when the
+    # picture changes, as with one app.
+    records: list[Lookup] = []
+    finding_last = sorted(range(len(visible)), key=lambda n: _found(answers[n]))
+    asked: dict[int, AppLookup] = {}
+    for n in finding_last:
+        app, environment = visible[n]
+        answered = {"answer": answers[n], "status_read": status_reads[n], "unsaved": records}
+        asked[n] = _in_app(
+            app,
+            look_up_order,
+            agent,
+            order_id,
+            environment=environment,
+            started=started,
+            **answered,
+        )
+    # Left unsaved when no app found the order: written here.
+    Lookup.objects.bulk_create(records)
+    return [asked[n] for n in range(len(visible))]
+
+
+def _found(answer: Future[OrderLookup | AppStoreError]) -> bool:
+    found = answer.result()
+    return isinstance(found, OrderLookup) and found.found
 
 
 def _seen_status_read(
@@ -242,7 +245,8 @@ def look_up_order(
     """Look Up Order ID at Apple, verify every transaction, and record the lookup.
 
     `answer` is Apple's answer when it was asked already (in a thread, beside other apps);
-    `unsaved` collects a "not found" record instead of saving it, to be saved with the others.
+    `unsaved` collects the records of the other apps asked: a record without the order joins
+    them unsaved, and the order's record is written with them, in the picture's write.
     """
     started = time.monotonic() if started is None else started
     record = _new_record(agent, kind=Lookup.Kind.ORDER, order_id=order_id)
@@ -256,7 +260,7 @@ def look_up_order(
         if isinstance(answer, AppStoreError):
             raise answer
     except AppStoreError as error:
-        return _record_failure(record, error, started)
+        return _record_failure(record, error, started, unsaved=unsaved)
     if not answer.found:
         record.outcome = Lookup.Outcome.NOT_FOUND
         _save(record, [], started, unsaved=unsaved)
@@ -281,7 +285,7 @@ def look_up_order(
         source=Purchase.Source.LOOKUP,
         order_id=order_id,
         statuses=[*one_time_statuses(latest.values()), *status.states],
-        along=lambda: _save(record, rows, started),
+        along=lambda: _save(record, rows, started, unsaved=unsaved, with_unsaved=True),
     )
     # Apple's status read names the customer's other subscriptions too: only this order's show.
     purchases = {key: learnt.purchases[key] for key in latest if key in learnt.purchases}
@@ -522,25 +526,36 @@ def _verification_message(error: VerificationError) -> str:
     )
 
 
-def _record_failure(record: Lookup, error: AppStoreError, started: float) -> LookupResult:
+def _record_failure(
+    record: Lookup, error: AppStoreError, started: float, *, unsaved: list | None = None
+) -> LookupResult:
     record.outcome = (
         Lookup.Outcome.HELD if isinstance(error, DeskRateHold) else Lookup.Outcome.FAILED
     )
     record.error_code = error.answered_code
     record.error_message = error.describe()
-    _save(record, [], started)
+    _save(record, [], started, unsaved=unsaved)
     return LookupResult(lookup=record, error=error)
 
 
 def _save(
-    record: Lookup, rows: list[TransactionRow], started: float, *, unsaved: list | None = None
+    record: Lookup,
+    rows: list[TransactionRow],
+    started: float,
+    *,
+    unsaved: list[Lookup] | None = None,
+    with_unsaved: bool = False,
 ) -> None:
+    """Save the record, or add it to `unsaved`; `with_unsaved`, write them all, in one INSERT."""
     record.duration_ms = round((time.monotonic() - started) * 1000)
     record.transactions = [row.as_record() for row in rows]
     if unsaved is None:
         record.save()
-    else:
-        unsaved.append(record)
+        return
+    unsaved.append(record)
+    if with_unsaved:
+        Lookup.objects.bulk_create(unsaved)
+        unsaved.clear()
 
 
 def latest_shown_transaction(

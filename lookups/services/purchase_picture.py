@@ -28,8 +28,8 @@ from lookups.services.purchases import is_uuid, latest_by_purchase, recency
 
 # How long the cache keeps which subscription an order holds (it never changes).
 ORDER_REMEMBERED_SECONDS = 30 * 24 * 3600
-# What this thread last read from the cache about an order: a lookup that learns the same thing
-# again writes nothing back (one Redis round trip fewer per lookup).
+# What this thread last read from the cache about an order, by key (None: the key held nothing):
+# a lookup that learns the same thing again writes nothing back (one Redis round trip fewer).
 _order_read = threading.local()
 # What a lookup knows that a history page doesn't: the order the purchase came from.
 _ALWAYS_UPDATED = ["latest_transaction", "product_id", "app_account_token", "learnt_at", "app"]
@@ -334,7 +334,7 @@ def order_subscription(order_id: str) -> str | None:
     """
     key = order_subscription_key(order_id)
     known = cache.get(key)
-    _order_read.found = (key, known)
+    _order_read.found = {key: known}
     if known is not None:
         return known
     found = (
@@ -361,7 +361,10 @@ def seen_subscription(
     for app, environment in places:
         with using_app(app, environment):
             keys[order_subscription_key(order_id)] = app.pk
-    for key, original_id in cache.get_many(list(keys)).items():
+    cached = cache.get_many(list(keys))
+    # The app that finds the order then knows what its key held, and need not write it again.
+    _order_read.found = {key: cached.get(key) for key in keys}
+    for key, original_id in cached.items():
         return original_id, keys[key]
     found = (
         Purchase.objects.filter(
@@ -382,10 +385,10 @@ def first_subscription(latest: dict[str, Transaction]) -> str | None:
 
 def _remember_order_subscription(order_id: str, latest: dict[str, Transaction]) -> None:
     key = order_subscription_key(order_id)
-    read = getattr(_order_read, "found", None)
+    read = getattr(_order_read, "found", None) or {}
     _order_read.found = None
     original_id = first_subscription(latest)
-    if read == (key, original_id):
+    if key in read and read[key] == original_id:
         return  # the cache holds it already (or holds nothing, rightly): read in this lookup
     if original_id is not None:
         cache.set(key, original_id, ORDER_REMEMBERED_SECONDS)

@@ -554,6 +554,32 @@ def test_it_reuses_one_token_across_calls(client, simulator):
     assert len(simulator.requests) == 4
 
 
+def test_a_netrc_entry_for_apples_host_does_not_replace_the_bearer_token(
+    simulator, appstore_credentials, tmp_path, monkeypatch
+):
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password not-a-bearer-token\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    client = make_client(appstore_credentials, simulator.url)
+
+    assert client.look_up_order(ORDER_OFFER_CODE).found
+
+
+def test_a_proxy_named_in_the_environment_carries_every_call(
+    simulator, appstore_credentials, monkeypatch
+):
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{free_port()}")
+    client = make_client(appstore_credentials, simulator.url, sleep=lambda seconds: None)
+
+    # The proxy is not there: the call fails without reaching the simulator directly.
+    with pytest.raises(AppStoreUnavailableError):
+        client.look_up_order(ORDER_OFFER_CODE)
+    assert simulator.requests == []
+
+
 def test_it_signs_a_new_token_shortly_before_the_old_one_expires(
     client, simulator, appstore_credentials
 ):

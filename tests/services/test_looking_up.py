@@ -8,6 +8,7 @@ import pytest
 
 from lookups.appstore import HistoryFilters, TransactionVerifier
 from lookups.models import Lookup
+from lookups.services.apps import apps_for
 from lookups.services.looking_up import (
     history_in_apps,
     look_up_order,
@@ -40,6 +41,60 @@ def test_an_order_is_found_in_its_app_among_three(three_apps, agent_user, simula
     assert found == set(COACH_TRANSACTIONS)
     # Every answer is recorded, naming its app.
     assert set(Lookup.objects.values_list("app__name", "outcome")) == set(outcomes.items())
+
+
+def test_every_apps_record_of_an_order_is_written_in_one_statement(
+    three_apps, agent_user, simulator
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    look_up_order_in_apps(agent_user, ORDER_COACH)  # the desk learns the order's purchase
+
+    with CaptureQueriesContext(connection) as queries:
+        asked = look_up_order_in_apps(agent_user, ORDER_COACH)
+
+    inserts = [q["sql"] for q in queries if q["sql"].startswith('INSERT INTO "lookups_lookup"')]
+    assert len(inserts) == 1
+    # The picture held it all already: one statement, no transaction around it.
+    assert not [q["sql"] for q in queries if "SAVEPOINT" in q["sql"]]
+    # Each record is saved, the found one with what the agent was shown.
+    shown = shown_lookup(asked)
+    assert all(a.result.lookup.pk is not None for a in asked)
+    assert len(Lookup.objects.get(pk=shown.result.lookup.pk).transactions) == len(
+        COACH_TRANSACTIONS
+    )
+
+
+def test_the_order_found_for_the_first_time_is_recorded_with_its_new_picture(
+    three_apps, agent_user, simulator
+):
+    from lookups.models import Purchase
+
+    asked = look_up_order_in_apps(agent_user, ORDER_COACH)
+
+    shown = shown_lookup(asked)
+    assert Purchase.objects.filter(order_id=ORDER_COACH, app=three_apps.coach).exists()
+    assert Lookup.objects.count() == 3
+    assert {a.result.lookup.pk for a in asked} == set(Lookup.objects.values_list("pk", flat=True))
+    assert shown.result.lookup.outcome == Lookup.Outcome.FOUND
+
+
+def test_no_app_finding_the_order_records_every_app_all_the_same(three_apps, agent_user):
+    asked = look_up_order_in_apps(agent_user, ORDER_NOT_FOUND)
+
+    assert [a.app for a in asked] == [app for app in apps_for(agent_user)]
+    assert sorted(Lookup.objects.values_list("outcome", flat=True)) == ["not_found"] * 3
+
+
+def test_an_apps_failure_is_recorded_with_the_other_apps_records(three_apps, agent_user, simulator):
+    simulator.inject_fault("internal_error", endpoint="lookup", times=1)
+
+    asked = look_up_order_in_apps(agent_user, ORDER_COACH)
+
+    outcomes = sorted(a.result.lookup.outcome for a in asked)
+    assert Lookup.Outcome.FAILED in outcomes
+    assert sorted(Lookup.objects.values_list("outcome", flat=True)) == outcomes
 
 
 def test_the_apps_are_asked_at_once(three_apps, agent_user, simulator):

@@ -328,3 +328,22 @@ def test_the_search_runs_the_same_queries_for_1_or_10_purchases_of_both_environm
     assert page.count("original transaction 2000000710001") == 10
     assert "Sandbox: a test purchase, no money moved" in page
     assert ten == one
+
+
+def test_a_lookup_in_three_apps_seen_before_pays_one_apps_seven_queries(
+    redis_trips, agent_client, three_apps, simulator, django_assert_num_queries
+):
+    from lookups.simulators.demo_apps import ORDER_COACH
+
+    queries_for_lookup(agent_client, ORDER_COACH)  # the desk learns the order's purchase
+    redis_trips.clear()
+
+    # The user; their permissions; the apps they see; the purchase's picture; the lookup's
+    # records, every app's in one statement and no transaction around it; the products' names;
+    # the extensions of the year.
+    with django_assert_num_queries(7):
+        queries_for_lookup(agent_client, ORDER_COACH)
+
+    # The session; which app saw the order, every app's key at once; the rate budget of each
+    # app's lookup and of the status read; the page's live stamp. Nothing written back.
+    assert sorted(redis_trips.commands) == ["EVALSHA"] * 4 + ["GET", "MGET", "MGET"]
