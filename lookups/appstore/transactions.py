@@ -176,14 +176,18 @@ class Transaction:
     raw: MappingProxyType[str, Any] = field(repr=False, compare=False)
 
     @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> Transaction:
-        """Build from a decoded payload; raises DecodingError on a field of the wrong type."""
+    def from_payload(cls, payload: dict[str, Any], *, handed_over: bool = False) -> Transaction:
+        """Build from a decoded payload; raises DecodingError on a field of the wrong type.
+
+        `handed_over`: the caller keeps no reference to the dict (the verifier's own, just
+        decoded), so `raw` wraps it instead of a copy.
+        """
         if not isinstance(payload, dict):
             raise DecodingError("the payload is not a JSON object")
         # Filled through __dict__ rather than __init__'s thirty frozen setattr calls: a lookup
         # decodes up to hundreds of these. The instance stays frozen.
         transaction = object.__new__(cls)
-        raw = MappingProxyType(dict(payload))
+        raw = MappingProxyType(payload if handed_over else dict(payload))
         if _takes_as_it_is(payload):
             # Every field's converter takes its value as it is (the check that refuses a
             # malformed payload is done): each is converted when first read, by __getattr__.
@@ -301,14 +305,35 @@ _MOMENT_KEYS = tuple(key for key, (_, convert) in _FIELDS.items() if convert is 
 # checks both ends and one past each against _moment itself.
 MIN_MOMENT_MS = -62_135_596_800_000
 MAX_MOMENT_MS = 253_402_300_799_999
+_MOMENT_SPAN = min(-MIN_MOMENT_MS, MAX_MOMENT_MS)
+_NO_MOMENTS = (0,) * len(_MOMENT_KEYS)
+# Every (field name, JSON type) its converter takes as it is.
+_TAKEN_PAIRS = frozenset(
+    (key, taken) for key, types in zip(_CHECKED_KEYS, _TAKEN_TYPES, strict=True) for taken in types
+)
 
 
 def _takes_as_it_is(payload: dict[str, Any]) -> bool:
     """True when every field's converter takes its value without fail (see _TAKES)."""
-    # Built-in map and all: no Python bytecode runs per field.
+    # One set lookup per field of (name, JSON type), built-ins all the way: no Python bytecode
+    # runs per field. A payload with a field Apple added later (any type goes) or one of a type
+    # that is converted at once goes to the check by name. (zip's strict= would cost a third
+    # of the check; keys and values of one dict are the same length.)
+    if not _TAKEN_PAIRS.issuperset(zip(payload, map(type, payload.values()))):  # noqa: B905
+        return _each_known_field_takes_its_value(payload)
+    # The times are integers, absent (0 here) or null now. Within +-_MOMENT_SPAN ms of 1970 both
+    # ends hold; a time further off, or null (abs refuses None), is checked by name.
+    try:
+        if max(map(abs, map(payload.get, _MOMENT_KEYS, _NO_MOMENTS))) <= _MOMENT_SPAN:
+            return True
+    except TypeError:
+        pass
+    return _each_known_field_takes_its_value(payload)
+
+
+def _each_known_field_takes_its_value(payload: dict[str, Any]) -> bool:
     types = map(type, map(payload.get, _CHECKED_KEYS))
     if not all(map(frozenset.__contains__, _TAKEN_TYPES, types)):
         return False
-    # The times are integers or null now; filter(None) leaves out null and 0 (a valid time).
     moments = tuple(filter(None, map(payload.get, _MOMENT_KEYS)))
     return not moments or (min(moments) >= MIN_MOMENT_MS and max(moments) <= MAX_MOMENT_MS)

@@ -31,6 +31,7 @@ import json
 import math
 import threading
 import time
+from binascii import a2b_base64
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -138,7 +139,7 @@ class TransactionVerifier:
 
     def decode_transaction(self, signed: str) -> Transaction:
         """Verify one signedTransaction and return it decoded."""
-        return self._transaction_from(self._verified_payload(signed))
+        return self._transaction_from(self._verified(signed)[0])
 
     def _transaction_from(self, payload: dict) -> Transaction:
         if payload.get("bundleId") != self.bundle_id:
@@ -146,7 +147,8 @@ class TransactionVerifier:
         if payload.get("environment") != self.environment:
             raise VerificationError("environment", f"signed for {payload.get('environment')!r}")
         try:
-            return Transaction.from_payload(payload)
+            # The payload was decoded for this call alone: no one else holds it.
+            return Transaction.from_payload(payload, handed_over=True)
         except DecodingError as exc:
             raise VerificationError("payload", str(exc)) from exc
 
@@ -246,7 +248,27 @@ class TransactionVerifier:
 
     def _verified(self, signed: str, *, covered: bool = False) -> tuple[dict, str]:
         """`_verified_payload`'s payload, and the JSON text it was read from."""
-        token, header_end, payload_end = _split(signed)
+        # Every token takes this path: splitting, decoding and reading are written out here
+        # rather than called, as each call costs about as much as the check it would make.
+        if not isinstance(signed, str):
+            raise VerificationError("format", "a signed transaction is text")
+        if len(signed) > MAX_TOKEN_LENGTH:
+            raise VerificationError("format", "the token is too long")
+        try:
+            token = signed.encode("ascii")
+        except UnicodeEncodeError:
+            raise VerificationError(
+                "format", "the token has characters outside base64url"
+            ) from None
+        header_end = token.find(b".")
+        payload_end = token.find(b".", header_end + 1)
+        if (
+            header_end < 1
+            or payload_end <= header_end + 1
+            or token.find(b".", payload_end + 1) >= 0
+        ):
+            raise VerificationError("format", "not a compact JWS (three dot-separated parts)")
+
         chain = self._recent
         if chain is None or len(chain.header) != header_end or not token.startswith(chain.header):
             header_part = token[:header_end]
@@ -259,17 +281,27 @@ class TransactionVerifier:
         if len(signature) != 64:
             raise VerificationError("signature", "an ES256 signature is 64 bytes")
         if not covered:
-            der_signature = encode_dss_signature(
-                int.from_bytes(signature[:32]), int.from_bytes(signature[32:])
-            )
             digest = chain.header_digest.copy()
             digest.update(token[header_end:payload_end])
             try:
-                chain.leaf_key.verify(der_signature, digest.digest(), _ECDSA_PREHASHED_SHA256)
+                chain.leaf_key.verify(
+                    _der_signature(signature), digest.digest(), _ECDSA_PREHASHED_SHA256
+                )
             except InvalidSignature:
                 raise VerificationError("signature", "the signature does not match") from None
 
-        text = _json_text(_b64url(token[header_end + 1 : payload_end], "payload"), "payload")
+        payload_part = token[header_end + 1 : payload_end]
+        try:
+            payload_bytes = a2b_base64(
+                payload_part.translate(_URLSAFE_TO_STANDARD) + _PADDING[len(payload_part) % 4],
+                strict_mode=True,
+            )
+        except (binascii.Error, ValueError):
+            raise VerificationError("format", "the payload is not base64url") from None
+        try:
+            text = payload_bytes.decode("utf-8")
+        except ValueError:
+            raise VerificationError("format", "the payload is not JSON") from None
         payload = _json_object_from(text, "payload")
         signed_date = payload.get("signedDate")
         if signed_date is None:
@@ -356,21 +388,26 @@ def _inner[T](decode: Callable[[str], T], signed: object, name: str) -> T | None
         raise VerificationError(refusal.check, f"{name}: {refusal.detail}") from refusal
 
 
-def _split(signed: object) -> tuple[bytes, int, int]:
-    """The token as ASCII bytes and the positions of its two dots (header, payload, signature)."""
-    if not isinstance(signed, str):
-        raise VerificationError("format", "a signed transaction is text")
-    if len(signed) > MAX_TOKEN_LENGTH:
-        raise VerificationError("format", "the token is too long")
-    try:
-        token = signed.encode("ascii")
-    except UnicodeEncodeError:
-        raise VerificationError("format", "the token has characters outside base64url") from None
-    header_end = token.find(b".")
-    payload_end = token.find(b".", header_end + 1)
-    if header_end < 1 or payload_end <= header_end + 1 or token.find(b".", payload_end + 1) >= 0:
-        raise VerificationError("format", "not a compact JWS (three dot-separated parts)")
-    return token, header_end, payload_end
+# An ES256 signature is r || s, 32 bytes each; DER wants SEQUENCE { INTEGER r, INTEGER s }, each
+# INTEGER minimal and positive: a leading 0x00 when its first byte has the high bit set. Indexed by
+# those two high bits: the bytes before r, and those between r and s.
+def _der_parts(r_high: int, s_high: int) -> tuple[bytes, bytes]:
+    r_length, s_length = 32 + r_high, 32 + s_high
+    before_r = bytes((0x30, 4 + r_length + s_length, 0x02, r_length)) + b"\0" * r_high
+    return before_r, bytes((0x02, s_length)) + b"\0" * s_high
+
+
+_DER_PARTS = tuple(_der_parts(high >> 1, high & 1) for high in range(4))
+
+
+def _der_signature(signature: bytes) -> bytes:
+    """The DER form of a 64-byte ES256 signature, as encode_dss_signature writes it."""
+    r_first, s_first = signature[0], signature[32]
+    if r_first and s_first:
+        before_r, before_s = _DER_PARTS[(r_first >> 6 & 2) | s_first >> 7]
+        return b"".join((before_r, signature[:32], before_s, signature[32:]))
+    # A leading zero byte (one signature in 128): the minimal INTEGER is shorter.
+    return encode_dss_signature(int.from_bytes(signature[:32]), int.from_bytes(signature[32:]))
 
 
 _URLSAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")

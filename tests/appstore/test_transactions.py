@@ -183,3 +183,32 @@ def test_a_copy_or_a_replacement_made_before_any_field_is_read_holds_every_field
     assert changed.quantity == 2 and changed.purchase_date == transaction.purchase_date
     assert copied == transaction and copied.offer_type is OfferType.OFFER_CODE
     assert hash(copied) == hash(transaction)
+
+
+JSON_VALUES = [None, "text", 7, 0, True, 1.5, {}, [], MAX_MOMENT_MS, MIN_MOMENT_MS - 1]
+
+
+@pytest.mark.parametrize("value", JSON_VALUES)
+def test_the_quick_check_of_a_payload_agrees_with_the_check_field_by_field(value):
+    # Every known field with every kind of JSON value, and a field Apple might add later.
+    for key in (*transactions._FIELDS, "fieldAddedLater"):
+        payload = {**PAYLOAD, key: value}
+        assert transactions._takes_as_it_is(payload) is (
+            transactions._each_known_field_takes_its_value(payload)
+        ), key
+
+
+@pytest.mark.parametrize("value", JSON_VALUES)
+def test_a_field_apple_adds_later_takes_any_value_as_it_is(value):
+    assert transactions._takes_as_it_is({**PAYLOAD, "fieldAddedLater": value})
+    assert not transactions._takes_as_it_is({**PAYLOAD, "fieldAddedLater": value, "quantity": "1"})
+
+
+def test_a_payload_handed_over_is_kept_as_it_is_and_any_other_is_copied():
+    payload = dict(PAYLOAD)
+    kept = Transaction.from_payload(payload, handed_over=True)
+    copied = Transaction.from_payload(payload)
+    assert kept.raw == copied.raw
+
+    payload["currency"] = "USD"
+    assert kept.raw["currency"] == "USD" and copied.raw["currency"] == "EUR"

@@ -10,9 +10,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
 
-from lookups.appstore import TransactionVerifier, VerificationError
+from lookups.appstore import TransactionVerifier, VerificationError, verify
 from lookups.appstore.transactions import OfferType, ProductType
 from lookups.simulators.appstore.certificates import make_signing_chain
 from lookups.simulators.appstore.signing import sign_jws
@@ -278,3 +281,41 @@ def test_a_payload_with_whitespace_around_its_json_is_read_and_trailing_data_ref
         assert verifier.decode_transaction(signed_over(chain, body)).bundle_id == BUNDLE_ID
     for body in (compact + b"{}", compact + b" x", compact[:-1], b"[" + compact + b"]"):
         assert check_of(verifier, signed_over(chain, body)) == "format"
+
+
+def signed_with(chain, r: int, s: int) -> str:
+    """A token carrying exactly this r || s as its signature (valid only if the leaf made it)."""
+    signing_input = sign_jws(payload(), chain).rpartition(".")[0]
+    return f"{signing_input}.{b64url(r.to_bytes(32) + s.to_bytes(32))}"
+
+
+def test_signatures_of_every_shape_verify_and_a_changed_one_does_not(verifier, chain):
+    # r and s each begin with a zero byte (a shorter DER INTEGER), a byte with its high bit set
+    # (a 0x00 before it) or neither: sign until each of the six has been seen, both ways round.
+    shapes_seen = set()
+    signing_input = sign_jws(payload(), chain).rpartition(".")[0]
+    while len(shapes_seen) < 6:
+        r, s = decode_dss_signature(chain.leaf_key.sign(signing_input.encode(), ECDSA_SHA256))
+        shapes = {("r", shape_of(r)), ("s", shape_of(s))}
+        if shapes <= shapes_seen:
+            continue
+        shapes_seen |= shapes
+        token = f"{signing_input}.{b64url(r.to_bytes(32) + s.to_bytes(32))}"
+        assert verifier.decode_transaction(token).bundle_id == BUNDLE_ID
+        assert check_of(verifier, signed_with(chain, r, s ^ 1)) == "signature"
+        assert check_of(verifier, signed_with(chain, r ^ (1 << 200), s)) == "signature"
+
+
+def shape_of(number: int) -> str:
+    first = number.to_bytes(32)[0]
+    return "zero" if first == 0 else "high" if first >= 0x80 else "low"
+
+
+@pytest.mark.parametrize(
+    "number",
+    [0, 1, 0x7F << 248, 0x80 << 248, 2**256 - 1, 2**248 - 1, 2**240, (0x80 << 248) | 1],
+)
+def test_an_es256_signature_is_written_in_der_as_encode_dss_signature_writes_it(number):
+    for r, s in ((number, 0x42 << 248), (0x42 << 248, number), (number, number)):
+        raw = r.to_bytes(32) + s.to_bytes(32)
+        assert verify._der_signature(raw) == encode_dss_signature(r, s)
