@@ -723,7 +723,10 @@ def test_on_postgresql_one_agents_token_changes_are_read_through_their_own_index
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
 def test_on_postgresql_the_connection_plans_as_before_after_an_export(manager_client, agent_user):
     make_lookup(agent_user, created_at=at(17))
-    settings = "SELECT current_setting('enable_sort'), current_setting('jit')"
+    settings = (
+        "SELECT current_setting('enable_sort'), current_setting('jit'), "
+        "current_setting('DateStyle'), current_setting('max_parallel_workers_per_gather')"
+    )
     with connection.cursor() as cursor:
         cursor.execute(settings)
         before = cursor.fetchone()
