@@ -12,7 +12,9 @@ superuser.
 Targets: memory growth under 100 MB, export time within 1.5x COPY's, changelist under 50 ms.
 The export and the COPYs run in turns, --rounds times (3), and the medians are compared.
 The last line is JSON: rows, export_s, copy_s, ratio_vs_copy, peak_memory_growth_mb,
-admin_changelist_ms. The database and the server are removed at the end, whatever happens.
+admin_changelist_ms. The database and the server are removed at the end, whatever happens,
+unless --keep: then the database stays, and the next run with --keep reuses it if it holds the
+same --rows (a million rows take minutes to load on a busy machine; the export seconds).
 """
 
 from __future__ import annotations
