@@ -12,7 +12,9 @@ superuser.
 Targets: memory growth under 100 MB, export time within 1.5x COPY's, changelist under 50 ms.
 The export and the COPYs run in turns, --rounds times (3), and the medians are compared.
 The last line is JSON: rows, export_s, copy_s, ratio_vs_copy, peak_memory_growth_mb,
-admin_changelist_ms. The database and the server are removed at the end, whatever happens.
+admin_changelist_ms. The database and the server are removed at the end, whatever happens,
+unless --keep: then the database stays, and the next run with --keep reuses it if it holds the
+same --rows (a million rows take minutes to load on a busy machine; the export seconds).
 """
 
 from __future__ import annotations
@@ -61,6 +63,22 @@ def create_database(server_url: str) -> None:
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DATABASE))
         )
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
+
+
+def loaded_database(server_url: str, rows: int) -> bool:
+    """Whether the database exists and holds a finished load of `rows` token changes."""
+    with admin_connection(server_url) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]).fetchone():
+            return False
+    with psycopg.connect(f"{server_url}/{DATABASE}") as conn:
+        try:
+            users = conn.execute(
+                "SELECT count(*) FROM auth_user WHERE username IN ('bench-manager', 'bench-admin')"
+            ).fetchone()[0]
+            held = conn.execute("SELECT count(*) FROM lookups_tokenchange").fetchone()[0]
+        except psycopg.Error:
+            return False
+    return users == 2 and held == rows
 
 
 def drop_database(server_url: str) -> None:
@@ -342,6 +360,12 @@ def main() -> None:
     parser.add_argument("--database", default=DATABASE, help="made for the run and dropped after")
     parser.add_argument("--port", type=int, default=0, help="gunicorn's port (a free one)")
     parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the database after the run, and reuse it if it holds --rows token changes "
+        "loaded the same day (to try changes without loading again)",
+    )
+    parser.add_argument(
         "--postgres",
         default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432"),
         help="the PostgreSQL server, without a database name",
@@ -359,11 +383,15 @@ def main() -> None:
     # A plain kill runs the clean-up below too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))
 
-    create_database(server_url)
+    reuse = args.keep and loaded_database(server_url, args.rows)
+    if not reuse:
+        create_database(server_url)
     servers: list[subprocess.Popen] = []
     with tempfile.TemporaryFile(mode="w+") as log:
         try:
-            figures = run(args.rows, args.rounds, settings["DATABASE_URL"], log, servers)
+            figures = run(
+                args.rows, args.rounds, settings["DATABASE_URL"], log, servers, reuse=reuse
+            )
         except BaseException:
             log.seek(0)
             print("--- gunicorn log ---", log.read()[-4000:], sep="\n", file=sys.stderr)
@@ -375,12 +403,19 @@ def main() -> None:
                 from django.db import connections
 
                 connections.close_all()
-            drop_database(server_url)
+            if not args.keep:
+                drop_database(server_url)
     print(json.dumps(figures))
 
 
 def run(
-    rows_wanted: int, rounds: int, database_url: str, log, servers: list[subprocess.Popen]
+    rows_wanted: int,
+    rounds: int,
+    database_url: str,
+    log,
+    servers: list[subprocess.Popen],
+    *,
+    reuse: bool = False,
 ) -> dict:
     import django
 
@@ -392,9 +427,13 @@ def run(
     from lookups.reporting.figures import ReportFilters
 
     migrate(dict(os.environ))
-    agent_ids, manager, superuser = make_users()
-    connections.close_all()
-    load(database_url, rows_wanted, agent_ids)
+    if reuse:
+        print(f"reusing the {rows_wanted:,} token changes already loaded")
+        manager, superuser = "bench-manager", "bench-admin"
+    else:
+        agent_ids, manager, superuser = make_users()
+        connections.close_all()
+        load(database_url, rows_wanted, agent_ids)
 
     port = PORT or free_port()
     base_url = f"http://127.0.0.1:{port}"

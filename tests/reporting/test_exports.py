@@ -19,6 +19,7 @@ from django.utils import timezone
 from lookups.models import App, CustomerAccount, Export, Lookup, TokenChange
 from lookups.reporting import exports
 from lookups.reporting.figures import ReportFilters
+from lookups.services import app_scope
 from lookups.simulators.demo_data import ORDER_OFFER_CODE
 from tests.fixtures.rows import make_lookup, make_token_change, settle_token_change
 
@@ -722,7 +723,10 @@ def test_on_postgresql_one_agents_token_changes_are_read_through_their_own_index
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
 def test_on_postgresql_the_connection_plans_as_before_after_an_export(manager_client, agent_user):
     make_lookup(agent_user, created_at=at(17))
-    settings = "SELECT current_setting('enable_sort'), current_setting('jit')"
+    settings = (
+        "SELECT current_setting('enable_sort'), current_setting('jit'), "
+        "current_setting('DateStyle'), current_setting('max_parallel_workers_per_gather')"
+    )
     with connection.cursor() as cursor:
         cursor.execute(settings)
         before = cursor.fetchone()
@@ -734,3 +738,29 @@ def test_on_postgresql_the_connection_plans_as_before_after_an_export(manager_cl
         assert cursor.fetchone() == before
     assert before[0] == "on"
     assert len(parsed(text)) == 2
+
+
+def test_times_are_cut_to_the_second_not_rounded(manager_client, agent_user):
+    make_lookup(agent_user, created_at=at(17, 23, 59, 59, 999_999))
+
+    (_, row) = parsed(body(manager_client.get(export_url("lookups"), WEEK)))
+
+    assert row[1] == "2026-11-17T23:59:59Z"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_on_postgresql_times_are_iso_whatever_the_connections_date_style(agent_user, monkeypatch):
+    make_lookup(agent_user, created_at=at(17, 9, 5, 7, 250_000))
+    rows = Lookup.objects.filter(created_at__gte=at(16), created_at__lt=at(23))
+    # Nothing but the COPY reads the database once the style is set: psycopg itself reads times
+    # in ISO only, so the query naming the settings' app would fail first.
+    monkeypatch.setattr(app_scope, "settings_app", lambda: None)
+    with connection.cursor() as cursor:
+        cursor.execute("SET DateStyle = 'German, DMY'")
+        try:
+            text = b"".join(chunk for chunk, _ in exports.LOOKUPS.copied_chunks(rows)).decode()
+        finally:
+            cursor.execute("RESET DateStyle")
+
+    (row,) = parsed(text)
+    assert row[1] == "2026-11-17T09:05:07Z"
