@@ -50,8 +50,8 @@ CHUNK_ROWS = 2000
 # export's transaction writes times in ISO whatever the connection's DateStyle. And no
 # parallel workers: past a hundred thousand rows or so the planner hands the scan to two and
 # merges their rows, a third more of the database's time in all (a million token changes:
-# 7.7 CPU seconds against 5.5) spent on the same two cores as the web worker sending the file,
-# and the download was slower for it (27.5 s against 22.4 on a busy machine).
+# 7.7 CPU seconds against 5.5) spent on the same cores as the web worker sending the file; on
+# a two-core machine the workers bought no faster a download.
 FIRST_ROWS_AT_ONCE = (
     "SET LOCAL enable_sort = off; SET LOCAL jit = off; SET LOCAL DateStyle = 'ISO, YMD'; "
     "SET LOCAL max_parallel_workers_per_gather = 0"
