@@ -41,10 +41,11 @@ from lookups.simulators.demo_data import ORDER_OFFER_CODE
 from tests.fixtures.rows import make_token_change
 from tests.fixtures.worker_process import (
     needs_a_shared_database,
-    running_worker,
+    settled,
     start_worker,
     stop,
     wait_for,
+    worker_until,
 )
 from tests.services.apple_actions.test_acting_app import link
 from tests.services.test_refund_requests import AGENTS_ANSWER, POLICY, consumption_request
@@ -107,13 +108,7 @@ def test_a_timed_out_link_is_settled_by_the_worker_with_no_command_run(
     waiting = agent_client.get(outcome_url, headers=HTMX)
     assert "Waiting for Apple since" in waiting.text and 'hx-trigger="every 2s"' in waiting.text
 
-    with running_worker(log):
-        wait_for(
-            lambda: TokenChange.objects.get(pk=change.pk).is_settled,
-            seconds=60,
-            what="the worker to settle the change",
-            log=log,
-        )
+    worker_until(log, settled(change), what="the worker to settle the change")
 
     change.refresh_from_db()
     assert change.outcome == TokenChange.Outcome.SUCCEEDED
@@ -122,9 +117,9 @@ def test_a_timed_out_link_is_settled_by_the_worker_with_no_command_run(
     )
     follow.refresh_from_db()
     assert follow.checks == 1 and follow.next_check_at is None
-    settled = agent_client.get(outcome_url, headers=HTMX)
-    assert "Linked to <strong>" in settled.text and "asked it again" in settled.text
-    assert "hx-trigger" not in settled.text
+    outcome = agent_client.get(outcome_url, headers=HTMX)
+    assert "Linked to <strong>" in outcome.text and "asked it again" in outcome.text
+    assert "hx-trigger" not in outcome.text
     verified = StringIO()
     call_command("verify_audit_log", stdout=verified)
     assert verified.getvalue().startswith("Checked 1 settled token changes: OK")
@@ -146,13 +141,7 @@ def test_a_timed_out_link_of_a_coach_sandbox_purchase_is_read_back_there_by_the_
         three_apps.coach,
         "Sandbox",
     )
-    with running_worker(log):
-        wait_for(
-            lambda: TokenChange.objects.get(pk=change.pk).is_settled,
-            seconds=60,
-            what="the worker to settle the Coach link",
-            log=log,
-        )
+    worker_until(log, settled(change), what="the worker to settle the Coach link")
     change.refresh_from_db()
     assert change.outcome == TokenChange.Outcome.SUCCEEDED
     assert change.error_message == f"reconciled: Apple shows token {maya.app_account_token}"
@@ -189,13 +178,14 @@ def test_a_worker_killed_mid_delivery_leaves_it_to_the_sweep(
     killed = DBTaskResult.objects.get(task_path=tasks.deliver_to_adapty.module_path)
     assert killed.status == TaskResultStatus.RUNNING
 
-    with running_worker(log, ADAPTY_TIMEOUT_SECONDS="0.5", ADAPTY_MAX_ATTEMPTS="1"):
-        wait_for(
-            lambda: change.adapty_deliveries.filter(outcome="succeeded").exists(),
-            seconds=90,
-            what="the sweep to send it again",
-            log=log,
-        )
+    worker_until(
+        log,
+        lambda: change.adapty_deliveries.filter(outcome="succeeded").exists(),
+        what="the sweep to send it again",
+        seconds=90,
+        ADAPTY_TIMEOUT_SECONDS="0.5",
+        ADAPTY_MAX_ATTEMPTS="1",
+    )
 
     cut_off, resent = change.adapty_deliveries.order_by("pk")
     assert cut_off.pk == delivery.pk and cut_off.outcome == AdaptyDelivery.Outcome.FAILED
@@ -281,13 +271,11 @@ def test_a_check_that_keeps_failing_stops_after_its_attempts_and_shows(
     settling.follow_up(change, first_check_at=timezone.now())
     simulator.inject_fault("internal_error", endpoint="history", times=100)
 
-    with running_worker(log):
-        wait_for(
-            lambda: DBTaskResult.objects.filter(status=TaskResultStatus.FAILED).exists(),
-            seconds=60,
-            what="the last check to fail",
-            log=log,
-        )
+    worker_until(
+        log,
+        lambda: DBTaskResult.objects.filter(status=TaskResultStatus.FAILED).exists(),
+        what="the last check to fail",
+    )
 
     follow = TokenChangeFollowUp.objects.get(token_change=change)
     assert follow.checks == 3 and follow.gave_up_at is not None
@@ -323,13 +311,7 @@ def test_a_timed_out_consumption_answer_is_sent_again_by_the_worker(
     sent = answer_refund_request(agent_user, case, AGENTS_ANSWER)
     assert sent.outcome == ConsumptionAnswer.Outcome.PENDING
 
-    with running_worker(log):
-        wait_for(
-            lambda: ConsumptionAnswer.objects.get(pk=sent.pk).is_settled,
-            seconds=60,
-            what="the worker to send the answer again",
-            log=log,
-        )
+    worker_until(log, settled(sent), what="the worker to send the answer again")
 
     sent.refresh_from_db()
     assert sent.outcome == ConsumptionAnswer.Outcome.SUCCEEDED
@@ -351,16 +333,15 @@ def test_the_policy_answers_a_case_nobody_answered_before_its_deadline_in_the_wo
         consumption_request(simulator, signed_ago=timedelta(hours=11, minutes=45))
     )
 
-    with running_worker(log, REFUND_POLICY=json.dumps(POLICY)):
-        wait_for(
-            lambda: (
-                ConsumptionAnswer.objects.filter(refund_request=case).exists()
-                and ConsumptionAnswer.objects.get(refund_request=case).is_settled
-            ),
-            seconds=60,
-            what="the worker to answer with the policy",
-            log=log,
-        )
+    worker_until(
+        log,
+        lambda: (
+            ConsumptionAnswer.objects.filter(refund_request=case).exists()
+            and ConsumptionAnswer.objects.get(refund_request=case).is_settled
+        ),
+        what="the worker to answer with the policy",
+        REFUND_POLICY=json.dumps(POLICY),
+    )
 
     sent = ConsumptionAnswer.objects.get(refund_request=case)
     assert (sent.outcome, sent.by_policy, sent.answered_by) == ("succeeded", True, None)

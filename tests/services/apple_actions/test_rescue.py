@@ -21,9 +21,10 @@ from tests.fixtures.cut_off_actions import SCENARIOS
 from tests.fixtures.worker_process import (
     PROJECT,
     needs_a_shared_database,
-    running_worker,
+    settled,
     wait_for,
     worker_environment,
+    worker_until,
 )
 from tests.services.test_tasks_worker import quick_tasks  # noqa: F401 - a fixture
 
@@ -77,13 +78,9 @@ def killed_mid_call(simulator, endpoint: str, code: str, log: Path) -> None:
 def settled_by_the_sweep(row, log: Path, **overrides: str) -> None:
     """A worker starts; the row must settle with nobody's help within the rescue deadline."""
     started = time.monotonic()
-    with running_worker(log, **overrides):
-        wait_for(
-            lambda: type(row).objects.get(pk=row.pk).is_settled,
-            seconds=rescue_deadline(),
-            what=f"the sweep to settle {row}",
-            log=log,
-        )
+    worker_until(
+        log, settled(row), what=f"the sweep to settle {row}", seconds=rescue_deadline(), **overrides
+    )
     assert time.monotonic() - started < rescue_deadline()
     row.refresh_from_db()
 
